@@ -1,0 +1,41 @@
+# The two commands of the README: `make run` and `make test`. Everything they need is set up here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DB ?= $(or $(CRMLENS_DB),data/crm.duckdb)
+PORT ?= 8501
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test demo bench browser
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+## make run: create the env and demo data when missing, then start the app on http://localhost:$(PORT)
+run: $(VENV)/.installed
+	@test -f "$(DB)" || $(BIN)/python -m crmlens demo --db "$(DB)"
+	CRMLENS_DB="$(DB)" $(BIN)/streamlit run app.py --server.port $(PORT)
+
+## make test: the whole suite, browser tests included (installs Debian's Chromium when missing)
+test: $(VENV)/.installed-dev browser
+	$(BIN)/python -m pytest
+
+## Headless Chromium and a font with Chinese characters, from Debian (Playwright's own download fails here)
+browser:
+	@if [ ! -x "$(CHROMIUM)" ] || ! fc-list 2>/dev/null | grep -qi 'wenquanyi\|noto sans cjk'; then \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	fi
+
+demo: $(VENV)/.installed
+	$(BIN)/python -m crmlens demo --db "$(DB)"
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench

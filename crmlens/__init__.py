@@ -1,0 +1,1 @@
+"""CRM Lens: customer-relationship analytics on DuckDB."""

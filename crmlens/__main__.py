@@ -1,0 +1,3 @@
+from crmlens.cli import main
+
+main()

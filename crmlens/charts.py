@@ -1,0 +1,34 @@
+"""Plotly figures. Each takes query results and the translation function, and returns a figure."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, WenQuanYi Micro Hei, sans-serif"
+REVENUE_COLOR = "#2E6FBA"
+CUSTOMER_COLOR = "#E07B39"
+
+
+def _layout(fig: go.Figure, title: str) -> go.Figure:
+    fig.update_layout(
+        title=title, font_family=FONT, hovermode="x unified", margin=dict(l=10, r=10, t=50, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+    )
+    return fig
+
+
+def revenue_and_new_customers(df: pd.DataFrame, t: Callable[..., str], grain: str) -> go.Figure:
+    """Bars of revenue and a line of new customers per bucket, on two axes."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_bar(x=df["bucket_start"], y=df["amt_revenue"], name=t("overview.trend.revenue"),
+                marker_color=REVENUE_COLOR, secondary_y=False)
+    fig.add_scatter(x=df["bucket_start"], y=df["n_new_customers"], name=t("overview.trend.new_customers"),
+                    mode="lines+markers", line_color=CUSTOMER_COLOR, secondary_y=True)
+    fig.update_yaxes(title_text=t("overview.trend.revenue"), secondary_y=False, rangemode="tozero")
+    fig.update_yaxes(title_text=t("overview.trend.new_customers"), secondary_y=True, rangemode="tozero",
+                     showgrid=False, tickformat=",d", dtick=1 if df["n_new_customers"].max() < 8 else None)
+    return _layout(fig, t("overview.trend.title", grain=t(f"grain.{grain}")))

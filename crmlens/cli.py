@@ -1,0 +1,109 @@
+"""python -m crmlens: demo data, loading CSV files, metrics as JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+
+import click
+
+from crmlens import ingest, metrics, store
+
+
+def _fail(message: str) -> click.ClickException:
+    return click.ClickException(message)
+
+
+db_option = click.option(
+    "--db", type=click.Path(dir_okay=False), default=None,
+    help="DuckDB file (default: $CRMLENS_DB or data/crm.duckdb).",
+)
+
+
+@click.group()
+def cli() -> None:
+    """CRM Lens: customer-relationship analytics from your CRM, shop and ticket exports."""
+
+
+@cli.command()
+@db_option
+@click.option("--customers", "n_customers", default=5000, show_default=True, help="Number of customers.")
+@click.option("--seed", default=42, show_default=True, help="Random seed; the same seed gives the same data.")
+def demo(db: str | None, n_customers: int, seed: int) -> None:
+    """Write a realistic demo data set (replaces every table).
+
+    Example: python -m crmlens demo --db /tmp/demo.duckdb --customers 300
+    """
+    from crmlens import demo as demo_data
+
+    tables = demo_data.generate(n_customers=n_customers, seed=seed)
+    try:
+        ingest.load_tables(tables, db=db, source=f"demo (customers={n_customers}, seed={seed})")
+    except store.StoreBusy as e:
+        raise _fail(str(e)) from e
+    for name, table in tables.items():
+        click.echo(f"{name}: {table.num_rows:,} rows")
+    click.echo(f"written to {store.db_path(db)}")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@db_option
+@click.option("--table", type=click.Choice(sorted(ingest.contract.TABLES)), default=None,
+              help="Load into this table instead of detecting it from the columns and file name.")
+@click.option("--mode", type=click.Choice(["replace", "append"]), default="replace", show_default=True,
+              help="replace: the file becomes the table's content; append: its rows are added.")
+@click.option("--day-first", is_flag=True, help="Read ambiguous dates like 03/01/2024 as 3 January.")
+@click.option("--max-rejects", default=ingest.MAX_REJECT_SHARE, show_default=True,
+              help="Largest share of rows that may be rejected before the load is refused (0-1).")
+def load(files, db, table, mode, day_first, max_rejects) -> None:
+    """Load CSV files: all of them or none (the data is unchanged on any error).
+
+    Example: python -m crmlens load customers.csv orders.csv
+    """
+    try:
+        results = ingest.load_files(list(files), db=db, mode=mode, table=table,
+                                    day_first=day_first, max_reject_share=max_rejects)
+    except ingest.IngestError as e:
+        if e.rejects is not None and len(e.rejects):
+            click.echo(e.rejects.head(20).to_string(index=False), err=True)
+        raise _fail(f"{e}\nNothing was loaded; the data is unchanged.") from e
+    except store.StoreBusy as e:
+        raise _fail(f"{e}\nNothing was loaded; the data is unchanged.") from e
+    for r in results:
+        click.echo(f"{r.file_name} -> {r.table}: {r.n_loaded:,} rows loaded, {r.n_rejected:,} rejected "
+                   f"(encoding {r.encoding})")
+        for _, rej in r.rejects.head(10).iterrows():
+            click.echo(f"  rejected row {rej['row']}, column {rej['column']}: "
+                       f"{ingest.describe_reason(rej['reason'])} ({rej['value']!r})")
+
+
+@cli.command(name="metrics")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (the only format for now).")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Period start (default: 365 days before --end).")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Period end (default: the newest date in the data).")
+def metrics_cmd(db, as_json, start, end) -> None:
+    """Headline figures of every view as JSON.
+
+    Example: python -m crmlens metrics --json --start 2026-01-01 --end 2026-06-30
+    """
+    try:
+        snap = store.snapshot(db)
+    except store.NoData as e:
+        raise _fail(f"no database at {e}; run `python -m crmlens demo` or load CSV files first") from e
+    end_date = end.date() if end else None
+    start_date = start.date() if start else (end_date - dt.timedelta(days=364) if end_date else None)
+    if start_date and end_date and start_date > end_date:
+        raise _fail("--start must not be after --end")
+    result = metrics.collect(snap, start_date, end_date)
+    click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+def main() -> None:
+    cli(prog_name="python -m crmlens")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

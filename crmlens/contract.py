@@ -1,0 +1,177 @@
+"""The data contract: canonical tables, their columns, types and header aliases.
+
+Everything that reads or writes the store speaks these names. A file's header is
+matched to a canonical column through `normalize_header`, so `Customer ID`,
+`customer_id`, `CUSTOMERID` and `客户编号` all land in `customer_id`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # VARCHAR, DATE, TIMESTAMP, DOUBLE, INTEGER, BOOLEAN
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    key: str | None = None  # a column whose values must be unique
+    file_hints: tuple[str, ...] = field(default=())  # words in a file name that name this table
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+CUSTOMERS = Table(
+    "customers",
+    (
+        Column("customer_id", "VARCHAR", True,
+               ("customer", "cust_id", "client_id", "客户编号", "客户id", "客户代码", "客户号", "会员id", "会员编号", "用户id")),
+        Column("name", "VARCHAR", aliases=("customer_name", "客户名称", "客户姓名", "姓名", "名称", "公司名称")),
+        Column("segment", "VARCHAR", aliases=("customer_type", "type", "客户类型", "客户类别", "细分", "客户分类")),
+        Column("region", "VARCHAR", aliases=("area", "province", "country", "地区", "区域", "省份", "国家")),
+        Column("channel", "VARCHAR", aliases=("acquisition_channel", "渠道", "获客渠道", "来源渠道")),
+        Column("owner", "VARCHAR", aliases=("sales_rep", "account_owner", "salesperson", "负责人", "销售", "销售员", "客户经理", "业务员")),
+        Column("signup_date", "DATE", aliases=("created_date", "join_date", "first_seen", "注册日期", "注册时间", "建档日期", "开户日期")),
+        Column("is_partner", "BOOLEAN", aliases=("partner", "是否合作伙伴", "合作伙伴")),
+        Column("referred_by", "VARCHAR", aliases=("referrer", "referrer_id", "推荐人", "推荐人编号", "介绍人")),
+        Column("churned", "BOOLEAN", aliases=("churn", "is_churned", "是否流失", "流失")),
+        Column("churn_date", "DATE", aliases=("contract_end", "end_date", "流失日期", "合同到期日")),
+        Column("tenure_months", "DOUBLE", aliases=("tenure", "在网时长", "合作月数")),
+        Column("monthly_revenue", "DOUBLE", aliases=("monthly_charges", "mrr", "月费", "月收入")),
+        Column("contract_type", "VARCHAR", aliases=("contract", "合同类型")),
+    ),
+    key="customer_id",
+    file_hints=("customer", "client", "客户", "会员"),
+)
+
+ORDERS = Table(
+    "orders",
+    (
+        Column("order_id", "VARCHAR", True,
+               ("order", "order_no", "order_number", "invoice", "invoice_no", "invoiceno", "订单编号", "订单号", "订单id", "单号")),
+        Column("customer_id", "VARCHAR", True, CUSTOMERS.column("customer_id").aliases),
+        Column("order_date", "DATE", True,
+               ("date", "invoice_date", "invoicedate", "order_time", "purchase_date", "订单日期", "下单日期", "下单时间", "日期", "成交日期")),
+        Column("amount", "DOUBLE", True,
+               ("revenue", "total", "order_amount", "sales", "金额", "订单金额", "实付金额", "销售额", "成交金额", "总金额")),
+        Column("cost", "DOUBLE", aliases=("成本", "成本金额")),
+        Column("product", "VARCHAR", aliases=("product_name", "item", "description", "产品", "商品", "商品名称", "产品名称")),
+        Column("quantity", "DOUBLE", aliases=("qty", "数量", "件数")),
+        Column("status", "VARCHAR", aliases=("order_status", "状态", "订单状态")),
+    ),
+    key="order_id",
+    file_hints=("order", "invoice", "sales", "订单", "销售"),
+)
+
+OPPORTUNITIES = Table(
+    "opportunities",
+    (
+        Column("opportunity_id", "VARCHAR", True,
+               ("opportunity", "opp_id", "deal_id", "lead_id", "商机编号", "商机id", "机会编号")),
+        Column("stage", "VARCHAR", True, ("sales_stage", "deal_stage", "阶段", "销售阶段", "商机阶段")),
+        Column("created_date", "DATE", aliases=("created", "create_date", "创建日期", "创建时间")),
+        Column("customer_id", "VARCHAR", aliases=CUSTOMERS.column("customer_id").aliases),
+        Column("amount", "DOUBLE", aliases=("value", "deal_value", "expected_revenue", "金额", "商机金额", "预计金额")),
+        Column("owner", "VARCHAR", aliases=CUSTOMERS.column("owner").aliases),
+        Column("source", "VARCHAR", aliases=("lead_source", "origin", "来源", "线索来源", "商机来源")),
+        Column("product", "VARCHAR", aliases=ORDERS.column("product").aliases),
+        Column("close_date", "DATE", aliases=("closed_date", "closing_date", "won_date", "结束日期", "成交日期", "关闭日期")),
+    ),
+    key="opportunity_id",
+    file_hints=("opportunit", "deal", "pipeline", "lead", "商机", "机会", "线索"),
+)
+
+STAGE_HISTORY = Table(
+    "opportunity_stage_history",
+    (
+        Column("opportunity_id", "VARCHAR", True, OPPORTUNITIES.column("opportunity_id").aliases),
+        Column("stage", "VARCHAR", True, OPPORTUNITIES.column("stage").aliases),
+        Column("entered_at", "TIMESTAMP", True, ("entered", "changed_at", "stage_date", "进入时间", "变更时间", "进入日期")),
+    ),
+    file_hints=("stage_history", "history", "阶段历史", "阶段记录"),
+)
+
+COMPLAINTS = Table(
+    "complaints",
+    (
+        Column("created_at", "TIMESTAMP", True,
+               ("created", "opened_at", "complaint_date", "date", "投诉时间", "投诉日期", "创建时间", "受理时间")),
+        Column("category", "VARCHAR", True, ("type", "cause", "reason", "投诉类别", "投诉类型", "投诉原因", "类别")),
+        Column("complaint_id", "VARCHAR", aliases=("ticket_id", "case_id", "number", "投诉编号", "工单号", "工单编号")),
+        Column("customer_id", "VARCHAR", aliases=CUSTOMERS.column("customer_id").aliases),
+        Column("channel", "VARCHAR", aliases=("contact_type", "投诉渠道", "渠道")),
+        Column("severity", "VARCHAR", aliases=("priority", "urgency", "严重程度", "等级", "优先级")),
+        Column("status", "VARCHAR", aliases=("state", "状态", "处理状态")),
+        Column("first_response_at", "TIMESTAMP", aliases=("first_response", "responded_at", "首次响应时间", "响应时间")),
+        Column("resolved_at", "TIMESTAMP", aliases=("resolved", "closed_at", "解决时间", "结案时间", "关闭时间")),
+        Column("satisfaction", "DOUBLE", aliases=("csat", "满意度", "满意度评分")),
+    ),
+    key="complaint_id",
+    file_hints=("complaint", "ticket", "incident", "case", "投诉", "工单"),
+)
+
+SURVEYS = Table(
+    "surveys",
+    (
+        Column("customer_id", "VARCHAR", True, CUSTOMERS.column("customer_id").aliases),
+        Column("survey_date", "DATE", aliases=("date", "response_date", "调查日期", "回访日期")),
+        Column("nps", "DOUBLE", aliases=("nps_score", "recommend", "推荐意愿", "净推荐值")),
+        Column("satisfaction", "DOUBLE", aliases=COMPLAINTS.column("satisfaction").aliases),
+    ),
+    file_hints=("survey", "nps", "feedback", "问卷", "调查", "回访", "满意度"),
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t for t in (CUSTOMERS, ORDERS, OPPORTUNITIES, STAGE_HISTORY, COMPLAINTS, SURVEYS)
+}
+
+# Stage names that close an opportunity, in lower case. Issue-level stage settings
+# (which stages are won or lost) refine these; these are the names known by default.
+WON_STAGES = ("won", "closed won", "closed_won", "win", "赢单", "成交", "已成交", "签约")
+LOST_STAGES = ("lost", "closed lost", "closed_lost", "lose", "输单", "丢单", "已丢单", "失败")
+
+# Order statuses that do not count as revenue.
+NON_REVENUE_STATUSES = ("cancelled", "canceled", "returned", "refunded", "已取消", "取消", "退货", "已退款")
+
+
+def normalize_header(header: str) -> str:
+    """Case-, space-, underscore- and punctuation-insensitive form of a header."""
+    return re.sub(r"[\s_\-./()（）:：#]+", "", header.strip().lstrip("\ufeff")).lower()
+
+
+def match_columns(table: Table, headers: list[str]) -> dict[str, str]:
+    """Map canonical column -> file header for the headers this table knows."""
+    mapping: dict[str, str] = {}
+    taken: set[str] = set()
+    for col in table.columns:
+        names = {normalize_header(n) for n in (col.name, *col.aliases)}
+        for header in headers:
+            if header not in taken and normalize_header(header) in names:
+                mapping[col.name] = header
+                taken.add(header)
+                break
+    return mapping
+
+
+def extra_column_name(header: str, existing: set[str]) -> str:
+    """A safe, unique snake_case column name for a header outside the contract."""
+    base = re.sub(r"\W+", "_", header.strip().lstrip("\ufeff").lower(), flags=re.UNICODE).strip("_") or "column"
+    if base[0].isdigit():
+        base = f"c_{base}"
+    name, n = base, 2
+    while name in existing:
+        name, n = f"{base}_{n}", n + 1
+    return name

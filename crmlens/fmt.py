@@ -1,0 +1,57 @@
+"""Numbers and dates formatted for the reader's language (万 and 亿 in Chinese)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+
+def _missing(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def number(x, lang: str, decimals: int = 0) -> str:
+    """A count or amount, shortened when large: 12,345 / 1.23万 / 4.56亿 / 1.23M."""
+    if _missing(x):
+        return "–"
+    x = float(x)
+    size = abs(x)
+    if lang == "zh":
+        if size >= 1e8:
+            return f"{x / 1e8:,.2f}亿"
+        if size >= 1e4:
+            return f"{x / 1e4:,.2f}万"
+    else:
+        if size >= 1e9:
+            return f"{x / 1e9:,.2f}B"
+        if size >= 1e6:
+            return f"{x / 1e6:,.2f}M"
+    return f"{x:,.{decimals}f}"
+
+
+def percent(x, decimals: int = 1) -> str:
+    """A share (0-1) as a percentage."""
+    return "–" if _missing(x) else f"{float(x) * 100:.{decimals}f}%"
+
+
+def change(current, previous) -> float | None:
+    """Relative change from previous to current (None when there is no base)."""
+    if _missing(current) or _missing(previous) or float(previous) == 0:
+        return None
+    return (float(current) - float(previous)) / abs(float(previous))
+
+
+def signed_percent(x, decimals: int = 1) -> str | None:
+    return None if x is None else f"{x * 100:+.{decimals}f}%"
+
+
+def date(d: dt.date | None, lang: str) -> str:
+    if d is None:
+        return "–"
+    return f"{d.year}年{d.month}月{d.day}日" if lang == "zh" else d.isoformat()
+
+
+def timestamp(ts: dt.datetime | None, lang: str) -> str:
+    if ts is None:
+        return "–"
+    return f"{date(ts.date(), lang)} {ts:%H:%M}"

@@ -1,0 +1,73 @@
+"""Run the SQL files in queries/ by name, with bound named parameters.
+
+Every metric is a file `queries/<name>.sql` whose header names its parameters
+(`-- params: $start DATE, $end DATE`). Values are always bound, never pasted
+into SQL text. Only the parameters a query uses are passed to it, so callers
+can hand the same filter dict to every query of a page.
+"""
+
+from __future__ import annotations
+
+import functools
+import pathlib
+import re
+
+import duckdb
+import pandas as pd
+
+from crmlens import contract, store
+
+QUERY_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries"
+_PARAM = re.compile(r"(?<![\w$])\$([A-Za-z_]\w*)")
+_COMMENT = re.compile(r"--[^\n]*")
+
+# Parameters every query may use without the caller passing them: the known
+# closing stages and non-revenue order statuses (lower case).
+DEFAULT_PARAMS = {
+    "won_stages": list(contract.WON_STAGES),
+    "lost_stages": list(contract.LOST_STAGES),
+    "non_revenue_statuses": list(contract.NON_REVENUE_STATUSES),
+}
+
+
+@functools.cache
+def sql_text(name: str) -> str:
+    path = QUERY_DIR / f"{name}.sql"
+    if not path.is_file():
+        raise KeyError(f"no query named {name!r} in {QUERY_DIR}")
+    return path.read_text(encoding="utf-8")
+
+
+def parameters(sql: str) -> list[str]:
+    """Named parameters used in the SQL body (comments ignored), in first-use order."""
+    return list(dict.fromkeys(_PARAM.findall(_COMMENT.sub("", sql))))
+
+
+def declared_parameters(sql: str) -> list[str]:
+    """Parameters listed in the `-- params:` header line."""
+    header = next((line for line in sql.splitlines() if line.startswith("-- params:")), "")
+    return list(dict.fromkeys(_PARAM.findall(header)))
+
+
+def bind(name: str, params: dict) -> dict:
+    """The subset of params (plus defaults) that query `name` uses; missing ones are an error."""
+    wanted = parameters(sql_text(name))
+    merged = {**DEFAULT_PARAMS, **params}
+    missing = [p for p in wanted if p not in merged]
+    if missing:
+        raise KeyError(f"query {name} needs parameters {missing}")
+    return {p: merged[p] for p in wanted}
+
+
+def run(name: str, params: dict | None = None, snap: store.Snapshot | None = None) -> pd.DataFrame:
+    """Run queries/<name>.sql on a snapshot (default: the current data)."""
+    snap = snap or store.snapshot()
+    bound = bind(name, params or {})
+    try:
+        return snap.query(sql_text(name), bound)
+    except duckdb.Error as e:
+        raise store.QueryFailed(name, bound, e) from e
+
+
+def names() -> list[str]:
+    return sorted(p.stem for p in QUERY_DIR.glob("*.sql"))

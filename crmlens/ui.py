@@ -1,0 +1,102 @@
+"""What every page shares: language, the run's data snapshot, cached queries, the sidebar."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from crmlens import fmt, i18n, period, queries, store
+
+LANG_KEY = "lang"
+PERIOD_KEY = "period"
+_SNAPSHOT_KEY = "_crmlens_snapshot"
+
+
+def language() -> str:
+    lang = st.session_state.get(LANG_KEY)
+    return lang if lang in i18n.LANGUAGES else i18n.language_from_locale(st.context.locale)
+
+
+def t(key: str, **values) -> str:
+    """Every visible string goes through here."""
+    return i18n.translate(language(), key, **values)
+
+
+def language_switch() -> str:
+    st.sidebar.segmented_control(
+        "Language / 语言",
+        options=list(i18n.LANGUAGES),
+        default=i18n.language_from_locale(st.context.locale),
+        format_func={"zh": "中文", "en": "English"}.get,
+        key=LANG_KEY,
+        bind="query-params",
+        required=True,
+    )
+    return language()
+
+
+def begin_run() -> store.Snapshot | None:
+    """Read the data snapshot once per script run, so no view mixes two versions."""
+    try:
+        snap = store.snapshot()
+    except store.NoData:
+        snap = None
+    st.session_state[_SNAPSHOT_KEY] = snap
+    return snap
+
+
+def snapshot() -> store.Snapshot | None:
+    return st.session_state.get(_SNAPSHOT_KEY)
+
+
+@st.cache_data(max_entries=1024, show_spinner=False)
+def _cached_query(name: str, params: dict, db: str, identity: tuple, _snap: store.Snapshot) -> pd.DataFrame:
+    return queries.run(name, params, snap=_snap)
+
+
+def run_query(name: str, params: dict | None = None) -> pd.DataFrame:
+    """Run queries/<name>.sql on this run's snapshot; cached per data version."""
+    snap = snapshot()
+    if snap is None:
+        raise store.NoData(str(store.db_path()))
+    bound = queries.bind(name, params or {})
+    return _cached_query(name, bound, str(snap.path), snap.identity, snap)
+
+
+def require_data() -> store.Snapshot:
+    """Stop the page with a friendly message when there is no database yet."""
+    snap = snapshot()
+    if snap is None:
+        st.info(f"**{t('nodata.title')}**\n\n{t('nodata.body')}")
+        st.stop()
+    return snap
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _default_period(db: str, identity: tuple, _snap: store.Snapshot) -> tuple[dt.date, dt.date]:
+    return period.default_period(_snap)
+
+
+def period_filter(snap: store.Snapshot | None) -> tuple[dt.date, dt.date]:
+    """The sidebar date range (kept in the URL as ?period=start&period=end)."""
+    default = _default_period(str(snap.path), snap.identity, snap) if snap else period.default_period_without_data()
+    value = st.sidebar.date_input(
+        t("sidebar.period"),
+        value=default,
+        key=PERIOD_KEY,
+        bind="query-params",
+        help=t("sidebar.period.help"),
+        format="YYYY-MM-DD",
+    )
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return tuple(value)
+    st.sidebar.caption(t("sidebar.period_invalid"))
+    return default
+
+
+def data_version_note(snap: store.Snapshot | None) -> None:
+    if snap is not None and snap.updated_at is not None:
+        st.sidebar.caption(t("sidebar.data_version", version=snap.version,
+                             when=fmt.timestamp(snap.updated_at.to_pydatetime(), language())))

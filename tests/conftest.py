@@ -1,0 +1,31 @@
+"""Shared fixtures: tiny hand-made databases whose numbers are worked out in the tests."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+from crmlens import ingest
+
+FIXTURES = pathlib.Path(__file__).resolve().parent / "fixtures"
+PUBLIC_DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "public"
+
+
+def load_fixture(db: pathlib.Path, name: str) -> pathlib.Path:
+    """Load every CSV of tests/fixtures/<name>/ into db (one load)."""
+    ingest.load_files(sorted((FIXTURES / name).glob("*.csv")), db=db)
+    return db
+
+
+@pytest.fixture
+def tiny_db(tmp_path) -> pathlib.Path:
+    """tests/fixtures/tiny: 4 customers, 7 orders, 4 opportunities, 4 complaints (see test_overview_queries)."""
+    return load_fixture(tmp_path / "tiny.duckdb", "tiny")
+
+
+@pytest.fixture
+def db_env(monkeypatch, tiny_db) -> pathlib.Path:
+    """Point the app (store.db_path) at the tiny database."""
+    monkeypatch.setenv("CRMLENS_DB", str(tiny_db))
+    return tiny_db

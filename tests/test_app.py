@@ -1,0 +1,121 @@
+"""Page logic through streamlit.testing.v1.AppTest, on tests/fixtures/tiny (numbers: test_overview_queries)."""
+
+import pathlib
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
+PERIOD = ["2024-07-01", "2024-12-31"]
+
+
+def open_app(**query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def metrics(at: AppTest) -> dict[str, tuple[str, str]]:
+    return {m.label: (m.value, m.delta) for m in at.metric}
+
+
+def test_overview_shows_period_figures_with_change(db_env):
+    at = open_app(period=PERIOD)
+    assert not at.exception
+    shown = metrics(at)
+    assert shown["Revenue"] == ("900", "+800.0%")  # 900 vs 100
+    assert shown["Orders"] == ("3", "+200.0%")  # 3 vs 1
+    assert shown["Average order value"] == ("300.00", "+200.0%")  # 300 vs 100
+    assert shown["Customers"] == ("4", "+100.0%")  # 4 vs 2
+    assert shown["Active customers"][0] == "3"
+    assert shown["New customers"] == ("2", "+100.0%")  # 2 vs 1
+    assert shown["Open opportunities"] == ("2", "+0.0%")
+    assert shown["Complaints"] == ("2", "+100.0%")
+    assert "2024-07-01 to 2024-12-31" in at.caption[0].value
+    assert "184 days" in at.caption[0].value
+
+
+def test_overview_in_chinese_from_the_url(db_env):
+    at = open_app(period=PERIOD, lang="中文")
+    shown = metrics(at)
+    assert shown["收入"][0] == "900"
+    assert shown["投诉"][0] == "2"
+    assert at.title[0].value == "总览"
+    assert "2024年7月1日" in at.caption[0].value
+
+
+def test_language_follows_browser_locale_by_default(db_env):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.context = {"locale": "zh-CN"}
+    at.query_params["period"] = PERIOD
+    at.run()
+    assert at.title[0].value == "总览"
+
+
+def test_language_switch_changes_labels(db_env):
+    at = open_app(period=PERIOD)
+    assert at.title[0].value == "Overview"
+    at.button_group[0].set_value("zh").run()
+    assert at.title[0].value == "总览"
+
+
+def test_large_numbers_in_chinese_use_wan(db_env):
+    from crmlens import fmt
+    assert fmt.number(123456, "zh") == "12.35万"
+    assert fmt.number(3.2e8, "zh") == "3.20亿"
+    assert fmt.number(123456, "en") == "123,456"
+    assert fmt.number(2_500_000, "en") == "2.50M"
+
+
+def test_default_period_ends_at_newest_data(db_env):
+    # Newest activity in tiny: order O6 on 2025-01-02 (C4 signs up later, but signups are not activity),
+    # so the default is 2024-01-04..2025-01-02 (365 days).
+    at = open_app()
+    assert "2024-01-04 to 2025-01-02" in at.caption[0].value
+
+
+def test_no_database_shows_how_to_get_data(monkeypatch, tmp_path):
+    monkeypatch.setenv("CRMLENS_DB", str(tmp_path / "missing.duckdb"))
+    at = open_app()
+    assert not at.exception
+    assert "No data yet" in at.info[0].value
+    assert not at.metric
+
+
+def test_data_page_lists_tables_and_loads(db_env):
+    at = open_app()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    tables = at.dataframe[0].value.set_index("table_name")
+    assert tables.loc["Orders", "n_rows"] == 7
+    assert tables.loc["Surveys", "n_rows"] == 0
+    loads = at.dataframe[1].value
+    assert sorted(loads["file_name"]) == ["complaints.csv", "customers.csv", "opportunities.csv", "orders.csv"]
+
+
+def test_data_page_upload_loads_file_and_bumps_version(db_env):
+    from crmlens import store
+    before = store.snapshot(db_env).version
+    at = open_app()
+    at.switch_page("pages/data.py").run()
+    csv = b"Customer ID,Survey Date,NPS\nC1,2024-09-01,9\nC2,2024-09-02,6\n"
+    at.file_uploader[0].set_value(("surveys.csv", csv, "text/csv")).run()
+    at.button[0].click().run()
+    assert not at.exception
+    assert "2 rows loaded into Surveys" in at.success[0].value
+    assert store.snapshot(db_env).version == before + 1
+    tables = at.dataframe[0].value.set_index("table_name")
+    assert tables.loc["Surveys", "n_rows"] == 2
+
+
+def test_data_page_bad_upload_changes_nothing(db_env):
+    from crmlens import store
+    before = store.snapshot(db_env).version
+    at = open_app()
+    at.switch_page("pages/data.py").run()
+    at.file_uploader[0].set_value(("orders.csv", b"order_id,order_date\nO9,2024-01-01\n", "text/csv")).run()
+    at.button[0].click().run()
+    assert "data is unchanged" in at.error[0].value
+    assert "orders.csv" in at.error[0].value
+    assert store.snapshot(db_env).version == before

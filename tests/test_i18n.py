@@ -1,0 +1,46 @@
+"""Chinese and English catalogs have the same keys, and every key the code uses exists."""
+
+import pathlib
+import re
+
+from crmlens import i18n
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SOURCES = [ROOT / "app.py", *ROOT.glob("pages/*.py"), *ROOT.glob("crmlens/*.py")]
+LITERAL_KEY = re.compile(r"""\bt\(\s*["']([a-z_][\w.]*)["']""")
+
+
+def test_catalogs_have_the_same_keys():
+    assert set(i18n.catalog("zh")) == set(i18n.catalog("en"))
+
+
+def test_placeholders_match_between_languages():
+    for key, en in i18n.catalog("en").items():
+        assert set(re.findall(r"{(\w+)}", en)) == set(re.findall(r"{(\w+)}", i18n.catalog("zh")[key])), key
+
+
+def test_every_literal_key_in_the_code_is_in_the_catalog():
+    used = {k for path in SOURCES for k in LITERAL_KEY.findall(path.read_text(encoding="utf-8"))}
+    assert used, "the pattern should find the keys pages use"
+    assert used - set(i18n.catalog("en")) == set()
+
+
+def test_chinese_text_is_chinese():
+    zh = i18n.catalog("zh")
+    assert zh["overview.title"] == "总览"
+    untranslated = [k for k, v in zh.items() if v == i18n.catalog("en")[k] and re.search("[a-z]{4,}", v)
+                    and k not in {"sidebar.language", "data.examples.download"}]
+    assert untranslated == []
+
+
+def test_translate_fills_placeholders_and_falls_back():
+    assert i18n.translate("en", "data.upload.button", n=2) == "Load 2 file(s)"
+    assert i18n.translate("xx", "overview.title") == "Overview"
+    assert i18n.translate("en", "no.such.key") == "no.such.key"
+
+
+def test_language_from_browser_locale():
+    assert i18n.language_from_locale("zh-CN") == "zh"
+    assert i18n.language_from_locale("zh-TW") == "zh"
+    assert i18n.language_from_locale("en-GB") == "en"
+    assert i18n.language_from_locale(None) == "en"

@@ -1,0 +1,46 @@
+"""Every query file documents itself, binds its parameters, and has a test."""
+
+import pathlib
+
+import pytest
+
+from crmlens import queries
+
+TESTS = pathlib.Path(__file__).resolve().parent
+ALL = queries.names()
+
+
+def test_there_are_queries():
+    assert {"overview_kpis", "overview_trend", "data_span", "data_loads"} <= set(ALL)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_header_names_purpose_params_and_returns(name):
+    lines = queries.sql_text(name).splitlines()
+    assert lines[0].startswith(f"-- {name}: "), "first line: -- <name>: <purpose>"
+    assert any(line.startswith("-- params:") for line in lines[:4])
+    assert any(line.startswith("-- returns:") for line in lines[:6])
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_parameter_used_is_declared_in_the_header(name):
+    sql = queries.sql_text(name)
+    assert set(queries.parameters(sql)) == set(queries.declared_parameters(sql))
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_query_is_exercised_by_a_test(name):
+    test_text = "\n".join(p.read_text(encoding="utf-8") for p in TESTS.glob("test_*.py") if p.name != "test_queries_meta.py")
+    assert f'"{name}"' in test_text
+
+
+def test_parameters_are_found_outside_comments_only():
+    sql = "-- uses $not_this\nselect $a, $b::date, '$' as c, $a from t where x = $c_1"
+    assert queries.parameters(sql) == ["a", "b", "c_1"]
+
+
+def test_bind_passes_only_what_the_query_uses_and_requires_the_rest():
+    bound = queries.bind("data_loads", {"limit": 5, "start": "ignored"})
+    assert bound == {"limit": 5}
+    with pytest.raises(KeyError, match="limit"):
+        queries.bind("data_loads", {})
