@@ -29,8 +29,10 @@ MAX_LISTED_REJECTS = 10_000
 # whichever parses more of its values (day-first wins a tie only if asked).
 ISO_FORMATS = ["%Y/%m/%d", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y.%m.%d", "%Y%m%d"]
 CN_FORMATS = ["%Y年%m月%d日", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日%H:%M", "%Y年%m月%d日%H时%M分"]
-MDY_FORMATS = ["%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%y", "%m/%d/%y %H:%M", "%m/%d/%y %H:%M:%S", "%m-%d-%Y"]
-DMY_FORMATS = ["%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%y", "%d/%m/%y %H:%M", "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d-%m-%Y"]
+# Two-digit years come first: DuckDB's %Y also accepts "11" (as the year 11), while %y
+# refuses "2011"; formats are tried in order.
+MDY_FORMATS = ["%m/%d/%y", "%m/%d/%y %H:%M", "%m/%d/%y %H:%M:%S", "%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m-%d-%Y"]
+DMY_FORMATS = ["%d/%m/%y", "%d/%m/%y %H:%M", "%d/%m/%y %H:%M:%S", "%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d-%m-%Y"]
 EXCEL_EPOCH = "1899-12-30"
 
 TRUE_TOKENS = ["yes", "y", "true", "t", "1", "是", "对", "√"]
@@ -64,7 +66,8 @@ class FileResult:
 
     @property
     def n_rejected(self) -> int:
-        return len(self.rejects)
+        # Rows, not reject entries: one row can fail several checks, and the list is capped.
+        return self.n_read - self.n_loaded
 
 
 def quote_ident(name: str) -> str:
@@ -114,7 +117,7 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: pathlib.Path, encoding: str, 
         con.execute(
             "create or replace temp table _raw as "
             "select row_number() over () + 1 as _row, * "
-            "from read_csv($path, all_varchar = true, header = true, encoding = $encoding, strict_mode = false)",
+            "from read_csv($path, all_varchar = true, header = true, encoding = $encoding, strict_mode = false, escape = '\"')",
             {"path": str(path), "encoding": encoding},
         )
     except duckdb.Error as e:
@@ -123,24 +126,32 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: pathlib.Path, encoding: str, 
     return headers
 
 
+def _required_missing(columns: list[str]) -> str:
+    if len(columns) == 1:
+        return f"the required column {columns[0]} is missing"
+    return f"the required columns {', '.join(columns)} are missing"
+
+
 def detect_table(headers: list[str], file_name: str) -> contract.Table:
-    """The table whose required columns the headers hold; the file name breaks ties."""
+    """The table a file is for: the one named in the file name, else the one most of its columns fit.
+
+    A table is only picked when all its required columns are present; a file that
+    fits one table best but lacks a required column is refused, never loaded into
+    a lesser match (an orders export without amounts must not replace the customers).
+    """
     stem = contract.normalize_header(pathlib.Path(file_name).stem)
 
-    def score(table: contract.Table) -> tuple:
-        mapping = contract.match_columns(table, headers)
-        complete = all(c in mapping for c in table.required)
+    def score(table: contract.Table) -> tuple[bool, int]:
         named = any(contract.normalize_header(h) in stem for h in table.file_hints)
-        return (complete, named, len(mapping))
+        return (named, len(contract.match_columns(table, headers)))
 
     best = max(contract.TABLES.values(), key=score)
-    complete, _, matched = score(best)
-    if not complete:
-        missing = [c for c in best.required if c not in contract.match_columns(best, headers)]
+    missing = [c for c in best.required if c not in contract.match_columns(best, headers)]
+    if missing:
         raise IngestError(
-            f"{file_name}: required column {', '.join(missing)} is missing for table {best.name} "
-            f"(found columns: {', '.join(headers)}). Rename the column in the file, or choose the table "
-            f"and column mapping by hand."
+            f"{file_name}: looks like {best.name}, but {_required_missing(missing)} "
+            f"(found columns: {', '.join(headers)}). Add or rename the column in the file, or choose the "
+            f"table by hand."
         )
     return best
 
@@ -178,13 +189,22 @@ def convert_expr(con: duckdb.DuckDBPyConnection, column: contract.Column, v: str
     if column.type in ("DATE", "TIMESTAMP"):
         families = _date_families(con, v, day_first)
         if families is None:
-            expr = f"date '{EXCEL_EPOCH}' + try_cast(try_cast({v} as double) as integer)"
-        else:
-            formats = _sql_list([f for family in families for f in family])
+            # Excel serial days; the fraction is the time of day (45294.75 = 2024-01-03 18:00).
             expr = (
-                f"coalesce(case when regexp_matches({v}, '(Z|[+-]\\d\\d:?\\d\\d)$') "
+                f"timestamp '{EXCEL_EPOCH}' + "
+                f"to_microseconds(try_cast(round(try_cast({v} as double) * 86400e6) as bigint))"
+            )
+        else:
+            *year_first, middle = families
+            formats = _sql_list([f for family in year_first for f in family])
+            # Casts and year-first layouts only for values that start with a 4-digit year:
+            # DuckDB's cast reads '1/2/11' as 11 February of the year 1.
+            expr = (
+                f"coalesce(case when regexp_matches({v}, '^\\d{{4}}') then coalesce("
+                f"case when regexp_matches({v}, '(Z|[+-]\\d\\d:?\\d\\d)$') "
                 f"then try_cast({v} as timestamptz) at time zone 'UTC' end, "
-                f"try_cast({v} as timestamp), try_strptime({v}, {formats}))"
+                f"try_cast({v} as timestamp), try_strptime({v}, {formats})) end, "
+                f"try_strptime({v}, {_sql_list(middle)}))"
             )
         return f"({expr})::{column.type}"
     if column.type in ("DOUBLE", "INTEGER"):
@@ -227,7 +247,7 @@ def stage_file(
     missing = [c for c in table.required if c not in mapping]
     if missing:
         raise IngestError(
-            f"{name}: required column {', '.join(missing)} is missing for table {table.name} "
+            f"{name}: {_required_missing(missing)} for table {table.name} "
             f"(found columns: {', '.join(headers)}). Rename the column in the file or map it by hand."
         )
     taken = {c.name for c in table.columns}
@@ -306,7 +326,8 @@ def write_table(con: duckdb.DuckDBPyConnection, result: FileResult, mode: str) -
     if mode == "replace":
         con.execute(f"create or replace table {target} as {select}")
     else:
-        con.execute(f"create or replace table {target} as select * from {target} union all by name {select}")
+        # Parentheses: the ORDER BY belongs to the new rows, not to the union.
+        con.execute(f"create or replace table {target} as select * from {target} union all by name ({select})")
 
 
 def reject_already_loaded(con: duckdb.DuckDBPyConnection, result: FileResult) -> int:
@@ -351,6 +372,8 @@ def load_files(
             if file_mode == "append":
                 extra = reject_already_loaded(con, result)
                 result.n_loaded -= extra
+                if extra:  # list the already-loaded rows too
+                    result.rejects = con.execute(REJECTS_SQL, {"file": name, "limit": MAX_LISTED_REJECTS}).df()
             _refuse_if_too_many_rejects(con, result, name, max_reject_share)
             write_table(con, result, file_mode)
             replaced.add(result.table)

@@ -6,12 +6,26 @@ import datetime as dt
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from crmlens import fmt, i18n, period, queries, store
 
 LANG_KEY = "lang"
 PERIOD_KEY = "period"
 _SNAPSHOT_KEY = "_crmlens_snapshot"
+
+
+def run_through_app() -> None:
+    """Make sure app.py's navigation (sidebar, language, data snapshot) wraps this page.
+
+    When the first visitor of a fresh server opens a page URL such as /data,
+    Streamlit runs pages/data.py on its own: the old multipage mode it keeps for
+    folders named pages/, until some run calls st.navigation. Switch that mode
+    off, as st.navigation itself does, and rerun through app.py.
+    """
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def language() -> str:

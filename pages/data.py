@@ -8,6 +8,8 @@ import streamlit as st
 from crmlens import contract, fmt, ingest, store, ui
 from crmlens.ui import t
 
+ui.run_through_app()
+
 EXAMPLES = pathlib.Path(ingest.__file__).resolve().parent / "examples"
 lang = ui.language()
 snap = ui.snapshot()

@@ -5,6 +5,8 @@ import streamlit as st
 from crmlens import charts, fmt, period, ui
 from crmlens.ui import t
 
+ui.run_through_app()
+
 snap = ui.require_data()
 start, end = ui.period_filter(snap)
 prev_start, prev_end = period.previous_period(start, end)

@@ -1,0 +1,152 @@
+"""Browser test harness: `streamlit run app.py` on a free port against a temporary database,
+driven by Playwright in Debian's headless Chromium (Playwright's own browser download fails here)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CRMLENS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+DEMO_CUSTOMERS = 400
+START_TIMEOUT_S = 90
+
+
+def _free_port() -> int:
+    with contextlib.closing(socket.socket()) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, log: pathlib.Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log.read_text()}")
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        time.sleep(0.2)
+    raise RuntimeError(f"streamlit did not become healthy in {START_TIMEOUT_S} s:\n{log.read_text()}")
+
+
+class AppServer:
+    def __init__(self, db: pathlib.Path, workdir: pathlib.Path):
+        self.db, self.port = db, _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = workdir / f"streamlit-{self.port}.log"
+
+    def __enter__(self) -> "AppServer":
+        env = {**os.environ, "CRMLENS_DB": str(self.db)}
+        cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(self.port),
+               "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+        self._log_fh = open(self.log, "w")
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self._log_fh, stderr=subprocess.STDOUT)
+        _wait_healthy(self.url, self.proc, self.log)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._log_fh.close()
+
+
+def make_demo_db(path: pathlib.Path) -> pathlib.Path:
+    subprocess.run([sys.executable, "-m", "crmlens", "demo", "--db", str(path), "--customers", str(DEMO_CUSTOMERS)],
+                   cwd=ROOT, check=True, capture_output=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> pathlib.Path:
+    return make_demo_db(tmp_path_factory.mktemp("demo") / "demo.duckdb")
+
+
+@pytest.fixture(scope="session")
+def app(demo_db, tmp_path_factory):
+    """A server shared by read-only tests."""
+    with AppServer(demo_db, tmp_path_factory.mktemp("server")) as server:
+        yield server
+
+
+@pytest.fixture
+def own_app(demo_db, tmp_path):
+    """A server with its own copy of the demo data, for tests that load files."""
+    db = tmp_path / "own.duckdb"
+    shutil.copyfile(demo_db, db)
+    with AppServer(db, tmp_path) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not pathlib.Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test`, which installs Debian's chromium")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, request) -> Page:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    pg = context.new_page()
+    yield pg
+    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+        shot = ROOT / "tests" / "artifacts" / f"{request.node.name}.png"
+        shot.parent.mkdir(exist_ok=True)
+        pg.screenshot(path=str(shot), full_page=True)
+    context.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, f"rep_{rep.when}", rep)
+
+
+def wait_for_app(page: Page, timeout_ms: int = 60_000) -> None:
+    """Wait the way Streamlit's own tests do: connected, script not running, no skeletons."""
+    with contextlib.suppress(Exception):  # the run may start and finish before we look
+        page.wait_for_selector('[data-test-script-state="running"]', timeout=1500)
+    page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]', timeout=timeout_ms)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms)
+    page.wait_for_selector('[data-testid="stSkeleton"]', state="detached", timeout=timeout_ms)
+
+
+def open_page(page: Page, url: str) -> Page:
+    page.goto(url)
+    wait_for_app(page)
+    return page
+
+
+def metric_values(page: Page) -> dict[str, str]:
+    labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
+    values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    return {label.strip(): value.strip() for label, value in zip(labels, values)}
+
+
+def exceptions(page: Page) -> list[str]:
+    return page.locator('[data-testid="stException"]').all_inner_texts()
+
+
+def page_caption(page: Page) -> str:
+    """The first caption in the main area (the sidebar has captions of its own)."""
+    return page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()

@@ -1,0 +1,132 @@
+"""Every page in a real browser, on demo data, as a manager uses it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import duckdb
+
+from crmlens import fmt
+from tests.browser.conftest import exceptions, metric_values, open_page, page_caption, wait_for_app
+
+NON_REVENUE = ("cancelled", "canceled", "returned", "refunded")
+
+
+def independent_figures(db, start: dt.date, end: dt.date) -> dict:
+    """Revenue, orders and complaints computed here with plain SQL, not with the app's queries."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        revenue, orders = con.execute(
+            "select sum(amount), count(*) from orders where order_date between ? and ? "
+            "and lower(coalesce(status, '')) not in ?", [start, end, list(NON_REVENUE)]).fetchone()
+        complaints = con.execute(
+            "select count(*) from complaints where created_at >= ? and created_at < ?",
+            [start, end + dt.timedelta(days=1)]).fetchone()[0]
+        latest = con.execute(
+            "select max(d) from (select max(order_date) d from orders union all select max(created_date) from opportunities "
+            "union all select max(created_at)::date from complaints union all select max(entered_at)::date "
+            "from opportunity_stage_history union all select max(survey_date) from surveys)").fetchone()[0]
+    finally:
+        con.close()
+    return {"revenue": revenue, "orders": orders, "complaints": complaints, "latest": latest}
+
+
+def test_overview_shows_the_demo_figures_for_the_default_period(app, page):
+    open_page(page, app.url)
+    latest = independent_figures(app.db, dt.date(2000, 1, 1), dt.date(2000, 1, 1))["latest"]
+    start = latest - dt.timedelta(days=364)
+    expected = independent_figures(app.db, start, latest)
+    shown = metric_values(page)
+    assert shown["Revenue"] == fmt.number(expected["revenue"], "en")
+    assert shown["Orders"] == fmt.number(expected["orders"], "en")
+    assert shown["Complaints"] == fmt.number(expected["complaints"], "en")
+    assert f"{start.isoformat()} to {latest.isoformat()}" in page_caption(page)
+    assert page.get_by_test_id("stPlotlyChart").count() == 1
+    assert exceptions(page) == []
+
+
+def test_period_from_the_url_drives_the_figures(app, page):
+    open_page(page, f"{app.url}/?period=2025-01-01&period=2025-03-31")
+    expected = independent_figures(app.db, dt.date(2025, 1, 1), dt.date(2025, 3, 31))
+    shown = metric_values(page)
+    assert shown["Revenue"] == fmt.number(expected["revenue"], "en")
+    assert shown["Orders"] == fmt.number(expected["orders"], "en")
+    assert "2025-01-01 to 2025-03-31" in page_caption(page)
+
+
+def test_switching_pages_keeps_the_url_state(app, page):
+    open_page(page, f"{app.url}/?period=2025-01-01&period=2025-03-31")
+    page.get_by_test_id("stSidebarNavLink").filter(has_text="Data").click()
+    wait_for_app(page)
+    assert "/data" in page.url
+    assert page.get_by_role("heading", name="Tables in the database").is_visible()
+    page.get_by_test_id("stSidebarNavLink").filter(has_text="Overview").click()
+    wait_for_app(page)
+    assert "2025-01-01 to 2025-03-31" in page_caption(page)
+    assert exceptions(page) == []
+
+
+def test_a_page_url_opened_first_on_a_fresh_server_gets_the_full_app(own_app, page):
+    open_page(page, f"{own_app.url}/data")
+    nav = page.get_by_test_id("stSidebarNavLink").all_inner_texts()
+    assert [n.split()[-1] for n in nav] == ["Overview", "Data"]  # after the icon name
+    assert page.get_by_role("heading", name="Tables in the database").is_visible()
+
+
+def test_no_page_shows_an_exception(app, page):
+    for path in ("", "/overview", "/data", "/?lang=中文", "/data?lang=中文"):
+        open_page(page, app.url + path)
+        assert exceptions(page) == [], path
+        assert page.get_by_role("heading").count() > 0, path
+
+
+def test_language_switch_is_kept_in_the_link(app, page):
+    open_page(page, app.url)
+    page.get_by_test_id("stSidebar").get_by_text("中文", exact=True).click()
+    wait_for_app(page)
+    assert "客户数" in metric_values(page)
+    assert re.search(r"lang=(%E4%B8%AD%E6%96%87|中文)", page.url)
+    shared = page.url
+    other = page.context.new_page()
+    open_page(other, shared)
+    assert "收入" in metric_values(other)
+    assert other.get_by_role("heading", name="总览").is_visible()
+    other.close()
+
+
+def test_upload_through_the_page_updates_every_view(own_app, page, tmp_path):
+    gbk_file = tmp_path / "投诉导出.csv"
+    gbk_file.write_bytes("投诉编号,客户编号,投诉时间,投诉类别\nX1,C000001,2026-10-30 10:00,质量\nX2,C000002,2026-10-31 11:00,价格\n"
+                         .encode("gb18030"))
+    october = (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+    before = independent_figures(own_app.db, *october)["complaints"]
+    open_page(page, f"{own_app.url}/data")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(gbk_file))
+    wait_for_app(page)
+    page.get_by_text("Append to the table's data", exact=True).click()
+    wait_for_app(page)
+    page.get_by_role("button", name=re.compile("Load 1 file")).click()
+    wait_for_app(page)
+    success = page.get_by_test_id("stAlertContentSuccess").inner_text()
+    assert "投诉导出.csv: 2 rows loaded into Complaints, 0 rejected" in success
+    assert page.get_by_text("投诉导出.csv", exact=True).count() >= 1  # load history lists it
+    after = independent_figures(own_app.db, *october)["complaints"]
+    assert after == before + 2
+    open_page(page, f"{own_app.url}/?period=2026-10-01&period=2026-10-31")
+    assert metric_values(page)["Complaints"] == fmt.number(after, "en")
+    assert exceptions(page) == []
+
+
+def test_bad_upload_names_file_and_column_and_changes_nothing(own_app, page, tmp_path):
+    bad = tmp_path / "orders_export.csv"
+    bad.write_text("order_id,customer_id,order_date\nO1,C1,2026-01-01\n")
+    before = own_app.db.read_bytes()
+    open_page(page, f"{own_app.url}/data")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(bad))
+    wait_for_app(page)
+    page.get_by_role("button", name=re.compile("Load 1 file")).click()
+    wait_for_app(page)
+    error = page.get_by_test_id("stAlertContentError").inner_text()
+    assert "orders_export.csv" in error and "amount" in error and "unchanged" in error
+    assert own_app.db.read_bytes() == before
