@@ -13,17 +13,19 @@ from crmlens import fmt, i18n, period, queries, store
 LANG_KEY = "lang"
 PERIOD_KEY = "period"
 _SNAPSHOT_KEY = "_crmlens_snapshot"
+_APP_RAN_KEY = "_crmlens_app_ran"
 
 
 def run_through_app() -> None:
     """Make sure app.py's navigation (sidebar, language, data snapshot) wraps this page.
 
-    When the first visitor of a fresh server opens a page URL such as /data,
-    Streamlit runs pages/data.py on its own: the old multipage mode it keeps for
-    folders named pages/, until some run calls st.navigation. Switch that mode
-    off, as st.navigation itself does, and rerun through app.py.
+    When the first visitor of a fresh server opens a page URL such as /data (and
+    in every AppTest run), Streamlit runs pages/data.py on its own: the old
+    multipage mode it keeps for folders named pages/, until a run calls
+    st.navigation. Switch that mode off, as st.navigation itself does, and rerun
+    through app.py. begin_run() (in app.py) leaves a mark that the page takes.
     """
-    if PagesManager.uses_pages_directory:
+    if not st.session_state.pop(_APP_RAN_KEY, False):
         PagesManager.uses_pages_directory = False
         st.rerun()
 
@@ -58,6 +60,7 @@ def begin_run() -> store.Snapshot | None:
     except store.NoData:
         snap = None
     st.session_state[_SNAPSHOT_KEY] = snap
+    st.session_state[_APP_RAN_KEY] = True
     return snap
 
 
