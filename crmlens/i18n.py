@@ -1,4 +1,9 @@
-"""Translations: one catalog per language (locales/<lang>.json), same keys in each."""
+"""Translations: one catalog per language, same keys in each.
+
+A language's catalog is every locales/<lang>/*.json merged (one file per page or
+area, so work on one view does not touch another's file); a key may be defined
+only once.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,14 @@ LOCALE_DIR = pathlib.Path(__file__).resolve().parent / "locales"
 
 @functools.cache
 def catalog(lang: str) -> dict[str, str]:
-    return json.loads((LOCALE_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+    merged: dict[str, str] = {}
+    for path in sorted((LOCALE_DIR / lang).glob("*.json")):
+        part = json.loads(path.read_text(encoding="utf-8"))
+        duplicated = merged.keys() & part.keys()
+        if duplicated:
+            raise ValueError(f"{path}: keys already defined in another file: {sorted(duplicated)}")
+        merged.update(part)
+    return merged
 
 
 def translate(lang: str, key: str, **values) -> str:

@@ -14,6 +14,12 @@ def test_catalogs_have_the_same_keys():
     assert set(i18n.catalog("zh")) == set(i18n.catalog("en"))
 
 
+def test_each_area_file_exists_in_both_languages():
+    names = {lang: sorted(p.name for p in (i18n.LOCALE_DIR / lang).glob("*.json")) for lang in i18n.LANGUAGES}
+    assert names["zh"] == names["en"]
+    assert "core.json" in names["en"]
+
+
 def test_placeholders_match_between_languages():
     for key, en in i18n.catalog("en").items():
         assert set(re.findall(r"{(\w+)}", en)) == set(re.findall(r"{(\w+)}", i18n.catalog("zh")[key])), key
