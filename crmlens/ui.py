@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from crmlens import fmt, i18n, period, queries, store
+from crmlens import export, fmt, i18n, period, queries, store
 
 LANG_KEY = "lang"
 PERIOD_KEY = "period"
@@ -117,3 +117,34 @@ def data_version_note(snap: store.Snapshot | None) -> None:
     if snap is not None and snap.updated_at is not None:
         st.sidebar.caption(t("sidebar.data_version", version=snap.version,
                              when=fmt.timestamp(snap.updated_at.to_pydatetime(), language())))
+
+
+def filter_options(dimension: str) -> list[str]:
+    """Values of a dimension in the data (see queries/filter_options.sql), most frequent first."""
+    options = run_query("filter_options")
+    return list(options.loc[options["dimension"] == dimension, "value"])
+
+
+def choice_filter(key: str, label: str, options: list[str], container=None) -> list[str]:
+    """A multi-select kept in the URL (?key=a&key=b). Empty means all.
+
+    Pass the result to SQL as a list parameter: `(len($key) = 0 or list_contains($key, col))`.
+    """
+    container = container or st.sidebar
+    chosen = container.multiselect(label, options, default=[], key=key, bind="query-params",
+                                   placeholder=t("filter.all"))
+    return [c for c in chosen if c in options]
+
+
+def number_setting(key: str, label: str, default: float, min_value: float, max_value: float,
+                   step: float, help: str | None = None, container=None) -> float:
+    """A threshold or other setting kept in the URL, shown next to what it drives."""
+    container = container or st
+    return container.number_input(label, min_value=min_value, max_value=max_value, value=default, step=step,
+                                  key=key, bind="query-params", help=help)
+
+
+def download_csv(df: pd.DataFrame, file_name: str, key: str | None = None) -> None:
+    """A download button for a table (UTF-8 with BOM for Excel; spreadsheet formulas neutralised)."""
+    st.download_button(t("common.download_csv"), export.to_csv_bytes(df), file_name=file_name,
+                       mime="text/csv", key=key or f"download_{file_name}", icon=":material/download:")

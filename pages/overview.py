@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from crmlens import charts, fmt, period, ui
+from crmlens import fmt, period, ui
+from crmlens.charts import overview as charts
 from crmlens.ui import t
 
 ui.run_through_app()

@@ -9,23 +9,23 @@ with periods as (
     union all
     select 'previous', $start::date - ($end::date - $start::date + 1)::integer, $start::date - 1
 ),
-revenue_orders as (
+revenue_orders as materialized (
     select customer_id, order_date, amount
     from orders
     where not list_contains($non_revenue_statuses, lower(trim(coalesce(status, ''))))
 ),
-first_purchase as (
-    select customer_id, min(order_date) as first_ordered_at from revenue_orders group by 1
-),
-known_customers as (
-    -- A listed customer without a signup date has been known all along (NULL).
-    select customer_id, if(bool_or(known_since is null), null, min(known_since)) as known_since
+-- one row per customer: when we first knew them (NULL = listed without a signup date,
+-- known all along) and their first purchase
+customer_dates as (
+    select customer_id,
+           if(bool_or(listed and signup_date is null), null, min(coalesce(signup_date, first_ordered_at))) as known_since,
+           min(first_ordered_at) as first_ordered_at
     from (
-        select customer_id, signup_date as known_since from customers
+        select customer_id, true as listed, signup_date, null::date as first_ordered_at from customers
         union all
-        select customer_id, first_ordered_at from first_purchase
+        select customer_id, false, null, min(order_date) from revenue_orders group by customer_id
     )
-    group by 1
+    group by customer_id
 ),
 order_figures as (
     select p.period,
@@ -34,17 +34,15 @@ order_figures as (
            count(o.customer_id) as n_orders
     from periods p
     left join revenue_orders o on o.order_date between p.period_start and p.period_end
-    group by 1
+    group by p.period
 ),
 customer_figures as (
     select p.period,
-           count(distinct c.customer_id) filter (where c.known_since is null or c.known_since <= p.period_end) as n_customers,
-           count(distinct f.customer_id) as n_new_customers
+           count(*) filter (where c.known_since is null or c.known_since <= p.period_end) as n_customers,
+           count(*) filter (where c.first_ordered_at between p.period_start and p.period_end) as n_new_customers
     from periods p
-    cross join known_customers c
-    left join first_purchase f
-        on f.customer_id = c.customer_id and f.first_ordered_at between p.period_start and p.period_end
-    group by 1
+    cross join customer_dates c
+    group by p.period
 ),
 opportunity_figures as (
     select p.period, count(o.opportunity_id) as n_open_opportunities
@@ -55,13 +53,13 @@ opportunity_figures as (
             o.close_date <= p.period_end,
             list_contains($won_stages, lower(trim(o.stage))) or list_contains($lost_stages, lower(trim(o.stage)))
         )
-    group by 1
+    group by p.period
 ),
 complaint_figures as (
     select p.period, count(c.created_at) as n_complaints
     from periods p
     left join complaints c on c.created_at::date between p.period_start and p.period_end
-    group by 1
+    group by p.period
 )
 select p.period, p.period_start, p.period_end,
        coalesce(cf.n_customers, 0) as n_customers,

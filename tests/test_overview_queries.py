@@ -88,3 +88,12 @@ def test_data_loads_lists_each_file(tiny_db):
     assert sorted(df["file_name"]) == ["complaints.csv", "customers.csv", "opportunities.csv", "orders.csv"]
     assert set(df["version"]) == {1}
     assert df.set_index("file_name").loc["orders.csv", "n_rows"] == 7
+
+
+def test_filter_options_lists_values_by_frequency(tiny_db):
+    df = queries.run("filter_options", snap=store.snapshot(tiny_db))
+    segments = df[df["dimension"] == "segment"]
+    # consumer: C1, C3; business: C2; distributor: C4 (ties by name).
+    assert list(segments["value"]) == ["consumer", "business", "distributor"]
+    assert list(segments["n_rows"]) == [2, 1, 1]
+    assert list(df.loc[df["dimension"] == "category", "value"]) == ["delivery", "price", "product quality"]

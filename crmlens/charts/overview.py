@@ -1,4 +1,4 @@
-"""Plotly figures. Each takes query results and the translation function, and returns a figure."""
+"""Overview charts."""
 
 from __future__ import annotations
 
@@ -8,17 +8,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, WenQuanYi Micro Hei, sans-serif"
-REVENUE_COLOR = "#2E6FBA"
-CUSTOMER_COLOR = "#E07B39"
+from crmlens.charts.common import PALETTE, layout
 
-
-def _layout(fig: go.Figure, title: str) -> go.Figure:
-    fig.update_layout(
-        title=title, font_family=FONT, hovermode="x unified", margin=dict(l=10, r=10, t=50, b=10),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
-    )
-    return fig
+REVENUE_COLOR, CUSTOMER_COLOR = PALETTE[0], PALETTE[1]
 
 
 def revenue_and_new_customers(df: pd.DataFrame, t: Callable[..., str], grain: str) -> go.Figure:
@@ -31,4 +23,4 @@ def revenue_and_new_customers(df: pd.DataFrame, t: Callable[..., str], grain: st
     fig.update_yaxes(title_text=t("overview.trend.revenue"), secondary_y=False, rangemode="tozero")
     fig.update_yaxes(title_text=t("overview.trend.new_customers"), secondary_y=True, rangemode="tozero",
                      showgrid=False, tickformat=",d", dtick=1 if df["n_new_customers"].max() < 8 else None)
-    return _layout(fig, t("overview.trend.title", grain=t(f"grain.{grain}")))
+    return layout(fig, t("overview.trend.title", grain=t(f"grain.{grain}")))
