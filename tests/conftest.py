@@ -5,6 +5,7 @@ from __future__ import annotations
 import pathlib
 
 import pytest
+from streamlit.runtime.pages_manager import PagesManager
 
 from crmlens import ingest
 
@@ -29,3 +30,20 @@ def db_env(monkeypatch, tiny_db) -> pathlib.Path:
     """Point the app (store.db_path) at the tiny database."""
     monkeypatch.setenv("CRMLENS_DB", str(tiny_db))
     return tiny_db
+
+
+@pytest.fixture(autouse=True)
+def served_like_the_real_app(monkeypatch):
+    """Run app.py on every AppTest run, as the real server does.
+
+    AppTest resets Streamlit's "pages/ folder" flag before each run, so its second
+    run would execute the page file alone (the old multipage mode). The real
+    server clears that flag for good once app.py calls st.navigation.
+    """
+    init = PagesManager.__init__
+
+    def init_then_clear(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init_then_clear)

@@ -3,28 +3,10 @@
 import pathlib
 
 import pytest
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
 PERIOD = ["2024-07-01", "2024-12-31"]
-
-
-@pytest.fixture(autouse=True)
-def served_like_the_real_app(monkeypatch):
-    """Run app.py on every AppTest run, as the real server does.
-
-    AppTest resets Streamlit's "pages/ folder" flag before each run, so its second
-    run would execute the page file alone (the old multipage mode). The real
-    server clears that flag for good once app.py calls st.navigation.
-    """
-    init = PagesManager.__init__
-
-    def init_then_clear(self, *args, **kwargs):
-        init(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init_then_clear)
 
 
 def open_app(**query) -> AppTest:
