@@ -29,6 +29,18 @@ def number(x, lang: str, decimals: int = 0) -> str:
     return f"{x:,.{decimals}f}"
 
 
+def compact(x, lang: str) -> str:
+    """A short axis label: 200万 / 1.5亿 in Chinese, 2M / 500K in English; trailing zeros dropped."""
+    if _missing(x):
+        return ""
+    x = float(x)
+    units = [(1e8, "亿"), (1e4, "万")] if lang == "zh" else [(1e9, "B"), (1e6, "M"), (1e3, "K")]
+    for size, unit in units:
+        if abs(x) >= size:
+            return f"{x / size:.2f}".rstrip("0").rstrip(".") + unit
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
 def percent(x, decimals: int = 1) -> str:
     """A share (0-1) as a percentage."""
     return "–" if _missing(x) else f"{float(x) * 100:.{decimals}f}%"

@@ -47,4 +47,4 @@ trend = ui.run_query("overview_trend", {"start": start, "end": end, "grain": gra
 if trend["n_orders"].sum() == 0:
     st.info(t("overview.trend.empty"))
 else:
-    st.plotly_chart(charts.revenue_and_new_customers(trend, t, grain), width="stretch")
+    st.plotly_chart(charts.revenue_and_new_customers(trend, t, grain, lang), width="stretch")

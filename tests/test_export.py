@@ -14,3 +14,16 @@ def test_csv_has_a_bom_for_excel_and_keeps_chinese():
     data = export.to_csv_bytes(pd.DataFrame({"客户": ["王芳"]}))
     assert data.startswith(b"\xef\xbb\xbf")
     assert data.decode("utf-8-sig").splitlines() == ["客户", "王芳"]
+
+
+def test_compact_axis_labels_read_naturally():
+    from crmlens import fmt
+    assert [fmt.compact(v, "zh") for v in (0, 5000, 20000, 2_000_000, 150_000_000)] == ["0", "5000", "2万", "200万", "1.5亿"]
+    assert [fmt.compact(v, "en") for v in (0, 500, 2500, 2_000_000, 1.5e9)] == ["0", "500", "2.5K", "2M", "1.5B"]
+
+
+def test_nice_ticks_cover_the_maximum_in_round_steps():
+    from crmlens.charts.common import nice_ticks
+    assert nice_ticks(9_700_000) == [0, 2_000_000, 4_000_000, 6_000_000, 8_000_000, 10_000_000]
+    assert nice_ticks(3) == [0, 1, 2, 3, 4]
+    assert nice_ticks(0) == [0]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import plotly.graph_objects as go
+
+from crmlens import fmt
 
 FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, WenQuanYi Micro Hei, sans-serif"
 PALETTE = ["#2E6FBA", "#E07B39", "#3A9E6F", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C"]
@@ -15,3 +19,25 @@ def layout(fig: go.Figure, title: str) -> go.Figure:
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
     )
     return fig
+
+
+def nice_ticks(max_value: float, count: int = 5) -> list[float]:
+    """Round tick values from 0 to just above max_value (steps of 1, 2 or 5 x 10^k)."""
+    if not max_value or max_value <= 0 or math.isnan(max_value):
+        return [0]
+    raw = max_value / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    return [i * step for i in range(int(max_value // step) + 2)]
+
+
+def value_axis(fig: go.Figure, max_value: float, lang: str, **axis) -> None:
+    """A y axis whose labels read naturally in the language (万 and 亿 in Chinese)."""
+    ticks = nice_ticks(max_value)
+    fig.update_yaxes(tickmode="array", tickvals=ticks, ticktext=[fmt.compact(v, lang) for v in ticks],
+                     range=[0, ticks[-1]], **axis)
+
+
+def date_axis(fig: go.Figure, grain: str) -> None:
+    """Dates written the same way in both languages: 2026-03 for months, 03-15 for days."""
+    fig.update_xaxes(tickformat="%Y-%m" if grain == "month" else "%Y-%m-%d")
