@@ -156,14 +156,19 @@ def match_columns(table: Table, headers: list[str]) -> dict[str, str]:
     """Map canonical column -> file header for the headers this table knows."""
     mapping: dict[str, str] = {}
     taken: set[str] = set()
-    for col in table.columns:
-        names = {normalize_header(n) for n in (col.name, *col.aliases)}
-        for header in headers:
-            if header not in taken and normalize_header(header) in names:
-                mapping[col.name] = header
-                taken.add(header)
-                break
-    return mapping
+    # A header spelling a column's own name wins over another header spelling one of its
+    # aliases (ServiceNow has both `severity` and `urgency`, `resolved_at` and `closed_at`).
+    for own_name_only in (True, False):
+        for col in table.columns:
+            if col.name in mapping:
+                continue
+            names = {normalize_header(n) for n in ((col.name,) if own_name_only else (col.name, *col.aliases))}
+            for header in headers:
+                if header not in taken and normalize_header(header) in names:
+                    mapping[col.name] = header
+                    taken.add(header)
+                    break
+    return {c.name: mapping[c.name] for c in table.columns if c.name in mapping}
 
 
 def extra_column_name(header: str, existing: set[str]) -> str:

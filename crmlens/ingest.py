@@ -325,9 +325,16 @@ def write_table(con: duckdb.DuckDBPyConnection, result: FileResult, mode: str) -
     target = quote_ident(table.name)
     if mode == "replace":
         con.execute(f"create or replace table {target} as {select}")
-    else:
-        # Parentheses: the ORDER BY belongs to the new rows, not to the union.
-        con.execute(f"create or replace table {target} as select * from {target} union all by name ({select})")
+        return
+    # Append in place (no rewrite of the rows already there); new extra columns are added first.
+    existing = {r[0] for r in con.execute(
+        "select column_name from duckdb_columns() where database_name = current_database() "
+        "and schema_name = 'main' and table_name = $t", {"t": table.name}
+    ).fetchall()}
+    for name in result.extras:
+        if name not in existing:
+            con.execute(f"alter table {target} add column {quote_ident(name)} varchar")
+    con.execute(f"insert into {target} by name {select}")
 
 
 def reject_already_loaded(con: duckdb.DuckDBPyConnection, result: FileResult) -> int:

@@ -185,7 +185,7 @@ def _write_lock(path: pathlib.Path, timeout_s: float) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise StoreBusy(
-                        f"another load into {path} has been running for over {timeout_s:.0f} s; "
+                        f"another load into {path} has been running for over {timeout_s:g} s; "
                         "wait for it to finish and try again"
                     ) from None
                 time.sleep(0.1)
@@ -215,9 +215,13 @@ def writer(path: str | os.PathLike | None = None, lock_timeout_s: float = WRITE_
     path = db_path(path)
     with _write_lock(path, lock_timeout_s):
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-        if path.exists():
-            shutil.copyfile(path, tmp)
-        con = connect(str(tmp))
+        try:
+            if path.exists():
+                shutil.copyfile(path, tmp)
+            con = connect(str(tmp))
+        except BaseException:  # e.g. disk full, or the file is not a DuckDB database
+            tmp.unlink(missing_ok=True)
+            raise
         try:
             ensure_schema(con)
             con.execute("begin")

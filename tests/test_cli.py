@@ -1,0 +1,206 @@
+"""python -m crmlens load / metrics through click's CliRunner, exact output compared.
+
+Numbers for tests/fixtures/tiny are worked out in tests/test_overview_queries.py.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import hashlib
+import json
+import re
+import pathlib
+
+import pytest
+from click.testing import CliRunner
+
+from crmlens import store
+from crmlens.cli import cli
+from tests.conftest import FIXTURES
+
+TINY = sorted((FIXTURES / "tiny").glob("*.csv"))
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def sha256(path: pathlib.Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(autouse=True)
+def no_default_db(monkeypatch, tmp_path):
+    """Never touch data/crm.duckdb: without --db the commands use a missing file in tmp_path."""
+    monkeypatch.setenv("CRMLENS_DB", str(tmp_path / "default.duckdb"))
+
+
+@pytest.fixture
+def db(tmp_path) -> pathlib.Path:
+    return tmp_path / "crm.duckdb"
+
+
+# --- load -----------------------------------------------------------------------------------
+
+def test_load_prints_one_line_per_file(db):
+    result = run("load", *TINY, "--db", db)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "complaints.csv -> complaints: 4 rows loaded, 0 rejected (encoding utf-8)",
+        "customers.csv -> customers: 4 rows loaded, 0 rejected (encoding utf-8)",
+        "opportunities.csv -> opportunities: 4 rows loaded, 0 rejected (encoding utf-8)",
+        "orders.csv -> orders: 7 rows loaded, 0 rejected (encoding utf-8)",
+    ]
+    snap = store.snapshot(db)
+    assert snap.version == 1
+    assert snap.query("select count(*) as n from orders")["n"][0] == 7
+
+
+def test_load_lists_rejected_rows(tmp_path, db):
+    path = tmp_path / "orders.csv"
+    path.write_text("order_id,customer_id,order_date,amount\n"
+                    + "".join(f"O{i},C{i},2024-01-0{i},{i}\n" for i in range(1, 10))
+                    + "O10,C10,2024-01-10,ten\n")
+    result = run("load", path, "--db", db, "--max-rejects", "0.1")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "orders.csv -> orders: 9 rows loaded, 1 rejected (encoding utf-8)",
+        "  rejected row 11, column amount: not a number ('ten')",
+    ]
+
+
+def test_load_with_table_mode_and_day_first(tmp_path, db):
+    first = tmp_path / "people.csv"
+    first.write_text("customer_id,signup_date\nC1,03/01/2024\n")
+    assert run("load", first, "--db", db, "--table", "customers", "--day-first").exit_code == 0
+    more = tmp_path / "people_more.csv"
+    more.write_text("customer_id,signup_date\n" + "".join(f"C{i},04/01/2024\n" for i in range(1, 4)))
+    result = run("load", more, "--db", db, "--table", "customers", "--mode", "append", "--max-rejects", "0.5")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "people_more.csv -> customers: 2 rows loaded, 1 rejected (encoding utf-8)",
+        "  rejected row 2, column customer_id: id already loaded ('C1')",
+    ]
+    df = store.snapshot(db).query("select customer_id, strftime(signup_date, '%Y-%m-%d') as d from customers order by 1")
+    # --day-first read 03/01/2024 as 3 January; the appended file, without it, as 1 April.
+    assert df.values.tolist() == [["C1", "2024-01-03"], ["C2", "2024-04-01"], ["C3", "2024-04-01"]]
+
+
+def test_load_missing_required_column_changes_nothing(tmp_path, db):
+    assert run("load", *TINY, "--db", db).exit_code == 0
+    before = sha256(db)
+    bad = tmp_path / "orders_march.csv"
+    bad.write_text("order_id,customer_id,order_date,total_eur\nO9,C1,2024-03-01,5\n")
+    result = run("load", TINY[1], bad, "--db", db, "--table", "orders")
+    assert result.exit_code == 1
+    first, second = result.output.splitlines()
+    assert first.startswith("Error: customers.csv: ")
+    assert "required columns order_id, order_date, amount are missing for table orders" in first
+    assert second == "Nothing was loaded; the data is unchanged."
+    result = run("load", bad, "--db", db, "--table", "orders")
+    assert result.exit_code == 1
+    first, second = result.output.splitlines()
+    assert first.startswith("Error: orders_march.csv: ")
+    assert "required column amount is missing for table orders" in first
+    assert "(found columns: order_id, customer_id, order_date, total_eur)" in first
+    assert second == "Nothing was loaded; the data is unchanged."
+    assert sha256(db) == before
+    assert store.snapshot(db).version == 1
+
+
+@pytest.mark.parametrize("header, missing", [
+    ("order_id,order_date,amount", "customer_id"),
+    # customer_id alone would fit surveys: the orders file must still be refused, not loaded there.
+    ("order_id,customer_id,order_date", "amount"),
+])
+def test_load_without_table_names_the_missing_column(tmp_path, db, header, missing):
+    bad = tmp_path / "orders.csv"
+    bad.write_text(header + "\n" + ",".join(["x"] * 3) + "\n")
+    result = run("load", bad, "--db", db)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: orders.csv: ")
+    assert f"required column {missing} is missing" in result.output
+    assert "orders" in result.output.split(":")[2]
+    assert result.output.endswith("Nothing was loaded; the data is unchanged.\n")
+    assert not db.exists()
+
+
+def test_load_refused_over_the_reject_limit_shows_the_rejects(tmp_path, db):
+    path = tmp_path / "orders.csv"
+    path.write_text("order_id,customer_id,order_date,amount\nO1,C1,2024-01-03,5\nO2,C2,someday,5\n")
+    result = run("load", path, "--db", db)
+    assert result.exit_code == 1
+    assert "Error: orders.csv: 1 of 2 rows (50.0%) cannot be loaded, more than the 5% allowed; " \
+           "first: row 3, column order_date, not a date ('someday')." in result.output
+    assert "Nothing was loaded; the data is unchanged." in result.output
+    # The rejects table goes to stderr: file, row, column, value, reason.
+    assert re.search(r"^\s*orders.csv\s+3\s+order_date\s+someday\s+invalid_date$", result.stderr, re.M)
+    assert not db.exists()
+
+
+def test_load_while_another_load_holds_the_lock(monkeypatch, db):
+    assert run("load", *TINY, "--db", db).exit_code == 0
+    before = sha256(db)
+    monkeypatch.setattr(store, "writer", functools.partial(store.writer, lock_timeout_s=0.2))
+    with open(f"{db}.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # flock: a second open file in this process conflicts too
+        result = run("load", *TINY, "--db", db)
+    assert result.exit_code == 1
+    assert result.output == (f"Error: another load into {db} has been running for over 0.2 s; "
+                             "wait for it to finish and try again\nNothing was loaded; the data is unchanged.\n")
+    assert sha256(db) == before
+
+
+def test_load_of_a_missing_file(tmp_path, db):
+    result = run("load", tmp_path / "nope.csv", "--db", db)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: nope.csv: file not found")
+    assert not db.exists()
+
+
+# --- metrics --------------------------------------------------------------------------------
+
+def test_metrics_json_on_the_tiny_fixture(db):
+    assert run("load", *TINY, "--db", db).exit_code == 0
+    result = run("metrics", "--json", "--db", db, "--start", "2024-07-01", "--end", "2024-12-31")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    overview = out["overview"]
+    assert overview["period"] == {"start": "2024-07-01", "end": "2024-12-31"}
+    # C1, C2, C3 (no signup date) and C5 (order only) are known by 12-31; C4 signs up in 2025.
+    assert overview["customers"] == 4
+    # O2 200 + O3 300 + O5 400; O4 cancelled, O7 returned, O6 after the period.
+    assert overview["orders"] == 3
+    assert overview["revenue"] == 900
+    assert overview["n_active_customers"] == 3
+    assert overview["n_new_customers"] == 2
+    assert overview["n_complaints"] == 2
+    assert overview["previous_period"]["amt_revenue"] == 100  # O1
+    assert out["data_version"] == 1
+
+
+def test_metrics_start_defaults_to_365_days_before_end(db):
+    assert run("load", *TINY, "--db", db).exit_code == 0
+    out = json.loads(run("metrics", "--json", "--db", db, "--end", "2024-12-31").output)
+    assert out["overview"]["period"] == {"start": "2024-01-02", "end": "2024-12-31"}
+    # O1 100 + O2 200 + O3 300 + O5 400 between 2024-01-02 and 2024-12-31.
+    assert out["overview"]["revenue"] == 1000
+
+
+def test_metrics_start_after_end_is_refused(db):
+    assert run("load", *TINY, "--db", db).exit_code == 0
+    result = run("metrics", "--json", "--db", db, "--start", "2024-12-31", "--end", "2024-07-01")
+    assert result.exit_code == 1
+    assert result.output == "Error: --start must not be after --end\n"
+
+
+@pytest.mark.parametrize("use_env", [False, True])
+def test_metrics_on_a_missing_database_says_what_to_do(tmp_path, use_env):
+    missing = tmp_path / "default.duckdb" if use_env else tmp_path / "missing.duckdb"
+    args = ["metrics", "--json"] + ([] if use_env else ["--db", missing])
+    result = run(*args)
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: no database at {missing}; run `python -m crmlens demo` or load CSV files first\n")
+    assert not missing.exists()
