@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import pathlib
 import sys
 
 import click
 
-from crmlens import ingest, metrics, store
+from crmlens import contract, ingest, metrics, store
 
 
 def _fail(message: str) -> click.ClickException:
@@ -50,21 +51,28 @@ def demo(db: str | None, n_customers: int, seed: int) -> None:
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @db_option
-@click.option("--table", type=click.Choice(sorted(ingest.contract.TABLES)), default=None,
+@click.option("--table", type=click.Choice(sorted(contract.TABLES)), default=None,
               help="Load into this table instead of detecting it from the columns and file name.")
 @click.option("--mode", type=click.Choice(["replace", "append"]), default="replace", show_default=True,
               help="replace: the file becomes the table's content; append: its rows are added.")
+@click.option("--append", "append_flag", is_flag=True, help="Same as --mode append.")
+@click.option("--mapping", "mapping_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help='A saved column mapping (JSON: {"table": "orders", "columns": {"order_id": "Invoice", ...}}).')
+@click.option("--encoding", type=click.Choice(ingest.ENCODINGS), default=None,
+              help="The files' encoding (default: detected).")
 @click.option("--day-first", is_flag=True, help="Read ambiguous dates like 03/01/2024 as 3 January.")
 @click.option("--max-rejects", default=ingest.MAX_REJECT_SHARE, show_default=True,
               help="Largest share of rows that may be rejected before the load is refused (0-1).")
-def load(files, db, table, mode, day_first, max_rejects) -> None:
+def load(files, db, table, mode, append_flag, mapping_file, encoding, day_first, max_rejects) -> None:
     """Load CSV files: all of them or none (the data is unchanged on any error).
 
     Example: python -m crmlens load customers.csv orders.csv
     """
+    options = _file_options(mapping_file, table, encoding)
     try:
-        results = ingest.load_files(list(files), db=db, mode=mode, table=table,
-                                    day_first=day_first, max_reject_share=max_rejects)
+        results = ingest.load_files(list(files), db=db, mode="append" if append_flag else mode,
+                                    day_first=day_first, max_reject_share=max_rejects,
+                                    options=[options] * len(files))
     except ingest.IngestError as e:
         if e.rejects is not None and len(e.rejects):
             click.echo(e.rejects.head(20).to_string(index=False), err=True)
@@ -72,11 +80,26 @@ def load(files, db, table, mode, day_first, max_rejects) -> None:
     except store.StoreBusy as e:
         raise _fail(f"{e}\nNothing was loaded; the data is unchanged.") from e
     for r in results:
-        click.echo(f"{r.file_name} -> {r.table}: {r.n_loaded:,} rows loaded, {r.n_rejected:,} rejected "
-                   f"(encoding {r.encoding})")
+        if r.is_order_lines:
+            click.echo(f"{r.file_name} -> {r.table}: {r.n_lines:,} order lines loaded as {r.n_loaded:,} orders "
+                       f"({r.n_cancelled:,} cancelled), {r.n_rejected:,} rows rejected (encoding {r.encoding})")
+        else:
+            click.echo(f"{r.file_name} -> {r.table}: {r.n_loaded:,} rows loaded, {r.n_rejected:,} rejected "
+                       f"(encoding {r.encoding})")
         for _, rej in r.rejects.head(10).iterrows():
             click.echo(f"  rejected row {rej['row']}, column {rej['column']}: "
                        f"{ingest.describe_reason(rej['reason'])} ({rej['value']!r})")
+
+
+def _file_options(mapping_file: str | None, table: str | None, encoding: str | None) -> ingest.FileOptions:
+    if not mapping_file:
+        return ingest.FileOptions(table=table, encoding=encoding)
+    try:
+        saved = json.loads(pathlib.Path(mapping_file).read_text(encoding="utf-8"))
+        return ingest.FileOptions(table=table or saved["table"], mapping=dict(saved["columns"]), encoding=encoding)
+    except (ValueError, KeyError, TypeError) as e:
+        raise _fail(f"{mapping_file}: not a mapping file ({e}); expected "
+                    '{"table": "orders", "columns": {"order_id": "Invoice", ...}}') from e
 
 
 @cli.command(name="metrics")

@@ -7,8 +7,11 @@ matched to a canonical column through `normalize_header`, so `Customer ID`,
 
 from __future__ import annotations
 
+import pathlib
 import re
 from dataclasses import dataclass, field
+
+EXAMPLES_DIR = pathlib.Path(__file__).resolve().parent / "examples"  # one example CSV per table
 
 
 @dataclass(frozen=True)

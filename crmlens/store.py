@@ -41,6 +41,9 @@ create table if not exists loads (
     load_id bigint, version bigint, loaded_at timestamp, file_name varchar,
     table_name varchar, mode varchar, n_rows bigint, n_rejected bigint, content_hash varchar
 );
+create table if not exists mappings (
+    signature varchar, table_name varchar, mapping_json varchar, saved_at timestamp
+);
 """
 
 

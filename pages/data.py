@@ -1,52 +1,58 @@
-"""Data: what is loaded, the load history, loading CSV files, and the example files."""
-
-import pathlib
-import tempfile
+"""Data: load CSV exports (check, map, preview, load), what is loaded, the history, example files."""
 
 import streamlit as st
 
-from crmlens import contract, fmt, ingest, store, ui
+from crmlens import contract, ingest, store, ui
 from crmlens.ui import t
+from crmlens.upload import file_options, inspect_upload, load_summary, materialize
 
 ui.run_through_app()
-
-EXAMPLES = pathlib.Path(ingest.__file__).resolve().parent / "examples"
-lang = ui.language()
 snap = ui.snapshot()
 
 st.title(t("data.title"))
 st.caption(t("data.caption"))
 
+for message in st.session_state.pop("_data_load_messages", []):
+    st.success(message)
+
 st.subheader(t("data.upload"))
 uploads = st.file_uploader(t("data.upload"), type=["csv", "txt", "tsv"], accept_multiple_files=True,
-                           help=t("data.upload.help"), label_visibility="collapsed")
-mode = st.radio(t("data.upload.mode"), ["replace", "append"], horizontal=True,
-                format_func=lambda m: t(f"data.upload.mode.{m}"))
-day_first = st.checkbox(t("data.upload.day_first"))
-if uploads and st.button(t("data.upload.button", n=len(uploads)), type="primary"):
-    with tempfile.TemporaryDirectory() as tmp:
-        paths = []
-        for i, upload in enumerate(uploads):
-            path = pathlib.Path(tmp) / f"{i}.csv"
-            path.write_bytes(upload.getvalue())
-            paths.append(path)
+                           help=t("data.upload.help"), label_visibility="collapsed",
+                           key=f"uploads_{st.session_state.get('_upload_generation', 0)}")
+if uploads:
+    left, right = st.columns(2)
+    mode = left.radio(t("data.upload.mode"), ["replace", "append"], horizontal=True,
+                      format_func=lambda m: t(f"data.upload.mode.{m}"))
+    day_first = right.checkbox(t("data.upload.day_first"))
+    plans = []
+    for upload in uploads:
+        path = materialize(upload)
+        with st.container(border=True):
+            options = file_options(upload, path)
+            result = inspect_upload(upload, path, options, day_first)
+            plans.append((path, upload.name, options, result))
+    failed = any(result is None for *_, result in plans)
+    over_limit = [r for *_, r in plans if r is not None and r.n_rejected / r.n_read > ingest.MAX_REJECT_SHARE]
+    allow_rejects = bool(over_limit) and st.checkbox(
+        t("data.upload.allow_rejects", files=", ".join(r.file_name for r in over_limit),
+          share=f"{ingest.MAX_REJECT_SHARE:.0%}"))
+    blocked = failed or (bool(over_limit) and not allow_rejects)
+    if st.button(t("data.upload.button", n=len(uploads)), type="primary", disabled=blocked):
+        bar = st.progress(0.0, text=t("data.upload.progress", step=""))
         try:
-            results = ingest.load_files(paths, mode=mode, day_first=day_first,
-                                        file_names=[u.name for u in uploads])
+            results = ingest.load_files(
+                [p for p, *_ in plans], mode=mode, day_first=day_first,
+                max_reject_share=1.0 if allow_rejects else ingest.MAX_REJECT_SHARE,
+                file_names=[name for _, name, *_ in plans], options=[o for _, _, o, _ in plans],
+                progress=lambda fraction, step: bar.progress(fraction, text=t("data.upload.progress", step=step)),
+            )
         except (ingest.IngestError, store.StoreBusy) as e:
+            bar.empty()
             st.error(t("data.upload.failed", message=str(e)))
-            rejects = getattr(e, "rejects", None)
-            if rejects is not None and len(rejects):
-                st.dataframe(rejects, hide_index=True)
         else:
-            for r in results:
-                st.success(t("data.upload.loaded", file=r.file_name, rows=f"{r.n_loaded:,}",
-                             table=t(f"table.{r.table}"), rejected=f"{r.n_rejected:,}"))
-                if r.n_rejected:
-                    st.dataframe(r.rejects, hide_index=True)
-                    st.download_button(t("data.upload.rejects_download"), r.rejects.to_csv(index=False),
-                                       file_name=f"rejects_{r.file_name}", mime="text/csv")
-            snap = ui.begin_run()
+            st.session_state["_data_load_messages"] = [load_summary(r) for r in results]
+            st.session_state["_upload_generation"] = st.session_state.get("_upload_generation", 0) + 1
+            st.rerun()
 
 if snap is not None:
     st.subheader(t("data.tables"))
@@ -55,7 +61,8 @@ if snap is not None:
     st.dataframe(
         span, hide_index=True,
         column_config={
-            "table_name": t("data.col.table"), "n_rows": st.column_config.NumberColumn(t("data.col.rows"), format="localized"),
+            "table_name": t("data.col.table"),
+            "n_rows": st.column_config.NumberColumn(t("data.col.rows"), format="localized"),
             "first_date": st.column_config.DateColumn(t("data.col.first_date")),
             "last_date": st.column_config.DateColumn(t("data.col.last_date")),
         },
@@ -84,6 +91,6 @@ for table in contract.TABLES.values():
         st.markdown(", ".join(
             f"`{c.name}`" + (f" ({t('data.contract.required')})" if c.required else "") for c in table.columns
         ))
-        example = EXAMPLES / f"{table.name}.csv"
+        example = contract.EXAMPLES_DIR / f"{table.name}.csv"
         st.download_button(t("data.examples.download", table=table.name), example.read_bytes(),
                            file_name=example.name, mime="text/csv", key=f"example_{table.name}")

@@ -115,7 +115,30 @@ def test_data_page_bad_upload_changes_nothing(db_env):
     at = open_app()
     at.switch_page("pages/data.py").run()
     at.file_uploader[0].set_value(("orders.csv", b"order_id,order_date\nO9,2024-01-01\n", "text/csv")).run()
-    at.button[0].click().run()
-    assert "data is unchanged" in at.error[0].value
+    # Checked before loading: the message names the file and the missing columns; loading is not offered.
     assert "orders.csv" in at.error[0].value
+    assert "customer_id, amount are missing" in at.error[0].value
+    assert at.button[0].disabled
     assert store.snapshot(db_env).version == before
+
+
+def test_data_page_mapping_fixed_by_hand_then_loaded(db_env):
+    from crmlens import store
+    at = open_app()
+    at.switch_page("pages/data.py").run()
+    csv = "单号,客户,下单日期,实收\nN1,C1,2024年9月1日,\"¥1,200.00\"\nN2,C2,2024年9月2日,80\n".encode("gb18030")
+    at.file_uploader[0].set_value(("export.csv", csv, "text/csv")).run()
+    # 单号 is an order number alias, 下单日期 a date alias; 客户 and 实收 are not known: map them by hand.
+    assert at.selectbox(key=next(k for k in keys(at) if k.endswith("_orders_customer_id"))).value == ""
+    at.selectbox(key=next(k for k in keys(at) if k.endswith("_orders_customer_id"))).set_value("客户").run()
+    at.selectbox(key=next(k for k in keys(at) if k.endswith("_orders_amount"))).set_value("实收").run()
+    assert not at.error
+    assert [m.value for m in at.metric][:3] == ["2", "2", "0"]
+    at.button[0].click().run()
+    assert "export.csv: 2 rows loaded into Orders" in at.success[0].value
+    rows = store.snapshot(db_env).query("select order_id, customer_id, amount from orders where order_id like 'N%' order by 1")
+    assert rows.values.tolist() == [["N1", "C1", 1200.0], ["N2", "C2", 80.0]]
+
+
+def keys(at: AppTest) -> list[str]:
+    return [s.key for s in at.selectbox if s.key]

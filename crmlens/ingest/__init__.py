@@ -1,0 +1,237 @@
+"""The only module that turns files into tables.
+
+A load reads each CSV with DuckDB (all columns as text), maps its headers onto a
+canonical table (`contract`), converts every value in SQL, lists the rows that
+cannot be converted as rejects (file, row, column, value, reason), folds order
+lines into orders, and writes the rest, all inside one `store.writer()`
+transaction: either every file of a load lands, or none does and the data stays
+exactly as it was. `inspect_file` runs the same staging without writing, for the
+Data page's preview.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pathlib
+from dataclasses import dataclass
+from typing import Callable
+
+import duckdb
+import pandas as pd
+
+from crmlens import contract, store
+from crmlens.ingest.convert import quote_ident
+from crmlens.ingest.errors import IngestError, describe_reason
+from crmlens.ingest import read
+from crmlens.ingest.read import ENCODINGS, detect_encoding, file_hash
+from crmlens.ingest.stage import FileResult, detect_table, guess_table, listed_rejects, stage_file
+
+__all__ = [
+    "ENCODINGS", "FileOptions", "FileResult", "IngestError", "MAX_REJECT_SHARE", "describe_reason",
+    "detect_encoding", "detect_table", "guess_table", "header_signature", "read_headers", "inspect_file", "load_files", "load_tables",
+    "saved_mapping",
+]
+
+MAX_REJECT_SHARE = 0.05
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class FileOptions:
+    """What the user chose for one file; None means detect."""
+
+    table: str | None = None
+    mapping: dict[str, str] | None = None  # canonical column -> file header
+    encoding: str | None = None
+
+
+def header_signature(headers: list[str]) -> str:
+    """Files with the same header (spelling aside) share a signature and a saved mapping."""
+    return hashlib.sha256("\x1f".join(contract.normalize_header(h) for h in headers).encode()).hexdigest()[:16]
+
+
+def saved_mapping(headers: list[str], db: str | pathlib.Path | None = None) -> FileOptions | None:
+    """The table and mapping last used to load a file with this header, if any."""
+    try:
+        snap = store.snapshot(db)
+        df = snap.query("select table_name, mapping_json from mappings where signature = $s",
+                        {"s": header_signature(headers)})
+    except (store.NoData, duckdb.CatalogException):
+        return None
+    if df.empty:
+        return None
+    return FileOptions(table=df["table_name"][0], mapping=json.loads(df["mapping_json"][0]))
+
+
+def read_headers(path: pathlib.Path, encoding: str | None = None, name: str | None = None) -> list[str]:
+    """The header row of a CSV file (checked to be a text file first)."""
+    path = pathlib.Path(path)
+    name = name or path.name
+    con = store.connect()
+    try:
+        read.check_file(path, name)
+        enc = encoding or detect_encoding(path)
+        read._load_extension_for(con, enc)
+        return [r[0] for r in con.execute(
+            "describe select * from read_csv($p, all_varchar = true, header = true, encoding = $e, "
+            "strict_mode = false, escape = '\"', null_padding = true) limit 0", {"p": str(path), "e": enc}
+        ).fetchall()]
+    except duckdb.Error as e:
+        raise IngestError(f"{name}: could not be read as a CSV file ({e}).") from e
+    finally:
+        con.close()
+
+
+def _with_saved(path: pathlib.Path, name: str, options: FileOptions, db) -> FileOptions:
+    """Options the user gave win; otherwise a mapping saved for this header is used."""
+    if options.mapping is not None or options.table is not None:
+        return options
+    saved = saved_mapping(read_headers(path, options.encoding, name), db)
+    return FileOptions(saved.table, saved.mapping, options.encoding) if saved else options
+
+
+def inspect_file(path: str | pathlib.Path, name: str | None = None, options: FileOptions = FileOptions(),
+                 day_first: bool = False, db: str | pathlib.Path | None = None) -> FileResult:
+    """Stage a file without writing anything: detected table, encoding, mapping, preview, rejects."""
+    path = pathlib.Path(path)
+    name = name or path.name
+    options = _with_saved(path, name, options, db)
+    con = store.connect()
+    try:
+        return stage_file(con, path, contract.TABLES[options.table] if options.table else None, day_first,
+                          name, options.mapping, options.encoding)
+    finally:
+        con.close()
+
+
+def load_files(
+    paths: list[str | pathlib.Path],
+    db: str | pathlib.Path | None = None,
+    mode: str = "replace",
+    table: str | None = None,
+    day_first: bool = False,
+    max_reject_share: float = MAX_REJECT_SHARE,
+    file_names: list[str] | None = None,
+    options: list[FileOptions] | None = None,
+    progress: Progress | None = None,
+) -> list[FileResult]:
+    """Load files as one transaction. Raises IngestError (data unchanged) on a bad file.
+
+    When several files go to the same table in replace mode, the first replaces
+    it and the others are appended. `file_names` gives the names to report (an
+    upload's original names) when `paths` are temporary copies; `options` gives
+    each file's table, mapping and encoding when the user chose them (`table`
+    applies to every file otherwise).
+    """
+    if mode not in ("replace", "append"):
+        raise ValueError(f"mode must be replace or append, not {mode!r}")
+    paths = [pathlib.Path(p) for p in paths]
+    names = file_names or [p.name for p in paths]
+    options = options or [FileOptions(table=table) for _ in paths]
+    options = [_with_saved(p, n, o, db) for p, n, o in zip(paths, names, options)]
+    report = progress or (lambda fraction, message: None)
+    results: list[FileResult] = []
+    replaced: set[str] = set()
+    with store.writer(db) as con:
+        for i, (path, name, opts) in enumerate(zip(paths, names, options)):
+            report(i / (len(paths) + 1), name)
+            result = stage_file(con, path, contract.TABLES[opts.table] if opts.table else None, day_first,
+                                name, opts.mapping, opts.encoding)
+            file_mode = "append" if (mode == "append" or result.table in replaced) else "replace"
+            if file_mode == "append" and _reject_already_loaded(con, result):
+                result.rejects = listed_rejects(con, name)
+            _refuse_if_too_many_rejects(result, max_reject_share)
+            _write_table(con, result, file_mode)
+            replaced.add(result.table)
+            _record_load(con, result, file_mode, file_hash(path))
+            _remember_mapping(con, result)
+            results.append(result)
+        report(len(paths) / (len(paths) + 1), "publish")
+    report(1.0, "done")
+    return results
+
+
+def _reject_already_loaded(con: duckdb.DuckDBPyConnection, result: FileResult) -> int:
+    """In append mode, rows whose key is already in the table are rejects too; returns how many."""
+    table = contract.TABLES[result.table]
+    if not table.key or table.key not in result.mapping:
+        return 0
+    k = quote_ident(table.key)
+    con.execute(
+        f"insert into _rejects select _row, '{table.key}', {k}, 'already_loaded' from _accepted "
+        f"where {k} in (select {k} from {quote_ident(table.name)})"
+    )
+    con.execute("delete from _accepted where _row in (select row_no from _rejects)")
+    n_loaded = con.execute("select count(*) from _accepted").fetchone()[0]
+    dropped = result.n_loaded - n_loaded
+    result.n_loaded = n_loaded
+    result.n_rejected = con.execute("select count(distinct row_no) from _rejects").fetchone()[0]
+    return dropped
+
+
+def _refuse_if_too_many_rejects(result: FileResult, max_share: float) -> None:
+    share = result.n_rejected / result.n_read
+    if result.n_rejected and share > max_share:
+        first = result.rejects.iloc[0]
+        raise IngestError(
+            f"{result.file_name}: {result.n_rejected} of {result.n_read} rows ({share:.1%}) cannot be loaded, "
+            f"more than the {max_share:.0%} allowed; first: row {first['row']}, column {first['column']}, "
+            f"{describe_reason(first['reason'])} ({first['value']!r}). Fix the file, or allow more rejects "
+            f"to load the good rows only.",
+            result.rejects,
+        )
+
+
+def _write_table(con: duckdb.DuckDBPyConnection, result: FileResult, mode: str) -> None:
+    """Move the rows of _accepted into the result's table (replace or append)."""
+    table = contract.TABLES[result.table]
+    columns = [c.name for c in table.columns] + list(result.extras)
+    select = "select " + ", ".join(quote_ident(c) for c in columns) + " from _accepted order by _row"
+    target = quote_ident(table.name)
+    if mode == "replace":
+        con.execute(f"create or replace table {target} as {select}")
+        return
+    # Append in place (no rewrite of the rows already there); new extra columns are added first.
+    existing = {r[0] for r in con.execute(
+        "select column_name from duckdb_columns() where database_name = current_database() "
+        "and schema_name = 'main' and table_name = $t", {"t": table.name}
+    ).fetchall()}
+    for name in result.extras:
+        if name not in existing:
+            con.execute(f"alter table {target} add column {quote_ident(name)} varchar")
+    con.execute(f"insert into {target} by name {select}")
+
+
+def _record_load(con: duckdb.DuckDBPyConnection, result: FileResult, mode: str, content_hash: str) -> None:
+    con.execute(
+        "insert into loads select coalesce(max(load_id), 0) + 1, "
+        "(select coalesce(max(version), 0) + 1 from meta), current_localtimestamp(), "
+        "$file, $table, $mode, $n_rows, $n_rejected, $hash from loads",
+        {
+            "file": result.file_name, "table": result.table, "mode": mode,
+            "n_rows": result.n_loaded, "n_rejected": result.n_rejected, "hash": content_hash,
+        },
+    )
+
+
+def _remember_mapping(con: duckdb.DuckDBPyConnection, result: FileResult) -> None:
+    signature = header_signature(result.headers)
+    con.execute("delete from mappings where signature = $s", {"s": signature})
+    con.execute(
+        "insert into mappings values ($s, $t, $m, current_localtimestamp())",
+        {"s": signature, "t": result.table, "m": json.dumps(result.mapping, ensure_ascii=False)},
+    )
+
+
+def load_tables(tables: dict[str, "pyarrow.Table | pd.DataFrame"], db: str | pathlib.Path | None = None,
+                source: str = "demo") -> None:
+    """Replace whole tables with ready-made canonical data (the demo generator's output)."""
+    with store.writer(db) as con:
+        for name, data in tables.items():
+            con.register("_incoming", data)
+            con.execute(f"create or replace table {quote_ident(name)} as select * from _incoming")
+            con.unregister("_incoming")
+            n_rows = con.execute(f"select count(*) from {quote_ident(name)}").fetchone()[0]
+            result = FileResult(source, name, "", {}, {}, n_rows, n_rows, pd.DataFrame())
+            _record_load(con, result, "replace", "")

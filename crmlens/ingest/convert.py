@@ -1,0 +1,122 @@
+"""SQL that turns a file's text values into the contract's types (NULL when it cannot).
+
+Every expression works on a column of temp table _clean (trimmed text, 'missing'
+spellings already NULL). Layout choices that depend on the whole column (month- or
+day-first dates, decimal comma) are made by counting in SQL first.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from crmlens import contract
+
+NULL_TOKENS = ["", "na", "n/a", "null", "none", "nan", "-", "--", "#n/a", "无", "空"]
+TRUE_TOKENS = ["yes", "y", "true", "t", "1", "是", "对", "√"]
+FALSE_TOKENS = ["no", "n", "false", "f", "0", "否", "不是", "×"]
+
+# Date and date-time layouts, by family. ISO-like and Chinese layouts are never
+# ambiguous; month-first and day-first are, so a column uses one of the two:
+# whichever parses more of its values (day-first wins a tie only if asked).
+ISO_FORMATS = ["%Y/%m/%d", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y.%m.%d", "%Y%m%d"]
+CN_FORMATS = ["%Y年%m月%d日", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日%H:%M", "%Y年%m月%d日%H时%M分"]
+# Two-digit years come first: DuckDB's %Y also accepts "11" (as the year 11), while %y
+# refuses "2011"; formats are tried in order.
+MDY_FORMATS = ["%m/%d/%y", "%m/%d/%y %H:%M", "%m/%d/%y %H:%M:%S", "%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m-%d-%Y"]
+DMY_FORMATS = ["%d/%m/%y", "%d/%m/%y %H:%M", "%d/%m/%y %H:%M:%S", "%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S",
+               "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d-%m-%Y"]
+EXCEL_EPOCH = "1899-12-30"
+
+CURRENCY = "^[¥￥$€£]\\s*|^(RMB|CNY|USD|EUR|GBP)\\s*|\\s*(元|RMB|CNY|USD|EUR|GBP)$"
+# 1.234,56 / 1234,5 (decimal comma) versus 1,234.56 / 1234.5
+DECIMAL_COMMA = "^-?\\d{1,3}(\\.\\d{3})+(,\\d+)?$|^-?\\d+,\\d+$"
+DECIMAL_POINT = "^-?\\d{1,3}(,\\d{3})+(\\.\\d+)?$|^-?\\d+\\.\\d+$"
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_list(items: list[str]) -> str:
+    # Our own constants, never user input.
+    return "[" + ", ".join("'" + i.replace("'", "''") + "'" for i in items) + "]"
+
+
+def cleaned(header: str) -> str:
+    """A file column as trimmed text, with the usual 'missing' spellings (NA, null, -) as NULL."""
+    h = quote_ident(header)
+    return f"case when lower(trim({h})) in (select unnest($null_tokens)) then null else trim({h}) end"
+
+
+def _date_families(con: duckdb.DuckDBPyConnection, v: str, day_first: bool) -> list[list[str]] | None:
+    """Pick month-first or day-first layouts for a column; None means Excel serial numbers."""
+    mdy, dmy, serial, total = con.execute(
+        f"select count(try_strptime({v}, {sql_list(MDY_FORMATS)})), "
+        f"count(try_strptime({v}, {sql_list(DMY_FORMATS)})), "
+        f"count(*) filter (where try_cast({v} as double) between 1 and 80000), count({v}) "
+        f"from _clean"
+    ).fetchone()
+    if total and serial == total:
+        return None
+    if mdy == dmy:
+        middle = DMY_FORMATS if day_first else MDY_FORMATS
+    else:
+        middle = DMY_FORMATS if dmy > mdy else MDY_FORMATS
+    return [ISO_FORMATS, CN_FORMATS, middle]
+
+
+def _uses_decimal_comma(con: duckdb.DuckDBPyConnection, v: str) -> bool:
+    stripped = f"regexp_replace({v}, '{CURRENCY}|[\\s%\u00a0]', '', 'g')"
+    comma, point = con.execute(
+        f"select count(*) filter (where regexp_matches({stripped}, '{DECIMAL_COMMA}')), "
+        f"count(*) filter (where regexp_matches({stripped}, '{DECIMAL_POINT}')) from _clean"
+    ).fetchone()
+    return comma > point
+
+
+def _date_expr(con: duckdb.DuckDBPyConnection, v: str, day_first: bool) -> str:
+    families = _date_families(con, v, day_first)
+    if families is None:
+        # Excel serial days; the fraction is the time of day (45294.75 = 2024-01-03 18:00).
+        return (
+            f"timestamp '{EXCEL_EPOCH}' + "
+            f"to_microseconds(try_cast(round(try_cast({v} as double) * 86400e6) as bigint))"
+        )
+    *year_first, middle = families
+    formats = sql_list([f for family in year_first for f in family])
+    # Casts and year-first layouts only for values that start with a 4-digit year:
+    # DuckDB's cast reads '1/2/11' as 11 February of the year 1.
+    return (
+        f"coalesce(case when regexp_matches({v}, '^\\d{{4}}') then coalesce("
+        f"case when regexp_matches({v}, '(Z|[+-]\\d\\d:?\\d\\d)$') "
+        f"then try_cast({v} as timestamptz) at time zone 'UTC' end, "
+        f"try_cast({v} as timestamp), try_strptime({v}, {formats})) end, "
+        f"try_strptime({v}, {sql_list(middle)}))"
+    )
+
+
+def _number_expr(con: duckdb.DuckDBPyConnection, v: str, type_: str) -> str:
+    text = f"regexp_replace({v}, '{CURRENCY}|[\\s\u00a0]', '', 'g')"
+    if _uses_decimal_comma(con, v):
+        text = f"replace(replace({text}, '.', ''), ',', '.')"
+    else:
+        text = f"replace({text}, ',', '')"
+    number = (
+        f"case when ends_with({text}, '%') "
+        f"then try_cast(rtrim({text}, '%') as double) / 100 else try_cast({text} as double) end"
+    )
+    return f"try_cast({number} as {type_})"
+
+
+def convert_expr(con: duckdb.DuckDBPyConnection, column: contract.Column, v: str, day_first: bool) -> str:
+    """SQL turning the cleaned text column `v` of _clean into the canonical type (NULL if it cannot)."""
+    if column.type in ("DATE", "TIMESTAMP"):
+        return f"({_date_expr(con, v, day_first)})::{column.type}"
+    if column.type in ("DOUBLE", "INTEGER"):
+        return _number_expr(con, v, column.type)
+    if column.type == "BOOLEAN":
+        return (
+            f"case when lower({v}) in (select unnest($true_tokens)) then true "
+            f"when lower({v}) in (select unnest($false_tokens)) then false end"
+        )
+    return v

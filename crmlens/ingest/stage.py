@@ -1,0 +1,282 @@
+"""Staging one file: map its headers, convert its values, find its rejects, fold order lines.
+
+Everything happens in temp tables of the given connection (_raw -> _clean -> _typed,
+_rejects, then _accepted); nothing is written to the store here.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from dataclasses import dataclass, field
+
+import duckdb
+import pandas as pd
+
+from crmlens import contract
+from crmlens.ingest import convert, read
+from crmlens.ingest.convert import quote_ident
+from crmlens.ingest.errors import IngestError, required_missing
+
+MAX_LISTED_REJECTS = 10_000
+PREVIEW_ROWS = 10
+REJECTS_SQL = (
+    'select $file as "file", row_no as "row", column_name as "column", value, reason '
+    "from _rejects order by row_no, column_name limit $limit"
+)
+# Order lines: a unit price column lets amount = quantity x unit price.
+UNIT_PRICE_ALIASES = ("unit_price", "unitprice", "price", "单价", "商品单价", "销售单价")
+CANCEL_STATUSES = ("cancelled", "canceled", "已取消", "取消")
+
+
+@dataclass
+class FileResult:
+    """What staging (and then loading) a file found."""
+
+    file_name: str
+    table: str
+    encoding: str
+    mapping: dict[str, str]  # canonical column -> file header
+    extras: dict[str, str]  # stored column -> file header, for columns outside the contract
+    n_read: int  # data rows in the file
+    n_loaded: int  # rows stored (orders, when order lines were folded)
+    rejects: pd.DataFrame = field(repr=False)  # file, row, column, value, reason
+    delimiter: str = ","
+    headers: list[str] = field(default_factory=list)
+    n_rejected: int = 0  # file rows rejected
+    n_lines: int = 0  # accepted order lines folded into orders (0 when the file is not order lines)
+    n_cancelled: int = 0  # orders kept as cancelled (cancel marker, negative quantity or status)
+    preview: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+
+    @property
+    def is_order_lines(self) -> bool:
+        return self.n_lines > 0
+
+
+def guess_table(headers: list[str], file_name: str) -> contract.Table:
+    """The table named in the file name, else the one most of its columns fit (complete or not)."""
+    stem = contract.normalize_header(pathlib.Path(file_name).stem)
+
+    def score(table: contract.Table) -> tuple[bool, int]:
+        named = any(contract.normalize_header(h) in stem for h in table.file_hints)
+        return (named, len(contract.match_columns(table, headers)))
+
+    return max(contract.TABLES.values(), key=score)
+
+
+def detect_table(headers: list[str], file_name: str) -> contract.Table:
+    """The table a file is for (guess_table), provided all its required columns are present.
+
+    A file that fits one table best but lacks a required column is refused, never loaded
+    into a lesser match (an orders export without amounts must not replace the customers).
+    """
+    best = guess_table(headers, file_name)
+    missing = _missing_required(best, contract.match_columns(best, headers), headers)
+    if missing:
+        raise IngestError(
+            f"{file_name}: looks like {best.name}, but {required_missing(missing)} "
+            f"(found columns: {', '.join(headers)}). Add or rename the column in the file, or choose the "
+            f"table and columns by hand."
+        )
+    return best
+
+
+def unit_price_header(headers: list[str], mapping: dict[str, str]) -> str | None:
+    names = {contract.normalize_header(a) for a in UNIT_PRICE_ALIASES}
+    used = set(mapping.values())
+    return next((h for h in headers if h not in used and contract.normalize_header(h) in names), None)
+
+
+def _missing_required(table: contract.Table, mapping: dict[str, str], headers: list[str]) -> list[str]:
+    missing = [c for c in table.required if c not in mapping]
+    # Order lines carry quantity x unit price instead of an amount.
+    if table.name == "orders" and missing == ["amount"] and "quantity" in mapping and unit_price_header(headers, mapping):
+        return []
+    return missing
+
+
+def resolve_mapping(table: contract.Table, headers: list[str], name: str,
+                    chosen: dict[str, str] | None) -> dict[str, str]:
+    """The automatic mapping, or the user's (checked: headers exist, required columns present)."""
+    if chosen is None:
+        mapping = contract.match_columns(table, headers)
+    else:
+        unknown = {c: h for c, h in chosen.items() if h not in headers or c not in {col.name for col in table.columns}}
+        if unknown:
+            raise IngestError(f"{name}: the mapping names columns the file or table {table.name} does not have: "
+                              f"{unknown}. Choose among: {', '.join(headers)}.")
+        mapping = {col.name: chosen[col.name] for col in table.columns if chosen.get(col.name)}
+    missing = _missing_required(table, mapping, headers)
+    if missing:
+        raise IngestError(
+            f"{name}: {required_missing(missing)} for table {table.name} "
+            f"(found columns: {', '.join(headers)}). Rename the column in the file or map it by hand."
+        )
+    return mapping
+
+
+def stage_file(
+    con: duckdb.DuckDBPyConnection,
+    path: pathlib.Path,
+    table: contract.Table | None = None,
+    day_first: bool = False,
+    name: str | None = None,
+    mapping: dict[str, str] | None = None,
+    encoding: str | None = None,
+    max_bytes: int | None = None,
+) -> FileResult:
+    """Read, map, convert and check one file into temp table _accepted; nothing is written yet.
+
+    `name` is the file name to report (an upload's own name when `path` is a temporary copy);
+    `mapping` (canonical column -> header) and `encoding` override what is detected.
+    """
+    name = name or path.name
+    read.check_file(path, name, max_bytes)
+    encoding = encoding or read.detect_encoding(path)
+    headers = read.read_raw(con, path, encoding, name)
+    n_read = con.execute("select count(*) from _raw").fetchone()[0]
+    if n_read == 0:
+        raise IngestError(f"{name}: the file has a header row but no data rows.")
+    table = table or detect_table(headers, name)
+    mapping = resolve_mapping(table, headers, name, mapping)
+    price_header = unit_price_header(headers, mapping) if table.name == "orders" else None
+    if "amount" in mapping:
+        price_header = None
+    extras = _extra_columns(table, headers, mapping, price_header)
+
+    clean_cols = {h: f"_v{i}" for i, h in enumerate(headers)}
+    con.execute(
+        "create or replace temp table _clean as select _row, "
+        + ", ".join(f"{convert.cleaned(h)} as {clean_cols[h]}" for h in headers) + " from _raw",
+        {"null_tokens": convert.NULL_TOKENS},
+    )
+    typed, checked = ["_row"], []
+    for col in table.columns:
+        if col.name in mapping:
+            v = clean_cols[mapping[col.name]]
+            typed.append(f"{convert.convert_expr(con, col, v, day_first)} as {quote_ident(col.name)}")
+            typed.append(f"{v} as {quote_ident('_text_' + col.name)}")
+            checked.append(col)
+        elif col.name == "amount" and price_header:
+            price = convert.convert_expr(con, contract.Column("unit_price", "DOUBLE"), clean_cols[price_header], day_first)
+            qty = convert.convert_expr(con, table.column("quantity"), clean_cols[mapping["quantity"]], day_first)
+            typed.append(f"({qty}) * ({price}) as amount")
+            typed.append(f"{price} as _unit_price, {clean_cols[price_header]} as _text_unit_price")
+        else:
+            typed.append(f"null::{col.type} as {quote_ident(col.name)}")
+    typed += [f"{clean_cols[h]} as {quote_ident(n)}" for n, h in extras.items()]
+    sql = "create or replace temp table _typed as select " + ", ".join(typed) + " from _clean"
+    tokens = {"true_tokens": convert.TRUE_TOKENS, "false_tokens": convert.FALSE_TOKENS}
+    con.execute(sql, {k: v for k, v in tokens.items() if f"${k}" in sql})
+
+    is_lines = bool(price_header) or _has_order_lines(con, table, mapping)
+    n_rejected = find_rejects(con, table, checked, check_key=not is_lines, unit_price=bool(price_header))
+    columns = [c.name for c in table.columns] + list(extras)
+    n_lines = n_cancelled = 0
+    if is_lines:
+        n_lines, n_cancelled = fold_order_lines(con, columns, extras)
+    else:
+        con.execute(
+            "create or replace temp table _accepted as select _row, "
+            + ", ".join(quote_ident(c) for c in columns)
+            + " from _typed where _row not in (select row_no from _rejects) order by _row"
+        )
+    n_loaded = con.execute("select count(*) from _accepted").fetchone()[0]
+    return FileResult(
+        name, table.name, encoding, mapping, extras, n_read, n_loaded, listed_rejects(con, name),
+        delimiter=read.sniff_delimiter(con, path, encoding), headers=headers, n_rejected=n_rejected,
+        n_lines=n_lines, n_cancelled=n_cancelled,
+        preview=con.execute(f"select * exclude (_row) from _accepted order by _row limit {PREVIEW_ROWS}").df(),
+    )
+
+
+def listed_rejects(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
+    return con.execute(REJECTS_SQL, {"file": name, "limit": MAX_LISTED_REJECTS}).df()
+
+
+def _extra_columns(table: contract.Table, headers: list[str], mapping: dict[str, str],
+                   price_header: str | None) -> dict[str, str]:
+    taken = {c.name for c in table.columns}
+    extras: dict[str, str] = {}
+    for header in headers:
+        if header not in mapping.values() and header != price_header:
+            extras[contract.extra_column_name(header, taken | set(extras))] = header
+    return extras
+
+
+def _has_order_lines(con: duckdb.DuckDBPyConnection, table: contract.Table, mapping: dict[str, str]) -> bool:
+    """An order id on several rows with different products: one row per order line."""
+    if table.name != "orders" or "product" not in mapping:
+        return False
+    return con.execute(
+        "select count(*) > 0 from (select order_id from _typed where order_id is not null "
+        "group by order_id having count(distinct product) > 1)"
+    ).fetchone()[0]
+
+
+def fold_order_lines(con: duckdb.DuckDBPyConnection, columns: list[str], extras: dict[str, str]) -> tuple[int, int]:
+    """Turn accepted order lines into one row per order in _accepted; return (lines, cancelled orders).
+
+    An order is cancelled when a line has a negative quantity or a cancel status, or its
+    id has a cancel marker (a leading C, when most ids of the file do not start with C).
+    """
+    con.execute(
+        "create or replace temp table _lines as select * from _typed "
+        "where _row not in (select row_no from _rejects)"
+    )
+    marker = con.execute(
+        "select count(*) filter (where regexp_matches(order_id, '^[Cc]')) < count(*) / 2 from _lines"
+    ).fetchone()[0]
+    firsts = ", ".join(
+        f"arg_min({quote_ident(c)}, _row) as {quote_ident(c)}"
+        for c in columns if c not in ("order_id", "order_date", "amount", "cost", "quantity", "status")
+    )
+    con.execute(
+        f"""
+        create or replace temp table _accepted as
+        select min(_row) as _row, order_id, {firsts},
+               min(order_date) as order_date, sum(amount) as amount, sum(cost) as cost, sum(quantity) as quantity,
+               case when bool_or(coalesce(quantity, 0) < 0)
+                      or bool_or(list_contains($cancel_statuses, lower(coalesce(status, ''))))
+                      or ($marker and bool_or(regexp_matches(order_id, '^[Cc]')))
+                    then 'cancelled' else arg_min(status, _row) end as status
+        from _lines
+        group by order_id
+        order by min(_row)
+        """,
+        {"cancel_statuses": list(CANCEL_STATUSES), "marker": marker},
+    )
+    n_lines = con.execute("select count(*) from _lines").fetchone()[0]
+    n_cancelled = con.execute("select count(*) from _accepted where status = 'cancelled'").fetchone()[0]
+    return n_lines, n_cancelled
+
+
+def find_rejects(con: duckdb.DuckDBPyConnection, table: contract.Table, checked: list[contract.Column],
+                 check_key: bool = True, unit_price: bool = False) -> int:
+    """Fill temp table _rejects (row_no, column_name, value, reason); return how many rows are rejected."""
+    parts = []
+    for col in checked:
+        c, text = quote_ident(col.name), quote_ident("_text_" + col.name)
+        parts.append(
+            f"select _row as row_no, '{col.name}' as column_name, {text} as value, "
+            f"'invalid_{col.type.lower()}' as reason from _typed where {text} is not null and {c} is null"
+        )
+        if col.required:
+            parts.append(f"select _row, '{col.name}', null, 'missing_value' from _typed where {text} is null")
+    if unit_price:
+        parts.append("select _row, 'unit_price', _text_unit_price, 'invalid_double' from _typed "
+                     "where _text_unit_price is not null and _unit_price is null")
+        parts.append("select _row, 'amount', null, 'missing_value' from _typed where amount is null "
+                     "and (_text_unit_price is null or _text_quantity is null)")
+    if check_key and table.key and any(col.name == table.key for col in checked):
+        k = quote_ident(table.key)
+        parts.append(
+            f"select _row, '{table.key}', {k}, 'duplicate_key' from "
+            f"(select _row, {k}, row_number() over (partition by {k} order by _row) as n from _typed "
+            f"where {k} is not null) where n > 1"
+        )
+    if table.name == "complaints":
+        for col in ("first_response_at", "resolved_at"):
+            text = quote_ident("_text_" + col) if any(c.name == col for c in checked) else "null"
+            parts.append(f"select _row, '{col}', {text}, 'before_created' from _typed where {col} < created_at")
+    con.execute("create or replace temp table _rejects as " + " union all ".join(parts))
+    return con.execute("select count(distinct row_no) from _rejects").fetchone()[0]

@@ -1,0 +1,124 @@
+"""The Data page's upload flow: keep each upload as a file, let the user check and fix how it
+will load (table, encoding, column mapping), and show what staging found. Loading itself is
+crmlens.ingest's job."""
+
+from __future__ import annotations
+
+import pathlib
+import tempfile
+
+import streamlit as st
+
+from crmlens import contract, export, ingest
+from crmlens.ui import t
+
+NOT_MAPPED = ""
+AUTO = "auto"
+MAX_UPLOAD_BYTES = 1024 * 1024 * 1024  # as server.maxUploadSize in .streamlit/config.toml
+
+
+def materialize(upload) -> pathlib.Path:
+    """The upload as a file DuckDB can read, written once per upload."""
+    folder = st.session_state.setdefault("_upload_dir", tempfile.mkdtemp(prefix="crmlens-upload-"))
+    path = pathlib.Path(folder) / f"{upload.file_id}{pathlib.Path(upload.name).suffix}"
+    if not path.exists():
+        path.write_bytes(upload.getbuffer())
+    return path
+
+
+def file_options(upload, path: pathlib.Path) -> ingest.FileOptions | None:
+    """Table, encoding and column mapping for one file: detected or saved, changeable by hand."""
+    st.markdown(f"**{upload.name}**")
+    key = upload.file_id
+    left, right = st.columns(2)
+    encoding = right.selectbox(t("data.file.encoding"), [AUTO, *ingest.ENCODINGS], key=f"enc_{key}",
+                               format_func=lambda e: t("data.file.auto") if e == AUTO else e)
+    encoding = None if encoding == AUTO else encoding
+    try:
+        headers = ingest.read_headers(path, encoding, upload.name)
+    except ingest.IngestError as e:
+        st.error(str(e))
+        return None
+    saved = ingest.saved_mapping(headers)
+    guessed = contract.TABLES[saved.table] if saved else ingest.guess_table(headers, upload.name)
+    names = list(contract.TABLES)
+    table = left.selectbox(t("data.file.table"), names, index=names.index(guessed.name), key=f"table_{key}",
+                           format_func=lambda n: t(f"table.{n}"))
+    seed = saved.mapping if saved and saved.table == table else contract.match_columns(contract.TABLES[table], headers)
+    if saved and saved.table == table:
+        st.caption(t("data.file.saved_mapping"))
+    mapping = _mapping_editor(contract.TABLES[table], headers, seed, key)
+    return ingest.FileOptions(table=table, mapping=mapping, encoding=encoding)
+
+
+def _mapping_editor(table: contract.Table, headers: list[str], seed: dict[str, str], key: str) -> dict[str, str]:
+    missing = [c for c in table.required if c not in seed]
+    with st.expander(t("data.file.mapping", n=len(seed), total=len(table.columns)), expanded=bool(missing)):
+        st.caption(t("data.file.mapping.help"))
+        columns = st.columns(3)
+        mapping = {}
+        for i, col in enumerate(table.columns):
+            options = [NOT_MAPPED, *headers]
+            label = col.name + (f" ({t('data.contract.required')})" if col.required else "")
+            chosen = columns[i % 3].selectbox(
+                label, options, index=options.index(seed[col.name]) if col.name in seed else 0,
+                key=f"map_{key}_{table.name}_{col.name}",
+                format_func=lambda h: t("data.file.not_mapped") if h == NOT_MAPPED else h,
+            )
+            if chosen != NOT_MAPPED:
+                mapping[col.name] = chosen
+    return mapping
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _inspect(path: str, name: str, table: str, mapping: tuple, encoding: str | None, day_first: bool):
+    options = ingest.FileOptions(table=table, mapping=dict(mapping), encoding=encoding)
+    return ingest.inspect_file(path, name, options, day_first)
+
+
+def inspect_upload(upload, path: pathlib.Path, options: ingest.FileOptions | None, day_first: bool):
+    """Stage the file as chosen and show what would load; None when it cannot load."""
+    if options is None:
+        return None
+    try:
+        result = _inspect(str(path), upload.name, options.table, tuple(sorted(options.mapping.items())),
+                          options.encoding, day_first)
+    except ingest.IngestError as e:
+        st.error(str(e))
+        return None
+    counts = st.columns(4)
+    counts[0].metric(t("data.file.read"), f"{result.n_read:,}")
+    loaded = t("data.file.orders_from_lines", lines=f"{result.n_lines:,}") if result.is_order_lines else None
+    counts[1].metric(t("data.file.loaded"), f"{result.n_loaded:,}", help=loaded)
+    counts[2].metric(t("data.file.rejected"), f"{result.n_rejected:,}")
+    counts[3].metric(t("data.file.format"), f"{result.encoding} · {_delimiter_name(result.delimiter)}")
+    if result.is_order_lines:
+        st.caption(t("data.file.lines_note", lines=f"{result.n_lines:,}", orders=f"{result.n_loaded:,}",
+                     cancelled=f"{result.n_cancelled:,}"))
+    if result.extras:
+        st.caption(t("data.file.extras", columns=", ".join(result.extras.values())))
+    st.dataframe(result.preview, hide_index=True, height=200)
+    if result.n_rejected:
+        st.warning(t("data.file.rejects_note", n=f"{result.n_rejected:,}"))
+        show_rejects(result, upload.file_id)
+    return result
+
+
+def show_rejects(result, key: str) -> None:
+    rejects = result.rejects.assign(reason=result.rejects["reason"].map(lambda r: t(f"data.reason.{r}")))
+    st.dataframe(rejects, hide_index=True, height=180)
+    st.download_button(t("data.upload.rejects_download"), export.to_csv_bytes(rejects),
+                       file_name=f"rejects_{result.file_name}", mime="text/csv", key=f"rejects_{key}")
+
+
+def _delimiter_name(delimiter: str) -> str:
+    return {",": ",", ";": ";", "\t": "tab", "|": "|"}.get(delimiter, delimiter)
+
+
+def load_summary(result) -> str:
+    if result.is_order_lines:
+        return t("data.upload.loaded_lines", file=result.file_name, lines=f"{result.n_lines:,}",
+                 orders=f"{result.n_loaded:,}", cancelled=f"{result.n_cancelled:,}",
+                 rejected=f"{result.n_rejected:,}")
+    return t("data.upload.loaded", file=result.file_name, rows=f"{result.n_loaded:,}",
+             table=t(f"table.{result.table}"), rejected=f"{result.n_rejected:,}")

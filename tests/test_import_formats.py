@@ -1,0 +1,163 @@
+"""The importer on awkward real-world shapes: order lines, decimal commas, Western encodings,
+hand-made and saved column mappings, previews that write nothing, and the CLI's options."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import pytest
+from click.testing import CliRunner
+
+from crmlens import ingest, store
+from crmlens.cli import cli
+from tests.test_ingest import fetch, rejects_of, sha256, write
+
+# Invoice lines, as a shop exports them: no amount, a cancellation (leading C and negative
+# quantity), a line with no customer, two lines of one invoice.
+LINES = (
+    "InvoiceNo;StockCode;Description;Quantity;InvoiceDate;UnitPrice;CustomerID;Country\n"
+    "536365;85123A;WHITE HANGING HEART;6;12/01/2010 08:26;2,55;17850;United Kingdom\n"
+    "536365;71053;WHITE METAL LANTERN;6;12/01/2010 08:26;3,39;17850;United Kingdom\n"
+    "536366;22633;HAND WARMER;6;12/01/2010 08:28;1,85;17850;United Kingdom\n"
+    "C536379;D;Discount;-1;12/01/2010 09:41;27,50;14527;United Kingdom\n"
+    "536380;22961;JAM MAKING SET;24;12/01/2010 09:41;1,45;;United Kingdom\n"
+    "536381;22139;RETROSPOT TEA SET;2;12/02/2010 10:00;4,95;15311;United Kingdom\n"
+    "536381;22139;RETROSPOT TEA SET;1;12/02/2010 10:00;4,95;15311;United Kingdom\n"
+)
+
+
+@pytest.fixture
+def db(tmp_path) -> pathlib.Path:
+    return tmp_path / "crm.duckdb"
+
+
+def test_order_lines_are_folded_into_orders_with_cancellations_kept(tmp_path, db):
+    [r] = ingest.load_files([write(tmp_path, "invoices.csv", LINES)], db=db, max_reject_share=0.2)
+    # 7 lines; the 536380 line has no customer (rejected); 6 lines make 4 invoices.
+    assert (r.table, r.n_read, r.n_rejected, r.n_lines, r.n_loaded, r.n_cancelled) == ("orders", 7, 1, 6, 4, 1)
+    assert rejects_of(r) == [(6, "customer_id", None, "missing_value")]
+    rows = fetch(db, "select order_id, customer_id, amount, quantity, status from orders order by order_id")
+    assert rows == [
+        ("536365", "17850", pytest.approx(6 * 2.55 + 6 * 3.39), 12.0, None),  # decimal commas: 2,55 = 2.55
+        ("536366", "17850", pytest.approx(6 * 1.85), 6.0, None),
+        ("536381", "15311", pytest.approx(3 * 4.95), 3.0, None),  # two lines of one invoice
+        ("C536379", "14527", pytest.approx(-27.5), -1.0, "cancelled"),
+    ]
+    # Cancelled orders are not revenue.
+    assert fetch(db, "select sum(amount) from orders where status is distinct from 'cancelled'")[0][0] == \
+        pytest.approx(35.64 + 11.10 + 14.85)
+
+
+def test_a_leading_c_is_no_cancel_marker_when_every_id_has_it(tmp_path, db):
+    text = "order_id,customer_id,order_date,product,quantity,unit price\nC1,K1,2024-01-01,a,1,10\nC1,K1,2024-01-01,b,2,5\n"
+    [r] = ingest.load_files([write(tmp_path, "o.csv", text)], db=db)
+    assert (r.n_lines, r.n_loaded, r.n_cancelled) == (2, 1, 0)
+    assert fetch(db, "select order_id, amount, status from orders") == [("C1", 20.0, None)]
+
+
+def test_duplicate_order_ids_with_one_product_each_are_duplicates_not_lines(tmp_path, db):
+    text = "order_id,customer_id,order_date,amount\nO1,K1,2024-01-01,10\nO1,K1,2024-01-01,10\nO2,K2,2024-01-02,5\n"
+    [r] = ingest.load_files([write(tmp_path, "o.csv", text)], db=db, max_reject_share=0.5)
+    assert not r.is_order_lines
+    assert rejects_of(r) == [(3, "order_id", "O1", "duplicate_key")]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1.234,56", 1234.56), ("1234,5", 1234.5), ("€ 12,00", 12.0), ("1 234,56", 1234.56),
+])
+def test_decimal_comma_columns(tmp_path, db, text, expected):
+    body = f'order_id;customer_id;order_date;amount\nO1;C1;2024-01-01;{text}\nO2;C1;2024-01-02;"2,50"\n'
+    ingest.load_files([write(tmp_path, "orders.csv", body)], db=db)
+    assert fetch(db, "select amount from orders order by order_id") == [(expected,), (2.5,)]
+
+
+def test_western_cp1252_file_is_not_mistaken_for_chinese(tmp_path, db):
+    text = "customer_id,name,region\nK1,Müller,Köln\nK2,José,São Paulo\nK3,€uro Shop,Zürich\n"
+    path = write(tmp_path, "kunden.csv", text, encoding="cp1252")
+    assert ingest.detect_encoding(path) == "cp1252"
+    ingest.load_files([path], db=db, table="customers")
+    assert fetch(db, "select name, region from customers order by customer_id") == [
+        ("Müller", "Köln"), ("José", "São Paulo"), ("€uro Shop", "Zürich")]
+
+
+def test_chinese_gbk_file_is_still_detected(tmp_path):
+    path = write(tmp_path, "客户.csv", "客户编号,客户名称\nC1,上海明亮贸易\n", encoding="gbk")
+    assert ingest.detect_encoding(path) == "gb18030"
+
+
+def test_encoding_can_be_chosen(tmp_path, db):
+    path = write(tmp_path, "c.csv", "customer_id,name\nK1,Müller\n", encoding="cp1252")
+    ingest.load_files([path], db=db, options=[ingest.FileOptions(encoding="latin-1")])
+    assert fetch(db, "select name from customers") == [("Müller",)]
+
+
+def test_png_renamed_to_csv_is_refused(tmp_path, db):
+    path = tmp_path / "orders.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64))
+    with pytest.raises(ingest.IngestError, match="orders.csv: this is not a text CSV file"):
+        ingest.load_files([path], db=db)
+    assert not db.exists()
+
+
+def test_ragged_rows_are_padded_not_lost(tmp_path, db):
+    text = "customer_id,name,region\nK1,Ann\nK2,Bo,North,extra\nK3,Cy,South\n"
+    [r] = ingest.load_files([write(tmp_path, "customers.csv", text)], db=db)
+    assert r.n_loaded == 3
+    assert fetch(db, "select customer_id, region from customers order by 1") == [("K1", None), ("K2", "North"), ("K3", "South")]
+
+
+def test_a_mapping_chosen_by_hand_loads_and_is_remembered_for_the_same_header(tmp_path, db):
+    text = "单号,客户,日期,实收\nN1,C1,2024-09-01,12\n"
+    first = write(tmp_path, "export_1.csv", text)
+    with pytest.raises(ingest.IngestError):
+        ingest.load_files([first], db=db)  # 客户 and 实收 are no known aliases
+    chosen = {"order_id": "单号", "customer_id": "客户", "order_date": "日期", "amount": "实收"}
+    ingest.load_files([first], db=db, options=[ingest.FileOptions(table="orders", mapping=chosen)])
+    # Next month's export, same header in other spacing: loads in one step with the saved mapping.
+    second = write(tmp_path, "export_2.csv", "单号, 客户 ,日期,实收\nN2,C2,2024-10-01,7\n")
+    assert ingest.saved_mapping(ingest.read_headers(second), db).mapping == chosen
+    ingest.load_files([second], db=db, mode="append")
+    assert fetch(db, "select order_id, customer_id, amount from orders order by 1") == [("N1", "C1", 12.0), ("N2", "C2", 7.0)]
+
+
+def test_a_mapping_naming_a_column_the_file_lacks_is_refused(tmp_path, db):
+    path = write(tmp_path, "o.csv", "a,b,c,d\n1,2,2024-01-01,4\n")
+    bad = {"order_id": "a", "customer_id": "b", "order_date": "c", "amount": "zz"}
+    with pytest.raises(ingest.IngestError, match="o.csv: the mapping names columns .*zz"):
+        ingest.load_files([path], db=db, options=[ingest.FileOptions(table="orders", mapping=bad)])
+
+
+def test_inspect_shows_what_would_load_and_writes_nothing(tmp_path, db):
+    ingest.load_files([write(tmp_path, "customers.csv", "customer_id\nK0\n")], db=db)
+    before = sha256(db)
+    result = ingest.inspect_file(write(tmp_path, "invoices.csv", LINES), options=ingest.FileOptions(table="orders"))
+    assert (result.n_read, result.n_loaded, result.n_rejected, result.delimiter) == (7, 4, 1, ";")
+    assert list(result.preview["order_id"]) == ["536365", "536366", "C536379", "536381"]
+    assert sha256(db) == before
+
+
+def test_file_over_the_size_limit_is_refused(tmp_path):
+    from crmlens.ingest import read
+    path = write(tmp_path, "big.csv", "customer_id\n" + "K1\n" * 1000)
+    with pytest.raises(ingest.IngestError, match="big.csv: the file is .* over the .* limit"):
+        read.check_file(path, "big.csv", max_bytes=100)
+
+
+def test_cli_load_with_a_saved_mapping_file_and_encoding(tmp_path, db):
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps({"table": "orders", "columns": {
+        "order_id": "No", "customer_id": "Kunde", "order_date": "Datum", "amount": "Betrag"}}))
+    path = write(tmp_path, "export.csv", "No;Kunde;Datum;Betrag\n1;Müller;03.01.2024;1.234,50\n", encoding="cp1252")
+    result = CliRunner().invoke(cli, ["load", str(path), "--db", str(db), "--mapping", str(mapping),
+                                      "--encoding", "cp1252", "--append"])
+    assert result.exit_code == 0, result.output
+    assert "export.csv -> orders: 1 rows loaded, 0 rejected (encoding cp1252)" in result.output
+    assert fetch(db, "select customer_id, order_date::varchar, amount from orders") == [("Müller", "2024-01-03", 1234.5)]
+
+
+def test_cli_reports_order_lines(tmp_path, db):
+    path = write(tmp_path, "invoices.csv", LINES)
+    result = CliRunner().invoke(cli, ["load", str(path), "--db", str(db), "--max-rejects", "0.2"])
+    assert result.exit_code == 0, result.output
+    assert "invoices.csv -> orders: 6 order lines loaded as 4 orders (1 cancelled), 1 rows rejected" in result.output
