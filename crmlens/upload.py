@@ -9,7 +9,7 @@ import tempfile
 
 import streamlit as st
 
-from crmlens import contract, export, ingest
+from crmlens import contract, export, ingest, ui
 from crmlens.ui import t
 
 NOT_MAPPED = ""
@@ -51,18 +51,30 @@ def file_options(upload, path: pathlib.Path) -> ingest.FileOptions | None:
     return ingest.FileOptions(table=table, mapping=mapping, encoding=encoding)
 
 
+def _column_label(col: contract.Column) -> str:
+    """The canonical name, with its Chinese name in the Chinese interface, and 'required'."""
+    label = col.name
+    if ui.language() == "zh":
+        chinese = next((a for a in col.aliases if any("\u4e00" <= ch <= "\u9fff" for ch in a)), None)
+        label += f"（{chinese}）" if chinese else ""
+    return label + (f" ({t('data.contract.required')})" if col.required else "")
+
+
 def _mapping_editor(table: contract.Table, headers: list[str], seed: dict[str, str], key: str) -> dict[str, str]:
-    missing = [c for c in table.required if c not in seed]
-    with st.expander(t("data.file.mapping", n=len(seed), total=len(table.columns)), expanded=bool(missing)):
+    keys = {col.name: f"map_{key}_{table.name}_{col.name}" for col in table.columns}
+    # The widgets' current choices (from the last run) or the seed, for the count in the title.
+    current = {c: st.session_state.get(k, seed.get(c, NOT_MAPPED)) for c, k in keys.items()}
+    n_mapped = sum(1 for h in current.values() if h != NOT_MAPPED)
+    missing = [c for c in table.required if current[c] == NOT_MAPPED]
+    with st.expander(t("data.file.mapping", n=n_mapped, total=len(table.columns)), expanded=bool(missing)):
         st.caption(t("data.file.mapping.help"))
         columns = st.columns(3)
         mapping = {}
         for i, col in enumerate(table.columns):
             options = [NOT_MAPPED, *headers]
-            label = col.name + (f" ({t('data.contract.required')})" if col.required else "")
             chosen = columns[i % 3].selectbox(
-                label, options, index=options.index(seed[col.name]) if col.name in seed else 0,
-                key=f"map_{key}_{table.name}_{col.name}",
+                _column_label(col), options, index=options.index(seed[col.name]) if col.name in seed else 0,
+                key=keys[col.name],
                 format_func=lambda h: t("data.file.not_mapped") if h == NOT_MAPPED else h,
             )
             if chosen != NOT_MAPPED:
