@@ -2,16 +2,19 @@
 
 import streamlit as st
 
-from crmlens import ui
+from crmlens import share, ui
 
 st.set_page_config(page_title="CRM Lens", page_icon=":material/insights:", layout="wide")
 
+share.remember_incoming_link()
 ui.language_switch()
+ui.viewer_gate()
 snap = ui.begin_run()
 
 pages = {
     ui.t("nav.section.views"): [
         st.Page("pages/overview.py", title=ui.t("nav.overview"), icon=":material/dashboard:", url_path="overview", default=True),
+        st.Page("pages/funnel.py", title=ui.t("nav.funnel"), icon=":material/filter_alt:", url_path="funnel"),
     ],
     ui.t("nav.section.data"): [
         st.Page("pages/data.py", title=ui.t("nav.data"), icon=":material/database:", url_path="data"),
@@ -19,4 +22,10 @@ pages = {
 }
 page = st.navigation(pages)
 ui.data_version_note(snap)
-page.run()
+ui.access_note()
+ui.share_box(snap)
+ui.link_notices(snap)
+try:
+    page.run()
+finally:  # also when the page stops early: the widgets that refused link values have run by then
+    ui.refused_link_notice()

@@ -124,6 +124,18 @@ def metrics_cmd(db, as_json, start, end) -> None:
     click.echo(json.dumps(result, ensure_ascii=False, indent=2))
 
 
+@cli.command(name="hash-password")
+@click.password_option(prompt="Password", confirmation_prompt=True)
+def hash_password(password: str) -> None:
+    """Print a salted hash of a password, for admin_password_hash / viewer_password_hash.
+
+    Example: python -m crmlens hash-password   (then put the line it prints in .streamlit/secrets.toml)
+    """
+    from crmlens import access
+
+    click.echo(access.hash_password(password))
+
+
 def main() -> None:
     cli(prog_name="python -m crmlens")
 

@@ -8,9 +8,10 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from crmlens import export, fmt, i18n, period, queries, store
+from crmlens import access, export, fmt, i18n, period, queries, share, store
 
 LANG_KEY = "lang"
+LANGUAGE_NAMES = {"zh": "中文", "en": "English"}  # also the language's value in the address
 PERIOD_KEY = "period"
 _SNAPSHOT_KEY = "_crmlens_snapshot"
 _APP_RAN_KEY = "_crmlens_app_ran"
@@ -45,7 +46,7 @@ def language_switch() -> str:
         "Language / 语言",
         options=list(i18n.LANGUAGES),
         default=i18n.language_from_locale(st.context.locale),
-        format_func={"zh": "中文", "en": "English"}.get,
+        format_func=LANGUAGE_NAMES.get,
         key=LANG_KEY,
         bind="query-params",
         required=True,
@@ -148,3 +149,74 @@ def download_csv(df: pd.DataFrame, file_name: str, key: str | None = None) -> No
     """A download button for a table (UTF-8 with BOM for Excel; spreadsheet formulas neutralised)."""
     st.download_button(t("common.download_csv"), export.to_csv_bytes(df), file_name=file_name,
                        mime="text/csv", key=key or f"download_{file_name}", icon=":material/download:")
+
+
+def _who() -> str:
+    return st.context.ip_address or "local"
+
+
+def _password_form(role: str, stored: str, key: str) -> bool:
+    """A password field for `role`; True (and remembered for the session) when it is right."""
+    flag = f"_crmlens_{role}_ok"
+    if st.session_state.get(flag):
+        return True
+    with st.form(key):
+        password = st.text_input(t(f"access.{role}.password"), type="password")
+        submitted = st.form_submit_button(t("access.sign_in"))
+    if submitted:
+        if access.check_with_throttle(password, stored, _who()):
+            st.session_state[flag] = True
+            st.rerun()
+        st.error(t("access.wrong_password"))
+    return False
+
+
+def viewer_gate() -> None:
+    """When a viewer password is configured, nothing shows until it is given."""
+    stored = access.configured_hash("viewer", st.secrets)
+    if stored and not st.session_state.get("_crmlens_admin_ok") and not _password_form("viewer", stored, "viewer_login"):
+        st.stop()
+
+
+def can_change_data() -> bool:
+    """Admins may load data; with no admin password configured, everyone may (local demo)."""
+    stored = access.configured_hash("admin", st.secrets)
+    return stored is None or bool(st.session_state.get("_crmlens_admin_ok"))
+
+
+def admin_gate() -> bool:
+    """Show the admin sign-in where data can be changed; True when changes are allowed."""
+    stored = access.configured_hash("admin", st.secrets)
+    if stored is None:
+        return True
+    st.info(t("access.admin_needed"))
+    return _password_form("admin", stored, "admin_login")
+
+
+def access_note() -> None:
+    if access.configured_hash("admin", st.secrets) is None:
+        st.sidebar.caption(":material/lock_open: " + t("access.no_password"))
+    elif st.session_state.get("_crmlens_admin_ok"):
+        st.sidebar.caption(":material/admin_panel_settings: " + t("access.signed_in_admin"))
+    else:
+        st.sidebar.caption(":material/visibility: " + t("access.viewer"))
+
+
+def share_box(snap: store.Snapshot | None) -> None:
+    """A copyable link to exactly this view (the code block has a copy button)."""
+    with st.sidebar.expander(t("share.title"), icon=":material/link:"):
+        st.code(share.share_link(snap, (LANG_KEY, LANGUAGE_NAMES[language()])), language=None, wrap_lines=True)
+        st.caption(t("share.help"))
+
+
+def link_notices(snap: store.Snapshot | None) -> None:
+    """Tell the reader when the data changed since the link was made."""
+    notice = share.version_notice(snap, language(), t)
+    if notice:
+        st.warning(notice, icon=":material/history:")
+
+
+def refused_link_notice() -> None:
+    refused = share.refused_link_values()
+    if refused:
+        st.sidebar.warning(t("share.refused", values=", ".join(refused)), icon=":material/block:")

@@ -16,7 +16,7 @@ for message in st.session_state.pop("_data_load_messages", []):
     st.success(message)
 
 st.subheader(t("data.upload"))
-uploads = st.file_uploader(t("data.upload"), type=["csv", "txt", "tsv"], accept_multiple_files=True,
+uploads = None if not ui.admin_gate() else st.file_uploader(t("data.upload"), type=["csv", "txt", "tsv"], accept_multiple_files=True,
                            help=t("data.upload.help"), label_visibility="collapsed",
                            key=f"uploads_{st.session_state.get('_upload_generation', 0)}")
 if uploads:

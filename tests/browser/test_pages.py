@@ -70,7 +70,8 @@ def test_switching_pages_keeps_the_url_state(app, page):
 def test_a_page_url_opened_first_on_a_fresh_server_gets_the_full_app(own_app, page):
     open_page(page, f"{own_app.url}/data")
     nav = page.get_by_test_id("stSidebarNavLink").all_inner_texts()
-    assert [n.split()[-1] for n in nav] == ["Overview", "Data"]  # after the icon name
+    assert [n.splitlines()[-1].strip() for n in nav][0] == "Overview"  # after the icon name
+    assert [n.splitlines()[-1].strip() for n in nav][-1] == "Data"
     assert page.get_by_role("heading", name="Tables in the database").is_visible()
 
 

@@ -1,0 +1,171 @@
+"""Sales funnel logic that is not SQL: the proposed stage order, stage date columns,
+the query parameters, the significance test on aggregated counts, and the headline
+figures for `metrics --json`. Every number itself comes from queries/funnel_*.sql."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+
+import pandas as pd
+from scipy.stats import norm
+from statsmodels.stats.multitest import multipletests
+
+from crmlens import contract, queries, store
+
+# Known stage names, in funnel order (compared after normalise()). Closed stages come last.
+KNOWN_OPEN_STAGES = (
+    ("lead", "leads", "new", "new lead", "mql", "线索", "新线索", "潜在客户"),
+    ("prospecting", "prospect", "prospects", "潜在", "挖掘", "初步接洽"),
+    ("qualified", "qualification", "qualify", "sql", "合格", "已确认", "需求确认", "有效商机"),
+    ("engaging", "engage", "engaged", "contacted", "needs analysis", "接洽", "沟通", "需求分析"),
+    ("proposal", "quote", "quotation", "proposal price quote", "方案报价", "方案", "报价", "提案"),
+    ("negotiation", "negotiation review", "negotiating", "谈判", "商务谈判", "合同谈判"),
+)
+MIN_GROUP_SIZE = 30  # closed opportunities a group needs before its win rate is tested
+ALPHA = 0.05
+BREAKDOWN_DIMENSIONS = ("owner", "source", "segment", "region", "product")
+RULES = ("history", "won", "open", "lost_dates", "lost_first")
+DATE_SUFFIXES = ("_date", "_at", "_time", "_on", "date", "日期", "时间")
+
+
+def normalise(name: str) -> str:
+    return re.sub(r"[\s_\-/.]+", " ", str(name).strip().lower()).strip()
+
+
+_WON = {normalise(s) for s in contract.WON_STAGES}
+_LOST = {normalise(s) for s in contract.LOST_STAGES}
+_RANK = {normalise(alias): rank for rank, names in enumerate(KNOWN_OPEN_STAGES) for alias in names}
+
+
+def propose(vocab: pd.DataFrame) -> tuple[list[str], list[str], list[str]]:
+    """(order, won, lost) stage keys from funnel_stage_vocab: known open stages in their usual
+    order, unknown ones after them (most opportunities first), then won, then lost."""
+    keys = list(vocab["stage_key"])
+    size = dict(zip(vocab["stage_key"], vocab["n_current"].fillna(0) + vocab["n_history"].fillna(0)))
+    won = [k for k in keys if normalise(k) in _WON]
+    lost = [k for k in keys if normalise(k) in _LOST]
+    open_ = [k for k in keys if k not in won and k not in lost]
+    known = sorted((k for k in open_ if normalise(k) in _RANK), key=lambda k: (_RANK[normalise(k)], k))
+    unknown = sorted((k for k in open_ if normalise(k) not in _RANK), key=lambda k: (-size[k], k))
+    return known + unknown + won + lost, won, lost
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def stage_date_columns(columns: list[str], stage_keys: list[str]) -> dict[str, str]:
+    """Extra opportunity columns that date a stage (engage_date -> engaging, 谈判日期 -> 谈判).
+
+    A column matches a stage when its name without the date suffix spells the stage, or
+    both share a prefix of at least 4 letters that covers all but the last 3 of the shorter
+    (engage ~ engaging, qualification ~ qualified). Each stage takes at most one column.
+    """
+    out: dict[str, str] = {}
+    for col in columns:
+        lowered = col.lower()
+        suffix = next((s for s in DATE_SUFFIXES if lowered.endswith(s) and len(lowered) > len(s)), None)
+        if suffix is None:
+            continue
+        stem = re.sub(r"[\W_]+", "", lowered[: -len(suffix)])
+        for key in stage_keys:
+            target = re.sub(r"[\W_]+", "", key)
+            if not stem or not target or key in out.values():
+                continue
+            shared = _common_prefix(stem, target)
+            if stem == target or (shared >= 4 and shared >= min(len(stem), len(target)) - 3):
+                out[col] = key
+                break
+    return out
+
+
+def params(start: dt.date, end: dt.date, order: list[str], won: list[str], lost: list[str],
+           date_columns: dict[str, str] | None = None, **filters) -> dict:
+    """The parameters every funnel query shares (filters default to 'all')."""
+    date_columns = date_columns or {}
+    return {
+        "start": start, "end": end,
+        "owner": list(filters.get("owner") or []), "source": list(filters.get("source") or []),
+        "segment": list(filters.get("segment") or []), "region": list(filters.get("region") or []),
+        "stages": list(order), "won_stages": list(won), "lost_stages": list(lost),
+        "date_columns": list(date_columns), "date_stages": list(date_columns.values()),
+    }
+
+
+def significance(groups: pd.DataFrame, min_n: int = MIN_GROUP_SIZE, alpha: float = ALPHA) -> pd.DataFrame:
+    """Does each group's win rate (won / closed) differ from the rest's by more than chance?
+
+    Two-proportion z-test (pooled) of the group against all other groups together, on the
+    aggregated counts of funnel_breakdown. Groups with fewer than `min_n` closed
+    opportunities are 'too_small'. p-values are Holm-adjusted over the tested groups, so
+    with many owners one lucky one is not flagged. Adds p_value, p_adjusted, rate_win_rest
+    and verdict ('higher', 'lower', 'no_difference', 'too_small').
+    """
+    out = groups.copy()
+    closed = (out["n_won"] + out["n_lost"]).astype(float)
+    won_total, closed_total = float(out["n_won"].sum()), float(closed.sum())
+    rest_won, rest_closed = won_total - out["n_won"].astype(float), closed_total - closed
+    out["rate_win_rest"] = rest_won / rest_closed.where(rest_closed > 0)
+    p_values = []
+    for n_won, n_closed, r_won, r_closed in zip(out["n_won"].astype(float), closed, rest_won, rest_closed):
+        pooled = (n_won + r_won) / (n_closed + r_closed) if n_closed + r_closed else math.nan
+        if n_closed < min_n or r_closed < min_n or pooled in (0.0, 1.0) or math.isnan(pooled):
+            p_values.append(math.nan)
+            continue
+        se = math.sqrt(pooled * (1 - pooled) * (1 / n_closed + 1 / r_closed))
+        z = (n_won / n_closed - r_won / r_closed) / se
+        p_values.append(2 * norm.sf(abs(z)))
+    out["p_value"] = p_values
+    tested = out["p_value"].notna()
+    out["p_adjusted"] = math.nan
+    if tested.any():
+        out.loc[tested, "p_adjusted"] = multipletests(out.loc[tested, "p_value"], method="holm")[1]
+    rate = out["n_won"] / closed.where(closed > 0)
+    out["verdict"] = "no_difference"
+    out.loc[out["p_adjusted"] < alpha, "verdict"] = "higher"
+    out.loc[(out["p_adjusted"] < alpha) & (rate < out["rate_win_rest"]), "verdict"] = "lower"
+    out.loc[~tested, "verdict"] = "too_small"
+    return out
+
+
+def settings_for(snap: store.Snapshot) -> tuple[list[str], list[str], list[str], dict[str, str]]:
+    """The proposed stage settings and stage date columns for a snapshot (used by the CLI)."""
+    vocab = queries.run("funnel_stage_vocab", snap=snap)
+    order, won, lost = propose(vocab)
+    columns = list(queries.run("funnel_columns", snap=snap)["column_name"])
+    funnel_steps = [s for s in order if s not in lost and s not in won]
+    return order, won, lost, stage_date_columns(columns, funnel_steps)
+
+
+def _plain(value):
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    return round(value, 4) if isinstance(value, float) else value
+
+
+def headline(snap: store.Snapshot, start: dt.date, end: dt.date) -> dict:
+    """Funnel figures for `metrics --json`, with the proposed stage order and no filters."""
+    order, won, lost, date_columns = settings_for(snap)
+    p = params(start, end, order, won, lost, date_columns)
+    labels = dict(zip(*queries.run("funnel_stage_vocab", snap=snap)[["stage_key", "label"]].T.values))
+    steps = queries.run("funnel_stage_counts", p, snap=snap)
+    summary = queries.run("funnel_summary", p, snap=snap).iloc[0]
+    return {
+        "stages": [{"stage": labels.get(r.stage_key, r.stage_key), "reached": _plain(r.n_reached),
+                    "value": _plain(r.amt_reached), "conversion_from_previous": _plain(r.rate_step)}
+                   for r in steps.itertuples()],
+        "won": _plain(summary["n_won"]),
+        "lost": _plain(summary["n_lost"]),
+        "open": _plain(summary["n_open"]),
+        "win_rate": _plain(summary["rate_win"]),
+        "avg_cycle_days": _plain(summary["days_avg_cycle"]),
+    }

@@ -1,0 +1,65 @@
+"""The page address is the view: a link to share it, the data version it was made on, and a
+notice for the parts of a link the app refused (unknown values, impossible dates)."""
+
+from __future__ import annotations
+
+import urllib.parse
+
+import streamlit as st
+
+from crmlens import fmt, store
+
+VERSION_KEY = "v"
+_INCOMING_KEY = "_crmlens_incoming_link"
+MAX_SHOWN = 60
+
+
+def remember_incoming_link() -> None:
+    """On a session's first run, keep the address's parameters, to tell later which were refused."""
+    if _INCOMING_KEY not in st.session_state:
+        st.session_state[_INCOMING_KEY] = {k: st.query_params.get_all(k) for k in st.query_params}
+
+
+def refused_link_values() -> list[str]:
+    """key=value pairs of the opening link that the page's widgets dropped (reported once)."""
+    incoming = st.session_state.get(_INCOMING_KEY)
+    if not incoming:
+        return []
+    refused = []
+    for key, values in incoming.items():
+        if key == VERSION_KEY or key not in st.session_state:  # not a widget of this page
+            continue
+        now = st.query_params.get_all(key)
+        refused += [f"{key}={value}" for value in values if value not in now]
+    st.session_state[_INCOMING_KEY] = {}
+    return [r if len(r) <= MAX_SHOWN else r[:MAX_SHOWN] + "…" for r in refused]
+
+
+def share_link(snap: store.Snapshot | None, language_param: tuple[str, str]) -> str:
+    """This page's address with every setting, the language, and the data version it shows.
+
+    The language goes in even when it is the sender's default: choices are kept in the
+    address in the words shown, so a recipient must read the link in the same language.
+    """
+    params = {k: st.query_params.get_all(k) for k in st.query_params if k != VERSION_KEY}
+    lang_key, lang_value = language_param
+    params.setdefault(lang_key, [lang_value])
+    if snap is not None:
+        params[VERSION_KEY] = [str(snap.version)]
+    base = st.context.url or ""
+    return base + ("?" + urllib.parse.urlencode(params, doseq=True) if params else "")
+
+
+def link_version() -> int | None:
+    """The data version a shared link was made on, if it carries a valid one."""
+    value = st.query_params.get(VERSION_KEY)
+    return int(value) if value and value.isdigit() and len(value) < 12 else None
+
+
+def version_notice(snap: store.Snapshot | None, lang: str, t) -> str | None:
+    """Text telling that the data changed since the link was made, or None."""
+    made_on = link_version()
+    if snap is None or made_on is None or made_on == snap.version:
+        return None
+    when = fmt.timestamp(snap.updated_at.to_pydatetime(), lang) if snap.updated_at is not None else "–"
+    return t("share.version_changed", link_version=made_on, version=snap.version, when=when)
