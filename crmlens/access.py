@@ -4,7 +4,9 @@ Passwords are configured as salted PBKDF2 hashes (make one with
 `python -m crmlens hash-password`), in `.streamlit/secrets.toml` (`admin_password_hash`,
 `viewer_password_hash`) or the environment (`CRMLENS_ADMIN_PASSWORD_HASH`,
 `CRMLENS_VIEWER_PASSWORD_HASH`). With no admin hash configured everyone may load data
-(a local demo), and the sidebar says so.
+(a local demo), and the sidebar says so. With single sign-on (an [auth] section for
+st.login), readers sign in with the company's identity provider and the addresses in
+`admin_emails` may change data.
 """
 
 from __future__ import annotations
@@ -54,6 +56,22 @@ def configured_hash(role: str, secrets_source=None) -> str | None:
         except Exception:  # noqa: BLE001 - no secrets.toml at all is a normal local set-up
             pass
     return os.environ.get(f"CRMLENS_{role.upper()}_PASSWORD_HASH") or None
+
+
+def sso_configured(secrets_source) -> bool:
+    try:
+        return "auth" in secrets_source
+    except Exception:  # noqa: BLE001 - no secrets.toml at all is a normal local set-up
+        return False
+
+
+def admin_emails(secrets_source) -> set[str] | None:
+    """With single sign-on: the e-mail addresses that may change data (admin_emails in secrets)."""
+    try:
+        emails = secrets_source["admin_emails"] if "admin_emails" in secrets_source else None
+    except Exception:  # noqa: BLE001
+        return None
+    return None if emails is None else {str(e).strip().lower() for e in emails}
 
 
 def check_with_throttle(password: str, stored: str, who: str) -> bool:

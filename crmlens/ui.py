@@ -171,21 +171,39 @@ def _password_form(role: str, stored: str, key: str) -> bool:
     return False
 
 
+def _sso() -> bool:
+    """Single sign-on through Streamlit's OIDC login is configured ([auth] in secrets.toml)."""
+    return access.sso_configured(st.secrets)
+
+
 def viewer_gate() -> None:
-    """When a viewer password is configured, nothing shows until it is given."""
+    """With single sign-on, or a viewer password, nothing shows until the reader signs in."""
+    if _sso():
+        if not st.user.is_logged_in:
+            st.title(t("app.title"))
+            st.button(t("access.sso_login"), on_click=st.login, type="primary", icon=":material/login:")
+            st.stop()
+        return
     stored = access.configured_hash("viewer", st.secrets)
     if stored and not st.session_state.get("_crmlens_admin_ok") and not _password_form("viewer", stored, "viewer_login"):
         st.stop()
 
 
-def can_change_data() -> bool:
-    """Admins may load data; with no admin password configured, everyone may (local demo)."""
-    stored = access.configured_hash("admin", st.secrets)
-    return stored is None or bool(st.session_state.get("_crmlens_admin_ok"))
+def _sso_admin() -> bool | None:
+    """With single sign-on and an admin_emails list: whether the signed-in user is an admin."""
+    admins = access.admin_emails(st.secrets) if _sso() else None
+    if admins is None:
+        return None
+    return st.user.is_logged_in and str(st.user.get("email", "")).lower() in admins
 
 
 def admin_gate() -> bool:
     """Show the admin sign-in where data can be changed; True when changes are allowed."""
+    sso_admin = _sso_admin()
+    if sso_admin is not None:
+        if not sso_admin:
+            st.info(t("access.admin_needed_sso"))
+        return sso_admin
     stored = access.configured_hash("admin", st.secrets)
     if stored is None:
         return True
@@ -194,7 +212,11 @@ def admin_gate() -> bool:
 
 
 def access_note() -> None:
-    if access.configured_hash("admin", st.secrets) is None:
+    if _sso() and st.user.is_logged_in:
+        role = "access.sso_admin" if _sso_admin() else "access.sso_viewer"
+        st.sidebar.caption(":material/person: " + t(role, email=st.user.get("email", "")))
+        st.sidebar.button(t("access.sso_logout"), on_click=st.logout, icon=":material/logout:")
+    elif access.configured_hash("admin", st.secrets) is None:
         st.sidebar.caption(":material/lock_open: " + t("access.no_password"))
     elif st.session_state.get("_crmlens_admin_ok"):
         st.sidebar.caption(":material/admin_panel_settings: " + t("access.signed_in_admin"))

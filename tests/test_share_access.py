@@ -124,3 +124,37 @@ def load_fixture_file(tmp_path) -> pathlib.Path:
     path = tmp_path / "surveys.csv"
     path.write_text("customer_id,nps\nC1,9\n")
     return path
+
+
+# --- single sign-on (st.login) --------------------------------------------------------------
+
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "id",
+        "client_secret": "secret", "server_metadata_url": "https://idp.example/.well-known/openid-configuration"}
+
+
+def open_as(user: dict, **secrets) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["auth"] = AUTH
+    for key, value in secrets.items():
+        at.secrets[key] = value
+    at.user = user
+    at.query_params["period"] = PERIOD
+    return at.run()
+
+
+def test_with_single_sign_on_nothing_shows_before_login(db_env):
+    at = open_as({"is_logged_in": False})
+    assert not at.metric
+    assert at.button[0].label == "Sign in with your company account"
+
+
+def test_single_sign_on_admins_come_from_admin_emails(db_env):
+    at = open_as({"is_logged_in": True, "email": "Boss@Example.com"}, admin_emails=["boss@example.com"])
+    assert at.metric
+    assert "Signed in as Boss@Example.com (admin" in sidebar_text(at)
+    at.switch_page("pages/data.py").run()
+    assert at.file_uploader
+    at = open_as({"is_logged_in": True, "email": "clerk@example.com"}, admin_emails=["boss@example.com"])
+    at.switch_page("pages/data.py").run()
+    assert not at.file_uploader
+    assert "ask to be added to admin_emails" in at.info[0].value
