@@ -18,6 +18,8 @@ import pandas as pd
 from crmlens import contract, store
 
 QUERY_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries"
+SHARED_DIR = QUERY_DIR / "shared"  # SQL pieces several queries use, pulled in by `-- include: <name>`
+_INCLUDE = re.compile(r"^[ \t]*-- include: (\w+)[ \t]*$", re.MULTILINE)
 _PARAM = re.compile(r"(?<![\w$])\$([A-Za-z_]\w*)")
 _COMMENT = re.compile(r"--[^\n]*")
 
@@ -32,10 +34,22 @@ DEFAULT_PARAMS = {
 
 @functools.cache
 def sql_text(name: str) -> str:
+    """The query's SQL, with each `-- include: piece` line replaced by queries/shared/piece.sql."""
     path = QUERY_DIR / f"{name}.sql"
     if not path.is_file():
         raise KeyError(f"no query named {name!r} in {QUERY_DIR}")
-    return path.read_text(encoding="utf-8")
+    return _expand(path.read_text(encoding="utf-8"), seen=(name,))
+
+
+def _expand(sql: str, seen: tuple[str, ...]) -> str:
+    def piece(match: re.Match) -> str:
+        name = match.group(1)
+        path = SHARED_DIR / f"{name}.sql"
+        if name in seen or not path.is_file():
+            raise KeyError(f"cannot include {name!r}: {'a cycle' if name in seen else f'no file {path}'}")
+        return _expand(path.read_text(encoding="utf-8").rstrip("\n"), seen + (name,))
+
+    return _INCLUDE.sub(piece, sql)
 
 
 def parameters(sql: str) -> list[str]:

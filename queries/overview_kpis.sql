@@ -10,9 +10,7 @@ with periods as (
     select 'previous', $start::date - ($end::date - $start::date + 1)::integer, $start::date - 1
 ),
 revenue_orders as materialized (
-    select customer_id, order_date, amount
-    from orders
-    where not list_contains($non_revenue_statuses, lower(trim(coalesce(status, ''))))
+    -- include: revenue_orders
 ),
 -- one row per customer: when we first knew them (NULL = listed without a signup date,
 -- known all along) and their first purchase

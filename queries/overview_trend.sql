@@ -2,10 +2,8 @@
 -- params: $start DATE, $end DATE (inclusive), $grain VARCHAR ('day', 'week' or 'month'), $non_revenue_statuses VARCHAR[]
 -- returns: one row per bucket in the range, gaps filled with zero:
 --   bucket_start, amt_revenue, n_orders, n_new_customers
-with revenue_orders as (
-    select customer_id, order_date, amount
-    from orders
-    where not list_contains($non_revenue_statuses, lower(trim(coalesce(status, ''))))
+with revenue_orders as materialized (
+    -- include: revenue_orders
 ),
 first_purchase as (
     select customer_id, min(order_date) as first_ordered_at from revenue_orders group by 1

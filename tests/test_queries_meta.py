@@ -44,3 +44,16 @@ def test_bind_passes_only_what_the_query_uses_and_requires_the_rest():
     assert bound == {"limit": 5}
     with pytest.raises(KeyError, match="limit"):
         queries.bind("data_loads", {})
+
+
+def test_include_lines_pull_in_shared_pieces():
+    sql = queries.sql_text("overview_trend")
+    assert "-- include:" not in sql
+    assert "from orders\nwhere not list_contains($non_revenue_statuses" in sql
+
+
+def test_every_shared_piece_is_used():
+    used = "\n".join(p.read_text(encoding="utf-8") for p in queries.QUERY_DIR.glob("*.sql"))
+    used += "\n".join(p.read_text(encoding="utf-8") for p in queries.SHARED_DIR.glob("*.sql"))
+    for piece in queries.SHARED_DIR.glob("*.sql"):
+        assert f"-- include: {piece.stem}" in used, piece.name

@@ -1,0 +1,296 @@
+"""Complaints view: the category mapping, query parameters, survival statistics and headline figures.
+
+Every count and rate comes from queries/complaints_*.sql. This module holds what is not SQL:
+the mapping of category names (Chinese and English) to one category, passed to SQL as two
+parallel lists; the SLA hours per severity; and the statistics on compact, already aggregated
+frames (Kaplan-Meier with frequency weights, the log-rank test, a Cox regression on a sample
+of complainers).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.duration.hazard_regression import PHReg
+from statsmodels.duration.survfunc import SurvfuncRight
+
+from crmlens import i18n, queries, store
+
+# Category key -> names that mean it (normalised as in SQL: lower case, runs of space, _ and - as one space).
+CATEGORIES: dict[str, tuple[str, ...]] = {
+    "product_quality": ("product quality", "quality", "quality issue", "defect", "defective product", "faulty product",
+                        "质量", "产品质量", "质量问题", "产品问题", "商品质量", "产品缺陷"),
+    "service_attitude": ("service attitude", "attitude", "staff attitude", "rude staff", "服务态度", "态度",
+                         "客服态度", "人员态度", "服务态度差"),
+    "price": ("price", "pricing", "price too high", "too expensive", "价格", "价格过高", "价格太高", "定价", "收费"),
+    "delivery": ("delivery", "shipping", "logistics", "late delivery", "物流", "配送", "快递", "发货", "送货", "运输"),
+    "billing": ("billing", "invoice", "invoicing", "charge", "charges", "账单", "发票", "扣费", "计费"),
+    "after_sales_repair": ("after sales repair", "after sales", "aftersales", "repair", "repairs", "maintenance",
+                           "warranty", "售后", "维修", "售后维修", "保修", "售后服务"),
+}
+
+# Statuses that close a complaint even when no resolved_at is given (lower case).
+CLOSED_STATUSES = ("resolved", "closed", "done", "solved", "cancelled", "canceled",
+                   "已解决", "已关闭", "已结案", "结案", "完成", "已完成", "关闭")
+
+# Default resolution SLA (hours) by severity name; a setting per severity on the page.
+DEFAULT_SLA_HOURS = 72.0
+SLA_DEFAULTS: dict[str, float] = {
+    "critical": 24, "urgent": 24, "high": 24, "紧急": 24, "严重": 24, "高": 24, "1": 24, "2": 24,
+    "medium": 48, "moderate": 48, "normal": 48, "中": 48, "一般": 48, "3": 48,
+    "low": 72, "minor": 72, "低": 72, "轻微": 72, "4": 72, "5": 72,
+}
+
+# Optional columns found among a complaints file's extra columns (names as ingest stores them).
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "sub_category": ("sub_category", "subcategory", "sub_cause", "sub_type", "子类别", "二级类别", "二级分类",
+                     "投诉子类", "细分类别", "子类"),
+    "product": ("product", "product_name", "item", "产品", "商品", "产品名称", "商品名称"),
+    "handler": ("owner", "assigned_to", "assignee", "agent", "handler", "处理人", "负责人", "客服", "受理人"),
+    "reopen": ("reopen_count", "reopened", "is_reopened", "reopens", "重开次数", "是否重开", "重开"),
+}
+
+REOPENED_STATUSES = ("reopened", "re-opened", "重新打开", "重开", "已重开")
+YES_TOKENS = ("yes", "y", "true", "t", "1", "是", "已重开")
+
+DIMENSIONS = ("category", "sub_category", "channel", "severity", "product", "region", "segment", "owner")
+BAND_HOURS = [4.0, 24.0, 72.0, 168.0]  # resolution-time bands: <=4 h, 4-24 h, 1-3 d, 3-7 d, > 7 d (plus open)
+DEFAULTS = {"churn_days": 90, "gap_multiple": 3.0, "repeat_days": 90, "revenue_days": 365}
+COX_MAX_ROWS = 20_000
+
+
+def normalise(name: str) -> str:
+    """The form SQL compares category names in: lower case, runs of space, _ and - as one space."""
+    return re.sub(r"[\s_-]+", " ", name.strip().lower())
+
+
+def category_params() -> dict:
+    mapping: dict[str, str] = {}
+    for key, names in CATEGORIES.items():
+        for name in (key, *names):
+            alias = normalise(name)
+            if mapping.setdefault(alias, key) != key:
+                raise ValueError(f"category name {name!r} maps to both {mapping[alias]} and {key}")
+    return {"category_aliases": list(mapping), "category_keys": list(mapping.values())}
+
+
+def sla_default(severity: str | None) -> float:
+    return float(SLA_DEFAULTS.get((severity or "").strip().lower(), DEFAULT_SLA_HOURS))
+
+
+def optional_columns(snap: store.Snapshot) -> dict[str, str]:
+    """Which optional complaint columns the data has: {role: column name} ('' when absent)."""
+    present = set(snap.columns("complaints"))
+    return {role: next((c for c in names if c in present), "") for role, names in OPTIONAL_COLUMNS.items()}
+
+
+def params(snap: store.Snapshot, start: dt.date, end: dt.date, filters: dict | None = None,
+           sla: dict[str, float] | None = None, **settings) -> dict:
+    """Every parameter the complaints queries take (each query binds the ones it uses)."""
+    filters = filters or {}
+    cols = optional_columns(snap)
+    sla = sla or {}
+    p = {
+        "start": start, "end": end,
+        "category": list(filters.get("category", [])), "severity": list(filters.get("severity", [])),
+        "complaint_channel": list(filters.get("complaint_channel", [])), "region": list(filters.get("region", [])),
+        "segment": list(filters.get("segment", [])), "owner": list(filters.get("owner", [])),
+        "closed_statuses": list(CLOSED_STATUSES), "reopened_statuses": list(REOPENED_STATUSES),
+        "yes_tokens": list(YES_TOKENS),
+        "sla_severities": [s.strip().lower() for s in sla], "sla_hours": [float(h) for h in sla.values()],
+        "sla_default_hours": DEFAULT_SLA_HOURS,
+        "band_hours": list(BAND_HOURS),
+        "subcategory_col": cols["sub_category"], "product_col": cols["product"],
+        "handler_col": cols["handler"], "reopen_col": cols["reopen"],
+        "grain": "month", "dimension": "category", "limit": 20, "cox_max_rows": COX_MAX_ROWS,
+        **DEFAULTS,
+        **category_params(),
+    }
+    p.update(settings)
+    return p
+
+
+def sla_for(snap: store.Snapshot, p: dict) -> dict[str, float]:
+    """Default SLA hours for every severity found in the data."""
+    options = queries.run("complaints_filter_options", p, snap=snap)
+    return {v: sla_default(v) for v in options.loc[options["dimension"] == "severity", "value"]}
+
+
+# ---- survival statistics on aggregated frames -------------------------------------------------
+
+def kaplan_meier(df: pd.DataFrame) -> SurvfuncRight | None:
+    """Kaplan-Meier from an aggregated frame (t, n_event, n_censored): one weighted row per time and status."""
+    rows = pd.concat([
+        pd.DataFrame({"t": df["t"], "status": 1, "w": df["n_event"]}),
+        pd.DataFrame({"t": df["t"], "status": 0, "w": df["n_censored"]}),
+    ])
+    rows = rows[rows["w"] > 0]
+    if rows.empty or rows.loc[rows["status"] == 1, "w"].sum() == 0:
+        return None
+    return SurvfuncRight(rows["t"].to_numpy(float), rows["status"].to_numpy(int), freq_weights=rows["w"].to_numpy(float))
+
+
+def km_quantile(sf: SurvfuncRight | None, p: float) -> float | None:
+    """Time by which a share p of subjects had the event (None when the curve never gets there)."""
+    if sf is None:
+        return None
+    surv, times = sf.surv_prob, sf.surv_times
+    hit = np.nonzero(surv <= 1 - p + 1e-12)[0]
+    return float(times[hit[0]]) if len(hit) else None
+
+
+def km_curve(df: pd.DataFrame, group_col: str = "grp") -> pd.DataFrame:
+    """Step curve per group: grp, t, surv, lower, upper (starting at t=0, surv=1)."""
+    parts = []
+    for grp, sub in df.groupby(group_col, sort=True):
+        sf = kaplan_meier(sub)
+        if sf is None:
+            continue
+        lo, hi = _pointwise_ci(sf)
+        # Start at (0, 100%) and carry the last step on to the longest follow-up (censored times included).
+        end = float(sub["t"].max())
+        parts.append(pd.DataFrame({"grp": grp, "t": np.r_[0.0, sf.surv_times, end],
+                                   "surv": np.r_[1.0, sf.surv_prob, sf.surv_prob[-1]],
+                                   "lower": np.r_[1.0, lo, lo[-1]], "upper": np.r_[1.0, hi, hi[-1]]}))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["grp", "t", "surv", "lower", "upper"])
+
+
+def greenwood_se(sf: SurvfuncRight) -> np.ndarray:
+    """Greenwood standard error of S(t), from the (weighted) numbers at risk and events.
+
+    statsmodels' own surv_prob_se ignores frequency weights, so it is recomputed here.
+    """
+    n, d = sf.n_risk.astype(float), sf.n_events.astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(n > d, d / (n * (n - d)), np.inf)
+        return np.where(sf.surv_prob > 0, sf.surv_prob * np.sqrt(np.cumsum(terms)), 0.0)
+
+
+def _pointwise_ci(sf: SurvfuncRight) -> tuple[np.ndarray, np.ndarray]:
+    """95% confidence band on the log(-log S) scale (stays inside 0-1); 0 where S has reached 0."""
+    surv = sf.surv_prob
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = greenwood_se(sf) / (surv * np.abs(np.log(surv)))
+        z = stats.norm.ppf(0.975)
+        lo, hi = surv ** np.exp(z * se), surv ** np.exp(-z * se)
+    lo = np.where(surv <= 0, 0.0, np.nan_to_num(lo, nan=0.0))
+    hi = np.where(surv <= 0, 0.0, np.where(surv >= 1, 1.0, np.nan_to_num(hi, nan=1.0)))
+    return lo, hi
+
+
+def log_rank(df: pd.DataFrame, group_col: str = "grp") -> dict:
+    """Log-rank test on an aggregated frame (grp, t, n_event, n_censored) with two or more groups.
+
+    At each event time, the expected events of a group are d * n_g / n (n at risk just before t);
+    the statistic is (O - E)' V^-1 (O - E) over all groups but one, chi-square with k - 1 df.
+    """
+    groups = sorted(df[group_col].unique())
+    if len(groups) < 2:
+        return {"chi2": None, "df": 0, "p_value": None}
+    wide_d = df.pivot_table(index="t", columns=group_col, values="n_event", aggfunc="sum", fill_value=0)[groups]
+    wide_c = df.pivot_table(index="t", columns=group_col, values="n_censored", aggfunc="sum", fill_value=0)[groups]
+    d, c = wide_d.to_numpy(float), wide_c.to_numpy(float)
+    # At risk just before t: everyone whose time is >= t.
+    leaving = d + c
+    at_risk = leaving[::-1].cumsum(axis=0)[::-1]
+    n, dt_ = at_risk.sum(axis=1), d.sum(axis=1)
+    keep = (dt_ > 0) & (n > 0)
+    d, at_risk, n, dt_ = d[keep], at_risk[keep], n[keep], dt_[keep]
+    expected = dt_[:, None] * at_risk / n[:, None]
+    o_minus_e = (d - expected).sum(axis=0)[:-1]
+    k = len(groups) - 1
+    v = np.zeros((k, k))
+    factor = np.where(n > 1, dt_ * (n - dt_) / (n ** 2 * np.maximum(n - 1, 1)), 0.0)
+    for i in range(k):
+        for j in range(k):
+            v[i, j] = np.sum(factor * (at_risk[:, i] * ((n if i == j else 0) - at_risk[:, j])))
+    if np.linalg.matrix_rank(v) < k:
+        return {"chi2": None, "df": k, "p_value": None}
+    chi2 = float(o_minus_e @ np.linalg.solve(v, o_minus_e))
+    return {"chi2": chi2, "df": k, "p_value": float(stats.chi2.sf(chi2, k))}
+
+
+def cox(df: pd.DataFrame, reference: str | None = None) -> pd.DataFrame:
+    """Cox regression of time to churn on category (dummies), resolution days and SLA breach.
+
+    df: one row per complainer (duration_days, is_churned, category, resolution_days, is_breached).
+    Returns term, hazard_ratio, lower, upper, p_value (empty when there is too little data).
+    """
+    empty = pd.DataFrame(columns=["term", "hazard_ratio", "lower", "upper", "p_value"])
+    df = df.dropna(subset=["duration_days", "is_churned", "resolution_days"])
+    if len(df) < 20 or df["is_churned"].sum() < 5:
+        return empty
+    cats = df["category"].fillna("-").astype(str)
+    reference = reference or cats.value_counts().idxmax()
+    dummies = pd.get_dummies(cats, prefix="category", prefix_sep=":", dtype=float)
+    dummies = dummies.drop(columns=f"category:{reference}", errors="ignore")
+    dummies = dummies.loc[:, dummies.sum() >= 3]  # categories too rare to estimate are pooled with the reference
+    exog = pd.concat([dummies, df[["resolution_days"]].astype(float), df[["is_breached"]].astype(float)], axis=1)
+    exog = exog.loc[:, exog.std() > 0]
+    if exog.empty:
+        return empty
+    try:
+        res = PHReg(df["duration_days"].to_numpy(float), exog.to_numpy(float), status=df["is_churned"].to_numpy(int),
+                    ties="efron").fit()
+    except (np.linalg.LinAlgError, ValueError):
+        return empty
+    ci = np.asarray(res.conf_int())
+    return pd.DataFrame({"term": list(exog.columns), "hazard_ratio": np.exp(res.params), "lower": np.exp(ci[:, 0]),
+                         "upper": np.exp(ci[:, 1]), "p_value": res.pvalues}).assign(reference=reference)
+
+
+# ---- headline for `metrics --json` -----------------------------------------------------------
+
+def _num(x):
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return None
+    x = x.item() if hasattr(x, "item") else x
+    return round(x, 4) if isinstance(x, float) else x
+
+
+def headline(snap: store.Snapshot, start: dt.date, end: dt.date) -> dict:
+    """total, by_category, median_resolution_hours (Kaplan-Meier, open complaints censored),
+    sla_breach_rate (default SLA hours per severity), churn_rate_complainers, churn_rate_others."""
+    p = params(snap, start, end)
+    sla = sla_for(snap, p)
+    p.update(sla_severities=[s.lower() for s in sla], sla_hours=list(sla.values()))
+    p["dimension"] = "category"
+    by_cat = queries.run("complaints_by_dimension", p, snap=snap)
+    speed = queries.run("complaints_speed", p, snap=snap)
+    total = speed.loc[speed["severity"].isna() & (speed["level"] == "all")].iloc[0]
+    km = kaplan_meier(queries.run("complaints_resolution_survival", p, snap=snap))
+    churn = queries.run("complaints_churn", p, snap=snap)
+    overall = churn[churn["kind"] == "all"].set_index("grp")
+    rate = lambda g: _num(overall.loc[g, "rate_churn"]) if g in overall.index else None  # noqa: E731
+    return {
+        "total": int(total["n_complaints"]),
+        "by_category": {str(k if k is not None and k == k else "-"): int(n)
+                        for k, n in zip(by_cat["value"], by_cat["n_complaints"])},
+        "median_resolution_hours": _num(km_quantile(km, 0.5)),
+        "sla_breach_rate": _num(total["rate_breach"]),
+        "churn_rate_complainers": rate("complainers"),
+        "churn_rate_others": rate("others"),
+    }
+
+
+def band_labels(t) -> dict[int, str]:
+    """Labels of the resolution-time bands of complaints_*.sql (band numbers -2..len(BAND_HOURS))."""
+    def span(h: float) -> str:
+        return t("complaints.unit.h", n=f"{h:g}") if h < 24 else t("complaints.unit.d", n=f"{h / 24:g}")
+    labels = {-2: t("complaints.band.closed_no_time"), -1: t("complaints.band.open"), 0: f"≤ {span(BAND_HOURS[0])}"}
+    for i in range(1, len(BAND_HOURS)):
+        labels[i] = f"{span(BAND_HOURS[i - 1])} – {span(BAND_HOURS[i])}"
+    labels[len(BAND_HOURS)] = f"> {span(BAND_HOURS[-1])}"
+    return labels
+
+
+def bilingual_label(key: str) -> str:
+    """'Product quality · 产品质量' for a known category (the same text in both languages), else the name itself."""
+    if key in CATEGORIES:
+        return " · ".join(i18n.translate(lang, f"complaints.cat.{key}") for lang in ("en", "zh"))
+    return str(key)

@@ -1,0 +1,326 @@
+"""Complaints (客户投诉): volume, causes, speed, outcome, and which complaints lose customers."""
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from crmlens import complaints as cx
+from crmlens import fmt, period, ui
+from crmlens.charts import complaints as charts
+from crmlens.ui import t
+
+ui.run_through_app()
+
+snap = ui.require_data()
+start, end = ui.period_filter(snap)
+lang = ui.language()
+p = cx.params(snap, start, end)
+
+# ---- filters (sidebar, in the URL) -----------------------------------------------------------
+options = ui.run_query("complaints_filter_options", p)
+opts = lambda dim: list(options.loc[options["dimension"] == dim, "value"])  # noqa: E731
+
+
+def category_label(key) -> str:
+    if key is None or key != key:
+        return t("complaints.not_given")
+    return t(f"complaints.cat.{key}") if key in cx.CATEGORIES else str(key)
+
+
+category_options = opts("category")
+# Streamlit writes the shown label into the URL: a label in both languages keeps shared links working in either.
+chosen = st.sidebar.multiselect(t("complaints.filter.category"), category_options, default=[], key="category",
+                                bind="query-params", placeholder=t("filter.all"), format_func=cx.bilingual_label,
+                                help=t("complaints.filter.category.help"))
+filters = {
+    "category": [c for c in chosen if c in category_options],
+    "severity": ui.choice_filter("complaints_severity", t("complaints.filter.severity"), opts("severity")),
+    "complaint_channel": ui.choice_filter("complaints_channel", t("complaints.filter.channel"), opts("complaint_channel")),
+    "region": ui.choice_filter("region", t("complaints.filter.region"), ui.filter_options("region")),
+    "segment": ui.choice_filter("segment", t("complaints.filter.segment"), ui.filter_options("segment")),
+    "owner": ui.choice_filter("owner", t("complaints.filter.owner"), ui.filter_options("owner")),
+}
+p = cx.params(snap, start, end, filters)
+
+st.title(t("complaints.title"))
+cover = ui.run_query("complaints_coverage", p).iloc[0]
+st.caption(t("complaints.caption", start=fmt.date(start, lang), end=fmt.date(end, lang),
+             as_of=fmt.timestamp(cover["as_of_at"].to_pydatetime(), lang) if pd.notna(cover["as_of_at"]) else "–"))
+if cover["n_complaints"] == 0:
+    st.info(t("complaints.empty"))
+    st.stop()
+
+has_customer = cover["n_with_customer"] > 0
+has_orders = cover["n_orders_total"] > 0
+if not has_customer:
+    st.warning(t("complaints.no_customer_id"))
+elif not has_orders:
+    st.warning(t("complaints.no_orders"))
+
+# Sections in page order; the speed section's SLA settings are read first since every breach figure uses them.
+kpi_box, volume_box, causes_box, speed_box = st.container(), st.container(), st.container(), st.container()
+
+with speed_box:
+    st.header(t("complaints.speed.header"))
+    st.caption(t("complaints.speed.sla_help"))
+    sla_defaults = {s: cx.sla_default(s) for s in opts("severity")}
+    sla_cols = st.columns(min(len(sla_defaults), 5) + 1)
+    sla = {}
+    for i, (sev, default) in enumerate(list(sla_defaults.items())[:5]):
+        key = "complaints_sla_" + re.sub(r"\W+", "_", sev, flags=re.UNICODE).strip("_")
+        sla[sev] = ui.number_setting(key, t("complaints.sla.for", severity=sev), default, 1.0, 24.0 * 365, 1.0,
+                                     help=t("complaints.sla.help"), container=sla_cols[i])
+    other = ui.number_setting("complaints_sla_other", t("complaints.sla.other"), cx.DEFAULT_SLA_HOURS, 1.0, 24.0 * 365,
+                              1.0, help=t("complaints.sla.other.help"), container=sla_cols[-1])
+p = cx.params(snap, start, end, filters, sla=sla, sla_default_hours=float(other))
+
+# ---- 1. volume ------------------------------------------------------------------------------
+with volume_box:
+    st.header(t("complaints.volume.header"))
+    c1, c2 = st.columns(2)
+    grain = c1.segmented_control(t("complaints.grain"), ["day", "week", "month"], default=period.trend_grain(start, end),
+                                 format_func=lambda g: t(f"complaints.grain.{g}"), key="complaints_grain",
+                                 bind="query-params", required=True)
+    measures = {"n_complaints": "complaints.measure.count"}
+    if has_orders:
+        measures.update(rate_per_100_customers="complaints.measure.per_100", rate_per_1000_orders="complaints.measure.per_1000")
+    measure = c2.segmented_control(t("complaints.measure"), list(measures), default="n_complaints",
+                                   format_func=lambda m: t(measures[m]), key="complaints_measure", bind="query-params",
+                                   required=True, help=t("complaints.measure.help"))
+    measure = measure if measure in measures else "n_complaints"
+    vol = ui.run_query("complaints_volume", {**p, "grain": grain})
+    st.plotly_chart(charts.volume(vol, measure, {
+        "title": t("complaints.volume.title", grain=t(f"complaints.grain.{grain}")), "measure": t(measures[measure]),
+        "backlog": t("complaints.volume.backlog")}, grain), width="stretch")
+    st.caption(t("complaints.volume.note"))
+    with st.expander(t("complaints.table")):
+        st.dataframe(vol, hide_index=True, width="stretch")
+        ui.download_csv(vol, "complaints_volume.csv")
+
+# ---- 2. causes ------------------------------------------------------------------------------
+with causes_box:
+    st.header(t("complaints.causes.header"))
+    cols = cx.optional_columns(snap)
+    dims = [d for d in cx.DIMENSIONS if d not in ("sub_category", "product") or cols[d]]
+    if not has_customer:
+        dims = [d for d in dims if d not in ("region", "segment") and (d != "owner" or cols["handler"])]
+    dim = st.selectbox(t("complaints.dimension"), dims, format_func=lambda d: t(f"complaints.dim.{d}"),
+                       key="complaints_dimension", bind="query-params", help=t("complaints.dimension.help"))
+    dim = dim if dim in dims else "category"
+    missing = [t(f"complaints.dim.{d}") for d in ("sub_category", "product") if not cols[d]]
+    if missing:
+        st.caption(t("complaints.dimension.missing", names=", ".join(missing)))
+    by_dim = ui.run_query("complaints_by_dimension", {**p, "dimension": dim})
+    by_dim = by_dim.assign(label=[category_label(v) if dim == "category" else (v if v is not None and v == v else
+                                                                               t("complaints.not_given")) for v in by_dim["value"]])
+    left, right = st.columns(2)
+    left.plotly_chart(charts.pareto(by_dim, {"title": t("complaints.pareto.title", dim=t(f"complaints.dim.{dim}")),
+                                             "count": t("complaints.col.n_complaints"),
+                                             "cum_share": t("complaints.col.cum_share")}), width="stretch")
+    heat = ui.run_query("complaints_category_month", p)
+    heat = heat.assign(label=[category_label(v) for v in heat["category"]], month=heat["month_start"].astype(str).str[:7])
+    right.plotly_chart(charts.heatmap(heat, {"title": t("complaints.heatmap.title"),
+                                             "count": t("complaints.col.n_complaints")}), width="stretch")
+    table = by_dim[["label", "n_complaints", "share", "cum_share", "n_customers", "n_open", "median_hours_to_resolve",
+                    "rate_breach", "avg_satisfaction"]]
+    st.dataframe(table.rename(columns=lambda c: t(f"complaints.col.{c}") if c != "label" else t(f"complaints.dim.{dim}")),
+                 hide_index=True, width="stretch", column_config={
+                     t("complaints.col.share"): st.column_config.NumberColumn(format="percent"),
+                     t("complaints.col.cum_share"): st.column_config.NumberColumn(format="percent"),
+                     t("complaints.col.rate_breach"): st.column_config.NumberColumn(format="percent"),
+                     t("complaints.col.median_hours_to_resolve"): st.column_config.NumberColumn(format="%.1f"),
+                     t("complaints.col.avg_satisfaction"): st.column_config.NumberColumn(format="%.2f")})
+    ui.download_csv(table, f"complaints_by_{dim}.csv")
+
+# ---- 3. speed -------------------------------------------------------------------------------
+speed = ui.run_query("complaints_speed", p)
+total = speed[speed["level"] == "all"].iloc[0]
+km = cx.kaplan_meier(ui.run_query("complaints_resolution_survival", p))
+km_median, km_p90 = cx.km_quantile(km, 0.5), cx.km_quantile(km, 0.9)
+
+hours = lambda h: t("complaints.hours", h=fmt.number(h, lang, 1)) if h is not None and h == h else "–"  # noqa: E731
+m = st.columns(4)
+m[0].metric(t("complaints.kpi.median_response"), hours(total["median_hours_to_response"]),
+            help=t("complaints.kpi.median_response.help", p90=hours(total["p90_hours_to_response"])), border=True)
+m[1].metric(t("complaints.kpi.km_p90"), hours(km_p90), help=t("complaints.kpi.km_p90.help"), border=True)
+m[2].metric(t("complaints.kpi.median_resolved"), hours(total["median_hours_to_resolve"]),
+            help=t("complaints.kpi.median_resolved.help", p90=hours(total["p90_hours_to_resolve"])), border=True)
+m[3].metric(t("complaints.kpi.open"), fmt.number(total["n_open"], lang),
+            help=t("complaints.kpi.open.help", oldest=hours(total["max_hours_open"])), border=True)
+st.caption(t("complaints.speed.censored", n_open=int(total["n_open"]), n_closed=int(total["n_closed_no_time"])))
+
+by_sev = speed[speed["level"] == "severity"].assign(
+    label=lambda d: [v if v is not None and v == v else t("complaints.not_given") for v in d["severity"]])
+left, right = st.columns(2)
+left.plotly_chart(charts.rate_bars(by_sev, "label", "rate_breach", {"title": t("complaints.breach.title"),
+                                                                    "y": t("complaints.col.rate_breach")}), width="stretch")
+bands = ui.run_query("complaints_time_bands", p)
+band_label = cx.band_labels(t)
+bands = bands[(bands["n_response"] + bands["n_resolve"] > 0) | (bands["band"] >= 0)].assign(
+    label=lambda d: [band_label[b] for b in d["band"]])
+right.plotly_chart(charts.time_bands(bands, {"title": t("complaints.bands.title"), "count": t("complaints.col.n_complaints"),
+                                              "response": t("complaints.bands.response"),
+                                              "resolve": t("complaints.bands.resolve")}), width="stretch")
+speed_table = by_sev[["label", "sla_hours", "n_complaints", "n_resolved", "n_open", "median_hours_to_response",
+                      "p90_hours_to_response", "median_hours_to_resolve", "p90_hours_to_resolve", "n_breached",
+                      "n_decided", "rate_breach"]]
+st.dataframe(speed_table.rename(columns=lambda c: t(f"complaints.col.{c}") if c != "label" else t("complaints.dim.severity")),
+             hide_index=True, width="stretch",
+             column_config={t("complaints.col.rate_breach"): st.column_config.NumberColumn(format="percent")})
+ui.download_csv(speed_table, "complaints_speed_by_severity.csv")
+
+if km is not None:
+    curve = cx.km_curve(ui.run_query("complaints_resolution_survival", p).assign(grp="all"))
+    st.plotly_chart(charts.survival(curve, {"title": t("complaints.km.title"), "x": t("complaints.km.x"),
+                                            "y": t("complaints.km.y")}, {"all": t("complaints.km.all")}), width="stretch")
+
+st.subheader(t("complaints.oldest.header"))
+oldest = ui.run_query("complaints_oldest_open", {**p, "limit": 20})
+if oldest.empty:
+    st.caption(t("complaints.oldest.none"))
+else:
+    oldest = oldest.assign(category=[category_label(v) for v in oldest["category"]])
+    st.dataframe(oldest.rename(columns=lambda c: t(f"complaints.col.{c}")), hide_index=True, width="stretch",
+                 column_config={t("complaints.col.hours_open"): st.column_config.NumberColumn(format="%.0f")})
+    ui.download_csv(oldest, "complaints_oldest_open.csv")
+
+# ---- 4. outcome -----------------------------------------------------------------------------
+st.header(t("complaints.outcome.header"))
+sat = ui.run_query("complaints_satisfaction", p)
+if cover["n_rated"] == 0:
+    st.caption(t("complaints.satisfaction.none"))
+else:
+    left, right = st.columns(2)
+    sat_cat = sat[sat["kind"] == "category"].assign(label=lambda d: [category_label(v) for v in d["value"]])
+    sat_band = sat[sat["kind"] == "band"].assign(band=lambda d: d["value"].astype(int)).sort_values("band")
+    sat_band = sat_band[sat_band["n_rated"] > 0]
+    sat_band = sat_band.assign(label=[band_label[b] for b in sat_band["band"]])
+    left.plotly_chart(charts.satisfaction(sat_cat, {"title": t("complaints.satisfaction.by_category"),
+                                                    "y": t("complaints.col.avg_satisfaction")}), width="stretch")
+    right.plotly_chart(charts.satisfaction(sat_band, {"title": t("complaints.satisfaction.by_band"),
+                                                      "y": t("complaints.col.avg_satisfaction")}), width="stretch")
+    sat_table = pd.concat([sat_cat, sat_band]).assign(kind=lambda d: [t(f"complaints.kind.{k}") for k in d["kind"]])[["kind", "label", "n_resolved", "n_rated", "avg_satisfaction",
+                                                "share_satisfied", "share_dissatisfied"]]
+    with st.expander(t("complaints.table")):
+        st.dataframe(sat_table.rename(columns=lambda c: t(f"complaints.col.{c}")), hide_index=True, width="stretch")
+        ui.download_csv(sat_table, "complaints_satisfaction.csv")
+    st.caption(t("complaints.satisfaction.help"))
+
+if has_customer:
+    repeat_days = ui.number_setting("complaints_repeat_days", t("complaints.repeat_days"), cx.DEFAULTS["repeat_days"],
+                                    1, 3650, 1, help=t("complaints.repeat_days.help"))
+    p["repeat_days"] = int(repeat_days)
+    rep = ui.run_query("complaints_repeat", p).iloc[0]
+    m = st.columns(3)
+    m[0].metric(t("complaints.kpi.repeat"), fmt.percent(rep["rate_repeat"]),
+                help=t("complaints.kpi.repeat.help", n=int(rep["n_repeat_complainers"]), d=int(rep["n_complainers"]),
+                       days=int(repeat_days)), border=True)
+    m[1].metric(t("complaints.kpi.complainers"), fmt.number(rep["n_complainers"], lang), border=True,
+                help=t("complaints.kpi.complainers.help"))
+    m[2].metric(t("complaints.kpi.reopened"),
+                fmt.percent(rep["rate_reopened"]) if rep["n_reopen_known"] else t("complaints.kpi.reopened.unknown"),
+                help=t("complaints.kpi.reopened.help", n=int(rep["n_reopened"]), d=int(rep["n_reopen_known"])),
+                border=True)
+    repeaters = ui.run_query("complaints_repeat_customers", {**p, "limit": 20})
+    if not repeaters.empty:
+        st.subheader(t("complaints.repeaters.header"))
+        repeaters = repeaters.assign(categories=[", ".join(category_label(c) for c in (v or "").split(", ") if c)
+                                                 for v in repeaters["categories"]])
+        st.dataframe(repeaters.rename(columns=lambda c: t(f"complaints.col.{c}")), hide_index=True, width="stretch")
+        ui.download_csv(repeaters, "complaints_repeat_customers.csv")
+else:
+    st.caption(t("complaints.repeat.needs_customer"))
+
+# ---- 5. link to churn -----------------------------------------------------------------------
+st.header(t("complaints.churn.header"))
+churn = pd.DataFrame()
+if has_customer and has_orders:
+    c = st.columns(3)
+    churn_days = ui.number_setting("complaints_churn_days", t("complaints.churn_days"), cx.DEFAULTS["churn_days"], 1, 3650, 1,
+                                   help=t("complaints.churn_days.help"), container=c[0])
+    gap_multiple = ui.number_setting("complaints_gap_multiple", t("complaints.gap_multiple"), cx.DEFAULTS["gap_multiple"],
+                                     0.0, 20.0, 0.5, help=t("complaints.gap_multiple.help"), container=c[1])
+    revenue_days = ui.number_setting("complaints_revenue_days", t("complaints.revenue_days"), cx.DEFAULTS["revenue_days"],
+                                     1, 3650, 1, help=t("complaints.revenue_days.help"), container=c[2])
+    p.update(churn_days=int(churn_days), gap_multiple=float(gap_multiple), revenue_days=int(revenue_days))
+    churn = ui.run_query("complaints_churn", p)
+    overall = churn[churn["kind"] == "all"].set_index("grp")
+    get = lambda g, col: overall.loc[g, col] if g in overall.index else None  # noqa: E731
+    m = st.columns(3)
+    m[0].metric(t("complaints.kpi.churn_complainers"), fmt.percent(get("complainers", "rate_churn")), border=True,
+                help=t("complaints.kpi.churn.help", n=int(get("complainers", "n_churned") or 0),
+                       d=int(get("complainers", "n_customers") or 0)))
+    m[1].metric(t("complaints.kpi.churn_others"), fmt.percent(get("others", "rate_churn")), border=True,
+                help=t("complaints.kpi.churn.help", n=int(get("others", "n_churned") or 0),
+                       d=int(get("others", "n_customers") or 0)))
+    m[2].metric(t("complaints.kpi.revenue_lost"), fmt.number(get("complainers", "amt_revenue_lost"), lang), border=True,
+                help=t("complaints.kpi.revenue_lost.help", days=int(revenue_days)))
+    st.caption(t("complaints.churn.definition", days=int(churn_days), multiple=fmt.number(gap_multiple, lang, 1)))
+
+    left, right = st.columns(2)
+    by_cat = churn[churn["kind"] == "category"].assign(label=lambda d: [category_label(v) for v in d["grp"]])
+    by_cat = by_cat.assign(text=[f"{fmt.percent(r)} · {int(n)}" for r, n in zip(by_cat["rate_churn"], by_cat["n_customers"])])
+    left.plotly_chart(charts.rate_bars(by_cat, "label", "rate_churn", {"title": t("complaints.churn.by_category"),
+                                                                        "y": t("complaints.col.rate_churn")}, text="text"),
+                      width="stretch")
+    by_band = churn[churn["kind"] == "band"].assign(band=lambda d: d["grp"].astype(int)).sort_values("band")
+    by_band = by_band.assign(label=[band_label[b] for b in by_band["band"]],
+                             text=[f"{fmt.percent(r)} · {int(n)}" for r, n in zip(by_band["rate_churn"], by_band["n_customers"])])
+    right.plotly_chart(charts.rate_bars(by_band, "label", "rate_churn", {"title": t("complaints.churn.by_band"),
+                                                                          "y": t("complaints.col.rate_churn")}, text="text"),
+                       width="stretch")
+    st.caption(t("complaints.churn.bars_note"))
+    churn_table = pd.concat([overall.reset_index().assign(label=lambda d: [t(f"complaints.grp.{g}") for g in d["grp"]]),
+                             by_cat, by_band]).assign(kind=lambda d: [t(f"complaints.kind.{k}") for k in d["kind"]])[["kind", "label", "n_customers", "n_churned", "rate_churn", "amt_revenue_lost"]]
+    st.dataframe(churn_table.rename(columns=lambda c: t(f"complaints.col.{c}")), hide_index=True, width="stretch",
+                 column_config={t("complaints.col.rate_churn"): st.column_config.NumberColumn(format="percent"),
+                                t("complaints.col.amt_revenue_lost"): st.column_config.NumberColumn(format="localized")})
+    ui.download_csv(churn_table, "complaints_churn.csv")
+
+    surv = ui.run_query("complaints_churn_survival", p)
+    test = cx.log_rank(surv)
+    curve = cx.km_curve(surv)
+    if not curve.empty:
+        st.plotly_chart(charts.survival(curve, {"title": t("complaints.retention.title"), "x": t("complaints.retention.x"),
+                                                "y": t("complaints.retention.y")},
+                                        {g: t(f"complaints.grp.{g}") for g in ("complainers", "others")}), width="stretch")
+        st.caption(t("complaints.retention.test", chi2=fmt.number(test["chi2"], lang, 2),
+                     p=("< 0.001" if test["p_value"] is not None and test["p_value"] < 0.001
+                        else "= " + fmt.number(test["p_value"], lang, 3)))
+                   + " " + t("complaints.retention.help"))
+
+    st.subheader(t("complaints.cox.header"))
+    cox = cx.cox(ui.run_query("complaints_churn_cox", p))
+    if cox.empty:
+        st.caption(t("complaints.cox.too_little"))
+    else:
+        cox_table = cox.assign(term=[t("complaints.cox.term.resolution_days") if x == "resolution_days"
+                                     else t("complaints.cox.term.is_breached") if x == "is_breached"
+                                     else t("complaints.cox.term.category", category=category_label(x.split(":", 1)[1]))
+                                     for x in cox["term"]])[["term", "hazard_ratio", "lower", "upper", "p_value"]]
+        st.dataframe(cox_table.rename(columns=lambda c: t(f"complaints.col.{c}")), hide_index=True, width="stretch",
+                     column_config={t(f"complaints.col.{c}"): st.column_config.NumberColumn(format="%.3f")
+                                    for c in ("hazard_ratio", "lower", "upper", "p_value")})
+        ui.download_csv(cox_table, "complaints_cox.csv")
+        st.caption(t("complaints.cox.help", reference=category_label(cox["reference"].iloc[0]), max_rows=cx.COX_MAX_ROWS))
+elif not has_customer:
+    st.caption(t("complaints.churn.needs_customer"))
+else:
+    st.caption(t("complaints.churn.needs_orders"))
+
+# ---- headline (drawn at the top) ------------------------------------------------------------
+with kpi_box:
+    m = st.columns(4)
+    m[0].metric(t("complaints.kpi.total"), fmt.number(cover["n_complaints"], lang), border=True,
+                help=t("complaints.kpi.total.help"))
+    rate = 100 * cover["n_complaints"] / cover["n_active_customers"] if cover["n_active_customers"] else None
+    m[1].metric(t("complaints.kpi.per_100"), fmt.number(rate, lang, 2), border=True, help=t("complaints.kpi.per_100.help",
+                n=fmt.number(cover["n_active_customers"], lang)))
+    m[2].metric(t("complaints.kpi.km_median"), hours(km_median), border=True,
+                help=t("complaints.kpi.km_median.help", p90=hours(km_p90)))
+    m[3].metric(t("complaints.kpi.breach"), fmt.percent(total["rate_breach"]), border=True,
+                help=t("complaints.kpi.breach.help", n=int(total["n_breached"]), d=int(total["n_decided"]),
+                       open=int(total["n_open_breached"])))
+    top = ui.run_query("complaints_by_dimension", {**p, "dimension": "category"}).iloc[0]
+    st.markdown(t("complaints.kpi.top_category", category=category_label(top["value"]), share=fmt.percent(top["share"])))

@@ -1,0 +1,85 @@
+-- complaints_by_dimension: complaints per value of one dimension, most frequent first, with the Pareto share and speed
+-- params: $category_aliases VARCHAR[], $category_keys VARCHAR[], $sla_severities VARCHAR[], $sla_hours DOUBLE[], $closed_statuses VARCHAR[], $sla_default_hours DOUBLE, $dimension VARCHAR, $handler_col VARCHAR ('' = none), $subcategory_col VARCHAR ('' = none), $product_col VARCHAR ('' = none), $category VARCHAR[], $severity VARCHAR[], $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[], $owner VARCHAR[], $start DATE, $end DATE
+-- returns: value (NULL = not given), n_complaints, share, cum_share, n_customers, n_open, median_hours_to_resolve, rate_breach, avg_satisfaction
+with cat_map as (
+    select unnest($category_aliases) as alias, unnest($category_keys) as category_key
+),
+sla as (
+    select unnest($sla_severities) as severity, unnest($sla_hours) as sla_hours
+),
+as_of as (
+    -- "now" for open complaints: the newest timestamp in the complaints table (the export time)
+    select max(greatest(created_at, coalesce(first_response_at, created_at), coalesce(resolved_at, created_at))) as as_of_at
+    from complaints
+),
+all_k as (
+    select k.complaint_id, k.customer_id, k.created_at, k.first_response_at, k.resolved_at, k.satisfaction,
+           coalesce(m.category_key, nullif(regexp_replace(lower(trim(k.category)), '[\s_-]+', ' ', 'g'), '')) as category,
+           nullif(lower(trim(k.severity)), '') as severity,
+           nullif(lower(trim(k.channel)), '') as channel,
+           k.resolved_at is null and not list_contains($closed_statuses, lower(trim(coalesce(k.status, '')))) as is_open,
+           date_diff('second', k.created_at, k.first_response_at) / 3600.0 as hours_to_response,
+           date_diff('second', k.created_at, k.resolved_at) / 3600.0 as hours_to_resolve,
+           date_diff('second', k.created_at, (select as_of_at from as_of)) / 3600.0 as hours_open,
+           coalesce(s.sla_hours, $sla_default_hours) as sla_hours,
+           cu.region, cu.segment, cu.owner as account_owner,
+           -- an optional column kept from the file (sub-category, product, handler), read by name
+           case when $dimension = 'owner' and $handler_col <> ''
+                    then nullif(trim(json_extract_string(to_json(k), '/' || $handler_col)), '')
+                when $dimension = 'sub_category' and $subcategory_col <> ''
+                    then nullif(lower(trim(json_extract_string(to_json(k), '/' || $subcategory_col))), '')
+                when $dimension = 'product' and $product_col <> ''
+                    then nullif(trim(json_extract_string(to_json(k), '/' || $product_col)), '')
+           end as extra_value
+    from complaints k
+    left join cat_map m on m.alias = regexp_replace(lower(trim(k.category)), '[\s_-]+', ' ', 'g')
+    left join sla s on s.severity = lower(trim(k.severity))
+    left join customers cu on cu.customer_id = k.customer_id
+),
+fk as (
+    -- customer filters; `matches` = the complaint filters
+    select *,
+           (len($category) = 0 or list_contains($category, category))
+           and (len($severity) = 0 or list_contains($severity, severity))
+           and (len($complaint_channel) = 0 or list_contains($complaint_channel, channel)) as matches,
+           case when hours_to_resolve is not null then hours_to_resolve > sla_hours
+                when is_open and hours_open > sla_hours then true end as is_breached,  -- NULL: not judged yet
+           case when hours_to_resolve is not null then len(list_filter($band_hours, x -> x < hours_to_resolve))
+                when is_open then -1 else -2 end as band
+    from all_k
+    where (len($region) = 0 or list_contains($region, region))
+      and (len($segment) = 0 or list_contains($segment, segment))
+      and (len($owner) = 0 or list_contains($owner, account_owner))
+),
+pk as (
+    select * from fk where matches and created_at >= $start and created_at < $end + interval 1 day
+),
+dims as (
+    select *,
+           case $dimension
+               when 'category' then category
+               when 'channel' then channel
+               when 'severity' then severity
+               when 'region' then region
+               when 'segment' then segment
+               when 'owner' then case when $handler_col = '' then account_owner else extra_value end
+               when 'sub_category' then extra_value
+               when 'product' then extra_value
+           end as value
+    from pk
+),
+per_value as (
+    select value, count(*) as n_complaints, count(distinct customer_id) as n_customers,
+           count(*) filter (where is_open) as n_open,
+           median(hours_to_resolve) as median_hours_to_resolve,
+           avg(is_breached::int) as rate_breach,
+           avg(satisfaction) as avg_satisfaction
+    from dims group by value
+)
+select value, n_complaints,
+       n_complaints / sum(n_complaints) over () as share,
+       sum(n_complaints) over (order by n_complaints desc, value nulls last rows unbounded preceding)
+           / sum(n_complaints) over () as cum_share,
+       n_customers, n_open, median_hours_to_resolve, rate_breach, avg_satisfaction
+from per_value
+order by n_complaints desc, value nulls last

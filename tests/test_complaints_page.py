@@ -1,0 +1,97 @@
+"""The complaints page through AppTest, on tests/fixtures/complaints (numbers: test_complaints_queries)."""
+
+import pathlib
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from crmlens import ingest
+from tests.conftest import FIXTURES
+
+APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
+PERIOD = ["2024-01-01", "2024-03-31"]
+
+
+@pytest.fixture
+def complaints_env(monkeypatch, tmp_path):
+    db = tmp_path / "c.duckdb"
+    ingest.load_files(sorted((FIXTURES / "complaints").glob("*.csv")), db=db, max_reject_share=0.2)
+    monkeypatch.setenv("CRMLENS_DB", str(db))
+    return db
+
+
+def open_page(**query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in {"period": PERIOD, **query}.items():
+        at.query_params[key] = value
+    return at.switch_page("pages/complaints.py").run()
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    shown = {}
+    for m in at.metric:
+        shown.setdefault(m.label, m.value)
+    return shown
+
+
+def test_headline_speed_outcome_and_churn(complaints_env):
+    at = open_page()
+    assert not at.exception
+    shown = metrics(at)
+    assert shown["Complaints"] == "9"
+    assert shown["Per 100 customers"] == "180.00"  # 9 complaints / 5 active customers
+    assert shown["Median time to resolve"] == "72.0 h"  # Kaplan-Meier, K4 and K5 censored
+    assert shown["Median (resolved only)"] == "24.0 h"
+    assert shown["SLA breach rate"] == "55.6%"  # 5 of 9
+    assert shown["Open now"] == "2"
+    assert shown["Repeat complainers"] == "75.0%"  # C1, C3, C4 of 4
+    assert shown["Reopened"] == "40.0%"
+    assert shown["Churn: complainers"] == "25.0%"  # default gap rule: only C4
+    assert shown["Churn: others"] == "0.0%"
+    assert shown["Revenue of lost complainers"] == "1,000"
+    assert any("Top cause:" in md.value and "Delivery" in md.value for md in at.markdown)
+    assert any("2 open complaints are treated as censored" in c.value for c in at.caption)
+
+
+def test_sla_setting_from_the_url_changes_the_breach_rate(complaints_env):
+    at = open_page(complaints_sla_low="400")
+    assert metrics(at)["SLA breach rate"] == "33.3%"  # K6 and K10 now within: 3 of 9
+    at.number_input(key="complaints_sla_low").set_value(200).run()
+    assert metrics(at)["SLA breach rate"] == "44.4%"  # K10 breaches again: 4 of 9
+
+
+def test_category_filter_and_churn_settings(complaints_env):
+    # Streamlit keeps the option's label in the URL; the label is bilingual so a link works in either language.
+    at = open_page(category=["Delivery · 物流配送"])
+    assert metrics(at)["Complaints"] == "2"  # 物流 K5 and 配送 K7
+    at.multiselect(key="category").set_value(["hardware", "price"]).run()
+    assert metrics(at)["Complaints"] == "3"  # K10, K11, K4
+    at = open_page(complaints_churn_days="90", complaints_gap_multiple="0")
+    assert metrics(at)["Churn: complainers"] == "75.0%"  # C1, C3, C4 without the gap rule
+    assert metrics(at)["Revenue of lost complainers"] == "1,430"
+
+
+def test_in_chinese(complaints_env):
+    at = open_page(lang="中文")
+    assert at.title[0].value == "客户投诉"
+    assert metrics(at)["投诉量"] == "9"
+    assert any("物流配送" in md.value for md in at.markdown)
+
+
+def test_without_customer_ids_volume_causes_and_speed_remain(monkeypatch, tmp_path):
+    csv = tmp_path / "complaints.csv"
+    csv.write_text("created_at,category,severity,resolved_at\n"
+                   "2024-01-10 09:00,质量,high,2024-01-10 21:00\n"
+                   "2024-02-10 09:00,product quality,low,\n"
+                   "2024-03-10 09:00,价格,low,2024-03-11 09:00\n", encoding="utf-8")
+    db = tmp_path / "k.duckdb"
+    ingest.load_files([csv], db=db)
+    monkeypatch.setenv("CRMLENS_DB", str(db))
+    at = open_page()
+    assert not at.exception
+    shown = metrics(at)
+    assert shown["Complaints"] == "3"
+    assert shown["Median (resolved only)"] == "18.0 h"  # 12 h and 24 h
+    assert "Churn: complainers" not in shown and "Repeat complainers" not in shown
+    assert any("need a customer_id column" in w.value for w in at.warning)
+    assert any("The link to churn needs a customer id" in c.value for c in at.caption)
