@@ -19,7 +19,10 @@ from crmlens import contract, store
 
 QUERY_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries"
 SHARED_DIR = QUERY_DIR / "shared"  # SQL pieces several queries use, pulled in by `-- include: <name>`
-_INCLUDE = re.compile(r"^[ \t]*-- include: (\w+)[ \t]*$", re.MULTILINE)
+# `-- include: piece` or `-- include: piece with slot=other_piece, ...`; inside a piece, a
+# `-- slot: name` line takes the piece named for it, or nothing.
+_INCLUDE = re.compile(r"^[ \t]*-- include: (\w+)(?: with ([\w=, ]+))?[ \t]*$", re.MULTILINE)
+_SLOT = re.compile(r"^[ \t]*-- slot: (\w+)[ \t]*$", re.MULTILINE)
 _PARAM = re.compile(r"(?<![\w$])\$([A-Za-z_]\w*)")
 _COMMENT = re.compile(r"--[^\n]*")
 
@@ -41,15 +44,21 @@ def sql_text(name: str) -> str:
     return _expand(path.read_text(encoding="utf-8"), seen=(name,))
 
 
-def _expand(sql: str, seen: tuple[str, ...]) -> str:
-    def piece(match: re.Match) -> str:
-        name = match.group(1)
-        path = SHARED_DIR / f"{name}.sql"
-        if name in seen or not path.is_file():
-            raise KeyError(f"cannot include {name!r}: {'a cycle' if name in seen else f'no file {path}'}")
-        return _expand(path.read_text(encoding="utf-8").rstrip("\n"), seen + (name,))
+def _piece_text(name: str, seen: tuple[str, ...]) -> str:
+    path = SHARED_DIR / f"{name}.sql"
+    if name in seen or not path.is_file():
+        raise KeyError(f"cannot include {name!r}: {'a cycle' if name in seen else f'no file {path}'}")
+    return _expand(path.read_text(encoding="utf-8").rstrip("\n"), seen + (name,))
 
-    return _INCLUDE.sub(piece, sql)
+
+def _expand(sql: str, seen: tuple[str, ...]) -> str:
+    def include(match: re.Match) -> str:
+        name, fills = match.group(1), match.group(2) or ""
+        slots = dict(pair.strip().split("=") for pair in fills.split(",") if pair.strip())
+        text = _piece_text(name, seen)
+        return _SLOT.sub(lambda m: _piece_text(slots[m.group(1)], seen + (name,)) if m.group(1) in slots else "", text)
+
+    return _INCLUDE.sub(include, sql)
 
 
 def parameters(sql: str) -> list[str]:
