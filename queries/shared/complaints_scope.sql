@@ -1,0 +1,49 @@
+-- shared piece complaints_scope: the complaints in scope, as CTEs cat_map, sla, as_of, all_k (every
+-- complaint with its category key, SLA, times and customer attributes), fk (customer filters applied,
+-- `matches` = complaint filters) and pk (matching complaints created in the period); starts the WITH
+with cat_map as (
+    select unnest($category_aliases) as alias, unnest($category_keys) as category_key
+),
+sla as (
+    select unnest($sla_severities) as severity, unnest($sla_hours) as sla_hours
+),
+as_of as (
+    -- "now" for open complaints: the newest timestamp in the complaints table (the export time)
+    select max(greatest(created_at, coalesce(first_response_at, created_at), coalesce(resolved_at, created_at))) as as_of_at
+    from complaints
+),
+all_k as (
+    select k.complaint_id, k.customer_id, k.created_at, k.first_response_at, k.resolved_at, k.satisfaction,
+           coalesce(m.category_key, nullif(regexp_replace(lower(trim(k.category)), '[\s_-]+', ' ', 'g'), '')) as category,
+           nullif(lower(trim(k.severity)), '') as severity,
+           nullif(lower(trim(k.channel)), '') as channel,
+           k.resolved_at is null and not list_contains($closed_statuses, lower(trim(coalesce(k.status, '')))) as is_open,
+           date_diff('second', k.created_at, k.first_response_at) / 3600.0 as hours_to_response,
+           date_diff('second', k.created_at, k.resolved_at) / 3600.0 as hours_to_resolve,
+           date_diff('second', k.created_at, (select as_of_at from as_of)) / 3600.0 as hours_open,
+           coalesce(s.sla_hours, $sla_default_hours) as sla_hours,
+           cu.region, cu.segment, cu.owner as account_owner
+           -- slot: extra_columns
+    from complaints k
+    left join cat_map m on m.alias = regexp_replace(lower(trim(k.category)), '[\s_-]+', ' ', 'g')
+    left join sla s on s.severity = lower(trim(k.severity))
+    left join customers cu on cu.customer_id = k.customer_id
+),
+fk as (
+    -- customer filters; `matches` = the complaint filters
+    select *,
+           (len($category) = 0 or list_contains($category, category))
+           and (len($severity) = 0 or list_contains($severity, severity))
+           and (len($complaint_channel) = 0 or list_contains($complaint_channel, channel)) as matches,
+           case when hours_to_resolve is not null then hours_to_resolve > sla_hours
+                when is_open and hours_open > sla_hours then true end as is_breached,  -- NULL: not judged yet
+           case when hours_to_resolve is not null then len(list_filter($band_hours, x -> x < hours_to_resolve))
+                when is_open then -1 else -2 end as band
+    from all_k
+    where (len($region) = 0 or list_contains($region, region))
+      and (len($segment) = 0 or list_contains($segment, segment))
+      and (len($owner) = 0 or list_contains($owner, account_owner))
+),
+pk as (
+    select * from fk where matches and created_at >= $start and created_at < $end + interval 1 day
+)
