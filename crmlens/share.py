@@ -3,6 +3,7 @@ notice for the parts of a link the app refused (unknown values, impossible dates
 
 from __future__ import annotations
 
+import datetime as dt
 import urllib.parse
 
 import streamlit as st
@@ -30,9 +31,25 @@ def refused_link_values() -> list[str]:
         if key == VERSION_KEY or key not in st.session_state:  # not a widget of this page
             continue
         now = st.query_params.get_all(key)
-        refused += [f"{key}={value}" for value in values if value not in now]
+        current = st.session_state[key]
+        # A value equal to the widget's default also leaves the address (Streamlit keeps it clean).
+        refused += [f"{key}={value}" for value in values if value not in now and not _same(value, current)]
     st.session_state[_INCOMING_KEY] = {}
     return [r if len(r) <= MAX_SHOWN else r[:MAX_SHOWN] + "…" for r in refused]
+
+
+def _same(text: str, value) -> bool:
+    """Whether a link's text stands for the widget's current value (or one of its values)."""
+    if isinstance(value, (list, tuple)):
+        return any(_same(text, v) for v in value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return text == value.isoformat() or text == value.isoformat()[:10]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return float(text) == float(value)
+        except ValueError:
+            return False
+    return text == str(value)
 
 
 def share_link(snap: store.Snapshot | None, language_param: tuple[str, str]) -> str:

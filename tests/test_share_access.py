@@ -105,6 +105,11 @@ def test_invalid_link_values_are_ignored_with_a_notice(db_env):
     assert "lang='; drop table orders; --" in text
 
 
+def test_a_link_value_equal_to_the_default_is_no_error(db_env):
+    at = open_app(period=["2024-01-04", "2025-01-02"])  # the default period (see test_app)
+    assert "were not valid" not in sidebar_text(at)
+
+
 def test_the_notice_is_shown_once(db_env):
     at = open_app(period=["2024-13-45", "2024-12-31"])
     at.run()
