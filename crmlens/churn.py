@@ -1,0 +1,258 @@
+"""Churn and retention: the settings, which churn definition applies, survival statistics and the what-if.
+
+Every number about customers comes from queries/churn_*.sql. What is here works on what those
+queries return: the choice of definition from the loaded columns, Kaplan-Meier curves and the
+log-rank test on the compact (group, days, lost, count) frame of churn_survival, a chi-square
+test per attribute on the churn_drivers counts, and the what-if arithmetic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.duration.survfunc import SurvfuncRight
+
+from crmlens import queries, store
+
+# Settings (all changeable on the page and kept in the URL). The churn rule is the one in
+# DOMAIN.md: lost after max(churn_days, churn_multiplier x the customer's median gap) days
+# without an order.
+CHURN_DAYS = 90
+CHURN_MULTIPLIER = 3.0
+GRAIN = "month"
+GRAINS = ("month", "quarter")
+DEFINITIONS = ("auto", "orders", "explicit")
+SURVIVAL_GROUPS = ("none", "segment", "channel", "region", "owner", "complaint")
+COHORT_MODES = ("in", "or_later")
+AT_RISK_SORTS = ("value", "score", "days", "last_order")
+PAGE_SIZE = 25
+DOWNLOAD_ROWS = 10_000  # the at-risk CSV holds at most this many customers, highest value first
+MAX_LEVELS = 30  # an attribute with more distinct values (ids, amounts) is not a driver
+WHATIF_POINTS = 5.0
+DEFAULT_MARGIN = 0.30  # used when orders carry no cost; a setting on the page
+CONFIDENCE = 0.95
+DAYS_PER_MONTH = 30.4375
+AT_RISK_TICKS_MONTHS = (0, 3, 6, 12, 18, 24, 36)
+
+
+def available_definitions(source: pd.Series) -> list[str]:
+    """'explicit' when customers carry a churned flag or a churn date; 'orders' when there are orders."""
+    found = []
+    if source["n_churn_flag"] > 0 or source["n_churn_date"] > 0:
+        found.append("explicit")
+    if source["n_orders"] > 0:
+        found.append("orders")
+    return found
+
+
+def choose_definition(source: pd.Series, wanted: str = "auto") -> str | None:
+    """The definition the page uses: the one asked for if its data is there, else explicit data first."""
+    found = available_definitions(source)
+    if wanted in found:
+        return wanted
+    return found[0] if found else None
+
+
+def query_params(start: dt.date, end: dt.date, definition: str, churn_days: int = CHURN_DAYS,
+                 churn_multiplier: float = CHURN_MULTIPLIER, segment=(), region=(), channel=(), owner=(),
+                 **more) -> dict:
+    """The parameters every churn query shares (queries.bind passes each query what it uses)."""
+    return {"start": start, "end": end, "definition": definition, "churn_days": int(churn_days),
+            "churn_multiplier": float(churn_multiplier), "segment": list(segment), "region": list(region),
+            "channel": list(channel), "owner": list(owner), "max_levels": MAX_LEVELS, **more}
+
+
+# --- Kaplan-Meier -------------------------------------------------------------------------
+
+def kaplan_meier(days: np.ndarray, lost: np.ndarray, counts: np.ndarray, confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """Kaplan-Meier survival on (days, lost?, how many) rows, with pointwise confidence bands.
+
+    The estimate is statsmodels' SurvfuncRight (frequency weights = the counts). The band uses
+    Greenwood's variance, var S(t) = S(t)^2 sum d_i / (n_i (n_i - d_i)), on the log(-log) scale
+    so it stays inside 0..1 (statsmodels' own standard error with frequency weights is not
+    Greenwood's). Returns one row per time with an event, plus t = 0: months, n_days, survival,
+    lower, upper, n_at_risk, n_lost.
+    """
+    sf = SurvfuncRight(np.asarray(days, float), np.asarray(lost, float), freq_weights=np.asarray(counts, float))
+    n, d = np.asarray(sf.n_risk, float), np.asarray(sf.n_events, float)
+    surv = np.asarray(sf.surv_prob, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        greenwood = np.cumsum(np.where(n > d, d / (n * (n - d)), np.inf))
+        z = stats.norm.ppf(0.5 + confidence / 2)
+        se_loglog = np.sqrt(greenwood) / np.abs(np.log(surv))
+        lower = surv ** np.exp(z * se_loglog)
+        upper = surv ** np.exp(-z * se_loglog)
+    lower = np.where(surv >= 1, 1.0, np.where(surv <= 0, 0.0, lower))
+    upper = np.where(surv >= 1, 1.0, np.where(surv <= 0, 0.0, upper))
+    lower, upper = np.nan_to_num(lower, nan=0.0), np.nan_to_num(upper, nan=1.0)
+    times = np.asarray(sf.surv_times, float)
+    curve = pd.DataFrame({"n_days": times, "survival": surv, "lower": lower, "upper": upper,
+                          "n_at_risk": n, "n_lost": d})
+    start = pd.DataFrame({"n_days": [0.0], "survival": [1.0], "lower": [1.0], "upper": [1.0],
+                          "n_at_risk": [float(np.sum(counts))], "n_lost": [0.0]})
+    curve = pd.concat([start, curve[curve["n_days"] > 0]], ignore_index=True)
+    curve["months"] = curve["n_days"] / DAYS_PER_MONTH
+    return curve
+
+
+def survival_curves(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """One Kaplan-Meier curve per group of the churn_survival frame, largest group first."""
+    sizes = frame.groupby("grp")["n_customers"].sum().sort_values(ascending=False)
+    return {grp: kaplan_meier(g["n_days"], g["is_lost"], g["n_customers"])
+            for grp in sizes.index for g in [frame[frame["grp"] == grp]]}
+
+
+def survival_table(frame: pd.DataFrame, curves: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per group: customers, lost, median lifetime (months; NaN = not reached) and survival at 12 months."""
+    rows = []
+    for grp, curve in curves.items():
+        g = frame[frame["grp"] == grp]
+        median = median_lifetime_days(curve)
+        at_12 = curve.loc[curve["months"] <= 12, "survival"]
+        observed_12 = curve["months"].max() >= 12
+        rows.append({"grp": grp, "n_customers": int(g["n_customers"].sum()),
+                     "n_lost": int(g.loc[g["is_lost"], "n_customers"].sum()),
+                     "median_months": median / DAYS_PER_MONTH if median is not None else float("nan"),
+                     "survival_12m": float(at_12.iloc[-1]) if observed_12 and len(at_12) else float("nan")})
+    return pd.DataFrame(rows, columns=["grp", "n_customers", "n_lost", "median_months", "survival_12m"])
+
+
+def median_lifetime_days(curve: pd.DataFrame) -> float | None:
+    """The first time survival falls to 50% or below (None: it never does in the data)."""
+    below = curve.loc[curve["survival"] <= 0.5, "n_days"]
+    return float(below.iloc[0]) if len(below) else None
+
+
+def at_risk_counts(frame: pd.DataFrame, ticks_months=AT_RISK_TICKS_MONTHS) -> pd.DataFrame:
+    """Customers still observed (not lost, not yet censored) at each tick, per group."""
+    rows = []
+    for grp, g in frame.groupby("grp", sort=True):
+        for m in ticks_months:
+            rows.append({"grp": grp, "months": m,
+                         "n_at_risk": int(g.loc[g["n_days"] >= m * DAYS_PER_MONTH, "n_customers"].sum())})
+    return pd.DataFrame(rows, columns=["grp", "months", "n_at_risk"])
+
+
+def logrank(frame: pd.DataFrame) -> dict | None:
+    """Log-rank test that the groups share one survival curve, on (grp, n_days, is_lost, n_customers).
+
+    At every time t with a loss: expected losses in group g = d_t n_gt / n_t; the statistic is
+    (O - E)' V^-1 (O - E) over all groups but one, chi-square with (groups - 1) degrees of freedom.
+    """
+    groups = sorted(frame["grp"].dropna().unique())
+    if len(groups) < 2:
+        return None
+    f = frame.dropna(subset=["grp"])
+    times = np.sort(f.loc[f["is_lost"], "n_days"].unique())
+    if len(times) == 0:
+        return None
+    k = len(groups)
+    at_risk = np.zeros((len(times), k))
+    events = np.zeros((len(times), k))
+    for j, grp in enumerate(groups):
+        g = f[f["grp"] == grp]
+        order = np.sort(g["n_days"].to_numpy())
+        weights = g.sort_values("n_days")["n_customers"].to_numpy(float)
+        tail = np.concatenate([np.cumsum(weights[::-1])[::-1], [0.0]])
+        at_risk[:, j] = tail[np.searchsorted(order, times, side="left")]
+        lost = g[g["is_lost"]].groupby("n_days")["n_customers"].sum()
+        events[:, j] = lost.reindex(times, fill_value=0).to_numpy(float)
+    n = at_risk.sum(axis=1)
+    d = events.sum(axis=1)
+    keep = n > 0
+    at_risk, events, n, d = at_risk[keep], events[keep], n[keep], d[keep]
+    expected = at_risk * (d / n)[:, None]
+    observed_minus_expected = (events - expected).sum(axis=0)
+    factor = np.divide(d * (n - d), n * n * (n - 1), out=np.zeros_like(n), where=n > 1)
+    var = np.zeros((k, k))
+    for i in range(k):
+        for j in range(k):
+            var[i, j] = np.sum(factor * at_risk[:, i] * ((n if i == j else 0) - at_risk[:, j]))
+    oe, v = observed_minus_expected[:-1], var[:-1, :-1]
+    chi2 = float(oe @ np.linalg.pinv(v) @ oe)
+    return {"chi2": chi2, "df": k - 1, "p_value": float(stats.chi2.sf(chi2, k - 1)),
+            "observed": dict(zip(groups, events.sum(axis=0))), "expected": dict(zip(groups, expected.sum(axis=0)))}
+
+
+# --- drivers ------------------------------------------------------------------------------
+
+def attribute_tests(drivers: pd.DataFrame) -> pd.DataFrame:
+    """Chi-square test per attribute: does the churn rate really differ between its values?"""
+    rows = []
+    for attribute, g in drivers.groupby("attribute", sort=False):
+        table = np.column_stack([g["n_churned"], g["n_customers"] - g["n_churned"]]).astype(float)
+        table = table[table.sum(axis=1) > 0]
+        if len(table) < 2 or (table.sum(axis=0) == 0).any():
+            p = None
+        else:
+            p = float(stats.chi2_contingency(table, correction=False)[1])
+        spread = float(g["rate_churn"].max() - g["rate_churn"].min())
+        rows.append({"attribute": attribute, "source": g["source"].iloc[0], "n_levels": len(g),
+                     "spread": spread, "p_value": p})
+    return pd.DataFrame(rows, columns=["attribute", "source", "n_levels", "spread", "p_value"]).sort_values(
+        "spread", ascending=False, ignore_index=True)
+
+
+# --- what-if ------------------------------------------------------------------------------
+
+def what_if(summary: pd.Series, points: float, margin: float) -> dict:
+    """What cutting the 12-month churn rate by `points` percentage points is worth over 12 months.
+
+    customers kept = active customers x points / 100; each buys like today's average active
+    customer (12-month revenue / active customers); losses are spread over the year, so a kept
+    customer would have bought for half the year anyway: the gain is half a year of their
+    revenue. Profit = revenue x margin.
+    """
+    rate = summary.get("rate_churn_12m")
+    if rate is None or (isinstance(rate, float) and math.isnan(rate)):
+        rate = summary.get("rate_churn")
+    n_active = float(summary.get("n_active") or 0)
+    revenue = float(summary.get("amt_revenue_12m") or 0) if not pd.isna(summary.get("amt_revenue_12m")) else 0.0
+    per_customer = revenue / n_active if n_active else 0.0
+    cut = min(points / 100.0, float(rate)) if rate is not None and not pd.isna(rate) else points / 100.0
+    kept = n_active * cut
+    gained = kept * per_customer * 0.5
+    return {"rate_churn_12m": None if rate is None or pd.isna(rate) else float(rate),
+            "rate_after": None if rate is None or pd.isna(rate) else float(rate) - cut,
+            "n_active": n_active, "n_kept": kept, "amt_revenue_per_customer": per_customer,
+            "amt_revenue_gained": gained, "amt_profit_gained": gained * margin, "margin": margin}
+
+
+# --- metrics --json -----------------------------------------------------------------------
+
+def _plain(value):
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()[:10]
+    return value
+
+
+def headline(snap: store.Snapshot, start: dt.date, end: dt.date) -> dict:
+    """The churn figures for `metrics --json`, with the page's default settings."""
+    source = queries.run("churn_source", snap=snap).iloc[0]
+    definition = choose_definition(source)
+    if definition is None:
+        return {"definition": None, "periods": [], "overall_churn_rate": None, "at_risk_count": None}
+    params = query_params(start, end, definition, grain=GRAIN)
+    bucket = queries.run("churn_bucket", params, snap=snap)
+    summary = queries.run("churn_summary", params, snap=snap).iloc[0]
+    periods = [{"period": r.period_start.date().isoformat()[:7] if GRAIN == "month" else r.period_start.date().isoformat(),
+                "start": int(r.n_start), "new": int(r.n_new), "reactivated": int(r.n_reactivated),
+                "lost": int(r.n_lost), "end": int(r.n_end), "churn_rate": _plain(r.rate_churn)}
+               for r in bucket.itertuples()]
+    return {
+        "definition": definition,
+        "periods": periods,
+        "overall_churn_rate": _plain(summary["rate_churn"]),
+        "at_risk_count": _plain(summary["n_at_risk"]) if definition == "orders" else None,
+    }
+

@@ -1,0 +1,232 @@
+"""Churn and retention (客户流失): the leaky bucket, cohorts, survival, drivers, customers to call, what-if."""
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from crmlens import churn, fmt, ui
+from crmlens.charts import churn as charts
+from crmlens.ui import t
+
+ui.run_through_app()
+
+snap = ui.require_data()
+start, end = ui.period_filter(snap)
+lang = ui.language()
+
+
+def attribute_label(attribute: str) -> str:
+    """A known attribute's name in the reader's language; extra columns keep their own name."""
+    key = f"churn.attr.{attribute}"
+    return t(key) if t(key) != key else attribute
+
+
+filters = {key: ui.choice_filter(key, t(f"churn.filter.{key}"), ui.filter_options(key))
+           for key in ("segment", "region", "channel", "owner")}
+
+st.title(t("churn.title"))
+source = ui.run_query("churn_source").iloc[0]
+available = churn.available_definitions(source)
+if not available:
+    st.info(t("churn.nodata"))
+    st.stop()
+
+# --- settings that drive every figure below --------------------------------------------------
+c1, c2, c3, c4 = st.columns([2, 2, 1, 2])
+wanted = c1.selectbox(t("churn.setting.definition"), [d for d in churn.DEFINITIONS if d == "auto" or d in available],
+                      format_func=lambda d: t(f"churn.definition.{d}"), key="churn_definition", bind="query-params",
+                      help=t("churn.setting.definition.help"))
+definition = churn.choose_definition(source, wanted)
+churn_days = int(ui.number_setting("churn_days", t("churn.setting.days"), churn.CHURN_DAYS, 1, 3650, 1,
+                                   help=t("churn.setting.days.help"), container=c2))
+multiplier = float(ui.number_setting("churn_multiplier", t("churn.setting.multiplier"), churn.CHURN_MULTIPLIER,
+                                     0.0, 20.0, 0.5, help=t("churn.setting.multiplier.help"), container=c3))
+grain = c4.segmented_control(t("churn.setting.grain"), churn.GRAINS, default=churn.GRAIN, required=True,
+                             format_func=lambda g: t(f"churn.grain.{g}"), key="churn_grain", bind="query-params")
+params = churn.query_params(start, end, definition, churn_days, multiplier, grain=grain, **filters)
+
+summary = ui.run_query("churn_summary", params).iloc[0]
+as_of = summary["as_of_date"].date() if pd.notna(summary["as_of_date"]) else end
+st.caption(t("churn.caption", start=fmt.date(start, lang), end=fmt.date(end, lang), as_of=fmt.date(as_of, lang)))
+if definition == "orders":
+    st.info(t("churn.uses.orders" if multiplier > 0 else "churn.uses.orders_fixed", days=churn_days,
+              multiplier=fmt.number(multiplier, lang, 1), as_of=fmt.date(as_of, lang),
+              pop_gap=f"{fmt.number(summary['usual_gap_all'], lang, 1)} {t('churn.unit.days')}"))
+else:
+    st.info(t("churn.uses.explicit", n_flag=fmt.number(source["n_churn_flag"], lang),
+              n_date=fmt.number(source["n_churn_date"], lang), n_tenure=fmt.number(source["n_tenure"], lang),
+              as_of=fmt.date(as_of, lang)))
+
+cards = [("n_customers", "churn.kpi.customers", fmt.number(summary["n_customers"], lang)),
+         ("n_churned", "churn.kpi.churned", fmt.number(summary["n_churned"], lang)),
+         ("rate_churn", "churn.kpi.rate", fmt.percent(summary["rate_churn"])),
+         ("rate_churn_12m", "churn.kpi.rate_12m", fmt.percent(summary["rate_churn_12m"])),
+         ("n_active", "churn.kpi.active", fmt.number(summary["n_active"], lang))]
+if definition == "orders":
+    cards.append(("n_at_risk", "churn.kpi.at_risk", fmt.number(summary["n_at_risk"], lang)))
+for col, (_, key, value) in zip(st.columns(len(cards)), cards):
+    col.metric(t(key), value, help=t(key + ".help"), border=True)
+
+tabs = st.tabs([t(f"churn.tab.{k}") for k in ("bucket", "cohorts", "survival", "drivers", "at_risk", "whatif")])
+
+# --- 1. leaky bucket -------------------------------------------------------------------------
+with tabs[0]:
+    bucket = ui.run_query("churn_bucket", params)
+    if bucket.empty or bucket["n_start"].sum() + bucket["n_new"].sum() + bucket["n_lost"].sum() == 0:
+        st.info(t("churn.bucket.empty"))
+    else:
+        st.plotly_chart(charts.leaky_bucket(bucket, t, grain), width="stretch", key="churn_bucket_chart")
+        st.plotly_chart(charts.rates(bucket, t, grain), width="stretch", key="churn_rates_chart")
+        st.caption(t("churn.bucket.help"))
+        shown = bucket.assign(period_start=[charts._period_label(d, grain) for d in bucket["period_start"]])
+        shown = shown[["period_start", "is_complete", "n_start", "n_new", "n_reactivated", "n_lost", "n_lost_from_start",
+                       "n_end", "rate_churn", "amt_revenue_lost", "rate_revenue_churn", "rate_nrr"]]
+        table = shown.rename(columns={c: t("churn.col." + c.removeprefix("n_").removeprefix("is_").replace("period_start", "period"))
+                                      for c in shown.columns})
+        st.dataframe(table, hide_index=True, width="stretch", column_config={
+            t("churn.col.rate_churn"): st.column_config.NumberColumn(format="percent"),
+            t("churn.col.rate_revenue_churn"): st.column_config.NumberColumn(format="percent"),
+            t("churn.col.rate_nrr"): st.column_config.NumberColumn(format="percent"),
+            t("churn.col.amt_revenue_lost"): st.column_config.NumberColumn(format="localized")})
+        ui.download_csv(shown, "churn_bucket.csv")
+
+# --- 2. cohorts ------------------------------------------------------------------------------
+with tabs[1]:
+    m1, m2 = st.columns(2)
+    mode = m1.radio(t("churn.cohorts.mode"), churn.COHORT_MODES, format_func=lambda m: t(f"churn.cohorts.mode.{m}"),
+                    key="churn_cohort_mode", bind="query-params", horizontal=True, help=t("churn.cohorts.mode.help"))
+    measure = m2.radio(t("churn.cohorts.measure"), ("customers", "revenue"), horizontal=True,
+                       format_func=lambda m: t(f"churn.cohorts.measure.{m}"), key="churn_cohort_measure",
+                       bind="query-params", help=t("churn.cohorts.measure.help"))
+    cohorts = ui.run_query("churn_cohorts", {**params, "mode": mode})
+    if cohorts.empty:
+        st.info(t("churn.cohorts.empty"))
+    else:
+        st.plotly_chart(charts.cohort_heatmap(cohorts, t, measure), width="stretch", key="churn_cohort_chart")
+        st.caption(t("churn.cohorts.note_in") if mode == "in" else t("churn.cohorts.note_or_later", days=churn_days))
+        ui.download_csv(cohorts, "churn_cohorts.csv")
+
+# --- 3. survival -----------------------------------------------------------------------------
+with tabs[2]:
+    group = st.selectbox(t("churn.survival.group"), churn.SURVIVAL_GROUPS, format_func=lambda g: t(f"churn.group.{g}"),
+                         key="churn_group", bind="query-params", help=t("churn.survival.group.help"))
+    lifetimes = ui.run_query("churn_survival", {**params, "group": group})
+    lifetimes["grp"] = lifetimes["grp"].fillna(t("churn.unknown")).replace(
+        {"no complaint": t("churn.no_complaint"), "complained": t("churn.complained"), "all": t("churn.group.none")})
+    if lifetimes.empty:
+        st.info(t("churn.survival.empty"))
+    else:
+        curves = churn.survival_curves(lifetimes)
+        st.plotly_chart(charts.survival(curves, t), width="stretch", key="churn_survival_chart")
+        st.caption(t("churn.survival.help"))
+        st.dataframe(churn.survival_table(lifetimes, curves).rename(columns={
+            "grp": t("churn.survival.table.group"), "n_customers": t("churn.survival.table.customers"),
+            "n_lost": t("churn.survival.table.lost"), "median_months": t("churn.survival.table.median"),
+            "survival_12m": t("churn.survival.table.s12")}), hide_index=True, width="stretch",
+            column_config={t("churn.survival.table.s12"): st.column_config.NumberColumn(format="percent"),
+                           t("churn.survival.table.median"): st.column_config.NumberColumn(format="%.1f")})
+        st.markdown(f"**{t('churn.survival.at_risk')}**")
+        at_risk_counts = churn.at_risk_counts(lifetimes).pivot(index="grp", columns="months", values="n_at_risk")
+        at_risk_counts.columns = [str(c) for c in at_risk_counts.columns]
+        st.dataframe(at_risk_counts, width="stretch")
+        test = churn.logrank(lifetimes)
+        if test is not None:
+            verdict = t("churn.survival.differ") if test["p_value"] < 0.05 else t("churn.survival.same")
+            st.markdown(t("churn.survival.logrank", chi2=fmt.number(test["chi2"], lang, 1), df=test["df"],
+                          p=f"{test['p_value']:.3g}", verdict=verdict))
+
+# --- 4. drivers ------------------------------------------------------------------------------
+with tabs[3]:
+    st.subheader(t("churn.drivers.title"))
+    st.caption(t("churn.drivers.help"))
+    drivers = ui.run_query("churn_drivers", params)
+    if drivers.empty:
+        st.info(t("churn.drivers.empty"))
+    else:
+        drivers["label"] = drivers["value"].fillna(drivers["attribute"].map(
+            lambda a: t("churn.no_complaint") if a == "complaint_category" else t("churn.unknown")))
+        tests = churn.attribute_tests(drivers)
+        overall = float(drivers["rate_overall"].iloc[0])
+        attribute = st.selectbox(t("churn.drivers.attribute"), list(tests["attribute"]), key="churn_attribute",
+                                 format_func=attribute_label, bind="query-params")
+        one = drivers[drivers["attribute"] == attribute]
+        st.plotly_chart(charts.drivers(one, overall, t("churn.drivers.chart_title", attribute=attribute_label(attribute),
+                                                         overall=fmt.percent(overall)), t),
+                        width="stretch", key="churn_drivers_chart")
+        st.markdown(f"**{t('churn.drivers.summary')}**")
+        st.dataframe(tests.assign(spread=tests["spread"] * 100, attribute=tests["attribute"].map(attribute_label))
+                     [["attribute", "n_levels", "spread", "p_value"]].rename(
+                         columns={c: t(f"churn.drivers.col.{c}") for c in ("attribute", "n_levels", "spread", "p_value")}),
+                     hide_index=True, width="stretch",
+                     column_config={t("churn.drivers.col.spread"): st.column_config.NumberColumn(format="%.1f"),
+                                    t("churn.drivers.col.p_value"): st.column_config.NumberColumn(format="%.3g")})
+        table = drivers.assign(rate_diff=drivers["rate_diff"] * 100, value=drivers["label"],
+                               attribute=drivers["attribute"].map(attribute_label))[
+            ["attribute", "value", "n_customers", "n_churned", "rate_churn", "rate_diff"]]
+        st.dataframe(table.rename(columns={c: t(f"churn.drivers.col.{c}") for c in table.columns}), hide_index=True,
+                     width="stretch", column_config={
+                         t("churn.drivers.col.rate_churn"): st.column_config.NumberColumn(format="percent"),
+                         t("churn.drivers.col.rate_diff"): st.column_config.NumberColumn(format="%+.1f")})
+        ui.download_csv(drivers.drop(columns=["label"]), "churn_drivers.csv")
+
+# --- 5. at-risk list -------------------------------------------------------------------------
+with tabs[4]:
+    st.subheader(t("churn.at_risk.title"))
+    st.caption(t("churn.at_risk.help"))
+    if definition != "orders":
+        st.info(t("churn.at_risk.explicit"))
+    else:
+        a1, a2, a3 = st.columns(3)
+        sort = a1.selectbox(t("churn.at_risk.sort"), churn.AT_RISK_SORTS, key="churn_sort", bind="query-params",
+                            format_func=lambda s: t(f"churn.at_risk.sort.{s}"))
+        min_value = float(ui.number_setting("churn_min_value", t("churn.at_risk.min_value"), 0.0, 0.0, 1e12, 100.0,
+                                            help=t("churn.at_risk.min_value.help"), container=a2))
+        page_no = int(ui.number_setting("churn_page", t("churn.at_risk.page"), 1, 1, 100_000, 1, container=a3))
+        risk = {**params, "min_value": min_value, "sort": sort}
+        listed = ui.run_query("churn_at_risk", {**risk, "limit": churn.PAGE_SIZE, "offset": (page_no - 1) * churn.PAGE_SIZE})
+        if listed.empty and page_no == 1:
+            st.info(t("churn.at_risk.empty"))
+        else:
+            n_total = int(listed["n_total"].iloc[0]) if len(listed) else 0
+            if len(listed):
+                st.markdown(t("churn.at_risk.summary", n=fmt.number(n_total, lang),
+                              value=fmt.number(listed["amt_total_at_stake"].iloc[0], lang), page=page_no,
+                              pages=max(1, math.ceil(n_total / churn.PAGE_SIZE))))
+            columns = ["customer_id", "name", "score", "amt_at_stake", "days_since", "usual_gap", "last_order", "lost_on",
+                       "owner", "segment", "region", "n_orders_12m", "last_complaint_at", "last_complaint_category"]
+            st.dataframe(listed[columns].rename(columns={c: t(f"churn.col.{c}") for c in columns}), hide_index=True,
+                         width="stretch", column_config={
+                             t("churn.col.score"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%d"),
+                             t("churn.col.amt_at_stake"): st.column_config.NumberColumn(format="localized"),
+                             t("churn.col.last_order"): st.column_config.DateColumn(format="YYYY-MM-DD"),
+                             t("churn.col.lost_on"): st.column_config.DateColumn(format="YYYY-MM-DD"),
+                             t("churn.col.last_complaint_at"): st.column_config.DatetimeColumn(format="YYYY-MM-DD")})
+            full = ui.run_query("churn_at_risk", {**risk, "limit": churn.DOWNLOAD_ROWS, "offset": 0})
+            ui.download_csv(full[columns], "churn_at_risk.csv")
+            st.caption(t("churn.at_risk.download_note", n=fmt.number(churn.DOWNLOAD_ROWS, lang)))
+
+# --- 6. what-if ------------------------------------------------------------------------------
+with tabs[5]:
+    st.subheader(t("churn.whatif.title"))
+    w1, w2 = st.columns(2)
+    points = float(ui.number_setting("churn_whatif_points", t("churn.whatif.points"), churn.WHATIF_POINTS, 0.0, 100.0,
+                                     0.5, help=t("churn.whatif.points.help"), container=w1))
+    data_margin = summary["rate_margin"]
+    margin_default = round(float(data_margin), 3) if pd.notna(data_margin) else churn.DEFAULT_MARGIN
+    margin = float(ui.number_setting("churn_margin", t("churn.whatif.margin"), margin_default, 0.0, 1.0, 0.01,
+                                     help=t("churn.whatif.margin.help"), container=w2))
+    result = churn.what_if(summary, points, margin)
+    if pd.isna(summary["rate_churn_12m"]):
+        st.caption(t("churn.whatif.no_rate"))
+    r1, r2, r3, r4 = st.columns(4)
+    r1.metric(t("churn.whatif.rate"), fmt.percent(result["rate_after"]),
+              delta=fmt.signed_percent(-(result["rate_churn_12m"] or 0) + (result["rate_after"] or 0)),
+              delta_color="inverse", border=True)
+    r2.metric(t("churn.whatif.kept"), fmt.number(result["n_kept"], lang), border=True)
+    r3.metric(t("churn.whatif.revenue"), fmt.number(result["amt_revenue_gained"], lang), border=True)
+    r4.metric(t("churn.whatif.profit"), fmt.number(result["amt_profit_gained"], lang), border=True)
+    st.markdown(t("churn.whatif.assumptions", n_active=fmt.number(result["n_active"], lang),
+                  rate=fmt.percent(result["rate_churn_12m"]), after=fmt.percent(result["rate_after"]),
+                  points=fmt.number(points, lang, 1), kept=fmt.number(result["n_kept"], lang),
+                  per_customer=fmt.number(result["amt_revenue_per_customer"], lang), margin=fmt.percent(margin)))

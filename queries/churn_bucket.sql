@@ -1,0 +1,110 @@
+-- churn_bucket: the leaky bucket per month or quarter: customers at start, new, reactivated, lost, at end; churn and revenue churn, NRR
+-- params: $start DATE, $end DATE (inclusive), $grain VARCHAR ('month' or 'quarter'), $definition VARCHAR ('orders' or 'explicit'), $churn_days INTEGER, $churn_multiplier DOUBLE, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[], $non_revenue_statuses VARCHAR[]
+-- returns: one row per period from $start to the as-of day: period_start, first_day, last_day, is_complete,
+--   n_start, n_new, n_reactivated, n_lost, n_lost_from_start, n_end, rate_churn (n_lost_from_start / n_start),
+--   amt_revenue_lost (lost customers' revenue in their last 365 days; explicit: 12 x monthly revenue),
+--   amt_revenue_base, rate_revenue_churn, rate_nrr (revenue in the 12 months to the period end from the customers who bought in the 12 months
+--   before, divided by what they spent then; complete periods with two years of history)
+with
+-- include: churn_spells
+periods as (
+    select period_start, period_end,
+           greatest(period_start, $start::date) as first_day,
+           least(period_end, (select as_of_date from as_of)) as last_day,
+           date_trunc('month', period_end)::date as end_month
+    from (
+        select distinct date_trunc($grain, d)::date as period_start,
+               (date_trunc($grain, d) + if($grain = 'quarter', interval 3 month, interval 1 month))::date - 1 as period_end
+        from range($start::date, $end::date + 1, interval 1 day) as r(d)
+    )
+    where greatest(period_start, $start::date) <= least(period_end, (select as_of_date from as_of))
+),
+dated as (
+    -- lifetimes placed in time (explicit churn without dates cannot be)
+    select * from spells where spell_start is not null and not (is_lost and lost_date is null)
+),
+stock as (
+    select p.period_start,
+           count(*) filter (where s.spell_start < p.first_day and coalesce(s.lost_date >= p.first_day, true)) as n_start,
+           count(*) filter (where s.spell_start <= p.last_day and coalesce(s.lost_date > p.last_day, true)) as n_end,
+           sum(12 * s.monthly_revenue) filter (where s.spell_start < p.first_day and coalesce(s.lost_date >= p.first_day, true))
+               as amt_explicit_base
+    from periods p cross join dated s
+    group by p.period_start
+),
+gained as (
+    select p.period_start, count(*) filter (where s.spell_no = 1) as n_new, count(*) filter (where s.spell_no > 1) as n_reactivated
+    from periods p join dated s on s.spell_start between p.first_day and p.last_day
+    group by p.period_start
+),
+lost_spells as (
+    select p.period_start, p.first_day, s.customer_id, s.spell_start, s.lost_date, s.monthly_revenue
+    from periods p join dated s on s.lost_date between p.first_day and p.last_day
+),
+lost_revenue as (
+    select l.customer_id, l.lost_date, sum(r.amount) as amt
+    from lost_spells l join revenue_orders r
+        on r.customer_id = l.customer_id and r.order_date >= l.lost_date - 365 and r.order_date < l.lost_date
+    group by all
+),
+lost as (
+    select l.period_start, count(*) as n_lost, count(*) filter (where l.spell_start < l.first_day) as n_lost_from_start,
+           if($definition = 'explicit', sum(12 * l.monthly_revenue), coalesce(sum(lr.amt), 0)) as amt_revenue_lost
+    from lost_spells l left join lost_revenue lr using (customer_id, lost_date)
+    group by l.period_start
+),
+daily_revenue as (
+    select order_date, sum(amount) as amt from revenue_orders group by order_date
+),
+revenue_base as (
+    select p.period_start, sum(d.amt) as amt_revenue_base
+    from periods p join daily_revenue d on d.order_date between p.first_day - 365 and p.first_day - 1
+    group by p.period_start
+),
+customer_months as (
+    select customer_id, date_trunc('month', order_date)::date as month, sum(amount) as amt
+    from revenue_orders
+    where $definition = 'orders' and order_date >= (select min(end_month) from periods) - interval 23 month
+    group by all
+),
+nrr_periods as (
+    -- complete periods with two full years of order history before their end
+    select * from periods
+    where first_day = period_start and last_day = period_end
+      and end_month - interval 23 month >= (select date_trunc('month', min(order_date)) from revenue_orders)
+),
+nrr_prior as (
+    select p.period_start, c.customer_id, sum(c.amt) as amt
+    from nrr_periods p join customer_months c
+        on c.month between p.end_month - interval 23 month and p.end_month - interval 12 month
+    group by all
+),
+nrr_current as (
+    select p.period_start, c.customer_id, sum(c.amt) as amt
+    from nrr_periods p join customer_months c on c.month between p.end_month - interval 11 month and p.end_month
+    group by all
+),
+nrr as (
+    -- net revenue retention: revenue in the 12 months to the period end from the customers who bought in
+    -- the 12 months before, divided by what they spent then
+    select b.period_start, sum(coalesce(c.amt, 0)) / nullif(sum(b.amt), 0) as rate_nrr
+    from nrr_prior b left join nrr_current c using (period_start, customer_id)
+    group by b.period_start
+)
+select p.period_start, p.first_day, p.last_day,
+       p.first_day = p.period_start and p.last_day = p.period_end as is_complete,
+       st.n_start, coalesce(g.n_new, 0) as n_new, coalesce(g.n_reactivated, 0) as n_reactivated,
+       coalesce(l.n_lost, 0) as n_lost, coalesce(l.n_lost_from_start, 0) as n_lost_from_start, st.n_end,
+       coalesce(l.n_lost_from_start, 0) / nullif(st.n_start, 0) as rate_churn,
+       coalesce(l.amt_revenue_lost, 0) as amt_revenue_lost,
+       if($definition = 'explicit', st.amt_explicit_base, rb.amt_revenue_base) as amt_revenue_base,
+       coalesce(l.amt_revenue_lost, 0)
+           / nullif(if($definition = 'explicit', st.amt_explicit_base, rb.amt_revenue_base), 0) as rate_revenue_churn,
+       n.rate_nrr
+from periods p
+join stock st using (period_start)
+left join gained g using (period_start)
+left join lost l using (period_start)
+left join revenue_base rb using (period_start)
+left join nrr n using (period_start)
+order by p.period_start

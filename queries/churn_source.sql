@@ -1,0 +1,15 @@
+-- churn_source: which churn data is loaded: explicit churn columns in customers, and order history
+-- params: $non_revenue_statuses VARCHAR[]
+-- returns: one row: n_customers, n_churn_flag (churned filled in), n_churned (churned = yes), n_churn_date,
+--   n_tenure, n_signup, n_monthly_revenue, n_orders (completed), first_order, last_order
+select count(*) as n_customers,
+       count(churned) as n_churn_flag,
+       count(*) filter (where churned) as n_churned,
+       count(churn_date) as n_churn_date,
+       count(tenure_months) as n_tenure,
+       count(signup_date) as n_signup,
+       count(monthly_revenue) as n_monthly_revenue,
+       (select count(*) from orders where not list_contains($non_revenue_statuses, lower(trim(coalesce(status, ''))))) as n_orders,
+       (select min(order_date) from orders where not list_contains($non_revenue_statuses, lower(trim(coalesce(status, ''))))) as first_order,
+       (select max(order_date) from orders where not list_contains($non_revenue_statuses, lower(trim(coalesce(status, ''))))) as last_order
+from customers

@@ -1,0 +1,41 @@
+-- churn_summary: the period's churn rate, active and at-risk customers, and the figures the what-if starts from
+-- params: $start DATE, $end DATE (inclusive), $definition VARCHAR ('orders' or 'explicit'), $churn_days INTEGER, $churn_multiplier DOUBLE, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[], $non_revenue_statuses VARCHAR[]
+-- returns: one row: as_of_date, n_customers (active at some time in the period), n_churned (their latest
+--   lifetime ended in the period), rate_churn, n_active (at the as-of day), n_at_risk (active, past their usual
+--   gap), n_base_12m (active 365 days before the as-of day), n_kept_12m (of those, active at the as-of day),
+--   rate_churn_12m, amt_revenue_12m (revenue of the active customers in the 365 days to the as-of day;
+--   explicit: 12 x monthly revenue), rate_margin (1 - cost / amount over those 365 days, NULL without costs),
+--   usual_gap_all (everybody's median gap between order days, used for one-day customers)
+with
+-- include: churn_spells
+active_now as (
+    select * from spells
+    where not is_lost and coalesce(spell_start <= (select as_of_date from as_of), true)
+),
+year_ago as (
+    select distinct customer_id from spells
+    where spell_start <= (select as_of_date from as_of) - 365
+      and coalesce(lost_date > (select as_of_date from as_of) - 365, not is_lost)
+),
+recent_orders as (
+    select o.customer_id, o.amount, o.cost
+    from orders o
+    where o.order_date > (select as_of_date from as_of) - 365 and o.order_date <= (select as_of_date from as_of)
+      and not list_contains($non_revenue_statuses, lower(trim(coalesce(o.status, ''))))
+      and ((select all_pass from no_filter) or o.customer_id in (select customer_id from filtered))
+)
+select (select as_of_date from as_of) as as_of_date,
+       (select count(*) from customer_status) as n_customers,
+       (select count(*) filter (where churned) from customer_status) as n_churned,
+       (select count(*) filter (where churned) / nullif(count(*), 0) from customer_status) as rate_churn,
+       (select count(*) from active_now) as n_active,
+       (select count(*) filter (where (select as_of_date from as_of) - last_order > usual_gap) from active_now) as n_at_risk,
+       (select count(*) from year_ago) as n_base_12m,
+       (select count(*) from year_ago semi join active_now using (customer_id)) as n_kept_12m,
+       1 - (select count(*) from year_ago semi join active_now using (customer_id)) / nullif((select count(*) from year_ago), 0)
+           as rate_churn_12m,
+       if($definition = 'explicit', (select 12 * sum(monthly_revenue) from active_now),
+          (select sum(amount) from recent_orders semi join active_now using (customer_id))) as amt_revenue_12m,
+       (select 1 - sum(cost) / nullif(sum(amount), 0) from recent_orders where cost is not null and amount is not null)
+           as rate_margin,
+       (select median(gap_before) filter (where gap_before > 0) from order_gaps) as usual_gap_all

@@ -1,0 +1,94 @@
+"""The Churn page through AppTest on tests/fixtures/churn and the subscription fixture
+(numbers worked out in test_churn_queries)."""
+
+import pathlib
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import load_fixture
+
+APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
+PERIOD = ["2024-01-01", "2024-03-31"]
+
+
+@pytest.fixture
+def churn_env(monkeypatch, tmp_path):
+    db = load_fixture(tmp_path / "churn.duckdb", "churn")
+    monkeypatch.setenv("CRMLENS_DB", str(db))
+    return db
+
+
+@pytest.fixture
+def subscription_env(monkeypatch, tmp_path):
+    db = load_fixture(tmp_path / "subscription.duckdb", "churn_subscription")
+    monkeypatch.setenv("CRMLENS_DB", str(db))
+    return db
+
+
+def open_churn(**query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.switch_page("pages/churn.py").run()
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_orders_definition_with_settings_from_the_url(churn_env):
+    at = open_churn(period=PERIOD, churn_days="30", churn_multiplier="0")
+    assert not at.exception
+    shown = metrics(at)
+    # 7 customers in Q1, 4 lost (B, C, D, G), 3 active (A, E, F), nobody past their usual gap.
+    assert shown["Customers"] == "7"
+    assert shown["Lost"] == "4"
+    assert shown["Churn rate"] == "57.1%"
+    assert shown["Active now"] == "3"
+    assert shown["At risk"] == "0"
+    assert "Definition: from orders" in at.info[0].value and "30 days pass" in at.info[0].value
+    bucket = at.dataframe[0].value
+    assert list(bucket.iloc[:, 0]) == ["2024-01", "2024-02", "2024-03"]
+    assert list(bucket["Lost"]) == [1, 1, 3]
+    assert list(bucket["Reactivated"]) == [1, 0, 2]
+
+
+def test_changing_n_days_changes_the_figures(churn_env):
+    at = open_churn(period=PERIOD, churn_days="30", churn_multiplier="0")
+    at.number_input(key="churn_days").set_value(60).run()
+    assert not at.exception
+    # N = 60: lost B (02-18) and C (03-15); at risk D and G (see test_at_risk_list_scores_sorts_and_pages).
+    shown = metrics(at)
+    assert shown["Lost"] == "2"
+    assert shown["At risk"] == "2"
+    risk = at.dataframe[-1].value  # the at-risk list is the last table
+    assert list(risk["Customer"]) == ["G", "D"]
+
+
+def test_subscription_export_switches_to_the_explicit_definition(subscription_env):
+    at = open_churn()
+    assert not at.exception
+    assert "explicit churn data" in at.info[0].value
+    shown = metrics(at)
+    assert shown["Churn rate"] == "37.5%"  # 3 of 8
+    assert "At risk" not in shown
+    assert any("no dates" in i.value for i in at.info)  # the bucket cannot place anyone in time
+    assert any("needs order history" in i.value for i in at.info)
+
+
+def test_churn_page_in_chinese(churn_env):
+    at = open_churn(period=PERIOD, lang="中文", churn_days="30", churn_multiplier="0")
+    assert not at.exception
+    assert at.title[0].value == "客户流失与留存"
+    assert metrics(at)["流失率"] == "57.1%"
+    assert "口径：按订单" in at.info[0].value
+
+
+def test_what_if_shows_the_assumptions(churn_env):
+    at = open_churn(period=PERIOD, churn_days="30", churn_multiplier="0", churn_whatif_points="10")
+    shown = metrics(at)
+    # 3 active customers x 10 points = 0.3 kept; but the 12-month churn rate is 0 (F stayed), so nothing
+    # can be cut: kept 0.
+    assert shown["Customers kept"] == "0"
+    assert any("Assumptions" in m.value for m in at.markdown)
