@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.duration.survfunc import SurvfuncRight
 
-from crmlens import queries, store
+from crmlens import fmt, queries, store
 
 # Settings (all changeable on the page and kept in the URL). The churn rule is the one in
 # DOMAIN.md: lost after max(churn_days, churn_multiplier x the customer's median gap) days
@@ -224,16 +224,6 @@ def what_if(summary: pd.Series, points: float, margin: float) -> dict:
 
 # --- metrics --json -----------------------------------------------------------------------
 
-def _plain(value):
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float):
-        return round(value, 4)
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()[:10]
-    return value
 
 
 def headline(snap: store.Snapshot, start: dt.date, end: dt.date) -> dict:
@@ -247,12 +237,12 @@ def headline(snap: store.Snapshot, start: dt.date, end: dt.date) -> dict:
     summary = queries.run("churn_summary", params, snap=snap).iloc[0]
     periods = [{"period": r.period_start.date().isoformat()[:7] if GRAIN == "month" else r.period_start.date().isoformat(),
                 "start": int(r.n_start), "new": int(r.n_new), "reactivated": int(r.n_reactivated),
-                "lost": int(r.n_lost), "end": int(r.n_end), "churn_rate": _plain(r.rate_churn)}
+                "lost": int(r.n_lost), "end": int(r.n_end), "churn_rate": fmt.json_value(r.rate_churn)}
                for r in bucket.itertuples()]
     return {
         "definition": definition,
         "periods": periods,
-        "overall_churn_rate": _plain(summary["rate_churn"]),
-        "at_risk_count": _plain(summary["n_at_risk"]) if definition == "orders" else None,
+        "overall_churn_rate": fmt.json_value(summary["rate_churn"]),
+        "at_risk_count": fmt.json_value(summary["n_at_risk"]) if definition == "orders" else None,
     }
 

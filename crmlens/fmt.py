@@ -5,9 +5,29 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import pandas as pd
+
 
 def _missing(x) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def json_value(value):
+    """A query result's value as plain JSON: None for missing, floats to 4 places, ISO dates
+    (a date-time at midnight is a date)."""
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    elif hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, 4)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
 
 
 def number(x, lang: str, decimals: int = 0) -> str:

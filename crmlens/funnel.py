@@ -12,7 +12,7 @@ import pandas as pd
 from scipy.stats import norm
 from statsmodels.stats.multitest import multipletests
 
-from crmlens import contract, queries, store
+from crmlens import contract, fmt, queries, store
 
 # Known stage names, in funnel order (compared after normalise()). Closed stages come last.
 KNOWN_OPEN_STAGES = (
@@ -144,12 +144,6 @@ def settings_for(snap: store.Snapshot) -> tuple[list[str], list[str], list[str],
     return order, won, lost, stage_date_columns(columns, funnel_steps)
 
 
-def _plain(value):
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    return round(value, 4) if isinstance(value, float) else value
 
 
 def headline(snap: store.Snapshot, start: dt.date, end: dt.date) -> dict:
@@ -160,12 +154,12 @@ def headline(snap: store.Snapshot, start: dt.date, end: dt.date) -> dict:
     steps = queries.run("funnel_stage_counts", p, snap=snap)
     summary = queries.run("funnel_summary", p, snap=snap).iloc[0]
     return {
-        "stages": [{"stage": labels.get(r.stage_key, r.stage_key), "reached": _plain(r.n_reached),
-                    "value": _plain(r.amt_reached), "conversion_from_previous": _plain(r.rate_step)}
+        "stages": [{"stage": labels.get(r.stage_key, r.stage_key), "reached": fmt.json_value(r.n_reached),
+                    "value": fmt.json_value(r.amt_reached), "conversion_from_previous": fmt.json_value(r.rate_step)}
                    for r in steps.itertuples()],
-        "won": _plain(summary["n_won"]),
-        "lost": _plain(summary["n_lost"]),
-        "open": _plain(summary["n_open"]),
-        "win_rate": _plain(summary["rate_win"]),
-        "avg_cycle_days": _plain(summary["days_avg_cycle"]),
+        "won": fmt.json_value(summary["n_won"]),
+        "lost": fmt.json_value(summary["n_lost"]),
+        "open": fmt.json_value(summary["n_open"]),
+        "win_rate": fmt.json_value(summary["rate_win"]),
+        "avg_cycle_days": fmt.json_value(summary["days_avg_cycle"]),
     }

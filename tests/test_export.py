@@ -27,3 +27,17 @@ def test_nice_ticks_cover_the_maximum_in_round_steps():
     assert nice_ticks(9_700_000) == [0, 2_000_000, 4_000_000, 6_000_000, 8_000_000, 10_000_000]
     assert nice_ticks(3) == [0, 1, 2, 3, 4]
     assert nice_ticks(0) == [0]
+
+
+def test_json_values_are_plain():
+    import datetime as dt
+
+    import numpy as np
+    import pandas as pd
+
+    from crmlens import fmt
+    assert [fmt.json_value(v) for v in (None, float("nan"), pd.NA, pd.NaT)] == [None] * 4
+    assert fmt.json_value(np.int64(3)) == 3 and type(fmt.json_value(np.int64(3))) is int
+    assert fmt.json_value(np.float64(1 / 3)) == 0.3333
+    assert fmt.json_value(pd.Timestamp("2026-01-01")) == "2026-01-01"
+    assert fmt.json_value(dt.datetime(2026, 1, 1, 12, 30)) == "2026-01-01T12:30:00"

@@ -224,7 +224,7 @@ def _remember_mapping(con: duckdb.DuckDBPyConnection, result: FileResult) -> Non
     )
 
 
-def load_tables(tables: dict[str, "pyarrow.Table | pd.DataFrame"], db: str | pathlib.Path | None = None,
+def load_tables(tables: dict[str, object], db: str | pathlib.Path | None = None,
                 source: str = "demo") -> None:
     """Replace whole tables with ready-made canonical data (the demo generator's output)."""
     with store.writer(db) as con:
