@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 
-from crmlens import churn, complaints, funnel, period, queries, store
+from crmlens import churn, complaints, fmt, funnel, period, queries, store
 
 OVERVIEW_FIELDS = (
     "n_customers", "n_active_customers", "n_new_customers", "amt_revenue",
@@ -13,16 +12,6 @@ OVERVIEW_FIELDS = (
 )
 
 
-def _plain(value):
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float):
-        return round(value, 4)
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    return value
 
 
 def overview(snap: store.Snapshot, start: dt.date, end: dt.date) -> dict:
@@ -30,9 +19,9 @@ def overview(snap: store.Snapshot, start: dt.date, end: dt.date) -> dict:
     current, previous = kpis.loc["current"], kpis.loc["previous"]
     out = {
         "period": {"start": start.isoformat(), "end": end.isoformat()},
-        "previous_period": {k: _plain(previous[k]) for k in OVERVIEW_FIELDS},
+        "previous_period": {k: fmt.json_value(previous[k]) for k in OVERVIEW_FIELDS},
     }
-    out.update({k: _plain(current[k]) for k in OVERVIEW_FIELDS})
+    out.update({k: fmt.json_value(current[k]) for k in OVERVIEW_FIELDS})
     # Short names asked for by the metrics contract.
     out["customers"], out["orders"], out["revenue"] = out["n_customers"], out["n_orders"], out["amt_revenue"]
     return out
@@ -43,7 +32,7 @@ def collect(snap: store.Snapshot, start: dt.date | None = None, end: dt.date | N
     start, end = start or default_start, end or default_end
     return {
         "data_version": snap.version,
-        "data_updated_at": _plain(snap.updated_at.to_pydatetime()) if snap.updated_at is not None else None,
+        "data_updated_at": fmt.json_value(snap.updated_at.to_pydatetime()) if snap.updated_at is not None else None,
         "overview": overview(snap, start, end),
         "funnel": funnel.headline(snap, start, end),
         "churn": churn.headline(snap, start, end),
