@@ -15,6 +15,7 @@ pages = {
     ui.t("nav.section.views"): [
         st.Page("pages/overview.py", title=ui.t("nav.overview"), icon=":material/dashboard:", url_path="overview", default=True),
         st.Page("pages/funnel.py", title=ui.t("nav.funnel"), icon=":material/filter_alt:", url_path="funnel"),
+        st.Page("pages/loyalty.py", title=ui.t("nav.loyalty"), icon=":material/military_tech:", url_path="loyalty"),
         st.Page("pages/churn.py", title=ui.t("nav.churn"), icon=":material/trending_down:", url_path="churn"),
         st.Page("pages/complaints.py", title=ui.t("nav.complaints"), icon=":material/support_agent:", url_path="complaints"),
     ],

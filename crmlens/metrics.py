@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from crmlens import churn, complaints, fmt, funnel, period, queries, store
+from crmlens import churn, complaints, fmt, funnel, loyalty, period, queries, store
 
 OVERVIEW_FIELDS = (
     "n_customers", "n_active_customers", "n_new_customers", "amt_revenue",
@@ -35,6 +35,7 @@ def collect(snap: store.Snapshot, start: dt.date | None = None, end: dt.date | N
         "data_updated_at": fmt.json_value(snap.updated_at.to_pydatetime()) if snap.updated_at is not None else None,
         "overview": overview(snap, start, end),
         "funnel": funnel.headline(snap, start, end),
+        "loyalty": loyalty.headline(snap, start, end),
         "churn": churn.headline(snap, start, end),
         "complaints": complaints.headline(snap, start, end),
     }

@@ -1,0 +1,149 @@
+"""Loyalty ladder: default rules, the parameters the loyalty queries take, and the headline figures.
+
+Every rule itself (which rung a customer sits on, RFM scores, ABC classes, CLV, value quadrants)
+is SQL in queries/loyalty_*.sql; this module only names the defaults, builds the parameter dict,
+reads what the data can and cannot tell apart, and fills in the CLV formula for display.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from crmlens import queries, store
+
+RUNGS = ("prospect", "customer", "client", "supporter", "advocate", "partner")
+STATES = ("new", *RUNGS, "lost")  # movement states: not yet known, a rung, or lost (no purchase for N days)
+DIRECTIONS = ("climbed", "joined", "returned", "stayed", "fell", "left")
+ABC_CLASSES = ("A", "B", "C")
+RFM_SEGMENTS = ("champions", "loyal", "potential", "new", "at_risk", "cant_lose", "hibernating", "lost")
+QUADRANTS = ("key", "risky", "marginal", "dog")
+MEASURES = ("revenue", "profit")
+RISK_MEASURES = ("recency", "complaints")
+GRAINS = ("month", "quarter")
+SORTS = ("lifetime", "revenue_period", "clv", "recency", "customer_id")
+FILTERS = ("segment", "region", "channel", "owner")
+
+# Complaint statuses that mean "resolved" when a complaint has no resolved_at (lower case).
+RESOLVED_STATUSES = ("resolved", "closed", "done", "solved", "complete", "completed",
+                     "已解决", "已关闭", "关闭", "已完成", "完成", "已结案", "结案", "已处理")
+
+# Rung rules (DOMAIN.md, "Loyalty ladder"): every one is a setting on the page and in the URL.
+RULE_DEFAULTS = {
+    "min_orders_client": 2,      # client: this many completed orders or more
+    "satisfaction_min": 4,       # supporter: latest satisfaction (1-5) at least this ...
+    "nps_supporter_min": 7,      # ... or latest NPS at least this
+    "max_unresolved": 0,         # supporter: at most this many unresolved complaints
+    "nps_advocate_min": 9,       # advocate: latest NPS at least this ...
+    "min_referrals": 1,          # ... or referred at least this many customers
+    "use_partner_flag": True,    # partner: customers flagged is_partner
+    "lost_days": 180,            # lost: no purchase for more than this many days
+}
+VALUE_DEFAULTS = {
+    "measure": "revenue",        # ABC and quadrants rank by revenue or profit
+    "abc_a": 80,                 # A: customers making the first 80% of value
+    "abc_b": 15,                 # B: the next 15%; C: the rest
+    "top_pct": 20,               # "the top 20% of customers hold X% of revenue"
+    "discount_rate": 10,         # CLV: % a year
+    "horizon_years": 10,         # CLV: years counted
+    "marketing_cost": 0,         # CLV: marketing cost a year per customer
+    "risk_cost_pct": 0,          # CLV: risk cost, % of margin
+    "value_pct": 50,             # quadrants: value at or above this percentile is high
+    "risk_measure": "recency",   # quadrants: risk from recency or complaints
+    "risk_days": 90,             # quadrants: high risk after this many days without a purchase
+    "risk_complaints": 1,        # quadrants: high risk from this many complaints in the period
+}
+DEFAULTS = {**RULE_DEFAULTS, **VALUE_DEFAULTS, "grain": "month"}
+PAGE_SIZE = 50
+EXPORT_LIMIT = 100_000
+
+
+def params(start: dt.date, end: dt.date, settings: dict | None = None, filters: dict | None = None) -> dict:
+    """The parameter dict every loyalty query takes (each uses the subset it needs)."""
+    out = {**DEFAULTS, **(settings or {})}
+    out.update({f: list((filters or {}).get(f) or []) for f in FILTERS})
+    out.update(start=start, end=end, resolved_statuses=list(RESOLVED_STATUSES))
+    for key in ("min_orders_client", "max_unresolved", "min_referrals", "lost_days", "horizon_years",
+                "risk_days", "risk_complaints"):
+        out[key] = int(out[key])
+    out["use_partner_flag"] = bool(out["use_partner_flag"])
+    return out
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the rung rules can read in this data."""
+
+    has_customers: bool
+    has_partner_flags: bool
+    has_referrals: bool
+    has_cost: bool
+    has_satisfaction: bool
+    has_nps: bool
+    has_complaints: bool
+
+    @classmethod
+    def from_row(cls, row: pd.Series) -> "Coverage":
+        return cls(
+            has_customers=row["n_customer_rows"] > 0,
+            has_partner_flags=row["n_partner_flags"] > 0,
+            has_referrals=row["n_referred"] > 0,
+            has_cost=row["n_orders_with_cost"] > 0,
+            has_satisfaction=row["n_surveys_satisfaction"] > 0,
+            has_nps=row["n_surveys_nps"] > 0,
+            has_complaints=row["n_complaints_with_customer"] > 0,
+        )
+
+    def blind_spots(self) -> list[str]:
+        """Message keys for the rungs this data cannot tell apart (shown, never guessed)."""
+        notes = []
+        if not self.has_satisfaction and not self.has_nps:
+            notes.append("loyalty.blind.no_surveys_referrals" if self.has_referrals else "loyalty.blind.no_surveys")
+        elif not self.has_nps and not self.has_referrals:
+            notes.append("loyalty.blind.no_nps")
+        if not self.has_complaints and (self.has_satisfaction or self.has_nps):
+            notes.append("loyalty.blind.no_complaints")
+        if not self.has_partner_flags:
+            notes.append("loyalty.blind.no_partner_flag")
+        return notes
+
+    def merged_rungs(self) -> dict[str, str]:
+        """Rungs whose count may hold customers of a higher rung: {shown rung: hidden rung(s) key}."""
+        if not self.has_satisfaction and not self.has_nps:
+            return {"client": "loyalty.merged.client_no_surveys"}
+        return {}
+
+
+def clv_formula_values(total: pd.Series, settings: dict) -> dict:
+    """The numbers of the CLV formula for display, from the 'total' row of loyalty_summary."""
+    return {
+        "margin": total["amt_margin_year_per_active"],
+        "retention": total["rate_retention"],
+        "discount": settings["discount_rate"] / 100.0,
+        "horizon": int(settings["horizon_years"]),
+        "marketing": settings["marketing_cost"],
+        "risk": settings["risk_cost_pct"] / 100.0,
+        "factor": total["factor_discounted_years"],
+        "years": total["years_expected"],
+        "clv": total["amt_clv_forward"],
+    }
+
+
+def headline(snap: store.Snapshot, start: dt.date, end: dt.date) -> dict:
+    """`metrics --json` figures: rungs at the period end, ABC classes, top-20% share, RFM segments."""
+    summary = queries.run("loyalty_summary", params(start, end), snap=snap)
+
+    def counts(kind: str, keys: tuple[str, ...]) -> dict[str, int]:
+        part = summary[summary["kind"] == kind].set_index("key")["n_customers"]
+        return {k: int(part.get(k, 0)) for k in keys}
+
+    total = summary[summary["kind"] == "total"].iloc[0]
+    share = total["share_value_top"]
+    return {
+        "rungs": counts("rung", RUNGS),
+        "abc": counts("abc", ABC_CLASSES),
+        "top20_revenue_share": None if pd.isna(share) else round(float(share), 4),
+        "rfm_segments": counts("rfm", RFM_SEGMENTS),
+    }

@@ -1,0 +1,32 @@
+-- loyalty_flow_customers: one page of the customers who moved from one ladder state to another between two dates
+-- params: $start DATE, $end DATE (read by the shared rung block; only the two dates matter here), $from_date DATE, $to_date DATE, $from_state VARCHAR ('new', a rung or 'lost'), $to_state VARCHAR, $non_revenue_statuses VARCHAR[], $resolved_statuses VARCHAR[], $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[], $use_partner_flag BOOLEAN, $nps_advocate_min DOUBLE, $min_referrals INTEGER, $min_orders_client INTEGER, $satisfaction_min DOUBLE, $nps_supporter_min DOUBLE, $max_unresolved INTEGER, $lost_days INTEGER, $limit INTEGER, $offset INTEGER
+-- returns: customer_id, name, segment, channel, owner, from_state, to_state, from_rung, to_rung, n_orders, last_ordered_at,
+--   amt_revenue_between (after from_date up to to_date), latest_satisfaction, latest_nps, n_unresolved, n_referrals, n_matching
+with dates(as_of) as (
+    select distinct d from unnest([$from_date::date, $to_date::date]) as t(d)
+),
+-- include: loyalty_rung_rules
+-- one row per customer with its state at both dates (rung_states read once)
+pairs as (
+    select customer_id,
+           any_value(name) as name, any_value(segment) as segment, any_value(channel) as channel, any_value(owner) as owner,
+           coalesce(max(state) filter (where as_of = $from_date::date), 'new') as from_state,
+           max(state) filter (where as_of = $to_date::date) as to_state,
+           max(rung) filter (where as_of = $from_date::date) as from_rung,
+           max(rung) filter (where as_of = $to_date::date) as to_rung,
+           max(n_orders) filter (where as_of = $to_date::date) as n_orders,
+           max(last_ordered_at) filter (where as_of = $to_date::date) as last_ordered_at,
+           max(amt_revenue_step) filter (where as_of = $to_date::date) as amt_revenue_between,
+           max(latest_satisfaction) filter (where as_of = $to_date::date) as latest_satisfaction,
+           max(latest_nps) filter (where as_of = $to_date::date) as latest_nps,
+           max(n_unresolved) filter (where as_of = $to_date::date) as n_unresolved,
+           max(n_referrals) filter (where as_of = $to_date::date) as n_referrals
+    from rung_states
+    group by customer_id
+    having count(*) filter (where as_of = $to_date::date) > 0
+)
+select *, count(*) over () as n_matching
+from pairs
+where from_state = $from_state and to_state = $to_state
+order by amt_revenue_between desc, customer_id
+limit $limit offset $offset

@@ -1,0 +1,84 @@
+-- loyalty_summary: loyalty figures at the period end, per rung, ABC class, RFM segment and grid cell, value quadrant, customer segment, channel, Pareto percentile, and in total
+-- params: $start DATE, $end DATE, $non_revenue_statuses VARCHAR[], $resolved_statuses VARCHAR[], $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[], $use_partner_flag BOOLEAN, $nps_advocate_min DOUBLE, $min_referrals INTEGER, $min_orders_client INTEGER, $satisfaction_min DOUBLE, $nps_supporter_min DOUBLE, $max_unresolved INTEGER, $lost_days INTEGER, $measure VARCHAR ('revenue'|'profit'), $abc_a DOUBLE, $abc_b DOUBLE, $top_pct DOUBLE, $discount_rate DOUBLE (% a year), $horizon_years INTEGER, $marketing_cost DOUBLE (a year per customer), $risk_cost_pct DOUBLE, $value_pct DOUBLE, $risk_measure VARCHAR ('recency'|'complaints'), $risk_days INTEGER, $risk_complaints INTEGER
+-- returns: one row per group: kind ('rung', 'abc', 'rfm', 'rfm_grid', 'quadrant', 'segment', 'channel', 'pareto', 'total'), key (rung, class, segment, R score, bucket 1-100; NULL = not set), key2 (FM score for rfm_grid), grid_segment (its named segment),
+--   n_customers, share_customers (of the kind), n_lapsed, n_without_survey, amt_revenue_period, amt_profit_period, amt_value_period, share_value_period, amt_avg_value_period,
+--   amt_value_lifetime, amt_margin_lifetime, amt_avg_recency_days, share_value_cumulative (pareto), n_top, amt_value_top, share_value_top (total),
+--   n_active_year, n_prev_active, n_retained, rate_retention, amt_margin_year_per_active, factor_discounted_years, years_expected, amt_clv_forward (per active customer, the group's own retention), amt_clv_forward_sum (customers' own margins)
+with dates(as_of) as (select $end::date),
+-- include: loyalty_rung_rules
+-- include: loyalty_customer_measures
+grouped as (
+    select
+        case
+            when grouping(r_score) = 0 then 'rfm_grid'
+            when grouping(rung) = 0 then 'rung'
+            when grouping(abc_class) = 0 then 'abc'
+            when grouping(rfm_segment) = 0 then 'rfm'
+            when grouping(quadrant) = 0 then 'quadrant'
+            when grouping(segment) = 0 then 'segment'
+            when grouping(channel) = 0 then 'channel'
+            when grouping(pareto_bucket) = 0 then 'pareto'
+            else 'total'
+        end as kind,
+        case
+            when grouping(r_score) = 0 then r_score::varchar
+            when grouping(rung) = 0 then rung
+            when grouping(abc_class) = 0 then abc_class
+            when grouping(rfm_segment) = 0 then rfm_segment
+            when grouping(quadrant) = 0 then quadrant
+            when grouping(segment) = 0 then segment
+            when grouping(channel) = 0 then channel
+            when grouping(pareto_bucket) = 0 then pareto_bucket::varchar
+        end as key,
+        if(grouping(fm_score) = 0, fm_score, null) as key2,
+        if(grouping(r_score) = 0, rfm_segment, null) as grid_segment,
+        count(*) as n_customers,
+        count(*) filter (where is_lapsed) as n_lapsed,
+        count(*) filter (where latest_satisfaction is null and latest_nps is null) as n_without_survey,
+        sum(amt_revenue_period) as amt_revenue_period,
+        sum(amt_profit_period) as amt_profit_period,
+        sum(amt_value_period) filter (where amt_value_period > 0) as amt_value_positive,
+        sum(amt_value_period) as amt_value_period,
+        sum(amt_value_lifetime) as amt_value_lifetime,
+        sum(amt_margin_lifetime) as amt_margin_lifetime,
+        avg(recency_days) as amt_avg_recency_days,
+        max(share_value_cumulative) as share_value_cumulative,
+        count(*) filter (where is_top) as n_top,
+        sum(amt_value_period) filter (where is_top) as amt_value_top,
+        count(*) filter (where is_active_year) as n_active_year,
+        count(*) filter (where is_active_prev_year) as n_prev_active,
+        count(*) filter (where is_active_prev_year and is_active_year) as n_retained,
+        sum(amt_margin_year) filter (where is_active_year) as amt_margin_year_active,
+        sum(amt_clv_forward) as amt_clv_forward_sum
+    from measures
+    group by grouping sets ((rung), (abc_class), (rfm_segment), (r_score, fm_score, rfm_segment), (quadrant), (segment), (channel),
+                            (pareto_bucket), ())
+),
+kept as (
+    select * from grouped
+    where kind in ('total', 'rung', 'segment', 'channel') or key is not null
+),
+-- the CLV formula per group, with the group's own retention and margin
+group_clv as (
+    select *,
+           n_retained / nullif(n_prev_active, 0) as rate_retention,
+           amt_margin_year_active / nullif(n_active_year, 0) as amt_margin_year_per_active,
+           rate_retention / (1 + $discount_rate / 100.0) as q,
+           if(q = 1, $horizon_years, q * (1 - pow(q, $horizon_years)) / (1 - q)) as factor_discounted_years,
+           if(rate_retention = 1, $horizon_years,
+              rate_retention * (1 - pow(rate_retention, $horizon_years)) / (1 - rate_retention)) as years_expected
+    from kept
+)
+select kind, key, key2, grid_segment, n_customers,
+       n_customers / sum(n_customers) over (partition by kind) as share_customers,
+       n_lapsed, n_without_survey, amt_revenue_period, amt_profit_period, amt_value_period,
+       amt_value_period / nullif(sum(amt_value_period) over (partition by kind), 0) as share_value_period,
+       amt_value_period / n_customers as amt_avg_value_period,
+       amt_value_lifetime, amt_margin_lifetime, amt_avg_recency_days, share_value_cumulative,
+       n_top, amt_value_top, amt_value_top / nullif(amt_value_positive, 0) as share_value_top,
+       n_active_year, n_prev_active, n_retained, rate_retention, amt_margin_year_per_active,
+       factor_discounted_years, years_expected,
+       (amt_margin_year_per_active * (1 - $risk_cost_pct / 100.0) - $marketing_cost) * factor_discounted_years as amt_clv_forward,
+       amt_clv_forward_sum
+from group_clv
+order by kind, key2, try_cast(key as integer), key

@@ -1,0 +1,155 @@
+-- shared piece loyalty_rung_rules: the six rungs: which rung each customer stands on at each date (highest rule that holds)
+-- (a test checks it). Input: a CTE dates(as_of). Output: rung_states, one row per customer known
+-- by each as_of, with the facts the rules read and the rung and state they give.
+rung_order(rung, rung_rank) as (
+    values ('prospect', 1), ('customer', 2), ('client', 3), ('supporter', 4), ('advocate', 5), ('partner', 6)
+),
+date_list as (
+    select list(as_of order by as_of) as ends from dates
+),
+has_cost as (
+    select count(cost) > 0 as has_cost from orders
+),
+-- each order lands on the first as_of on or after its date; running sums give the state at each date.
+-- A purchase is an order that is not cancelled/returned/refunded with amount > 0; a refund line
+-- (amount <= 0) lowers revenue but is not a purchase. The step_* figures hold for one step only: with
+-- the single date $end they are the customer's figures for the period [$start, $end] and for the
+-- years before $end (margin = profit when the data has costs, else revenue).
+order_steps as (
+    select o.customer_id,
+           l.ends[list_count(list_filter(l.ends, e -> e < o.order_date)) + 1] as as_of,
+           min(o.order_date) as first_any_order,
+           count(*) filter (where o.is_purchase) as n_orders,
+           max(o.order_date) filter (where o.is_purchase) as last_ordered_at,
+           coalesce(sum(o.amount) filter (where o.is_revenue), 0) as amt_revenue,
+           sum(o.amount - o.cost) filter (where o.is_revenue) as step_amt_profit,
+           sum(if(h.has_cost, o.amount - o.cost, o.amount)) filter (where o.is_revenue) as step_amt_margin,
+           count(*) filter (where o.is_purchase and o.order_date >= $start) as step_n_orders_period,
+           sum(o.amount) filter (where o.is_revenue and o.order_date >= $start) as step_amt_revenue_period,
+           sum(o.amount - o.cost) filter (where o.is_revenue and o.order_date >= $start) as step_amt_profit_period,
+           max(o.order_date) filter (where o.is_purchase and o.order_date >= $start) as step_last_ordered_in_period,
+           sum(if(h.has_cost, o.amount - o.cost, o.amount))
+               filter (where o.is_revenue and o.order_date > $end::date - 365) as step_amt_margin_year,
+           bool_or(o.is_purchase and o.order_date > $end::date - 365) as step_is_active_year,
+           bool_or(o.is_purchase and o.order_date > $end::date - 730 and o.order_date <= $end::date - 365)
+               as step_is_active_prev_year
+    from (
+        select *, is_revenue and amount > 0 as is_purchase
+        from (
+            select customer_id, order_date, amount, cost,
+                   not list_contains($non_revenue_statuses, lower(trim(coalesce(status, '')))) as is_revenue
+            from orders
+        )
+    ) o, date_list l, has_cost h
+    where o.customer_id is not null and o.order_date <= l.ends[len(l.ends)]
+    group by o.customer_id, as_of
+),
+-- when we first knew each customer id: a customer row (no signup date = known all along), any order
+-- (a customer whose only order was cancelled is a prospect), or an opportunity
+first_seen as (
+    select customer_id, min(seen_on) as known_since
+    from (
+        select customer_id, coalesce(signup_date, date '0001-01-01') as seen_on from customers
+        union all
+        select customer_id, first_any_order from order_steps
+        union all
+        select customer_id, coalesce(created_date, date '0001-01-01') from opportunities
+    )
+    where customer_id is not null
+    group by customer_id
+),
+profile as (
+    select f.customer_id, f.known_since, c.name, c.segment, c.region, c.channel, c.owner,
+           coalesce(c.is_partner, false) as is_partner_flag
+    from first_seen f
+    left join customers c using (customer_id)
+    where (len($segment) = 0 or list_contains($segment, c.segment))
+      and (len($region) = 0 or list_contains($region, c.region))
+      and (len($channel) = 0 or list_contains($channel, c.channel))
+      and (len($owner) = 0 or list_contains($owner, c.owner))
+),
+grid as (
+    select p.customer_id, d.as_of
+    from profile p
+    join dates d on p.known_since <= d.as_of
+),
+-- surveys: the latest survey day in each step (several on one day: their average)
+survey_steps as (
+    select customer_id, as_of,
+           arg_max(satisfaction, survey_day) filter (where satisfaction is not null) as satisfaction,
+           arg_max(nps, survey_day) filter (where nps is not null) as nps
+    from (
+        select s.customer_id, s.survey_day,
+               l.ends[list_count(list_filter(l.ends, e -> e < s.survey_day)) + 1] as as_of,
+               avg(s.satisfaction) as satisfaction, avg(s.nps) as nps
+        from (select *, coalesce(survey_date, date '0001-01-01') as survey_day from surveys) s, date_list l
+        where s.customer_id is not null and s.survey_day <= l.ends[len(l.ends)]
+        group by s.customer_id, s.survey_day, as_of
+    )
+    group by customer_id, as_of
+),
+step_state as (
+    select g.customer_id, g.as_of,
+           (sum(coalesce(o.n_orders, 0)) over w)::bigint as n_orders,
+           max(o.last_ordered_at) over w as last_ordered_at,
+           coalesce(o.amt_revenue, 0) as amt_revenue_step,
+           o.step_amt_profit, o.step_amt_margin, o.step_n_orders_period, o.step_amt_revenue_period,
+           o.step_amt_profit_period, o.step_last_ordered_in_period, o.step_amt_margin_year,
+           o.step_is_active_year, o.step_is_active_prev_year,
+           last_value(s.satisfaction ignore nulls) over w as latest_satisfaction,
+           last_value(s.nps ignore nulls) over w as latest_nps
+    from grid g
+    left join order_steps o on o.customer_id = g.customer_id and o.as_of = g.as_of
+    left join survey_steps s on s.customer_id = g.customer_id and s.as_of = g.as_of
+    window w as (partition by g.customer_id order by g.as_of rows between unbounded preceding and current row)
+),
+-- complaints open at each date: created by then, not resolved by then (no resolved_at: the status says)
+unresolved as (
+    select k.customer_id, d.as_of, count(*) as n_unresolved
+    from complaints k
+    join dates d on k.created_at::date <= d.as_of
+    where k.customer_id is not null
+      and (k.resolved_at::date > d.as_of
+           or (k.resolved_at is null
+               and not list_contains($resolved_statuses, lower(trim(coalesce(k.status, ''))))))
+    group by k.customer_id, d.as_of
+),
+-- customers who name this customer as their referrer and are known by each date
+referrals as (
+    select r.referred_by as customer_id, d.as_of, count(*) as n_referrals
+    from customers r
+    join first_seen f on f.customer_id = r.customer_id
+    join dates d on f.known_since <= d.as_of
+    where r.referred_by is not null and r.referred_by <> r.customer_id
+    group by r.referred_by, d.as_of
+),
+rung_facts as (
+    select s.*, p.name, p.segment, p.region, p.channel, p.owner, p.is_partner_flag,
+           coalesce(u.n_unresolved, 0) as n_unresolved, coalesce(r.n_referrals, 0) as n_referrals
+    from step_state s
+    join profile p using (customer_id)
+    left join unresolved u on u.customer_id = s.customer_id and u.as_of = s.as_of
+    left join referrals r on r.customer_id = s.customer_id and r.as_of = s.as_of
+),
+-- the highest rung whose rule holds
+rung_placed as (
+    select *,
+           case
+               when $use_partner_flag and is_partner_flag then 'partner'
+               when n_orders >= 1
+                    and (latest_nps >= $nps_advocate_min or n_referrals >= $min_referrals) then 'advocate'
+               when n_orders >= $min_orders_client
+                    and (latest_satisfaction >= $satisfaction_min or latest_nps >= $nps_supporter_min)
+                    and n_unresolved <= $max_unresolved then 'supporter'
+               when n_orders >= $min_orders_client then 'client'
+               when n_orders >= 1 then 'customer'
+               else 'prospect'
+           end as rung,
+           n_orders >= 1 and last_ordered_at < as_of - $lost_days::integer as is_lapsed
+    from rung_facts
+),
+rung_states as (
+    select p.*, ro.rung_rank, if(p.is_lapsed, 'lost', p.rung) as state
+    from rung_placed p
+    join rung_order ro using (rung)
+),

@@ -1,0 +1,89 @@
+"""The Loyalty page through AppTest, on tests/fixtures/loyalty/ladder (numbers: test_loyalty_queries)."""
+
+import pathlib
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import load_fixture
+
+APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
+PERIOD = ["2024-01-01", "2024-12-31"]
+
+
+@pytest.fixture
+def ladder_env(monkeypatch, tmp_path):
+    db = load_fixture(tmp_path / "ladder.duckdb", "loyalty/ladder")
+    monkeypatch.setenv("CRMLENS_DB", str(db))
+    return db
+
+
+def open_loyalty(**query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    for key, value in {"period": PERIOD, **query}.items():
+        at.query_params[key] = value
+    at.switch_page("pages/loyalty.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def ladder_counts(at: AppTest) -> dict[str, int]:
+    table = at.dataframe[0].value  # the ladder table
+    return dict(zip(table["rung"], table["n_customers"]))
+
+
+def test_ladder_headline_and_table(ladder_env):
+    at = open_loyalty()
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Customers on the ladder"] == "26"
+    assert shown["Supporters and above"] == "34.6%"  # (4 supporters + 3 advocates + 2 partners) / 26
+    assert shown["Lapsed customers"] == "6"  # B1, B2, B3, B4, R1, L1
+    # 21 buyers in 2024: B1, B2, B3, C3, V1, V5, R1 100 each, B4 50, C1, L1, S1..S7, V2, V3 200 each,
+    # C2 300, P2 400 = 3,650; the top ceil(4.2) = 5: P2 400, C2 300, C1, L1, S1 200 each (ties by id) = 1,300
+    assert shown["Top 20% of customers hold"] == "35.6%"
+    assert ladder_counts(at) == {"Prospect": 4, "Customer": 6, "Client": 7, "Supporter": 4, "Advocate": 3, "Partner": 2}
+    assert "**client** 2+ purchases" in at.caption[1].value
+    assert not at.warning  # surveys, referrals, complaints and the partner flag are all there
+
+
+def test_a_threshold_in_the_url_moves_customers(ladder_env):
+    # one unresolved complaint allowed: S2 and S6 become supporters
+    at = open_loyalty(loyalty_max_unresolved="1")
+    assert ladder_counts(at)["Supporter"] == 6 and ladder_counts(at)["Client"] == 5
+    assert "≤ 1 unresolved complaints" in at.caption[1].value
+    at.number_input(key="loyalty_max_unresolved").set_value(0).run()
+    assert ladder_counts(at)["Supporter"] == 4
+
+
+def test_sentence_for_the_top_customers_and_chinese(ladder_env):
+    at = open_loyalty(lang="中文")
+    assert at.title[0].value == "客户忠诚度阶梯"
+    sentence = next(m.value for m in at.markdown if "头部" in m.value or "前 20%" in m.value)
+    assert "前 20% 的客户（21 位中的 5 位）贡献了 35.6% 的收入" in sentence
+
+
+def test_customer_search_from_the_url(ladder_env):
+    at = open_loyalty(loyalty_q="sierra")
+    table = at.dataframe[-1].value
+    assert list(table["customer_id"]) == ["S1", "S2", "S3", "S4", "S5", "S6", "S7"]  # by historical value, then id
+    assert "7 customers match" in " ".join(c.value for c in at.caption)
+
+
+def test_flow_selection_lists_its_customers(ladder_env):
+    at = open_loyalty(loyalty_grain="month", loyalty_move_to="2024-12-31", loyalty_flow="Customer → Advocate")
+    # the URL holds the option as shown (Streamlit binds the formatted label)
+    flow_table = next(d.value for d in at.dataframe if "from_rung" in d.value.columns)
+    assert list(flow_table["customer_id"]) == ["V1", "V5"]
+    assert "2 customers in this flow" in " ".join(c.value for c in at.caption)
+
+
+def test_data_without_surveys_says_which_rungs_it_cannot_tell_apart(db_env):
+    # tests/fixtures/tiny has no surveys, no referrals and no partner flags
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params["period"] = ["2024-07-01", "2024-12-31"]
+    at.switch_page("pages/loyalty.py").run()
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "supporters and advocates cannot be told apart" in warnings
+    assert "partners cannot be told apart" in warnings
+    assert any("Clients here include any supporters and advocates" in c.value for c in at.caption)
