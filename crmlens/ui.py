@@ -242,3 +242,19 @@ def refused_link_notice() -> None:
     refused = share.refused_link_values()
     if refused:
         st.sidebar.warning(t("share.refused", values=", ".join(refused)), icon=":material/block:")
+
+
+PRINT_CSS = """<style>
+@media print {
+  [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"],
+  [data-testid="stDecoration"], [data-testid="stElementToolbar"] { display: none !important; }
+  [data-testid="stMain"] { margin-left: 0 !important; }
+  [data-testid="stMainBlockContainer"] { max-width: 100% !important; padding: 0 !important; }
+  [data-testid="stPlotlyChart"], [data-testid="stMetric"], [data-testid="stDataFrame"] { break-inside: avoid; }
+}
+</style>"""
+
+
+def print_style() -> None:
+    """A printed page shows the content only: no sidebar, no toolbars, charts not cut in two."""
+    st.html(PRINT_CSS)

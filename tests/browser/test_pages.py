@@ -166,3 +166,11 @@ def independent_rows(db, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+def test_a_printed_page_shows_the_content_without_the_sidebar(app, page):
+    open_page(page, app.url)
+    assert page.get_by_test_id("stSidebar").is_visible()
+    page.emulate_media(media="print")
+    assert not page.get_by_test_id("stSidebar").is_visible()
+    assert page.get_by_test_id("stMetricValue").first.is_visible()
