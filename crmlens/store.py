@@ -84,7 +84,9 @@ def connect(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
     }
     if ext_dir := _extension_dir():
         config["extension_directory"] = ext_dir
-    return duckdb.connect(database, config=config)
+    con = duckdb.connect(database, config=config)
+    con.execute("set enable_progress_bar = false")  # a session option: no bars in logs and the CLI
+    return con
 
 
 def _sql_string(value: str) -> str:
@@ -112,7 +114,7 @@ class Snapshot:
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         cur = self.con.cursor()
-        cur.execute("use crm")
+        cur.execute("use crm; set enable_progress_bar = false")
         return cur
 
     def query(self, sql: str, params: dict | None = None) -> pd.DataFrame:

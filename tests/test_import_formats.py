@@ -161,3 +161,10 @@ def test_cli_reports_order_lines(tmp_path, db):
     result = CliRunner().invoke(cli, ["load", str(path), "--db", str(db), "--max-rejects", "0.2"])
     assert result.exit_code == 0, result.output
     assert "invoices.csv -> orders: 6 order lines loaded as 4 orders (1 cancelled), 1 rows rejected" in result.output
+
+
+def test_date_times_with_an_offset_and_no_seconds(tmp_path, db):
+    text = "created_at,category\n2024-02-05 10:00+08:00,price\n2024-02-05T23:30-05:00,delivery\n"
+    ingest.load_files([write(tmp_path, "complaints.csv", text)], db=db)
+    assert [r[0].isoformat() for r in fetch(db, "select created_at from complaints order by category desc")] == [
+        "2024-02-05T02:00:00", "2024-02-06T04:30:00"]  # in UTC

@@ -26,6 +26,8 @@ MDY_FORMATS = ["%m/%d/%y", "%m/%d/%y %H:%M", "%m/%d/%y %H:%M:%S", "%m/%d/%Y", "%
 DMY_FORMATS = ["%d/%m/%y", "%d/%m/%y %H:%M", "%d/%m/%y %H:%M:%S", "%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S",
                "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d-%m-%Y"]
 EXCEL_EPOCH = "1899-12-30"
+# Date-times with a zone offset but no seconds, which DuckDB's cast does not take.
+OFFSET_FORMATS = ["%Y-%m-%d %H:%M%z", "%Y-%m-%dT%H:%M%z", "%Y/%m/%d %H:%M%z"]
 
 CURRENCY = "^[¥￥$€£]\\s*|^(RMB|CNY|USD|EUR|GBP)\\s*|\\s*(元|RMB|CNY|USD|EUR|GBP)$"
 # 1.234,56 / 1234,5 (decimal comma) versus 1,234.56 / 1234.5
@@ -89,7 +91,8 @@ def _date_expr(con: duckdb.DuckDBPyConnection, v: str, day_first: bool) -> str:
     return (
         f"coalesce(case when regexp_matches({v}, '^\\d{{4}}') then coalesce("
         f"case when regexp_matches({v}, '(Z|[+-]\\d\\d:?\\d\\d)$') "
-        f"then try_cast({v} as timestamptz) at time zone 'UTC' end, "
+        f"then coalesce(try_cast({v} as timestamptz), try_strptime({v}, {sql_list(OFFSET_FORMATS)})) "
+        f"at time zone 'UTC' end, "
         f"try_cast({v} as timestamp), try_strptime({v}, {formats})) end, "
         f"try_strptime({v}, {sql_list(middle)}))"
     )
