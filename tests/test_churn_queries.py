@@ -14,6 +14,7 @@ The newest order is 2024-03-31, so with $end = 2024-03-31 the figures are as of 
 """
 
 import datetime as dt
+import math
 
 import numpy as np
 import pandas as pd
@@ -371,3 +372,145 @@ def test_the_lifetime_block_is_written_once_and_shared():
     for name in ("churn_bucket", "churn_summary", "churn_drivers", "churn_survival", "churn_at_risk"):
         assert "-- include: churn_spells" in (queries.QUERY_DIR / f"{name}.sql").read_text()
         assert "spell_no" in queries.sql_text(name)
+
+# --- the real public export (online_retail_semicolon.csv), checked against plain Python ------
+
+def _retail_orders(path):
+    """Completed orders of the retail export, read with the csv module: {customer: {day: amount}}.
+
+    One order per InvoiceNo with a CustomerID (not NA); its day is the InvoiceDate (US month-first,
+    2- or 4-digit years); its amount is the sum of quantity x unit price. Invoices starting with C or
+    lines with a negative quantity would be cancellations (the file has none; checked below).
+    """
+    import csv
+    import collections
+
+    def day(text):
+        month, dom, year = text.split()[0].split("/")
+        year = int(year) + (2000 if len(year) == 2 else 0)
+        return dt.date(year, int(month), int(dom))
+
+    invoices = {}
+    with open(path, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f, delimiter=";"):
+            if row["CustomerID"] == "NA":
+                continue
+            assert not row["InvoiceNo"].upper().startswith("C") and float(row["Quantity"]) >= 0
+            inv = invoices.setdefault(row["InvoiceNo"], {"customer": row["CustomerID"], "day": day(row["InvoiceDate"]),
+                                                         "amount": 0.0})
+            inv["day"] = min(inv["day"], day(row["InvoiceDate"]))
+            inv["amount"] += float(row["Quantity"]) * float(row["UnitPrice"])
+    assert len(invoices) == 1588
+    by_customer = collections.defaultdict(lambda: collections.defaultdict(float))
+    for inv in invoices.values():
+        by_customer[inv["customer"]][inv["day"]] += inv["amount"]
+    return by_customer
+
+
+def _retail_expected(orders, start, end, n_days, multiplier):
+    """The churn figures worked out from the rule itself, with only the orders up to the as-of day."""
+    import statistics
+
+    as_of = min(end, max(d for days in orders.values() for d in days))
+    seen = {c: {d: a for d, a in days.items() if d <= as_of} for c, days in orders.items()}
+    seen = {c: days for c, days in seen.items() if days}
+    gaps = {c: [(b - a).days for a, b in zip(sorted(days), sorted(days)[1:])] for c, days in seen.items()}
+    everybody = statistics.median([g for gs in gaps.values() for g in gs])
+    spells = []  # (customer, number, start, last order, lost day or None)
+    usual, last = {}, {}
+    for c, days in seen.items():
+        usual[c] = statistics.median(gaps[c]) if gaps[c] else everybody
+        limit = max(n_days, math.floor(multiplier * usual[c]))
+        ordered = sorted(days)
+        last[c] = ordered[-1]
+        runs = [[ordered[0]]]
+        for a, b in zip(ordered, ordered[1:]):
+            if (b - a).days > limit:
+                runs.append([b])
+            else:
+                runs[-1].append(b)
+        for i, run_days in enumerate(runs, 1):
+            lost_on = run_days[-1] + dt.timedelta(days=limit)
+            spells.append((c, i, run_days[0], run_days[-1], lost_on if lost_on <= as_of else None))
+
+    def revenue(c, lo, hi):  # the customer's revenue on days lo..hi
+        return sum(a for d, a in seen[c].items() if lo <= d <= hi)
+
+    months, first = [], start
+    while first <= as_of:
+        nxt = (first.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        lastd = min(nxt - dt.timedelta(days=1), as_of)
+        alive_at = lambda s, day: s[2] < day and (s[4] is None or s[4] >= day)  # noqa: E731
+        n_start = sum(alive_at(s, first) for s in spells)
+        lost = [s for s in spells if s[4] is not None and first <= s[4] <= lastd]
+        row = {"n_start": n_start,
+               "n_new": sum(s[1] == 1 and first <= s[2] <= lastd for s in spells),
+               "n_reactivated": sum(s[1] > 1 and first <= s[2] <= lastd for s in spells),
+               "n_lost": len(lost), "n_lost_from_start": sum(s[2] < first for s in lost),
+               "n_end": sum(s[2] <= lastd and (s[4] is None or s[4] > lastd) for s in spells),
+               "amt_revenue_lost": sum(revenue(s[0], s[4] - dt.timedelta(days=365), s[4] - dt.timedelta(days=1))
+                                       for s in lost),
+               "amt_revenue_base": sum(revenue(c, first - dt.timedelta(days=365), first - dt.timedelta(days=1))
+                                       for c in seen),
+               "is_complete": first.day == 1 and lastd == nxt - dt.timedelta(days=1)}
+        assert row["n_end"] == row["n_start"] + row["n_new"] + row["n_reactivated"] - row["n_lost"]
+        months.append(row)
+        first = nxt
+
+    latest = {}
+    for s in sorted(spells, key=lambda s: s[1]):
+        if s[4] is None or s[4] >= start:  # active at some time from start to the as-of day
+            latest[s[0]] = s
+    active = [c for c, s in latest.items() if s[4] is None]
+    summary = {"as_of": as_of, "n_customers": len(latest), "n_churned": sum(s[4] is not None for s in latest.values()),
+               "n_active": len(active),
+               "n_at_risk": sum((as_of - last[c]).days > usual[c] for c in active),
+               "amt_revenue_12m": sum(revenue(c, as_of - dt.timedelta(days=364), as_of) for c in active),
+               "usual_gap_all": everybody}
+    return summary, months
+
+
+def _check_retail(db, orders, start, end, n_days, multiplier):
+    summary, months = _retail_expected(orders, start, end, n_days, multiplier)
+    s = run(db, "churn_summary", start=start, end=end, days=n_days, multiplier=multiplier).iloc[0]
+    assert s["as_of_date"].date() == summary["as_of"]
+    for key in ("n_customers", "n_churned", "n_active", "n_at_risk"):
+        assert (key, s[key]) == (key, summary[key])
+    assert s["rate_churn"] == pytest.approx(summary["n_churned"] / summary["n_customers"])
+    assert s["usual_gap_all"] == pytest.approx(summary["usual_gap_all"])
+    assert s["amt_revenue_12m"] == pytest.approx(summary["amt_revenue_12m"])
+    assert s["n_base_12m"] == 0 and pd.isna(s["rate_churn_12m"])  # the data starts 2010-12-01: no year back
+    df = run(db, "churn_bucket", start=start, end=end, days=n_days, multiplier=multiplier, grain="month")
+    assert len(df) == len(months)
+    for key in ("n_start", "n_new", "n_reactivated", "n_lost", "n_lost_from_start", "n_end", "is_complete"):
+        assert (key, df[key].tolist()) == (key, [m[key] for m in months])
+    for key in ("amt_revenue_lost", "amt_revenue_base"):
+        assert (key, df[key].tolist()) == (key, pytest.approx([m[key] for m in months]))
+    assert df["rate_churn"].tolist() == pytest.approx([m["n_lost_from_start"] / m["n_start"] for m in months])
+    return summary, months
+
+
+@pytest.fixture(scope="module")
+def retail(tmp_path_factory):
+    from crmlens import ingest
+    from tests.conftest import PUBLIC_DATA
+    path = PUBLIC_DATA / "online_retail_semicolon.csv"
+    db = tmp_path_factory.mktemp("retail") / "r.duckdb"
+    ingest.load_files([path], db=db, max_reject_share=0.5)
+    return db, _retail_orders(path)
+
+
+def test_public_retail_export_fixed_days(retail):
+    db, orders = retail
+    # N = 30, k = 0; the newest order is 2011-02-23, so the figures are as of that day.
+    summary, months = _check_retail(db, orders, dt.date(2011, 1, 1), dt.date(2011, 2, 23), 30, 0.0)
+    assert summary["as_of"] == dt.date(2011, 2, 23)
+    assert months[0]["n_lost"] > 0 and months[1]["n_reactivated"] > 0 and not months[1]["is_complete"]
+
+
+def test_public_retail_export_median_gap_cut_at_the_period_end(retail):
+    db, orders = retail
+    # N = 14, k = 3, period ending 2011-02-10: medians and lifetimes only from orders up to that day.
+    summary, months = _check_retail(db, orders, dt.date(2011, 1, 1), dt.date(2011, 2, 10), 14, 3.0)
+    assert summary["as_of"] == dt.date(2011, 2, 10)
+    assert sum(m["n_lost"] for m in months) > 0
