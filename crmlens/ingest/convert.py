@@ -26,6 +26,7 @@ MDY_FORMATS = ["%m/%d/%y", "%m/%d/%y %H:%M", "%m/%d/%y %H:%M:%S", "%m/%d/%Y", "%
 DMY_FORMATS = ["%d/%m/%y", "%d/%m/%y %H:%M", "%d/%m/%y %H:%M:%S", "%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S",
                "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d-%m-%Y"]
 EXCEL_EPOCH = "1899-12-30"
+DETECT_SAMPLE = 200_000  # values looked at to choose a column's layout
 # Date-times with a zone offset but no seconds, which DuckDB's cast does not take.
 OFFSET_FORMATS = ["%Y-%m-%d %H:%M%z", "%Y-%m-%dT%H:%M%z", "%Y/%m/%d %H:%M%z"]
 
@@ -51,14 +52,19 @@ def cleaned(header: str) -> str:
 
 
 def _date_families(con: duckdb.DuckDBPyConnection, v: str, day_first: bool) -> list[list[str]] | None:
-    """Pick month-first or day-first layouts for a column; None means Excel serial numbers."""
+    """Pick month-first or day-first layouts for a column; None means Excel serial numbers.
+
+    Only values that do not start like a year (2024-, 2024/, 2024年) can be ambiguous, and
+    a sample of them tells (trying every layout on millions of ISO dates would be slow).
+    """
     mdy, dmy, serial, total = con.execute(
-        f"select count(try_strptime({v}, {sql_list(MDY_FORMATS)})), "
-        f"count(try_strptime({v}, {sql_list(DMY_FORMATS)})), "
-        f"count(*) filter (where try_cast({v} as double) between 1 and 80000), count({v}) "
-        f"from _clean"
+        f"with candidates as (select {v} as v from _clean where {v} is not null "
+        f"and not regexp_matches({v}, '^\\d{{4}}[-/.年]') limit {DETECT_SAMPLE}) "
+        f"select count(try_strptime(v, {sql_list(MDY_FORMATS)})), count(try_strptime(v, {sql_list(DMY_FORMATS)})), "
+        f"count(*) filter (where try_cast(v as double) between 1 and 80000), count(*) from candidates"
     ).fetchone()
-    if total and serial == total:
+    year_first = con.execute(f"select count(*) from _clean where regexp_matches({v}, '^\\d{{4}}[-/.年]')").fetchone()[0]
+    if total and serial == total and not year_first:
         return None
     if mdy == dmy:
         middle = DMY_FORMATS if day_first else MDY_FORMATS
@@ -71,7 +77,8 @@ def _uses_decimal_comma(con: duckdb.DuckDBPyConnection, v: str) -> bool:
     stripped = f"regexp_replace({v}, '{CURRENCY}|[\\s%\u00a0]', '', 'g')"
     comma, point = con.execute(
         f"select count(*) filter (where regexp_matches({stripped}, '{DECIMAL_COMMA}')), "
-        f"count(*) filter (where regexp_matches({stripped}, '{DECIMAL_POINT}')) from _clean"
+        f"count(*) filter (where regexp_matches({stripped}, '{DECIMAL_POINT}')) "
+        f"from (select {v} from _clean where {v} is not null limit {DETECT_SAMPLE})"
     ).fetchone()
     return comma > point
 
