@@ -53,11 +53,13 @@ def demo(db: str | None, n_customers: int, seed: int) -> None:
 @db_option
 @click.option("--table", type=click.Choice(sorted(contract.TABLES)), default=None,
               help="Load into this table instead of detecting it from the columns and file name.")
-@click.option("--mode", type=click.Choice(["replace", "append"]), default="replace", show_default=True,
-              help="replace: the file becomes the table's content; append: its rows are added.")
+@click.option("--mode", type=click.Choice(list(ingest.MODES)), default="replace", show_default=True,
+              help="replace: the file becomes the table's content; append: its rows are added; "
+                   "update: rows whose id is loaded fill in the columns the file has, new ids are added.")
 @click.option("--append", "append_flag", is_flag=True, help="Same as --mode append.")
 @click.option("--mapping", "mapping_file", type=click.Path(exists=True, dir_okay=False), default=None,
-              help='A saved column mapping (JSON: {"table": "orders", "columns": {"order_id": "Invoice", ...}}).')
+              help='A saved column mapping (JSON: {"table": "orders", "columns": {"order_id": "Invoice", ...}}); '
+                   'a value "=text" puts that text in every row (e.g. "stage": "=lead").')
 @click.option("--encoding", type=click.Choice(ingest.ENCODINGS), default=None,
               help="The files' encoding (default: detected).")
 @click.option("--day-first", is_flag=True, help="Read ambiguous dates like 03/01/2024 as 3 January.")

@@ -13,6 +13,7 @@ from crmlens import contract, export, ingest, ui
 from crmlens.ui import t
 
 NOT_MAPPED = ""
+FIXED = "\x00fixed"  # not a header any file can have
 AUTO = "auto"
 MAX_UPLOAD_BYTES = 1024 * 1024 * 1024  # as server.maxUploadSize in .streamlit/config.toml
 
@@ -71,13 +72,20 @@ def _mapping_editor(table: contract.Table, headers: list[str], seed: dict[str, s
         columns = st.columns(3)
         mapping = {}
         for i, col in enumerate(table.columns):
-            options = [NOT_MAPPED, *headers]
-            chosen = columns[i % 3].selectbox(
-                _column_label(col), options, index=options.index(seed[col.name]) if col.name in seed else 0,
-                key=keys[col.name],
-                format_func=lambda h: t("data.file.not_mapped") if h == NOT_MAPPED else h,
+            options = [NOT_MAPPED, FIXED, *headers]
+            seeded = seed.get(col.name)
+            cell = columns[i % 3]
+            chosen = cell.selectbox(
+                _column_label(col), options,
+                index=options.index(FIXED if seeded and seeded not in headers else seeded) if seeded else 0,
+                key=keys[col.name], format_func=_option_label,
             )
-            if chosen != NOT_MAPPED:
+            if chosen == FIXED:
+                value = cell.text_input(t("data.file.fixed_value", column=col.name), key=f"{keys[col.name]}_fixed",
+                                        value=seeded[1:] if seeded and seeded not in headers else "")
+                if value.strip():
+                    mapping[col.name] = "=" + value.strip()
+            elif chosen != NOT_MAPPED:
                 mapping[col.name] = chosen
     return mapping
 
@@ -121,6 +129,12 @@ def show_rejects(result, key: str) -> None:
     st.dataframe(rejects, hide_index=True, height=180)
     st.download_button(t("data.upload.rejects_download"), export.to_csv_bytes(rejects),
                        file_name=f"rejects_{result.file_name}", mime="text/csv", key=f"rejects_{key}")
+
+
+def _option_label(option: str) -> str:
+    if option == NOT_MAPPED:
+        return t("data.file.not_mapped")
+    return t("data.file.fixed") if option == FIXED else option
 
 
 def _delimiter_name(delimiter: str) -> str:

@@ -21,8 +21,8 @@ uploads = None if not ui.admin_gate() else st.file_uploader(t("data.upload"), ty
                            key=f"uploads_{st.session_state.get('_upload_generation', 0)}")
 if uploads:
     left, right = st.columns(2)
-    mode = left.radio(t("data.upload.mode"), ["replace", "append"], horizontal=True,
-                      format_func=lambda m: t(f"data.upload.mode.{m}"))
+    mode = left.radio(t("data.upload.mode"), list(ingest.MODES), horizontal=True,
+                      format_func=lambda m: t(f"data.upload.mode.{m}"), help=t("data.upload.mode.help"))
     day_first = right.checkbox(t("data.upload.day_first"))
     plans = []
     for upload in uploads:

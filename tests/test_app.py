@@ -142,3 +142,24 @@ def test_data_page_mapping_fixed_by_hand_then_loaded(db_env):
 
 def keys(at: AppTest) -> list[str]:
     return [s.key for s in at.selectbox if s.key]
+
+
+def test_data_page_fixed_value_and_update_mode(db_env):
+    from crmlens import store
+    at = open_app()
+    at.switch_page("pages/data.py").run()
+    # A leads export without a stage column: every row is at stage "lead".
+    csv = b"lead id,first contact\nL1,2024-05-01\nL2,2024-05-02\n"
+    at.file_uploader[0].set_value(("leads.csv", csv, "text/csv")).run()
+    at.selectbox(key=next(k for k in keys(at) if k.endswith("_table") or k.startswith("table_"))).set_value("opportunities").run()
+    stage_key = next(k for k in keys(at) if k.endswith("_opportunities_stage"))
+    at.selectbox(key=next(k for k in keys(at) if k.endswith("_opportunities_opportunity_id"))).set_value("lead id").run()
+    at.selectbox(key=stage_key).set_value("\x00fixed").run()
+    at.text_input(key=stage_key + "_fixed").input("lead").run()
+    at.radio[0].set_value("update").run()
+    assert not at.error
+    at.button[0].click().run()
+    assert not at.exception
+    rows = store.snapshot(db_env).query("select opportunity_id, stage from opportunities where opportunity_id like 'L%' order by 1")
+    assert rows.values.tolist() == [["L1", "lead"], ["L2", "lead"]]
+    assert store.snapshot(db_env).query("select count(*) n from opportunities")["n"][0] == 6  # P1-P4 kept

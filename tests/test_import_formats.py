@@ -168,3 +168,41 @@ def test_date_times_with_an_offset_and_no_seconds(tmp_path, db):
     ingest.load_files([write(tmp_path, "complaints.csv", text)], db=db)
     assert [r[0].isoformat() for r in fetch(db, "select created_at from complaints order by category desc")] == [
         "2024-02-05T02:00:00", "2024-02-06T04:30:00"]  # in UTC
+
+
+def _olist_expected():
+    """Counted with the csv module: every lead, and the leads with a closed deal (won)."""
+    import csv
+    from tests.conftest import PUBLIC_DATA
+    with open(PUBLIC_DATA / "olist_marketing_qualified_leads_dataset.csv", newline="") as fh:
+        leads = {r["mql_id"]: r for r in csv.DictReader(fh)}
+    with open(PUBLIC_DATA / "olist_closed_deals_dataset.csv", newline="") as fh:
+        deals = {r["mql_id"]: r for r in csv.DictReader(fh)}
+    return leads, deals
+
+
+def test_a_two_file_crm_pipeline_loads_with_fixed_values_and_update(db):
+    # The Olist marketing funnel: a leads export (no stage column: every row is a lead) and a
+    # closed-deals export for the leads that were won. Fixed values and update mode load it as is.
+    from tests.conftest import PUBLIC_DATA
+    leads, deals = _olist_expected()
+    ingest.load_files([PUBLIC_DATA / "olist_marketing_qualified_leads_dataset.csv"], db=db, options=[
+        ingest.FileOptions(table="opportunities", mapping={
+            "opportunity_id": "mql_id", "created_date": "first_contact_date", "source": "origin", "stage": "=lead"})])
+    [deal] = ingest.load_files([PUBLIC_DATA / "olist_closed_deals_dataset.csv"], db=db, mode="update", options=[
+        ingest.FileOptions(table="opportunities", mapping={
+            "opportunity_id": "mql_id", "stage": "=won", "close_date": "won_date", "owner": "sr_id"})])
+    assert (deal.n_read, deal.n_rejected) == (len(deals), 0)
+    counts = dict(fetch(db, "select stage, count(*) from opportunities group by 1"))
+    assert counts == {"lead": len(leads) - len(set(deals) & set(leads)), "won": len(set(deals) & set(leads))}
+    # A won lead keeps what the leads file said (its source) and gains the deal's close date and owner.
+    some = sorted(set(deals) & set(leads))[0]
+    row = fetch(db, f"select source, owner, close_date::varchar from opportunities where opportunity_id = '{some}'")
+    assert row == [(leads[some]["origin"] or None, deals[some]["sr_id"], deals[some]["won_date"][:10])]
+
+
+def test_update_mode_fills_in_and_adds(tmp_path, db):
+    ingest.load_files([write(tmp_path, "c.csv", "customer_id,name,region\nK1,Ann,North\nK2,Bo,\n")], db=db)
+    ingest.load_files([write(tmp_path, "c2.csv", "customer_id,region\nK2,South\nK3,East\n")], db=db, mode="update")
+    assert fetch(db, "select customer_id, name, region from customers order by 1") == [
+        ("K1", "Ann", "North"), ("K2", "Bo", "South"), ("K3", None, "East")]

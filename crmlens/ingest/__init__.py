@@ -28,12 +28,15 @@ from crmlens.ingest.read import ENCODINGS, detect_encoding, file_hash
 from crmlens.ingest.stage import FileResult, detect_table, guess_table, listed_rejects, stage_file
 
 __all__ = [
-    "ENCODINGS", "FileOptions", "FileResult", "IngestError", "MAX_REJECT_SHARE", "describe_reason",
+    "ENCODINGS", "FileOptions", "MODES", "FileResult", "IngestError", "MAX_REJECT_SHARE", "describe_reason",
     "detect_encoding", "detect_table", "guess_table", "header_signature", "read_headers", "inspect_file", "load_files", "load_tables",
     "saved_mapping",
 ]
 
 MAX_REJECT_SHARE = 0.05
+# replace: the files become the table; append: add rows (ids already loaded are rejected);
+# update: rows with an id already loaded fill in the columns the file has, new ids are added.
+MODES = ("replace", "append", "update")
 Progress = Callable[[float, str], None]
 
 
@@ -124,8 +127,8 @@ def load_files(
     each file's table, mapping and encoding when the user chose them (`table`
     applies to every file otherwise).
     """
-    if mode not in ("replace", "append"):
-        raise ValueError(f"mode must be replace or append, not {mode!r}")
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     paths = [pathlib.Path(p) for p in paths]
     names = file_names or [p.name for p in paths]
     options = options or [FileOptions(table=table) for _ in paths]
@@ -138,7 +141,8 @@ def load_files(
             report(i / (len(paths) + 1), name)
             result = stage_file(con, path, contract.TABLES[opts.table] if opts.table else None, day_first,
                                 name, opts.mapping, opts.encoding)
-            file_mode = "append" if (mode == "append" or result.table in replaced) else "replace"
+            # A second file for a table this load already replaced adds to it.
+            file_mode = "append" if mode == "replace" and result.table in replaced else mode
             if file_mode == "append" and _reject_already_loaded(con, result):
                 result.rejects = listed_rejects(con, name)
             _refuse_if_too_many_rejects(result, max_reject_share)
@@ -192,7 +196,7 @@ def _write_table(con: duckdb.DuckDBPyConnection, result: FileResult, mode: str) 
     if mode == "replace":
         con.execute(f"create or replace table {target} as {select}")
         return
-    # Append in place (no rewrite of the rows already there); new extra columns are added first.
+    # Append or update in place (no rewrite of the other rows); new extra columns are added first.
     existing = {r[0] for r in con.execute(
         "select column_name from duckdb_columns() where database_name = current_database() "
         "and schema_name = 'main' and table_name = $t", {"t": table.name}
@@ -200,6 +204,13 @@ def _write_table(con: duckdb.DuckDBPyConnection, result: FileResult, mode: str) 
     for name in result.extras:
         if name not in existing:
             con.execute(f"alter table {target} add column {quote_ident(name)} varchar")
+    if mode == "update" and table.key and table.key in result.mapping:
+        k = quote_ident(table.key)
+        filled = [c for c in [*result.mapping, *result.extras] if c != table.key]
+        if filled:
+            sets = ", ".join(f"{quote_ident(c)} = coalesce(a.{quote_ident(c)}, {target}.{quote_ident(c)})" for c in filled)
+            con.execute(f"update {target} set {sets} from _accepted a where {target}.{k} = a.{k}")
+        con.execute(f"delete from _accepted where {k} in (select {k} from {target})")
     con.execute(f"insert into {target} by name {select}")
 
 

@@ -94,13 +94,21 @@ def _missing_required(table: contract.Table, mapping: dict[str, str], headers: l
     return missing
 
 
+FIXED_PREFIX = "="  # a mapping value "=lead" puts the text "lead" in every row
+
+
+def is_fixed(value: str) -> bool:
+    return value.startswith(FIXED_PREFIX) and len(value) > len(FIXED_PREFIX)
+
+
 def resolve_mapping(table: contract.Table, headers: list[str], name: str,
                     chosen: dict[str, str] | None) -> dict[str, str]:
     """The automatic mapping, or the user's (checked: headers exist, required columns present)."""
     if chosen is None:
         mapping = contract.match_columns(table, headers)
     else:
-        unknown = {c: h for c, h in chosen.items() if h not in headers or c not in {col.name for col in table.columns}}
+        unknown = {c: h for c, h in chosen.items()
+                   if (h not in headers and not is_fixed(h)) or c not in {col.name for col in table.columns}}
         if unknown:
             raise IngestError(f"{name}: the mapping names columns the file or table {table.name} does not have: "
                               f"{unknown}. Choose among: {', '.join(headers)}.")
@@ -144,10 +152,14 @@ def stage_file(
     extras = _extra_columns(table, headers, mapping, price_header)
 
     clean_cols = {h: f"_v{i}" for i, h in enumerate(headers)}
+    # Fixed values (a mapping "=lead") become constant columns, bound as parameters.
+    fixed = sorted({v for c, v in mapping.items() if v not in headers and is_fixed(v)})
+    clean_cols.update({v: f"_f{i}" for i, v in enumerate(fixed)})
     con.execute(
         "create or replace temp table _clean as select _row, "
-        + ", ".join(f"{convert.cleaned(h)} as {clean_cols[h]}" for h in headers) + " from _raw",
-        {"null_tokens": convert.NULL_TOKENS},
+        + ", ".join([f"{convert.cleaned(h)} as {clean_cols[h]}" for h in headers]
+                    + [f"$f{i}::varchar as _f{i}" for i in range(len(fixed))]) + " from _raw",
+        {"null_tokens": convert.NULL_TOKENS, **{f"f{i}": v[len(FIXED_PREFIX):] for i, v in enumerate(fixed)}},
     )
     typed, checked = ["_row"], []
     for col in table.columns:
