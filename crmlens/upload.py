@@ -13,7 +13,7 @@ from crmlens import contract, export, ingest, ui
 from crmlens.ui import t
 
 NOT_MAPPED = ""
-FIXED = "\x00fixed"  # not a header any file can have
+FIXED = "✎ fixed value ✎"  # stands for "the same value in every row"; no export has such a header
 AUTO = "auto"
 MAX_UPLOAD_BYTES = 1024 * 1024 * 1024  # as server.maxUploadSize in .streamlit/config.toml
 

@@ -154,7 +154,7 @@ def test_data_page_fixed_value_and_update_mode(db_env):
     at.selectbox(key=next(k for k in keys(at) if k.endswith("_table") or k.startswith("table_"))).set_value("opportunities").run()
     stage_key = next(k for k in keys(at) if k.endswith("_opportunities_stage"))
     at.selectbox(key=next(k for k in keys(at) if k.endswith("_opportunities_opportunity_id"))).set_value("lead id").run()
-    at.selectbox(key=stage_key).set_value("\x00fixed").run()
+    at.selectbox(key=stage_key).set_value("✎ fixed value ✎").run()
     at.text_input(key=stage_key + "_fixed").input("lead").run()
     at.radio[0].set_value("update").run()
     assert not at.error

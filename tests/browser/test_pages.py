@@ -139,8 +139,15 @@ def test_bad_upload_names_file_and_column_and_changes_nothing(own_app, page, tmp
 def choose(page, label: str, option: str) -> None:
     """Pick an option of the selectbox whose label starts with `label`."""
     box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text(label, exact=True))
-    box.locator("input").click()
-    page.get_by_role("option", name=option, exact=True).click()
+    wanted = page.get_by_role("option", name=option, exact=True)
+    for _ in range(3):  # the first click can land while the list is still settling
+        box.click()
+        try:
+            wanted.wait_for(state="visible", timeout=3000)
+            break
+        except Exception:  # noqa: BLE001 - Playwright's TimeoutError: try again
+            page.keyboard.press("Escape")
+    wanted.click()
     wait_for_app(page)
 
 
