@@ -19,6 +19,13 @@ def load_fixture(db: pathlib.Path, name: str) -> pathlib.Path:
     return db
 
 
+def serve_fixture(monkeypatch, tmp_path: pathlib.Path, name: str) -> pathlib.Path:
+    """Load tests/fixtures/<name>/ into a fresh database and point the app (CRMLENS_DB) at it."""
+    db = load_fixture(tmp_path / (name.replace("/", "_") + ".duckdb"), name)
+    monkeypatch.setenv("CRMLENS_DB", str(db))
+    return db
+
+
 @pytest.fixture
 def tiny_db(tmp_path) -> pathlib.Path:
     """tests/fixtures/tiny: 4 customers, 7 orders, 4 opportunities, 4 complaints (see test_overview_queries)."""

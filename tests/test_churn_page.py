@@ -6,7 +6,7 @@ import pathlib
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import load_fixture
+from tests.conftest import serve_fixture
 
 APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
 PERIOD = ["2024-01-01", "2024-03-31"]
@@ -14,16 +14,12 @@ PERIOD = ["2024-01-01", "2024-03-31"]
 
 @pytest.fixture
 def churn_env(monkeypatch, tmp_path):
-    db = load_fixture(tmp_path / "churn.duckdb", "churn")
-    monkeypatch.setenv("CRMLENS_DB", str(db))
-    return db
+    return serve_fixture(monkeypatch, tmp_path, "churn")
 
 
 @pytest.fixture
 def subscription_env(monkeypatch, tmp_path):
-    db = load_fixture(tmp_path / "subscription.duckdb", "churn_subscription")
-    monkeypatch.setenv("CRMLENS_DB", str(db))
-    return db
+    return serve_fixture(monkeypatch, tmp_path, "churn_subscription")
 
 
 def open_churn(**query) -> AppTest:

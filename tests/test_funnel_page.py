@@ -5,7 +5,7 @@ import pathlib
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import load_fixture
+from tests.conftest import serve_fixture
 
 APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
 YEAR = ["2024-01-01", "2024-12-31"]
@@ -14,16 +14,12 @@ ORDER = ["lead", "qualified", "proposal", "negotiation", "won", "lost"]  # witho
 
 @pytest.fixture
 def funnel_env(monkeypatch, tmp_path):
-    db = load_fixture(tmp_path / "funnel.duckdb", "funnel/mixed")
-    monkeypatch.setenv("CRMLENS_DB", str(db))
-    return db
+    return serve_fixture(monkeypatch, tmp_path, "funnel/mixed")
 
 
 @pytest.fixture
 def zh_env(monkeypatch, tmp_path):
-    db = load_fixture(tmp_path / "zh.duckdb", "funnel/zh")
-    monkeypatch.setenv("CRMLENS_DB", str(db))
-    return db
+    return serve_fixture(monkeypatch, tmp_path, "funnel/zh")
 
 
 def open_funnel(**query) -> AppTest:

@@ -5,7 +5,7 @@ import pathlib
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import load_fixture
+from tests.conftest import serve_fixture
 
 APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
 PERIOD = ["2024-01-01", "2024-12-31"]
@@ -13,9 +13,7 @@ PERIOD = ["2024-01-01", "2024-12-31"]
 
 @pytest.fixture
 def ladder_env(monkeypatch, tmp_path):
-    db = load_fixture(tmp_path / "ladder.duckdb", "loyalty/ladder")
-    monkeypatch.setenv("CRMLENS_DB", str(db))
-    return db
+    return serve_fixture(monkeypatch, tmp_path, "loyalty/ladder")
 
 
 def open_loyalty(**query) -> AppTest:
