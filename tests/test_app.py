@@ -2,7 +2,6 @@
 
 import pathlib
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")

@@ -9,7 +9,7 @@ import pathlib
 import pytest
 from click.testing import CliRunner
 
-from crmlens import ingest, store
+from crmlens import ingest
 from crmlens.cli import cli
 from tests.test_ingest import fetch, rejects_of, sha256, write
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import pathlib
 import time
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from crmlens import access, ingest
-from tests.conftest import load_fixture
 
 APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
 PERIOD = ["2024-07-01", "2024-12-31"]
