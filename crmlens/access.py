@@ -76,11 +76,14 @@ def admin_emails(secrets_source) -> set[str] | None:
 
 def check_with_throttle(password: str, stored: str, who: str) -> bool:
     """verify_password, slowed down after failures: 0.5, 1, 2, 4, 8 s per attempt from `who`."""
+    # Count the attempt as a failure before checking, so parallel guesses each wait longer.
     with _failures_lock:
         failures = _failures.get(who, 0)
+        _failures[who] = failures + 1
     if failures:
         time.sleep(min(0.5 * 2 ** (failures - 1), MAX_DELAY_S))
     ok = verify_password(password, stored)
-    with _failures_lock:
-        _failures[who] = 0 if ok else failures + 1
+    if ok:
+        with _failures_lock:
+            _failures[who] = 0
     return ok

@@ -35,7 +35,12 @@ def refused_link_values() -> list[str]:
         # A value equal to the widget's default also leaves the address (Streamlit keeps it clean).
         refused += [f"{key}={value}" for value in values if value not in now and not _same(value, current)]
     st.session_state[_INCOMING_KEY] = {}
-    return [r if len(r) <= MAX_SHOWN else r[:MAX_SHOWN] + "…" for r in refused]
+    return [_as_code(r if len(r) <= MAX_SHOWN else r[:MAX_SHOWN] + "…") for r in refused]
+
+
+def _as_code(text: str) -> str:
+    """Shown as inline code, so a crafted value cannot turn into a link or an image."""
+    return "`" + text.replace("`", "'") + "`"
 
 
 def _same(text: str, value) -> bool:
@@ -70,7 +75,7 @@ def share_link(snap: store.Snapshot | None, language_param: tuple[str, str]) -> 
 def link_version() -> int | None:
     """The data version a shared link was made on, if it carries a valid one."""
     value = st.query_params.get(VERSION_KEY)
-    return int(value) if value and value.isdigit() and len(value) < 12 else None
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 12 else None
 
 
 def version_notice(snap: store.Snapshot | None, lang: str, t) -> str | None:

@@ -194,7 +194,9 @@ def _sso_admin() -> bool | None:
     admins = access.admin_emails(st.secrets) if _sso() else None
     if admins is None:
         return None
-    return st.user.is_logged_in and str(st.user.get("email", "")).lower() in admins
+    # Only an address the identity provider verified counts (self-registration could claim any).
+    return (st.user.is_logged_in and st.user.get("email_verified", True) is not False
+            and str(st.user.get("email", "")).lower() in admins)
 
 
 def admin_gate() -> bool:

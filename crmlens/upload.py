@@ -20,11 +20,19 @@ MAX_UPLOAD_BYTES = 1024 * 1024 * 1024  # as server.maxUploadSize in .streamlit/c
 
 def materialize(upload) -> pathlib.Path:
     """The upload as a file DuckDB can read, written once per upload."""
-    folder = st.session_state.setdefault("_upload_dir", tempfile.mkdtemp(prefix="crmlens-upload-"))
+    if "_upload_dir" not in st.session_state:
+        st.session_state["_upload_dir"] = tempfile.mkdtemp(prefix="crmlens-upload-")
+    folder = st.session_state["_upload_dir"]
     path = pathlib.Path(folder) / f"{upload.file_id}{pathlib.Path(upload.name).suffix}"
     if not path.exists():
         path.write_bytes(upload.getbuffer())
     return path
+
+
+def forget_uploads(paths: list[pathlib.Path]) -> None:
+    """Delete the copies of uploads once they are loaded."""
+    for path in paths:
+        path.unlink(missing_ok=True)
 
 
 def file_options(upload, path: pathlib.Path) -> ingest.FileOptions | None:
@@ -74,15 +82,18 @@ def _mapping_editor(table: contract.Table, headers: list[str], seed: dict[str, s
         for i, col in enumerate(table.columns):
             options = [NOT_MAPPED, FIXED, *headers]
             seeded = seed.get(col.name)
+            fixed = seeded if seeded and ingest.is_fixed(seeded) else None
+            if seeded and not fixed and seeded not in headers:
+                seeded = None
             cell = columns[i % 3]
             chosen = cell.selectbox(
                 _column_label(col), options,
-                index=options.index(FIXED if seeded and seeded not in headers else seeded) if seeded else 0,
+                index=options.index(FIXED if fixed else seeded) if seeded else 0,
                 key=keys[col.name], format_func=_option_label,
             )
             if chosen == FIXED:
                 value = cell.text_input(t("data.file.fixed_value", column=col.name), key=f"{keys[col.name]}_fixed",
-                                        value=seeded[1:] if seeded and seeded not in headers else "")
+                                        value=fixed[1:] if fixed else "")
                 if value.strip():
                     mapping[col.name] = "=" + value.strip()
             elif chosen != NOT_MAPPED:

@@ -1,10 +1,11 @@
 """Data: load CSV exports (check, map, preview, load), what is loaded, the history, example files."""
 
+import duckdb
 import streamlit as st
 
 from crmlens import contract, ingest, store, ui
 from crmlens.ui import t
-from crmlens.upload import file_options, inspect_upload, load_summary, materialize
+from crmlens.upload import file_options, forget_uploads, inspect_upload, load_summary, materialize
 
 ui.run_through_app()
 snap = ui.snapshot()
@@ -33,8 +34,9 @@ if uploads:
             plans.append((path, upload.name, options, result))
     failed = any(result is None for *_, result in plans)
     over_limit = [r for *_, r in plans if r is not None and r.n_rejected / r.n_read > ingest.MAX_REJECT_SHARE]
-    allow_rejects = bool(over_limit) and st.checkbox(
-        t("data.upload.allow_rejects", files=", ".join(r.file_name for r in over_limit),
+    refused = st.session_state.get("_data_refused_for_rejects", False)  # e.g. ids already loaded
+    allow_rejects = (bool(over_limit) or refused) and st.checkbox(
+        t("data.upload.allow_rejects", files=", ".join(r.file_name for r in (over_limit or [r for *_, r in plans if r])),
           share=f"{ingest.MAX_REJECT_SHARE:.0%}"))
     blocked = failed or (bool(over_limit) and not allow_rejects)
     if st.button(t("data.upload.button", n=len(uploads)), type="primary", disabled=blocked):
@@ -46,10 +48,13 @@ if uploads:
                 file_names=[name for _, name, *_ in plans], options=[o for _, _, o, _ in plans],
                 progress=lambda fraction, step: bar.progress(fraction, text=t("data.upload.progress", step=step)),
             )
-        except (ingest.IngestError, store.StoreBusy) as e:
+        except (ingest.IngestError, store.StoreBusy, duckdb.Error) as e:
             bar.empty()
             st.error(t("data.upload.failed", message=str(e)))
+            st.session_state["_data_refused_for_rejects"] = getattr(e, "rejects", None) is not None
         else:
+            st.session_state.pop("_data_refused_for_rejects", None)
+            forget_uploads([p for p, *_ in plans])
             st.session_state["_data_load_messages"] = [load_summary(r) for r in results]
             st.session_state["_upload_generation"] = st.session_state.get("_upload_generation", 0) + 1
             st.rerun()

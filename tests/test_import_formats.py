@@ -206,3 +206,23 @@ def test_update_mode_fills_in_and_adds(tmp_path, db):
     ingest.load_files([write(tmp_path, "c2.csv", "customer_id,region\nK2,South\nK3,East\n")], db=db, mode="update")
     assert fetch(db, "select customer_id, name, region from customers order by 1") == [
         ("K1", "Ann", "North"), ("K2", "Bo", "South"), ("K3", None, "East")]
+
+
+def test_a_saved_mapping_follows_the_files_own_spelling_of_the_headers(tmp_path, db):
+    first = write(tmp_path, "a.csv", "Customer ID,Name\nK1,Ann\n")
+    ingest.load_files([first], db=db)
+    second = write(tmp_path, "b.csv", "customer_id,name\nK2,Bo\n")
+    saved = ingest.saved_mapping(ingest.read_headers(second), db)
+    assert saved.mapping == {"customer_id": "customer_id", "name": "name"}
+    ingest.load_files([second], db=db, mode="append")
+    assert fetch(db, "select customer_id, name from customers order by 1") == [("K1", "Ann"), ("K2", "Bo")]
+
+
+def test_the_same_file_cannot_be_added_twice(tmp_path, db):
+    surveys = write(tmp_path, "surveys.csv", "customer_id,nps\nK1,9\nK2,3\n")
+    ingest.load_files([surveys], db=db)
+    with pytest.raises(ingest.IngestError, match="surveys.csv: this exact file was already loaded into surveys"):
+        ingest.load_files([surveys], db=db, mode="append")
+    assert fetch(db, "select count(*) from surveys") == [(2,)]
+    ingest.load_files([surveys], db=db)  # replace is always fine
+    assert fetch(db, "select count(*) from surveys") == [(2,)]

@@ -161,3 +161,24 @@ def test_single_sign_on_admins_come_from_admin_emails(db_env):
     at.switch_page("pages/data.py").run()
     assert not at.file_uploader
     assert "ask to be added to admin_emails" in at.info[0].value
+
+
+def test_a_crafted_version_or_markdown_in_a_link_is_harmless(db_env):
+    at = open_app(period=PERIOD, v="²", lang="[sign in](https://evil.example)")
+    assert not at.exception
+    assert at.title[0].value == "Overview"
+    notice = next(e.value for e in at.sidebar if "were not valid" in str(getattr(e, "value", "")))
+    assert "`lang=[sign in](https://evil.example)`" in notice  # shown as code, not as a link
+
+
+def test_parallel_wrong_guesses_each_wait_longer():
+    import threading
+    stored = access.hash_password("right", iterations=1000)
+    who = f"parallel-{time.time_ns()}"
+    threads = [threading.Thread(target=access.check_with_throttle, args=("wrong", stored, who)) for _ in range(3)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert access._failures[who] == 3  # every guess counted, none lost to the race
+    access._failures[who] = 0

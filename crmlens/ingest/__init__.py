@@ -23,13 +23,13 @@ import pandas as pd
 from crmlens import contract, store
 from crmlens.ingest.convert import quote_ident
 from crmlens.ingest.errors import IngestError, describe_reason
-from crmlens.ingest import read
+from crmlens.ingest import read, stage
 from crmlens.ingest.read import ENCODINGS, detect_encoding, file_hash
-from crmlens.ingest.stage import FileResult, detect_table, guess_table, listed_rejects, stage_file
+from crmlens.ingest.stage import FileResult, detect_table, guess_table, is_fixed, listed_rejects, stage_file
 
 __all__ = [
     "ENCODINGS", "FileOptions", "MODES", "FileResult", "IngestError", "MAX_REJECT_SHARE", "describe_reason",
-    "detect_encoding", "detect_table", "guess_table", "header_signature", "read_headers", "inspect_file", "load_files", "load_tables",
+    "detect_encoding", "detect_table", "guess_table", "header_signature", "is_fixed", "read_headers", "inspect_file", "load_files", "load_tables",
     "saved_mapping",
 ]
 
@@ -64,7 +64,19 @@ def saved_mapping(headers: list[str], db: str | pathlib.Path | None = None) -> F
         return None
     if df.empty:
         return None
-    return FileOptions(table=df["table_name"][0], mapping=json.loads(df["mapping_json"][0]))
+    return FileOptions(table=df["table_name"][0], mapping=_respelled(json.loads(df["mapping_json"][0]), headers))
+
+
+def _respelled(mapping: dict[str, str], headers: list[str]) -> dict[str, str]:
+    """A saved mapping in this file's spelling of the same headers (fixed values stay as they are)."""
+    by_form = {contract.normalize_header(h): h for h in headers}
+    out = {}
+    for column, value in mapping.items():
+        if stage.is_fixed(value):
+            out[column] = value
+        elif contract.normalize_header(value) in by_form:
+            out[column] = by_form[contract.normalize_header(value)]
+    return out
 
 
 def read_headers(path: pathlib.Path, encoding: str | None = None, name: str | None = None) -> list[str]:
@@ -143,17 +155,34 @@ def load_files(
                                 name, opts.mapping, opts.encoding)
             # A second file for a table this load already replaced adds to it.
             file_mode = "append" if mode == "replace" and result.table in replaced else mode
+            content_hash = file_hash(path)
+            if file_mode != "replace":
+                _refuse_if_loaded_before(con, result, content_hash)
             if file_mode == "append" and _reject_already_loaded(con, result):
                 result.rejects = listed_rejects(con, name)
             _refuse_if_too_many_rejects(result, max_reject_share)
             _write_table(con, result, file_mode)
             replaced.add(result.table)
-            _record_load(con, result, file_mode, file_hash(path))
+            _record_load(con, result, file_mode, content_hash)
             _remember_mapping(con, result)
             results.append(result)
         report(len(paths) / (len(paths) + 1), "publish")
     report(1.0, "done")
     return results
+
+
+def _refuse_if_loaded_before(con: duckdb.DuckDBPyConnection, result: FileResult, content_hash: str) -> None:
+    """Adding the very same file to a table twice would count its rows twice."""
+    row = con.execute(
+        "select file_name, loaded_at from loads where content_hash = $h and table_name = $t order by load_id desc limit 1",
+        {"h": content_hash, "t": result.table},
+    ).fetchone()
+    if row:
+        raise IngestError(
+            f"{result.file_name}: this exact file was already loaded into {result.table} "
+            f"(as {row[0]}, {row[1]:%Y-%m-%d %H:%M}); adding it again would count its rows twice. "
+            "Load it with replace instead, or load the newer export."
+        )
 
 
 def _reject_already_loaded(con: duckdb.DuckDBPyConnection, result: FileResult) -> int:

@@ -13,7 +13,7 @@ from crmlens.ingest.errors import IngestError
 SNIFF_BYTES = 1 << 20
 BUILTIN_ENCODINGS = ("utf-8", "utf-16", "latin-1")
 # What a user can choose on the Data page or with --encoding (auto = detect_encoding).
-ENCODINGS = ("utf-8", "gb18030", "utf-16", "cp1252", "latin-1", "big5", "shift_jis")
+ENCODINGS = ("utf-8", "gb18030", "utf-16", "cp1252", "latin-1")
 
 
 def check_file(path: pathlib.Path, name: str, max_bytes: int | None = None) -> None:
