@@ -5,11 +5,7 @@
 --   amt_active (first-month revenue of the customers active), rate_revenue, is_unfinished (month k not over yet;
 --   'or_later': also the last $churn_days days, in which a quiet customer may still come back)
 with filtered as (
-    select customer_id from customers c
-    where (len($segment) = 0 or list_contains($segment, c.segment))
-      and (len($region) = 0 or list_contains($region, c.region))
-      and (len($channel) = 0 or list_contains($channel, c.channel))
-      and (len($owner) = 0 or list_contains($owner, c.owner))
+    -- include: churn_customer_filter
 ),
 revenue_orders as (
     select o.customer_id, o.order_date, o.amount

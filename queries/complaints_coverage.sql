@@ -3,14 +3,11 @@
 -- returns: n_complaints, n_active_customers, n_orders (completed orders in the period, customer filters applied), n_with_customer, n_known_customer, n_with_response, n_with_resolved, n_closed_no_time, n_rated, n_orders_total, as_of_at
 -- include: complaints_scope
 ,
+orders_in_scope as (
+    -- include: complaints_orders_in_scope
+),
 activity as (
-    select count(distinct o.customer_id) as n_active_customers, count(*) as n_orders
-    from orders o left join customers cu on cu.customer_id = o.customer_id
-    where not list_contains($non_revenue_statuses, lower(trim(coalesce(o.status, ''))))
-      and o.order_date between $start and $end
-      and (len($region) = 0 or list_contains($region, cu.region))
-      and (len($segment) = 0 or list_contains($segment, cu.segment))
-      and (len($owner) = 0 or list_contains($owner, cu.owner))
+    select count(distinct customer_id) as n_active_customers, count(*) as n_orders from orders_in_scope
 )
 select count(*) as n_complaints,
        (select n_active_customers from activity) as n_active_customers,

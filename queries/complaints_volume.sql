@@ -18,13 +18,7 @@ resolved as (
 ),
 done_orders as (
     -- completed orders of the customers the customer filters keep
-    select o.customer_id, o.order_date
-    from orders o left join customers cu on cu.customer_id = o.customer_id
-    where not list_contains($non_revenue_statuses, lower(trim(coalesce(o.status, ''))))
-      and o.order_date between $start and $end
-      and (len($region) = 0 or list_contains($region, cu.region))
-      and (len($segment) = 0 or list_contains($segment, cu.segment))
-      and (len($owner) = 0 or list_contains($owner, cu.owner))
+    -- include: complaints_orders_in_scope
 ),
 activity as (
     select date_trunc($grain, order_date)::date as bucket_start,

@@ -1,10 +1,6 @@
 -- shared piece churn_spells: each customer's lifetimes (spells): when they became active, were lost, came back; the filters
 filtered as (
-    select customer_id from customers c
-    where (len($segment) = 0 or list_contains($segment, c.segment))
-      and (len($region) = 0 or list_contains($region, c.region))
-      and (len($channel) = 0 or list_contains($channel, c.channel))
-      and (len($owner) = 0 or list_contains($owner, c.owner))
+    -- include: churn_customer_filter
 ),
 no_filter as (
     select len($segment) + len($region) + len($channel) + len($owner) = 0 as all_pass

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pathlib
+import re
 import shutil
 import socket
 import subprocess
@@ -150,3 +151,31 @@ def exceptions(page: Page) -> list[str]:
 def page_caption(page: Page) -> str:
     """The first caption in the main area (the sidebar has captions of its own)."""
     return page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
+
+
+def upload_and_load(page: Page, app_url: str, path, mode_label: str | None = None) -> str:
+    """Load one file through the Data page as a person does; returns the success message."""
+    open_page(page, f"{app_url}/data")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
+    wait_for_app(page)
+    if mode_label:
+        page.get_by_text(mode_label, exact=True).click()
+        wait_for_app(page)
+    page.get_by_role("button", name=re.compile("Load 1 file")).click()
+    wait_for_app(page)
+    return page.get_by_test_id("stAlertContentSuccess").inner_text()
+
+
+def choose(page: Page, label: str, option: str) -> None:
+    """Pick an option of the selectbox labelled `label`, as a person clicks it."""
+    box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text(label, exact=True))
+    wanted = page.get_by_role("option", name=option, exact=True)
+    for _ in range(3):  # the first click can land while the list is still settling
+        box.click()
+        try:
+            wanted.wait_for(state="visible", timeout=3000)
+            break
+        except Exception:  # noqa: BLE001 - Playwright's TimeoutError: try again
+            page.keyboard.press("Escape")
+    wanted.click()
+    wait_for_app(page)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pathlib
-import re
 
 import duckdb
 
-from tests.browser.conftest import exceptions, metric_values, open_page, wait_for_app
+from tests.browser.conftest import exceptions, metric_values, open_page, upload_and_load, wait_for_app
 
 SUBSCRIPTION = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "churn_subscription" / "customers.csv"
 NON_REVENUE = ["cancelled", "canceled", "returned", "refunded"]
@@ -66,12 +65,7 @@ def test_cohort_heatmap_and_its_mode_switch(app, page):
 
 
 def test_a_subscription_export_uploaded_on_the_data_page_switches_the_definition(own_app, page):
-    open_page(page, f"{own_app.url}/data")
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(SUBSCRIPTION))
-    wait_for_app(page)
-    page.get_by_role("button", name=re.compile("Load 1 file")).click()
-    wait_for_app(page)
-    assert "8 rows loaded into Customers" in page.get_by_test_id("stAlertContentSuccess").inner_text()
+    assert "8 rows loaded into Customers" in upload_and_load(page, own_app.url, SUBSCRIPTION)
 
     page.set_viewport_size({"width": 1400, "height": 1600})
     open_page(page, f"{own_app.url}/churn")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import duckdb
 from playwright.sync_api import expect
 
-from tests.browser.conftest import exceptions, metric_values, open_page, page_caption, wait_for_app
+from tests.browser.conftest import exceptions, metric_values, open_page, page_caption, upload_and_load, wait_for_app
 
 PERIOD = "period=2025-11-01&period=2026-10-31"
 START, END = dt.date(2025, 11, 1), dt.date(2026, 10, 31)
@@ -64,12 +63,7 @@ def expect_metric(page, label: str, value: str) -> None:
 def test_an_uploaded_complaints_file_drives_the_page(own_app, page, tmp_path):
     export = tmp_path / "工单导出.csv"
     export.write_text(UPLOAD, encoding="utf-8")
-    open_page(page, f"{own_app.url}/data")
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(export))
-    wait_for_app(page)
-    page.get_by_role("button", name=re.compile("Load 1 file")).click()
-    wait_for_app(page)
-    assert "10 rows loaded into Complaints" in page.get_by_test_id("stAlertContentSuccess").inner_text()
+    assert "10 rows loaded into Complaints" in upload_and_load(page, own_app.url, export)
 
     open_page(page, f"{own_app.url}/complaints?period=2024-01-01&period=2024-03-31")
     assert exceptions(page) == []

@@ -8,7 +8,7 @@ import re
 import duckdb
 
 from crmlens import fmt
-from tests.browser.conftest import exceptions, metric_values, open_page, wait_for_app
+from tests.browser.conftest import choose, exceptions, metric_values, open_page, upload_and_load, wait_for_app
 
 PERIOD = "period=2025-11-01&period=2026-10-31"
 
@@ -75,12 +75,7 @@ D13,Lost,2026-09-07,,2026-09-08,3000,Bob,web
 def test_uploaded_pipeline_with_its_own_stages_can_be_reordered(own_app, page, tmp_path):
     export = tmp_path / "pipeline_export.csv"
     export.write_text(PIPELINE, encoding="utf-8")
-    open_page(page, f"{own_app.url}/data")
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(export))
-    wait_for_app(page)
-    page.get_by_role("button", name=re.compile("Load 1 file")).click()
-    wait_for_app(page)
-    assert "13 rows loaded into Opportunities" in page.get_by_test_id("stAlertContentSuccess").inner_text()
+    assert "13 rows loaded into Opportunities" in upload_and_load(page, own_app.url, export)
 
     open_page(page, f"{own_app.url}/funnel?{PERIOD}")
     assert exceptions(page) == []
@@ -96,11 +91,7 @@ def test_uploaded_pipeline_with_its_own_stages_can_be_reordered(own_app, page, t
     assert "9 · step 69% · overall 69%" in bar_texts(page)
 
     page.get_by_text("Stages: order, won and lost").click()
-    move = page.get_by_test_id("stSelectbox").filter(has_text="Move a stage")
-    move.locator("input").click()
-    move.locator("input").fill("Engaging")
-    page.keyboard.press("Enter")
-    wait_for_app(page)
+    choose(page, "Move a stage", "Engaging")
     page.get_by_role("button", name="Earlier").click()
     wait_for_app(page)
     assert funnel_steps(page) == ["Engaging", "Prospecting", "Won"]

@@ -7,7 +7,7 @@ import re
 import duckdb
 
 from crmlens.loyalty import RUNGS
-from tests.browser.conftest import exceptions, metric_values, open_page, wait_for_app
+from tests.browser.conftest import exceptions, metric_values, open_page, upload_and_load, wait_for_app
 
 
 def open_loyalty(page, url: str):
@@ -96,14 +96,7 @@ def test_uploading_surveys_through_the_data_page_moves_customers_up(own_app, pag
 
     survey = tmp_path / "nps_survey.csv"
     survey.write_text("customer_id,survey_date,nps,satisfaction\n" + "".join(f"{c},2026-10-30,10,5\n" for c in chosen))
-    open_page(page, f"{own_app.url}/data")
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(survey))
-    wait_for_app(page)
-    page.get_by_text("Append to the table's data", exact=True).click()
-    wait_for_app(page)
-    page.get_by_role("button", name=re.compile("Load 1 file")).click()
-    wait_for_app(page)
-    assert "3 rows loaded into Surveys" in page.get_by_test_id("stAlertContentSuccess").inner_text()
+    assert "3 rows loaded into Surveys" in upload_and_load(page, own_app.url, survey, "Append to the table's data")
 
     open_loyalty(page, f"{own_app.url}/loyalty")
     after = ladder_counts(page)

@@ -9,7 +9,7 @@ import duckdb
 from playwright.sync_api import expect
 
 from crmlens import fmt
-from tests.browser.conftest import exceptions, metric_values, open_page, page_caption, wait_for_app
+from tests.browser.conftest import exceptions, metric_values, open_page, page_caption, choose, upload_and_load, wait_for_app
 
 NON_REVENUE = ("cancelled", "canceled", "returned", "refunded")
 
@@ -105,14 +105,7 @@ def test_upload_through_the_page_updates_every_view(own_app, page, tmp_path):
                          .encode("gb18030"))
     october = (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
     before = independent_figures(own_app.db, *october)["complaints"]
-    open_page(page, f"{own_app.url}/data")
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(gbk_file))
-    wait_for_app(page)
-    page.get_by_text("Append to the table's data", exact=True).click()
-    wait_for_app(page)
-    page.get_by_role("button", name=re.compile("Load 1 file")).click()
-    wait_for_app(page)
-    success = page.get_by_test_id("stAlertContentSuccess").inner_text()
+    success = upload_and_load(page, own_app.url, gbk_file, "Append to the table's data")
     assert "投诉导出.csv: 2 rows loaded into Complaints, 0 rejected" in success
     assert page.get_by_text("投诉导出.csv", exact=True).count() >= 1  # load history lists it
     after = independent_figures(own_app.db, *october)["complaints"]
@@ -134,21 +127,6 @@ def test_bad_upload_names_file_and_column_and_changes_nothing(own_app, page, tmp
     assert "orders_export.csv" in error and "the required column amount is missing" in error
     assert page.get_by_role("button", name=re.compile("Load 1 file")).is_disabled()
     assert own_app.db.read_bytes() == before
-
-
-def choose(page, label: str, option: str) -> None:
-    """Pick an option of the selectbox whose label starts with `label`."""
-    box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text(label, exact=True))
-    wanted = page.get_by_role("option", name=option, exact=True)
-    for _ in range(3):  # the first click can land while the list is still settling
-        box.click()
-        try:
-            wanted.wait_for(state="visible", timeout=3000)
-            break
-        except Exception:  # noqa: BLE001 - Playwright's TimeoutError: try again
-            page.keyboard.press("Escape")
-    wanted.click()
-    wait_for_app(page)
 
 
 def test_upload_gbk_file_fix_a_column_by_hand_and_load(own_app, page, tmp_path):
