@@ -12,6 +12,7 @@ from crmlens import fmt, store
 
 VERSION_KEY = "v"
 _INCOMING_KEY = "_crmlens_incoming_link"
+_REFUSED_KEY = "_crmlens_refused_link_values"
 MAX_SHOWN = 60
 
 
@@ -21,13 +22,15 @@ def remember_incoming_link() -> None:
         st.session_state[_INCOMING_KEY] = {k: st.query_params.get_all(k) for k in st.query_params}
 
 
+def refuse_link_value(key: str, value: str) -> None:
+    """A value of the address that the app itself (not a widget) could not use."""
+    st.session_state.setdefault(_REFUSED_KEY, []).append(f"{key}={value}")
+
+
 def refused_link_values() -> list[str]:
     """key=value pairs of the opening link that the page's widgets dropped (reported once)."""
-    incoming = st.session_state.get(_INCOMING_KEY)
-    if not incoming:
-        return []
-    refused = []
-    for key, values in incoming.items():
+    refused = st.session_state.pop(_REFUSED_KEY, [])
+    for key, values in (st.session_state.get(_INCOMING_KEY) or {}).items():
         if key == VERSION_KEY or key not in st.session_state:  # not a widget of this page
             continue
         now = st.query_params.get_all(key)

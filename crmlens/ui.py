@@ -12,6 +12,8 @@ from crmlens import access, export, fmt, i18n, period, queries, share, store
 
 LANG_KEY = "lang"
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}  # also the language's value in the address
+LANGUAGE_CODES = {**{name: code for code, name in LANGUAGE_NAMES.items()}, **{code: code for code in LANGUAGE_NAMES}}
+_SWITCH_KEY = "_crmlens_language"
 PERIOD_KEY = "period"
 _SNAPSHOT_KEY = "_crmlens_snapshot"
 _APP_RAN_KEY = "_crmlens_app_ran"
@@ -32,8 +34,11 @@ def run_through_app() -> None:
 
 
 def language() -> str:
-    lang = st.session_state.get(LANG_KEY)
-    return lang if lang in i18n.LANGUAGES else i18n.language_from_locale(st.context.locale)
+    return _language_in_link() or i18n.language_from_locale(st.context.locale)
+
+
+def _language_in_link() -> str | None:
+    return LANGUAGE_CODES.get(st.query_params.get(LANG_KEY, ""))
 
 
 def t(key: str, **values) -> str:
@@ -42,16 +47,32 @@ def t(key: str, **values) -> str:
 
 
 def language_switch() -> str:
-    st.sidebar.segmented_control(
-        "Language / 语言",
-        options=list(i18n.LANGUAGES),
-        default=i18n.language_from_locale(st.context.locale),
-        format_func=LANGUAGE_NAMES.get,
-        key=LANG_KEY,
-        bind="query-params",
-        required=True,
-    )
-    return language()
+    """The sidebar switch, defaulting to the browser's language.
+
+    The address always names the language, the browser's own too: the choices in it are the
+    words shown, so whoever opens it must read it in the same language. The app writes the
+    parameter itself (a bound widget would drop it whenever it equals the default).
+    """
+    value = st.query_params.get(LANG_KEY)
+    lang = _language_in_link()
+    if lang is None and value is not None:
+        share.refuse_link_value(LANG_KEY, value)
+    lang = lang or i18n.language_from_locale(st.context.locale)
+    if value != LANGUAGE_NAMES[lang]:
+        st.query_params[LANG_KEY] = LANGUAGE_NAMES[lang]
+    st.session_state[_SWITCH_KEY] = lang
+    st.sidebar.segmented_control("Language / 语言", options=list(i18n.LANGUAGES), format_func=LANGUAGE_NAMES.get,
+                                 key=_SWITCH_KEY, required=True, on_change=_switch_language)
+    return lang
+
+
+def _switch_language() -> None:
+    """Put the new language in the address, and the choices kept there in its words: Streamlit
+    writes a bound choice as the label shown, and does so again when its value is assigned."""
+    st.query_params[LANG_KEY] = LANGUAGE_NAMES[st.session_state[_SWITCH_KEY]]
+    for key in list(st.query_params):
+        if key != LANG_KEY and key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def begin_run() -> store.Snapshot | None:
@@ -260,3 +281,50 @@ PRINT_CSS = """<style>
 def print_style() -> None:
     """A printed page shows the content only: no sidebar, no toolbars, charts not cut in two."""
     st.html(PRINT_CSS)
+
+
+# Streamlit writes a changed bound widget into the address with history.replaceState, so the
+# back button would skip every filter change. This turns exactly those writes (made by the
+# frontend's updateUrlParam, found on the call stack) into history entries; Streamlit already
+# reruns the page with the old address when the back button pops one. Two writes of the app's
+# own stay out of the history: adding the language to an address that had none, and rewriting
+# the choices in the words of a language just switched to.
+HISTORY_JS = """
+if (!window.__crmlensHistorySteps) {
+  window.__crmlensHistorySteps = true;
+  const LANG = "LANG_KEY";
+  const push = window.history.pushState.bind(window.history);
+  const replace = window.history.replaceState.bind(window.history);
+  const address = (url) => new URL(url || window.location.href, window.location.href);
+  const rest = (u) => { const p = new URLSearchParams(u.search); p.delete(LANG); return p.toString(); };
+  const keys = (u) => [...new URLSearchParams(u.search).keys()].sort().join("&");
+  let switchedTo = null;  // the language just switched to, while the app rewrites the choices
+
+  window.history.replaceState = function (state, title, url) {
+    const fromWidget = (new Error().stack || "").includes("updateUrlParam");
+    if (!fromWidget || address().search === address(url).search) return replace(state, title, url);
+    switchedTo = null;
+    return push(state, title, url);
+  };
+
+  window.history.pushState = function (state, title, url) {
+    const before = address(), after = address(url);
+    const lang = after.searchParams.get(LANG);
+    if (before.pathname === after.pathname && rest(before) === rest(after)) {
+      if (!before.searchParams.has(LANG)) return replace(state, title, url);  // the language added
+      switchedTo = lang;
+      return push(state, title, url);
+    }
+    if (before.pathname === after.pathname && switchedTo !== null && lang === switchedTo && keys(before) === keys(after)) {
+      return replace(state, title, url);  // a choice rewritten in the new language
+    }
+    switchedTo = null;
+    return push(state, title, url);
+  };
+}
+"""
+
+
+def history_steps() -> None:
+    """The back button steps back through filter and setting changes."""
+    st.html(f"<script>{HISTORY_JS.replace('LANG_KEY', LANG_KEY)}</script>", unsafe_allow_javascript=True)

@@ -89,3 +89,31 @@ def test_chinese_page_has_no_exception(app, page):
         open_page(page, f"{app.url}/churn{query}")
         assert exceptions(page) == [], query
         assert page.get_by_role("heading", name="客户流失与留存").is_visible()
+
+
+def test_back_button_steps_back_through_setting_changes(app, page):
+    open_page(page, f"{app.url}/churn?churn_multiplier=0&churn_days=120")
+    box = page.get_by_role("spinbutton", name="Lost after at least (days)")
+    for days in ("60", "30"):
+        box.fill(days)
+        box.press("Enter")
+        wait_for_app(page)
+    assert "churn_days=30" in page.url
+    assert metric_values(page)["Active now"] == f"{active_with_fixed_days(app.db, 30):,}"
+
+    page.go_back()
+    page.wait_for_url(lambda url: "churn_days=60" in url)
+    wait_for_app(page)
+    assert box.input_value() == "60"
+    assert metric_values(page)["Active now"] == f"{active_with_fixed_days(app.db, 60):,}"
+
+    page.go_back()
+    page.wait_for_url(lambda url: "churn_days=120" in url)
+    wait_for_app(page)
+    assert box.input_value() == "120"
+    assert metric_values(page)["Active now"] == f"{active_with_fixed_days(app.db, 120):,}"
+
+    page.go_forward()
+    page.wait_for_url(lambda url: "churn_days=60" in url)
+    wait_for_app(page)
+    assert box.input_value() == "60"

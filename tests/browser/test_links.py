@@ -1,0 +1,74 @@
+"""The address bar is the view: copied into a browser that speaks the other language, after a
+language switch, and stepped back through with the back button."""
+
+from __future__ import annotations
+
+import urllib.parse
+
+from tests.browser.conftest import metric_values, open_page, wait_for_app
+
+
+def query(url: str) -> dict[str, list[str]]:
+    return urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+
+
+def segment(page, label: str):
+    """The button of a segmented control in the main area that shows `label`."""
+    return page.get_by_test_id("stMain").get_by_role("radio", name=label, exact=True)
+
+
+def pressed(page, label: str) -> bool:
+    return segment(page, label).get_attribute("aria-checked") == "true"
+
+
+def open_in_new_browser(browser, url: str, locale: str):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale=locale)
+    return open_page(context.new_page(), url)
+
+
+def test_the_address_opens_the_same_view_in_a_browser_of_the_other_language(app, page, browser):
+    open_page(page, f"{app.url}/churn")
+    segment(page, "Quarters").click()
+    wait_for_app(page)
+    assert query(page.url)["lang"] == ["English"]  # written although it is this browser's own
+    assert query(page.url)["churn_grain"] == ["Quarters"]
+    shown = metric_values(page)
+
+    other = open_in_new_browser(browser, page.url, "zh-CN")
+    try:
+        assert other.get_by_role("heading", name="Churn and retention").is_visible()
+        assert pressed(other, "Quarters")
+        assert metric_values(other) == shown
+    finally:
+        other.context.close()
+
+
+def test_a_language_switch_rewrites_the_choices_in_the_address_and_back_undoes_it(app, page, browser):
+    open_page(page, f"{app.url}/churn?churn_grain=Quarters&churn_days=60")
+    english = metric_values(page)
+    english_url = page.url
+
+    page.get_by_test_id("stSidebar").get_by_text("中文", exact=True).click()
+    wait_for_app(page)
+    page.wait_for_url(lambda url: query(url).get("churn_grain") == ["按季度"])
+    assert query(page.url)["lang"] == ["中文"]
+    assert query(page.url)["churn_days"] == ["60"]
+    assert pressed(page, "按季度")
+    chinese = metric_values(page)
+    # The headline counts and rates read alike in both languages (money shows 万 in Chinese).
+    assert list(chinese.values())[:6] == list(english.values())[:6]
+
+    other = open_in_new_browser(browser, page.url, "en-US")
+    try:
+        assert other.get_by_role("heading", name="客户流失与留存").is_visible()
+        assert pressed(other, "按季度")
+        assert metric_values(other) == chinese
+    finally:
+        other.context.close()
+
+    page.go_back()
+    page.wait_for_url(english_url)
+    wait_for_app(page)
+    assert page.get_by_role("heading", name="Churn and retention").is_visible()
+    assert pressed(page, "Quarters")
+    assert metric_values(page) == english
