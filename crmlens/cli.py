@@ -58,8 +58,9 @@ def demo(db: str | None, n_customers: int, seed: int) -> None:
                    "update: rows whose id is loaded fill in the columns the file has, new ids are added.")
 @click.option("--append", "append_flag", is_flag=True, help="Same as --mode append.")
 @click.option("--mapping", "mapping_file", type=click.Path(exists=True, dir_okay=False), default=None,
-              help='A saved column mapping (JSON: {"table": "orders", "columns": {"order_id": "Invoice", ...}}); '
-                   'a value "=text" puts that text in every row (e.g. "stage": "=lead").')
+              help='A column mapping (JSON: {"table": "orders", "columns": {"order_id": "Invoice", ...}}): the '
+                   'columns it names override what is detected, null leaves a column out, and a value "=text" '
+                   'puts that text in every row (e.g. "stage": "=lead").')
 @click.option("--encoding", type=click.Choice(ingest.ENCODINGS), default=None,
               help="The files' encoding (default: detected).")
 @click.option("--day-first", is_flag=True, help="Read ambiguous dates like 03/01/2024 as 3 January.")
@@ -98,7 +99,8 @@ def _file_options(mapping_file: str | None, table: str | None, encoding: str | N
         return ingest.FileOptions(table=table, encoding=encoding)
     try:
         saved = json.loads(pathlib.Path(mapping_file).read_text(encoding="utf-8"))
-        return ingest.FileOptions(table=table or saved["table"], mapping=dict(saved["columns"]), encoding=encoding)
+        return ingest.FileOptions(table=table or saved["table"], mapping=dict(saved["columns"]), encoding=encoding,
+                                  partial=True)
     except (ValueError, KeyError, TypeError) as e:
         raise _fail(f"{mapping_file}: not a mapping file ({e}); expected "
                     '{"table": "orders", "columns": {"order_id": "Invoice", ...}}') from e

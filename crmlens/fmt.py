@@ -30,6 +30,13 @@ def json_value(value):
     return value
 
 
+def p_value(p, lang: str) -> str:
+    """A test's p-value after "p": "< 0.001" when tiny, else "= 0.034"."""
+    if _missing(p):
+        return "= –"
+    return "< 0.001" if p < 0.001 else "= " + number(p, lang, 3)
+
+
 def number(x, lang: str, decimals: int = 0) -> str:
     """A count or amount, shortened when large: 12,345 / 1.23万 / 4.56亿 / 1.23M."""
     if _missing(x):

@@ -120,21 +120,24 @@ with tabs[2]:
         curves = churn.survival_curves(lifetimes)
         st.plotly_chart(charts.survival(curves, t), width="stretch", key="churn_survival_chart")
         st.caption(t("churn.survival.help"))
-        st.dataframe(churn.survival_table(lifetimes, curves).rename(columns={
+        table = churn.survival_table(lifetimes, curves)
+        table["median_months"] = [fmt.number(m, lang, 1) if pd.notna(m) else t("churn.survival.not_reached")
+                                  for m in table["median_months"]]
+        st.dataframe(table.rename(columns={
             "grp": t("churn.survival.table.group"), "n_customers": t("churn.survival.table.customers"),
             "n_lost": t("churn.survival.table.lost"), "median_months": t("churn.survival.table.median"),
             "survival_12m": t("churn.survival.table.s12")}), hide_index=True, width="stretch",
-            column_config={t("churn.survival.table.s12"): st.column_config.NumberColumn(format="percent"),
-                           t("churn.survival.table.median"): st.column_config.NumberColumn(format="%.1f")})
+            column_config={t("churn.survival.table.s12"): st.column_config.NumberColumn(format="percent")})
         st.markdown(f"**{t('churn.survival.at_risk')}**")
         at_risk_counts = churn.at_risk_counts(lifetimes).pivot(index="grp", columns="months", values="n_at_risk")
         at_risk_counts.columns = [str(c) for c in at_risk_counts.columns]
+        at_risk_counts.index.name = t("churn.survival.table.group")
         st.dataframe(at_risk_counts, width="stretch")
         test = churn.logrank(lifetimes)
         if test is not None:
             verdict = t("churn.survival.differ") if test["p_value"] < 0.05 else t("churn.survival.same")
             st.markdown(t("churn.survival.logrank", chi2=fmt.number(test["chi2"], lang, 1), df=test["df"],
-                          p=f"{test['p_value']:.3g}", verdict=verdict))
+                          p=fmt.p_value(test["p_value"], lang), verdict=verdict))
 
 # --- 4. drivers ------------------------------------------------------------------------------
 with tabs[3]:

@@ -286,8 +286,7 @@ if has_customer and has_orders:
                                                 "y": t("complaints.retention.y")},
                                         {g: t(f"complaints.grp.{g}") for g in ("complainers", "others")}), width="stretch")
         st.caption(t("complaints.retention.test", chi2=fmt.number(test["chi2"], lang, 2),
-                     p=("< 0.001" if test["p_value"] is not None and test["p_value"] < 0.001
-                        else "= " + fmt.number(test["p_value"], lang, 3)))
+                     p=fmt.p_value(test["p_value"], lang))
                    + " " + t("complaints.retention.help"))
 
     st.subheader(t("complaints.cox.header"))

@@ -1,5 +1,5 @@
 -- churn_survival: customers' first lifetimes for Kaplan-Meier curves: how long (days), lost or still active, by group
--- params: $start DATE, $end DATE (inclusive), $group VARCHAR ('none', 'segment', 'channel', 'region', 'owner', 'complaint'), $definition VARCHAR ('orders' or 'explicit'), $churn_days INTEGER, $churn_multiplier DOUBLE, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[], $non_revenue_statuses VARCHAR[]
+-- params: $start DATE, $end DATE (inclusive), $group VARCHAR ('none', 'segment', 'channel', 'region', 'owner', 'contract', 'complaint'), $definition VARCHAR ('orders' or 'explicit'), $churn_days INTEGER, $churn_multiplier DOUBLE, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[], $non_revenue_statuses VARCHAR[]
 -- returns: grp (group value; 'all' when $group = 'none'; complaint: 'complained' / 'no complaint'), n_days
 --   (from first order or start to loss, or to the as-of day when still active), is_lost, n_customers (how many
 --   share these three values: a compact frame)
@@ -24,6 +24,7 @@ select case $group
            when 'channel' then c.channel
            when 'region' then c.region
            when 'owner' then c.owner
+           when 'contract' then c.contract_type
            when 'complaint' then if(k.customer_id is null, 'no complaint', 'complained')
        end as grp,
        f.n_days, f.is_lost, count(*) as n_customers

@@ -204,3 +204,16 @@ def test_metrics_on_a_missing_database_says_what_to_do(tmp_path, use_env):
     assert result.output == (
         f"Error: no database at {missing}; run `python -m crmlens demo` or load CSV files first\n")
     assert not missing.exists()
+
+
+def test_a_mapping_file_names_some_columns_and_the_rest_is_detected(db, tmp_path):
+    csv = tmp_path / "subscribers.csv"
+    csv.write_text("row,Partner,tenure,Churn\n1,Yes,3,Yes\n2,No,40,No\n", encoding="utf-8")
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps({"table": "customers", "columns": {"customer_id": "row", "is_partner": None}}))
+    result = run("load", "--db", db, "--mapping", mapping, csv)
+    assert result.exit_code == 0, result.output
+    rows = store.snapshot(db).query("select customer_id, is_partner is null as no_partner_flag, partner, "
+                                    "tenure_months, churned from customers order by customer_id").values.tolist()
+    # tenure and Churn are found by their names; Partner is kept as an extra column, not as is_partner
+    assert rows == [["1", True, "Yes", 3.0, True], ["2", True, "No", 40.0, False]]

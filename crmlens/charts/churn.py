@@ -115,7 +115,10 @@ def drivers(df: pd.DataFrame, overall: float, title: str, t: Callable[..., str])
                 text=[f"{r:.0%} (n={n:,})" for r, n in zip(df["rate_churn"], df["n_customers"])],
                 textposition="outside", cliponaxis=False, hovertemplate="%{y}: %{x:.1%}<extra></extra>")
     fig.add_vline(x=overall, line_dash="dash", line_color=NEUTRAL)
-    fig.update_xaxes(tickformat=".0%", title_text=t("churn.drivers.x"), rangemode="tozero")
+    # room to the right of the longest bar for its "43% (n=3,875)" label
+    top = pd.concat([df["rate_churn"], pd.Series([overall])]).max()
+    fig.update_xaxes(tickformat=".0%", title_text=t("churn.drivers.x"),
+                     range=[0, (top if top > 0 else 1.0) * 1.35])
     fig.update_yaxes(type="category")
     fig.update_layout(height=max(260, 32 * len(df) + 110), hovermode="closest", showlegend=False)
     return layout(fig, title)

@@ -47,6 +47,7 @@ class FileOptions:
     table: str | None = None
     mapping: dict[str, str] | None = None  # canonical column -> file header
     encoding: str | None = None
+    partial: bool = False  # the mapping names some columns; the others are detected as usual
 
 
 def header_signature(headers: list[str]) -> str:
@@ -115,7 +116,7 @@ def inspect_file(path: str | pathlib.Path, name: str | None = None, options: Fil
     con = store.connect()
     try:
         return stage_file(con, path, contract.TABLES[options.table] if options.table else None, day_first,
-                          name, options.mapping, options.encoding)
+                          name, options.mapping, options.encoding, partial_mapping=options.partial)
     finally:
         con.close()
 
@@ -152,7 +153,7 @@ def load_files(
         for i, (path, name, opts) in enumerate(zip(paths, names, options)):
             report(i / (len(paths) + 1), name)
             result = stage_file(con, path, contract.TABLES[opts.table] if opts.table else None, day_first,
-                                name, opts.mapping, opts.encoding)
+                                name, opts.mapping, opts.encoding, partial_mapping=opts.partial)
             # A second file for a table this load already replaced adds to it.
             file_mode = "append" if mode == "replace" and result.table in replaced else mode
             content_hash = file_hash(path)

@@ -102,16 +102,24 @@ def is_fixed(value: str) -> bool:
 
 
 def resolve_mapping(table: contract.Table, headers: list[str], name: str,
-                    chosen: dict[str, str] | None) -> dict[str, str]:
-    """The automatic mapping, or the user's (checked: headers exist, required columns present)."""
+                    chosen: dict[str, str | None] | None, partial: bool = False) -> dict[str, str]:
+    """The automatic mapping, or the user's (checked: headers exist, required columns present).
+
+    A partial mapping names only some columns (None: leave this column out); the others are
+    matched as usual, among the headers it does not use.
+    """
     if chosen is None:
         mapping = contract.match_columns(table, headers)
     else:
-        unknown = {c: h for c, h in chosen.items()
-                   if (h not in headers and not is_fixed(h)) or c not in {col.name for col in table.columns}}
+        unknown = {c: h for c, h in chosen.items() if (h is not None and h not in headers and not is_fixed(h))
+                   or c not in {col.name for col in table.columns}}
         if unknown:
             raise IngestError(f"{name}: the mapping names columns the file or table {table.name} does not have: "
                               f"{unknown}. Choose among: {', '.join(headers)}.")
+        if partial:
+            used = set(chosen.values())
+            detected = contract.match_columns(table, [h for h in headers if h not in used])
+            chosen = {**detected, **chosen}
         mapping = {col.name: chosen[col.name] for col in table.columns if chosen.get(col.name)}
     missing = _missing_required(table, mapping, headers)
     if missing:
@@ -131,11 +139,13 @@ def stage_file(
     mapping: dict[str, str] | None = None,
     encoding: str | None = None,
     max_bytes: int | None = None,
+    partial_mapping: bool = False,
 ) -> FileResult:
     """Read, map, convert and check one file into temp table _accepted; nothing is written yet.
 
     `name` is the file name to report (an upload's own name when `path` is a temporary copy);
-    `mapping` (canonical column -> header) and `encoding` override what is detected.
+    `mapping` (canonical column -> header) and `encoding` override what is detected (a
+    `partial_mapping` only for the columns it names).
     """
     name = name or path.name
     read.check_file(path, name, max_bytes)
@@ -145,7 +155,7 @@ def stage_file(
     if n_read == 0:
         raise IngestError(f"{name}: the file has a header row but no data rows.")
     table = table or detect_table(headers, name)
-    mapping = resolve_mapping(table, headers, name, mapping)
+    mapping = resolve_mapping(table, headers, name, mapping, partial_mapping)
     price_header = unit_price_header(headers, mapping) if table.name == "orders" else None
     if "amount" in mapping:
         price_header = None
