@@ -6,7 +6,7 @@ from crmlens import share, ui
 
 st.set_page_config(page_title="CRM Lens", page_icon=":material/insights:", layout="wide")
 
-ui.print_style()
+ui.app_style()
 ui.history_steps()
 share.remember_incoming_link()
 ui.language_switch()

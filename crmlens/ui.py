@@ -267,7 +267,10 @@ def refused_link_notice() -> None:
         st.sidebar.warning(t("share.refused", values=", ".join(refused)), icon=":material/block:")
 
 
-PRINT_CSS = """<style>
+APP_CSS = """<style>
+/* The grid's own CSV export keeps spreadsheet formulas and only the rows shown: every table has a
+   download button of the app's own instead (ui.download_csv). */
+[data-testid="stElementToolbarButton"]:has(button[aria-label="Download as CSV"]) { display: none !important; }
 @media print {
   [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"],
   [data-testid="stDecoration"], [data-testid="stElementToolbar"] { display: none !important; }
@@ -278,9 +281,9 @@ PRINT_CSS = """<style>
 </style>"""
 
 
-def print_style() -> None:
-    """A printed page shows the content only: no sidebar, no toolbars, charts not cut in two."""
-    st.html(PRINT_CSS)
+def app_style() -> None:
+    """No unsafe grid export; a printed page shows the content only: no sidebar, no toolbars, charts not cut in two."""
+    st.html(APP_CSS)
 
 
 # Streamlit writes a changed bound widget into the address with history.replaceState, so the

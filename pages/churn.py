@@ -123,16 +123,19 @@ with tabs[2]:
         table = churn.survival_table(lifetimes, curves)
         table["median_months"] = [fmt.number(m, lang, 1) if pd.notna(m) else t("churn.survival.not_reached")
                                   for m in table["median_months"]]
-        st.dataframe(table.rename(columns={
+        table = table.rename(columns={
             "grp": t("churn.survival.table.group"), "n_customers": t("churn.survival.table.customers"),
             "n_lost": t("churn.survival.table.lost"), "median_months": t("churn.survival.table.median"),
-            "survival_12m": t("churn.survival.table.s12")}), hide_index=True, width="stretch",
-            column_config={t("churn.survival.table.s12"): st.column_config.NumberColumn(format="percent")})
+            "survival_12m": t("churn.survival.table.s12")})
+        st.dataframe(table, hide_index=True, width="stretch",
+                     column_config={t("churn.survival.table.s12"): st.column_config.NumberColumn(format="percent")})
+        ui.download_csv(table, "churn_survival.csv")
         st.markdown(f"**{t('churn.survival.at_risk')}**")
         at_risk_counts = churn.at_risk_counts(lifetimes).pivot(index="grp", columns="months", values="n_at_risk")
         at_risk_counts.columns = [str(c) for c in at_risk_counts.columns]
         at_risk_counts.index.name = t("churn.survival.table.group")
         st.dataframe(at_risk_counts, width="stretch")
+        ui.download_csv(at_risk_counts.reset_index(), "churn_survival_at_risk.csv")
         test = churn.logrank(lifetimes)
         if test is not None:
             verdict = t("churn.survival.differ") if test["p_value"] < 0.05 else t("churn.survival.same")
@@ -158,12 +161,13 @@ with tabs[3]:
                                                          overall=fmt.percent(overall)), t),
                         width="stretch", key="churn_drivers_chart")
         st.markdown(f"**{t('churn.drivers.summary')}**")
-        st.dataframe(tests.assign(spread=tests["spread"] * 100, attribute=tests["attribute"].map(attribute_label))
-                     [["attribute", "n_levels", "spread", "p_value"]].rename(
-                         columns={c: t(f"churn.drivers.col.{c}") for c in ("attribute", "n_levels", "spread", "p_value")}),
-                     hide_index=True, width="stretch",
+        tests = tests.assign(spread=tests["spread"] * 100, attribute=tests["attribute"].map(attribute_label))[
+            ["attribute", "n_levels", "spread", "p_value"]].rename(
+            columns={c: t(f"churn.drivers.col.{c}") for c in ("attribute", "n_levels", "spread", "p_value")})
+        st.dataframe(tests, hide_index=True, width="stretch",
                      column_config={t("churn.drivers.col.spread"): st.column_config.NumberColumn(format="%.1f"),
                                     t("churn.drivers.col.p_value"): st.column_config.NumberColumn(format="%.3g")})
+        ui.download_csv(tests, "churn_driver_tests.csv")
         table = drivers.assign(rate_diff=drivers["rate_diff"] * 100, value=drivers["label"],
                                attribute=drivers["attribute"].map(attribute_label))[
             ["attribute", "value", "n_customers", "n_churned", "rate_churn", "rate_diff"]]

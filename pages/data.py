@@ -72,6 +72,7 @@ if snap is not None:
             "last_date": st.column_config.DateColumn(t("data.col.last_date")),
         },
     )
+    ui.download_csv(span, "data_tables.csv")
     st.subheader(t("data.loads"))
     loads = ui.run_query("data_loads", {"limit": 200})
     if loads.empty:
@@ -86,6 +87,7 @@ if snap is not None:
                 "n_rows": t("data.col.rows"), "n_rejected": t("data.col.rejected"), "content_hash": None,
             },
         )
+        ui.download_csv(loads.drop(columns=["load_id"]), "data_loads.csv")
 else:
     st.info(f"**{t('nodata.title')}**\n\n{t('nodata.body')}")
 

@@ -1,6 +1,12 @@
+import pathlib
+
 import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
 
 from crmlens import export
+
+APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
 
 
 def test_formula_cells_are_neutralised_and_others_kept():
@@ -41,3 +47,30 @@ def test_json_values_are_plain():
     assert fmt.json_value(np.float64(1 / 3)) == 0.3333
     assert fmt.json_value(pd.Timestamp("2026-01-01")) == "2026-01-01"
     assert fmt.json_value(dt.datetime(2026, 1, 1, 12, 30)) == "2026-01-01T12:30:00"
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    from crmlens import demo, ingest
+    db = tmp_path_factory.mktemp("export") / "demo.duckdb"
+    ingest.load_tables(demo.generate(n_customers=300), db=db)
+    return db
+
+
+def element_types(node):
+    """The page's elements in the order a reader meets them."""
+    yield node.type
+    for child in getattr(node, "children", {}).values():
+        yield from element_types(child)
+
+
+@pytest.mark.parametrize("page", ["funnel", "loyalty", "churn", "complaints", "data"])
+def test_every_table_on_a_page_has_a_csv_download(monkeypatch, demo_db, page):
+    """Each table is followed by a download button before the next table (AppTest renders every tab)."""
+    monkeypatch.setenv("CRMLENS_DB", str(demo_db))
+    at = AppTest.from_file(APP, default_timeout=120).switch_page(f"pages/{page}.py").run()
+    assert not at.exception
+    shown = [kind for kind in element_types(at.main) if kind in ("dataframe", "download_button")]
+    assert "dataframe" in shown
+    without = [i for i, kind in enumerate(shown) if kind == "dataframe" and shown[i + 1:i + 2] != ["download_button"]]
+    assert without == [], f"{page}: tables {without} of {shown} have no download button"

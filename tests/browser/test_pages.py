@@ -164,3 +164,13 @@ def test_a_printed_page_shows_the_content_without_the_sidebar(app, page):
     page.emulate_media(media="print")
     assert not page.get_by_test_id("stSidebar").is_visible()
     assert page.get_by_test_id("stMetricValue").first.is_visible()
+
+
+def test_tables_offer_only_the_safe_csv_download(app, page):
+    open_page(page, f"{app.url}/funnel")
+    page.get_by_test_id("stDataFrame").first.hover()
+    toolbar = page.get_by_test_id("stElementToolbar").first
+    expect(toolbar.get_by_role("button", name="Search")).to_be_visible()
+    # the grid's own export would keep "=formulas" and only the rows shown
+    expect(toolbar.get_by_role("button", name="Download as CSV")).to_be_hidden()
+    expect(page.get_by_test_id("stDownloadButton").first).to_be_visible()
