@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pathlib
 import tempfile
+import threading
+from dataclasses import dataclass, field
 
 import streamlit as st
 
@@ -159,3 +161,68 @@ def load_summary(result) -> str:
                  rejected=f"{result.n_rejected:,}")
     return t("data.upload.loaded", file=result.file_name, rows=f"{result.n_loaded:,}",
              table=t(f"table.{result.table}"), rejected=f"{result.n_rejected:,}")
+
+
+# --- loading, on a thread of its own ------------------------------------------------------------
+# A click during a long load reruns the page and would stop a load run by the script itself
+# (Streamlit interrupts the script at its next progress update, and the load rolls back). The
+# load runs on its own thread instead; the page follows it, also after such a rerun.
+
+_JOB_KEY = "_data_load_job"
+
+
+@dataclass
+class LoadJob:
+    paths: list[pathlib.Path]
+    fraction: float = 0.0
+    step: str = ""
+    results: list | None = None
+    error: Exception | None = None
+    finished: threading.Event = field(default_factory=threading.Event)
+
+    def report(self, fraction: float, step: str) -> None:
+        self.fraction, self.step = fraction, step
+
+
+def start_load(plans: list[tuple], mode: str, day_first: bool, max_reject_share: float) -> None:
+    """Start loading the checked files (path, name, options, result) in the background."""
+    job = LoadJob(paths=[path for path, *_ in plans])
+
+    def work() -> None:
+        try:
+            job.results = ingest.load_files(
+                job.paths, mode=mode, day_first=day_first, max_reject_share=max_reject_share,
+                file_names=[name for _, name, *_ in plans], options=[options for _, _, options, _ in plans],
+                progress=job.report)
+        except Exception as e:  # shown on the page, whatever it is; the data is unchanged
+            job.error = e
+        finally:
+            job.finished.set()
+
+    st.session_state[_JOB_KEY] = job
+    threading.Thread(target=work, name="crmlens-load", daemon=True).start()
+
+
+def load_running() -> bool:
+    return _JOB_KEY in st.session_state
+
+
+def follow_load() -> None:
+    """Show the running load's progress until it ends, then its outcome (once)."""
+    job: LoadJob | None = st.session_state.get(_JOB_KEY)
+    if job is None:
+        return
+    bar = st.progress(job.fraction, text=t("data.upload.progress", step=job.step))
+    while not job.finished.wait(0.25):
+        bar.progress(job.fraction, text=t("data.upload.progress", step=job.step))
+    del st.session_state[_JOB_KEY]
+    bar.empty()
+    if job.error is not None:
+        st.error(t("data.upload.failed", message=str(job.error)))
+        st.session_state["_data_refused_for_rejects"] = getattr(job.error, "rejects", None) is not None
+        return
+    st.session_state.pop("_data_refused_for_rejects", None)
+    forget_uploads(job.paths)
+    st.session_state["_data_load_messages"] = [load_summary(r) for r in job.results]
+    st.session_state["_upload_generation"] = st.session_state.get("_upload_generation", 0) + 1
+    st.rerun()

@@ -1,11 +1,10 @@
 """Data: load CSV exports (check, map, preview, load), what is loaded, the history, example files."""
 
-import duckdb
 import streamlit as st
 
-from crmlens import contract, ingest, store, ui
+from crmlens import contract, ingest, ui
 from crmlens.ui import t
-from crmlens.upload import file_options, forget_uploads, inspect_upload, load_summary, materialize
+from crmlens.upload import file_options, follow_load, inspect_upload, load_running, materialize, start_load
 
 ui.run_through_app()
 snap = ui.snapshot()
@@ -39,25 +38,9 @@ if uploads:
         t("data.upload.allow_rejects", files=", ".join(r.file_name for r in (over_limit or [r for *_, r in plans if r])),
           share=f"{ingest.MAX_REJECT_SHARE:.0%}"))
     blocked = failed or (bool(over_limit) and not allow_rejects)
-    if st.button(t("data.upload.button", n=len(uploads)), type="primary", disabled=blocked):
-        bar = st.progress(0.0, text=t("data.upload.progress", step=""))
-        try:
-            results = ingest.load_files(
-                [p for p, *_ in plans], mode=mode, day_first=day_first,
-                max_reject_share=1.0 if allow_rejects else ingest.MAX_REJECT_SHARE,
-                file_names=[name for _, name, *_ in plans], options=[o for _, _, o, _ in plans],
-                progress=lambda fraction, step: bar.progress(fraction, text=t("data.upload.progress", step=step)),
-            )
-        except (ingest.IngestError, store.StoreBusy, duckdb.Error) as e:
-            bar.empty()
-            st.error(t("data.upload.failed", message=str(e)))
-            st.session_state["_data_refused_for_rejects"] = getattr(e, "rejects", None) is not None
-        else:
-            st.session_state.pop("_data_refused_for_rejects", None)
-            forget_uploads([p for p, *_ in plans])
-            st.session_state["_data_load_messages"] = [load_summary(r) for r in results]
-            st.session_state["_upload_generation"] = st.session_state.get("_upload_generation", 0) + 1
-            st.rerun()
+    if st.button(t("data.upload.button", n=len(uploads)), type="primary", disabled=blocked or load_running()):
+        start_load(plans, mode, day_first, 1.0 if allow_rejects else ingest.MAX_REJECT_SHARE)
+follow_load()  # also after leaving the page and coming back: the load goes on meanwhile
 
 if snap is not None:
     st.subheader(t("data.tables"))

@@ -174,3 +174,23 @@ def test_tables_offer_only_the_safe_csv_download(app, page):
     # the grid's own export would keep "=formulas" and only the rows shown
     expect(toolbar.get_by_role("button", name="Download as CSV")).to_be_hidden()
     expect(page.get_by_test_id("stDownloadButton").first).to_be_visible()
+
+
+def test_a_click_during_a_long_load_does_not_stop_it(own_app, page, tmp_path):
+    big = tmp_path / "orders_big.csv"
+    with big.open("w") as f:
+        f.write("order_id,customer_id,order_date,amount\n")
+        for i in range(400_000):
+            f.write(f"BIG{i},C{i % 5000:06d},2026-10-{1 + i % 28:02d},{10 + i % 90}\n")
+    open_page(page, f"{own_app.url}/data")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(big))
+    wait_for_app(page)
+    page.get_by_text("Append to the table's data", exact=True).click()
+    wait_for_app(page)
+    page.get_by_role("button", name=re.compile("Load 1 file")).click()
+    expect(page.get_by_test_id("stProgress")).to_be_visible()
+    page.get_by_text("(day first)", exact=False).click()  # reruns the page mid-load
+    expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text("400,000 rows loaded", timeout=120_000)
+    assert independent_rows(own_app.db, "select file_name, n_rows from loads order by load_id desc limit 1") \
+        == [("orders_big.csv", 400_000)]
+    assert independent_rows(own_app.db, "select count(*) from orders where order_id like 'BIG%'") == [(400_000,)]
