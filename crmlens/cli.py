@@ -117,6 +117,7 @@ def metrics_cmd(db, as_json, start, end) -> None:
     Example: python -m crmlens metrics --json --start 2026-01-01 --end 2026-06-30
     """
     try:
+        ingest.ensure_derived(db)
         snap = store.snapshot(db)
     except store.NoData as e:
         raise _fail(f"no database at {e}; run `python -m crmlens demo` or load CSV files first") from e

@@ -92,5 +92,10 @@ def run(name: str, params: dict | None = None, snap: store.Snapshot | None = Non
         raise store.QueryFailed(name, bound, e) from e
 
 
+def execute(name: str, params: dict | None, con: duckdb.DuckDBPyConnection) -> None:
+    """Run a statement of queries/<name>.sql on a writer's connection (derived tables of a load)."""
+    con.execute(sql_text(name), bind(name, params or {}))
+
+
 def names() -> list[str]:
     return sorted(p.stem for p in QUERY_DIR.glob("*.sql"))

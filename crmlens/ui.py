@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from crmlens import access, export, fmt, i18n, period, queries, share, store
+from crmlens import access, export, fmt, i18n, ingest, period, queries, share, store
 
 LANG_KEY = "lang"
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}  # also the language's value in the address
@@ -77,6 +77,7 @@ def _switch_language() -> None:
 
 def begin_run() -> store.Snapshot | None:
     """Read the data snapshot once per script run, so no view mixes two versions."""
+    _upgrade_once(store.db_path())
     try:
         snap = store.snapshot()
     except store.NoData:
@@ -84,6 +85,15 @@ def begin_run() -> store.Snapshot | None:
     st.session_state[_SNAPSHOT_KEY] = snap
     st.session_state[_APP_RAN_KEY] = True
     return snap
+
+
+@st.cache_resource(show_spinner=False)
+def _upgrade_once(path) -> None:
+    """A database written by an older version gets the tables it lacks, once per server."""
+    try:
+        ingest.ensure_derived(path)
+    except store.StoreBusy:  # a load is running and builds them anyway
+        pass
 
 
 def snapshot() -> store.Snapshot | None:

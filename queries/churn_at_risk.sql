@@ -1,5 +1,5 @@
 -- churn_at_risk: active customers past their usual gap between orders, scored, with the value at stake (a page of the list)
--- params: $start DATE, $end DATE (inclusive), $min_value DOUBLE, $sort VARCHAR ('score', 'value', 'last_order', 'days'), $limit INTEGER, $offset INTEGER, $definition VARCHAR ('orders' or 'explicit'), $churn_days INTEGER, $churn_multiplier DOUBLE, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[], $non_revenue_statuses VARCHAR[]
+-- params: $start DATE, $end DATE (inclusive), $min_value DOUBLE, $sort VARCHAR ('score', 'value', 'last_order', 'days'), $limit INTEGER, $offset INTEGER, $definition VARCHAR ('orders' or 'explicit'), $churn_days INTEGER, $churn_multiplier DOUBLE, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[]
 -- returns: customer_id, name, segment, region, owner, last_order, days_since (as-of day - last order),
 --   usual_gap (days), lost_on (the day they count as lost without an order), score (days_since / n_days, 0-100),
 --   amt_at_stake (their revenue in the 365 days to the as-of day), n_orders_12m, last_complaint_at,
@@ -14,7 +14,7 @@ at_risk as (
       and (select as_of_date from as_of) - s.last_order > s.usual_gap
 ),
 recent as (
-    select customer_id, sum(amount) as amt, count(*) as n_orders
+    select customer_id, sum(amount) as amt, sum(n_orders) as n_orders
     from revenue_orders
     where order_date > (select as_of_date from as_of) - 365
       and customer_id in (select customer_id from at_risk)

@@ -1,5 +1,5 @@
 -- churn_bucket: the leaky bucket per month or quarter: customers at start, new, reactivated, lost, at end; churn and revenue churn, NRR
--- params: $start DATE, $end DATE (inclusive), $grain VARCHAR ('month' or 'quarter'), $definition VARCHAR ('orders' or 'explicit'), $churn_days INTEGER, $churn_multiplier DOUBLE, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[], $non_revenue_statuses VARCHAR[]
+-- params: $start DATE, $end DATE (inclusive), $grain VARCHAR ('month' or 'quarter'), $definition VARCHAR ('orders' or 'explicit'), $churn_days INTEGER, $churn_multiplier DOUBLE, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[]
 -- returns: one row per period from $start to the as-of day: period_start, first_day, last_day, is_complete,
 --   n_start, n_new, n_reactivated, n_lost, n_lost_from_start, n_end, rate_churn (n_lost_from_start / n_start),
 --   amt_revenue_lost (lost customers' revenue in their last 365 days; explicit: 12 x monthly revenue),

@@ -24,10 +24,16 @@ order_columns as (
     where order_date <= (select as_of_date from as_of) and order_date >= $start::date - 365
       and not list_contains($non_revenue_statuses, lower(trim(coalesce(status, ''))))
 ),
-order_attributes as (
-    -- a customer's most frequent value of each descriptive order column (product, payment method, ...)
-    select customer_id, attribute, mode(value) as value
+order_value_counts as (
+    select customer_id, attribute, value, count(*) as n
     from order_columns unpivot (value for attribute in (columns(* exclude (customer_id))))
+    group by all
+),
+order_attributes as (
+    -- a customer's most frequent value of each descriptive order column (product, payment method, ...);
+    -- ties go to the first value in sort order (counting first and then picking is ~10x faster than mode())
+    select customer_id, attribute, first(value order by n desc, value) as value
+    from order_value_counts
     group by customer_id, attribute
 ),
 complaint_attributes as (

@@ -15,8 +15,8 @@ import pathlib
 import pandas as pd
 import pytest
 
-from crmlens import contract, ingest, store
-from tests.conftest import PUBLIC_DATA
+from crmlens import contract, ingest, queries, store
+from tests.conftest import FIXTURES, PUBLIC_DATA
 
 EXAMPLES = contract.EXAMPLES_DIR
 
@@ -566,4 +566,49 @@ def test_online_retail_loads_as_orders_folded_from_lines(db):
 
 def test_every_table_of_the_contract_exists_after_any_load(tmp_path, db):
     ingest.load_files([write(tmp_path, "customers.csv", "customer_id\nC1\n")], db=db)
-    assert set(contract.TABLES) | {"meta", "loads", "mappings"} == store.snapshot(db).tables()
+    assert set(contract.TABLES) | {"meta", "loads", "mappings", *ingest.DERIVED_FROM_ORDERS} == store.snapshot(db).tables()
+
+
+# --- tables derived from orders ---------------------------------------------------------------
+
+def order_days(db) -> list[tuple]:
+    rows = store.snapshot(db).query("select customer_id, order_date::varchar, n_orders, amount, gap_before "
+                                    "from order_days order by customer_id, order_date").itertuples(index=False)
+    return [tuple(None if pd.isna(v) else v for v in r) for r in rows]
+
+
+def test_each_load_of_orders_rebuilds_the_order_days(tmp_path):
+    db = tmp_path / "crm.duckdb"
+    ingest.load_files(sorted((FIXTURES / "tiny").glob("*.csv")), db=db)
+    # tests/fixtures/tiny/orders.csv: O4 (cancelled) and O7 (returned) do not count; C1 ordered on 03-05 and
+    # 07-10 (127 days apart), C2 on 08-15, C5 on 12-31 (blank status counts), C3 on 2025-01-02.
+    assert order_days(db) == [("C1", "2024-03-05", 1, 100.0, None), ("C1", "2024-07-10", 1, 200.0, 127),
+                              ("C2", "2024-08-15", 1, 300.0, None), ("C3", "2025-01-02", 1, 999.0, None),
+                              ("C5", "2024-12-31", 1, 400.0, None)]
+    more = tmp_path / "more_orders.csv"
+    more.write_text("order_id,customer_id,order_date,amount\nO8,C2,2024-08-15,20\nO9,C2,2024-08-20,30\n")
+    ingest.load_files([more], db=db, mode="append")
+    # O8 falls on a day C2 already ordered (two orders that day); O9 comes 5 days later
+    assert order_days(db)[2:4] == [("C2", "2024-08-15", 2, 320.0, None), ("C2", "2024-08-20", 1, 30.0, 5)]
+
+
+def test_a_database_from_before_the_order_days_gets_them_once(tmp_path):
+    db = tmp_path / "crm.duckdb"
+    ingest.load_files(sorted((FIXTURES / "tiny").glob("*.csv")), db=db)
+    with store.writer(db) as con:
+        con.execute("drop table order_days")
+    version = store.snapshot(db).version
+    ingest.ensure_derived(db)
+    assert len(order_days(db)) == 5 and store.snapshot(db).version == version + 1
+    ingest.ensure_derived(db)
+    assert store.snapshot(db).version == version + 1  # nothing to do the second time
+
+
+def test_the_order_days_query_rebuilds_the_table_from_orders(tmp_path):
+    db = tmp_path / "crm.duckdb"
+    ingest.load_files(sorted((FIXTURES / "tiny").glob("*.csv")), db=db)
+    expected = order_days(db)
+    with store.writer(db) as con:
+        con.execute("delete from order_days")
+        queries.execute("build_order_days", {}, con)
+    assert order_days(db) == expected

@@ -20,7 +20,7 @@ from typing import Callable
 import duckdb
 import pandas as pd
 
-from crmlens import contract, store
+from crmlens import contract, queries, store
 from crmlens.ingest.convert import quote_ident
 from crmlens.ingest.errors import IngestError, describe_reason
 from crmlens.ingest import read, stage
@@ -167,6 +167,8 @@ def load_files(
             _record_load(con, result, file_mode, content_hash)
             _remember_mapping(con, result)
             results.append(result)
+        if "orders" in replaced or not set(DERIVED_FROM_ORDERS) <= _tables(con):
+            refresh_derived(con)
         report(len(paths) / (len(paths) + 1), "publish")
     report(1.0, "done")
     return results
@@ -265,6 +267,26 @@ def _remember_mapping(con: duckdb.DuckDBPyConnection, result: FileResult) -> Non
     )
 
 
+DERIVED_FROM_ORDERS = ("order_days",)
+
+
+def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild the tables the views derive from orders, inside the load's transaction."""
+    for name in DERIVED_FROM_ORDERS:
+        queries.execute(f"build_{name}", {}, con)
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'main'").fetchall()}
+
+
+def ensure_derived(db: str | pathlib.Path | None = None) -> None:
+    """Build the derived tables of a database written before they existed (one load, once)."""
+    if store.exists(db) and not set(DERIVED_FROM_ORDERS) <= store.snapshot(db).tables():
+        with store.writer(db) as con:
+            refresh_derived(con)
+
+
 def load_tables(tables: dict[str, object], db: str | pathlib.Path | None = None,
                 source: str = "demo") -> None:
     """Replace whole tables with ready-made canonical data (the demo generator's output)."""
@@ -276,3 +298,4 @@ def load_tables(tables: dict[str, object], db: str | pathlib.Path | None = None,
             n_rows = con.execute(f"select count(*) from {quote_ident(name)}").fetchone()[0]
             result = FileResult(source, name, "", {}, {}, n_rows, n_rows, pd.DataFrame())
             _record_load(con, result, "replace", "")
+        refresh_derived(con)

@@ -9,24 +9,20 @@ as_of as materialized (
     -- the day the figures are "as of": the period end, or the newest data before it
     select least($end::date, coalesce(if($definition = 'explicit',
                (select max(greatest(signup_date, coalesce(churn_date, signup_date))) from customers),
-               (select max(order_date) from orders
-                where not list_contains($non_revenue_statuses, lower(trim(coalesce(status, '')))))),
+               (select max(order_date) from order_days)),
            $end::date)) as as_of_date
 ),
 revenue_orders as (
-    -- completed orders of the chosen customers, up to the as-of day
-    select o.customer_id, o.order_date, o.amount
-    from orders o
-    where o.order_date <= (select as_of_date from as_of)
-      and not list_contains($non_revenue_statuses, lower(trim(coalesce(o.status, ''))))
-      and ((select all_pass from no_filter) or o.customer_id in (select customer_id from filtered))
+    -- completed orders of the chosen customers up to the as-of day, one row per customer and order day, with
+    -- the days since their previous order day (NULL: the first), as every load keeps them in order_days
+    -- (queries/build_order_days.sql)
+    select d.customer_id, d.order_date, d.amount, d.n_orders, d.gap_before
+    from order_days d
+    where d.order_date <= (select as_of_date from as_of)
+      and ((select all_pass from no_filter) or d.customer_id in (select customer_id from filtered))
 ),
 order_gaps as materialized (
-    -- days since the customer's previous order (0: same day, NULL: first order)
-    select customer_id, order_date,
-           order_date - lag(order_date) over (partition by customer_id order by order_date) as gap_before
-    from revenue_orders
-    where $definition = 'orders'
+    select customer_id, order_date, gap_before from revenue_orders where $definition = 'orders'
 ),
 thresholds as (
     -- usual gap: the median gap between the customer's order days (one order day: everybody's median gap);

@@ -21,9 +21,16 @@ def pressed(page, label: str) -> bool:
     return segment(page, label).get_attribute("aria-checked") == "true"
 
 
-def open_in_new_browser(browser, url: str, locale: str):
+def assert_same_view_in_new_browser(browser, url: str, locale: str, heading: str, grain: str, figures: dict) -> None:
+    """Open the address in a fresh browser speaking `locale`: same language, choice and figures."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale=locale)
-    return open_page(context.new_page(), url)
+    try:
+        other = open_page(context.new_page(), url)
+        assert other.get_by_role("heading", name=heading).is_visible()
+        assert pressed(other, grain)
+        assert metric_values(other) == figures
+    finally:
+        context.close()
 
 
 def test_the_address_opens_the_same_view_in_a_browser_of_the_other_language(app, page, browser):
@@ -34,13 +41,7 @@ def test_the_address_opens_the_same_view_in_a_browser_of_the_other_language(app,
     assert query(page.url)["churn_grain"] == ["Quarters"]
     shown = metric_values(page)
 
-    other = open_in_new_browser(browser, page.url, "zh-CN")
-    try:
-        assert other.get_by_role("heading", name="Churn and retention").is_visible()
-        assert pressed(other, "Quarters")
-        assert metric_values(other) == shown
-    finally:
-        other.context.close()
+    assert_same_view_in_new_browser(browser, page.url, "zh-CN", "Churn and retention", "Quarters", shown)
 
 
 def test_a_language_switch_rewrites_the_choices_in_the_address_and_back_undoes_it(app, page, browser):
@@ -58,13 +59,7 @@ def test_a_language_switch_rewrites_the_choices_in_the_address_and_back_undoes_i
     # The headline counts and rates read alike in both languages (money shows 万 in Chinese).
     assert list(chinese.values())[:6] == list(english.values())[:6]
 
-    other = open_in_new_browser(browser, page.url, "en-US")
-    try:
-        assert other.get_by_role("heading", name="客户流失与留存").is_visible()
-        assert pressed(other, "按季度")
-        assert metric_values(other) == chinese
-    finally:
-        other.context.close()
+    assert_same_view_in_new_browser(browser, page.url, "en-US", "客户流失与留存", "按季度", chinese)
 
     page.go_back()
     page.wait_for_url(english_url)
