@@ -121,6 +121,9 @@ def metrics_cmd(db, as_json, start, end) -> None:
         snap = store.snapshot(db)
     except store.NoData as e:
         raise _fail(f"no database at {e}; run `python -m crmlens demo` or load CSV files first") from e
+    except (store.StoreBusy, OSError) as e:
+        raise _fail(f"the database was written by an older CRM Lens and could not be brought up to date ({e}); "
+                    "run this again when no load is running, with write access to its folder") from e
     end_date = end.date() if end else None
     start_date = start.date() if start else (end_date - dt.timedelta(days=364) if end_date else None)
     if start_date and end_date and start_date > end_date:

@@ -211,11 +211,14 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 @contextlib.contextmanager
-def writer(path: str | os.PathLike | None = None, lock_timeout_s: float = WRITE_LOCK_TIMEOUT_S) -> Iterator[duckdb.DuckDBPyConnection]:
+def writer(path: str | os.PathLike | None = None, lock_timeout_s: float = WRITE_LOCK_TIMEOUT_S,
+           new_version: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection on a copy of the data, published atomically on success.
 
     Everything done through the connection is one transaction: when the block
-    raises, the copy is discarded and the published file is untouched.
+    raises, the copy is discarded and the published file is untouched. A change
+    that leaves every figure as it was (new_version=False) keeps the data version,
+    so links made on it raise no "data changed" notice.
     """
     path = db_path(path)
     with _write_lock(path, lock_timeout_s):
@@ -231,7 +234,8 @@ def writer(path: str | os.PathLike | None = None, lock_timeout_s: float = WRITE_
             ensure_schema(con)
             con.execute("begin")
             yield con
-            _bump_version(con)
+            if new_version:
+                _bump_version(con)
             con.execute("commit")
             con.execute("checkpoint")
             con.close()

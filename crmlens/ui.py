@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pandas as pd
 import streamlit as st
@@ -77,7 +78,7 @@ def _switch_language() -> None:
 
 def begin_run() -> store.Snapshot | None:
     """Read the data snapshot once per script run, so no view mixes two versions."""
-    _upgrade_once(store.db_path())
+    _upgrade(store.db_path())
     try:
         snap = store.snapshot()
     except store.NoData:
@@ -87,12 +88,12 @@ def begin_run() -> store.Snapshot | None:
     return snap
 
 
-@st.cache_resource(show_spinner=False)
-def _upgrade_once(path) -> None:
-    """A database written by an older version gets the tables it lacks, once per server."""
+def _upgrade(path) -> None:
+    """A database written by an older version (or copied in) gets the tables it lacks; a cheap check
+    when it has them. While a load runs this waits no longer: the load builds them, or the next run does."""
     try:
-        ingest.ensure_derived(path)
-    except store.StoreBusy:  # a load is running and builds them anyway
+        ingest.ensure_derived(path, lock_timeout_s=0.2)
+    except store.StoreBusy:
         pass
 
 
@@ -305,7 +306,7 @@ def app_style() -> None:
 HISTORY_JS = """
 if (!window.__crmlensHistorySteps) {
   window.__crmlensHistorySteps = true;
-  const LANG = "LANG_KEY";
+  const LANG = "LANG_KEY", NAMES = LANGUAGE_NAMES;
   const push = window.history.pushState.bind(window.history);
   const replace = window.history.replaceState.bind(window.history);
   const address = (url) => new URL(url || window.location.href, window.location.href);
@@ -324,7 +325,8 @@ if (!window.__crmlensHistorySteps) {
     const before = address(), after = address(url);
     const lang = after.searchParams.get(LANG);
     if (before.pathname === after.pathname && rest(before) === rest(after)) {
-      if (!before.searchParams.has(LANG)) return replace(state, title, url);  // the language added
+      // the language added to an address without one, or written out (lang=en, an unknown value)
+      if (!NAMES.includes(before.searchParams.get(LANG))) return replace(state, title, url);
       switchedTo = lang;
       return push(state, title, url);
     }
@@ -340,4 +342,5 @@ if (!window.__crmlensHistorySteps) {
 
 def history_steps() -> None:
     """The back button steps back through filter and setting changes."""
-    st.html(f"<script>{HISTORY_JS.replace('LANG_KEY', LANG_KEY)}</script>", unsafe_allow_javascript=True)
+    script = HISTORY_JS.replace("LANG_KEY", LANG_KEY).replace("LANGUAGE_NAMES", json.dumps(list(LANGUAGE_NAMES.values())))
+    st.html(f"<script>{script}</script>", unsafe_allow_javascript=True)

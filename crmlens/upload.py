@@ -4,6 +4,7 @@ crmlens.ingest's job."""
 
 from __future__ import annotations
 
+import logging
 import pathlib
 import tempfile
 import threading
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from crmlens import contract, export, ingest, ui
+from crmlens import contract, export, ingest, store, ui
 from crmlens.ui import t
 
 NOT_MAPPED = ""
@@ -169,6 +170,8 @@ def load_summary(result) -> str:
 # load runs on its own thread instead; the page follows it, also after such a rerun.
 
 _JOB_KEY = "_data_load_job"
+_ERROR_KEY = "_data_load_error"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -195,12 +198,15 @@ def start_load(plans: list[tuple], mode: str, day_first: bool, max_reject_share:
                 file_names=[name for _, name, *_ in plans], options=[options for _, _, options, _ in plans],
                 progress=job.report)
         except Exception as e:  # shown on the page, whatever it is; the data is unchanged
+            if not isinstance(e, (ingest.IngestError, store.StoreBusy)):
+                log.exception("loading %s failed", [name for _, name, *_ in plans])
             job.error = e
         finally:
             job.finished.set()
 
     st.session_state[_JOB_KEY] = job
-    threading.Thread(target=work, name="crmlens-load", daemon=True).start()
+    # Not a daemon: a server stopped mid-load finishes the load (or its rollback) before it exits.
+    threading.Thread(target=work, name="crmlens-load").start()
 
 
 def load_running() -> bool:
@@ -210,19 +216,28 @@ def load_running() -> bool:
 def follow_load() -> None:
     """Show the running load's progress until it ends, then its outcome (once)."""
     job: LoadJob | None = st.session_state.get(_JOB_KEY)
-    if job is None:
-        return
-    bar = st.progress(job.fraction, text=t("data.upload.progress", step=job.step))
-    while not job.finished.wait(0.25):
-        bar.progress(job.fraction, text=t("data.upload.progress", step=job.step))
+    if job is not None:
+        bar = st.progress(job.fraction, text=t("data.upload.progress", step=job.step))
+        while not job.finished.wait(0.25):
+            bar.progress(job.fraction, text=t("data.upload.progress", step=job.step))
+        _record_outcome(job)
+        if job.error is None:
+            st.rerun()  # a fresh uploader; the messages show at the top
+        bar.empty()
+    error = st.session_state.get(_ERROR_KEY)
+    if error is not None:
+        st.error(t("data.upload.failed", message=error))
+        del st.session_state[_ERROR_KEY]
+
+
+def _record_outcome(job: LoadJob) -> None:
+    """Only session state here: a rerun cannot cut this short (Streamlit stops a run at its next element)."""
     del st.session_state[_JOB_KEY]
-    bar.empty()
     if job.error is not None:
-        st.error(t("data.upload.failed", message=str(job.error)))
+        st.session_state[_ERROR_KEY] = str(job.error)
         st.session_state["_data_refused_for_rejects"] = getattr(job.error, "rejects", None) is not None
         return
     st.session_state.pop("_data_refused_for_rejects", None)
     forget_uploads(job.paths)
     st.session_state["_data_load_messages"] = [load_summary(r) for r in job.results]
     st.session_state["_upload_generation"] = st.session_state.get("_upload_generation", 0) + 1
-    st.rerun()

@@ -14,7 +14,7 @@ at_risk as (
       and (select as_of_date from as_of) - s.last_order > s.usual_gap
 ),
 recent as (
-    select customer_id, sum(amount) as amt, sum(n_orders) as n_orders
+    select customer_id, sum(amount) as amt, sum(n_orders)::bigint as n_orders
     from revenue_orders
     where order_date > (select as_of_date from as_of) - 365
       and customer_id in (select customer_id from at_risk)

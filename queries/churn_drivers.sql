@@ -19,20 +19,21 @@ customer_attributes as (
     from customer_columns unpivot include nulls (value for attribute in (columns(* exclude (customer_id))))
 ),
 order_columns as (
-    select customer_id, columns(* exclude (order_id, customer_id, order_date, amount, cost, quantity, status))::varchar
+    select customer_id, order_date as _ordered_on,
+           columns(* exclude (order_id, customer_id, order_date, amount, cost, quantity, status))::varchar
     from orders semi join population using (customer_id)
     where order_date <= (select as_of_date from as_of) and order_date >= $start::date - 365
       and not list_contains($non_revenue_statuses, lower(trim(coalesce(status, ''))))
 ),
 order_value_counts as (
-    select customer_id, attribute, value, count(*) as n
-    from order_columns unpivot (value for attribute in (columns(* exclude (customer_id))))
-    group by all
+    select customer_id, attribute, value, count(*) as n, max(_ordered_on) as last_ordered_on
+    from order_columns unpivot (value for attribute in (columns(* exclude (customer_id, _ordered_on))))
+    group by customer_id, attribute, value
 ),
 order_attributes as (
     -- a customer's most frequent value of each descriptive order column (product, payment method, ...);
-    -- ties go to the first value in sort order (counting first and then picking is ~10x faster than mode())
-    select customer_id, attribute, first(value order by n desc, value) as value
+    -- a tie goes to the value of their latest order (counting first and then picking is ~10x faster than mode())
+    select customer_id, attribute, first(value order by n desc, last_ordered_on desc, value) as value
     from order_value_counts
     group by customer_id, attribute
 ),

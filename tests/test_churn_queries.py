@@ -514,3 +514,17 @@ def test_public_retail_export_median_gap_cut_at_the_period_end(retail):
     summary, months = _check_retail(db, orders, dt.date(2011, 1, 1), dt.date(2011, 2, 10), 14, 3.0)
     assert summary["as_of"] == dt.date(2011, 2, 10)
     assert sum(m["n_lost"] for m in months) > 0
+
+
+def test_a_tie_between_order_values_goes_to_the_latest_order(tmp_path):
+    from crmlens import ingest
+    orders = tmp_path / "orders.csv"
+    # X paid by card, then by wechat; Y the other way round: one order each way, so the latest decides.
+    orders.write_text("order_id,customer_id,order_date,amount,payment_method\n"
+                      "X1,X,2024-01-05,10,card\nX2,X,2024-02-05,10,wechat\n"
+                      "Y1,Y,2024-01-06,10,wechat\nY2,Y,2024-02-06,10,card\n")
+    db = tmp_path / "tie.duckdb"
+    ingest.load_files([orders], db=db)
+    df = run(db, "churn_drivers", days=90)
+    paid = df[df["attribute"] == "payment_method"].set_index("value")["n_customers"].to_dict()
+    assert paid == {"wechat": 1, "card": 1}  # X: wechat, Y: card (not card twice, as sorting by name would give)

@@ -280,10 +280,10 @@ def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'main'").fetchall()}
 
 
-def ensure_derived(db: str | pathlib.Path | None = None) -> None:
-    """Build the derived tables of a database written before they existed (one load, once)."""
+def ensure_derived(db: str | pathlib.Path | None = None, lock_timeout_s: float = store.WRITE_LOCK_TIMEOUT_S) -> None:
+    """Build the derived tables of a database written before they existed (same figures, same version)."""
     if store.exists(db) and not set(DERIVED_FROM_ORDERS) <= store.snapshot(db).tables():
-        with store.writer(db) as con:
+        with store.writer(db, lock_timeout_s, new_version=False) as con:
             refresh_derived(con)
 
 

@@ -194,3 +194,21 @@ def test_a_click_during_a_long_load_does_not_stop_it(own_app, page, tmp_path):
     assert independent_rows(own_app.db, "select file_name, n_rows from loads order by load_id desc limit 1") \
         == [("orders_big.csv", 400_000)]
     assert independent_rows(own_app.db, "select count(*) from orders where order_id like 'BIG%'") == [(400_000,)]
+
+
+def test_a_load_refused_while_loading_says_why_and_keeps_the_file(own_app, page, tmp_path):
+    orders = tmp_path / "orders_week.csv"
+    orders.write_text("order_id,customer_id,order_date,amount\nW1,C000001,2026-10-30,10\nW2,C000002,2026-10-31,20\n")
+    assert "2 rows loaded into Orders" in upload_and_load(page, own_app.url, orders, "Append to the table's data")
+    before = own_app.db.read_bytes()
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(orders))
+    wait_for_app(page)
+    page.get_by_text("Append to the table's data", exact=True).click()
+    wait_for_app(page)
+    page.get_by_role("button", name=re.compile("Load 1 file")).click()
+    wait_for_app(page)
+    error = page.get_by_test_id("stAlertContentError")
+    expect(error).to_contain_text("Nothing was loaded; the data is unchanged.")
+    expect(error).to_contain_text("orders_week.csv: this exact file was already loaded")
+    assert own_app.db.read_bytes() == before
+    expect(page.get_by_role("button", name=re.compile("Load 1 file"))).to_be_enabled()  # still there to fix
