@@ -29,6 +29,8 @@ DEFINITIONS = ("auto", "orders", "explicit")
 SURVIVAL_GROUPS = ("none", "segment", "channel", "region", "owner", "contract", "complaint")
 COHORT_MODES = ("in", "or_later")
 AT_RISK_SORTS = ("value", "score", "days", "last_order")
+RISK_SORTS = ("expected", "probability", "value", "tenure")  # subscribers (explicit churn data)
+RISK_HORIZON_MONTHS = 3
 PAGE_SIZE = 25
 DOWNLOAD_ROWS = 10_000  # the at-risk CSV holds at most this many customers, highest value first
 MAX_LEVELS = 30  # an attribute with more distinct values (ids, amounts) is not a driver
@@ -135,6 +137,33 @@ def at_risk_counts(frame: pd.DataFrame, ticks_months=AT_RISK_TICKS_MONTHS) -> pd
             rows.append({"grp": grp, "months": m,
                          "n_at_risk": int(g.loc[g["n_days"] >= m * DAYS_PER_MONTH, "n_customers"].sum())})
     return pd.DataFrame(rows, columns=["grp", "months", "n_at_risk"])
+
+
+def leave_chances(frame: pd.DataFrame, curves: dict[str, pd.DataFrame],
+                  horizon_months: int = RISK_HORIZON_MONTHS) -> pd.DataFrame:
+    """Per group and whole month of tenure m: the chance that a customer still there after m months
+    leaves within the horizon, 1 - S(m + h) / S(m), on the group's Kaplan-Meier curve (`frame` is the
+    churn_survival input of `curves`). Months run as far as the group's longest lifetime still covers
+    m + h; the query carries the last chance on for longer tenures."""
+    rows = []
+    for grp, curve in curves.items():
+        days, surv = curve["n_days"].to_numpy(), curve["survival"].to_numpy()
+        followed = round(frame.loc[frame["grp"] == grp, "n_days"].max() / DAYS_PER_MONTH)
+
+        def survival_at(months: int) -> float:  # days as churn_survival counts them: tenure x 30.4375, half up
+            return float(surv[np.searchsorted(days, math.floor(months * DAYS_PER_MONTH + 0.5), side="right") - 1])
+
+        for m in range(0, max(followed - horizon_months, 0) + 1):
+            before = survival_at(m)
+            rows.append({"grp": grp, "tenure_month": m,
+                         "p_leave": 1 - survival_at(m + horizon_months) / before if before > 0 else float("nan")})
+    return pd.DataFrame(rows, columns=["grp", "tenure_month", "p_leave"])
+
+
+def risk_params(chances: pd.DataFrame) -> dict:
+    """The leave_chances table as the three lists churn_subscription_risk takes."""
+    return {"risk_groups": chances["grp"].astype(str).tolist(), "risk_months": chances["tenure_month"].astype(int).tolist(),
+            "risk_probs": chances["p_leave"].astype(float).tolist()}
 
 
 def logrank(frame: pd.DataFrame) -> dict | None:

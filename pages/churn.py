@@ -177,13 +177,54 @@ with tabs[3]:
                          t("churn.drivers.col.rate_diff"): st.column_config.NumberColumn(format="%+.1f")})
         ui.download_csv(drivers.drop(columns=["label"]), "churn_drivers.csv")
 
+def subscribers_at_risk() -> None:
+    """Explicit churn data with a tenure: active subscribers ranked by their chance of leaving soon."""
+    lifetimes = ui.run_query("churn_survival", {**params, "group": "contract"})
+    by_contract = bool(lifetimes["grp"].notna().any())
+    if not by_contract:
+        lifetimes = ui.run_query("churn_survival", {**params, "group": "none"})
+    if lifetimes.empty:
+        st.info(t("churn.at_risk.explicit"))
+        return
+    h = churn.RISK_HORIZON_MONTHS
+    st.caption(t("churn.risk.help", h=h, like=t("churn.risk.like.contract" if by_contract else "churn.risk.like.all")))
+    lifetimes = lifetimes.assign(grp=lifetimes["grp"].fillna(""))
+    chances = churn.leave_chances(lifetimes, churn.survival_curves(lifetimes), horizon_months=h)
+    r1, r2 = st.columns(2)
+    sort = r1.selectbox(t("churn.at_risk.sort"), churn.RISK_SORTS, key="churn_risk_sort", bind="query-params",
+                        format_func=lambda s: t(f"churn.risk.sort.{s}"))
+    page_no = int(ui.number_setting("churn_page", t("churn.at_risk.page"), 1, 1, 100_000, 1, container=r2))
+    risk = {**params, "by_contract": by_contract, "sort": sort, **churn.risk_params(chances)}
+    listed = ui.run_query("churn_subscription_risk", {**risk, "limit": churn.PAGE_SIZE,
+                                                      "offset": (page_no - 1) * churn.PAGE_SIZE})
+    if listed.empty:
+        st.info(t("churn.at_risk.empty"))
+        return
+    n_total = int(listed["n_total"].iloc[0])
+    st.markdown(t("churn.risk.summary", n=fmt.number(n_total, lang), h=h,
+                  value=fmt.number(listed["amt_total_expected_loss"].iloc[0], lang), page=page_no,
+                  pages=max(1, math.ceil(n_total / churn.PAGE_SIZE))))
+    full = ui.run_query("churn_subscription_risk", {**risk, "limit": churn.DOWNLOAD_ROWS, "offset": 0})
+    columns = [c for c in ("customer_id", "name", "p_leave", "amt_expected_loss", "amt_at_stake", "monthly_revenue",
+                           "tenure_months", "contract_type", "owner", "segment", "region")
+               if full[c].notna().any()]  # a subscription export often has no names or owners
+    shown = listed[columns].round({"amt_expected_loss": 0, "amt_at_stake": 0})
+    st.dataframe(shown.rename(columns={c: t(f"churn.col.{c}") for c in columns}), hide_index=True,
+                 width="stretch", column_config={
+                     t("churn.col.p_leave"): st.column_config.ProgressColumn(min_value=0, max_value=1, format="percent"),
+                     t("churn.col.amt_expected_loss"): st.column_config.NumberColumn(format="localized"),
+                     t("churn.col.amt_at_stake"): st.column_config.NumberColumn(format="localized")})
+    ui.download_csv(full[columns], "churn_subscribers_at_risk.csv")
+    st.caption(t("churn.at_risk.download_note", n=fmt.number(churn.DOWNLOAD_ROWS, lang)))
+
+
 # --- 5. at-risk list -------------------------------------------------------------------------
 with tabs[4]:
     st.subheader(t("churn.at_risk.title"))
-    st.caption(t("churn.at_risk.help"))
     if definition != "orders":
-        st.info(t("churn.at_risk.explicit"))
+        subscribers_at_risk()
     else:
+        st.caption(t("churn.at_risk.help"))
         a1, a2, a3 = st.columns(3)
         sort = a1.selectbox(t("churn.at_risk.sort"), churn.AT_RISK_SORTS, key="churn_sort", bind="query-params",
                             format_func=lambda s: t(f"churn.at_risk.sort.{s}"))

@@ -70,7 +70,10 @@ def test_subscription_export_switches_to_the_explicit_definition(subscription_en
     assert shown["Churn rate"] == "37.5%"  # 3 of 8
     assert "At risk" not in shown
     assert any("no dates" in i.value for i in at.info)  # the bucket cannot place anyone in time
-    assert any("needs order history" in i.value for i in at.info)
+    # At risk: the active subscribers ranked by their chance of leaving (worked out in test_churn_queries)
+    assert any(m.value.startswith("5 active subscribers; 360 of yearly revenue") for m in at.markdown)
+    [risk] = [d.value for d in at.dataframe if "Chance of leaving" in d.value.columns]
+    assert risk["Customer"].tolist() == ["S4", "S6", "S3", "S7", "S8"]
 
 
 def test_churn_page_in_chinese(churn_env):

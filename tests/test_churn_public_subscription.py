@@ -149,3 +149,32 @@ def test_what_if_uses_the_monthly_charges_of_the_customers_still_there(telco):
     assert gain["n_kept"] == pytest.approx(kept)
     assert gain["amt_revenue_gained"] == pytest.approx(kept * staying.mean() * 12 * 0.5)  # half a year each
     assert gain["amt_profit_gained"] == pytest.approx(gain["amt_revenue_gained"] * 0.3)
+
+
+def test_subscribers_to_call_ranked_by_their_chance_of_leaving(telco):
+    db, raw = telco
+    lifetimes = run(db, "churn_survival", group="contract")
+    chances = churn.leave_chances(lifetimes, churn.survival_curves(lifetimes), horizon_months=3)
+    listed = run(db, "churn_subscription_risk", by_contract=True, sort="expected", limit=25, offset=0,
+                 **churn.risk_params(chances))
+
+    # By hand: per contract, S(m) from the product-limit; a subscriber with tenure t (capped at the longest
+    # tenure seen minus 3) leaves within 3 months with chance 1 - S(t + 3) / S(t).
+    def chance(rows: pd.DataFrame) -> pd.Series:
+        curve = product_limit(rows["tenure"], rows["lost"])
+        s = lambda m: curve[curve.index <= m].iloc[-1] if (curve.index <= m).any() else 1.0  # noqa: E731
+        last = rows["tenure"].max() - 3
+        return rows["tenure"].clip(upper=last).map(lambda t: 1 - s(t + 3) / s(t))
+
+    active = raw[~raw["lost"]].copy()
+    active["p_leave"] = pd.concat([chance(raw[raw["contract"] == c]).loc[lambda x: x.index.isin(active.index)]
+                                   for c in raw["contract"].unique()])
+    active["expected"] = active["p_leave"] * 12 * active["monthly_charges"]
+    active["customer_id"] = active["rownames"].astype(str)
+    active = active.sort_values(["expected", "monthly_charges", "customer_id"], ascending=[False, False, True])
+    assert listed["n_total"].iloc[0] == len(active)  # 5,174 still there
+    assert listed["customer_id"].tolist() == active["customer_id"].head(25).tolist()
+    assert listed["p_leave"].to_numpy() == pytest.approx(active["p_leave"].head(25).to_numpy())
+    assert listed["amt_total_expected_loss"].iloc[0] == pytest.approx(active["expected"].sum())
+    # month-to-month subscribers lead: their curve keeps falling, steeply at the longest tenures
+    assert set(listed["contract_type"]) == {"Month-to-month"}

@@ -528,3 +528,26 @@ def test_a_tie_between_order_values_goes_to_the_latest_order(tmp_path):
     df = run(db, "churn_drivers", days=90)
     paid = df[df["attribute"] == "payment_method"].set_index("value")["n_customers"].to_dict()
     assert paid == {"wechat": 1, "card": 1}  # X: wechat, Y: card (not card twice, as sorting by name would give)
+
+
+def test_subscribers_ranked_by_their_chance_of_leaving_within_three_months(subscription_db):
+    lifetimes = run(subscription_db, "churn_survival", definition="explicit", group="contract")
+    chances = churn.leave_chances(lifetimes, churn.survival_curves(lifetimes), horizon_months=3)
+    p = chances.set_index(["grp", "tenure_month"])["p_leave"]
+    # Month-to-month: S1 lost at 1, S2 at 2, S8 still there at 3, S3 at 5: S(1) = 3/4, S(2) = 1/2, then flat.
+    # Followed for 5 months, so tenures 0..2 have a 3-month horizon inside the data.
+    assert p["Month-to-month"].tolist() == pytest.approx([1 - 0.5, 1 - 0.5 / 0.75, 0.0])
+    # One year: S4 still there and S5 lost at 12: S(12) = 1/2; months 0..9; from month 9 the horizon reaches 12.
+    assert p["One year"].tolist() == pytest.approx([0.0] * 9 + [0.5])
+    assert set(p["Two year"]) == {0.0}  # nobody left: S6 24, S7 30 months
+    listed = run(subscription_db, "churn_subscription_risk", definition="explicit", by_contract=True,
+                 sort="expected", limit=10, offset=0, **churn.risk_params(chances))
+    # active: S3 (5 months, 50/month), S4 (12, 60), S6 (24, 100), S7 (30, 40), S8 (3, 20); tenures past a group's
+    # last month take its last chance: S3 and S8 month 2 (0), S4 month 9 (0.5), S6 and S7 month 27 (0)
+    assert listed["customer_id"].tolist() == ["S4", "S6", "S3", "S7", "S8"]  # then by value at stake
+    assert listed["p_leave"].tolist() == pytest.approx([0.5, 0, 0, 0, 0])
+    assert listed["amt_expected_loss"].tolist() == pytest.approx([0.5 * 720, 0, 0, 0, 0])
+    assert (listed["n_total"].iloc[0], listed["amt_total_expected_loss"].iloc[0]) == (5, pytest.approx(360))
+    by_value = run(subscription_db, "churn_subscription_risk", definition="explicit", by_contract=True,
+                   sort="value", limit=2, offset=1, **churn.risk_params(chances))
+    assert by_value["customer_id"].tolist() == ["S4", "S3"]  # 1,200 (S6), 720, 600, ...: the second page of two
