@@ -1,20 +1,18 @@
 -- shared piece complaints_churn_base: per-customer orders and churn state for the link between complaints
 -- and churn (follows complaints_scope)
 ,
-done_orders as materialized (
-    select customer_id, order_date, amount
-    from orders
-    where not list_contains($non_revenue_statuses, lower(trim(coalesce(status, ''))))
+done_orders as (
+    -- completed orders, one row per customer and order day (order_days, kept by every load)
+    select customer_id, order_date, amount, gap_before from order_days
 ),
 ref as (
     -- churn is judged at the newest completed order in the data
     select max(order_date) as ref_date from done_orders
 ),
 order_gaps as (
-    select customer_id, order_date,
-           date_diff('day', lag(order_date) over (partition by customer_id order by order_date), order_date) as gap_days
+    select customer_id, order_date, gap_before as gap_days
     from done_orders
-    where $gap_multiple > 0  -- the gap rule off: skip the per-customer sort
+    where $gap_multiple > 0 and gap_before is not null
 ),
 buyers as (
     select d.customer_id, min(order_date) as first_order, max(order_date) as last_order,
