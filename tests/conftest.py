@@ -6,11 +6,21 @@ import pathlib
 
 import pytest
 from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
 
 from crmlens import ingest
 
 FIXTURES = pathlib.Path(__file__).resolve().parent / "fixtures"
 PUBLIC_DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "public"
+APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
+
+
+def app_test(page: str | None = None, timeout: float = 60, **query) -> AppTest:
+    """app.py in AppTest with these address parameters, run on pages/<page>.py (default: the first page)."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return (at.switch_page(f"pages/{page}.py") if page else at).run()
 
 
 def load_fixture(db: pathlib.Path, name: str) -> pathlib.Path:

@@ -1,18 +1,14 @@
 """Page logic through streamlit.testing.v1.AppTest, on tests/fixtures/tiny (numbers: test_overview_queries)."""
 
-import pathlib
-
 from streamlit.testing.v1 import AppTest
 
-APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
+from tests.conftest import APP, app_test
+
 PERIOD = ["2024-07-01", "2024-12-31"]
 
 
 def open_app(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    return at.run()
+    return app_test(**query)
 
 
 def metrics(at: AppTest) -> dict[str, tuple[str, str]]:

@@ -1,14 +1,11 @@
 """The Churn page through AppTest on tests/fixtures/churn and the subscription fixture
 (numbers worked out in test_churn_queries)."""
 
-import pathlib
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import serve_fixture
+from tests.conftest import app_test, serve_fixture
 
-APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
 PERIOD = ["2024-01-01", "2024-03-31"]
 
 
@@ -23,10 +20,7 @@ def subscription_env(monkeypatch, tmp_path):
 
 
 def open_churn(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    for key, value in query.items():
-        at.query_params[key] = value
-    return at.switch_page("pages/churn.py").run()
+    return app_test("churn", timeout=90, **query)
 
 
 def metrics(at: AppTest) -> dict[str, str]:

@@ -1,14 +1,11 @@
 """The complaints page through AppTest, on tests/fixtures/complaints (numbers: test_complaints_queries)."""
 
-import pathlib
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from crmlens import ingest
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, app_test
 
-APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
 PERIOD = ["2024-01-01", "2024-03-31"]
 
 
@@ -21,10 +18,7 @@ def complaints_env(monkeypatch, tmp_path):
 
 
 def open_page(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in {"period": PERIOD, **query}.items():
-        at.query_params[key] = value
-    return at.switch_page("pages/complaints.py").run()
+    return app_test("complaints", timeout=120, **{"period": PERIOD, **query})
 
 
 def metrics(at: AppTest) -> dict[str, str]:

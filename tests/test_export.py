@@ -1,12 +1,8 @@
-import pathlib
-
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from crmlens import export
-
-APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
+from tests.conftest import app_test
 
 
 def test_formula_cells_are_neutralised_and_others_kept():
@@ -68,7 +64,7 @@ def element_types(node):
 def test_every_table_on_a_page_has_a_csv_download(monkeypatch, demo_db, page):
     """Each table is followed by a download button before the next table (AppTest renders every tab)."""
     monkeypatch.setenv("CRMLENS_DB", str(demo_db))
-    at = AppTest.from_file(APP, default_timeout=120).switch_page(f"pages/{page}.py").run()
+    at = app_test(page, timeout=120)
     assert not at.exception
     shown = [kind for kind in element_types(at.main) if kind in ("dataframe", "download_button")]
     assert "dataframe" in shown

@@ -1,13 +1,10 @@
 """The funnel page through AppTest, on tests/fixtures/funnel (numbers worked out in test_funnel_queries)."""
 
-import pathlib
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import serve_fixture
+from tests.conftest import app_test, serve_fixture
 
-APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
 YEAR = ["2024-01-01", "2024-12-31"]
 ORDER = ["lead", "qualified", "proposal", "negotiation", "won", "lost"]  # without "on hold"
 
@@ -23,11 +20,7 @@ def zh_env(monkeypatch, tmp_path):
 
 
 def open_funnel(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    return at.switch_page("pages/funnel.py").run()
+    return app_test("funnel", **query)
 
 
 def metrics(at: AppTest) -> dict[str, str]:

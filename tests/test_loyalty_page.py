@@ -1,13 +1,10 @@
 """The Loyalty page through AppTest, on tests/fixtures/loyalty/ladder (numbers: test_loyalty_queries)."""
 
-import pathlib
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import serve_fixture
+from tests.conftest import APP, app_test, serve_fixture
 
-APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
 PERIOD = ["2024-01-01", "2024-12-31"]
 
 
@@ -17,10 +14,7 @@ def ladder_env(monkeypatch, tmp_path):
 
 
 def open_loyalty(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    for key, value in {"period": PERIOD, **query}.items():
-        at.query_params[key] = value
-    at.switch_page("pages/loyalty.py").run()
+    at = app_test("loyalty", timeout=90, **{"period": PERIOD, **query})
     assert not at.exception, [e.value for e in at.exception]
     return at
 

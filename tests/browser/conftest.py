@@ -166,6 +166,16 @@ def upload_and_load(page: Page, app_url: str, path, mode_label: str | None = Non
     return page.get_by_test_id("stAlertContentSuccess").inner_text()
 
 
+def set_number(page: Page, label: str, value: str, wait: bool = True):
+    """Type a value into the number box labelled `label` and press Enter, as a person does."""
+    box = page.get_by_role("spinbutton", name=label)
+    box.fill(value)
+    box.press("Enter")
+    if wait:
+        wait_for_app(page)
+    return box
+
+
 def choose(page: Page, label: str, option: str) -> None:
     """Pick an option of the selectbox labelled `label`, as a person clicks it."""
     box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text(label, exact=True))

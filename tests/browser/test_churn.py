@@ -6,7 +6,7 @@ import pathlib
 
 import duckdb
 
-from tests.browser.conftest import exceptions, metric_values, open_page, upload_and_load, wait_for_app
+from tests.browser.conftest import exceptions, metric_values, open_page, set_number, upload_and_load, wait_for_app
 
 SUBSCRIPTION = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "churn_subscription" / "customers.csv"
 NON_REVENUE = ["cancelled", "canceled", "returned", "refunded"]
@@ -35,10 +35,7 @@ def test_changing_n_days_moves_the_figures_and_the_url(app, page):
     assert "Definition: from orders" in main_alert(page)
     before = metric_values(page)
     assert before["Active now"] == f"{active_with_fixed_days(app.db, 120):,}"
-    box = page.get_by_role("spinbutton", name="Lost after at least (days)")
-    box.fill("30")
-    box.press("Enter")
-    wait_for_app(page)
+    set_number(page, "Lost after at least (days)", "30")
     after = metric_values(page)
     assert "churn_days=30" in page.url
     assert after["Active now"] == f"{active_with_fixed_days(app.db, 30):,}"
@@ -93,11 +90,8 @@ def test_chinese_page_has_no_exception(app, page):
 
 def test_back_button_steps_back_through_setting_changes(app, page):
     open_page(page, f"{app.url}/churn?churn_multiplier=0&churn_days=120")
-    box = page.get_by_role("spinbutton", name="Lost after at least (days)")
     for days in ("60", "30"):
-        box.fill(days)
-        box.press("Enter")
-        wait_for_app(page)
+        box = set_number(page, "Lost after at least (days)", days)
     assert "churn_days=30" in page.url
     assert metric_values(page)["Active now"] == f"{active_with_fixed_days(app.db, 30):,}"
 

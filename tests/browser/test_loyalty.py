@@ -7,7 +7,7 @@ import re
 import duckdb
 
 from crmlens.loyalty import RUNGS
-from tests.browser.conftest import exceptions, metric_values, open_page, upload_and_load, wait_for_app
+from tests.browser.conftest import exceptions, metric_values, open_page, set_number, upload_and_load, wait_for_app
 
 
 def open_loyalty(page, url: str):
@@ -33,10 +33,7 @@ def test_ladder_on_demo_data_and_a_threshold_carried_by_the_url(app, page):
     page.screenshot(path="/tmp/loyalty-ladder.png", full_page=True)
 
     page.get_by_text("Rung rules", exact=False).click()
-    box = page.get_by_role("spinbutton", name="Client: purchases at least")
-    box.fill("3")
-    box.press("Enter")
-    wait_for_app(page)
+    set_number(page, "Client: purchases at least", "3")
     after = ladder_counts(page)
     assert "loyalty_min_orders_client=3" in page.url
     moved = before["client"] - after["client"]

@@ -201,6 +201,7 @@ def test_a_load_refused_while_loading_says_why_and_keeps_the_file(own_app, page,
     orders.write_text("order_id,customer_id,order_date,amount\nW1,C000001,2026-10-30,10\nW2,C000002,2026-10-31,20\n")
     assert "2 rows loaded into Orders" in upload_and_load(page, own_app.url, orders, "Append to the table's data")
     before = own_app.db.read_bytes()
+    open_page(page, f"{own_app.url}/data")  # a settled page: the uploader is replaced after a load
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(orders))
     wait_for_app(page)
     page.get_by_text("Append to the table's data", exact=True).click()
