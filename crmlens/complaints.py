@@ -19,7 +19,7 @@ from scipy import stats
 from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import SurvfuncRight
 
-from crmlens import i18n, queries, store
+from crmlens import churn, i18n, queries, store, vocab
 
 # Category key -> names that mean it (normalised as in SQL: lower case, runs of space, _ and - as one space).
 CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -34,9 +34,6 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
                            "warranty", "售后", "维修", "售后维修", "保修", "售后服务"),
 }
 
-# Statuses that close a complaint even when no resolved_at is given (lower case).
-CLOSED_STATUSES = ("resolved", "closed", "done", "solved", "cancelled", "canceled",
-                   "已解决", "已关闭", "已结案", "结案", "完成", "已完成", "关闭")
 
 # Default resolution SLA (hours) by severity name; a setting per severity on the page.
 DEFAULT_SLA_HOURS = 72.0
@@ -55,12 +52,12 @@ OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "reopen": ("reopen_count", "reopened", "is_reopened", "reopens", "重开次数", "是否重开", "重开"),
 }
 
-REOPENED_STATUSES = ("reopened", "re-opened", "重新打开", "重开", "已重开")
-YES_TOKENS = ("yes", "y", "true", "t", "1", "是", "已重开")
+# Which statuses close or reopen a complaint: crmlens/vocab.py (stg_complaints.is_closed reads it).
 
 DIMENSIONS = ("category", "sub_category", "channel", "severity", "product", "region", "segment", "owner")
 BAND_HOURS = [4.0, 24.0, 72.0, 168.0]  # resolution-time bands: <=4 h, 4-24 h, 1-3 d, 3-7 d, > 7 d (plus open)
-DEFAULTS = {"churn_days": 90, "gap_multiple": 3.0, "repeat_days": 90, "revenue_days": 365}
+# Lost: the churn page's rule and defaults (customer_spells), so both pages agree on every customer.
+DEFAULTS = {"churn_days": churn.CHURN_DAYS, "gap_multiple": churn.CHURN_MULTIPLIER, "repeat_days": 90, "revenue_days": 365}
 COX_MAX_ROWS = 20_000
 
 
@@ -100,8 +97,7 @@ def params(snap: store.Snapshot, start: dt.date, end: dt.date, filters: dict | N
         "category": list(filters.get("category", [])), "severity": list(filters.get("severity", [])),
         "complaint_channel": list(filters.get("complaint_channel", [])), "region": list(filters.get("region", [])),
         "segment": list(filters.get("segment", [])), "owner": list(filters.get("owner", [])),
-        "closed_statuses": list(CLOSED_STATUSES), "reopened_statuses": list(REOPENED_STATUSES),
-        "yes_tokens": list(YES_TOKENS),
+        "reopened_statuses": list(vocab.REOPENED_COMPLAINT_STATUSES), "yes_tokens": list(vocab.YES_TOKENS),
         "sla_severities": [s.strip().lower() for s in sla], "sla_hours": [float(h) for h in sla.values()],
         "sla_default_hours": DEFAULT_SLA_HOURS,
         "band_hours": list(BAND_HOURS),

@@ -11,6 +11,8 @@ import pathlib
 import re
 from dataclasses import dataclass, field
 
+from crmlens import vocab
+
 EXAMPLES_DIR = pathlib.Path(__file__).resolve().parent / "examples"  # one example CSV per table
 
 
@@ -141,13 +143,8 @@ TABLES: dict[str, Table] = {
     t.name: t for t in (CUSTOMERS, ORDERS, OPPORTUNITIES, STAGE_HISTORY, COMPLAINTS, SURVEYS)
 }
 
-# Stage names that close an opportunity, in lower case. Issue-level stage settings
-# (which stages are won or lost) refine these; these are the names known by default.
-WON_STAGES = ("won", "closed won", "closed_won", "win", "赢单", "成交", "已成交", "签约")
-LOST_STAGES = ("lost", "closed lost", "closed_lost", "lose", "输单", "丢单", "已丢单", "失败")
-
-# Order statuses that do not count as revenue.
-NON_REVENUE_STATUSES = ("cancelled", "canceled", "returned", "refunded", "已取消", "取消", "退货", "已退款")
+# The word lists (won/lost stages, revenue statuses, ...) live in crmlens/vocab.py.
+WON_STAGES, LOST_STAGES, NON_REVENUE_STATUSES = vocab.WON_STAGES, vocab.LOST_STAGES, vocab.NON_REVENUE_STATUSES
 
 
 def normalize_header(header: str) -> str:

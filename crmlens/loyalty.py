@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from crmlens import queries, store
+from crmlens import churn, queries, store
 
 RUNGS = ("prospect", "customer", "client", "supporter", "advocate", "partner")
 STATES = ("new", *RUNGS, "lost")  # movement states: not yet known, a rung, or lost (no purchase for N days)
@@ -26,10 +26,6 @@ GRAINS = ("month", "quarter")
 SORTS = ("lifetime", "revenue_period", "clv", "recency", "customer_id")
 FILTERS = ("segment", "region", "channel", "owner")
 
-# Complaint statuses that mean "resolved" when a complaint has no resolved_at (lower case).
-RESOLVED_STATUSES = ("resolved", "closed", "done", "solved", "complete", "completed",
-                     "已解决", "已关闭", "关闭", "已完成", "完成", "已结案", "结案", "已处理")
-
 # Rung rules (DOMAIN.md, "Loyalty ladder"): every one is a setting on the page and in the URL.
 RULE_DEFAULTS = {
     "min_orders_client": 2,      # client: this many completed orders or more
@@ -39,7 +35,8 @@ RULE_DEFAULTS = {
     "nps_advocate_min": 9,       # advocate: latest NPS at least this ...
     "min_referrals": 1,          # ... or referred at least this many customers
     "use_partner_flag": True,    # partner: customers flagged is_partner
-    "lost_days": 180,            # lost: no purchase for more than this many days
+    "churn_days": churn.CHURN_DAYS,              # lost: the churn rule (customer_spells), as on the
+    "churn_multiplier": churn.CHURN_MULTIPLIER,  # churn page: max(N days, k x the usual gap) without an order
 }
 VALUE_DEFAULTS = {
     "measure": "revenue",        # ABC and quadrants rank by revenue or profit
@@ -64,11 +61,12 @@ def params(start: dt.date, end: dt.date, settings: dict | None = None, filters: 
     """The parameter dict every loyalty query takes (each uses the subset it needs)."""
     out = {**DEFAULTS, **(settings or {})}
     out.update({f: list((filters or {}).get(f) or []) for f in FILTERS})
-    out.update(start=start, end=end, resolved_statuses=list(RESOLVED_STATUSES))
-    for key in ("min_orders_client", "max_unresolved", "min_referrals", "lost_days", "horizon_years",
+    out.update(start=start, end=end)
+    for key in ("min_orders_client", "max_unresolved", "min_referrals", "churn_days", "horizon_years",
                 "risk_days", "risk_complaints"):
         out[key] = int(out[key])
     out["use_partner_flag"] = bool(out["use_partner_flag"])
+    out["churn_multiplier"] = float(out["churn_multiplier"])
     return out
 
 

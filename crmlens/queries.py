@@ -15,7 +15,7 @@ import re
 import duckdb
 import pandas as pd
 
-from crmlens import contract, store
+from crmlens import store, vocab
 
 QUERY_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries"
 SHARED_DIR = QUERY_DIR / "shared"  # SQL pieces several queries use, pulled in by `-- include: <name>`
@@ -26,12 +26,11 @@ _SLOT = re.compile(r"^[ \t]*-- slot: (\w+)[ \t]*$", re.MULTILINE)
 _PARAM = re.compile(r"(?<![\w$])\$([A-Za-z_]\w*)")
 _COMMENT = re.compile(r"--[^\n]*")
 
-# Parameters every query may use without the caller passing them: the known
-# closing stages and non-revenue order statuses (lower case).
+# Parameters every query may use without the caller passing them: the known closing stages
+# (the funnel page can name others).
 DEFAULT_PARAMS = {
-    "won_stages": list(contract.WON_STAGES),
-    "lost_stages": list(contract.LOST_STAGES),
-    "non_revenue_statuses": list(contract.NON_REVENUE_STATUSES),
+    "won_stages": list(vocab.WON_STAGES),
+    "lost_stages": list(vocab.LOST_STAGES),
 }
 
 

@@ -237,9 +237,9 @@ st.header(t("complaints.churn.header"))
 churn = pd.DataFrame()
 if has_customer and has_orders:
     c = st.columns(3)
-    churn_days = ui.number_setting("complaints_churn_days", t("complaints.churn_days"), cx.DEFAULTS["churn_days"], 1, 3650, 1,
+    churn_days = ui.number_setting("churn_days", t("complaints.churn_days"), cx.DEFAULTS["churn_days"], 1, 3650, 1,
                                    help=t("complaints.churn_days.help"), container=c[0])
-    gap_multiple = ui.number_setting("complaints_gap_multiple", t("complaints.gap_multiple"), cx.DEFAULTS["gap_multiple"],
+    gap_multiple = ui.number_setting("churn_multiplier", t("complaints.gap_multiple"), cx.DEFAULTS["gap_multiple"],
                                      0.0, 20.0, 0.5, help=t("complaints.gap_multiple.help"), container=c[1])
     revenue_days = ui.number_setting("complaints_revenue_days", t("complaints.revenue_days"), cx.DEFAULTS["revenue_days"],
                                      1, 3650, 1, help=t("complaints.revenue_days.help"), container=c[2])

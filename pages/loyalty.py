@@ -82,7 +82,12 @@ with st.expander(t("loyalty.rules.title"), icon=":material/tune:"):
     cols = st.columns(4)
     s = {
         "min_orders_client": setting("min_orders_client", 2, 100, container=cols[0]),
-        "lost_days": setting("lost_days", 30, 3650, 30, container=cols[0]),
+        # lost: the churn page's rule and the same keys in the address, so both pages agree on every customer
+        "churn_days": int(ui.number_setting("churn_days", t("churn.setting.days"), D["churn_days"], 1, 3650, 1,
+                                            help=t("churn.setting.days.help"), container=cols[0])),
+        "churn_multiplier": float(ui.number_setting("churn_multiplier", t("churn.setting.multiplier"),
+                                                    D["churn_multiplier"], 0.0, 20.0, 0.5,
+                                                    help=t("churn.setting.multiplier.help"), container=cols[0])),
         "satisfaction_min": setting("satisfaction_min", 1, 5, container=cols[1]),
         "nps_supporter_min": setting("nps_supporter_min", 0, 10, container=cols[1]),
         "max_unresolved": setting("max_unresolved", 0, 100, container=cols[1]),
@@ -146,7 +151,7 @@ with ladder_box:
     cols[0].metric(t("loyalty.kpi.customers"), fmt.number(n, lang), help=t("loyalty.kpi.customers.help"), border=True)
     cols[1].metric(t("loyalty.kpi.upper"), fmt.percent(upper / n), help=t("loyalty.kpi.upper.help"), border=True)
     cols[2].metric(t("loyalty.kpi.lapsed"), fmt.number(total["n_lapsed"], lang),
-                   help=t("loyalty.kpi.lapsed.help", days=s["lost_days"]), border=True)
+                   help=t("loyalty.kpi.lapsed.help", days=s["churn_days"], multiplier=fmt.number(s["churn_multiplier"], lang, 1)), border=True)
     cols[3].metric(t("loyalty.kpi.top_share", pct=f"{s['top_pct']:g}%"), fmt.percent(total["share_value_top"]),
                    help=t("loyalty.kpi.top_share.help", measure=value_label), border=True)
     st.plotly_chart(charts.ladder(rungs, t, lang, value_col, t(f"loyalty.ladder.value.{s['measure']}")), width="stretch")
@@ -165,7 +170,7 @@ with tab_moves:
     if moves.empty:
         st.info(t("loyalty.moves.empty"))
     else:
-        st.caption(t("loyalty.moves.caption", days=s["lost_days"]))
+        st.caption(t("loyalty.moves.caption", days=s["churn_days"], multiplier=fmt.number(s["churn_multiplier"], lang, 1)))
         st.plotly_chart(charts.movement_trend(moves, t, grain), width="stretch")
         ends = sorted({d.date() for d in moves["to_date"]}, reverse=True)
         pick = st.selectbox(t("loyalty.moves.pick"), [d.isoformat() for d in ends], key="loyalty_move_to",

@@ -22,7 +22,7 @@ recent as (
 ),
 last_complaint as (
     select customer_id, max(created_at) as created_at, arg_max(category, created_at) as category
-    from complaints
+    from stg_complaints
     where created_at::date <= (select as_of_date from as_of) and customer_id in (select customer_id from at_risk)
     group by customer_id
 ),
@@ -33,7 +33,7 @@ listed as (
            coalesce(r.amt, 0) as amt_at_stake, coalesce(r.n_orders, 0) as n_orders_12m,
            k.created_at as last_complaint_at, k.category as last_complaint_category
     from at_risk a
-    left join customers c using (customer_id)
+    left join stg_customers c using (customer_id)
     left join recent r using (customer_id)
     left join last_complaint k using (customer_id)
     where coalesce(r.amt, 0) >= $min_value

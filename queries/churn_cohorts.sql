@@ -1,5 +1,5 @@
 -- churn_cohorts: retention by first-order month: share of the cohort (customers, and their first-month revenue) active k months later
--- params: $start DATE, $end DATE (inclusive), $mode VARCHAR ('in': ordered in month k; 'or_later': ordered in month k or any later month), $churn_days INTEGER, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[], $non_revenue_statuses VARCHAR[]
+-- params: $start DATE, $end DATE (inclusive), $mode VARCHAR ('in': ordered in month k; 'or_later': ordered in month k or any later month), $churn_days INTEGER, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[]
 -- returns: one row per cohort and month k up to the as-of day: cohort_month, k, n_cohort, n_active,
 --   rate_customers (n_active / n_cohort), amt_cohort (the cohort's revenue in its first month),
 --   amt_active (first-month revenue of the customers active), rate_revenue, is_unfinished (month k not over yet;
@@ -9,16 +9,16 @@ with filtered as (
 ),
 revenue_orders as (
     select o.customer_id, o.order_date, o.amount
-    from orders o
+    from stg_orders o
     where o.order_date <= $end::date
-      and not list_contains($non_revenue_statuses, lower(trim(coalesce(o.status, ''))))
+      and o.is_order
       and (len($segment) + len($region) + len($channel) + len($owner) = 0
            or o.customer_id in (select customer_id from filtered))
 ),
 as_of as materialized (
     -- the period end, or the newest order before it
-    select least($end::date, max(order_date)) as as_of_date from orders
-    where not list_contains($non_revenue_statuses, lower(trim(coalesce(status, ''))))
+    select least($end::date, max(order_date)) as as_of_date from stg_orders
+    where is_order
 ),
 customer_months as materialized (
     select customer_id, date_trunc('month', order_date)::date as month, sum(amount) as amt

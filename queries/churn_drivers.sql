@@ -1,5 +1,5 @@
 -- churn_drivers: churn rate by every categorical attribute (customer columns, incl. extra ones; the customer's usual value of each order column in the period and the year before; latest complaint category)
--- params: $start DATE, $end DATE (inclusive), $max_levels INTEGER (attributes with more values are skipped), $definition VARCHAR ('orders' or 'explicit'), $churn_days INTEGER, $churn_multiplier DOUBLE, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[], $non_revenue_statuses VARCHAR[]
+-- params: $start DATE, $end DATE (inclusive), $max_levels INTEGER (attributes with more values are skipped), $definition VARCHAR ('orders' or 'explicit'), $churn_days INTEGER, $churn_multiplier DOUBLE, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[]
 -- returns: attribute, source ('customers', 'orders', 'complaints'), value (NULL = blank / no complaint),
 --   n_customers, n_churned, rate_churn, rate_overall, rate_diff (rate_churn - rate_overall), n_levels;
 --   sorted by rate_diff, highest first
@@ -12,7 +12,7 @@ customer_columns as (
     select customer_id,
            columns(* exclude (customer_id, name, signup_date, referred_by, churned, churn_date,
                               tenure_months, monthly_revenue))::varchar
-    from customers semi join population using (customer_id)
+    from stg_customers semi join population using (customer_id)
 ),
 customer_attributes as (
     select customer_id, attribute, value
@@ -21,9 +21,9 @@ customer_attributes as (
 order_columns as (
     select customer_id, order_date as _ordered_on,
            columns(* exclude (order_id, customer_id, order_date, amount, cost, quantity, status))::varchar
-    from orders semi join population using (customer_id)
+    from stg_orders semi join population using (customer_id)
     where order_date <= (select as_of_date from as_of) and order_date >= $start::date - 365
-      and not list_contains($non_revenue_statuses, lower(trim(coalesce(status, ''))))
+      and is_order
 ),
 order_value_counts as (
     select customer_id, attribute, value, count(*) as n, max(_ordered_on) as last_ordered_on
@@ -42,7 +42,7 @@ complaint_attributes as (
     select p.customer_id, 'complaint_category' as attribute, k.category as value
     from population p
     left join (
-        select customer_id, arg_max(category, created_at) as category from complaints
+        select customer_id, arg_max(category, created_at) as category from stg_complaints
         where created_at::date <= (select as_of_date from as_of) and customer_id is not null
         group by customer_id
     ) k using (customer_id)

@@ -1,5 +1,5 @@
 -- churn_source: which churn data is loaded: explicit churn columns in customers, and order history
--- params: $non_revenue_statuses VARCHAR[]
+-- params:
 -- returns: one row: n_customers, n_churn_flag (churned filled in), n_churned (churned = yes), n_churn_date,
 --   n_tenure, n_signup, n_monthly_revenue, n_orders (completed), first_order, last_order
 select count(*) as n_customers,
@@ -9,7 +9,7 @@ select count(*) as n_customers,
        count(tenure_months) as n_tenure,
        count(signup_date) as n_signup,
        count(monthly_revenue) as n_monthly_revenue,
-       (select count(*) from orders where not list_contains($non_revenue_statuses, lower(trim(coalesce(status, ''))))) as n_orders,
-       (select min(order_date) from orders where not list_contains($non_revenue_statuses, lower(trim(coalesce(status, ''))))) as first_order,
-       (select max(order_date) from orders where not list_contains($non_revenue_statuses, lower(trim(coalesce(status, ''))))) as last_order
-from customers
+       (select count(*) from stg_orders where is_order) as n_orders,
+       (select min(order_date) from stg_orders where is_order) as first_order,
+       (select max(order_date) from stg_orders where is_order) as last_order
+from stg_customers

@@ -13,7 +13,7 @@ last_month as (
 active as (
     select s.customer_id, s.tenure_months, s.monthly_revenue, c.name, c.contract_type, c.owner, c.segment, c.region,
            if($by_contract, coalesce(c.contract_type, ''), 'all') as grp
-    from spells s left join customers c using (customer_id)
+    from spells s left join stg_customers c using (customer_id)
     where not s.is_lost and s.tenure_months is not null
 ),
 listed as (

@@ -1,5 +1,5 @@
 -- churn_summary: the period's churn rate, active and at-risk customers, and the figures the what-if starts from
--- params: $start DATE, $end DATE (inclusive), $definition VARCHAR ('orders' or 'explicit'), $churn_days INTEGER, $churn_multiplier DOUBLE, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[], $non_revenue_statuses VARCHAR[]
+-- params: $start DATE, $end DATE (inclusive), $definition VARCHAR ('orders' or 'explicit'), $churn_days INTEGER, $churn_multiplier DOUBLE, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[]
 -- returns: one row: as_of_date, n_customers (active at some time in the period), n_churned (their latest
 --   lifetime ended in the period), rate_churn, n_active (at the as-of day), n_at_risk (active, past their usual
 --   gap), n_base_12m (active 365 days before the as-of day), n_kept_12m (of those, active at the as-of day),
@@ -19,9 +19,9 @@ year_ago as (
 ),
 recent_orders as (
     select o.customer_id, o.amount, o.cost
-    from orders o
+    from stg_orders o
     where o.order_date > (select as_of_date from as_of) - 365 and o.order_date <= (select as_of_date from as_of)
-      and not list_contains($non_revenue_statuses, lower(trim(coalesce(o.status, ''))))
+      and o.is_order
       and ((select all_pass from no_filter) or o.customer_id in (select customer_id from filtered))
 )
 select (select as_of_date from as_of) as as_of_date,

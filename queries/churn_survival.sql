@@ -15,7 +15,7 @@ first_lifetimes as (
       and (s.tenure_months is not null or s.spell_start is not null)
 ),
 complained as (
-    select distinct customer_id from complaints
+    select distinct customer_id from stg_complaints
     where created_at::date <= (select as_of_date from as_of) and customer_id is not null
 )
 select case $group
@@ -29,7 +29,7 @@ select case $group
        end as grp,
        f.n_days, f.is_lost, count(*) as n_customers
 from first_lifetimes f
-left join customers c using (customer_id)
+left join stg_customers c using (customer_id)
 left join complained k using (customer_id)
 where f.n_days >= 0
 group by all

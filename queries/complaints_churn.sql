@@ -1,5 +1,5 @@
 -- complaints_churn: churn of complainers versus others, and of complainers by category and by resolution band, with the revenue lost
--- params: $category_aliases VARCHAR[], $category_keys VARCHAR[], $sla_severities VARCHAR[], $sla_hours DOUBLE[], $closed_statuses VARCHAR[], $sla_default_hours DOUBLE, $category VARCHAR[], $severity VARCHAR[], $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[], $owner VARCHAR[], $start DATE, $end DATE, $gap_multiple DOUBLE, $churn_days INTEGER, $revenue_days INTEGER
+-- params: $category_aliases VARCHAR[], $category_keys VARCHAR[], $sla_severities VARCHAR[], $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $category VARCHAR[], $severity VARCHAR[], $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[], $owner VARCHAR[], $start DATE, $end DATE, $gap_multiple DOUBLE, $churn_days INTEGER, $revenue_days INTEGER
 -- returns: kind ('all', 'category' or 'band'), grp ('complainers'/'others', a category, or a band number as text),
 --   n_customers, n_churned, rate_churn, amt_revenue_lost (NULL for others; completed-order revenue of churned complainers in the $revenue_days days before their first complaint)
 -- include: complaints_scope
@@ -7,7 +7,7 @@
 ,
 revenue_before as (
     select p.customer_id, sum(o.amount) as amt_revenue
-    from population p join done_orders o on o.customer_id = p.customer_id
+    from population p join mart_customer_days o on o.customer_id = p.customer_id
     where p.grp = 'complainers' and p.is_churned
       and o.order_date >= p.first_at::date - cast($revenue_days as integer) and o.order_date < p.first_at::date
     group by p.customer_id

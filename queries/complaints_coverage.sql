@@ -1,5 +1,5 @@
 -- complaints_coverage: what the complaints in the period carry (customer ids, times, ratings) and the as-of time
--- params: $category_aliases VARCHAR[], $category_keys VARCHAR[], $sla_severities VARCHAR[], $sla_hours DOUBLE[], $closed_statuses VARCHAR[], $sla_default_hours DOUBLE, $category VARCHAR[], $severity VARCHAR[], $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[], $owner VARCHAR[], $start DATE, $end DATE, $non_revenue_statuses VARCHAR[]
+-- params: $category_aliases VARCHAR[], $category_keys VARCHAR[], $sla_severities VARCHAR[], $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $category VARCHAR[], $severity VARCHAR[], $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[], $owner VARCHAR[], $start DATE, $end DATE
 -- returns: n_complaints, n_active_customers, n_orders (completed orders in the period, customer filters applied), n_with_customer, n_known_customer, n_with_response, n_with_resolved, n_closed_no_time, n_rated, n_orders_total, as_of_at
 -- include: complaints_scope
 ,
@@ -13,11 +13,11 @@ select count(*) as n_complaints,
        (select n_active_customers from activity) as n_active_customers,
        (select n_orders from activity) as n_orders,
        count(customer_id) as n_with_customer,
-       count(*) filter (where customer_id in (select customer_id from customers union select customer_id from orders)) as n_known_customer,
+       count(*) filter (where customer_id in (select customer_id from stg_customers union select customer_id from stg_orders)) as n_known_customer,
        count(first_response_at) as n_with_response,
        count(resolved_at) as n_with_resolved,
        count(*) filter (where resolved_at is null and not is_open) as n_closed_no_time,
        count(satisfaction) as n_rated,
-       (select count(*) from orders) as n_orders_total,
+       (select count(*) from stg_orders) as n_orders_total,
        (select as_of_at from as_of) as as_of_at
 from pk

@@ -8,7 +8,7 @@ k as (
     select coalesce(m.category_key, nullif(regexp_replace(lower(trim(k.category)), '[\s_-]+', ' ', 'g'), '')) as category,
            nullif(lower(trim(k.severity)), '') as severity,
            nullif(lower(trim(k.channel)), '') as channel
-    from complaints k
+    from stg_complaints k
     left join cat_map m on m.alias = regexp_replace(lower(trim(k.category)), '[\s_-]+', ' ', 'g')
 )
 select dimension, value, count(*) as n_rows

@@ -1,14 +1,14 @@
 -- data_span: what is loaded, per table: row count and the date span of its main date
 -- params: (none)
 -- returns: table_name, n_rows, first_date, last_date
-select 'customers' as table_name, count(*) as n_rows, min(signup_date) as first_date, max(signup_date) as last_date from customers
+select 'customers' as table_name, count(*) as n_rows, min(signup_date) as first_date, max(signup_date) as last_date from stg_customers
 union all
-select 'orders', count(*), min(order_date), max(order_date) from orders
+select 'orders', count(*), min(order_date), max(order_date) from stg_orders
 union all
-select 'opportunities', count(*), min(created_date), max(created_date) from opportunities
+select 'opportunities', count(*), min(created_date), max(created_date) from stg_opportunities
 union all
-select 'opportunity_stage_history', count(*), min(entered_at)::date, max(entered_at)::date from opportunity_stage_history
+select 'opportunity_stage_history', count(*), min(entered_at)::date, max(entered_at)::date from stg_opportunity_stage_history
 union all
-select 'complaints', count(*), min(created_at)::date, max(created_at)::date from complaints
+select 'complaints', count(*), min(created_at)::date, max(created_at)::date from stg_complaints
 union all
-select 'surveys', count(*), min(survey_date), max(survey_date) from surveys
+select 'surveys', count(*), min(survey_date), max(survey_date) from stg_surveys

@@ -1,5 +1,5 @@
 -- funnel_owner_risk: per owner: open pipeline, win rate, the customers they hold and their share of revenue
--- params: $start DATE, $end DATE, $owner VARCHAR[], $source VARCHAR[], $segment VARCHAR[], $region VARCHAR[], $stages VARCHAR[], $won_stages VARCHAR[], $lost_stages VARCHAR[], $date_columns VARCHAR[], $date_stages VARCHAR[], $non_revenue_statuses VARCHAR[], $risk_share DOUBLE
+-- params: $start DATE, $end DATE, $owner VARCHAR[], $source VARCHAR[], $segment VARCHAR[], $region VARCHAR[], $stages VARCHAR[], $won_stages VARCHAR[], $lost_stages VARCHAR[], $date_columns VARCHAR[], $date_stages VARCHAR[], $risk_share DOUBLE
 -- returns: one row per owner: n_open, amt_open_pipeline, n_won, n_lost, rate_win, n_customers (their book), n_buying_customers, amt_revenue (their customers' revenue in the period), rate_revenue_share, is_concentrated
 -- include: funnel_base
 ,
@@ -15,7 +15,7 @@ pipeline as (
 ),
 book as (
     select c.owner, count(*) as n_customers
-    from customers c
+    from stg_customers c
     where c.owner is not null
       and (len($segment) = 0 or list_contains($segment, c.segment))
       and (len($region) = 0 or list_contains($region, c.region))
@@ -23,10 +23,10 @@ book as (
 ),
 customer_revenue as (
     select c.owner, o.customer_id, sum(o.amount) as amt_revenue
-    from orders o
-    left join customers c on c.customer_id = o.customer_id
+    from stg_orders o
+    left join stg_customers c on c.customer_id = o.customer_id
     where o.order_date between $start and $end
-      and not list_contains($non_revenue_statuses, lower(trim(coalesce(o.status, ''))))
+      and o.is_order
       and (len($segment) = 0 or list_contains($segment, c.segment))
       and (len($region) = 0 or list_contains($region, c.region))
     group by c.owner, o.customer_id

@@ -9,7 +9,7 @@ entries as (
     select opportunity_id, stage_key, min(entered_at) as entered_at
     from (
         select h.opportunity_id, lower(trim(h.stage)) as stage_key, h.entered_at
-        from opportunity_stage_history h
+        from stg_opportunity_stage_history h
         where h.opportunity_id in (select opportunity_id from reach where rule = 'history')
         union all
         select opportunity_id, (select stage_key from levels where pos = 1), created_date::timestamp

@@ -4,10 +4,10 @@
 with spellings as (
     select trim(stage) as label, sum(cur) as n_current, sum(his) as n_history
     from (
-        select stage, 1 as cur, 0 as his from opportunities
+        select stage, 1 as cur, 0 as his from stg_opportunities
         union all
         -- history of opportunities no longer loaded (e.g. the opportunities were replaced) is left out
-        select h.stage, 0, 1 from opportunity_stage_history h semi join opportunities o using (opportunity_id)
+        select h.stage, 0, 1 from stg_opportunity_stage_history h semi join stg_opportunities o using (opportunity_id)
     )
     where stage is not null and trim(stage) <> ''
     group by trim(stage)

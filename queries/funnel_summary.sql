@@ -27,8 +27,8 @@ figures as (
 undated as (
     -- opportunities that match the filters but have no creation date: no period can hold them
     select count(*) as n_no_created_date
-    from opportunities o
-    left join customers c on c.customer_id = o.customer_id
+    from stg_opportunities o
+    left join stg_customers c on c.customer_id = o.customer_id
     where o.created_date is null
       and (len($owner) = 0 or list_contains($owner, o.owner))
       and (len($source) = 0 or list_contains($source, o.source))

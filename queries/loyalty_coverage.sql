@@ -3,14 +3,14 @@
 -- returns: one row: n_customer_rows, n_partner_flags (is_partner filled in), n_partners (true), n_referred (referred_by filled in),
 --   n_orders, n_orders_with_cost, n_surveys, n_surveys_satisfaction, n_surveys_nps, n_complaints_with_customer, n_opportunities_with_customer
 select
-    (select count(*) from customers) as n_customer_rows,
-    (select count(is_partner) from customers) as n_partner_flags,
-    (select count(*) filter (where is_partner) from customers) as n_partners,
-    (select count(referred_by) from customers) as n_referred,
-    (select count(*) from orders) as n_orders,
-    (select count(cost) from orders) as n_orders_with_cost,
-    (select count(*) from surveys) as n_surveys,
-    (select count(satisfaction) from surveys) as n_surveys_satisfaction,
-    (select count(nps) from surveys) as n_surveys_nps,
-    (select count(customer_id) from complaints) as n_complaints_with_customer,
-    (select count(customer_id) from opportunities) as n_opportunities_with_customer
+    (select count(*) from stg_customers) as n_customer_rows,
+    (select count(is_partner) from stg_customers) as n_partner_flags,
+    (select count(*) filter (where is_partner) from stg_customers) as n_partners,
+    (select count(referred_by) from stg_customers) as n_referred,
+    (select count(*) from stg_orders) as n_orders,
+    (select count(cost) from stg_orders) as n_orders_with_cost,
+    (select count(*) from stg_surveys) as n_surveys,
+    (select count(satisfaction) from stg_surveys) as n_surveys_satisfaction,
+    (select count(nps) from stg_surveys) as n_surveys_nps,
+    (select count(customer_id) from stg_complaints) as n_complaints_with_customer,
+    (select count(customer_id) from stg_opportunities) as n_opportunities_with_customer

@@ -1,5 +1,5 @@
 -- overview_kpis: headline figures for a period and for the previous period of equal length
--- params: $start DATE, $end DATE (inclusive), $non_revenue_statuses VARCHAR[], $won_stages VARCHAR[], $lost_stages VARCHAR[]
+-- params: $start DATE, $end DATE (inclusive), $won_stages VARCHAR[], $lost_stages VARCHAR[]
 -- returns: one row per period ('current', 'previous'): period, period_start, period_end,
 --   n_customers (known by period end), n_active_customers (bought in period),
 --   n_new_customers (first purchase in period), amt_revenue, n_orders, amt_avg_order,
@@ -19,17 +19,17 @@ customer_dates as (
            if(bool_or(listed and signup_date is null), null, min(coalesce(signup_date, first_ordered_at))) as known_since,
            min(first_ordered_at) as first_ordered_at
     from (
-        select customer_id, true as listed, signup_date, null::date as first_ordered_at from customers
+        select customer_id, true as listed, signup_date, null::date as first_ordered_at from stg_customers
         union all
-        select customer_id, false, null, min(order_date) from revenue_orders group by customer_id
+        select customer_id, false, null, min(order_date) from revenue_orders where is_order group by customer_id
     )
     group by customer_id
 ),
 order_figures as (
     select p.period,
-           count(distinct o.customer_id) as n_active_customers,
+           count(distinct o.customer_id) filter (where o.is_order) as n_active_customers,
            coalesce(sum(o.amount), 0) as amt_revenue,
-           count(o.customer_id) as n_orders
+           count(*) filter (where o.is_order) as n_orders
     from periods p
     left join revenue_orders o on o.order_date between p.period_start and p.period_end
     group by p.period
@@ -45,7 +45,7 @@ customer_figures as (
 opportunity_figures as (
     select p.period, count(o.opportunity_id) as n_open_opportunities
     from periods p
-    left join opportunities o
+    left join stg_opportunities o
         on coalesce(o.created_date <= p.period_end, true)
         and not coalesce(
             o.close_date <= p.period_end,
@@ -56,7 +56,7 @@ opportunity_figures as (
 complaint_figures as (
     select p.period, count(c.created_at) as n_complaints
     from periods p
-    left join complaints c on c.created_at::date between p.period_start and p.period_end
+    left join stg_complaints c on c.created_at::date between p.period_start and p.period_end
     group by p.period
 )
 select p.period, p.period_start, p.period_end,

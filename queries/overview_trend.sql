@@ -1,19 +1,19 @@
 -- overview_trend: revenue, orders and new customers per period bucket
--- params: $start DATE, $end DATE (inclusive), $grain VARCHAR ('day', 'week' or 'month'), $non_revenue_statuses VARCHAR[]
+-- params: $start DATE, $end DATE (inclusive), $grain VARCHAR ('day', 'week' or 'month')
 -- returns: one row per bucket in the range, gaps filled with zero:
 --   bucket_start, amt_revenue, n_orders, n_new_customers
 with revenue_orders as materialized (
     -- include: revenue_orders
 ),
 first_purchase as (
-    select customer_id, min(order_date) as first_ordered_at from revenue_orders group by 1
+    select customer_id, min(order_date) as first_ordered_at from revenue_orders where is_order group by 1
 ),
 buckets as (
     select distinct date_trunc($grain, d::date)::date as bucket_start
     from range($start::date, $end::date + 1, interval 1 day) as r(d)
 ),
 revenue as (
-    select date_trunc($grain, order_date)::date as bucket_start, sum(amount) as amt_revenue, count(*) as n_orders
+    select date_trunc($grain, order_date)::date as bucket_start, sum(amount) as amt_revenue, count(*) filter (where is_order) as n_orders
     from revenue_orders
     where order_date between $start and $end
     group by 1

@@ -40,9 +40,10 @@ def test_headline_speed_outcome_and_churn(complaints_env):
     assert shown["Open now"] == "2"
     assert shown["Repeat complainers"] == "75.0%"  # C1, C3, C4 of 4
     assert shown["Reopened"] == "40.0%"
-    assert shown["Churn: complainers"] == "25.0%"  # default gap rule: only C4
+    # the churn page's default rule: nobody lost by 2024-06-30 (test_complaints_queries.test_churn_with_the_gap_rule)
+    assert shown["Churn: complainers"] == "0.0%"
     assert shown["Churn: others"] == "0.0%"
-    assert shown["Revenue of lost complainers"] == "1,000"
+    assert shown["Revenue of lost complainers"] == "0"
     assert any("Top cause:" in md.value and "Delivery" in md.value for md in at.markdown)
     assert any("2 open complaints are treated as censored" in c.value for c in at.caption)
 
@@ -60,7 +61,7 @@ def test_category_filter_and_churn_settings(complaints_env):
     assert metrics(at)["Complaints"] == "2"  # 物流 K5 and 配送 K7
     at.multiselect(key="category").set_value(["hardware", "price"]).run()
     assert metrics(at)["Complaints"] == "3"  # K10, K11, K4
-    at = open_page(complaints_churn_days="90", complaints_gap_multiple="0")
+    at = open_page(churn_days="90", churn_multiplier="0")
     assert metrics(at)["Churn: complainers"] == "75.0%"  # C1, C3, C4 without the gap rule
     assert metrics(at)["Revenue of lost complainers"] == "1,430"
 

@@ -230,24 +230,29 @@ def test_churn_with_a_fixed_number_of_days(snap):
 
 
 def test_churn_with_the_gap_rule(snap):
-    # C1 gaps 65, 36 -> median 50.5 x 3 = 151.5 -> 152 days -> lost only before 2024-01-30: not lost.
-    # C3 gaps 91, 9 -> 50 x 3 = 150 days -> 2024-02-01: last order 03-10, not lost. C4 (one order) stays lost.
+    # The churn page's rule (customer_spells), as of the newest order day 2024-06-30. Everybody's gaps between
+    # order days: C1 65, 36; C2 152; C3 91, 9; C5 107 -> median (65 + 91) / 2 = 78.
+    # C1 median 50.5 x 3 = floor 151.5 = 151 days: lost from 02-10 + 151 = 07-10, after 06-30: not lost.
+    # C3 median 50 x 3 = 150: lost from 08-07: not lost. C4 (one order day) takes everybody's 78 x 3 = 234:
+    # lost from 09-22: not lost. So no complainer is lost (the old complaints rule lost C4 after 90 days).
     c = run(snap, "complaints_churn", churn_days=90, gap_multiple=3.0, revenue_days=365)
     overall = c[c["kind"] == "all"].set_index("grp")
-    assert overall.loc["complainers", "n_churned"] == 1
-    assert overall.loc["complainers", "amt_revenue_lost"] == 1000.0
+    assert overall.loc["complainers", "n_churned"] == 0
+    assert overall.loc["complainers", "amt_revenue_lost"] == 0.0
 
 
 def test_retention_curves_and_log_rank(snap):
     s = run(snap, "complaints_churn_survival", churn_days=90, gap_multiple=0.0)
-    # Complainers from their first complaint: C4 lost at 0 (last order before it), C3 at 5 (03-05 -> 03-10),
-    # C1 at 31 (01-10 -> 02-10), C2 censored at 157 (01-25 -> 06-30). C5 censored at 107 (03-15 -> 06-30).
+    # Complainers from their first complaint to the day they count as lost (last order + 90 days, as on the
+    # churn page): C4 02-15 -> 05-01 = 76, C3 03-05 -> 06-08 = 95, C1 01-10 -> 05-10 = 121; C2 censored at 157
+    # (01-25 -> 06-30). C5 censored at 107 (03-15 -> 06-30).
     rows = {(g, t): (e, c) for g, t, e, c in s[["grp", "t", "n_event", "n_censored"]].itertuples(index=False)}
-    assert rows == {("complainers", 0): (1, 0), ("complainers", 5): (1, 0), ("complainers", 31): (1, 0),
+    assert rows == {("complainers", 76): (1, 0), ("complainers", 95): (1, 0), ("complainers", 121): (1, 0),
                     ("complainers", 157): (0, 1), ("others", 107): (0, 1)}
     test = cx.log_rank(s)
-    # O - E = 3 - (4/5 + 3/4 + 2/3) = 47/60; V = 4/25 + 3/16 + 2/9 = 2051/3600; chi2 = 2209/2051.
-    assert test["chi2"] == pytest.approx(2209 / 2051)
+    # At 76: 4 of 5 at risk are complainers, at 95: 3 of 4, at 121: 2 of 2 (C5 censored at 107).
+    # O - E = 3 - (4/5 + 3/4 + 1) = 9/20; V = 4/25 + 3/16 + 0 = 139/400; chi2 = (81/400) / (139/400) = 81/139.
+    assert test["chi2"] == pytest.approx(81 / 139)
     expanded = s.loc[s.index.repeat(s["n_event"] + s["n_censored"])]
     status = np.concatenate([[1] * e + [0] * c for e, c in zip(s["n_event"], s["n_censored"])])
     chi2, p = survdiff(expanded["t"].to_numpy(float), status, expanded["grp"].to_numpy())
@@ -259,7 +264,8 @@ def test_retention_curves_and_log_rank(snap):
 
 def test_cox_rows_and_regression(snap):
     rows = run(snap, "complaints_churn_cox", churn_days=90, gap_multiple=0.0).set_index("customer_id")
-    assert rows.loc["C4", ["duration_days", "is_churned", "is_breached"]].tolist() == [0, 1, 1]  # K6 120 h > 72
+    # C4: complaint 02-15, lost 05-01 (last order 02-01 + 90 days) = 76 days; K6 took 120 h > 72 h SLA
+    assert rows.loc["C4", ["duration_days", "is_churned", "is_breached"]].tolist() == [76, 1, 1]
     assert rows.loc["C1", "resolution_days"] == pytest.approx(1.0)
     assert cx.cox(rows.reset_index()).empty  # 4 complainers: too few to fit
     # A synthetic check: breached complainers leave at twice the rate -> hazard ratio near 2.
@@ -289,7 +295,8 @@ def test_headline(snap):
                                 "service_attitude": 1}
     assert h["median_resolution_hours"] == 72.0
     assert h["sla_breach_rate"] == pytest.approx(5 / 9, abs=1e-4)
-    assert (h["churn_rate_complainers"], h["churn_rate_others"]) == (0.25, 0.0)  # default gap rule: only C4
+    # default rule (test_churn_with_the_gap_rule): nobody lost yet
+    assert (h["churn_rate_complainers"], h["churn_rate_others"]) == (0.0, 0.0)
     assert set(h) == {"total", "by_category", "median_resolution_hours", "sla_breach_rate", "churn_rate_complainers",
                       "churn_rate_others"}
 

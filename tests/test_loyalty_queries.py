@@ -2,7 +2,8 @@
 
 tests/fixtures/loyalty/ladder, ladder at END = 2024-12-31 with the default rules (client: 2+ purchases;
 supporter: client with latest satisfaction >= 4 or NPS >= 7 and no unresolved complaint; advocate:
-1+ purchase and NPS >= 9 or 1+ referral; partner: is_partner; lost: no purchase for > 180 days):
+1+ purchase and NPS >= 9 or 1+ referral; partner: is_partner; lost: the churn rule set to 180 days flat
+(churn_days 180, multiplier 0: lost once last purchase + 180 days <= the date), LOST_180 below):
 
   prospect  A1 (listed, no order), A2 (opportunity only, no customer row), A3 (only order cancelled),
             V4 (NPS 10 but no purchase: advocates must have bought)                              = 4
@@ -29,6 +30,7 @@ from crmlens import loyalty, queries, store
 from tests.conftest import load_fixture
 
 START, END = dt.date(2024, 1, 1), dt.date(2024, 12, 31)
+LOST_180 = {"churn_days": 180, "churn_multiplier": 0.0}
 NO_FILTERS = {"search": "", "states": [], "abc_classes": [], "rfm_segments": [], "quadrants": [],
               "sort": "customer_id", "limit": 100, "offset": 0}
 
@@ -44,7 +46,7 @@ def value_snap(tmp_path_factory):
 
 
 def summary(snap, start=START, end=END, filters=None, **settings):
-    return queries.run("loyalty_summary", loyalty.params(start, end, settings, filters), snap=snap)
+    return queries.run("loyalty_summary", loyalty.params(start, end, {**LOST_180, **settings}, filters), snap=snap)
 
 
 def part(df, kind, column="n_customers"):
@@ -58,7 +60,7 @@ def rung_counts(snap, **settings):
 
 
 def customers(snap, end=END, **extra):
-    p = {**loyalty.params(START, end), **NO_FILTERS, **extra}
+    p = {**loyalty.params(START, end, LOST_180), **NO_FILTERS, **extra}
     return queries.run("loyalty_customers", p, snap=snap).set_index("customer_id")
 
 
@@ -171,7 +173,7 @@ EXPECTED_DECEMBER_FLOWS = {
 
 
 def movements(snap, start, end, grain="month"):
-    return queries.run("loyalty_movements", {**loyalty.params(start, end), "grain": grain}, snap=snap)
+    return queries.run("loyalty_movements", {**loyalty.params(start, end, LOST_180), "grain": grain}, snap=snap)
 
 
 def test_movements_between_month_ends(ladder_snap):
@@ -197,7 +199,7 @@ def test_movement_dates_by_quarter_and_for_a_partial_last_month(ladder_snap):
 
 
 def test_flow_customers_are_listed_a_page_at_a_time(ladder_snap):
-    p = {**loyalty.params(START, END), "from_date": dt.date(2024, 11, 30), "to_date": END,
+    p = {**loyalty.params(START, END, LOST_180), "from_date": dt.date(2024, 11, 30), "to_date": END,
          "from_state": "customer", "to_state": "lost", "limit": 2, "offset": 0}
     first = queries.run("loyalty_flow_customers", p, snap=ladder_snap)
     second = queries.run("loyalty_flow_customers", {**p, "offset": 2}, snap=ladder_snap)

@@ -50,7 +50,7 @@ def test_bind_passes_only_what_the_query_uses_and_requires_the_rest():
 def test_include_lines_pull_in_shared_pieces():
     sql = queries.sql_text("overview_trend")
     assert "-- include:" not in sql
-    assert "from orders\nwhere not list_contains($non_revenue_statuses" in sql
+    assert "from stg_orders\nwhere not is_void" in sql
 
 
 def test_every_shared_piece_is_used():  # by an include line or as a slot filling

@@ -20,7 +20,7 @@ from typing import Callable
 import duckdb
 import pandas as pd
 
-from crmlens import contract, queries, store
+from crmlens import contract, model, store
 from crmlens.ingest.convert import quote_ident
 from crmlens.ingest.errors import IngestError, describe_reason
 from crmlens.ingest import read, stage
@@ -167,8 +167,7 @@ def load_files(
             _record_load(con, result, file_mode, content_hash)
             _remember_mapping(con, result)
             results.append(result)
-        if "orders" in replaced or not set(DERIVED_FROM_ORDERS) <= _tables(con):
-            refresh_derived(con)
+        refresh_derived(con)
         report(len(paths) / (len(paths) + 1), "publish")
     report(1.0, "done")
     return results
@@ -267,24 +266,14 @@ def _remember_mapping(con: duckdb.DuckDBPyConnection, result: FileResult) -> Non
     )
 
 
-DERIVED_FROM_ORDERS = ("order_days",)
-
-
 def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild the tables the views derive from orders, inside the load's transaction."""
-    for name in DERIVED_FROM_ORDERS:
-        queries.execute(f"build_{name}", {}, con)
-
-
-def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'main'").fetchall()}
+    """Rebuild the model (staging views, marts, macros) inside the load's transaction."""
+    model.build(con)
 
 
 def ensure_derived(db: str | pathlib.Path | None = None, lock_timeout_s: float = store.WRITE_LOCK_TIMEOUT_S) -> None:
-    """Build the derived tables of a database written before they existed (same figures, same version)."""
-    if store.exists(db) and not set(DERIVED_FROM_ORDERS) <= store.snapshot(db).tables():
-        with store.writer(db, lock_timeout_s, new_version=False) as con:
-            refresh_derived(con)
+    """Build the model of a database written before it existed (same figures, same version)."""
+    model.ensure(db, lock_timeout_s)
 
 
 def load_tables(tables: dict[str, object], db: str | pathlib.Path | None = None,

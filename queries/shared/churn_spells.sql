@@ -6,55 +6,29 @@ no_filter as (
     select len($segment) + len($region) + len($channel) + len($owner) = 0 as all_pass
 ),
 as_of as materialized (
-    -- the day the figures are "as of": the period end, or the newest data before it
-    select least($end::date, coalesce(if($definition = 'explicit',
-               (select max(greatest(signup_date, coalesce(churn_date, signup_date))) from customers),
-               (select max(order_date) from order_days)),
-           $end::date)) as as_of_date
+    -- the day the figures are "as of": the period end, or the newest data before it (period_as_of)
+    select if($definition = 'explicit',
+              least($end::date, coalesce((select max(greatest(signup_date, coalesce(churn_date, signup_date)))
+                                          from stg_customers), $end::date)),
+              period_as_of($end)) as as_of_date
 ),
 revenue_orders as (
-    -- completed orders of the chosen customers up to the as-of day, one row per customer and order day, with
-    -- the days since their previous order day (NULL: the first), as every load keeps them in order_days
-    -- (queries/build_order_days.sql)
+    -- order days of the chosen customers up to the as-of day (mart_customer_days), with the days since
+    -- their previous order day (NULL: the first)
     select d.customer_id, d.order_date, d.amount, d.n_orders, d.gap_before
-    from order_days d
+    from mart_customer_days d
     where d.order_date <= (select as_of_date from as_of)
       and ((select all_pass from no_filter) or d.customer_id in (select customer_id from filtered))
 ),
 order_gaps as materialized (
     select customer_id, order_date, gap_before from revenue_orders where $definition = 'orders'
 ),
-thresholds as (
-    -- usual gap: the median gap between the customer's order days (one order day: everybody's median gap);
-    -- lost n_days = max($churn_days, floor($churn_multiplier x usual gap)) after an order, unless they
-    -- order again by that day
-    select customer_id, last_order, usual_gap,
-           greatest($churn_days, floor($churn_multiplier * coalesce(usual_gap, 0)))::integer as n_days
-    from (
-        select customer_id, max(order_date) as last_order,
-               coalesce(median(gap_before) filter (where gap_before > 0),
-                        (select median(gap_before) filter (where gap_before > 0) from order_gaps)) as usual_gap
-        from order_gaps
-        group by customer_id
-    )
-),
-spell_starts as (
-    -- a spell starts at the first order and at every order after a gap longer than n_days
-    select g.customer_id, g.order_date, g.gap_before, t.last_order, t.usual_gap, t.n_days
-    from order_gaps g join thresholds t using (customer_id)
-    where g.gap_before is null or g.gap_before > t.n_days
-),
 order_spells as (
-    select customer_id, spell_no, spell_start, last_order, usual_gap, n_days,
-           -- lost n_days after the spell's last order, once that day has come
-           last_order + n_days <= (select as_of_date from as_of) as is_lost,
-           if(last_order + n_days <= (select as_of_date from as_of), last_order + n_days, null) as lost_date
-    from (
-        select customer_id, row_number() over w as spell_no, order_date as spell_start, usual_gap, n_days,
-               coalesce(lead(order_date - gap_before::integer) over w, last_order) as last_order
-        from spell_starts
-        window w as (partition by customer_id order by order_date)
-    )
+    -- lifetimes from orders: the one definition of "lost" (queries/model/customer_spells.sql)
+    select s.customer_id, s.spell_no, s.spell_start, s.last_order, s.usual_gap, s.n_days, s.is_lost, s.lost_date
+    from customer_spells((select as_of_date from as_of), $churn_days, $churn_multiplier) s
+    where $definition = 'orders'
+      and ((select all_pass from no_filter) or s.customer_id in (select customer_id from filtered))
 ),
 explicit_spells as (
     -- explicit churn: a churned flag, a churn / contract-end date, a tenure; one spell per customer
@@ -69,7 +43,7 @@ explicit_spells as (
         select c.customer_id, c.signup_date, c.churn_date, c.churned, c.tenure_months, c.monthly_revenue,
                to_days(cast(round(c.tenure_months * 30.4375) as integer)) as tenure_span,
                (select as_of_date from as_of) as as_of_date
-        from customers c
+        from stg_customers c
         where $definition = 'explicit'
           and ((select all_pass from no_filter) or c.customer_id in (select customer_id from filtered))
     )

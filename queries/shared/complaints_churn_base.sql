@@ -1,40 +1,36 @@
 -- shared piece complaints_churn_base: per-customer orders and churn state for the link between complaints
 -- and churn (follows complaints_scope)
 ,
-done_orders as (
-    -- completed orders, one row per customer and order day (order_days, kept by every load)
-    select customer_id, order_date, amount, gap_before from order_days
-),
 ref as (
-    -- churn is judged at the newest completed order in the data
-    select max(order_date) as ref_date from done_orders
-),
-order_gaps as (
-    select customer_id, order_date, gap_before as gap_days
-    from done_orders
-    where $gap_multiple > 0 and gap_before is not null
+    -- churn is judged at the newest order day in the data, so complainers of any period are followed up to
+    -- today's data; the rule is the churn page's (customer_spells), which agrees with it at that day
+    select max(order_date) as ref_date from mart_customer_days
 ),
 buyers as (
-    select d.customer_id, min(order_date) as first_order, max(order_date) as last_order,
-           min(order_date) filter (where order_date between $start and $end) as first_order_in_period,
-           any_value(m.median_gap_days) as median_gap_days
-    from done_orders d
-    left join (select customer_id, median(gap_days) as median_gap_days from order_gaps group by 1) m using (customer_id)
-    group by d.customer_id
+    -- customers with an order by the reference date (mart_customer_days)
+    select customer_id, min(order_date) as first_order, max(order_date) as last_order,
+           min(order_date) filter (where order_date between $start and $end) as first_order_in_period
+    from mart_customer_days
+    where order_date <= (select ref_date from ref)
+    group by customer_id
 ),
 status as (
-    -- lost: a contract end date on or before the reference date; else an explicit churned flag; else no completed
-    -- order for max($churn_days, $gap_multiple x the customer's median gap between orders) days
+    -- lost: a contract end date on or before the reference date; else an explicit churned flag; else the one
+    -- definition from orders (customer_latest_spell: no order for max($churn_days, $gap_multiple x the
+    -- customer's usual gap) days), dated when that time ran out
     select b.*, cu.region, cu.segment, cu.owner,
-           greatest($churn_days, $gap_multiple * coalesce(b.median_gap_days, 0)) as threshold_days,
+           sp.usual_gap as median_gap_days, sp.n_days as threshold_days,
            case when cu.churn_date is not null then cu.churn_date <= r.ref_date
                 when cu.churned is not null then cu.churned
-                else b.last_order < r.ref_date - cast(ceil(greatest($churn_days, $gap_multiple * coalesce(b.median_gap_days, 0))) as integer)
+                else sp.is_lost
            end as is_churned,
-           case when cu.churn_date is not null and cu.churn_date <= r.ref_date then cu.churn_date else b.last_order end as lost_date,
+           case when cu.churn_date is not null and cu.churn_date <= r.ref_date then cu.churn_date
+                when cu.churn_date is null and cu.churned is null then sp.lost_date
+                else b.last_order end as lost_date,
            r.ref_date
     from buyers b cross join ref r
-    left join customers cu on cu.customer_id = b.customer_id
+    left join customer_latest_spell((select ref_date from ref), $churn_days, $gap_multiple) sp using (customer_id)
+    left join stg_customers cu on cu.customer_id = b.customer_id
     where b.first_order <= $end
       and (len($region) = 0 or list_contains($region, cu.region))
       and (len($segment) = 0 or list_contains($segment, cu.segment))

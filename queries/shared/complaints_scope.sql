@@ -10,24 +10,24 @@ sla as (
 as_of as (
     -- "now" for open complaints: the newest timestamp in the complaints table (the export time)
     select max(greatest(created_at, coalesce(first_response_at, created_at), coalesce(resolved_at, created_at))) as as_of_at
-    from complaints
+    from stg_complaints
 ),
 all_k as (
     select k.complaint_id, k.customer_id, k.created_at, k.first_response_at, k.resolved_at, k.satisfaction,
            coalesce(m.category_key, nullif(regexp_replace(lower(trim(k.category)), '[\s_-]+', ' ', 'g'), '')) as category,
            nullif(lower(trim(k.severity)), '') as severity,
            nullif(lower(trim(k.channel)), '') as channel,
-           k.resolved_at is null and not list_contains($closed_statuses, lower(trim(coalesce(k.status, '')))) as is_open,
+           not k.is_closed as is_open,
            date_diff('second', k.created_at, k.first_response_at) / 3600.0 as hours_to_response,
            date_diff('second', k.created_at, k.resolved_at) / 3600.0 as hours_to_resolve,
            date_diff('second', k.created_at, (select as_of_at from as_of)) / 3600.0 as hours_open,
            coalesce(s.sla_hours, $sla_default_hours) as sla_hours,
            cu.region, cu.segment, cu.owner as account_owner
            -- slot: extra_columns
-    from complaints k
+    from stg_complaints k
     left join cat_map m on m.alias = regexp_replace(lower(trim(k.category)), '[\s_-]+', ' ', 'g')
     left join sla s on s.severity = lower(trim(k.severity))
-    left join customers cu on cu.customer_id = k.customer_id
+    left join stg_customers cu on cu.customer_id = k.customer_id
 ),
 fk as (
     -- customer filters; `matches` = the complaint filters

@@ -11,8 +11,8 @@ opp as materialized (
            case when list_contains($won_stages, lower(trim(o.stage))) then 'won'
                 when list_contains($lost_stages, lower(trim(o.stage))) then 'lost'
                 else 'open' end as status
-    from opportunities o
-    left join customers c on c.customer_id = o.customer_id
+    from stg_opportunities o
+    left join stg_customers c on c.customer_id = o.customer_id
     where o.created_date between $start and $end
       and (len($owner) = 0 or list_contains($owner, o.owner))
       and (len($source) = 0 or list_contains($source, o.source))
@@ -24,7 +24,7 @@ hist as materialized (
     select h.opportunity_id, max(l.pos) as max_pos,
            min(h.entered_at) filter (where list_contains($won_stages, lower(trim(h.stage)))
                                         or list_contains($lost_stages, lower(trim(h.stage)))) as closed_at
-    from opportunity_stage_history h
+    from stg_opportunity_stage_history h
     left join levels l on l.stage_key = lower(trim(h.stage))
     where h.opportunity_id in (select opportunity_id from opp)
     group by h.opportunity_id
@@ -36,7 +36,7 @@ dated as materialized (
         unpivot (
             select opportunity_id, columns(c -> c = 'stage' or c not in ('opportunity_id', 'created_date',
                    'customer_id', 'amount', 'owner', 'source', 'product', 'close_date'))::varchar
-            from opportunities
+            from stg_opportunities
             where len($date_columns) > 0 and opportunity_id in (select opportunity_id from opp)
         ) on columns(* exclude (opportunity_id)) into name col value val
     ) u

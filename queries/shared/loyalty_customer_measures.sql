@@ -3,7 +3,7 @@
 -- measures, one row per customer.
 complaint_facts as (
     select customer_id, count(*) as n_complaints_period
-    from complaints
+    from stg_complaints
     where customer_id is not null and created_at::date between $start and $end
     group by customer_id
 ),

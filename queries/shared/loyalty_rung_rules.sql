@@ -8,11 +8,10 @@ date_list as (
     select list(as_of order by as_of) as ends from dates
 ),
 has_cost as (
-    select count(cost) > 0 as has_cost from orders
+    select count(cost) > 0 as has_cost from stg_orders
 ),
 -- each order lands on the first as_of on or after its date; running sums give the state at each date.
--- A purchase is an order that is not cancelled/returned/refunded with amount > 0; a refund line
--- (amount <= 0) lowers revenue but is not a purchase. The step_* figures hold for one step only: with
+-- A purchase is an order (stg_orders.is_order); a refund line lowers revenue but is never a purchase. The step_* figures hold for one step only: with
 -- the single date $end they are the customer's figures for the period [$start, $end] and for the
 -- years before $end (margin = profit when the data has costs, else revenue).
 order_steps as (
@@ -34,12 +33,8 @@ order_steps as (
            bool_or(o.is_purchase and o.order_date > $end::date - 730 and o.order_date <= $end::date - 365)
                as step_is_active_prev_year
     from (
-        select *, is_revenue and amount > 0 as is_purchase
-        from (
-            select customer_id, order_date, amount, cost,
-                   not list_contains($non_revenue_statuses, lower(trim(coalesce(status, '')))) as is_revenue
-            from orders
-        )
+        select customer_id, order_date, amt_revenue as amount, cost, not is_void as is_revenue, is_order as is_purchase
+        from stg_orders
     ) o, date_list l, has_cost h
     where o.customer_id is not null and o.order_date <= l.ends[len(l.ends)]
     group by o.customer_id, as_of
@@ -49,11 +44,11 @@ order_steps as (
 first_seen as (
     select customer_id, min(seen_on) as known_since
     from (
-        select customer_id, coalesce(signup_date, date '0001-01-01') as seen_on from customers
+        select customer_id, coalesce(signup_date, date '0001-01-01') as seen_on from stg_customers
         union all
         select customer_id, first_any_order from order_steps
         union all
-        select customer_id, coalesce(created_date, date '0001-01-01') from opportunities
+        select customer_id, coalesce(created_date, date '0001-01-01') from stg_opportunities
     )
     where customer_id is not null
     group by customer_id
@@ -62,7 +57,7 @@ profile as (
     select f.customer_id, f.known_since, c.name, c.segment, c.region, c.channel, c.owner,
            coalesce(c.is_partner, false) as is_partner_flag
     from first_seen f
-    left join customers c using (customer_id)
+    left join stg_customers c using (customer_id)
     where (len($segment) = 0 or list_contains($segment, c.segment))
       and (len($region) = 0 or list_contains($region, c.region))
       and (len($channel) = 0 or list_contains($channel, c.channel))
@@ -82,7 +77,7 @@ survey_steps as (
         select s.customer_id, s.survey_day,
                l.ends[list_count(list_filter(l.ends, e -> e < s.survey_day)) + 1] as as_of,
                avg(s.satisfaction) as satisfaction, avg(s.nps) as nps
-        from (select *, coalesce(survey_date, date '0001-01-01') as survey_day from surveys) s, date_list l
+        from (select *, coalesce(survey_date, date '0001-01-01') as survey_day from stg_surveys) s, date_list l
         where s.customer_id is not null and s.survey_day <= l.ends[len(l.ends)]
         group by s.customer_id, s.survey_day, as_of
     )
@@ -103,33 +98,43 @@ step_state as (
     left join survey_steps s on s.customer_id = g.customer_id and s.as_of = g.as_of
     window w as (partition by g.customer_id order by g.as_of rows between unbounded preceding and current row)
 ),
--- complaints open at each date: created by then, not resolved by then (no resolved_at: the status says)
+-- complaints open at each date: created by then, not resolved by then (no resolved_at: stg_complaints.is_closed)
 unresolved as (
     select k.customer_id, d.as_of, count(*) as n_unresolved
-    from complaints k
+    from stg_complaints k
     join dates d on k.created_at::date <= d.as_of
     where k.customer_id is not null
-      and (k.resolved_at::date > d.as_of
-           or (k.resolved_at is null
-               and not list_contains($resolved_statuses, lower(trim(coalesce(k.status, ''))))))
+      and (k.resolved_at::date > d.as_of or not k.is_closed)
     group by k.customer_id, d.as_of
 ),
 -- customers who name this customer as their referrer and are known by each date
 referrals as (
     select r.referred_by as customer_id, d.as_of, count(*) as n_referrals
-    from customers r
+    from stg_customers r
     join first_seen f on f.customer_id = r.customer_id
     join dates d on f.known_since <= d.as_of
     where r.referred_by is not null and r.referred_by <> r.customer_id
     group by r.referred_by, d.as_of
 ),
+-- lost: in no lifetime at the date, by the one definition of "lost" (customer_spells, as of the period end)
+spells as materialized (
+    select customer_id, spell_start, lost_date
+    from customer_spells(period_as_of($end), $churn_days, $churn_multiplier)
+),
+active_at as (
+    select distinct s.customer_id, d.as_of
+    from spells s
+    join dates d on s.spell_start <= d.as_of and (s.lost_date is null or s.lost_date > d.as_of)
+),
 rung_facts as (
     select s.*, p.name, p.segment, p.region, p.channel, p.owner, p.is_partner_flag,
-           coalesce(u.n_unresolved, 0) as n_unresolved, coalesce(r.n_referrals, 0) as n_referrals
+           coalesce(u.n_unresolved, 0) as n_unresolved, coalesce(r.n_referrals, 0) as n_referrals,
+           a.customer_id is not null as is_in_lifetime
     from step_state s
     join profile p using (customer_id)
     left join unresolved u on u.customer_id = s.customer_id and u.as_of = s.as_of
     left join referrals r on r.customer_id = s.customer_id and r.as_of = s.as_of
+    left join active_at a on a.customer_id = s.customer_id and a.as_of = s.as_of
 ),
 -- the highest rung whose rule holds
 rung_placed as (
@@ -145,7 +150,7 @@ rung_placed as (
                when n_orders >= 1 then 'customer'
                else 'prospect'
            end as rung,
-           n_orders >= 1 and last_ordered_at < as_of - $lost_days::integer as is_lapsed
+           n_orders >= 1 and not is_in_lifetime as is_lapsed
     from rung_facts
 ),
 rung_states as (

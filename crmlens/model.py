@@ -1,0 +1,63 @@
+"""The model layer: staging views, marts and the macros that hold one definition per concept.
+
+Like a dbt project inside the database file: `stg_*` views read one raw table each and add the
+rules that decide what a row counts as (`is_order`, `is_closed`, `status`); `mart_*` tables are
+built from them at every load; macros such as `customer_spells` are the one definition of
+"lost". Every page query reads these, never a raw table. Everything is built inside the load's
+transaction, so readers see a model that matches its data.
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import duckdb
+
+from crmlens import store, vocab
+
+MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
+# Raised whenever an object below changes, so that older databases are rebuilt once.
+MODEL_VERSION = 1
+# Built in this order (later objects read earlier ones).
+STAGING = ("stg_customers", "stg_orders", "stg_opportunities", "stg_opportunity_stage_history",
+           "stg_complaints", "stg_surveys")
+MARTS = ("mart_customer_days",)
+MACROS = ("period_as_of", "customer_spells", "customer_latest_spell")
+OBJECTS = STAGING + MARTS + MACROS
+RAW_TABLES = ("customers", "orders", "opportunities", "opportunity_stage_history", "complaints", "surveys")
+
+
+def sql(name: str) -> str:
+    return (MODEL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def build(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)build the vocabulary, views, marts and macros on a writer's connection."""
+    con.execute("create or replace table vocabulary (kind varchar, word varchar)")
+    con.executemany("insert into vocabulary values (?, ?)", vocab.rows())
+    for name in OBJECTS:
+        con.execute(sql(name))
+    con.execute("create or replace table model_info as select $v::integer as model_version", {"v": MODEL_VERSION})
+
+
+def is_current(snap: store.Snapshot) -> bool:
+    try:
+        row = snap.query("select max(model_version) as v from model_info").iloc[0]
+    except duckdb.CatalogException:
+        return False
+    return row["v"] == MODEL_VERSION
+
+
+def is_ours(snap: store.Snapshot) -> bool:
+    """A database CRM Lens wrote (it has the meta table): only those are ever upgraded."""
+    return "meta" in snap.tables()
+
+
+def ensure(db: str | pathlib.Path | None = None, lock_timeout_s: float = store.WRITE_LOCK_TIMEOUT_S) -> None:
+    """Build the model of a database written by an older version (same figures, same data version)."""
+    if not store.exists(db):
+        return
+    snap = store.snapshot(db)
+    if is_ours(snap) and not is_current(snap):
+        with store.writer(db, lock_timeout_s, new_version=False) as con:
+            build(con)

@@ -1,0 +1,40 @@
+"""Every word list a business rule reads, in one place.
+
+The model layer (queries/model/) copies these into the `vocabulary` table at every load, so
+that a status means the same thing on every page, in the command line and in every digest.
+Words are compared in lower case with the surrounding space trimmed.
+"""
+
+from __future__ import annotations
+
+# Order statuses that make an order line not count: not an order, no revenue.
+NON_REVENUE_STATUSES = ("cancelled", "canceled", "returned", "refunded", "已取消", "取消", "退货", "已退款")
+
+# Opportunity stages that close a deal by default (the funnel page can name others).
+WON_STAGES = ("won", "closed won", "closed_won", "win", "赢单", "成交", "已成交", "签约")
+LOST_STAGES = ("lost", "closed lost", "closed_lost", "lose", "输单", "丢单", "已丢单", "失败")
+
+# Complaint statuses that close a complaint even when it has no resolved_at.
+CLOSED_COMPLAINT_STATUSES = (
+    "resolved", "closed", "done", "solved", "complete", "completed", "cancelled", "canceled",
+    "已解决", "已关闭", "关闭", "已结案", "结案", "已完成", "完成", "已处理",
+)
+REOPENED_COMPLAINT_STATUSES = ("reopened", "re-opened", "重新打开", "重开", "已重开")
+
+# Cell values that mean "yes" in a flag column such as a reopen marker.
+YES_TOKENS = ("yes", "y", "true", "t", "1", "是", "已重开")
+
+# kind -> words, as stored in the vocabulary table.
+KINDS: dict[str, tuple[str, ...]] = {
+    "non_revenue_status": NON_REVENUE_STATUSES,
+    "won_stage": WON_STAGES,
+    "lost_stage": LOST_STAGES,
+    "closed_complaint_status": CLOSED_COMPLAINT_STATUSES,
+    "reopened_complaint_status": REOPENED_COMPLAINT_STATUSES,
+    "yes_token": YES_TOKENS,
+}
+
+
+def rows() -> list[tuple[str, str]]:
+    """(kind, word) pairs for the vocabulary table."""
+    return [(kind, word.strip().lower()) for kind, words in KINDS.items() for word in words]
