@@ -14,9 +14,8 @@ import math
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.duration.survfunc import SurvfuncRight
 
-from crmlens import fmt, queries, store
+from crmlens import fmt, queries, store, survival
 
 # Settings (all changeable on the page and kept in the URL). The churn rule is the one in
 # DOMAIN.md: lost after max(churn_days, churn_multiplier x the customer's median gap) days
@@ -36,7 +35,7 @@ DOWNLOAD_ROWS = 10_000  # the at-risk CSV holds at most this many customers, hig
 MAX_LEVELS = 30  # an attribute with more distinct values (ids, amounts) is not a driver
 WHATIF_POINTS = 5.0
 DEFAULT_MARGIN = 0.30  # used when orders carry no cost; a setting on the page
-CONFIDENCE = 0.95
+CONFIDENCE = survival.CONFIDENCE
 DAYS_PER_MONTH = 30.4375
 AT_RISK_TICKS_MONTHS = (0, 3, 6, 12, 18, 24, 36)
 
@@ -71,29 +70,15 @@ def query_params(start: dt.date, end: dt.date, definition: str, churn_days: int 
 # --- Kaplan-Meier -------------------------------------------------------------------------
 
 def kaplan_meier(days: np.ndarray, lost: np.ndarray, counts: np.ndarray, confidence: float = CONFIDENCE) -> pd.DataFrame:
-    """Kaplan-Meier survival on (days, lost?, how many) rows, with pointwise confidence bands.
+    """Kaplan-Meier survival on (days, lost?, how many) rows, with Greenwood bands (crmlens.survival).
 
-    The estimate is statsmodels' SurvfuncRight (frequency weights = the counts). The band uses
-    Greenwood's variance, var S(t) = S(t)^2 sum d_i / (n_i (n_i - d_i)), on the log(-log) scale
-    so it stays inside 0..1 (statsmodels' own standard error with frequency weights is not
-    Greenwood's). Returns one row per time with an event, plus t = 0: months, n_days, survival,
-    lower, upper, n_at_risk, n_lost.
+    Returns one row per time with a loss, plus t = 0: months, n_days, survival, lower, upper, n_at_risk, n_lost.
     """
-    sf = SurvfuncRight(np.asarray(days, float), np.asarray(lost, float), freq_weights=np.asarray(counts, float))
-    n, d = np.asarray(sf.n_risk, float), np.asarray(sf.n_events, float)
-    surv = np.asarray(sf.surv_prob, float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        greenwood = np.cumsum(np.where(n > d, d / (n * (n - d)), np.inf))
-        z = stats.norm.ppf(0.5 + confidence / 2)
-        se_loglog = np.sqrt(greenwood) / np.abs(np.log(surv))
-        lower = surv ** np.exp(z * se_loglog)
-        upper = surv ** np.exp(-z * se_loglog)
-    lower = np.where(surv >= 1, 1.0, np.where(surv <= 0, 0.0, lower))
-    upper = np.where(surv >= 1, 1.0, np.where(surv <= 0, 0.0, upper))
-    lower, upper = np.nan_to_num(lower, nan=0.0), np.nan_to_num(upper, nan=1.0)
-    times = np.asarray(sf.surv_times, float)
-    curve = pd.DataFrame({"n_days": times, "survival": surv, "lower": lower, "upper": upper,
-                          "n_at_risk": n, "n_lost": d})
+    sf = survival.fit(days, lost, counts)
+    lower, upper = survival.band(sf, confidence)
+    curve = pd.DataFrame({"n_days": np.asarray(sf.surv_times, float), "survival": np.asarray(sf.surv_prob, float),
+                          "lower": lower, "upper": upper,
+                          "n_at_risk": np.asarray(sf.n_risk, float), "n_lost": np.asarray(sf.n_events, float)})
     start = pd.DataFrame({"n_days": [0.0], "survival": [1.0], "lower": [1.0], "upper": [1.0],
                           "n_at_risk": [float(np.sum(counts))], "n_lost": [0.0]})
     curve = pd.concat([start, curve[curve["n_days"] > 0]], ignore_index=True)
@@ -167,44 +152,12 @@ def risk_params(chances: pd.DataFrame) -> dict:
 
 
 def logrank(frame: pd.DataFrame) -> dict | None:
-    """Log-rank test that the groups share one survival curve, on (grp, n_days, is_lost, n_customers).
-
-    At every time t with a loss: expected losses in group g = d_t n_gt / n_t; the statistic is
-    (O - E)' V^-1 (O - E) over all groups but one, chi-square with (groups - 1) degrees of freedom.
-    """
-    groups = sorted(frame["grp"].dropna().unique())
-    if len(groups) < 2:
-        return None
+    """Log-rank test that the groups share one survival curve, on (grp, n_days, is_lost, n_customers)."""
     f = frame.dropna(subset=["grp"])
-    times = np.sort(f.loc[f["is_lost"], "n_days"].unique())
-    if len(times) == 0:
-        return None
-    k = len(groups)
-    at_risk = np.zeros((len(times), k))
-    events = np.zeros((len(times), k))
-    for j, grp in enumerate(groups):
-        g = f[f["grp"] == grp]
-        order = np.sort(g["n_days"].to_numpy())
-        weights = g.sort_values("n_days")["n_customers"].to_numpy(float)
-        tail = np.concatenate([np.cumsum(weights[::-1])[::-1], [0.0]])
-        at_risk[:, j] = tail[np.searchsorted(order, times, side="left")]
-        lost = g[g["is_lost"]].groupby("n_days")["n_customers"].sum()
-        events[:, j] = lost.reindex(times, fill_value=0).to_numpy(float)
-    n = at_risk.sum(axis=1)
-    d = events.sum(axis=1)
-    keep = n > 0
-    at_risk, events, n, d = at_risk[keep], events[keep], n[keep], d[keep]
-    expected = at_risk * (d / n)[:, None]
-    observed_minus_expected = (events - expected).sum(axis=0)
-    factor = np.divide(d * (n - d), n * n * (n - 1), out=np.zeros_like(n), where=n > 1)
-    var = np.zeros((k, k))
-    for i in range(k):
-        for j in range(k):
-            var[i, j] = np.sum(factor * at_risk[:, i] * ((n if i == j else 0) - at_risk[:, j]))
-    oe, v = observed_minus_expected[:-1], var[:-1, :-1]
-    chi2 = float(oe @ np.linalg.pinv(v) @ oe)
-    return {"chi2": chi2, "df": k - 1, "p_value": float(stats.chi2.sf(chi2, k - 1)),
-            "observed": dict(zip(groups, events.sum(axis=0))), "expected": dict(zip(groups, expected.sum(axis=0)))}
+    counts = pd.DataFrame({"grp": f["grp"], "t": f["n_days"],
+                           "n_event": np.where(f["is_lost"], f["n_customers"], 0),
+                           "n_censored": np.where(f["is_lost"], 0, f["n_customers"])})
+    return survival.logrank(counts)
 
 
 # --- drivers ------------------------------------------------------------------------------

@@ -15,11 +15,10 @@ import re
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import SurvfuncRight
 
-from crmlens import churn, i18n, queries, store, vocab
+from crmlens import churn, i18n, queries, store, survival, vocab
 
 # Category key -> names that mean it (normalised as in SQL: lower case, runs of space, _ and - as one space).
 CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -120,24 +119,12 @@ def sla_for(snap: store.Snapshot, p: dict) -> dict[str, float]:
 # ---- survival statistics on aggregated frames -------------------------------------------------
 
 def kaplan_meier(df: pd.DataFrame) -> SurvfuncRight | None:
-    """Kaplan-Meier from an aggregated frame (t, n_event, n_censored): one weighted row per time and status."""
-    rows = pd.concat([
-        pd.DataFrame({"t": df["t"], "status": 1, "w": df["n_event"]}),
-        pd.DataFrame({"t": df["t"], "status": 0, "w": df["n_censored"]}),
-    ])
-    rows = rows[rows["w"] > 0]
-    if rows.empty or rows.loc[rows["status"] == 1, "w"].sum() == 0:
-        return None
-    return SurvfuncRight(rows["t"].to_numpy(float), rows["status"].to_numpy(int), freq_weights=rows["w"].to_numpy(float))
+    """Kaplan-Meier from an aggregated frame (t, n_event, n_censored) (crmlens.survival)."""
+    return survival.fit_counts(df)
 
 
-def km_quantile(sf: SurvfuncRight | None, p: float) -> float | None:
-    """Time by which a share p of subjects had the event (None when the curve never gets there)."""
-    if sf is None:
-        return None
-    surv, times = sf.surv_prob, sf.surv_times
-    hit = np.nonzero(surv <= 1 - p + 1e-12)[0]
-    return float(times[hit[0]]) if len(hit) else None
+km_quantile = survival.quantile
+greenwood_se = survival.greenwood_se
 
 
 def km_curve(df: pd.DataFrame, group_col: str = "grp") -> pd.DataFrame:
@@ -147,7 +134,7 @@ def km_curve(df: pd.DataFrame, group_col: str = "grp") -> pd.DataFrame:
         sf = kaplan_meier(sub)
         if sf is None:
             continue
-        lo, hi = _pointwise_ci(sf)
+        lo, hi = survival.band(sf)
         # Start at (0, 100%) and carry the last step on to the longest follow-up (censored times included).
         end = float(sub["t"].max())
         parts.append(pd.DataFrame({"grp": grp, "t": np.r_[0.0, sf.surv_times, end],
@@ -156,59 +143,10 @@ def km_curve(df: pd.DataFrame, group_col: str = "grp") -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["grp", "t", "surv", "lower", "upper"])
 
 
-def greenwood_se(sf: SurvfuncRight) -> np.ndarray:
-    """Greenwood standard error of S(t), from the (weighted) numbers at risk and events.
-
-    statsmodels' own surv_prob_se ignores frequency weights, so it is recomputed here.
-    """
-    n, d = sf.n_risk.astype(float), sf.n_events.astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(n > d, d / (n * (n - d)), np.inf)
-        return np.where(sf.surv_prob > 0, sf.surv_prob * np.sqrt(np.cumsum(terms)), 0.0)
-
-
-def _pointwise_ci(sf: SurvfuncRight) -> tuple[np.ndarray, np.ndarray]:
-    """95% confidence band on the log(-log S) scale (stays inside 0-1); 0 where S has reached 0."""
-    surv = sf.surv_prob
-    with np.errstate(divide="ignore", invalid="ignore"):
-        se = greenwood_se(sf) / (surv * np.abs(np.log(surv)))
-        z = stats.norm.ppf(0.975)
-        lo, hi = surv ** np.exp(z * se), surv ** np.exp(-z * se)
-    lo = np.where(surv <= 0, 0.0, np.nan_to_num(lo, nan=0.0))
-    hi = np.where(surv <= 0, 0.0, np.where(surv >= 1, 1.0, np.nan_to_num(hi, nan=1.0)))
-    return lo, hi
-
-
 def log_rank(df: pd.DataFrame, group_col: str = "grp") -> dict:
-    """Log-rank test on an aggregated frame (grp, t, n_event, n_censored) with two or more groups.
-
-    At each event time, the expected events of a group are d * n_g / n (n at risk just before t);
-    the statistic is (O - E)' V^-1 (O - E) over all groups but one, chi-square with k - 1 df.
-    """
-    groups = sorted(df[group_col].unique())
-    if len(groups) < 2:
-        return {"chi2": None, "df": 0, "p_value": None}
-    wide_d = df.pivot_table(index="t", columns=group_col, values="n_event", aggfunc="sum", fill_value=0)[groups]
-    wide_c = df.pivot_table(index="t", columns=group_col, values="n_censored", aggfunc="sum", fill_value=0)[groups]
-    d, c = wide_d.to_numpy(float), wide_c.to_numpy(float)
-    # At risk just before t: everyone whose time is >= t.
-    leaving = d + c
-    at_risk = leaving[::-1].cumsum(axis=0)[::-1]
-    n, dt_ = at_risk.sum(axis=1), d.sum(axis=1)
-    keep = (dt_ > 0) & (n > 0)
-    d, at_risk, n, dt_ = d[keep], at_risk[keep], n[keep], dt_[keep]
-    expected = dt_[:, None] * at_risk / n[:, None]
-    o_minus_e = (d - expected).sum(axis=0)[:-1]
-    k = len(groups) - 1
-    v = np.zeros((k, k))
-    factor = np.where(n > 1, dt_ * (n - dt_) / (n ** 2 * np.maximum(n - 1, 1)), 0.0)
-    for i in range(k):
-        for j in range(k):
-            v[i, j] = np.sum(factor * (at_risk[:, i] * ((n if i == j else 0) - at_risk[:, j])))
-    if np.linalg.matrix_rank(v) < k:
-        return {"chi2": None, "df": k, "p_value": None}
-    chi2 = float(o_minus_e @ np.linalg.solve(v, o_minus_e))
-    return {"chi2": chi2, "df": k, "p_value": float(stats.chi2.sf(chi2, k))}
+    """Log-rank test on (grp, t, n_event, n_censored) (crmlens.survival); chi2 None when it cannot be computed."""
+    groups = df[group_col].nunique()
+    return survival.logrank(df, group_col) or {"chi2": None, "df": max(groups - 1, 0), "p_value": None}
 
 
 def cox(df: pd.DataFrame, reference: str | None = None) -> pd.DataFrame:

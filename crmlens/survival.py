@@ -1,0 +1,92 @@
+"""Survival statistics, once for every page: Kaplan-Meier with Greenwood bands, quantiles, the log-rank test.
+
+Every input is an aggregated frame (one row per group, time and outcome with a count), never one row
+per customer: the SQL does the counting. The product-limit estimate is statsmodels' SurvfuncRight with
+frequency weights; its own standard error ignores those weights, so Greenwood's variance is computed
+here from the weighted numbers at risk and events.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.duration.survfunc import SurvfuncRight
+
+CONFIDENCE = 0.95
+
+
+def fit(times, events, weights) -> SurvfuncRight | None:
+    """Kaplan-Meier on (time, event?, how many) rows; None when there is no row with a weight."""
+    times, events, weights = (np.asarray(x, float) for x in (times, events, weights))
+    keep = weights > 0
+    if not keep.any():
+        return None
+    return SurvfuncRight(times[keep], events[keep], freq_weights=weights[keep])
+
+
+def fit_counts(df: pd.DataFrame) -> SurvfuncRight | None:
+    """Kaplan-Meier from (t, n_event, n_censored) rows; None without any event."""
+    if df["n_event"].sum() == 0:
+        return None
+    return fit(np.r_[df["t"], df["t"]], np.r_[np.ones(len(df)), np.zeros(len(df))], np.r_[df["n_event"], df["n_censored"]])
+
+
+def greenwood_se(sf: SurvfuncRight) -> np.ndarray:
+    """Greenwood standard error of S(t): S(t) sqrt(sum d_i / (n_i (n_i - d_i)))."""
+    n, d = np.asarray(sf.n_risk, float), np.asarray(sf.n_events, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(n > d, d / (n * (n - d)), np.inf)
+        return np.where(sf.surv_prob > 0, sf.surv_prob * np.sqrt(np.cumsum(terms)), 0.0)
+
+
+def band(sf: SurvfuncRight, confidence: float = CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
+    """Pointwise band on the log(-log S) scale, so it stays inside 0..1: (lower, upper) per event time."""
+    surv = np.asarray(sf.surv_prob, float)
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = greenwood_se(sf) / (surv * np.abs(np.log(surv)))
+        lower, upper = surv ** np.exp(z * se), surv ** np.exp(-z * se)
+    lower = np.where(surv >= 1, 1.0, np.where(surv <= 0, 0.0, np.nan_to_num(lower, nan=0.0)))
+    upper = np.where(surv >= 1, 1.0, np.where(surv <= 0, 0.0, np.nan_to_num(upper, nan=1.0)))
+    return lower, upper
+
+
+def quantile(sf: SurvfuncRight | None, p: float) -> float | None:
+    """The time by which a share p had the event (None when the curve never gets there)."""
+    if sf is None:
+        return None
+    hit = np.nonzero(np.asarray(sf.surv_prob) <= 1 - p + 1e-12)[0]
+    return float(sf.surv_times[hit[0]]) if len(hit) else None
+
+
+def logrank(df: pd.DataFrame, group_col: str = "grp") -> dict | None:
+    """Log-rank test that the groups share one survival curve, on (group, t, n_event, n_censored) rows.
+
+    At each event time t, group g expects d_t n_gt / n_t events (n at risk just before t); the statistic
+    is (O - E)' V^-1 (O - E) over all groups but one, chi-square with k - 1 degrees of freedom. None with
+    fewer than two groups, no event, or a singular variance.
+    """
+    groups = sorted(df[group_col].dropna().unique())
+    if len(groups) < 2:
+        return None
+    wide = df.pivot_table(index="t", columns=group_col, values=["n_event", "n_censored"], aggfunc="sum", fill_value=0)
+    d = wide["n_event"].reindex(columns=groups, fill_value=0).to_numpy(float)
+    c = wide["n_censored"].reindex(columns=groups, fill_value=0).to_numpy(float)
+    at_risk = (d + c)[::-1].cumsum(axis=0)[::-1]
+    n, total_d = at_risk.sum(axis=1), d.sum(axis=1)
+    keep = (total_d > 0) & (n > 0)
+    if not keep.any():
+        return None
+    d, at_risk, n, total_d = d[keep], at_risk[keep], n[keep], total_d[keep]
+    expected = total_d[:, None] * at_risk / n[:, None]
+    k = len(groups) - 1
+    factor = np.where(n > 1, total_d * (n - total_d) / (n ** 2 * np.maximum(n - 1, 1)), 0.0)
+    v = np.array([[np.sum(factor * at_risk[:, i] * ((n if i == j else 0) - at_risk[:, j])) for j in range(k)]
+                  for i in range(k)])
+    if np.linalg.matrix_rank(v) < k:
+        return None
+    o_minus_e = (d - expected).sum(axis=0)[:-1]
+    chi2 = float(o_minus_e @ np.linalg.solve(v, o_minus_e))
+    return {"chi2": chi2, "df": k, "p_value": float(stats.chi2.sf(chi2, k)),
+            "observed": dict(zip(groups, d.sum(axis=0))), "expected": dict(zip(groups, expected.sum(axis=0)))}
