@@ -20,7 +20,8 @@ customer_attributes as (
 ),
 order_columns as (
     select customer_id, order_date as _ordered_on,
-           columns(* exclude (order_id, customer_id, order_date, amount, cost, quantity, status))::varchar
+           columns(* exclude (order_id, customer_id, order_date, amount, cost, quantity, status,
+                              is_void, is_order, is_refund, amt_revenue))::varchar
     from stg_orders semi join population using (customer_id)
     where order_date <= (select as_of_date from as_of) and order_date >= $start::date - 365
       and is_order

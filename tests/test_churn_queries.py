@@ -183,6 +183,8 @@ def test_drivers_by_every_attribute_with_extra_columns(churn_db):
     assert (none["n_customers"], none["n_churned"]) == (4, 1)  # A, D, E, F
     # Attributes with no values at all (region, channel, contract_type, product) are left out.
     assert not {"region", "channel", "contract_type", "product", "name"} & set(df["attribute"])
+    # the model's own columns (stg_orders' is_order, ...) are rules, not attributes of a customer
+    assert not {"is_void", "is_order", "is_refund", "amt_revenue"} & set(df["attribute"])
     # Sorted by the difference from the overall rate, highest first: 100% groups first.
     assert df["rate_diff"].is_monotonic_decreasing
     assert df.iloc[0]["rate_churn"] == 1.0
