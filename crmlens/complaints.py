@@ -56,7 +56,7 @@ OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
 DIMENSIONS = ("category", "sub_category", "channel", "severity", "product", "region", "segment", "owner")
 BAND_HOURS = [4.0, 24.0, 72.0, 168.0]  # resolution-time bands: <=4 h, 4-24 h, 1-3 d, 3-7 d, > 7 d (plus open)
 # Lost: the churn page's rule and defaults (customer_spells), so both pages agree on every customer.
-DEFAULTS = {"churn_days": churn.CHURN_DAYS, "gap_multiple": churn.CHURN_MULTIPLIER, "repeat_days": 90, "revenue_days": 365}
+DEFAULTS = {"churn_days": churn.CHURN_DAYS, "churn_multiplier": churn.CHURN_MULTIPLIER, "repeat_days": 90, "revenue_days": 365}
 COX_MAX_ROWS = 20_000
 
 

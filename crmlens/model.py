@@ -12,18 +12,26 @@ from __future__ import annotations
 import pathlib
 
 import duckdb
+import pandas as pd
 
 from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 1
+MODEL_VERSION = 2
+# The churn rule's defaults (a setting on every page that uses it): lost after max(N days, k x the
+# customer's usual gap between order days) without an order.
+CHURN_DAYS = 90
+CHURN_MULTIPLIER = 3.0
 # Built in this order (later objects read earlier ones).
 STAGING = ("stg_customers", "stg_orders", "stg_opportunities", "stg_opportunity_stage_history",
            "stg_complaints", "stg_surveys")
-MARTS = ("mart_customer_days",)
-MACROS = ("period_as_of", "customer_spells", "customer_latest_spell")
-OBJECTS = STAGING + MARTS + MACROS
+MARTS = ("mart_customer_days", "mart_customer_spells")
+MACROS = ("period_as_of", "customer_spells", "lifetimes")
+OBJECTS = ("stg_customers", "stg_orders", "stg_opportunities", "stg_opportunity_stage_history", "stg_complaints",
+           "stg_surveys", "mart_customer_days", "period_as_of", "customer_spells",
+           "mart_customer_spells", "lifetimes")
+BUILD_PARAMS = {"mart_customer_spells": {"churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER}}
 RAW_TABLES = ("customers", "orders", "opportunities", "opportunity_stage_history", "complaints", "surveys")
 
 
@@ -36,8 +44,9 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create or replace table vocabulary (kind varchar, word varchar)")
     con.executemany("insert into vocabulary values (?, ?)", vocab.rows())
     for name in OBJECTS:
-        con.execute(sql(name))
-    con.execute("create or replace table model_info as select $v::integer as model_version", {"v": MODEL_VERSION})
+        con.execute(sql(name), BUILD_PARAMS.get(name, {}))
+    con.execute("create or replace table model_info as select $v::integer as model_version, "
+                "(select max(order_date) from mart_customer_days) as spells_as_of", {"v": MODEL_VERSION})
 
 
 def is_current(snap: store.Snapshot) -> bool:
@@ -46,6 +55,24 @@ def is_current(snap: store.Snapshot) -> bool:
     except duckdb.CatalogException:
         return False
     return row["v"] == MODEL_VERSION
+
+
+def use_spells_mart(snap: store.Snapshot, params: dict) -> bool:
+    """Whether customer lifetimes for these parameters are the ones mart_customer_spells holds: the default
+    rule, as of the newest order day (a period ending then or later)."""
+    if int(params.get("churn_days", -1)) != CHURN_DAYS or float(params.get("churn_multiplier", -1)) != CHURN_MULTIPLIER:
+        return False
+    as_of = _spells_as_of(snap)
+    end = params.get("end")
+    return as_of is not None and end is not None and pd.Timestamp(end) >= as_of
+
+
+def _spells_as_of(snap: store.Snapshot) -> pd.Timestamp | None:
+    try:
+        value = snap.query("select max(spells_as_of) as d from model_info").iloc[0]["d"]
+    except duckdb.Error:
+        return None
+    return None if pd.isna(value) else pd.Timestamp(value)
 
 
 def is_ours(snap: store.Snapshot) -> bool:

@@ -9,13 +9,14 @@ can hand the same filter dict to every query of a page.
 from __future__ import annotations
 
 import functools
+import itertools
 import pathlib
 import re
 
 import duckdb
 import pandas as pd
 
-from crmlens import store, vocab
+from crmlens import model, store, vocab
 
 QUERY_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries"
 SHARED_DIR = QUERY_DIR / "shared"  # SQL pieces several queries use, pulled in by `-- include: <name>`
@@ -66,15 +67,21 @@ def parameters(sql: str) -> list[str]:
 
 
 def declared_parameters(sql: str) -> list[str]:
-    """Parameters listed in the `-- params:` header line."""
-    header = next((line for line in sql.splitlines() if line.startswith("-- params:")), "")
-    return list(dict.fromkeys(_PARAM.findall(header)))
+    """Parameters listed in the `-- params:` header and its indented continuation lines (`--   ...`)."""
+    header, lines = [], iter(sql.splitlines())
+    for line in lines:
+        if line.startswith("-- params:"):
+            header.append(line)
+            header += list(itertools.takewhile(lambda more: more.startswith("--   "), lines))
+            break
+    return list(dict.fromkeys(_PARAM.findall("\n".join(header))))
 
 
 def bind(name: str, params: dict) -> dict:
     """The subset of params (plus defaults) that query `name` uses; missing ones are an error."""
     wanted = parameters(sql_text(name))
-    merged = {**DEFAULT_PARAMS, **params}
+    # use_spells_mart is a fact about the snapshot's model (set by run), never the caller's
+    merged = {**DEFAULT_PARAMS, **params, "use_spells_mart": False}
     missing = [p for p in wanted if p not in merged]
     if missing:
         raise KeyError(f"query {name} needs parameters {missing}")
@@ -85,6 +92,8 @@ def run(name: str, params: dict | None = None, snap: store.Snapshot | None = Non
     """Run queries/<name>.sql on a snapshot (default: the current data)."""
     snap = snap or store.snapshot()
     bound = bind(name, params or {})
+    if "use_spells_mart" in bound:
+        bound["use_spells_mart"] = model.use_spells_mart(snap, {**DEFAULT_PARAMS, **(params or {})})
     try:
         return snap.query(sql_text(name), bound)
     except duckdb.Error as e:

@@ -1,7 +1,13 @@
--- churn_at_risk: active customers past their usual gap between orders, scored, with the value at stake (a page of the list)
--- params: $start DATE, $end DATE (inclusive), $min_value DOUBLE, $sort VARCHAR ('score', 'value', 'last_order', 'days'), $limit INTEGER, $offset INTEGER, $definition VARCHAR ('orders' or 'explicit'), $churn_days INTEGER, $churn_multiplier DOUBLE, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[]
+-- churn_at_risk: active customers past their usual gap between orders, scored, with the value at stake (a
+--   page of the list)
+-- params: $start DATE, $end DATE (inclusive), $min_value DOUBLE,
+--   $sort VARCHAR ('score', 'value', 'last_order', 'days'), $limit INTEGER, $offset INTEGER,
+--   $definition VARCHAR ('orders' or 'explicit'), $churn_days INTEGER, $churn_multiplier DOUBLE,
+--   $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[],
+--   $use_spells_mart BOOLEAN (set by crmlens.model)
 -- returns: customer_id, name, segment, region, owner, last_order, days_since (as-of day - last order),
---   usual_gap (days), lost_on (the day they count as lost without an order), score (days_since / n_days, 0-100),
+-- usual_gap (days), lost_on (the day they count as lost without an order), score (days_since / n_days,
+--     0-100),
 --   amt_at_stake (their revenue in the 365 days to the as-of day), n_orders_12m, last_complaint_at,
 --   last_complaint_category, n_total and amt_total_at_stake (the whole list, for the pager)
 with

@@ -1,9 +1,14 @@
--- churn_bucket: the leaky bucket per month or quarter: customers at start, new, reactivated, lost, at end; churn and revenue churn, NRR
--- params: $start DATE, $end DATE (inclusive), $grain VARCHAR ('month' or 'quarter'), $definition VARCHAR ('orders' or 'explicit'), $churn_days INTEGER, $churn_multiplier DOUBLE, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[]
+-- churn_bucket: the leaky bucket per month or quarter: customers at start, new, reactivated, lost, at end;
+--   churn and revenue churn, NRR
+-- params: $start DATE, $end DATE (inclusive), $grain VARCHAR ('month' or 'quarter'),
+--   $definition VARCHAR ('orders' or 'explicit'), $churn_days INTEGER, $churn_multiplier DOUBLE,
+--   $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[],
+--   $use_spells_mart BOOLEAN (set by crmlens.model)
 -- returns: one row per period from $start to the as-of day: period_start, first_day, last_day, is_complete,
---   n_start, n_new, n_reactivated, n_lost, n_lost_from_start, n_end, rate_churn (n_lost_from_start / n_start),
+-- n_start, n_new, n_reactivated, n_lost, n_lost_from_start, n_end, rate_churn (n_lost_from_start / n_start),
 --   amt_revenue_lost (lost customers' revenue in their last 365 days; explicit: 12 x monthly revenue),
---   amt_revenue_base, rate_revenue_churn, rate_nrr (revenue in the 12 months to the period end from the customers who bought in the 12 months
+-- amt_revenue_base, rate_revenue_churn, rate_nrr (revenue in the 12 months to the period end from the
+--     customers who bought in the 12 months
 --   before, divided by what they spent then; complete periods with two years of history)
 with
 -- include: churn_spells

@@ -1,8 +1,12 @@
--- churn_cohorts: retention by first-order month: share of the cohort (customers, and their first-month revenue) active k months later
--- params: $start DATE, $end DATE (inclusive), $mode VARCHAR ('in': ordered in month k; 'or_later': ordered in month k or any later month), $churn_days INTEGER, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[]
+-- churn_cohorts: retention by first-order month: share of the cohort (customers, and their first-month
+--   revenue) active k months later
+-- params: $start DATE, $end DATE (inclusive),
+--   $mode VARCHAR ('in': ordered in month k; 'or_later': ordered in month k or any later month),
+--   $churn_days INTEGER, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[]
 -- returns: one row per cohort and month k up to the as-of day: cohort_month, k, n_cohort, n_active,
 --   rate_customers (n_active / n_cohort), amt_cohort (the cohort's revenue in its first month),
---   amt_active (first-month revenue of the customers active), rate_revenue, is_unfinished (month k not over yet;
+-- amt_active (first-month revenue of the customers active), rate_revenue, is_unfinished (month k not over
+--     yet;
 --   'or_later': also the last $churn_days days, in which a quiet customer may still come back)
 with filtered as (
     -- include: churn_customer_filter

@@ -1,5 +1,9 @@
--- churn_drivers: churn rate by every categorical attribute (customer columns, incl. extra ones; the customer's usual value of each order column in the period and the year before; latest complaint category)
--- params: $start DATE, $end DATE (inclusive), $max_levels INTEGER (attributes with more values are skipped), $definition VARCHAR ('orders' or 'explicit'), $churn_days INTEGER, $churn_multiplier DOUBLE, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[]
+-- churn_drivers: churn rate by every categorical attribute (customer columns, incl. extra ones; the
+--   customer's usual value of each order column in the period and the year before; latest complaint category)
+-- params: $start DATE, $end DATE (inclusive), $max_levels INTEGER (attributes with more values are skipped),
+--   $definition VARCHAR ('orders' or 'explicit'), $churn_days INTEGER, $churn_multiplier DOUBLE,
+--   $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[],
+--   $use_spells_mart BOOLEAN (set by crmlens.model)
 -- returns: attribute, source ('customers', 'orders', 'complaints'), value (NULL = blank / no complaint),
 --   n_customers, n_churned, rate_churn, rate_overall, rate_diff (rate_churn - rate_overall), n_levels;
 --   sorted by rate_diff, highest first
@@ -33,7 +37,8 @@ order_value_counts as (
 ),
 order_attributes as (
     -- a customer's most frequent value of each descriptive order column (product, payment method, ...);
-    -- a tie goes to the value of their latest order (counting first and then picking is ~10x faster than mode())
+    -- a tie goes to the value of their latest order (counting first and then picking is ~10x faster than
+    --   mode())
     select customer_id, attribute, first(value order by n desc, last_ordered_on desc, value) as value
     from order_value_counts
     group by customer_id, attribute

@@ -1,7 +1,17 @@
--- churn_subscription_risk: active subscribers (explicit churn data with a tenure) ranked by their chance of leaving soon, read off the survival curve of customers like them
--- params: $start DATE, $end DATE (inclusive), $definition VARCHAR ('explicit'), $churn_days INTEGER, $churn_multiplier DOUBLE, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[], $by_contract BOOLEAN (compare with customers of the same contract type, else with everybody), $risk_groups VARCHAR[], $risk_months INTEGER[], $risk_probs DOUBLE[] (the chance of leaving within the horizon for a customer of that group still there after that many whole months; '' = no contract type), $sort VARCHAR ('expected', 'probability', 'value', 'tenure'), $limit INTEGER, $offset INTEGER
--- returns: customer_id, name, contract_type, tenure_months, monthly_revenue, p_leave, amt_at_stake (12 x monthly revenue),
---   amt_expected_loss (p_leave x amt_at_stake), owner, segment, region, n_total, amt_total_expected_loss (over the whole list)
+-- churn_subscription_risk: active subscribers (explicit churn data with a tenure) ranked by their chance of
+--   leaving soon, read off the survival curve of customers like them
+-- params: $start DATE, $end DATE (inclusive), $definition VARCHAR ('explicit'), $churn_days INTEGER,
+--   $churn_multiplier DOUBLE, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[],
+--   $by_contract BOOLEAN (compare with customers of the same contract type, else with everybody),
+--   $risk_groups VARCHAR[], $risk_months INTEGER[],
+--   $risk_probs DOUBLE[] (the chance of leaving within the horizon for a customer of that group still
+--     there after that many whole months; '' = no contract type),
+--   $sort VARCHAR ('expected', 'probability', 'value', 'tenure'), $limit INTEGER, $offset INTEGER,
+--   $use_spells_mart BOOLEAN (set by crmlens.model)
+-- returns: customer_id, name, contract_type, tenure_months, monthly_revenue, p_leave, amt_at_stake (12 x
+--   monthly revenue),
+-- amt_expected_loss (p_leave x amt_at_stake), owner, segment, region, n_total, amt_total_expected_loss (over
+--     the whole list)
 with
 -- include: churn_spells
 risk as (

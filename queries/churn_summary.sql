@@ -1,7 +1,10 @@
--- churn_summary: the period's churn rate, active and at-risk customers, and the figures the what-if starts from
--- params: $start DATE, $end DATE (inclusive), $definition VARCHAR ('orders' or 'explicit'), $churn_days INTEGER, $churn_multiplier DOUBLE, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[]
+-- churn_summary: the period's churn rate, active and at-risk customers, and the figures the what-if starts
+--   from
+-- params: $start DATE, $end DATE (inclusive), $definition VARCHAR ('orders' or 'explicit'),
+--   $churn_days INTEGER, $churn_multiplier DOUBLE, $segment VARCHAR[], $region VARCHAR[],
+--   $channel VARCHAR[], $owner VARCHAR[], $use_spells_mart BOOLEAN (set by crmlens.model)
 -- returns: one row: as_of_date, n_customers (active at some time in the period), n_churned (their latest
---   lifetime ended in the period), rate_churn, n_active (at the as-of day), n_at_risk (active, past their usual
+-- lifetime ended in the period), rate_churn, n_active (at the as-of day), n_at_risk (active, past their usual
 --   gap), n_base_12m (active 365 days before the as-of day), n_kept_12m (of those, active at the as-of day),
 --   rate_churn_12m, amt_revenue_12m (revenue of the active customers in the 365 days to the as-of day;
 --   explicit: 12 x monthly revenue), rate_margin (1 - cost / amount over those 365 days, NULL without costs),

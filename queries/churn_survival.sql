@@ -1,7 +1,12 @@
--- churn_survival: customers' first lifetimes for Kaplan-Meier curves: how long (days), lost or still active, by group
--- params: $start DATE, $end DATE (inclusive), $group VARCHAR ('none', 'segment', 'channel', 'region', 'owner', 'contract', 'complaint'), $definition VARCHAR ('orders' or 'explicit'), $churn_days INTEGER, $churn_multiplier DOUBLE, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[]
+-- churn_survival: customers' first lifetimes for Kaplan-Meier curves: how long (days), lost or still active,
+--   by group
+-- params: $start DATE, $end DATE (inclusive),
+--   $group VARCHAR ('none', 'segment', 'channel', 'region', 'owner', 'contract', 'complaint'),
+--   $definition VARCHAR ('orders' or 'explicit'), $churn_days INTEGER, $churn_multiplier DOUBLE,
+--   $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[],
+--   $use_spells_mart BOOLEAN (set by crmlens.model)
 -- returns: grp (group value; 'all' when $group = 'none'; complaint: 'complained' / 'no complaint'), n_days
---   (from first order or start to loss, or to the as-of day when still active), is_lost, n_customers (how many
+-- (from first order or start to loss, or to the as-of day when still active), is_lost, n_customers (how many
 --   share these three values: a compact frame)
 with
 -- include: churn_spells

@@ -1,6 +1,12 @@
--- complaints_by_dimension: complaints per value of one dimension, most frequent first, with the Pareto share and speed
--- params: $category_aliases VARCHAR[], $category_keys VARCHAR[], $sla_severities VARCHAR[], $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $dimension VARCHAR, $handler_col VARCHAR ('' = none), $subcategory_col VARCHAR ('' = none), $product_col VARCHAR ('' = none), $category VARCHAR[], $severity VARCHAR[], $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[], $owner VARCHAR[], $start DATE, $end DATE
--- returns: value (NULL = not given), n_complaints, share, cum_share, n_customers, n_open, median_hours_to_resolve, rate_breach, avg_satisfaction
+-- complaints_by_dimension: complaints per value of one dimension, most frequent first, with the Pareto share
+--   and speed
+-- params: $category_aliases VARCHAR[], $category_keys VARCHAR[], $sla_severities VARCHAR[],
+--   $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $dimension VARCHAR, $handler_col VARCHAR ('' = none),
+--   $subcategory_col VARCHAR ('' = none), $product_col VARCHAR ('' = none), $category VARCHAR[],
+--   $severity VARCHAR[], $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[],
+--   $segment VARCHAR[], $owner VARCHAR[], $start DATE, $end DATE
+-- returns: value (NULL = not given), n_complaints, share, cum_share, n_customers, n_open,
+--   median_hours_to_resolve, rate_breach, avg_satisfaction
 -- include: complaints_scope with extra_columns=complaints_extra_dimension
 ,
 dims as (

@@ -1,7 +1,14 @@
--- complaints_churn: churn of complainers versus others, and of complainers by category and by resolution band, with the revenue lost
--- params: $category_aliases VARCHAR[], $category_keys VARCHAR[], $sla_severities VARCHAR[], $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $category VARCHAR[], $severity VARCHAR[], $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[], $owner VARCHAR[], $start DATE, $end DATE, $gap_multiple DOUBLE, $churn_days INTEGER, $revenue_days INTEGER
--- returns: kind ('all', 'category' or 'band'), grp ('complainers'/'others', a category, or a band number as text),
---   n_customers, n_churned, rate_churn, amt_revenue_lost (NULL for others; completed-order revenue of churned complainers in the $revenue_days days before their first complaint)
+-- complaints_churn: churn of complainers versus others, and of complainers by category and by resolution
+--   band, with the revenue lost
+-- params: $category_aliases VARCHAR[], $category_keys VARCHAR[], $sla_severities VARCHAR[],
+--   $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $category VARCHAR[], $severity VARCHAR[],
+--   $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[],
+--   $owner VARCHAR[], $start DATE, $end DATE, $churn_multiplier DOUBLE, $churn_days INTEGER,
+--   $revenue_days INTEGER, $use_spells_mart BOOLEAN (set by crmlens.model)
+-- returns: kind ('all', 'category' or 'band'), grp ('complainers'/'others', a category, or a band number as
+--   text),
+-- n_customers, n_churned, rate_churn, amt_revenue_lost (NULL for others; completed-order revenue of churned
+--     complainers in the $revenue_days days before their first complaint)
 -- include: complaints_scope
 -- include: complaints_churn_base
 ,

@@ -1,6 +1,12 @@
--- complaints_churn_cox: one row per complainer for the Cox regression of time to churn (a fixed pseudo-random sample of at most $cox_max_rows)
--- params: $category_aliases VARCHAR[], $category_keys VARCHAR[], $sla_severities VARCHAR[], $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $category VARCHAR[], $severity VARCHAR[], $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[], $owner VARCHAR[], $start DATE, $end DATE, $gap_multiple DOUBLE, $churn_days INTEGER, $cox_max_rows INTEGER
--- returns: customer_id, duration_days, is_churned, category, resolution_days (time to resolve, or open so far), is_unresolved, is_breached
+-- complaints_churn_cox: one row per complainer for the Cox regression of time to churn (a fixed pseudo-random
+--   sample of at most $cox_max_rows)
+-- params: $category_aliases VARCHAR[], $category_keys VARCHAR[], $sla_severities VARCHAR[],
+--   $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $category VARCHAR[], $severity VARCHAR[],
+--   $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[],
+--   $owner VARCHAR[], $start DATE, $end DATE, $churn_multiplier DOUBLE, $churn_days INTEGER,
+--   $cox_max_rows INTEGER, $use_spells_mart BOOLEAN (set by crmlens.model)
+-- returns: customer_id, duration_days, is_churned, category, resolution_days (time to resolve, or open so
+--   far), is_unresolved, is_breached
 -- include: complaints_scope
 -- include: complaints_churn_base
 select customer_id,

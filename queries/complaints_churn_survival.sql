@@ -1,5 +1,11 @@
--- complaints_churn_survival: days from the first complaint (complainers) or first order in the period (others) to the last order of lost customers, for Kaplan-Meier and the log-rank test; customers still buying are censored at the reference date
--- params: $category_aliases VARCHAR[], $category_keys VARCHAR[], $sla_severities VARCHAR[], $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $category VARCHAR[], $severity VARCHAR[], $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[], $owner VARCHAR[], $start DATE, $end DATE, $gap_multiple DOUBLE, $churn_days INTEGER
+-- complaints_churn_survival: days from the first complaint (complainers) or first order in the period
+--   (others) to the last order of lost customers, for Kaplan-Meier and the log-rank test; customers still
+--   buying are censored at the reference date
+-- params: $category_aliases VARCHAR[], $category_keys VARCHAR[], $sla_severities VARCHAR[],
+--   $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $category VARCHAR[], $severity VARCHAR[],
+--   $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[],
+--   $owner VARCHAR[], $start DATE, $end DATE, $churn_multiplier DOUBLE, $churn_days INTEGER,
+--   $use_spells_mart BOOLEAN (set by crmlens.model)
 -- returns: grp ('complainers' or 'others'), t (days), n_event (lost at t), n_censored
 -- include: complaints_scope
 -- include: complaints_churn_base

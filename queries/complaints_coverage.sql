@@ -1,6 +1,12 @@
--- complaints_coverage: what the complaints in the period carry (customer ids, times, ratings) and the as-of time
--- params: $category_aliases VARCHAR[], $category_keys VARCHAR[], $sla_severities VARCHAR[], $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $category VARCHAR[], $severity VARCHAR[], $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[], $owner VARCHAR[], $start DATE, $end DATE
--- returns: n_complaints, n_active_customers, n_orders (completed orders in the period, customer filters applied), n_with_customer, n_known_customer, n_with_response, n_with_resolved, n_closed_no_time, n_rated, n_orders_total, as_of_at
+-- complaints_coverage: what the complaints in the period carry (customer ids, times, ratings) and the as-of
+--   time
+-- params: $category_aliases VARCHAR[], $category_keys VARCHAR[], $sla_severities VARCHAR[],
+--   $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $category VARCHAR[], $severity VARCHAR[],
+--   $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[],
+--   $owner VARCHAR[], $start DATE, $end DATE
+-- returns: n_complaints, n_active_customers, n_orders (completed orders in the period, customer filters
+--   applied), n_with_customer, n_known_customer, n_with_response, n_with_resolved, n_closed_no_time, n_rated,
+--   n_orders_total, as_of_at
 -- include: complaints_scope
 ,
 orders_in_scope as (

@@ -1,5 +1,9 @@
 -- complaints_repeat: reopened complaints and repeat complainers (2+ complaints within $repeat_days days)
--- params: $category_aliases VARCHAR[], $category_keys VARCHAR[], $sla_severities VARCHAR[], $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $reopen_col VARCHAR ('' = none), $reopened_statuses VARCHAR[], $category VARCHAR[], $severity VARCHAR[], $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[], $owner VARCHAR[], $start DATE, $end DATE, $repeat_days INTEGER, $yes_tokens VARCHAR[]
+-- params: $category_aliases VARCHAR[], $category_keys VARCHAR[], $sla_severities VARCHAR[],
+--   $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $reopen_col VARCHAR ('' = none),
+--   $reopened_statuses VARCHAR[], $category VARCHAR[], $severity VARCHAR[], $complaint_channel VARCHAR[],
+--   $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[], $owner VARCHAR[], $start DATE, $end DATE,
+--   $repeat_days INTEGER, $yes_tokens VARCHAR[]
 -- returns: n_complaints, n_with_customer, n_complainers, n_repeat_complainers, rate_repeat (of complainers),
 --   n_reopen_known (complaints whose reopen state is known), n_reopened, rate_reopened (of n_reopen_known)
 -- include: complaints_scope with extra_columns=complaints_extra_reopen

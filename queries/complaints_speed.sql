@@ -1,8 +1,14 @@
 -- complaints_speed: response and resolution times and SLA breaches, in total and per severity
--- params: $category_aliases VARCHAR[], $category_keys VARCHAR[], $sla_severities VARCHAR[], $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $category VARCHAR[], $severity VARCHAR[], $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[], $owner VARCHAR[], $start DATE, $end DATE
--- returns: level ('all' or 'severity'), severity, sla_hours, n_complaints, n_responded, n_resolved, n_open, n_closed_no_time,
---   median_hours_to_response, p90_hours_to_response, median_hours_to_resolve, p90_hours_to_resolve (resolved only),
---   n_breached, n_open_breached, n_decided (resolved, or open past the SLA), rate_breach (n_breached / n_decided), max_hours_open
+-- params: $category_aliases VARCHAR[], $category_keys VARCHAR[], $sla_severities VARCHAR[],
+--   $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $category VARCHAR[], $severity VARCHAR[],
+--   $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[],
+--   $owner VARCHAR[], $start DATE, $end DATE
+-- returns: level ('all' or 'severity'), severity, sla_hours, n_complaints, n_responded, n_resolved, n_open,
+--   n_closed_no_time,
+-- median_hours_to_response, p90_hours_to_response, median_hours_to_resolve, p90_hours_to_resolve (resolved
+--     only),
+-- n_breached, n_open_breached, n_decided (resolved, or open past the SLA), rate_breach (n_breached /
+--     n_decided), max_hours_open
 -- include: complaints_scope
 select case when grouping(severity) = 0 then 'severity' else 'all' end as level,
        severity,

@@ -1,6 +1,11 @@
--- complaints_volume: complaints per bucket as counts and rates, resolved per bucket, and the open backlog at each bucket's end
--- params: $category_aliases VARCHAR[], $category_keys VARCHAR[], $sla_severities VARCHAR[], $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $category VARCHAR[], $severity VARCHAR[], $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[], $owner VARCHAR[], $start DATE, $end DATE, $grain VARCHAR ('day', 'week' or 'month')
--- returns: bucket_start, n_complaints, n_resolved, n_active_customers, n_orders, rate_per_100_customers, rate_per_1000_orders, n_open_end
+-- complaints_volume: complaints per bucket as counts and rates, resolved per bucket, and the open backlog at
+--   each bucket's end
+-- params: $category_aliases VARCHAR[], $category_keys VARCHAR[], $sla_severities VARCHAR[],
+--   $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $category VARCHAR[], $severity VARCHAR[],
+--   $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[],
+--   $owner VARCHAR[], $start DATE, $end DATE, $grain VARCHAR ('day', 'week' or 'month')
+-- returns: bucket_start, n_complaints, n_resolved, n_active_customers, n_orders, rate_per_100_customers,
+--   rate_per_1000_orders, n_open_end
 -- include: complaints_scope
 ,
 buckets as (

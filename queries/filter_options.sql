@@ -1,6 +1,7 @@
 -- filter_options: the values a filter can offer, per dimension, most frequent first
 -- params: (none)
--- returns: dimension ('segment', 'region', 'channel', 'owner', 'source', 'opportunity_owner', 'category'), value, n_rows
+-- returns: dimension ('segment', 'region', 'channel', 'owner', 'source', 'opportunity_owner', 'category'),
+--   value, n_rows
 select dimension, value, count(*) as n_rows
 from (
     select 'segment' as dimension, segment as value from stg_customers

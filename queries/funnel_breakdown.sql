@@ -1,6 +1,10 @@
 -- funnel_breakdown: the funnel's outcome per owner, source, segment, region or product
--- params: $start DATE, $end DATE, $owner VARCHAR[], $source VARCHAR[], $segment VARCHAR[], $region VARCHAR[], $stages VARCHAR[], $won_stages VARCHAR[], $lost_stages VARCHAR[], $date_columns VARCHAR[], $date_stages VARCHAR[], $by VARCHAR ('owner', 'source', 'segment', 'region', 'product')
--- returns: one row per group (grp, NULL = not set), by value: n_opportunities, amt_value, n_won, n_lost, n_open, amt_won, amt_open_pipeline, rate_win, rate_conversion, days_avg_cycle
+-- params: $start DATE, $end DATE, $owner VARCHAR[], $source VARCHAR[], $segment VARCHAR[],
+--   $region VARCHAR[], $stages VARCHAR[], $won_stages VARCHAR[], $lost_stages VARCHAR[],
+--   $date_columns VARCHAR[], $date_stages VARCHAR[],
+--   $by VARCHAR ('owner', 'source', 'segment', 'region', 'product')
+-- returns: one row per group (grp, NULL = not set), by value: n_opportunities, amt_value, n_won, n_lost,
+--   n_open, amt_won, amt_open_pipeline, rate_win, rate_conversion, days_avg_cycle
 -- include: funnel_base
 ,
 grouped as (

@@ -1,6 +1,11 @@
--- funnel_opportunities: the opportunities that reached a step, or dropped off after it (reached it but not the next)
--- params: $start DATE, $end DATE, $owner VARCHAR[], $source VARCHAR[], $segment VARCHAR[], $region VARCHAR[], $stages VARCHAR[], $won_stages VARCHAR[], $lost_stages VARCHAR[], $date_columns VARCHAR[], $date_stages VARCHAR[], $list_stage VARCHAR, $list_mode VARCHAR ('reached' or 'dropped'), $limit INTEGER, $offset INTEGER
--- returns: one page of opportunities (largest amount first): opportunity_id, customer_id, stage, status, amount, owner, source, product, segment, region, created_date, closed_on, rule, n_total
+-- funnel_opportunities: the opportunities that reached a step, or dropped off after it (reached it but not
+--   the next)
+-- params: $start DATE, $end DATE, $owner VARCHAR[], $source VARCHAR[], $segment VARCHAR[],
+--   $region VARCHAR[], $stages VARCHAR[], $won_stages VARCHAR[], $lost_stages VARCHAR[],
+--   $date_columns VARCHAR[], $date_stages VARCHAR[], $list_stage VARCHAR,
+--   $list_mode VARCHAR ('reached' or 'dropped'), $limit INTEGER, $offset INTEGER
+-- returns: one page of opportunities (largest amount first): opportunity_id, customer_id, stage, status,
+--   amount, owner, source, product, segment, region, created_date, closed_on, rule, n_total
 -- include: funnel_base
 select r.opportunity_id, r.customer_id, r.stage, r.status, r.amount, r.owner, r.source, r.product,
        r.segment, r.region, r.created_date, r.closed_on, r.rule,

@@ -1,6 +1,9 @@
 -- funnel_stage_times: time spent in each step before moving on (median, p90)
--- params: $start DATE, $end DATE, $owner VARCHAR[], $source VARCHAR[], $segment VARCHAR[], $region VARCHAR[], $stages VARCHAR[], $won_stages VARCHAR[], $lost_stages VARCHAR[], $date_columns VARCHAR[], $date_stages VARCHAR[]
--- returns: one row per funnel step except won: pos, stage_key, n_moved, days_median, days_p90, days_mean (days from entering the step to entering the next stage)
+-- params: $start DATE, $end DATE, $owner VARCHAR[], $source VARCHAR[], $segment VARCHAR[],
+--   $region VARCHAR[], $stages VARCHAR[], $won_stages VARCHAR[], $lost_stages VARCHAR[],
+--   $date_columns VARCHAR[], $date_stages VARCHAR[]
+-- returns: one row per funnel step except won: pos, stage_key, n_moved, days_median, days_p90, days_mean
+--   (days from entering the step to entering the next stage)
 -- include: funnel_base
 ,
 entries as (

@@ -1,6 +1,8 @@
--- funnel_stage_vocab: the stages present in the opportunities and their history, as the funnel settings offer them
+-- funnel_stage_vocab: the stages present in the opportunities and their history, as the funnel settings offer
+--   them
 -- params: (none)
--- returns: one row per stage_key (lower-cased, trimmed stage): label (the most common spelling), n_current (opportunities now at it), n_history (history rows of loaded opportunities)
+-- returns: one row per stage_key (lower-cased, trimmed stage): label (the most common spelling), n_current
+--   (opportunities now at it), n_history (history rows of loaded opportunities)
 with spellings as (
     select trim(stage) as label, sum(cur) as n_current, sum(his) as n_history
     from (

@@ -1,6 +1,11 @@
--- funnel_summary: headline figures: won, lost, open, win rate, deal size, cycle, velocity, and which reach rule applied
--- params: $start DATE, $end DATE, $owner VARCHAR[], $source VARCHAR[], $segment VARCHAR[], $region VARCHAR[], $stages VARCHAR[], $won_stages VARCHAR[], $lost_stages VARCHAR[], $date_columns VARCHAR[], $date_stages VARCHAR[]
--- returns: one row: n_opportunities, n_won, n_lost, n_open, amt_avg_won, amt_won, amt_open_pipeline, days_avg_cycle, days_median_cycle, n_cycle (won deals, created to close), n_rule_* (how reach was decided), n_outside_order, outside_stages, n_no_amount, rate_win, amt_velocity_per_day, n_no_created_date
+-- funnel_summary: headline figures: won, lost, open, win rate, deal size, cycle, velocity, and which reach
+--   rule applied
+-- params: $start DATE, $end DATE, $owner VARCHAR[], $source VARCHAR[], $segment VARCHAR[],
+--   $region VARCHAR[], $stages VARCHAR[], $won_stages VARCHAR[], $lost_stages VARCHAR[],
+--   $date_columns VARCHAR[], $date_stages VARCHAR[]
+-- returns: one row: n_opportunities, n_won, n_lost, n_open, amt_avg_won, amt_won, amt_open_pipeline,
+--   days_avg_cycle, days_median_cycle, n_cycle (won deals, created to close), n_rule_* (how reach was decided),
+--   n_outside_order, outside_stages, n_no_amount, rate_win, amt_velocity_per_day, n_no_created_date
 -- include: funnel_base
 ,
 figures as (

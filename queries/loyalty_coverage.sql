@@ -1,7 +1,9 @@
 -- loyalty_coverage: which facts the rung rules and value measures can read in this data
 -- params: (none)
--- returns: one row: n_customer_rows, n_partner_flags (is_partner filled in), n_partners (true), n_referred (referred_by filled in),
---   n_orders, n_orders_with_cost, n_surveys, n_surveys_satisfaction, n_surveys_nps, n_complaints_with_customer, n_opportunities_with_customer
+-- returns: one row: n_customer_rows, n_partner_flags (is_partner filled in), n_partners (true), n_referred
+--   (referred_by filled in),
+-- n_orders, n_orders_with_cost, n_surveys, n_surveys_satisfaction, n_surveys_nps, n_complaints_with_customer,
+--     n_opportunities_with_customer
 select
     (select count(*) from stg_customers) as n_customer_rows,
     (select count(is_partner) from stg_customers) as n_partner_flags,

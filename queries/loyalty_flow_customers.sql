@@ -1,7 +1,15 @@
--- loyalty_flow_customers: one page of the customers who moved from one ladder state to another between two dates
--- params: $start DATE, $end DATE (read by the shared rung block; only the two dates matter here), $from_date DATE, $to_date DATE, $from_state VARCHAR ('new', a rung or 'lost'), $to_state VARCHAR, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[], $use_partner_flag BOOLEAN, $nps_advocate_min DOUBLE, $min_referrals INTEGER, $min_orders_client INTEGER, $satisfaction_min DOUBLE, $nps_supporter_min DOUBLE, $max_unresolved INTEGER, $churn_days INTEGER, $churn_multiplier DOUBLE, $limit INTEGER, $offset INTEGER
--- returns: customer_id, name, segment, channel, owner, from_state, to_state, from_rung, to_rung, n_orders, last_ordered_at,
---   amt_revenue_between (after from_date up to to_date), latest_satisfaction, latest_nps, n_unresolved, n_referrals, n_matching
+-- loyalty_flow_customers: one page of the customers who moved from one ladder state to another between two
+--   dates
+-- params: $start DATE, $end DATE (read by the shared rung block; only the two dates matter here),
+--   $from_date DATE, $to_date DATE, $from_state VARCHAR ('new', a rung or 'lost'), $to_state VARCHAR,
+--   $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[], $use_partner_flag BOOLEAN,
+--   $nps_advocate_min DOUBLE, $min_referrals INTEGER, $min_orders_client INTEGER, $satisfaction_min DOUBLE,
+--   $nps_supporter_min DOUBLE, $max_unresolved INTEGER, $churn_days INTEGER, $churn_multiplier DOUBLE,
+--   $limit INTEGER, $offset INTEGER, $use_spells_mart BOOLEAN (set by crmlens.model)
+-- returns: customer_id, name, segment, channel, owner, from_state, to_state, from_rung, to_rung, n_orders,
+--   last_ordered_at,
+-- amt_revenue_between (after from_date up to to_date), latest_satisfaction, latest_nps, n_unresolved,
+--     n_referrals, n_matching
 with dates(as_of) as (
     select distinct d from unnest([$from_date::date, $to_date::date]) as t(d)
 ),

@@ -1,7 +1,14 @@
--- loyalty_movements: flows between ladder states from each period end (month or quarter) to the next, within the period
--- params: $start DATE, $end DATE, $grain VARCHAR ('month'|'quarter'), $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[], $use_partner_flag BOOLEAN, $nps_advocate_min DOUBLE, $min_referrals INTEGER, $min_orders_client INTEGER, $satisfaction_min DOUBLE, $nps_supporter_min DOUBLE, $max_unresolved INTEGER, $churn_days INTEGER, $churn_multiplier DOUBLE
--- returns: from_date, to_date, from_state ('new' = not known at from_date; a rung; 'lost' = lost by the churn rule), to_state,
---   direction ('joined', 'climbed', 'stayed', 'fell', 'left', 'returned'), n_customers, amt_revenue (their revenue after from_date up to to_date)
+-- loyalty_movements: flows between ladder states from each period end (month or quarter) to the next, within
+--   the period
+-- params: $start DATE, $end DATE, $grain VARCHAR ('month'|'quarter'), $segment VARCHAR[], $region VARCHAR[],
+--   $channel VARCHAR[], $owner VARCHAR[], $use_partner_flag BOOLEAN, $nps_advocate_min DOUBLE,
+--   $min_referrals INTEGER, $min_orders_client INTEGER, $satisfaction_min DOUBLE, $nps_supporter_min DOUBLE,
+--   $max_unresolved INTEGER, $churn_days INTEGER, $churn_multiplier DOUBLE,
+--   $use_spells_mart BOOLEAN (set by crmlens.model)
+-- returns: from_date, to_date, from_state ('new' = not known at from_date; a rung; 'lost' = lost by the churn
+--   rule), to_state,
+-- direction ('joined', 'climbed', 'stayed', 'fell', 'left', 'returned'), n_customers, amt_revenue (their
+--     revenue after from_date up to to_date)
 with step as (
     select if($grain = 'quarter', interval 3 month, interval 1 month) as step,
            if($grain = 'quarter', 'quarter', 'month') as part

@@ -1,9 +1,23 @@
--- loyalty_summary: loyalty figures at the period end, per rung, ABC class, RFM segment and grid cell, value quadrant, customer segment, channel, Pareto percentile, and in total
--- params: $start DATE, $end DATE, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[], $use_partner_flag BOOLEAN, $nps_advocate_min DOUBLE, $min_referrals INTEGER, $min_orders_client INTEGER, $satisfaction_min DOUBLE, $nps_supporter_min DOUBLE, $max_unresolved INTEGER, $churn_days INTEGER, $churn_multiplier DOUBLE, $measure VARCHAR ('revenue'|'profit'), $abc_a DOUBLE, $abc_b DOUBLE, $top_pct DOUBLE, $discount_rate DOUBLE (% a year), $horizon_years INTEGER, $marketing_cost DOUBLE (a year per customer), $risk_cost_pct DOUBLE, $value_pct DOUBLE, $risk_measure VARCHAR ('recency'|'complaints'), $risk_days INTEGER, $risk_complaints INTEGER
--- returns: one row per group: kind ('rung', 'abc', 'rfm', 'rfm_grid', 'quadrant', 'segment', 'channel', 'pareto', 'total'), key (rung, class, segment, R score, bucket 1-100; NULL = not set), key2 (FM score for rfm_grid), grid_segment (its named segment),
---   n_customers, share_customers (of the kind), n_lapsed, n_without_survey, amt_revenue_period, amt_profit_period, amt_value_period, share_value_period, amt_avg_value_period,
---   amt_value_lifetime, amt_margin_lifetime, amt_avg_recency_days, share_value_cumulative (pareto), n_top, amt_value_top, share_value_top (total),
---   n_active_year, n_prev_active, n_retained, rate_retention, amt_margin_year_per_active, factor_discounted_years, years_expected, amt_clv_forward (per active customer, the group's own retention), amt_clv_forward_sum (customers' own margins)
+-- loyalty_summary: loyalty figures at the period end, per rung, ABC class, RFM segment and grid cell, value
+--   quadrant, customer segment, channel, Pareto percentile, and in total
+-- params: $start DATE, $end DATE, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[],
+--   $owner VARCHAR[], $use_partner_flag BOOLEAN, $nps_advocate_min DOUBLE, $min_referrals INTEGER,
+--   $min_orders_client INTEGER, $satisfaction_min DOUBLE, $nps_supporter_min DOUBLE,
+--   $max_unresolved INTEGER, $churn_days INTEGER, $churn_multiplier DOUBLE,
+--   $measure VARCHAR ('revenue'|'profit'), $abc_a DOUBLE, $abc_b DOUBLE, $top_pct DOUBLE,
+--   $discount_rate DOUBLE (% a year), $horizon_years INTEGER, $marketing_cost DOUBLE (a year per customer),
+--   $risk_cost_pct DOUBLE, $value_pct DOUBLE, $risk_measure VARCHAR ('recency'|'complaints'),
+--   $risk_days INTEGER, $risk_complaints INTEGER, $use_spells_mart BOOLEAN (set by crmlens.model)
+-- returns: one row per group: kind ('rung', 'abc', 'rfm', 'rfm_grid', 'quadrant', 'segment', 'channel',
+--   'pareto', 'total'), key (rung, class, segment, R score, bucket 1-100; NULL = not set), key2 (FM score for
+--   rfm_grid), grid_segment (its named segment),
+-- n_customers, share_customers (of the kind), n_lapsed, n_without_survey, amt_revenue_period,
+--     amt_profit_period, amt_value_period, share_value_period, amt_avg_value_period,
+-- amt_value_lifetime, amt_margin_lifetime, amt_avg_recency_days, share_value_cumulative (pareto), n_top,
+--     amt_value_top, share_value_top (total),
+-- n_active_year, n_prev_active, n_retained, rate_retention, amt_margin_year_per_active,
+--     factor_discounted_years, years_expected, amt_clv_forward (per active customer, the group's own retention),
+--     amt_clv_forward_sum (customers' own margins)
 with dates(as_of) as (select $end::date),
 -- include: loyalty_rung_rules
 -- include: loyalty_customer_measures

@@ -213,7 +213,7 @@ def test_repeat_customers_list(snap):
 # Churn at the newest completed order, 2024-06-30; 90 days before it: 2024-04-01.
 # Complainers in Q1: C1 (first K1, 24 h), C2 (K3, 12 h), C3 (K11, 4 h), C4 (K6, 120 h). Others: C5 only.
 def test_churn_with_a_fixed_number_of_days(snap):
-    c = run(snap, "complaints_churn", churn_days=90, gap_multiple=0.0, revenue_days=365)
+    c = run(snap, "complaints_churn", churn_days=90, churn_multiplier=0.0, revenue_days=365)
     overall = c[c["kind"] == "all"].set_index("grp")
     # Last orders: C1 02-10, C3 03-10, C4 02-01 (lost); C2 06-20, C5 06-30 (still buying).
     assert overall.loc["complainers", ["n_customers", "n_churned"]].tolist() == [4, 3]
@@ -235,14 +235,14 @@ def test_churn_with_the_gap_rule(snap):
     # C1 median 50.5 x 3 = floor 151.5 = 151 days: lost from 02-10 + 151 = 07-10, after 06-30: not lost.
     # C3 median 50 x 3 = 150: lost from 08-07: not lost. C4 (one order day) takes everybody's 78 x 3 = 234:
     # lost from 09-22: not lost. So no complainer is lost (the old complaints rule lost C4 after 90 days).
-    c = run(snap, "complaints_churn", churn_days=90, gap_multiple=3.0, revenue_days=365)
+    c = run(snap, "complaints_churn", churn_days=90, churn_multiplier=3.0, revenue_days=365)
     overall = c[c["kind"] == "all"].set_index("grp")
     assert overall.loc["complainers", "n_churned"] == 0
     assert overall.loc["complainers", "amt_revenue_lost"] == 0.0
 
 
 def test_retention_curves_and_log_rank(snap):
-    s = run(snap, "complaints_churn_survival", churn_days=90, gap_multiple=0.0)
+    s = run(snap, "complaints_churn_survival", churn_days=90, churn_multiplier=0.0)
     # Complainers from their first complaint to the day they count as lost (last order + 90 days, as on the
     # churn page): C4 02-15 -> 05-01 = 76, C3 03-05 -> 06-08 = 95, C1 01-10 -> 05-10 = 121; C2 censored at 157
     # (01-25 -> 06-30). C5 censored at 107 (03-15 -> 06-30).
@@ -263,7 +263,7 @@ def test_retention_curves_and_log_rank(snap):
 
 
 def test_cox_rows_and_regression(snap):
-    rows = run(snap, "complaints_churn_cox", churn_days=90, gap_multiple=0.0).set_index("customer_id")
+    rows = run(snap, "complaints_churn_cox", churn_days=90, churn_multiplier=0.0).set_index("customer_id")
     # C4: complaint 02-15, lost 05-01 (last order 02-01 + 90 days) = 76 days; K6 took 120 h > 72 h SLA
     assert rows.loc["C4", ["duration_days", "is_churned", "is_breached"]].tolist() == [76, 1, 1]
     assert rows.loc["C1", "resolution_days"] == pytest.approx(1.0)

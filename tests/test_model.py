@@ -175,7 +175,7 @@ def lost_on_each_page(snap, churn_days, multiplier) -> dict[str, set[str] | int]
     summary = queries.run("churn_summary", churn.query_params(start, end, "orders", churn_days, multiplier),
                           snap=snap).iloc[0]
     cox = queries.run("complaints_churn_cox", complaints.params(snap, start, end, churn_days=churn_days,
-                                                                gap_multiple=multiplier), snap=snap)
+                                                                churn_multiplier=multiplier), snap=snap)
     settings = {"churn_days": churn_days, "churn_multiplier": multiplier}
     table = queries.run("loyalty_customers", {**loyalty.params(start, end, settings), "search": "", "states": [],
                                               "abc_classes": [], "rfm_segments": [], "quadrants": [],

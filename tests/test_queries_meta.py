@@ -1,3 +1,4 @@
+import itertools
 """Every query file documents itself, binds its parameters, and has a test."""
 
 import pathlib
@@ -19,8 +20,10 @@ def test_there_are_queries():
 def test_header_names_purpose_params_and_returns(name):
     lines = queries.sql_text(name).splitlines()
     assert lines[0].startswith(f"-- {name}: "), "first line: -- <name>: <purpose>"
-    assert any(line.startswith("-- params:") for line in lines[:4])
-    assert any(line.startswith("-- returns:") for line in lines[:6])
+    header = list(itertools.takewhile(lambda line: line.startswith("--"), lines))
+    assert any(line.startswith("-- params:") for line in header)
+    assert any(line.startswith("-- returns:") for line in header)
+    assert max(map(len, header)) <= 160, "wrap long header lines (continuation lines start with '--   ')"
 
 
 @pytest.mark.parametrize("name", ALL)

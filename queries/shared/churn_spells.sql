@@ -1,4 +1,5 @@
--- shared piece churn_spells: each customer's lifetimes (spells): when they became active, were lost, came back; the filters
+-- shared piece churn_spells: each customer's lifetimes (spells): when they became active, were lost, came
+--   back; the filters
 filtered as (
     -- include: churn_customer_filter
 ),
@@ -24,9 +25,9 @@ order_gaps as materialized (
     select customer_id, order_date, gap_before from revenue_orders where $definition = 'orders'
 ),
 order_spells as (
-    -- lifetimes from orders: the one definition of "lost" (queries/model/customer_spells.sql)
+    -- lifetimes from orders: the one definition of "lost" (queries/model/customer_spells.sql, via lifetimes)
     select s.customer_id, s.spell_no, s.spell_start, s.last_order, s.usual_gap, s.n_days, s.is_lost, s.lost_date
-    from customer_spells((select as_of_date from as_of), $churn_days, $churn_multiplier) s
+    from lifetimes((select as_of_date from as_of), $churn_days, $churn_multiplier, $use_spells_mart) s
     where $definition = 'orders'
       and ((select all_pass from no_filter) or s.customer_id in (select customer_id from filtered))
 ),

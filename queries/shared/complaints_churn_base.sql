@@ -16,7 +16,8 @@ buyers as (
 ),
 status as (
     -- lost: a contract end date on or before the reference date; else an explicit churned flag; else the one
-    -- definition from orders (customer_latest_spell: no order for max($churn_days, $gap_multiple x the
+    -- definition from orders (customer_spells, their latest lifetime: no order for max($churn_days,
+    --   $churn_multiplier x the
     -- customer's usual gap) days), dated when that time ran out
     select b.*, cu.region, cu.segment, cu.owner,
            sp.usual_gap as median_gap_days, sp.n_days as threshold_days,
@@ -29,7 +30,10 @@ status as (
                 else b.last_order end as lost_date,
            r.ref_date
     from buyers b cross join ref r
-    left join customer_latest_spell((select ref_date from ref), $churn_days, $gap_multiple) sp using (customer_id)
+    left join (
+        select * from lifetimes((select ref_date from ref), $churn_days, $churn_multiplier, $use_spells_mart)
+        qualify row_number() over (partition by customer_id order by spell_no desc) = 1
+    ) sp using (customer_id)
     left join stg_customers cu on cu.customer_id = b.customer_id
     where b.first_order <= $end
       and (len($region) = 0 or list_contains($region, cu.region))

@@ -1,4 +1,5 @@
--- shared piece complaints_extra_dimension: the value of an extra column (sub-category, product, handler) to break down by (fills complaints_scope's extra_columns slot)
+-- shared piece complaints_extra_dimension: the value of an extra column (sub-category, product, handler) to
+--   break down by (fills complaints_scope's extra_columns slot)
 ,
            -- an optional column kept from the file (sub-category, product, handler), read by name
            case when $dimension = 'owner' and $handler_col <> ''

@@ -30,7 +30,8 @@ hist as materialized (
     group by h.opportunity_id
 ),
 dated as materialized (
-    -- filled stage date columns (extra columns such as engage_date, mapped to stages in $date_columns/$date_stages)
+    -- filled stage date columns (extra columns such as engage_date, mapped to stages in
+    --   $date_columns/$date_stages)
     select u.opportunity_id, l.stage_key, l.pos, try_cast(u.val as timestamp) as entered_at
     from (
         unpivot (

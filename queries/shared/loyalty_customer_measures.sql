@@ -1,4 +1,5 @@
--- shared piece loyalty_customer_measures: per-customer value, ABC class, RFM scores and segment, CLV and value quadrant at the period end
+-- shared piece loyalty_customer_measures: per-customer value, ABC class, RFM scores and segment, CLV and
+--   value quadrant at the period end
 -- Input: rung_states at the single date $end (its step_* figures are then the customer's). Output:
 -- measures, one row per customer.
 complaint_facts as (

@@ -1,4 +1,5 @@
--- shared piece loyalty_rung_rules: the six rungs: which rung each customer stands on at each date (highest rule that holds)
+-- shared piece loyalty_rung_rules: the six rungs: which rung each customer stands on at each date (highest
+--   rule that holds)
 -- (a test checks it). Input: a CTE dates(as_of). Output: rung_states, one row per customer known
 -- by each as_of, with the facts the rules read and the rung and state they give.
 rung_order(rung, rung_rank) as (
@@ -11,7 +12,8 @@ has_cost as (
     select count(cost) > 0 as has_cost from stg_orders
 ),
 -- each order lands on the first as_of on or after its date; running sums give the state at each date.
--- A purchase is an order (stg_orders.is_order); a refund line lowers revenue but is never a purchase. The step_* figures hold for one step only: with
+-- A purchase is an order (stg_orders.is_order); a refund line lowers revenue but is never a purchase. The
+--   step_* figures hold for one step only: with
 -- the single date $end they are the customer's figures for the period [$start, $end] and for the
 -- years before $end (margin = profit when the data has costs, else revenue).
 order_steps as (
@@ -98,7 +100,8 @@ step_state as (
     left join survey_steps s on s.customer_id = g.customer_id and s.as_of = g.as_of
     window w as (partition by g.customer_id order by g.as_of rows between unbounded preceding and current row)
 ),
--- complaints open at each date: created by then, not resolved by then (no resolved_at: stg_complaints.is_closed)
+-- complaints open at each date: created by then, not resolved by then (no resolved_at:
+--   stg_complaints.is_closed)
 unresolved as (
     select k.customer_id, d.as_of, count(*) as n_unresolved
     from stg_complaints k
@@ -119,7 +122,7 @@ referrals as (
 -- lost: in no lifetime at the date, by the one definition of "lost" (customer_spells, as of the period end)
 spells as materialized (
     select customer_id, spell_start, lost_date
-    from customer_spells(period_as_of($end), $churn_days, $churn_multiplier)
+    from lifetimes(period_as_of($end), $churn_days, $churn_multiplier, $use_spells_mart)
 ),
 active_at as (
     select distinct s.customer_id, d.as_of
