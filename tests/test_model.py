@@ -202,3 +202,17 @@ def test_the_same_customers_are_lost_on_churn_complaints_and_loyalty(complaints_
     assert seen["loyalty_lost"] == lost
     assert seen["complaints_lost"] == lost & seen["complainers"]
     assert seen["churn_active"] == seen["loyalty_buyers"] - len(lost) == 5 - len(lost)
+
+
+def test_the_default_lifetimes_come_from_the_mart_and_equal_the_rule(complaints_snap):
+    newest = dt.date(2024, 6, 30)
+    defaults = {"churn_days": model.CHURN_DAYS, "churn_multiplier": model.CHURN_MULTIPLIER}
+    assert model.use_spells_mart(complaints_snap, {**defaults, "end": newest})
+    assert model.use_spells_mart(complaints_snap, {**defaults, "end": dt.date(2025, 1, 1)})  # as of the newest day
+    assert not model.use_spells_mart(complaints_snap, {**defaults, "end": dt.date(2024, 6, 29)})
+    assert not model.use_spells_mart(complaints_snap, {"churn_days": 60, "churn_multiplier": 3.0, "end": newest})
+    sql = "select * from lifetimes(date '2024-06-30', 90, 3.0, $m) order by customer_id, spell_no"
+    from_mart, computed = complaints_snap.query(sql, {"m": True}), complaints_snap.query(sql, {"m": False})
+    # the default rule keeps every gap within each customer's n_days: one lifetime each for C1..C5, none lost
+    assert len(from_mart) == 5 and not from_mart["is_lost"].any()
+    pd.testing.assert_frame_equal(from_mart, computed)
