@@ -1,0 +1,102 @@
+"""What `send-due`, `send --now` and the check after a load do.
+
+Sending happens outside Streamlit: cron or a systemd timer runs `python -m crmlens send-due`,
+which sends what is due and exits. After a load, `after_load` starts the alert check as a
+separate process, so a slow or unreachable mail server never holds up the load.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+from crmlens import store
+from crmlens.digest import deliver, figures, model, render
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunReport:
+    deliveries: list[model.Delivery] = field(default_factory=list)
+    digests_sent: list[str] = field(default_factory=list)
+    alerts_changed: list[tuple[str, str, float | None]] = field(default_factory=list)  # (name, fired/cleared, value)
+
+    def lines(self) -> list[str]:
+        out = [f"{d.item_kind} {d.item_name} ({d.event}) -> {d.target}: "
+               f"{'sent' if d.ok else 'FAILED'} after {d.n_attempts} attempt(s){': ' + d.error if d.error else ''}"
+               for d in self.deliveries]
+        return out or ["nothing due"]
+
+
+def send_digest(snap: store.Snapshot, digest: model.Digest, event: str,
+                delays=None, smtp=None) -> list[model.Delivery]:
+    message = render.digest_message(snap, digest)
+    return deliver.deliver(message, digest.targets, "digest", digest.name, event, snap.version, delays, smtp)
+
+
+def check_alerts(snap: store.Snapshot, alerts: list[model.Alert], report: RunReport,
+                 delays=None, smtp=None) -> dict[str, tuple[bool, float | None, bool]]:
+    """Each rule on the current data: a message when it becomes true and when it clears, none while it holds."""
+    states = {}
+    for alert in alerts:
+        value = figures.alert_value(snap, alert)
+        holds = alert.holds(value)
+        changed = holds != alert.is_firing
+        if changed:
+            message = render.alert_message(snap, alert, value, fired=holds)
+            event = "fired" if holds else "cleared"
+            report.deliveries += deliver.deliver(message, alert.targets, "alert", alert.name, event, snap.version,
+                                                 delays, smtp)
+            report.alerts_changed.append((alert.name, event, value))
+        stored = None if value is None or value == float("inf") else float(value)
+        states[alert.name] = (holds, stored, changed)
+    return states
+
+
+def send_due(db=None, now: dt.datetime | None = None, alerts_only: bool = False,
+             delays=None, smtp=None) -> RunReport:
+    """Send every digest due now and check every alert; record it all in one write."""
+    now = now or dt.datetime.now()
+    snap = store.snapshot(db)
+    report = RunReport()
+    sent = {}
+    if not alerts_only:
+        for digest in model.digests(snap):
+            if model.is_due(digest.schedule, digest.created_at, digest.last_sent_at, now):
+                made = send_digest(snap, digest, "scheduled", delays, smtp)
+                report.deliveries += made
+                if any(d.ok for d in made):  # all failed: due again at the next run
+                    sent[digest.name] = now
+                    report.digests_sent.append(digest.name)
+    states = check_alerts(snap, model.alerts(snap), report, delays, smtp)
+    model.record(db, report.deliveries, sent, states)
+    return report
+
+
+def send_now(db=None, name: str = "", delays=None, smtp=None) -> RunReport:
+    """A test send of one digest, whatever its schedule (its schedule is not moved)."""
+    snap = store.snapshot(db)
+    found = [d for d in model.digests(snap) if d.name == name]
+    if not found:
+        raise KeyError(name)
+    report = RunReport(deliveries=send_digest(snap, found[0], "test", delays, smtp))
+    model.record(db, report.deliveries)
+    return report
+
+
+def after_load(db=None) -> None:
+    """Check the alerts on the data just loaded, in a process of its own (the load does not wait)."""
+    try:
+        snap = store.snapshot(db)
+        if "alerts" not in snap.tables() or not model.alerts(snap):
+            return
+        subprocess.Popen([sys.executable, "-m", "crmlens", "send-due", "--alerts-only", "--db", str(store.db_path(db))],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True, cwd=str(store.PROJECT_DIR), env=os.environ.copy())
+    except (OSError, store.NoData) as e:  # the load stands; the next scheduled send-due checks the alerts
+        log.warning("alert check after the load of %s not started: %s", db, e)
