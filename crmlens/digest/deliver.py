@@ -42,6 +42,9 @@ SMTP_KEYS = ("host", "port", "user", "password", "from", "starttls")
 _MARKDOWN_SAFE = str.maketrans({c: chr(ord(c) + 0xFEE0) for c in "\\*_[]()<>#`|~!"})
 
 
+_sleep = time.sleep  # (tests replace it to count the waits)
+
+
 class DeliveryFailed(Exception):
     pass
 
@@ -221,9 +224,10 @@ def send_chat(target: model.Target, message: render.Message) -> None:
 
 # --- retries -----------------------------------------------------------------------------------
 
-def with_retries(send, delays: tuple[float, ...] | None = None, sleep=time.sleep) -> tuple[bool, int, str]:
+def with_retries(send, delays: tuple[float, ...] | None = None, sleep=None) -> tuple[bool, int, str]:
     """Call send() until it works, waiting delays[i] before attempt i + 2: (ok, attempts, last error)."""
     delays = RETRY_DELAYS_S if delays is None else delays
+    sleep = sleep or _sleep
     error = ""
     for attempt in range(1, len(delays) + 2):
         try:

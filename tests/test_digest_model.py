@@ -1,0 +1,90 @@
+"""Digest and alert settings without sending anything: schedules, parameters, recipients, storage."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from crmlens import store, ui
+from crmlens.digest import deliver, model, render
+
+MON, TUE, WED = dt.datetime(2026, 11, 30, 8), dt.datetime(2026, 12, 1, 8), dt.datetime(2026, 12, 2, 8)  # 2026-11-30 is a Monday
+
+
+def test_weekly_is_due_from_its_weekday_until_sent():
+    made_before = dt.datetime(2026, 11, 20)
+    assert model.is_due("weekly:mon", made_before, None, MON)
+    assert not model.is_due("weekly:mon", made_before, MON, MON.replace(hour=9))  # sent this Monday
+    assert model.is_due("weekly:mon", made_before, dt.datetime(2026, 11, 23, 8), TUE)  # Monday's run missed: Tuesday
+    # Made on a Wednesday for Mondays: waits for the next Monday.
+    assert not model.is_due("weekly:mon", WED, None, WED.replace(hour=20))
+    assert model.is_due("weekly:mon", WED, None, dt.datetime(2026, 12, 7, 6))
+
+
+def test_monthly_day_past_the_month_end_is_its_last_day():
+    assert model.last_occurrence("monthly:31", dt.date(2026, 2, 28)) == dt.date(2026, 2, 28)
+    assert model.last_occurrence("monthly:31", dt.date(2026, 2, 27)) == dt.date(2026, 1, 31)
+    assert model.last_occurrence("monthly:1", dt.date(2026, 1, 15)) == dt.date(2026, 1, 1)
+    assert model.last_occurrence("daily", dt.date(2026, 3, 3)) == dt.date(2026, 3, 3)
+
+
+@pytest.mark.parametrize("text", ["weekly", "weekly:monday", "monthly:0", "monthly:32", "hourly", ""])
+def test_bad_schedules_are_refused(text):
+    with pytest.raises(model.InvalidSetting):
+        model.parse_schedule(text)
+
+
+def test_params_keep_order_and_drop_language_and_version():
+    assert model.parse_params("?segment=business&period=2025-01-01&period=2025-12-31&lang=English&v=7") == [
+        ("segment", "business"), ("period", "2025-01-01"), ("period", "2025-12-31")]
+    assert model.params_period(model.parse_params("period=2025-01-01&period=2025-12-31")) == (
+        dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    with pytest.raises(model.InvalidSetting):
+        model.params_period([("period", "2025-13-45"), ("period", "2025-12-31")])
+
+
+def test_recipients_are_checked_and_webhook_tokens_masked():
+    with pytest.raises(model.InvalidSetting):
+        model.target("email", "not-an-address")
+    with pytest.raises(model.InvalidSetting):
+        model.target("wecom", "file:///etc/passwd")
+    with pytest.raises(model.InvalidSetting):
+        model.target("teams", "https://example.com/hook")
+    hook = model.target("wecom", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=SECRET-KEY")
+    assert hook.masked() == "wecom: https://qyapi.weixin.qq.com/…"
+
+
+def test_link_language_names_are_the_pages_own():
+    assert render.LANGUAGE_NAMES == ui.LANGUAGE_NAMES
+
+
+def test_chat_markdown_keeps_names_as_text():
+    assert deliver.safe("[x](http://evil) **b**") == "［x］（http://evil） ＊＊b＊＊"
+
+
+def test_saving_keeps_the_data_version_and_bumps_the_revision(tiny_db):
+    version = store.snapshot(tiny_db).version
+    email = [model.target("email", "a@example.com")]
+    model.save_digest(tiny_db, model.make_digest("weekly", "churn", "segment=business", email, "weekly:mon", "zh"))
+    again = model.save_digest(tiny_db, model.make_digest("weekly", "churn", "", email, "daily", "en"))
+    snap = store.snapshot(tiny_db)
+    assert snap.version == version  # no "data changed" notice on links made before
+    [d] = model.digests(snap)
+    assert (d.name, d.schedule, d.lang, d.params, d.revision, again.revision) == ("weekly", "daily", "en", [], 2, 2)
+    assert model.remove(tiny_db, "digest", "weekly") and model.digests(store.snapshot(tiny_db)) == []
+
+
+def test_smtp_settings_from_environment_win_over_secrets(monkeypatch):
+    secrets = {"smtp": {"host": "mail.example.com", "port": 465, "user": "bot", "password": "pw", "from": "bot@x.com",
+                        "starttls": False}}
+    s = deliver.SmtpSettings.load(secrets)
+    assert (s.host, s.port, s.user, s.sender, s.starttls) == ("mail.example.com", 465, "bot", "bot@x.com", False)
+    monkeypatch.setenv("CRMLENS_SMTP_HOST", "smtp.corp")
+    monkeypatch.setenv("CRMLENS_SMTP_PORT", "587")
+    monkeypatch.setenv("CRMLENS_SMTP_STARTTLS", "true")
+    s = deliver.SmtpSettings.load(secrets)
+    assert (s.host, s.port, s.user, s.starttls) == ("smtp.corp", 587, "bot", True)
+    with pytest.raises(deliver.NotConfigured):
+        monkeypatch.delenv("CRMLENS_SMTP_HOST")
+        deliver.SmtpSettings.load({})
