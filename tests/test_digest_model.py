@@ -88,3 +88,24 @@ def test_smtp_settings_from_environment_win_over_secrets(monkeypatch):
     with pytest.raises(deliver.NotConfigured):
         monkeypatch.delenv("CRMLENS_SMTP_HOST")
         deliver.SmtpSettings.load({})
+
+
+def test_every_digest_text_exists_in_both_languages():
+    import pathlib
+    import re
+
+    from crmlens import i18n
+    from crmlens.digest import figures
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    sources = [*root.glob("crmlens/digest/*.py"), root / "pages" / "digests.py", root / "app.py"]
+    used = {k for p in sources for k in re.findall(r"""\bt\(\s*["']([a-z_][\w.]*\w)["']""", p.read_text(encoding="utf-8"))}
+    used |= {key for shown in figures.SHOWN.values() for key, _, _ in shown}
+    used |= {f"digest.page.{p}" for p in (*model.PAGES, "data")} | {f"digest.metric.{m}" for m in model.ALERT_METRICS}
+    used |= {f"digest.{family}.{x}" for family, values in [
+        ("kind", model.CHAT_KINDS), ("weekday", model.WEEKDAYS), ("operator", model.OPERATORS),
+        ("schedule", ("daily", "weekly", "monthly")), ("event", ("scheduled", "test", "fired", "cleared")),
+        ("item", ("digest", "alert")), ("alert.subject", ("fired", "cleared")), ("alert.title", ("fired", "cleared")),
+        ("alert.rule", model.OPERATORS)] for x in values}
+    for lang in i18n.LANGUAGES:
+        assert used - set(i18n.catalog(lang)) == set(), lang

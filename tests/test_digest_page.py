@@ -1,0 +1,76 @@
+"""The Digests & alerts page and the sidebar's "Subscribe to this view" / "Alert me when ..." (AppTest)."""
+
+from __future__ import annotations
+
+from crmlens import access, store
+from crmlens.digest import model
+from tests.conftest import app_test
+
+
+def _nav_titles(at) -> list[str]:
+    return [str(link) for link in at.get("page_link")] if at.get("page_link") else []
+
+
+def _expander_labels(at) -> list[str]:
+    return [e.label for e in at.sidebar.expander]
+
+
+def test_viewers_see_nothing_of_digests(db_env, monkeypatch):
+    monkeypatch.setenv("CRMLENS_ADMIN_PASSWORD_HASH", access.hash_password("admin-pw", iterations=1000))
+    at = app_test("churn", segment="business")
+    assert not at.exception
+    assert "Subscribe to this view" not in _expander_labels(at)
+    assert "Alert me when …" not in _expander_labels(at)
+    # Not in the navigation: its address leads to the first page, with nothing of the digests.
+    at = app_test("digests", lang="English")
+    assert [x.value for x in at.title] == ["Overview"]
+    assert not [x for x in at.get("subheader") if "Digests" in x.value]
+
+
+def test_subscribe_to_the_view_shown(db_env):
+    at = app_test("churn", segment="business", period=["2024-07-01", "2024-12-31"], lang="English")
+    assert not at.exception
+    assert "Subscribe to this view" in _expander_labels(at)
+    at.sidebar.text_input(key="digest_sub_name").input("Business churn")
+    at.sidebar.text_area(key="digest_sub_emails").input("a@example.com, b@example.com")
+    at.sidebar.selectbox(key="digest_sub_weekday").select("fri")
+    at.sidebar.button[[b.label for b in at.sidebar.button].index("Subscribe")].click().run()
+    assert not at.exception
+    assert [s.value for s in at.sidebar.success] == ["Saved. It is listed on the Digests & alerts page."]
+    [d] = model.digests(store.snapshot(db_env))
+    assert (d.name, d.page, d.schedule, d.lang) == ("Business churn", "churn", "weekly:fri", "en")
+    assert sorted(d.params) == [("period", "2024-07-01"), ("period", "2024-12-31"), ("segment", "business")]
+    assert [x.address for x in d.targets] == ["a@example.com", "b@example.com"]
+
+    at = app_test("digests", lang="English")
+    assert not at.exception
+    shown = at.dataframe[0].value
+    assert shown["name"].tolist() == ["Business churn"] and shown["schedule"].tolist() == ["weekly:fri"]
+    assert shown["to"].tolist() == ["a@example.com, b@example.com"]
+
+
+def test_alert_me_when_from_the_churn_view(db_env):
+    at = app_test("churn", lang="English")
+    assert "Alert me when …" in _expander_labels(at)
+    at.sidebar.text_input(key="digest_alert_name").input("at risk")
+    assert at.sidebar.selectbox(key="digest_alert_metric").options == [
+        "Churn rate", "Revenue at stake of customers at risk"]
+    at.sidebar.selectbox(key="digest_alert_metric").select("at_risk_value")
+    at.sidebar.number_input(key="digest_alert_threshold").set_value(5000)
+    at.sidebar.text_input(key="digest_alert_webhook").input("https://oapi.dingtalk.com/robot/send?access_token=x")
+    at.sidebar.selectbox(key="digest_alert_kind").select("dingtalk")
+    at.sidebar.button[[b.label for b in at.sidebar.button].index("Create the alert")].click().run()
+    assert not at.exception
+    [a] = model.alerts(store.snapshot(db_env))
+    assert (a.name, a.metric, a.operator, a.threshold, a.lang) == ("at risk", "at_risk_value", "above", 5000, "en")
+    assert [x.kind for x in a.targets] == ["dingtalk"]
+
+
+def test_a_bad_address_is_refused_and_shown_as_text(db_env):
+    at = app_test("churn", lang="English")
+    at.sidebar.text_input(key="digest_sub_name").input("x")
+    at.sidebar.text_area(key="digest_sub_emails").input("**not-an-address**")
+    at.sidebar.button[[b.label for b in at.sidebar.button].index("Subscribe")].click().run()
+    assert [e.value for e in at.sidebar.error] == ["Not saved:"]
+    assert [x.value for x in at.sidebar.text] == ["not an e-mail address: '**not-an-address**'"]
+    assert model.digests(store.snapshot(db_env)) == []
