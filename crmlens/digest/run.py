@@ -14,6 +14,8 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 
+import duckdb
+
 from crmlens import store
 from crmlens.digest import deliver, figures, model, render
 
@@ -54,7 +56,8 @@ def check_alerts(snap: store.Snapshot, alerts: list[model.Alert], report: RunRep
                                                  delays, smtp)
             report.alerts_changed.append((alert.name, event, value))
         stored = None if value is None or value == float("inf") else float(value)
-        states[alert.name] = (holds, stored, changed)
+        if changed or stored != alert.last_value:  # each write copies the database: only what changed
+            states[alert.name] = (holds, stored, changed)
     return states
 
 
@@ -98,5 +101,5 @@ def after_load(db=None) -> None:
         subprocess.Popen([sys.executable, "-m", "crmlens", "send-due", "--alerts-only", "--db", str(store.db_path(db))],
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          start_new_session=True, cwd=str(store.PROJECT_DIR), env=os.environ.copy())
-    except (OSError, store.NoData) as e:  # the load stands; the next scheduled send-due checks the alerts
+    except (OSError, store.NoData, duckdb.Error) as e:  # the load stands; the next send-due checks the alerts
         log.warning("alert check after the load of %s not started: %s", db, e)
