@@ -345,3 +345,16 @@ def test_alert_on_churn_rate_reads_the_metrics_figure(tiny_db, smtp):
     _, msg = smtp.messages[0]
     assert msg["Subject"] == "CRM Lens 预警:churn:流失率 为 0.0%"
     assert "规则:流失率 低于 5.0%。" in _parts(msg)["text/plain"].get_content()
+
+
+def test_without_a_browser_for_the_chart_the_figures_and_link_still_go(tiny_db, smtp, monkeypatch):
+    monkeypatch.setenv("BROWSER_PATH", "/nonexistent/chromium")
+    model.save_digest(tiny_db, model.make_digest("d", "overview", PERIOD, [model.target("email", "a@example.com")],
+                                                 "daily", "en"))
+    [d] = run.send_now(tiny_db, "d").deliveries
+    assert d.ok
+    _, msg = smtp.messages[0]
+    parts = _parts(msg)
+    assert "image/png" not in parts
+    text = parts["text/plain"].get_content()
+    assert "Revenue: 900 (+800.0%)" in text and "The chart could not be drawn this time" in text

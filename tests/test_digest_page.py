@@ -74,3 +74,16 @@ def test_a_bad_address_is_refused_and_shown_as_text(db_env):
     assert [e.value for e in at.sidebar.error] == ["Not saved:"]
     assert [x.value for x in at.sidebar.text] == ["not an e-mail address: '**not-an-address**'"]
     assert model.digests(store.snapshot(db_env)) == []
+
+
+def test_the_page_shows_the_last_deliveries_and_their_outcome(db_env):
+    model.save_digest(db_env, model.make_digest("weekly", "churn", "", [model.target("email", "a@example.com")],
+                                                "weekly:mon", "en"))
+    model.record(db_env, [model.Delivery("digest", "weekly", "test", "email", "a@example.com", False, 3,
+                                         "ConnectionRefusedError: [Errno 111] Connection refused", 1)])
+    at = app_test("digests", lang="English")
+    assert not at.exception
+    log = at.dataframe[1].value
+    assert log[["item_kind", "item_name", "event", "target", "ok", "n_attempts"]].values.tolist() == [
+        ["digest", "weekly", "test send", "a@example.com", "failed", 3]]
+    assert log["error"].tolist() == ["ConnectionRefusedError: [Errno 111] Connection refused"]

@@ -8,6 +8,7 @@ HTML in e-mail, Markdown in chat; they never become markup.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import pathlib
 import tomllib
@@ -20,6 +21,7 @@ from crmlens.digest import figures, model
 # The language as the pages write it in the address (crmlens.ui.LANGUAGE_NAMES; tested equal).
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
 DEFAULT_PUBLIC_URL = "http://localhost:8501"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -99,7 +101,13 @@ def digest_message(snap: store.Snapshot, d: model.Digest, with_image: bool = Tru
         notes.append(t("digest.note.previous"))
     if filters := _filters(d.params):
         notes.append(t("digest.note.filters", filters=", ".join(f"{k}={v}" for k, v in filters)))
-    image = figures.png(figures.main_chart(snap, d.page, start, end, t, d.lang)) if with_image else None
+    image = None
+    if with_image:
+        try:
+            image = figures.png(figures.main_chart(snap, d.page, start, end, t, d.lang))
+        except (RuntimeError, OSError) as e:  # no browser for the export: the figures and the link still go
+            log.warning("chart of digest %s not exported: %s", d.name, e)
+            notes.append(t("digest.note.no_chart"))
     return Message(
         subject=t("digest.subject", page=page_name, name=d.name, end=fmt.date(end, d.lang)),
         title=t("digest.title", page=page_name, name=d.name),

@@ -37,7 +37,12 @@ class RunReport:
 
 def send_digest(snap: store.Snapshot, digest: model.Digest, event: str,
                 delays=None, smtp=None) -> list[model.Delivery]:
-    message = render.digest_message(snap, digest)
+    try:
+        message = render.digest_message(snap, digest)
+    except (store.QueryFailed, duckdb.Error) as e:  # recorded per target; the other digests still go
+        log.exception("digest %s could not be made", digest.name)
+        return [model.Delivery("digest", digest.name, event, x.kind, x.masked(), False, 0, f"{type(e).__name__}: {e}",
+                               snap.version) for x in digest.targets]
     return deliver.deliver(message, digest.targets, "digest", digest.name, event, snap.version, delays, smtp)
 
 
