@@ -3,7 +3,7 @@
 import streamlit as st
 
 from crmlens import ui
-from crmlens.digest import model, run, widgets
+from crmlens.digest import run, storage, widgets
 from crmlens.ui import t
 
 ui.run_through_app()
@@ -15,8 +15,8 @@ snap = ui.snapshot()
 st.title(t("digest.page.title"))
 st.caption(t("digest.page.caption"))
 
-digests = model.digests(snap) if snap is not None else []
-alerts = model.alerts(snap) if snap is not None else []
+digests = storage.digests(snap) if snap is not None else []
+alerts = storage.alerts(snap) if snap is not None else []
 
 
 def targets_text(targets) -> str:
@@ -44,7 +44,7 @@ else:
         (st.warning if failed else st.success)(t("digest.sent", ok=len(report.deliveries) - len(failed),
                                                   failed=len(failed)))
     if right.button(t("digest.remove"), icon=":material/delete:", key="digest_remove"):
-        model.remove(None, "digest", chosen)
+        storage.remove(None, "digest", chosen)
         st.rerun()
 
 st.subheader(t("digest.list.alerts"))
@@ -63,12 +63,12 @@ else:
     left, right = st.columns(2)
     chosen_alert = left.selectbox(t("digest.col.name"), [a.name for a in alerts], key="alert_chosen")
     if right.button(t("digest.remove"), icon=":material/delete:", key="alert_remove"):
-        model.remove(None, "alert", chosen_alert)
+        storage.remove(None, "alert", chosen_alert)
         st.rerun()
 st.caption(t("digest.list.how"))
 
 st.subheader(t("digest.list.deliveries"))
-log = model.deliveries(snap) if snap is not None else None
+log = storage.deliveries(snap) if snap is not None else None
 if log is None or log.empty:
     st.caption(t("digest.list.no_deliveries"))
 else:

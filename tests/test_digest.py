@@ -27,7 +27,7 @@ from click.testing import CliRunner
 
 from crmlens import fmt, store
 from crmlens.cli import cli
-from crmlens.digest import deliver, model, run
+from crmlens.digest import deliver, model, run, storage
 from tests.conftest import FIXTURES
 
 PERIOD = "period=2024-07-01&period=2024-12-31"
@@ -181,14 +181,14 @@ def test_email_digest_carries_the_metrics_figures_chart_and_link(tiny_db, smtp):
         ("v", str(expected["data_version"]))]
     # A test send is logged and leaves the schedule alone.
     snap = store.snapshot(tiny_db)
-    log = model.deliveries(snap)
+    log = storage.deliveries(snap)
     assert list(zip(log["event"], log["target"], log["ok"], log["n_attempts"])) == [
         ("test", "b@example.com", True, 1), ("test", "a@example.com", True, 1)]
-    assert model.digests(snap)[0].last_sent_at is None
+    assert storage.digests(snap)[0].last_sent_at is None
 
 
 def test_send_due_sends_once_per_schedule_day(tiny_db, smtp, monkeypatch):
-    model.save_digest(tiny_db, model.make_digest("daily", "churn", PERIOD, [model.target("email", "a@example.com")],
+    storage.save_digest(tiny_db, model.make_digest("daily", "churn", PERIOD, [model.target("email", "a@example.com")],
                                                  "daily", "en"))
     report = run.send_due(tiny_db)
     assert report.digests_sent == ["daily"] and len(smtp.messages) == 1
@@ -203,14 +203,14 @@ def test_send_due_sends_once_per_schedule_day(tiny_db, smtp, monkeypatch):
 def test_unreachable_smtp_is_retried_and_recorded_then_due_again(tiny_db, monkeypatch):
     monkeypatch.setenv("CRMLENS_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("CRMLENS_SMTP_PORT", str(_free_port()))  # nobody listens
-    model.save_digest(tiny_db, model.make_digest("daily", "overview", PERIOD, [model.target("email", "a@example.com")],
+    storage.save_digest(tiny_db, model.make_digest("daily", "overview", PERIOD, [model.target("email", "a@example.com")],
                                                  "daily", "en"))
     report = run.send_due(tiny_db)
     [d] = report.deliveries
     assert (d.ok, d.n_attempts) == (False, 3) and "ConnectionRefusedError" in d.error
     snap = store.snapshot(tiny_db)
-    assert model.deliveries(snap)["ok"].tolist() == [False]
-    assert model.digests(snap)[0].last_sent_at is None  # nothing went out: due again at the next run
+    assert storage.deliveries(snap)["ok"].tolist() == [False]
+    assert storage.digests(snap)[0].last_sent_at is None  # nothing went out: due again at the next run
 
 
 # --- team chat ---------------------------------------------------------------------------------
@@ -267,7 +267,7 @@ def test_chat_webhooks_in_each_platforms_format(tiny_db, chat):
 
 def test_link_parameters_stay_text_in_chat(tiny_db, chat):
     hook = model.target("wecom", f"{chat.url}/wecom?key=k1")
-    model.save_digest(tiny_db, model.make_digest("d", "overview", f"{PERIOD}&owner=[x](http://evil.example)",
+    storage.save_digest(tiny_db, model.make_digest("d", "overview", f"{PERIOD}&owner=[x](http://evil.example)",
                                                  [hook], "daily", "en"))
     run.send_now(tiny_db, "d")
     content = chat.bodies("/wecom")[0]["markdown"]["content"]
@@ -279,13 +279,13 @@ def test_webhook_failures_are_retried_with_backoff_and_recorded(tiny_db, chat, m
     monkeypatch.setattr(deliver, "RETRY_DELAYS_S", (1.5, 4.0))
     monkeypatch.setattr(deliver, "_sleep", waits.append)
     targets = [model.target("wecom", f"{chat.url}/flaky?key=k"), model.target("slack", f"{chat.url}/broken")]
-    model.save_digest(tiny_db, model.make_digest("d", "funnel", PERIOD, targets, "daily", "en"))
+    storage.save_digest(tiny_db, model.make_digest("d", "funnel", PERIOD, targets, "daily", "en"))
     report = run.send_due(tiny_db)
     assert waits == [1.5, 4.0, 1.5, 4.0]  # flaky: fails twice, works the 3rd time; broken: 3 attempts
     flaky, broken = report.deliveries
     assert (flaky.ok, flaky.n_attempts, broken.ok, broken.n_attempts) == (True, 3, False, 3)
     assert broken.error == "DeliveryFailed: HTTP 500: busy"
-    log = model.deliveries(store.snapshot(tiny_db))
+    log = storage.deliveries(store.snapshot(tiny_db))
     assert sorted(zip(log["channel"], log["ok"], log["n_attempts"])) == [("slack", False, 3), ("wecom", True, 3)]
 
 
@@ -320,14 +320,14 @@ def test_alert_fires_once_stays_quiet_while_it_holds_and_clears(tiny_db, chat, t
     cleared = chat.bodies("/wecom")[-1]["markdown"]["content"]
     assert len(chat.bodies("/wecom")) == 2
     assert "Cleared: rejects" in cleared and "Rows rejected by the latest load: **0**" in cleared
-    log = model.deliveries(store.snapshot(tiny_db))
+    log = storage.deliveries(store.snapshot(tiny_db))
     assert log["event"].tolist() == ["cleared", "fired"]
 
 
 def _wait_for_state(db, name, firing, timeout_s=60):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        [a] = [a for a in model.alerts(store.snapshot(db)) if a.name == name]
+        [a] = [a for a in storage.alerts(store.snapshot(db)) if a.name == name]
         if a.is_firing == firing and a.last_value is not None:
             return a
         time.sleep(0.2)
@@ -338,7 +338,7 @@ def test_alert_on_churn_rate_reads_the_metrics_figure(tiny_db, smtp):
     churn = metrics_json(tiny_db)["churn"]
     # Hand check: fixtures/tiny has no customer lost in 2024-07..12 (see test_churn_queries), so the rate is 0.
     assert churn["overall_churn_rate"] == 0
-    model.save_alert(tiny_db, model.make_alert("churn", "churn_rate", "below", 0.05, PERIOD,
+    storage.save_alert(tiny_db, model.make_alert("churn", "churn_rate", "below", 0.05, PERIOD,
                                                [model.target("email", "a@example.com")], "zh"))
     report = run.send_due(tiny_db)
     assert report.alerts_changed == [("churn", "fired", 0.0)]
@@ -349,7 +349,7 @@ def test_alert_on_churn_rate_reads_the_metrics_figure(tiny_db, smtp):
 
 def test_without_a_browser_for_the_chart_the_figures_and_link_still_go(tiny_db, smtp, monkeypatch):
     monkeypatch.setenv("BROWSER_PATH", "/nonexistent/chromium")
-    model.save_digest(tiny_db, model.make_digest("d", "overview", PERIOD, [model.target("email", "a@example.com")],
+    storage.save_digest(tiny_db, model.make_digest("d", "overview", PERIOD, [model.target("email", "a@example.com")],
                                                  "daily", "en"))
     [d] = run.send_now(tiny_db, "d").deliveries
     assert d.ok

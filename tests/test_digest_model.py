@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from crmlens import store, ui
-from crmlens.digest import deliver, model, render
+from crmlens.digest import deliver, model, render, storage
 
 MON, TUE, WED = dt.datetime(2026, 11, 30, 8), dt.datetime(2026, 12, 1, 8), dt.datetime(2026, 12, 2, 8)  # 2026-11-30 is a Monday
 
@@ -66,13 +66,13 @@ def test_chat_markdown_keeps_names_as_text():
 def test_saving_keeps_the_data_version_and_bumps_the_revision(tiny_db):
     version = store.snapshot(tiny_db).version
     email = [model.target("email", "a@example.com")]
-    model.save_digest(tiny_db, model.make_digest("weekly", "churn", "segment=business", email, "weekly:mon", "zh"))
-    again = model.save_digest(tiny_db, model.make_digest("weekly", "churn", "", email, "daily", "en"))
+    storage.save_digest(tiny_db, model.make_digest("weekly", "churn", "segment=business", email, "weekly:mon", "zh"))
+    again = storage.save_digest(tiny_db, model.make_digest("weekly", "churn", "", email, "daily", "en"))
     snap = store.snapshot(tiny_db)
     assert snap.version == version  # no "data changed" notice on links made before
-    [d] = model.digests(snap)
+    [d] = storage.digests(snap)
     assert (d.name, d.schedule, d.lang, d.params, d.revision, again.revision) == ("weekly", "daily", "en", [], 2, 2)
-    assert model.remove(tiny_db, "digest", "weekly") and model.digests(store.snapshot(tiny_db)) == []
+    assert storage.remove(tiny_db, "digest", "weekly") and storage.digests(store.snapshot(tiny_db)) == []
 
 
 def test_smtp_settings_from_environment_win_over_secrets(monkeypatch):

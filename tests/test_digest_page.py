@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crmlens import access, store
-from crmlens.digest import model
+from crmlens.digest import model, storage
 from tests.conftest import app_test
 
 
@@ -37,7 +37,7 @@ def test_subscribe_to_the_view_shown(db_env):
     at.sidebar.button[[b.label for b in at.sidebar.button].index("Subscribe")].click().run()
     assert not at.exception
     assert [s.value for s in at.sidebar.success] == ["Saved. It is listed on the Digests & alerts page."]
-    [d] = model.digests(store.snapshot(db_env))
+    [d] = storage.digests(store.snapshot(db_env))
     assert (d.name, d.page, d.schedule, d.lang) == ("Business churn", "churn", "weekly:fri", "en")
     assert sorted(d.params) == [("period", "2024-07-01"), ("period", "2024-12-31"), ("segment", "business")]
     assert [x.address for x in d.targets] == ["a@example.com", "b@example.com"]
@@ -61,7 +61,7 @@ def test_alert_me_when_from_the_churn_view(db_env):
     at.sidebar.selectbox(key="digest_alert_kind").select("dingtalk")
     at.sidebar.button[[b.label for b in at.sidebar.button].index("Create the alert")].click().run()
     assert not at.exception
-    [a] = model.alerts(store.snapshot(db_env))
+    [a] = storage.alerts(store.snapshot(db_env))
     assert (a.name, a.metric, a.operator, a.threshold, a.lang) == ("at risk", "at_risk_value", "above", 5000, "en")
     assert [x.kind for x in a.targets] == ["dingtalk"]
 
@@ -73,13 +73,13 @@ def test_a_bad_address_is_refused_and_shown_as_text(db_env):
     at.sidebar.button[[b.label for b in at.sidebar.button].index("Subscribe")].click().run()
     assert [e.value for e in at.sidebar.error] == ["Not saved:"]
     assert [x.value for x in at.sidebar.text] == ["not an e-mail address: '**not-an-address**'"]
-    assert model.digests(store.snapshot(db_env)) == []
+    assert storage.digests(store.snapshot(db_env)) == []
 
 
 def test_the_page_shows_the_last_deliveries_and_their_outcome(db_env):
-    model.save_digest(db_env, model.make_digest("weekly", "churn", "", [model.target("email", "a@example.com")],
+    storage.save_digest(db_env, model.make_digest("weekly", "churn", "", [model.target("email", "a@example.com")],
                                                 "weekly:mon", "en"))
-    model.record(db_env, [model.Delivery("digest", "weekly", "test", "email", "a@example.com", False, 3,
+    storage.record(db_env, [model.Delivery("digest", "weekly", "test", "email", "a@example.com", False, 3,
                                          "ConnectionRefusedError: [Errno 111] Connection refused", 1)])
     at = app_test("digests", lang="English")
     assert not at.exception

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from crmlens import store
-from crmlens.digest import model, run
+from crmlens.digest import model, run, storage
 
 db_option = click.option("--db", type=click.Path(dir_okay=False), default=None,
                          help="DuckDB file (default: $CRMLENS_DB or data/crm.duckdb).")
@@ -109,7 +109,7 @@ def digest_add(name, db, page, schedule, params, lang, to, webhooks, kinds, secr
         d = model.make_digest(name, page, params, _targets(to, webhooks, kinds, secrets), schedule, lang, "cli")
     except model.InvalidSetting as e:
         raise _fail(str(e)) from e
-    d = model.save_digest(db, d)
+    d = storage.save_digest(db, d)
     click.echo(f"digest {d.name} (revision {d.revision}): {d.page} {d.schedule} {d.lang} -> "
                + ", ".join(t.masked() for t in d.targets))
 
@@ -118,7 +118,7 @@ def digest_add(name, db, page, schedule, params, lang, to, webhooks, kinds, secr
 @db_option
 def digest_list(db) -> None:
     """List the digests."""
-    for d in model.digests(_snapshot(db)):
+    for d in storage.digests(_snapshot(db)):
         sent = d.last_sent_at.isoformat(timespec="minutes") if d.last_sent_at else "never"
         params = "&".join(f"{k}={v}" for k, v in d.params)
         click.echo(f"{d.name}\t{d.page}\t{params or '-'}\t{d.schedule}\t{d.lang}\tlast sent {sent}\t"
@@ -130,7 +130,7 @@ def digest_list(db) -> None:
 @db_option
 def digest_remove(name, db) -> None:
     """Remove a digest."""
-    if not model.remove(db, "digest", name):
+    if not storage.remove(db, "digest", name):
         raise _fail(f"no digest named {name!r}")
     click.echo(f"digest {name} removed")
 
@@ -159,7 +159,7 @@ def alert_add(name, db, metric, above, below, params, lang, to, webhooks, kinds,
         a = model.make_alert(name, metric, operator, threshold, params, _targets(to, webhooks, kinds, secrets), lang, "cli")
     except model.InvalidSetting as e:
         raise _fail(str(e)) from e
-    a = model.save_alert(db, a)
+    a = storage.save_alert(db, a)
     click.echo(f"alert {a.name} (revision {a.revision}): {a.metric} {a.operator} {a.threshold:g} -> "
                + ", ".join(t.masked() for t in a.targets))
 
@@ -168,7 +168,7 @@ def alert_add(name, db, metric, above, below, params, lang, to, webhooks, kinds,
 @db_option
 def alert_list(db) -> None:
     """List the alerts and whether each holds now."""
-    for a in model.alerts(_snapshot(db)):
+    for a in storage.alerts(_snapshot(db)):
         state = "FIRING" if a.is_firing else "quiet"
         click.echo(f"{a.name}\t{a.metric} {a.operator} {a.threshold:g}\t{state}\tlast value "
                    f"{'-' if a.last_value is None else f'{a.last_value:g}'}\t" + ", ".join(t.masked() for t in a.targets))
@@ -179,7 +179,7 @@ def alert_list(db) -> None:
 @db_option
 def alert_remove(name, db) -> None:
     """Remove an alert."""
-    if not model.remove(db, "alert", name):
+    if not storage.remove(db, "alert", name):
         raise _fail(f"no alert named {name!r}")
     click.echo(f"alert {name} removed")
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from crmlens import store
-from crmlens.digest import deliver, figures, model, render
+from crmlens.digest import deliver, figures, model, render, storage
 
 log = logging.getLogger(__name__)
 
@@ -74,26 +74,26 @@ def send_due(db=None, now: dt.datetime | None = None, alerts_only: bool = False,
     report = RunReport()
     sent = {}
     if not alerts_only:
-        for digest in model.digests(snap):
+        for digest in storage.digests(snap):
             if model.is_due(digest.schedule, digest.created_at, digest.last_sent_at, now):
                 made = send_digest(snap, digest, "scheduled", delays, smtp)
                 report.deliveries += made
                 if any(d.ok for d in made):  # all failed: due again at the next run
                     sent[digest.name] = now
                     report.digests_sent.append(digest.name)
-    states = check_alerts(snap, model.alerts(snap), report, delays, smtp)
-    model.record(db, report.deliveries, sent, states)
+    states = check_alerts(snap, storage.alerts(snap), report, delays, smtp)
+    storage.record(db, report.deliveries, sent, states)
     return report
 
 
 def send_now(db=None, name: str = "", delays=None, smtp=None) -> RunReport:
     """A test send of one digest, whatever its schedule (its schedule is not moved)."""
     snap = store.snapshot(db)
-    found = [d for d in model.digests(snap) if d.name == name]
+    found = [d for d in storage.digests(snap) if d.name == name]
     if not found:
         raise KeyError(name)
     report = RunReport(deliveries=send_digest(snap, found[0], "test", delays, smtp))
-    model.record(db, report.deliveries)
+    storage.record(db, report.deliveries)
     return report
 
 
@@ -101,7 +101,7 @@ def after_load(db=None) -> None:
     """Check the alerts on the data just loaded, in a process of its own (the load does not wait)."""
     try:
         snap = store.snapshot(db)
-        if "alerts" not in snap.tables() or not model.alerts(snap):
+        if "alerts" not in snap.tables() or not storage.alerts(snap):
             return
         subprocess.Popen([sys.executable, "-m", "crmlens", "send-due", "--alerts-only", "--db", str(store.db_path(db))],
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -12,7 +12,7 @@ import re
 import streamlit as st
 
 from crmlens import access, store, ui
-from crmlens.digest import model
+from crmlens.digest import model, storage
 from crmlens.ui import t
 
 SCHEDULE_KINDS = ("daily", "weekly", "monthly")
@@ -87,7 +87,7 @@ def subscribe_box(page: str) -> None:
             language = st.selectbox(t("digest.form.lang"), model.LANGUAGES, index=model.LANGUAGES.index(lang),
                                     key="digest_sub_lang", format_func=ui.LANGUAGE_NAMES.get)
             if st.form_submit_button(t("digest.subscribe.button"), type="primary"):
-                _save(lambda: model.save_digest(store.db_path(), model.make_digest(
+                _save(lambda: storage.save_digest(store.db_path(), model.make_digest(
                     name, page, view_params(), _targets(*recipients), schedule, language, who())))
     metrics = [m for m, p in model.ALERT_METRICS.items() if p == page]
     if not metrics:
@@ -106,7 +106,7 @@ def subscribe_box(page: str) -> None:
             language = st.selectbox(t("digest.form.lang"), model.LANGUAGES, index=model.LANGUAGES.index(lang),
                                     key="digest_alert_lang", format_func=ui.LANGUAGE_NAMES.get)
             if st.form_submit_button(t("digest.alert_me.button"), type="primary"):
-                _save(lambda: model.save_alert(store.db_path(), model.make_alert(
+                _save(lambda: storage.save_alert(store.db_path(), model.make_alert(
                     name, metric, operator, threshold, view_params(), _targets(*recipients), language, who())))
 
 

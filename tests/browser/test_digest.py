@@ -4,7 +4,7 @@ filters and settings, and the language; the Digests & alerts page lists it."""
 from __future__ import annotations
 
 from crmlens import store
-from crmlens.digest import model
+from crmlens.digest import storage
 from tests.browser.conftest import exceptions, open_page, wait_for_app
 
 
@@ -22,7 +22,7 @@ def test_subscribe_to_the_view_on_screen(own_app, page):
     assert page.get_by_test_id("stSidebar").get_by_text("Saved. It is listed on the Digests & alerts page.").is_visible()
     assert exceptions(page) == []
 
-    [d] = model.digests(store.snapshot(own_app.db))
+    [d] = storage.digests(store.snapshot(own_app.db))
     assert (d.name, d.page, d.schedule, d.lang) == ("Business churn weekly", "churn", "weekly:mon", "en")
     assert ("segment", "business") in d.params and ("churn_grain", "Quarters") in d.params
     assert [x.address for x in d.targets] == ["zhang.min@example.com"]
