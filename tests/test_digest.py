@@ -27,7 +27,7 @@ from click.testing import CliRunner
 
 from crmlens import fmt, store
 from crmlens.cli import cli
-from crmlens.digest import deliver, model, run, storage
+from crmlens.digest import deliver, figures, model, run, storage
 from tests.conftest import FIXTURES
 
 PERIOD = "period=2024-07-01&period=2024-12-31"
@@ -192,7 +192,7 @@ def test_send_due_sends_once_per_schedule_day(tiny_db, smtp, monkeypatch):
                                                  "daily", "en"))
     report = run.send_due(tiny_db)
     assert report.digests_sent == ["daily"] and len(smtp.messages) == 1
-    assert run.send_due(tiny_db).lines() == ["nothing due"] and len(smtp.messages) == 1  # already sent today
+    assert invoke("send-due", "--db", tiny_db) == "nothing due\n" and len(smtp.messages) == 1  # sent today
     _, msg = smtp.messages[0]
     text = _parts(msg)["text/plain"].get_content()
     churn = metrics_json(tiny_db)["churn"]
@@ -358,3 +358,20 @@ def test_without_a_browser_for_the_chart_the_figures_and_link_still_go(tiny_db, 
     assert "image/png" not in parts
     text = parts["text/plain"].get_content()
     assert "Revenue: 900 (+800.0%)" in text and "The chart could not be drawn this time" in text
+
+
+def _value(db, metric, period):
+    alert = model.make_alert("a", metric, "above", 0, period, [model.target("email", "a@example.com")], "en")
+    return figures.alert_value(store.snapshot(db), alert)
+
+
+def test_alert_values_are_the_figures_the_pages_show(tiny_db):
+    metrics = metrics_json(tiny_db)
+    assert _value(tiny_db, "churn_rate", PERIOD) == metrics["churn"]["overall_churn_rate"]
+    assert _value(tiny_db, "sla_breach_rate", PERIOD) == metrics["complaints"]["sla_breach_rate"]
+    # Complaints K1 2024-06-30, K2 2024-07-01, K3 2024-12-31, K4 2025-01-01; the week ends on the period's end.
+    assert _value(tiny_db, "complaints_week_ratio", "period=2024-07-01&period=2024-07-07") == 1.0  # K2 / K1
+    assert _value(tiny_db, "complaints_week_ratio", "period=2024-07-01&period=2025-01-07") == 1.0  # K4 / K3
+    assert _value(tiny_db, "complaints_week_ratio", "period=2024-07-01&period=2025-01-01") == float("inf")  # 2 / 0
+    assert _value(tiny_db, "complaints_week_ratio", "period=2024-01-01&period=2024-03-01") is None  # 0 / 0
+    assert _value(tiny_db, "load_rejected_rows", "") == 0

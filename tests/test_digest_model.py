@@ -109,3 +109,41 @@ def test_every_digest_text_exists_in_both_languages():
         ("alert.rule", model.OPERATORS)] for x in values}
     for lang in i18n.LANGUAGES:
         assert used - set(i18n.catalog(lang)) == set(), lang
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--to", "nobody"], "Error: not an e-mail address: 'nobody'"),
+    (["--webhook", "https://example.com/hook"], "Error: --webhook needs --kind wecom|dingtalk|feishu|slack"),
+    (["--to", "a@example.com", "--schedule", "weekly:monday"],
+     "Error: schedule 'weekly:monday': use daily, weekly:mon..sun or monthly:1..31"),
+    (["--to", "a@example.com", "--params", "period=2025-12-31&period=2025-01-01"],
+     "Error: period starts after it ends: ['2025-12-31', '2025-01-01']"),
+])
+def test_cli_refuses_bad_digests(tiny_db, args, message):
+    from click.testing import CliRunner
+
+    from crmlens.cli import cli
+
+    base = ["digest", "add", "d", "--db", str(tiny_db), "--page", "churn"]
+    if "--schedule" not in args:
+        args = [*args, "--schedule", "daily"]
+    result = CliRunner().invoke(cli, base + args)
+    assert result.exit_code == 1 and result.output.strip().splitlines()[-1] == message
+    assert storage.digests(store.snapshot(tiny_db)) == []
+
+
+def test_cli_lists_and_removes(tiny_db):
+    from click.testing import CliRunner
+
+    from crmlens.cli import cli
+
+    run = lambda *a: CliRunner().invoke(cli, [*a, "--db", str(tiny_db)])  # noqa: E731
+    run("digest", "add", "d", "--page", "funnel", "--params", "owner=Li Wei", "--schedule", "monthly:31",
+        "--webhook", "https://hooks.slack.com/services/T0/B0/XYZ", "--kind", "slack", "--lang", "en")
+    run("alert", "add", "a", "--metric", "sla_breach_rate", "--above", "0.3", "--to", "a@example.com")
+    assert run("digest", "list").output == (
+        "d\tfunnel\towner=Li Wei\tmonthly:31\ten\tlast sent never\tslack: https://hooks.slack.com/…\n")
+    assert run("alert", "list").output == "a\tsla_breach_rate above 0.3\tquiet\tlast value -\ta@example.com\n"
+    assert run("digest", "remove", "d").output == "digest d removed\n"
+    assert run("alert", "remove", "a").output == "alert a removed\n"
+    assert run("alert", "remove", "a").exit_code == 1
