@@ -375,3 +375,59 @@ def test_alert_values_are_the_figures_the_pages_show(tiny_db):
     assert _value(tiny_db, "complaints_week_ratio", "period=2024-07-01&period=2025-01-01") == float("inf")  # 2 / 0
     assert _value(tiny_db, "complaints_week_ratio", "period=2024-01-01&period=2024-03-01") is None  # 0 / 0
     assert _value(tiny_db, "load_rejected_rows", "") == 0
+
+
+def _self_signed(tmp_path):
+    """A certificate for 127.0.0.1 (cryptography comes with Authlib)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def test_starttls_and_login(tiny_db, tmp_path, monkeypatch):
+    import ssl
+
+    cert_file, key_file = _self_signed(tmp_path)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert_file, key_file)
+    inbox, port = Inbox(), _free_port()
+    # The server refuses mail and login until STARTTLS, as corporate servers do.
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=_authenticate,
+                            tls_context=server_tls, require_starttls=True)
+    controller.start()
+    try:
+        # The client checks the certificate as usual; here it trusts the test's own.
+        make = ssl.create_default_context
+        monkeypatch.setattr(deliver.ssl, "create_default_context", lambda: make(cafile=str(cert_file)))
+        settings = deliver.SmtpSettings("127.0.0.1", port, "bot", "s3cret", "crmlens@example.com", starttls=True)
+        storage.save_digest(tiny_db, model.make_digest("d", "overview", PERIOD, [model.target("email", "a@example.com")],
+                                                       "daily", "en"))
+        [d] = run.send_now(tiny_db, "d", smtp=settings).deliveries
+        assert (d.ok, d.n_attempts) == (True, 1)
+        assert [rcpt for rcpt, _ in inbox.messages] == [["a@example.com"]]
+        # Without STARTTLS the same server offers no login, and the failure is recorded.
+        plain = deliver.SmtpSettings("127.0.0.1", port, "bot", "s3cret", "crmlens@example.com", starttls=False)
+        [d] = run.send_now(tiny_db, "d", smtp=plain).deliveries
+        assert (d.ok, d.n_attempts) == (False, 3)
+        assert d.error == "SMTPNotSupportedError: SMTP AUTH extension not supported by server."
+    finally:
+        controller.stop()

@@ -38,6 +38,7 @@ TIMEOUT_S = 20.0
 WECOM_MARKDOWN_MAX_BYTES = 4096
 WECOM_IMAGE_MAX_BYTES = 2 * 1024 * 1024
 SMTP_KEYS = ("host", "port", "user", "password", "from", "starttls")
+SMTPS_PORT = 465
 # Characters that are markup in the chat platforms' markdown, replaced by their full-width look-alikes.
 _MARKDOWN_SAFE = str.maketrans({c: chr(ord(c) + 0xFEE0) for c in "\\*_[]()<>#`|~!"})
 
@@ -90,7 +91,8 @@ def email_message(message: render.Message, recipient: str, sender: str) -> Email
                    f"<b>{html.escape(value)}</b></td></tr>" for label, value in message.lines)
     body = (f"<h2>{html.escape(message.title)}</h2><table>{rows}</table>"
             + "".join(f"<p style='color:#555'>{html.escape(n)}</p>" for n in message.notes)
-            + (f"<p><img src='cid:{cid[1:-1]}' alt='chart' width='900'></p>" if message.png else "")
+            + (f"<p><img src='cid:{cid[1:-1]}' alt='{html.escape(message.title, quote=True)}' width='900'></p>"
+               if message.png else "")
             + f"<p><a href='{html.escape(message.link, quote=True)}'>{html.escape(message.link_label)}</a></p>")
     mail.add_alternative(f"<html><body>{body}</body></html>", subtype="html")
     if message.png:
@@ -103,9 +105,15 @@ def email_message(message: render.Message, recipient: str, sender: str) -> Email
 
 
 def send_email(settings: SmtpSettings, mail: EmailMessage) -> None:
-    with smtplib.SMTP(settings.host, settings.port, timeout=TIMEOUT_S) as smtp:
+    """STARTTLS (port 587) or plain (25, a relay inside the network); port 465 speaks TLS from the start."""
+    if settings.port == SMTPS_PORT:
+        connection = smtplib.SMTP_SSL(settings.host, settings.port, timeout=TIMEOUT_S,
+                                      context=ssl.create_default_context())
+    else:
+        connection = smtplib.SMTP(settings.host, settings.port, timeout=TIMEOUT_S)
+    with connection as smtp:
         smtp.ehlo()
-        if settings.starttls:
+        if settings.starttls and settings.port != SMTPS_PORT:
             smtp.starttls(context=ssl.create_default_context())
             smtp.ehlo()
         if settings.user:

@@ -169,7 +169,3 @@ def _complaints(snap: store.Snapshot, start: dt.date, end: dt.date) -> int:
     speed = queries.run("complaints_speed", complaints.params(snap, start, end), snap=snap)
     total = speed.loc[speed["severity"].isna() & (speed["level"] == "all")]
     return int(total["n_complaints"].iloc[0]) if len(total) else 0
-
-
-def alert_default_end(snap: store.Snapshot) -> dt.date:
-    return period.default_period(snap)[1]
