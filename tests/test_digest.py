@@ -431,3 +431,17 @@ def test_starttls_and_login(tiny_db, tmp_path, monkeypatch):
         assert d.error == "SMTPNotSupportedError: SMTP AUTH extension not supported by server."
     finally:
         controller.stop()
+
+
+def test_overlapping_runs_send_once(tiny_db, chat):
+    # cron's send-due and the check after a load may start together: they run one after the other.
+    storage.save_digest(tiny_db, model.make_digest("d", "funnel", PERIOD,
+                                                   [model.target("slack", f"{chat.url}/slack")], "daily", "en"))
+    reports = []
+    threads = [threading.Thread(target=lambda: reports.append(run.send_due(tiny_db))) for _ in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sorted(len(r.deliveries) for r in reports) == [0, 1]
+    assert len(chat.bodies("/slack")) == 1
