@@ -3,7 +3,7 @@
 import streamlit as st
 
 from crmlens import ui
-from crmlens.digest import run, storage, widgets
+from crmlens.digest import render, run, storage, widgets
 from crmlens.ui import t
 
 ui.run_through_app()
@@ -51,13 +51,16 @@ st.subheader(t("digest.list.alerts"))
 if not alerts:
     st.caption(t("digest.list.no_alerts"))
 else:
-    rows = [{"name": a.name, "rule": t(f"digest.metric.{a.metric}") + f" {t(f'digest.operator.{a.operator}')} {a.threshold:g}",
+    lang = ui.language()
+    rows = [{"name": a.name, "rule": t(f"digest.rule.{a.operator}", metric=t(f"digest.metric.{a.metric}"),
+                                       threshold=render.show(a.threshold, render.ALERT_KINDS[a.metric], lang)),
              "state": t("digest.state.firing" if a.is_firing else "digest.state.quiet"),
-             "last_value": a.last_value, "changed_at": a.changed_at, "to": targets_text(a.targets),
+             "last_value": render.show(a.last_value, render.ALERT_KINDS[a.metric], lang)
+             if a.last_value is not None else "", "changed_at": a.changed_at, "to": targets_text(a.targets),
              "lang": ui.LANGUAGE_NAMES[a.lang]} for a in alerts]
     st.dataframe(rows, hide_index=True, column_config={
         "name": t("digest.col.name"), "rule": t("digest.col.rule"), "state": t("digest.col.state"),
-        "last_value": st.column_config.NumberColumn(t("digest.col.last_value"), format="%g"),
+        "last_value": t("digest.col.last_value"),
         "changed_at": st.column_config.DatetimeColumn(t("digest.col.changed_at"), format="YYYY-MM-DD HH:mm"),
         "to": t("digest.col.to"), "lang": t("digest.col.lang")})
     left, right = st.columns(2)

@@ -106,7 +106,7 @@ def test_every_digest_text_exists_in_both_languages():
         ("kind", model.CHAT_KINDS), ("weekday", model.WEEKDAYS), ("operator", model.OPERATORS),
         ("schedule", ("daily", "weekly", "monthly")), ("event", ("scheduled", "test", "fired", "cleared")),
         ("item", ("digest", "alert")), ("alert.subject", ("fired", "cleared")), ("alert.title", ("fired", "cleared")),
-        ("alert.rule", model.OPERATORS)] for x in values}
+        ("alert.rule", model.OPERATORS), ("rule", model.OPERATORS)] for x in values}
     for lang in i18n.LANGUAGES:
         assert used - set(i18n.catalog(lang)) == set(), lang
 

@@ -64,6 +64,10 @@ def test_alert_me_when_from_the_churn_view(db_env):
     [a] = storage.alerts(store.snapshot(db_env))
     assert (a.name, a.metric, a.operator, a.threshold, a.lang) == ("at risk", "at_risk_value", "above", 5000, "en")
     assert [x.kind for x in a.targets] == ["dingtalk"]
+    at = app_test("digests", lang="English")
+    alerts = at.dataframe[0].value  # no digest: the alerts are the first table
+    assert alerts[["name", "rule", "state"]].values.tolist() == [
+        ["at risk", "Revenue at stake of customers at risk above 5,000", "Quiet"]]
 
 
 def test_a_bad_address_is_refused_and_shown_as_text(db_env):

@@ -60,9 +60,13 @@ def _targets(emails: str, hook: str, kind: str, secret: str) -> list[model.Targe
     return targets
 
 
-def _schedule(prefix: str) -> str:
-    kind = st.selectbox(t("digest.form.schedule"), SCHEDULE_KINDS, index=1, key=f"{prefix}_schedule",
+def _schedule_kind(prefix: str) -> str:
+    """Outside the form, so choosing weekly or monthly shows the day to pick at once."""
+    return st.selectbox(t("digest.form.schedule"), SCHEDULE_KINDS, index=1, key=f"{prefix}_schedule",
                         format_func=lambda k: t(f"digest.schedule.{k}"))
+
+
+def _schedule(prefix: str, kind: str) -> str:
     if kind == "weekly":
         day = st.selectbox(t("digest.form.weekday"), model.WEEKDAYS, key=f"{prefix}_weekday",
                            format_func=lambda d: t(f"digest.weekday.{d}"))
@@ -79,10 +83,11 @@ def subscribe_box(page: str) -> None:
         return
     lang = ui.language()
     with st.sidebar.expander(t("digest.subscribe.title"), icon=":material/forward_to_inbox:"):
+        st.caption(t("digest.subscribe.help"))
+        kind = _schedule_kind("digest_sub")
         with st.form("digest_subscribe", border=False):
-            st.caption(t("digest.subscribe.help"))
+            schedule = _schedule("digest_sub", kind)
             name = st.text_input(t("digest.form.name"), key="digest_sub_name")
-            schedule = _schedule("digest_sub")
             recipients = _recipient_fields("digest_sub")
             language = st.selectbox(t("digest.form.lang"), model.LANGUAGES, index=model.LANGUAGES.index(lang),
                                     key="digest_sub_lang", format_func=ui.LANGUAGE_NAMES.get)
