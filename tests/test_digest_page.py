@@ -91,3 +91,15 @@ def test_the_page_shows_the_last_deliveries_and_their_outcome(db_env):
     assert log[["item_kind", "item_name", "event", "target", "ok", "n_attempts"]].values.tolist() == [
         ["digest", "weekly", "test send", "a@example.com", "failed", 3]]
     assert log["error"].tolist() == ["ConnectionRefusedError: [Errno 111] Connection refused"]
+
+
+def test_an_admin_signed_in_sees_the_boxes_and_the_data_page_offers_the_load_alert(db_env, monkeypatch):
+    monkeypatch.setenv("CRMLENS_ADMIN_PASSWORD_HASH", access.hash_password("admin-pw", iterations=1000))
+    at = app_test(None, lang="English")
+    at.session_state["_crmlens_admin_ok"] = True  # signed in on the Data page
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    assert _expander_labels(at)[-1:] == ["Alert me when …"]  # no digest of the Data page
+    assert at.sidebar.selectbox(key="digest_alert_metric").options == ["Rows rejected by the latest load"]
+    at.switch_page("pages/churn.py").run()
+    assert {"Subscribe to this view", "Alert me when …"} <= set(_expander_labels(at))

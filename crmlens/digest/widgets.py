@@ -78,10 +78,18 @@ def _schedule(prefix: str, kind: str) -> str:
 
 
 def subscribe_box(page: str) -> None:
-    """'Subscribe to this view' and 'Alert me when ...' in the sidebar of a view, for admins."""
-    if page not in model.PAGES or not can_manage():
+    """'Subscribe to this view' and 'Alert me when ...' in the sidebar of a view (the Data page: alerts), for admins."""
+    metrics = [m for m, p in model.ALERT_METRICS.items() if p == page]
+    if (page not in model.PAGES and not metrics) or not can_manage():
         return
     lang = ui.language()
+    if page in model.PAGES:
+        _digest_box(page, lang)
+    if metrics:
+        _alert_box(metrics, lang)
+
+
+def _digest_box(page: str, lang: str) -> None:
     with st.sidebar.expander(t("digest.subscribe.title"), icon=":material/forward_to_inbox:"):
         st.caption(t("digest.subscribe.help"))
         kind = _schedule_kind("digest_sub")
@@ -94,9 +102,9 @@ def subscribe_box(page: str) -> None:
             if st.form_submit_button(t("digest.subscribe.button"), type="primary"):
                 _save(lambda: storage.save_digest(store.db_path(), model.make_digest(
                     name, page, view_params(), _targets(*recipients), schedule, language, who())))
-    metrics = [m for m, p in model.ALERT_METRICS.items() if p == page]
-    if not metrics:
-        return
+
+
+def _alert_box(metrics: list[str], lang: str) -> None:
     with st.sidebar.expander(t("digest.alert_me.title"), icon=":material/notifications_active:"):
         with st.form("digest_alert", border=False):
             st.caption(t("digest.alert_me.help"))
