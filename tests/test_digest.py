@@ -28,7 +28,6 @@ from click.testing import CliRunner
 from crmlens import fmt, store
 from crmlens.cli import cli
 from crmlens.digest import deliver, figures, model, run, storage
-from tests.conftest import FIXTURES
 
 PERIOD = "period=2024-07-01&period=2024-12-31"
 DING_SECRET, FEISHU_SECRET = "SECdingtalk-test-secret", "feishu-test-secret"
@@ -89,7 +88,7 @@ class ChatServer(http.server.ThreadingHTTPServer):
 
 
 class ChatHandler(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802 - http.server's name
+    def do_POST(self):
         parts = urllib.parse.urlsplit(self.path)
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.server.requests.append((parts.path, dict(urllib.parse.parse_qsl(parts.query)), body))
@@ -155,7 +154,7 @@ def test_email_digest_carries_the_metrics_figures_chart_and_link(tiny_db, smtp):
         "digest weekly overview (test) -> b@example.com: sent after 1 attempt(s)"]
 
     assert [rcpt for rcpt, _ in smtp.messages] == [["a@example.com"], ["b@example.com"]]
-    rcpt, msg = smtp.messages[0]
+    _, msg = smtp.messages[0]
     assert msg["To"] == "a@example.com" and msg["From"] == "crmlens@example.com"
     assert msg["Subject"] == "CRM Lens · 总览 · weekly overview(截至2024年12月31日)"
     parts = _parts(msg)
@@ -241,7 +240,7 @@ def test_chat_webhooks_in_each_platforms_format(tiny_db, chat):
     assert image["msgtype"] == "image" and png[:4] == b"\x89PNG" and image["image"]["md5"] == hashlib.md5(png).hexdigest()
 
     # DingTalk: markdown, the URL signed with the secret: base64(HMAC-SHA256(secret, "timestamp\nsecret")).
-    [(path, query, body)] = [r for r in chat.requests if r[0] == "/dingtalk"]
+    [(_, query, body)] = [r for r in chat.requests if r[0] == "/dingtalk"]
     assert query["access_token"] == "t1" and abs(int(query["timestamp"]) / 1000 - before) < 60
     expected_sign = base64.b64encode(hmac.new(DING_SECRET.encode(), f"{query['timestamp']}\n{DING_SECRET}".encode(),
                                               hashlib.sha256).digest()).decode()
@@ -389,7 +388,7 @@ def _self_signed(tmp_path):
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
             .not_valid_after(now + dt.timedelta(days=1))

@@ -137,7 +137,7 @@ def test_cli_lists_and_removes(tiny_db):
 
     from crmlens.cli import cli
 
-    run = lambda *a: CliRunner().invoke(cli, [*a, "--db", str(tiny_db)])  # noqa: E731
+    run = lambda *a: CliRunner().invoke(cli, [*a, "--db", str(tiny_db)])
     run("digest", "add", "d", "--page", "funnel", "--params", "owner=Li Wei", "--schedule", "monthly:31",
         "--webhook", "https://hooks.slack.com/services/T0/B0/XYZ", "--kind", "slack", "--lang", "en")
     run("alert", "add", "a", "--metric", "sla_breach_rate", "--above", "0.3", "--to", "a@example.com")

@@ -7,10 +7,6 @@ from crmlens.digest import model, storage
 from tests.conftest import app_test
 
 
-def _nav_titles(at) -> list[str]:
-    return [str(link) for link in at.get("page_link")] if at.get("page_link") else []
-
-
 def _expander_labels(at) -> list[str]:
     return [e.label for e in at.sidebar.expander]
 

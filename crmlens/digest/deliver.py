@@ -66,7 +66,7 @@ class SmtpSettings:
     starttls: bool
 
     @classmethod
-    def load(cls, secrets: dict | None = None) -> "SmtpSettings":
+    def load(cls, secrets: dict | None = None) -> SmtpSettings:
         """The environment wins over [smtp] in secrets.toml, name by name."""
         section = (secrets if secrets is not None else render.secrets_file()).get("smtp", {}) or {}
         value = {k: os.environ.get(f"CRMLENS_SMTP_{k.upper()}") or section.get(k) for k in SMTP_KEYS}

@@ -105,22 +105,22 @@ def _digest_box(page: str, lang: str) -> None:
 
 
 def _alert_box(metrics: list[str], lang: str) -> None:
-    with st.sidebar.expander(t("digest.alert_me.title"), icon=":material/notifications_active:"):
-        with st.form("digest_alert", border=False):
-            st.caption(t("digest.alert_me.help"))
-            name = st.text_input(t("digest.form.name"), key="digest_alert_name")
-            metric = st.selectbox(t("digest.form.metric"), metrics, key="digest_alert_metric",
-                                  format_func=lambda m: t(f"digest.metric.{m}"))
-            operator = st.selectbox(t("digest.form.operator"), model.OPERATORS, key="digest_alert_operator",
-                                    format_func=lambda o: t(f"digest.operator.{o}"))
-            threshold = st.number_input(t("digest.form.threshold"), value=0.0, step=0.01, format="%g",
-                                        key="digest_alert_threshold", help=t("digest.form.threshold.help"))
-            recipients = _recipient_fields("digest_alert")
-            language = st.selectbox(t("digest.form.lang"), model.LANGUAGES, index=model.LANGUAGES.index(lang),
-                                    key="digest_alert_lang", format_func=ui.LANGUAGE_NAMES.get)
-            if st.form_submit_button(t("digest.alert_me.button"), type="primary"):
-                _save(lambda: storage.save_alert(store.db_path(), model.make_alert(
-                    name, metric, operator, threshold, view_params(), _targets(*recipients), language, who())))
+    with (st.sidebar.expander(t("digest.alert_me.title"), icon=":material/notifications_active:"),
+          st.form("digest_alert", border=False)):
+        st.caption(t("digest.alert_me.help"))
+        name = st.text_input(t("digest.form.name"), key="digest_alert_name")
+        metric = st.selectbox(t("digest.form.metric"), metrics, key="digest_alert_metric",
+                              format_func=lambda m: t(f"digest.metric.{m}"))
+        operator = st.selectbox(t("digest.form.operator"), model.OPERATORS, key="digest_alert_operator",
+                                format_func=lambda o: t(f"digest.operator.{o}"))
+        threshold = st.number_input(t("digest.form.threshold"), value=0.0, step=0.01, format="%g",
+                                    key="digest_alert_threshold", help=t("digest.form.threshold.help"))
+        recipients = _recipient_fields("digest_alert")
+        language = st.selectbox(t("digest.form.lang"), model.LANGUAGES, index=model.LANGUAGES.index(lang),
+                                key="digest_alert_lang", format_func=ui.LANGUAGE_NAMES.get)
+        if st.form_submit_button(t("digest.alert_me.button"), type="primary"):
+            _save(lambda: storage.save_alert(store.db_path(), model.make_alert(
+                name, metric, operator, threshold, view_params(), _targets(*recipients), language, who())))
 
 
 def _save(save) -> None:
