@@ -30,6 +30,8 @@ def test_subscribe_to_the_view_shown(db_env):
     at.sidebar.text_input(key="digest_sub_name").input("Business churn")
     at.sidebar.text_area(key="digest_sub_emails").input("a@example.com, b@example.com")
     at.sidebar.selectbox(key="digest_sub_weekday").select("fri")
+    assert "this view's filters and settings go into the link" in " ".join(c.value for c in at.sidebar.caption)
+    at.sidebar.checkbox(key="digest_sub_rolling").uncheck()  # keep the period chosen
     at.sidebar.button[[b.label for b in at.sidebar.button].index("Subscribe")].click().run()
     assert not at.exception
     assert [s.value for s in at.sidebar.success] == ["Saved. It is listed on the Digests & alerts page."]
@@ -37,12 +39,20 @@ def test_subscribe_to_the_view_shown(db_env):
     assert (d.name, d.page, d.schedule, d.lang) == ("Business churn", "churn", "weekly:fri", "en")
     assert sorted(d.params) == [("period", "2024-07-01"), ("period", "2024-12-31"), ("segment", "business")]
     assert [x.address for x in d.targets] == ["a@example.com", "b@example.com"]
+    # Following the newest data (ticked at first) leaves the period out.
+    at.sidebar.checkbox(key="digest_sub_rolling").check()
+    at.sidebar.text_input(key="digest_sub_name").input("Rolling")
+    at.sidebar.text_area(key="digest_sub_emails").input("a@example.com")
+    at.sidebar.button[[b.label for b in at.sidebar.button].index("Subscribe")].click().run()
+    rolling = next(d for d in storage.digests(store.snapshot(db_env)) if d.name == "Rolling")
+    assert rolling.params == [("segment", "business")]
 
     at = app_test("digests", lang="English")
     assert not at.exception
     shown = at.dataframe[0].value
-    assert shown["name"].tolist() == ["Business churn"] and shown["schedule"].tolist() == ["weekly:fri"]
-    assert shown["to"].tolist() == ["a@example.com, b@example.com"]
+    assert shown["name"].tolist() == ["Business churn", "Rolling"]
+    assert shown["schedule"].tolist() == ["weekly:fri", "weekly:fri"]
+    assert shown["to"].tolist() == ["a@example.com, b@example.com", "a@example.com"]
 
 
 def test_alert_me_when_from_the_churn_view(db_env):

@@ -92,6 +92,9 @@ def subscribe_box(page: str) -> None:
 def _digest_box(page: str, lang: str) -> None:
     with st.sidebar.expander(t("digest.subscribe.title"), icon=":material/forward_to_inbox:"):
         st.caption(t("digest.subscribe.help"))
+        params = view_params()
+        if [k for k, _ in params if k != ui.PERIOD_KEY]:
+            st.caption(t("digest.subscribe.filters"))
         kind = _schedule_kind("digest_sub")
         with st.form("digest_subscribe", border=False):
             schedule = _schedule("digest_sub", kind)
@@ -99,9 +102,12 @@ def _digest_box(page: str, lang: str) -> None:
             recipients = _recipient_fields("digest_sub")
             language = st.selectbox(t("digest.form.lang"), model.LANGUAGES, index=model.LANGUAGES.index(lang),
                                     key="digest_sub_lang", format_func=ui.LANGUAGE_NAMES.get)
+            rolling = any(k == ui.PERIOD_KEY for k, _ in params) and st.checkbox(
+                t("digest.form.rolling"), value=True, key="digest_sub_rolling", help=t("digest.form.rolling.help"))
             if st.form_submit_button(t("digest.subscribe.button"), type="primary"):
+                kept = [(k, v) for k, v in params if not (rolling and k == ui.PERIOD_KEY)]
                 _save(lambda: storage.save_digest(store.db_path(), model.make_digest(
-                    name, page, view_params(), _targets(*recipients), schedule, language, who())))
+                    name, page, kept, _targets(*recipients), schedule, language, who())))
 
 
 def _alert_box(metrics: list[str], lang: str) -> None:
