@@ -125,6 +125,7 @@ def chat():
 def quick_retries(monkeypatch):
     monkeypatch.setattr(deliver, "RETRY_DELAYS_S", (0.0, 0.0))
     monkeypatch.setenv("CRMLENS_PUBLIC_URL", "https://crm.example.com")
+    monkeypatch.setenv("CRMLENS_DIGEST_HOUR", "0")  # due at any hour of the day the tests run
 
 
 def invoke(*args) -> str:

@@ -22,6 +22,14 @@ def test_weekly_is_due_from_its_weekday_until_sent():
     assert model.is_due("weekly:mon", WED, None, dt.datetime(2026, 12, 7, 6))
 
 
+def test_digests_wait_for_their_hour():
+    made_before = dt.datetime(2026, 11, 20)
+    assert not model.is_due("weekly:mon", made_before, dt.datetime(2026, 11, 23, 7), MON.replace(hour=6), hour=7)
+    assert model.is_due("weekly:mon", made_before, dt.datetime(2026, 11, 23, 7), MON.replace(hour=7), hour=7)
+    assert not model.is_due("daily", made_before, dt.datetime(2026, 11, 29, 7), MON.replace(hour=6, minute=59), hour=7)
+    assert model.is_due("daily", made_before, dt.datetime(2026, 11, 28, 7), MON.replace(hour=6), hour=7)  # 29th missed
+
+
 def test_monthly_day_past_the_month_end_is_its_last_day():
     assert model.last_occurrence("monthly:31", dt.date(2026, 2, 28)) == dt.date(2026, 2, 28)
     assert model.last_occurrence("monthly:31", dt.date(2026, 2, 27)) == dt.date(2026, 1, 31)

@@ -130,13 +130,15 @@ def last_occurrence(schedule: str, today: dt.date) -> dt.date:
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
 
 
-def is_due(schedule: str, created_at: dt.datetime, last_sent_at: dt.datetime | None, now: dt.datetime) -> bool:
-    """Due when the schedule's latest day has come since the digest was made, and nothing went out on or after it.
+def is_due(schedule: str, created_at: dt.datetime, last_sent_at: dt.datetime | None, now: dt.datetime,
+           hour: int = 0) -> bool:
+    """Due when the schedule's latest day (from `hour` o'clock on) has come since the digest was made, and
+    nothing went out on or after that day.
 
     A run of send-due missed (server down on Monday) sends the weekly digest at the next run; a digest
     made on a Wednesday for Mondays waits for the next Monday.
     """
-    day = last_occurrence(schedule, now.date())
+    day = last_occurrence(schedule, (now - dt.timedelta(hours=hour)).date())
     if created_at.date() > day:
         return False
     return last_sent_at is None or last_sent_at.date() < day

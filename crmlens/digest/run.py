@@ -24,6 +24,7 @@ from crmlens.digest import deliver, figures, model, render, storage
 
 log = logging.getLogger(__name__)
 RUN_LOCK_TIMEOUT_S = 600.0
+DEFAULT_SEND_HOUR = 7
 
 
 @dataclass
@@ -37,6 +38,12 @@ class RunReport:
                f"{'sent' if d.ok else 'FAILED'} after {d.n_attempts} attempt(s){': ' + d.error if d.error else ''}"
                for d in self.deliveries]
         return out or ["nothing due"]
+
+
+def send_hour() -> int:
+    """Digests go out from this hour of their day on: $CRMLENS_DIGEST_HOUR, digest_hour in secrets.toml, else 7."""
+    value = os.environ.get("CRMLENS_DIGEST_HOUR") or render.secrets_file().get("digest_hour") or DEFAULT_SEND_HOUR
+    return min(max(int(value), 0), 23)
 
 
 def send_digest(snap: store.Snapshot, digest: model.Digest, event: str,
@@ -109,7 +116,7 @@ def _send_due(db, now: dt.datetime, alerts_only: bool, delays, smtp) -> RunRepor
     sent = {}
     if not alerts_only:
         for digest in storage.digests(snap):
-            if model.is_due(digest.schedule, digest.created_at, digest.last_sent_at, now):
+            if model.is_due(digest.schedule, digest.created_at, digest.last_sent_at, now, send_hour()):
                 made = send_digest(snap, digest, "scheduled", delays, smtp)
                 report.deliveries += made
                 if any(d.ok for d in made):  # all failed: due again at the next run
