@@ -5,6 +5,7 @@ from __future__ import annotations
 from crmlens import access, store
 from crmlens.digest import model, storage
 from tests.conftest import app_test
+from tests.test_digest import chat  # noqa: F401 - the local chat server fixture
 
 
 def _expander_labels(at) -> list[str]:
@@ -109,3 +110,16 @@ def test_an_admin_signed_in_sees_the_boxes_and_the_data_page_offers_the_load_ale
     assert at.sidebar.selectbox(key="digest_alert_metric").options == ["Rows rejected by the latest load"]
     at.switch_page("pages/churn.py").run()
     assert {"Subscribe to this view", "Alert me when …"} <= set(_expander_labels(at))
+
+
+def test_send_now_from_the_page(db_env, chat):  # noqa: F811 - the fixture imported above
+    storage.save_digest(db_env, model.make_digest("weekly", "funnel", "period=2024-07-01&period=2024-12-31",
+                                                  [model.target("slack", f"{chat.url}/slack")], "weekly:mon", "en"))
+    at = app_test("digests", lang="English")
+    at.button[[b.label for b in at.button].index("Send now (test)")].click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Sent: 1; failed: 0 (see the deliveries below)."]
+    [slack] = chat.bodies("/slack")
+    assert slack["blocks"][0]["text"]["text"] == "Sales funnel: weekly"
+    log = storage.deliveries(store.snapshot(db_env))
+    assert log[["event", "channel", "ok"]].values.tolist() == [["test", "slack", True]]
