@@ -64,6 +64,8 @@ def send_due_cmd(db, alerts_only) -> None:
         raise _fail(f"{e}\nThe messages went out; their log could not be written.") from e
     except run.AlreadyRunning as e:
         raise _fail(f"{e}; nothing was sent by this run") from e
+    except model.InvalidSetting as e:
+        raise _fail(str(e)) from e
     for line in report.lines():
         click.echo(line)
 

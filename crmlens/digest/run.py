@@ -43,7 +43,10 @@ class RunReport:
 def send_hour() -> int:
     """Digests go out from this hour of their day on: $CRMLENS_DIGEST_HOUR, digest_hour in secrets.toml, else 7."""
     value = os.environ.get("CRMLENS_DIGEST_HOUR") or render.secrets_file().get("digest_hour") or DEFAULT_SEND_HOUR
-    return min(max(int(value), 0), 23)
+    try:
+        return min(max(int(value), 0), 23)
+    except ValueError:
+        raise model.InvalidSetting(f"CRMLENS_DIGEST_HOUR / digest_hour {value!r}: an hour 0-23") from None
 
 
 def send_digest(snap: store.Snapshot, digest: model.Digest, event: str,
