@@ -248,6 +248,7 @@ def test_chat_webhooks_in_each_platforms_format(tiny_db, chat):
     assert query["sign"] == expected_sign
     assert body["msgtype"] == "markdown" and f"Churn rate: **{rate}**" in body["markdown"]["text"]
     assert body["markdown"]["title"].startswith("CRM Lens · Churn · churn-en")
+    assert body["markdown"]["text"].endswith("\n\nCRM Lens")  # the keyword a robot may be secured with
 
     # Feishu: an interactive card, signed in the body: base64(HMAC-SHA256(key="timestamp\nsecret", "")).
     [card] = chat.bodies("/feishu")
@@ -257,6 +258,7 @@ def test_chat_webhooks_in_each_platforms_format(tiny_db, chat):
     assert card["card"]["header"]["title"]["content"] == "Churn: churn-en"
     assert f"Churn rate: {rate}" in card["card"]["elements"][0]["text"]["content"]
     assert card["card"]["elements"][1]["actions"][0]["url"] == link
+    assert card["card"]["elements"][2] == {"tag": "note", "elements": [{"tag": "plain_text", "content": "CRM Lens"}]}
 
     # Slack: blocks with the figures and a button to the view, and a text fallback.
     [slack] = chat.bodies("/slack")

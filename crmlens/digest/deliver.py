@@ -39,6 +39,8 @@ WECOM_MARKDOWN_MAX_BYTES = 4096
 WECOM_IMAGE_MAX_BYTES = 2 * 1024 * 1024
 SMTP_KEYS = ("host", "port", "user", "password", "from", "starttls")
 SMTPS_PORT = 465
+# Every chat message ends with it: a robot secured by keyword (DingTalk, Feishu) can be given this one.
+SIGNATURE = "CRM Lens"
 # Characters that are markup in the chat platforms' markdown, replaced by their full-width look-alikes.
 _MARKDOWN_SAFE = str.maketrans({c: chr(ord(c) + 0xFEE0) for c in "\\*_[]()<>#`|~!"})
 
@@ -132,7 +134,7 @@ def _markdown(message: render.Message, bold: str = "**") -> str:
     lines = [f"{bold}{safe(message.title)}{bold}", ""]
     lines += [f"{safe(label)}: {bold}{safe(value)}{bold}" for label, value in message.lines]
     lines += [""] + [f"> {safe(n)}" for n in message.notes] + ["", f"[{safe(message.link_label)}]({message.link})"]
-    return "\n".join(lines)
+    return "\n".join([*lines, "", SIGNATURE])
 
 
 def wecom_payloads(message: render.Message) -> list[dict]:
@@ -168,6 +170,7 @@ def feishu_payload(message: render.Message, secret: str = "", now_s: int | None 
             {"tag": "div", "text": {"tag": "plain_text", "content": text}},
             {"tag": "action", "actions": [{"tag": "button", "type": "primary", "url": message.link,
                                            "text": {"tag": "plain_text", "content": message.link_label}}]},
+            {"tag": "note", "elements": [{"tag": "plain_text", "content": SIGNATURE}]},
         ]}}
     if secret:
         timestamp = str(now_s if now_s is not None else int(time.time()))
