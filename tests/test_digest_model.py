@@ -155,3 +155,32 @@ def test_cli_lists_and_removes(tiny_db):
     assert run("digest", "remove", "d").output == "digest d removed\n"
     assert run("alert", "remove", "a").output == "alert a removed\n"
     assert run("alert", "remove", "a").exit_code == 1
+
+
+def test_after_a_load_alerts_are_checked_in_a_process_of_their_own(tiny_db, monkeypatch):
+    from crmlens.digest import run
+
+    started = []
+    monkeypatch.setattr(run.subprocess, "Popen", lambda args, **kw: started.append((args, kw["start_new_session"])))
+    run.after_load(tiny_db)
+    assert started == []  # no alert: nothing to start
+    storage.save_alert(tiny_db, model.make_alert("a", "churn_rate", "above", 0.2, "",
+                                                 [model.target("email", "a@example.com")], "en"))
+    run.after_load(tiny_db)
+    [(args, detached)] = started
+    assert args[1:] == ["-m", "crmlens", "send-due", "--alerts-only", "--db", str(tiny_db.resolve())] and detached
+
+
+def test_alerts_on_the_same_figure_read_it_once(tiny_db, monkeypatch):
+    from crmlens.digest import figures, run
+
+    reads = []
+    monkeypatch.setattr(figures, "alert_value", lambda snap, a: reads.append(a.name) or 0.5)
+    email = [model.target("email", "a@example.com")]
+    alerts = [model.make_alert(n, "churn_rate", op, 0.3, "", email, "en") for n, op in (("hi", "above"), ("lo", "below"))]
+    monkeypatch.setattr(run.deliver, "deliver", lambda *a, **k: [])
+    report = run.RunReport()
+    states = run.check_alerts(store.snapshot(tiny_db), alerts, report)
+    assert reads == ["hi"]
+    assert states == {"hi": (True, 0.5, True), "lo": (False, 0.5, False)}  # lo: quiet, its value recorded
+    assert report.alerts_changed == [("hi", "fired", 0.5)]

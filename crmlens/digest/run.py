@@ -63,9 +63,12 @@ def send_digest(snap: store.Snapshot, digest: model.Digest, event: str,
 def check_alerts(snap: store.Snapshot, alerts: list[model.Alert], report: RunReport,
                  delays=None, smtp=None) -> dict[str, tuple[bool, float | None, bool]]:
     """Each rule on the current data: a message when it becomes true and when it clears, none while it holds."""
-    states = {}
+    states, values = {}, {}
     for alert in alerts:
-        value = figures.alert_value(snap, alert)
+        key = (alert.metric, model.params_period(alert.params))  # the value depends on nothing else
+        if key not in values:
+            values[key] = figures.alert_value(snap, alert)
+        value = values[key]
         holds = alert.holds(value)
         changed = holds != alert.is_firing
         if changed:
