@@ -96,7 +96,7 @@ def email_message(message: render.Message, recipient: str, sender: str) -> Email
             + (f"<p><img src='cid:{cid[1:-1]}' alt='{html.escape(message.title, quote=True)}' width='900'></p>"
                if message.png else "")
             + f"<p><a href='{html.escape(message.link, quote=True)}'>{html.escape(message.link_label)}</a></p>")
-    mail.add_alternative(f"<html><body>{body}</body></html>", subtype="html")
+    mail.add_alternative(f"<html><body style='font-family:sans-serif'>{body}</body></html>", subtype="html")
     if message.png:
         mail.get_payload()[1].add_related(message.png, "image", "png", cid=cid)
         mail.add_attachment(message.png, maintype="image", subtype="png", filename="chart.png")
