@@ -3,6 +3,7 @@
 import streamlit as st
 
 from crmlens import share, ui
+from crmlens.digest import widgets as digest_widgets
 
 st.set_page_config(page_title="CRM Lens", page_icon=":material/insights:", layout="wide")
 
@@ -23,12 +24,16 @@ pages = {
     ],
     ui.t("nav.section.data"): [
         st.Page("pages/data.py", title=ui.t("nav.data"), icon=":material/database:", url_path="data"),
+        # Digests and alerts: admins only, viewers do not see the page at all.
+        *([st.Page("pages/digests.py", title=ui.t("digest.nav"), icon=":material/forward_to_inbox:", url_path="digests")]
+          if digest_widgets.can_manage() else []),
     ],
 }
 page = st.navigation(pages)
 ui.data_version_note(snap)
 ui.access_note()
 ui.share_box(snap)
+digest_widgets.subscribe_box(page.url_path)
 ui.link_notices(snap)
 try:
     page.run()

@@ -82,6 +82,7 @@ def load(files, db, table, mode, append_flag, mapping_file, encoding, day_first,
         raise _fail(f"{e}\nNothing was loaded; the data is unchanged.") from e
     except store.StoreBusy as e:
         raise _fail(f"{e}\nNothing was loaded; the data is unchanged.") from e
+    _after_load(db)
     for r in results:
         if r.is_order_lines:
             click.echo(f"{r.file_name} -> {r.table}: {r.n_lines:,} order lines loaded as {r.n_loaded:,} orders "
@@ -92,6 +93,12 @@ def load(files, db, table, mode, append_flag, mapping_file, encoding, day_first,
         for _, rej in r.rejects.head(10).iterrows():
             click.echo(f"  rejected row {rej['row']}, column {rej['column']}: "
                        f"{ingest.describe_reason(rej['reason'])} ({rej['value']!r})")
+
+
+def _after_load(db) -> None:
+    from crmlens.digest import run as digest_run
+
+    digest_run.after_load(db)  # alerts are checked in a process of their own; the load is done
 
 
 def _file_options(mapping_file: str | None, table: str | None, encoding: str | None) -> ingest.FileOptions:
@@ -142,6 +149,16 @@ def hash_password(password: str) -> None:
     from crmlens import access
 
     click.echo(access.hash_password(password))
+
+
+def _digest_commands() -> None:
+    from crmlens.digest import commands as digest_commands
+
+    for command in digest_commands.COMMANDS:
+        cli.add_command(command)
+
+
+_digest_commands()
 
 
 def main() -> None:

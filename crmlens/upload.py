@@ -203,6 +203,10 @@ def start_load(plans: list[tuple], mode: str, day_first: bool, max_reject_share:
             job.error = e
         finally:
             job.finished.set()
+        if job.error is None:
+            from crmlens.digest import run as digest_run
+
+            digest_run.after_load(None)  # alerts are checked in a process of their own; the load is done
 
     st.session_state[_JOB_KEY] = job
     # Not a daemon: a server stopped mid-load finishes the load (or its rollback) before it exits.

@@ -1,0 +1,171 @@
+"""A view's headline figures, its main chart as a PNG, and the value an alert watches.
+
+The figures are the page's section of `python -m crmlens metrics --json`, made by the same public
+functions (metrics.overview and each view module's headline) for the view's period, so a digest
+shows exactly what `metrics --json --start --end` prints. Those functions take no filters: a
+view's other parameters (segment, owner, ...) travel in the link only, and the message says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import pathlib
+
+import plotly.graph_objects as go
+
+from crmlens import churn, complaints, funnel, loyalty, metrics, period, queries, store
+from crmlens.charts import churn as churn_charts
+from crmlens.charts import complaints as complaints_charts
+from crmlens.charts import funnel as funnel_charts
+from crmlens.charts import loyalty as loyalty_charts
+from crmlens.charts import overview as overview_charts
+from crmlens.digest import model
+
+CHROMIUM = "/usr/bin/chromium"
+IMAGE_SIZE = (900, 450)
+WEEK_DAYS = 7
+OWNER_SHARE_LIMIT = 15.0  # the funnel page's default "share of revenue" limit (percent)
+
+# What a message shows of each page's section: (label key, path in the section, kind).
+SHOWN: dict[str, list[tuple[str, tuple, str]]] = {
+    "overview": [("digest.fig.customers", ("customers",), "count"),
+                 ("digest.fig.active_customers", ("n_active_customers",), "count"),
+                 ("digest.fig.new_customers", ("n_new_customers",), "count"),
+                 ("digest.fig.revenue", ("revenue",), "money"),
+                 ("digest.fig.orders", ("orders",), "count"),
+                 ("digest.fig.avg_order", ("amt_avg_order",), "money2"),
+                 ("digest.fig.open_opportunities", ("n_open_opportunities",), "count"),
+                 ("digest.fig.complaints", ("n_complaints",), "count")],
+    "funnel": [("digest.fig.won", ("won",), "count"), ("digest.fig.lost", ("lost",), "count"),
+               ("digest.fig.open", ("open",), "count"), ("digest.fig.win_rate", ("win_rate",), "percent"),
+               ("digest.fig.avg_cycle_days", ("avg_cycle_days",), "days")],
+    "loyalty": [*[(f"digest.fig.rung.{r}", ("rungs", r), "count") for r in loyalty.RUNGS],
+                ("digest.fig.top20_share", ("top20_revenue_share",), "percent")],
+    "churn": [("digest.fig.churn_rate", ("overall_churn_rate",), "percent"),
+              ("digest.fig.at_risk", ("at_risk_count",), "count")],
+    "complaints": [("digest.fig.complaints", ("total",), "count"),
+                   ("digest.fig.median_resolution_hours", ("median_resolution_hours",), "hours"),
+                   ("digest.fig.sla_breach_rate", ("sla_breach_rate",), "percent"),
+                   ("digest.fig.churn_complainers", ("churn_rate_complainers",), "percent"),
+                   ("digest.fig.churn_others", ("churn_rate_others",), "percent")],
+}
+
+
+def view_period(snap: store.Snapshot, params: list[tuple[str, str]]) -> tuple[dt.date, dt.date]:
+    """The view's own period, or the pages' default (the 365 days up to the newest date in the data)."""
+    return model.params_period(params) or period.default_period(snap)
+
+
+def section(snap: store.Snapshot, page: str, start: dt.date, end: dt.date) -> dict:
+    """The page's section of `metrics --json --start START --end END`."""
+    if page == "overview":
+        return metrics.overview(snap, start, end)
+    module = {"funnel": funnel, "loyalty": loyalty, "churn": churn, "complaints": complaints}[page]
+    return module.headline(snap, start, end)
+
+
+def value_at(sec: dict, path: tuple):
+    for part in path:
+        sec = sec.get(part) if isinstance(sec, dict) else None
+    return sec
+
+
+def previous_value(sec: dict, path: tuple):
+    """The overview's figure in the previous period of equal length (None elsewhere)."""
+    prev = sec.get("previous_period")
+    if not prev:
+        return None
+    key = {"customers": "n_customers", "orders": "n_orders", "revenue": "amt_revenue"}.get(path[0], path[0])
+    return prev.get(key)
+
+
+# --- the main chart ----------------------------------------------------------------------------
+
+def main_chart(snap: store.Snapshot, page: str, start: dt.date, end: dt.date, t, lang: str) -> go.Figure | None:
+    """The chart at the top of the page, drawn by the page's own chart function (None when there is nothing to draw)."""
+    if page == "overview":
+        grain = period.trend_grain(start, end)
+        trend = queries.run("overview_trend", {"start": start, "end": end, "grain": grain}, snap=snap)
+        return None if trend["n_orders"].sum() == 0 else overview_charts.revenue_and_new_customers(trend, t, grain, lang)
+    if page == "churn":
+        definition = churn.choose_definition(queries.run("churn_source", snap=snap).iloc[0])
+        if definition is None:
+            return None
+        bucket = queries.run("churn_bucket", churn.query_params(start, end, definition, grain=churn.GRAIN), snap=snap)
+        return None if bucket.empty else churn_charts.leaky_bucket(bucket, t, churn.GRAIN)
+    if page == "funnel":
+        order, won, lost, date_columns = funnel.settings_for(snap)
+        steps = queries.run("funnel_stage_counts", funnel.params(start, end, order, won, lost, date_columns), snap=snap)
+        labels = dict(zip(*queries.run("funnel_stage_vocab", snap=snap)[["stage_key", "label"]].T.values))
+        steps["label"] = [labels.get(k, k) for k in steps["stage_key"]]
+        return None if steps.empty else funnel_charts.funnel(steps, t, lang)
+    if page == "loyalty":
+        summary = queries.run("loyalty_summary", loyalty.params(start, end), snap=snap)
+        rungs = summary[summary["kind"] == "rung"]
+        return None if rungs.empty else loyalty_charts.ladder(rungs, t, lang, "amt_revenue_period",
+                                                              t("loyalty.ladder.value.revenue"))
+    if page == "complaints":
+        vol = queries.run("complaints_volume", {**complaints.params(snap, start, end), "grain": "month"}, snap=snap)
+        labels = {"title": t("complaints.volume.title", grain=t("complaints.grain.month")),
+                  "measure": t("complaints.measure.count"), "backlog": t("complaints.volume.backlog")}
+        return None if vol.empty else complaints_charts.volume(vol, "n_complaints", labels, "month")
+    raise KeyError(page)
+
+
+def png(fig: go.Figure | None) -> bytes | None:
+    """The chart as PNG through Plotly's static export (kaleido 1.x driving the system Chromium).
+
+    kaleido finds its browser through choreographer, which takes $BROWSER_PATH first; we point it
+    at Debian's Chromium unless the environment names another one.
+    """
+    if fig is None:
+        return None
+    if "BROWSER_PATH" not in os.environ and pathlib.Path(CHROMIUM).exists():
+        os.environ["BROWSER_PATH"] = CHROMIUM
+    width, height = IMAGE_SIZE
+    return fig.to_image(format="png", width=width, height=height, scale=1)
+
+
+# --- what alerts watch -------------------------------------------------------------------------
+
+def alert_value(snap: store.Snapshot, alert: model.Alert) -> float | None:
+    """The figure an alert's rule is about, for the alert's period (default: the pages' default period)."""
+    start, end = view_period(snap, alert.params)
+    m = alert.metric
+    if m == "churn_rate":
+        return churn.headline(snap, start, end)["overall_churn_rate"]
+    if m == "at_risk_value":
+        definition = churn.choose_definition(queries.run("churn_source", snap=snap).iloc[0])
+        if definition != "orders":
+            return None
+        p = churn.query_params(start, end, definition, min_value=0.0, sort="value", limit=1, offset=0)
+        rows = queries.run("churn_at_risk", p, snap=snap)
+        return float(rows["amt_total_at_stake"].iloc[0]) if len(rows) else 0.0
+    if m == "sla_breach_rate":
+        return complaints.headline(snap, start, end)["sla_breach_rate"]
+    if m == "complaints_week_ratio":
+        this_week = _complaints(snap, end - dt.timedelta(days=WEEK_DAYS - 1), end)
+        last_week = _complaints(snap, end - dt.timedelta(days=2 * WEEK_DAYS - 1), end - dt.timedelta(days=WEEK_DAYS))
+        if last_week == 0:
+            return None if this_week == 0 else float("inf")
+        return this_week / last_week
+    if m == "owner_revenue_share":
+        order, won, lost, date_columns = funnel.settings_for(snap)
+        p = {**funnel.params(start, end, order, won, lost, date_columns), "risk_share": OWNER_SHARE_LIMIT}
+        owners = queries.run("funnel_owner_risk", p, snap=snap)
+        shares = owners["rate_revenue_share"].dropna()
+        return float(shares.max()) if len(shares) else None
+    if m == "load_rejected_rows":
+        loads = queries.run("data_loads", {"limit": 1000}, snap=snap)
+        if loads.empty:
+            return None
+        latest = loads[loads["version"] == loads["version"].max()]
+        return float(latest["n_rejected"].sum())
+    raise KeyError(m)
+
+
+def _complaints(snap: store.Snapshot, start: dt.date, end: dt.date) -> int:
+    speed = queries.run("complaints_speed", complaints.params(snap, start, end), snap=snap)
+    total = speed.loc[speed["severity"].isna() & (speed["level"] == "all")]
+    return int(total["n_complaints"].iloc[0]) if len(total) else 0
