@@ -239,11 +239,11 @@ if has_customer and has_orders:
     c = st.columns(3)
     churn_days = ui.number_setting("churn_days", t("complaints.churn_days"), cx.DEFAULTS["churn_days"], 1, 3650, 1,
                                    help=t("complaints.churn_days.help"), container=c[0])
-    gap_multiple = ui.number_setting("churn_multiplier", t("complaints.gap_multiple"), cx.DEFAULTS["gap_multiple"],
+    gap_multiple = ui.number_setting("churn_multiplier", t("complaints.gap_multiple"), cx.DEFAULTS["churn_multiplier"],
                                      0.0, 20.0, 0.5, help=t("complaints.gap_multiple.help"), container=c[1])
     revenue_days = ui.number_setting("complaints_revenue_days", t("complaints.revenue_days"), cx.DEFAULTS["revenue_days"],
                                      1, 3650, 1, help=t("complaints.revenue_days.help"), container=c[2])
-    p.update(churn_days=int(churn_days), gap_multiple=float(gap_multiple), revenue_days=int(revenue_days))
+    p.update(churn_days=int(churn_days), churn_multiplier=float(gap_multiple), revenue_days=int(revenue_days))
     churn = ui.run_query("complaints_churn", p)
     overall = churn[churn["kind"] == "all"].set_index("grp")
     get = lambda g, col: overall.loc[g, col] if g in overall.index else None  # noqa: E731
