@@ -138,7 +138,7 @@ with tabs[2]:
         ui.download_csv(at_risk_counts.reset_index(), "churn_survival_at_risk.csv")
         test = churn.logrank(lifetimes)
         if test is not None:
-            verdict = t("churn.survival.differ") if test["p_value"] < 0.05 else t("churn.survival.same")
+            verdict = t("churn.survival.differ") if test["differ"] else t("churn.survival.same")
             st.markdown(t("churn.survival.logrank", chi2=fmt.number(test["chi2"], lang, 1), df=test["df"],
                           p=fmt.p_value(test["p_value"], lang), verdict=verdict))
 

@@ -313,8 +313,7 @@ with kpi_box:
     m = st.columns(4)
     m[0].metric(t("complaints.kpi.total"), fmt.number(cover["n_complaints"], lang), border=True,
                 help=t("complaints.kpi.total.help"))
-    rate = 100 * cover["n_complaints"] / cover["n_active_customers"] if cover["n_active_customers"] else None
-    m[1].metric(t("complaints.kpi.per_100"), fmt.number(rate, lang, 2), border=True, help=t("complaints.kpi.per_100.help",
+    m[1].metric(t("complaints.kpi.per_100"), fmt.number(cover["rate_per_100_customers"], lang, 2), border=True, help=t("complaints.kpi.per_100.help",
                 n=fmt.number(cover["n_active_customers"], lang)))
     m[2].metric(t("complaints.kpi.km_median"), hours(km_median), border=True,
                 help=t("complaints.kpi.km_median.help", p90=hours(km_p90)))

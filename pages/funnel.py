@@ -233,7 +233,7 @@ with tab_groups:
 
 with tab_owners:
     st.subheader(t("funnel.owner.title"), help=t("funnel.owner.help"))
-    share = ui.number_setting("funnel_risk_share", t("funnel.owner.threshold"), 15.0, 1.0, 100.0, 1.0,
+    share = ui.number_setting("funnel_risk_share", t("funnel.owner.threshold"), funnel.OWNER_SHARE_LIMIT_PCT, 1.0, 100.0, 1.0,
                               help=t("funnel.owner.threshold.help")) / 100
     owners = ui.run_query("funnel_owner_risk", {**params, "risk_share": share})
     flagged = owners.loc[owners["is_concentrated"], "owner"]

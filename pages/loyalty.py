@@ -146,7 +146,7 @@ with ladder_box:
     if not n or rungs is None:
         st.info(t("loyalty.empty"))
         st.stop()
-    upper = rungs.loc[rungs["key"].isin(["supporter", "advocate", "partner"]), "n_customers"].sum()
+    upper = rungs.loc[rungs["key"].isin(loyalty.UPPER_RUNGS), "n_customers"].sum()
     cols = st.columns(4)
     cols[0].metric(t("loyalty.kpi.customers"), fmt.number(n, lang), help=t("loyalty.kpi.customers.help"), border=True)
     cols[1].metric(t("loyalty.kpi.upper"), fmt.percent(upper / n), help=t("loyalty.kpi.upper.help"), border=True)
