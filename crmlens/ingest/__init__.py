@@ -11,10 +11,12 @@ Data page's preview.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import hashlib
 import json
 import pathlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import duckdb
@@ -22,15 +24,16 @@ import pandas as pd
 
 from crmlens import contract, queries, store
 from crmlens.ingest.convert import quote_ident
-from crmlens.ingest.errors import IngestError, describe_reason
+from crmlens.ingest.errors import IngestError, describe_reason, refuse
 from crmlens.ingest import read, stage
-from crmlens.ingest.read import ENCODINGS, detect_encoding, file_hash
-from crmlens.ingest.stage import FileResult, detect_table, guess_table, is_fixed, listed_rejects, stage_file
+from crmlens.ingest.read import ENCODINGS, MAX_COLUMNS, detect_encoding, file_hash
+from crmlens.ingest.stage import (FileResult, detect_table, guess_table, is_fixed, listed_rejects, plausible_dates,
+                                  stage_file)
 
 __all__ = [
-    "ENCODINGS", "FileOptions", "MODES", "FileResult", "IngestError", "MAX_REJECT_SHARE", "describe_reason",
+    "ENCODINGS", "FileOptions", "MAX_COLUMNS", "MODES", "FileResult", "IngestError", "MAX_REJECT_SHARE", "describe_reason",
     "detect_encoding", "detect_table", "guess_table", "header_signature", "is_fixed", "read_headers", "inspect_file", "load_files", "load_tables",
-    "saved_mapping",
+    "check_options", "plausible_dates", "saved_mapping",
 ]
 
 MAX_REJECT_SHARE = 0.05
@@ -48,6 +51,28 @@ class FileOptions:
     mapping: dict[str, str] | None = None  # canonical column -> file header
     encoding: str | None = None
     partial: bool = False  # the mapping names some columns; the others are detected as usual
+    saved: bool = False  # the table and mapping are the ones saved for this header, not the user's
+    kept_own: tuple[str, ...] = ()  # columns of a saved mapping's fixed values that the file has itself
+
+
+def check_options(options: FileOptions, name: str) -> FileOptions:
+    """Refuse a table, mapping or encoding that is not one (a hand-edited mapping file, say)."""
+    if options.table is not None and not (isinstance(options.table, str) and options.table in contract.TABLES):
+        raise refuse("ingest.mapping.table", file=name, table=repr(options.table)[:80], tables=", ".join(contract.TABLES))
+    if options.encoding is not None and options.encoding not in ENCODINGS:
+        raise refuse("ingest.mapping.encoding", file=name, encoding=repr(options.encoding)[:80],
+                     encodings=", ".join(ENCODINGS))
+    if options.mapping is None:
+        return options
+    if not isinstance(options.mapping, dict):
+        raise refuse("ingest.mapping.not_dict", file=name)
+    columns = {c.name for t in contract.TABLES.values() for c in t.columns}
+    for column, header in options.mapping.items():
+        if not isinstance(column, str) or column not in columns:
+            raise refuse("ingest.mapping.column", file=name, column=repr(column)[:80])
+        if header is not None and not (isinstance(header, str) and header.strip()):
+            raise refuse("ingest.mapping.value", file=name, column=column, value=repr(header)[:80])
+    return options
 
 
 def header_signature(headers: list[str]) -> str:
@@ -65,7 +90,13 @@ def saved_mapping(headers: list[str], db: str | pathlib.Path | None = None) -> F
         return None
     if df.empty:
         return None
-    return FileOptions(table=df["table_name"][0], mapping=_respelled(json.loads(df["mapping_json"][0]), headers))
+    table = df["table_name"][0]
+    mapping = _respelled(json.loads(df["mapping_json"][0]), headers)
+    # A saved fixed value ("=lead") only fills a column the file does not have itself.
+    own = contract.match_columns(contract.TABLES[table], [h for h in headers if h not in mapping.values()])
+    kept_own = tuple(c for c, v in mapping.items() if is_fixed(v) and c in own)
+    mapping = {c: own[c] if c in kept_own else v for c, v in mapping.items()}
+    return FileOptions(table=table, mapping=mapping, saved=True, kept_own=kept_own)
 
 
 def _respelled(mapping: dict[str, str], headers: list[str]) -> dict[str, str]:
@@ -83,42 +114,41 @@ def _respelled(mapping: dict[str, str], headers: list[str]) -> dict[str, str]:
 def read_headers(path: pathlib.Path, encoding: str | None = None, name: str | None = None) -> list[str]:
     """The header row of a CSV file (checked to be a text file first)."""
     path = pathlib.Path(path)
-    name = name or path.name
-    con = store.connect()
-    try:
-        read.check_file(path, name)
-        enc = encoding or detect_encoding(path)
-        read._load_extension_for(con, enc)
-        return [r[0] for r in con.execute(
-            "describe select * from read_csv($p, all_varchar = true, header = true, encoding = $e, "
-            "strict_mode = false, escape = '\"', null_padding = true) limit 0", {"p": str(path), "e": enc}
-        ).fetchall()]
-    except duckdb.Error as e:
-        raise IngestError(f"{name}: could not be read as a CSV file ({e}).") from e
-    finally:
-        con.close()
+    with contextlib.closing(store.connect()) as con:
+        source = read.open_source(con, path, name or path.name, encoding)
+        source.close()
+        return source.headers
 
 
-def _with_saved(path: pathlib.Path, name: str, options: FileOptions, db) -> FileOptions:
-    """Options the user gave win; otherwise a mapping saved for this header is used."""
+def _with_saved(headers: list[str], options: FileOptions, db) -> FileOptions:
+    """Options the user gave win; otherwise a mapping saved for this header is used (saved=True)."""
     if options.mapping is not None or options.table is not None:
         return options
-    saved = saved_mapping(read_headers(path, options.encoding, name), db)
-    return FileOptions(saved.table, saved.mapping, options.encoding) if saved else options
+    saved = saved_mapping(headers, db)
+    return replace(saved, encoding=options.encoding) if saved else options
 
 
 def inspect_file(path: str | pathlib.Path, name: str | None = None, options: FileOptions = FileOptions(),
-                 day_first: bool = False, db: str | pathlib.Path | None = None) -> FileResult:
+                 day_first: bool = False, db: str | pathlib.Path | None = None,
+                 date_window: tuple[dt.date, dt.date] | None = None) -> FileResult:
     """Stage a file without writing anything: detected table, encoding, mapping, preview, rejects."""
     path = pathlib.Path(path)
     name = name or path.name
-    options = _with_saved(path, name, options, db)
-    con = store.connect()
-    try:
-        return stage_file(con, path, contract.TABLES[options.table] if options.table else None, day_first,
-                          name, options.mapping, options.encoding, partial_mapping=options.partial)
-    finally:
-        con.close()
+    check_options(options, name)
+    with contextlib.closing(store.connect()) as con:
+        source = read.open_source(con, path, name, options.encoding)
+        try:
+            options = _with_saved(source.headers, options, db)
+            return _noted(stage_file(con, path, contract.TABLES[options.table] if options.table else None, day_first,
+                                     name, options.mapping, options.encoding, partial_mapping=options.partial,
+                                     source=source, date_window=date_window), options)
+        finally:
+            source.close()
+
+
+def _noted(result: FileResult, options: FileOptions) -> FileResult:
+    result.saved_mapping, result.kept_own_columns = options.saved, list(options.kept_own)
+    return result
 
 
 def load_files(
@@ -131,6 +161,7 @@ def load_files(
     file_names: list[str] | None = None,
     options: list[FileOptions] | None = None,
     progress: Progress | None = None,
+    date_window: tuple[dt.date, dt.date] | None = None,
 ) -> list[FileResult]:
     """Load files as one transaction. Raises IngestError (data unchanged) on a bad file.
 
@@ -138,38 +169,49 @@ def load_files(
     it and the others are appended. `file_names` gives the names to report (an
     upload's original names) when `paths` are temporary copies; `options` gives
     each file's table, mapping and encoding when the user chose them (`table`
-    applies to every file otherwise).
+    applies to every file otherwise). `date_window` bounds the dates accepted (default:
+    plausible_dates(), 1900-01-01 to a year after today).
+
+    Each file is opened (checked, decoded, its header and delimiter sniffed) before the
+    write transaction starts: an error there would abort the transaction.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     paths = [pathlib.Path(p) for p in paths]
     names = file_names or [p.name for p in paths]
-    options = options or [FileOptions(table=table) for _ in paths]
-    options = [_with_saved(p, n, o, db) for p, n, o in zip(paths, names, options)]
+    options = [check_options(o, n) for o, n in zip(options or [FileOptions(table=table) for _ in paths], names)]
     report = progress or (lambda fraction, message: None)
     results: list[FileResult] = []
     replaced: set[str] = set()
-    with store.writer(db) as con:
-        for i, (path, name, opts) in enumerate(zip(paths, names, options)):
-            report(i / (len(paths) + 1), name)
-            result = stage_file(con, path, contract.TABLES[opts.table] if opts.table else None, day_first,
-                                name, opts.mapping, opts.encoding, partial_mapping=opts.partial)
-            # A second file for a table this load already replaced adds to it.
-            file_mode = "append" if mode == "replace" and result.table in replaced else mode
-            content_hash = file_hash(path)
-            if file_mode != "replace":
-                _refuse_if_loaded_before(con, result, content_hash)
-            if file_mode == "append" and _reject_already_loaded(con, result):
-                result.rejects = listed_rejects(con, name)
-            _refuse_if_too_many_rejects(result, max_reject_share)
-            _write_table(con, result, file_mode)
-            replaced.add(result.table)
-            _record_load(con, result, file_mode, content_hash)
-            _remember_mapping(con, result)
-            results.append(result)
-        if "orders" in replaced or not set(DERIVED_FROM_ORDERS) <= _tables(con):
-            refresh_derived(con)
-        report(len(paths) / (len(paths) + 1), "publish")
+    with contextlib.ExitStack() as opened:
+        with contextlib.closing(store.connect()) as probe:
+            sources = []
+            for path, name, opts in zip(paths, names, options):
+                sources.append(read.open_source(probe, path, name, opts.encoding))
+                opened.callback(sources[-1].close)
+        options = [_with_saved(s.headers, o, db) for s, o in zip(sources, options)]
+        with store.writer(db) as con:
+            for i, (path, name, opts, source) in enumerate(zip(paths, names, options, sources)):
+                report(i / (len(paths) + 1), name)
+                result = _noted(stage_file(con, path, contract.TABLES[opts.table] if opts.table else None, day_first,
+                                           name, opts.mapping, opts.encoding, partial_mapping=opts.partial,
+                                           source=source, date_window=date_window), opts)
+                # A second file for a table this load already replaced adds to it.
+                file_mode = "append" if mode == "replace" and result.table in replaced else mode
+                content_hash = file_hash(path)
+                if file_mode != "replace":
+                    _refuse_if_loaded_before(con, result, content_hash)
+                if file_mode == "append" and _reject_already_loaded(con, result):
+                    result.rejects = listed_rejects(con, name)
+                _refuse_if_too_many_rejects(result, max_reject_share)
+                _write_table(con, result, file_mode)
+                replaced.add(result.table)
+                _record_load(con, result, file_mode, content_hash)
+                _remember_mapping(con, result)
+                results.append(result)
+            if "orders" in replaced or not set(DERIVED_FROM_ORDERS) <= _tables(con):
+                refresh_derived(con)
+            report(len(paths) / (len(paths) + 1), "publish")
     report(1.0, "done")
     return results
 

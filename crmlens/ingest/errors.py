@@ -4,13 +4,30 @@ from __future__ import annotations
 
 import pandas as pd
 
+from crmlens import i18n
+
 
 class IngestError(Exception):
-    """A file that cannot be loaded; the message says which file, column and what to do."""
+    """A file that cannot be loaded; the message says which file, column and what to do.
 
-    def __init__(self, message: str, rejects: pd.DataFrame | None = None):
+    A refusal made with `refuse` also carries its catalog key and values, so a page can
+    show it in the reader's language (`message(lang)`); str() is the English text.
+    """
+
+    def __init__(self, message: str, rejects: pd.DataFrame | None = None, key: str | None = None,
+                 values: dict | None = None):
         super().__init__(message)
         self.rejects = rejects
+        self.key = key
+        self.values = values or {}
+
+    def message(self, lang: str) -> str:
+        return i18n.translate(lang, self.key, **self.values) if self.key else str(self)
+
+
+def refuse(key: str, rejects: pd.DataFrame | None = None, **values) -> IngestError:
+    """An IngestError whose text is catalog entry `key` (locales/*/ingest.json)."""
+    return IngestError(i18n.translate("en", key, **values), rejects, key, values)
 
 
 REASONS = {
@@ -27,7 +44,9 @@ REASONS = {
 
 
 def describe_reason(code: str) -> str:
-    return REASONS.get(code, code)
+    """A reject reason in words (English; the Data page shows data.reason.<code> in its language)."""
+    return i18n.translate("en", f"data.reason.{code}") if f"data.reason.{code}" in i18n.catalog("en") \
+        else REASONS.get(code, code)
 
 
 def required_missing(columns: list[str]) -> str:

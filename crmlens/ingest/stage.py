@@ -6,6 +6,7 @@ _rejects, then _accepted); nothing is written to the store here.
 
 from __future__ import annotations
 
+import datetime as dt
 import pathlib
 from dataclasses import dataclass, field
 
@@ -15,7 +16,7 @@ import pandas as pd
 from crmlens import contract
 from crmlens.ingest import convert, read
 from crmlens.ingest.convert import quote_ident
-from crmlens.ingest.errors import IngestError, required_missing
+from crmlens.ingest.errors import IngestError, refuse, required_missing
 
 MAX_LISTED_REJECTS = 10_000
 PREVIEW_ROWS = 10
@@ -26,6 +27,18 @@ REJECTS_SQL = (
 # Order lines: a unit price column lets amount = quantity x unit price.
 UNIT_PRICE_ALIASES = ("unit_price", "unitprice", "price", "单价", "商品单价", "销售单价")
 CANCEL_STATUSES = ("cancelled", "canceled", "已取消", "取消")
+# A file is order lines (one row per product of an order) only when at least this share of its
+# rows belong to an order id on several rows with different products and one customer; below
+# that, a repeated id is a duplicate (rejected), never a reason to merge orders.
+ORDER_LINES_MIN_SHARE = 0.2
+# Dates outside [EARLIEST_DATE, today + LATEST_DATE_AHEAD] are rejected as implausible_date.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE_AHEAD = dt.timedelta(days=366)
+
+
+def plausible_dates(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The default window of plausible dates: 1900-01-01 to a year after today."""
+    return EARLIEST_DATE, (today or dt.date.today()) + LATEST_DATE_AHEAD
 
 
 @dataclass
@@ -46,6 +59,8 @@ class FileResult:
     n_lines: int = 0  # accepted order lines folded into orders (0 when the file is not order lines)
     n_cancelled: int = 0  # orders kept as cancelled (cancel marker, negative quantity or status)
     preview: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    saved_mapping: bool = False  # the mapping saved for this header was used
+    kept_own_columns: list[str] = field(default_factory=list)  # saved fixed values not used: the file has them
 
     @property
     def is_order_lines(self) -> bool:
@@ -53,12 +68,15 @@ class FileResult:
 
 
 def guess_table(headers: list[str], file_name: str) -> contract.Table:
-    """The table named in the file name, else the one most of its columns fit (complete or not)."""
+    """The table most of the file's columns fit; on a tie, one whose required columns are all
+    there, then the one the file name names (`dup_headers_case.csv` with order columns is orders)."""
     stem = contract.normalize_header(pathlib.Path(file_name).stem)
 
-    def score(table: contract.Table) -> tuple[bool, int]:
+    def score(table: contract.Table) -> tuple[int, bool, bool]:
+        mapping = contract.match_columns(table, headers)
+        complete = not _missing_required(table, mapping, headers)
         named = any(contract.normalize_header(h) in stem for h in table.file_hints)
-        return (named, len(contract.match_columns(table, headers)))
+        return (len(mapping), complete, named)
 
     return max(contract.TABLES.values(), key=score)
 
@@ -140,20 +158,29 @@ def stage_file(
     encoding: str | None = None,
     max_bytes: int | None = None,
     partial_mapping: bool = False,
+    source: read.Source | None = None,
+    date_window: tuple[dt.date, dt.date] | None = None,
 ) -> FileResult:
     """Read, map, convert and check one file into temp table _accepted; nothing is written yet.
 
     `name` is the file name to report (an upload's own name when `path` is a temporary copy);
     `mapping` (canonical column -> header) and `encoding` override what is detected (a
-    `partial_mapping` only for the columns it names).
+    `partial_mapping` only for the columns it names). `source` is the file already opened by
+    read.open_source (outside the write transaction); without it, `con` must not be in one.
+    `date_window` (default plausible_dates()) bounds the dates accepted.
     """
     name = name or path.name
-    read.check_file(path, name, max_bytes)
-    encoding = encoding or read.detect_encoding(path)
-    headers = read.read_raw(con, path, encoding, name)
+    if source is None:
+        source = read.open_source(con, path, name, encoding, max_bytes)
+        try:
+            return stage_file(con, path, table, day_first, name, mapping, encoding, max_bytes, partial_mapping,
+                              source, date_window)
+        finally:
+            source.close()
+    headers = read.read_raw(con, source, name)
     n_read = con.execute("select count(*) from _raw").fetchone()[0]
     if n_read == 0:
-        raise IngestError(f"{name}: the file has a header row but no data rows.")
+        raise refuse("ingest.file.no_rows", file=name)
     table = table or detect_table(headers, name)
     mapping = resolve_mapping(table, headers, name, mapping, partial_mapping)
     price_header = unit_price_header(headers, mapping) if table.name == "orders" else None
@@ -169,7 +196,7 @@ def stage_file(
         "create or replace temp table _clean as select _row, "
         + ", ".join([f"{convert.cleaned(h)} as {clean_cols[h]}" for h in headers]
                     + [f"$f{i}::varchar as _f{i}" for i in range(len(fixed))]) + " from _raw",
-        {"null_tokens": convert.NULL_TOKENS, **{f"f{i}": v[len(FIXED_PREFIX):] for i, v in enumerate(fixed)}},
+        {f"f{i}": v[len(FIXED_PREFIX):] for i, v in enumerate(fixed)},
     )
     typed, checked = ["_row"], []
     for col in table.columns:
@@ -191,7 +218,9 @@ def stage_file(
     con.execute(sql, {k: v for k, v in tokens.items() if f"${k}" in sql})
 
     is_lines = bool(price_header) or _has_order_lines(con, table, mapping)
-    n_rejected = find_rejects(con, table, checked, check_key=not is_lines, unit_price=bool(price_header))
+    n_rejected = find_rejects(con, table, checked, check_key=not is_lines, unit_price=bool(price_header),
+                              date_window=date_window or plausible_dates(), bad_text=source.bad_bytes > 0,
+                              lines=is_lines)
     columns = [c.name for c in table.columns] + list(extras)
     n_lines = n_cancelled = 0
     if is_lines:
@@ -204,8 +233,8 @@ def stage_file(
         )
     n_loaded = con.execute("select count(*) from _accepted").fetchone()[0]
     return FileResult(
-        name, table.name, encoding, mapping, extras, n_read, n_loaded, listed_rejects(con, name),
-        delimiter=read.sniff_delimiter(con, path, encoding), headers=headers, n_rejected=n_rejected,
+        name, table.name, source.encoding, mapping, extras, n_read, n_loaded, listed_rejects(con, name),
+        delimiter=source.delimiter, headers=headers, n_rejected=n_rejected,
         n_lines=n_lines, n_cancelled=n_cancelled,
         preview=con.execute(f"select * exclude (_row) from _accepted order by _row limit {PREVIEW_ROWS}").df(),
     )
@@ -226,13 +255,16 @@ def _extra_columns(table: contract.Table, headers: list[str], mapping: dict[str,
 
 
 def _has_order_lines(con: duckdb.DuckDBPyConnection, table: contract.Table, mapping: dict[str, str]) -> bool:
-    """An order id on several rows with different products: one row per order line."""
+    """One row per order line: order ids on several rows with different products (and one
+    customer) make up ORDER_LINES_MIN_SHARE of the rows, not just one repeated id."""
     if table.name != "orders" or "product" not in mapping:
         return False
-    return con.execute(
-        "select count(*) > 0 from (select order_id from _typed where order_id is not null "
-        "group by order_id having count(distinct product) > 1)"
-    ).fetchone()[0]
+    line_rows, all_rows = con.execute(
+        "select coalesce(sum(n) filter (where n > 1 and n_products > 1 and n_customers <= 1), 0), "
+        "coalesce(sum(n), 0) from (select order_id, count(*) as n, count(distinct product) as n_products, "
+        "count(distinct customer_id) as n_customers from _typed where order_id is not null group by order_id)"
+    ).fetchone()
+    return all_rows > 0 and line_rows >= ORDER_LINES_MIN_SHARE * all_rows
 
 
 def fold_order_lines(con: duckdb.DuckDBPyConnection, columns: list[str], extras: dict[str, str]) -> tuple[int, int]:
@@ -273,17 +305,58 @@ def fold_order_lines(con: duckdb.DuckDBPyConnection, columns: list[str], extras:
 
 
 def find_rejects(con: duckdb.DuckDBPyConnection, table: contract.Table, checked: list[contract.Column],
-                 check_key: bool = True, unit_price: bool = False) -> int:
-    """Fill temp table _rejects (row_no, column_name, value, reason); return how many rows are rejected."""
-    parts = []
+                 check_key: bool = True, unit_price: bool = False,
+                 date_window: tuple[dt.date, dt.date] | None = None, bad_text: bool = False,
+                 lines: bool = False) -> int:
+    """Fill temp table _rejects (row_no, column_name, value, reason); return how many rows are rejected.
+
+    Besides values that do not convert: dates outside `date_window` (implausible_date),
+    infinite numbers (not_finite), scores outside their scale (out_of_range), time-zone
+    offsets beyond +-14:00 (invalid_time_zone), text with bytes that were not UTF-8 in any
+    column (invalid_text, when `bad_text`), and order lines of one order id naming another
+    customer than its first line (conflicting_order, when `lines`).
+    """
+    earliest, latest = date_window or plausible_dates()
+    ranges = contract.VALUE_RANGES.get(table.name, {})
+    parts = [f"select _row as row_no, ''::varchar as column_name, ''::varchar as value, ''::varchar as reason "
+             f"from _typed where false"]
     for col in checked:
         c, text = quote_ident(col.name), quote_ident("_text_" + col.name)
         parts.append(
-            f"select _row as row_no, '{col.name}' as column_name, {text} as value, "
-            f"'invalid_{col.type.lower()}' as reason from _typed where {text} is not null and {c} is null"
+            f"select _row, '{col.name}', {text}, "
+            f"'invalid_{col.type.lower()}' from _typed where {text} is not null and {c} is null"
         )
         if col.required:
             parts.append(f"select _row, '{col.name}', null, 'missing_value' from _typed where {text} is null")
+        if col.type in ("DATE", "TIMESTAMP"):
+            parts.append(f"select _row, '{col.name}', {text}, 'implausible_date' from _typed "
+                         f"where {c} < $earliest::date or {c} >= $latest::date + 1")
+            # +25:00 converts (DuckDB adds the hours) but is no time zone.
+            parts.append(
+                f"select _row, '{col.name}', {text}, 'invalid_time_zone' from _typed "
+                f"where regexp_matches({text}, '\\d:\\d\\d(:\\d\\d(\\.\\d+)?)?\\s*[+-]\\d\\d:?\\d\\d$') "
+                f"and (regexp_extract({text}, '[+-](\\d\\d):?(\\d\\d)$', 1)::int > {contract.MAX_UTC_OFFSET_HOURS} "
+                f"or regexp_extract({text}, '[+-](\\d\\d):?(\\d\\d)$', 2)::int > 59)"
+            )
+        if col.type == "DOUBLE":
+            parts.append(f"select _row, '{col.name}', {text}, 'not_finite' from _typed "
+                         f"where {c} is not null and not isfinite({c})")
+        if col.name in ranges:
+            low, high = ranges[col.name]
+            parts.append(f"select _row, '{col.name}', {text}, 'out_of_range' from _typed "
+                         f"where isfinite({c}) and ({c} < {float(low)!r} or {c} > {float(high)!r})")
+    if bad_text:
+        # Unpivoted, so a wide file is one scan, not a query per column.
+        parts.append("select _row, column_name, value, 'invalid_text' from "
+                     "(unpivot _raw on columns(* exclude (_row)) into name column_name value value) "
+                     "where contains(value, chr(65533))")
+    if lines and "customer_id" in {col.name for col in checked}:
+        parts.append(
+            "select _row, 'customer_id', customer_id, 'conflicting_order' from "
+            "(select _row, customer_id, first_value(customer_id ignore nulls) over "
+            "(partition by order_id order by _row rows between unbounded preceding and unbounded following) as first "
+            "from _typed where order_id is not null) where customer_id <> first"
+        )
     if unit_price:
         parts.append("select _row, 'unit_price', _text_unit_price, 'invalid_double' from _typed "
                      "where _text_unit_price is not null and _unit_price is null")
@@ -300,5 +373,7 @@ def find_rejects(con: duckdb.DuckDBPyConnection, table: contract.Table, checked:
         for col in ("first_response_at", "resolved_at"):
             text = quote_ident("_text_" + col) if any(c.name == col for c in checked) else "null"
             parts.append(f"select _row, '{col}', {text}, 'before_created' from _typed where {col} < created_at")
-    con.execute("create or replace temp table _rejects as " + " union all ".join(parts))
+    sql = "create or replace temp table _rejects as " + " union all ".join(parts)
+    params = {"earliest": earliest, "latest": latest}
+    con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
     return con.execute("select count(distinct row_no) from _rejects").fetchone()[0]
