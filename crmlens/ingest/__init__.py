@@ -223,11 +223,8 @@ def _refuse_if_loaded_before(con: duckdb.DuckDBPyConnection, result: FileResult,
         {"h": content_hash, "t": result.table},
     ).fetchone()
     if row:
-        raise IngestError(
-            f"{result.file_name}: this exact file was already loaded into {result.table} "
-            f"(as {row[0]}, {row[1]:%Y-%m-%d %H:%M}); adding it again would count its rows twice. "
-            "Load it with replace instead, or load the newer export."
-        )
+        raise refuse("ingest.already_loaded", file=result.file_name, table=result.table, earlier=row[0],
+                     at=f"{row[1]:%Y-%m-%d %H:%M}")
 
 
 def _reject_already_loaded(con: duckdb.DuckDBPyConnection, result: FileResult) -> int:
@@ -252,13 +249,10 @@ def _refuse_if_too_many_rejects(result: FileResult, max_share: float) -> None:
     share = result.n_rejected / result.n_read
     if result.n_rejected and share > max_share:
         first = result.rejects.iloc[0]
-        raise IngestError(
-            f"{result.file_name}: {result.n_rejected} of {result.n_read} rows ({share:.1%}) cannot be loaded, "
-            f"more than the {max_share:.0%} allowed; first: row {first['row']}, column {first['column']}, "
-            f"{describe_reason(first['reason'])} ({first['value']!r}). Fix the file, or allow more rejects "
-            f"to load the good rows only.",
-            result.rejects,
-        )
+        raise refuse("ingest.too_many_rejects", result.rejects, file=result.file_name, n=result.n_rejected,
+                     total=result.n_read, share=f"{share:.1%}", limit=f"{max_share:.0%}", row=first["row"],
+                     column=first["column"], reason=first["reason"],
+                     value=repr(None if pd.isna(first["value"]) else first["value"])[:200])
 
 
 def _write_table(con: duckdb.DuckDBPyConnection, result: FileResult, mode: str) -> None:

@@ -16,7 +16,7 @@ import pandas as pd
 from crmlens import contract
 from crmlens.ingest import convert, read
 from crmlens.ingest.convert import quote_ident
-from crmlens.ingest.errors import IngestError, refuse, required_missing
+from crmlens.ingest.errors import column_list, missing_key, refuse
 
 MAX_LISTED_REJECTS = 10_000
 PREVIEW_ROWS = 10
@@ -90,11 +90,8 @@ def detect_table(headers: list[str], file_name: str) -> contract.Table:
     best = guess_table(headers, file_name)
     missing = _missing_required(best, contract.match_columns(best, headers), headers)
     if missing:
-        raise IngestError(
-            f"{file_name}: looks like {best.name}, but {required_missing(missing)} "
-            f"(found columns: {', '.join(headers)}). Add or rename the column in the file, or choose the "
-            f"table and columns by hand."
-        )
+        raise refuse(missing_key("ingest.table", missing), file=file_name, table=best.name,
+                     columns=", ".join(missing), found=column_list(headers))
     return best
 
 
@@ -132,8 +129,8 @@ def resolve_mapping(table: contract.Table, headers: list[str], name: str,
         unknown = {c: h for c, h in chosen.items() if (h is not None and h not in headers and not is_fixed(h))
                    or c not in {col.name for col in table.columns}}
         if unknown:
-            raise IngestError(f"{name}: the mapping names columns the file or table {table.name} does not have: "
-                              f"{unknown}. Choose among: {', '.join(headers)}.")
+            raise refuse("ingest.mapping.unknown", file=name, table=table.name, unknown=str(unknown)[:300],
+                         found=column_list(headers))
         if partial:
             used = set(chosen.values())
             detected = contract.match_columns(table, [h for h in headers if h not in used])
@@ -141,10 +138,8 @@ def resolve_mapping(table: contract.Table, headers: list[str], name: str,
         mapping = {col.name: chosen[col.name] for col in table.columns if chosen.get(col.name)}
     missing = _missing_required(table, mapping, headers)
     if missing:
-        raise IngestError(
-            f"{name}: {required_missing(missing)} for table {table.name} "
-            f"(found columns: {', '.join(headers)}). Rename the column in the file or map it by hand."
-        )
+        raise refuse(missing_key("ingest.mapping", missing), file=name, table=table.name,
+                     columns=", ".join(missing), found=column_list(headers))
     return mapping
 
 
