@@ -7,6 +7,7 @@ the database byte-identical. Row numbers follow a spreadsheet: the header is row
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import datetime as dt
 import gzip
@@ -88,6 +89,7 @@ REFUSED = {
     "empty.csv": (b"", "empty"),
     "blank_lines.csv": (b" \r\n\r\n\t\n", "empty"),
     "header_only.csv": (ORDERS.encode(), "no data rows"),
+    "byte_order_mark_only.csv": (codecs.BOM_UTF8, "empty"),
     "image.csv": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64), "not a text CSV file"),
     "workbook.csv": (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00" + bytes(40), "not a text CSV file"),
     "compressed.csv": (gzip.compress((ORDERS + "O1,C1,2024-01-01,5\n").encode()), "not a text CSV file"),
@@ -324,6 +326,20 @@ def test_wide_files_load_with_their_extra_columns(tmp_path, db, n_columns):
     assert last == f"attr_{n_columns - 5}"
     assert fetch(db, f'select order_id, amount, "{last}" from orders order by 1') == [
         ("O1", 1.0, f"v1.{n_columns - 5}"), ("O2", 2.0, f"v2.{n_columns - 5}"), ("O3", 3.0, f"v3.{n_columns - 5}")]
+
+
+def test_odd_headers_become_safe_column_names(tmp_path, db):
+    header = ORDERS.strip() + ",_row,_v0,,," + "h" * 20_000 + ',"two\nlines",x,X'
+    [r] = ingest.load_files([write(tmp_path, "orders.csv", header + "\nO1,C1,2024-01-01,5,a,b,c,d,e,f,g,h\n")], db=db)
+    assert list(r.extras) == ["row_1", "v0", "column06", "column07", "h" * 60, "two_lines", "x", "x_1"]
+    assert fetch(db, "select row_1, v0, column06, column07, two_lines, x, x_1 from orders") == [
+        ("a", "b", "c", "d", "f", "g", "h")]
+
+
+def test_nan_is_a_missing_amount_and_plus_inf_is_not_finite(tmp_path, db):
+    text = ORDERS + "".join(f"O{i},C1,2024-01-01,{i}\n" for i in range(1, 40)) + "O98,C1,2024-01-01,NaN\nO99,C1,2024-01-01,+inf\n"
+    [r] = ingest.load_files([write(tmp_path, "orders.csv", text)], db=db)
+    assert rejects_of(r) == [(41, "amount", None, "missing_value"), (42, "amount", "+inf", "not_finite")]
 
 
 # --- table detection (item 11) ---------------------------------------------------------------

@@ -42,7 +42,7 @@ MAX_LISTED_COLUMNS = 20
 
 def column_list(headers: list[str]) -> str:
     """A file's columns for a message: the first 20, and how many more (a wide file has thousands)."""
-    shown = ", ".join(headers[:MAX_LISTED_COLUMNS])
+    shown = ", ".join(h if len(h) <= 60 else h[:59] + "…" for h in headers[:MAX_LISTED_COLUMNS])
     return shown + (f", … (+{len(headers) - MAX_LISTED_COLUMNS:,})" if len(headers) > MAX_LISTED_COLUMNS else "")
 
 

@@ -70,7 +70,7 @@ def check_file(path: pathlib.Path, name: str, max_bytes: int | None = None) -> N
             head = fh.read(8192)
     except OSError as e:
         raise refuse("ingest.file.unreadable", file=name, error=e.strerror or str(e)) from e
-    if not head.strip():
+    if not head.removeprefix(codecs.BOM_UTF8).strip():
         raise refuse("ingest.file.empty", file=name)
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) \
             and _utf16_without_bom(head) is None:

@@ -19,6 +19,7 @@ from crmlens.ingest.convert import quote_ident
 from crmlens.ingest.errors import column_list, missing_key, refuse
 
 MAX_LISTED_REJECTS = 10_000
+MAX_EXTRA_NAME = 60  # characters of a header used to name its column
 PREVIEW_ROWS = 10
 REJECTS_SQL = (
     'select $file as "file", row_no as "row", column_name as "column", value, reason '
@@ -245,7 +246,8 @@ def _extra_columns(table: contract.Table, headers: list[str], mapping: dict[str,
     extras: dict[str, str] = {}
     for header in headers:
         if header not in mapping.values() and header != price_header:
-            extras[contract.extra_column_name(header, taken | set(extras))] = header
+            # A name from the header's start: a 20,000-character header is no column name.
+            extras[contract.extra_column_name(header[:MAX_EXTRA_NAME], taken | set(extras))] = header
     return extras
 
 
@@ -330,8 +332,8 @@ def find_rejects(con: duckdb.DuckDBPyConnection, table: contract.Table, checked:
             parts.append(
                 f"select _row, '{col.name}', {text}, 'invalid_time_zone' from _typed "
                 f"where regexp_matches({text}, '\\d:\\d\\d(:\\d\\d(\\.\\d+)?)?\\s*[+-]\\d\\d:?\\d\\d$') "
-                f"and (regexp_extract({text}, '[+-](\\d\\d):?(\\d\\d)$', 1)::int > {contract.MAX_UTC_OFFSET_HOURS} "
-                f"or regexp_extract({text}, '[+-](\\d\\d):?(\\d\\d)$', 2)::int > 59)"
+                f"and (try_cast(regexp_extract({text}, '[+-](\\d\\d):?(\\d\\d)$', 1) as int) > {contract.MAX_UTC_OFFSET_HOURS} "
+                f"or try_cast(regexp_extract({text}, '[+-](\\d\\d):?(\\d\\d)$', 2) as int) > 59)"
             )
         if col.type == "DOUBLE":
             parts.append(f"select _row, '{col.name}', {text}, 'not_finite' from _typed "
