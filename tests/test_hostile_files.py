@@ -381,6 +381,22 @@ def test_a_saved_fixed_value_still_fills_a_column_the_file_lacks(tmp_path, db):
     assert fetch(db, "select order_id, status from orders") == [("O2", "completed")]
 
 
+@pytest.mark.parametrize("table, mapping_json", [
+    ("orders; drop table customers", '{"order_id": "order_id"}'),
+    ("orders", '{"status": 5}'),
+    ("orders", "not json"),
+    ("orders", '["order_id"]'),
+])
+def test_a_saved_mapping_edited_into_nonsense_is_not_used(tmp_path, db, table, mapping_json):
+    path = write(tmp_path, "orders.csv", ORDERS + "O1,C1,2024-01-01,5\n")
+    with store.writer(db) as con:
+        con.execute("delete from mappings")
+        con.execute("insert into mappings values ($s, $t, $m, current_localtimestamp())",
+                    {"s": ingest.header_signature(ORDERS.strip().split(",")), "t": table, "m": mapping_json})
+    [r] = ingest.load_files([path], db=db)
+    assert (r.table, r.n_loaded, r.saved_mapping) == ("orders", 1, False)
+
+
 def test_one_repeated_order_id_with_another_product_is_a_duplicate_not_order_lines(tmp_path, db):
     text = ORDERS.replace("\n", ",product\n") + "".join(f"O{i},C{i},2024-01-{i:02d},{i},tea\n" for i in range(1, 21))
     text += "O3,C9,2024-02-01,99,cake\n"  # another customer's order under the same id
@@ -423,3 +439,32 @@ def test_the_clean_copy_is_removed_after_the_load(tmp_path, db, monkeypatch):
     ingest.load_files([write(tmp_path, "orders.csv", data)], db=db)
     refused(db, write(tmp_path, "bad.csv", ("order_id\r\nO1\rO2\n").encode()), "amount")
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+# --- the Data page -----------------------------------------------------------------------------
+
+def test_data_page_shows_a_refusal_in_the_readers_language(db_env):
+    from tests.conftest import app_test
+    before = sha256(db_env)
+    at = app_test("data", lang="中文")
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64)
+    at.file_uploader[0].set_value(("订单.csv", png, "text/csv")).run()
+    assert not at.exception
+    assert at.error[0].value.startswith("订单.csv：这不是文本 CSV 文件")
+    assert at.button[0].disabled
+    assert sha256(db_env) == before
+
+
+def test_data_page_says_a_saved_fixed_value_gives_way_to_the_files_own_column(db_env, tmp_path):
+    from tests.conftest import app_test
+    header = "order_id,customer_id,order_date,amount,status\n"
+    first = write(tmp_path, "march.csv", header + "M1,C1,2024-03-01,5,paid\n")
+    ingest.load_files([first], db=db_env, mode="append", options=[ingest.FileOptions(
+        table="orders", mapping={"status": "=completed"}, partial=True)])
+    at = app_test("data")
+    at.file_uploader[0].set_value(("april.csv", (header + "A1,C1,2024-04-01,6,refunded\n").encode(), "text/csv")).run()
+    assert not at.exception
+    captions = [c.value for c in at.caption]
+    assert "The saved mapping's fixed value for status is not used: this file has its own column." in captions
+    at.button[0].click().run()
+    assert fetch(db_env, "select status from orders where order_id = 'A1'") == [("refunded",)]

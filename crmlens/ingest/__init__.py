@@ -91,7 +91,11 @@ def saved_mapping(headers: list[str], db: str | pathlib.Path | None = None) -> F
     if df.empty:
         return None
     table = df["table_name"][0]
-    mapping = _respelled(json.loads(df["mapping_json"][0]), headers)
+    try:
+        mapping = _respelled(json.loads(df["mapping_json"][0]), headers)
+        check_options(FileOptions(table, mapping), "")
+    except (ValueError, TypeError, AttributeError, IngestError):
+        return None  # a saved mapping edited into nonsense is not used
     # A saved fixed value ("=lead") only fills a column the file does not have itself.
     own = contract.match_columns(contract.TABLES[table], [h for h in headers if h not in mapping.values()])
     kept_own = tuple(c for c, v in mapping.items() if is_fixed(v) and c in own)
