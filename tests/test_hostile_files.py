@@ -468,3 +468,17 @@ def test_data_page_says_a_saved_fixed_value_gives_way_to_the_files_own_column(db
     assert "The saved mapping's fixed value for status is not used: this file has its own column." in captions
     at.button[0].click().run()
     assert fetch(db_env, "select status from orders where order_id = 'A1'") == [("refunded",)]
+
+
+def test_the_cli_says_when_a_saved_mapping_is_used(tmp_path, db):
+    from click.testing import CliRunner
+
+    from crmlens.cli import cli
+    header = "order_id,customer_id,order_date,amount,status\n"
+    ingest.load_files([write(tmp_path, "march.csv", header + "M1,C1,2024-03-01,5,paid\n")], db=db, options=[
+        ingest.FileOptions(table="orders", mapping={"status": "=completed"}, partial=True)])
+    april = write(tmp_path, "april.csv", header + "A1,C1,2024-04-01,6,refunded\n")
+    result = CliRunner().invoke(cli, ["load", str(april), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1] == (
+        "  columns mapped as saved for files with this header (its fixed values not used for status: the file has them)")
