@@ -47,7 +47,7 @@ def file_options(upload, path: pathlib.Path) -> ingest.FileOptions | None:
                                format_func=lambda e: t("data.file.auto") if e == AUTO else e)
     encoding = None if encoding == AUTO else encoding
     try:
-        headers = ingest.read_headers(path, encoding, upload.name)
+        headers = _headers(str(path), encoding, upload.name)
     except ingest.IngestError as e:
         st.error(refusal(e))
         return None
@@ -104,6 +104,12 @@ def _mapping_editor(table: contract.Table, headers: list[str], seed: dict[str, s
             elif chosen != NOT_MAPPED:
                 mapping[col.name] = chosen
     return mapping
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _headers(path: str, encoding: str | None, name: str) -> list[str]:
+    """Once per upload and encoding: reading a header looks at the whole file (line ends, bad bytes)."""
+    return ingest.read_headers(pathlib.Path(path), encoding, name)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
