@@ -102,6 +102,8 @@ REFUSED = {
     "too_wide.csv": ((",".join(["order_id", "customer_id", "order_date", "amount"] + [f"x{i}" for i in range(1997)])
                       + "\n" + ",".join(["O1", "C1", "2024-01-01", "5"] + ["v"] * 1997) + "\n").encode(),
                      "2,001 columns; at most 2,000"),
+    "far_too_wide.csv": ((",".join(f"c{i}" for i in range(100_000)) + "\n" + "v," * 99_999 + "v\n").encode(),
+                         "100,000 columns; at most 2,000"),  # DuckDB ran out of memory sniffing it
     "all_in_the_year_20255.csv": ((ORDERS + "".join(f"O{i},C1,20255-03-0{i},5\n" for i in range(1, 4))).encode(),
                                   "row 2, column order_date, date outside the plausible range"),
 }

@@ -212,6 +212,20 @@ def _clean_copy(path: pathlib.Path, encoding: str) -> pathlib.Path:
     return pathlib.Path(name)
 
 
+def _header_width(path: pathlib.Path, encoding: str) -> int:
+    """How many columns the first line has, for the likeliest delimiter (quotes respected)."""
+    with open(path, "rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    codec = "utf-16" if encoding == "utf-16" else encoding
+    text = codecs.getincrementaldecoder(codec)(errors="replace").decode(head)
+    line = re.split(r"[\r\n]", text.lstrip("\ufeff"), maxsplit=1)[0]
+    unquoted = re.sub(r'"(?:[^"]|"")*"', "", line)
+    return max(unquoted.count(d) for d in DELIMITERS) + 1
+
+
+DELIMITERS = (",", ";", "\t", "|")
+
+
 # --- opening a file --------------------------------------------------------------------------
 
 def open_source(con: duckdb.DuckDBPyConnection, path: pathlib.Path, name: str, encoding: str | None = None,
@@ -223,6 +237,8 @@ def open_source(con: duckdb.DuckDBPyConnection, path: pathlib.Path, name: str, e
     path = pathlib.Path(path)
     check_file(path, name, max_bytes)
     encoding = encoding or detect_encoding(path)
+    if (n := _header_width(path, encoding)) > MAX_COLUMNS:  # before DuckDB: 100,000 columns exhaust its memory
+        raise refuse("ingest.file.too_wide", file=name, n=f"{n:,}", limit=f"{MAX_COLUMNS:,}")
     copy, bad = _needs_copy(path, encoding)
     source = Source(path, "utf-16" if encoding.startswith("utf-16") else encoding,
                     "utf-16" if encoding.startswith("utf-16") else encoding, bad_bytes=bad)
