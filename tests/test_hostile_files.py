@@ -189,6 +189,26 @@ def test_a_date_time_in_the_year_20255_is_a_reject_too(tmp_path, db):
     assert rejects_of(r) == [(3, "created_at", "20255-05-01 10:00", "implausible_date")]
 
 
+def test_the_date_window_can_be_set_for_the_server(tmp_path, db, monkeypatch):
+    monkeypatch.setenv("CRMLENS_EARLIEST_DATE", "2024-01-02")
+    monkeypatch.setenv("CRMLENS_DAYS_AHEAD", "0")
+    assert ingest.plausible_dates(dt.date(2024, 6, 30)) == (dt.date(2024, 1, 2), dt.date(2024, 6, 30))
+    text = ORDERS + "O1,C1,2024-01-01,5\nO2,C1,2024-01-02,5\n"
+    [r] = ingest.load_files([write(tmp_path, "orders.csv", text)], db=db, max_reject_share=1)
+    assert rejects_of(r) == [(2, "order_date", "2024-01-01", "implausible_date")]
+
+
+@pytest.mark.parametrize("setting, value", [("CRMLENS_EARLIEST_DATE", "1900-13-01"), ("CRMLENS_DAYS_AHEAD", "a year"),
+                                            ("CRMLENS_DAYS_AHEAD", "-1"), ("CRMLENS_DAYS_AHEAD", "1e309")])
+def test_a_date_window_setting_that_cannot_be_read_stops_loading(tmp_path, db, monkeypatch, setting, value):
+    monkeypatch.setenv(setting, value)
+    before = sha256(db)
+    with pytest.raises(ingest.IngestError) as err:
+        ingest.load_files([write(tmp_path, "orders.csv", ORDERS + "O1,C1,2024-01-01,5\n")], db=db)
+    assert str(err.value).startswith(f"Loading is stopped: the setting {setting} is '{value}'")
+    assert sha256(db) == before
+
+
 @pytest.mark.parametrize("value", ["inf", "-inf", "1e309", "Infinity", "-1e400"])
 def test_an_infinite_amount_is_a_reject(tmp_path, db, value):
     text = ORDERS + "".join(f"O{i},C1,2024-01-01,{i}\n" for i in range(1, 21)) + f"O99,C1,2024-01-01,{value}\n"

@@ -139,6 +139,7 @@ def inspect_file(path: str | pathlib.Path, name: str | None = None, options: Fil
     path = pathlib.Path(path)
     name = name or path.name
     check_options(options, name)
+    date_window = date_window or plausible_dates()
     with contextlib.closing(store.connect()) as con:
         source = read.open_source(con, path, name, options.encoding)
         try:
@@ -184,6 +185,7 @@ def load_files(
     paths = [pathlib.Path(p) for p in paths]
     names = file_names or [p.name for p in paths]
     options = [check_options(o, n) for o, n in zip(options or [FileOptions(table=table) for _ in paths], names)]
+    date_window = date_window or plausible_dates()
     report = progress or (lambda fraction, message: None)
     results: list[FileResult] = []
     replaced: set[str] = set()

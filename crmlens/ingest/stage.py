@@ -7,6 +7,7 @@ _rejects, then _accepted); nothing is written to the store here.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import pathlib
 from dataclasses import dataclass, field
 
@@ -32,14 +33,27 @@ CANCEL_STATUSES = ("cancelled", "canceled", "已取消", "取消")
 # rows belong to an order id on several rows with different products and one customer; below
 # that, a repeated id is a duplicate (rejected), never a reason to merge orders.
 ORDER_LINES_MIN_SHARE = 0.2
-# Dates outside [EARLIEST_DATE, today + LATEST_DATE_AHEAD] are rejected as implausible_date.
+# Dates outside [EARLIEST_DATE, today + LATEST_DATE_AHEAD] are rejected as implausible_date;
+# the server's environment may move them (CRMLENS_EARLIEST_DATE=2000-01-01, CRMLENS_DAYS_AHEAD=30).
 EARLIEST_DATE = dt.date(1900, 1, 1)
 LATEST_DATE_AHEAD = dt.timedelta(days=366)
 
 
 def plausible_dates(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
-    """The default window of plausible dates: 1900-01-01 to a year after today."""
-    return EARLIEST_DATE, (today or dt.date.today()) + LATEST_DATE_AHEAD
+    """The window of plausible dates: 1900-01-01 to a year after today, unless the environment
+    says otherwise. A setting that cannot be read refuses every load (fails closed)."""
+    earliest, ahead = EARLIEST_DATE, LATEST_DATE_AHEAD
+    if (text := os.environ.get("CRMLENS_EARLIEST_DATE")) is not None:
+        try:
+            earliest = dt.date.fromisoformat(text.strip())
+        except ValueError:
+            raise refuse("ingest.setting.bad", setting="CRMLENS_EARLIEST_DATE", value=repr(text)[:40],
+                         example="1900-01-01") from None
+    if (text := os.environ.get("CRMLENS_DAYS_AHEAD")) is not None:
+        if not text.strip().isdigit() or int(text) > 36_500:
+            raise refuse("ingest.setting.bad", setting="CRMLENS_DAYS_AHEAD", value=repr(text)[:40], example="366")
+        ahead = dt.timedelta(days=int(text))
+    return earliest, (today or dt.date.today()) + ahead
 
 
 @dataclass
