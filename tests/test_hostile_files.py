@@ -517,3 +517,16 @@ def test_the_cli_says_when_a_saved_mapping_is_used(tmp_path, db):
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[1] == (
         "  columns mapped as saved for files with this header (its fixed values not used for status: the file has them)")
+
+
+def test_data_page_loads_a_file_with_mixed_line_ends(db_env):
+    from tests.conftest import app_test
+    at = app_test("data")
+    data = "\r\n".join(ROWS[:2]) + "\n" + ROWS[2] + "\r" + "\r\n".join(ROWS[3:])
+    at.file_uploader[0].set_value(("mixed.csv", data.replace("O", "M").encode(), "text/csv")).run()
+    assert not at.error
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    assert at.success[0].value == "mixed.csv: 4 rows loaded into Orders, 0 rejected."
+    assert fetch(db_env, "select order_id, amount from orders where order_id like 'M%' order by 1") == [
+        ("M1", 5.0), ("M2", 6.0), ("M3", 7.0), ("M4", 8.0)]
