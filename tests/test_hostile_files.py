@@ -530,3 +530,16 @@ def test_data_page_loads_a_file_with_mixed_line_ends(db_env):
     assert at.success[0].value == "mixed.csv: 4 rows loaded into Orders, 0 rejected."
     assert fetch(db_env, "select order_id, amount from orders where order_id like 'M%' order by 1") == [
         ("M1", 5.0), ("M2", 6.0), ("M3", 7.0), ("M4", 8.0)]
+
+
+def test_running_out_of_memory_while_checking_is_a_refusal_not_a_traceback(tmp_path, db, monkeypatch):
+    import duckdb
+
+    from crmlens.ingest import stage
+
+    def exhausted(*args, **kwargs):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate data of size 32.0 KiB")
+
+    monkeypatch.setattr(stage, "_staged", exhausted)
+    refused(db, write(tmp_path, "orders.csv", ORDERS + "O1,C1,2024-01-01,5\n"),
+            "too large to check in the memory this server has", "Split it into smaller files")

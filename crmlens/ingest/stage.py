@@ -187,6 +187,15 @@ def stage_file(
                               source, date_window)
         finally:
             source.close()
+    try:
+        return _staged(con, source, table, day_first, name, mapping, partial_mapping, date_window)
+    except duckdb.OutOfMemoryException as e:  # a file too big for the server's memory, never a traceback
+        raise refuse("ingest.csv.memory", file=name) from e
+
+
+def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract.Table | None, day_first: bool,
+            name: str, mapping: dict[str, str] | None, partial_mapping: bool,
+            date_window: tuple[dt.date, dt.date] | None) -> FileResult:
     headers = read.read_raw(con, source, name)
     n_read = con.execute("select count(*) from _raw").fetchone()[0]
     if n_read == 0:
@@ -226,11 +235,13 @@ def stage_file(
     sql = "create or replace temp table _typed as select " + ", ".join(typed) + " from _clean"
     tokens = {"true_tokens": convert.TRUE_TOKENS, "false_tokens": convert.FALSE_TOKENS}
     con.execute(sql, {k: v for k, v in tokens.items() if f"${k}" in sql})
+    con.execute("drop table _clean")  # each full copy of a file dropped once used: a wide file holds two at most
 
     is_lines = bool(price_header) or _has_order_lines(con, table, mapping)
     n_rejected = find_rejects(con, table, checked, check_key=not is_lines, unit_price=bool(price_header),
                               date_window=date_window or plausible_dates(), bad_text=source.bad_bytes > 0,
                               lines=is_lines)
+    con.execute("drop table _raw")
     columns = [c.name for c in table.columns] + list(extras)
     n_lines = n_cancelled = 0
     if is_lines:
@@ -241,6 +252,7 @@ def stage_file(
             + ", ".join(quote_ident(c) for c in columns)
             + " from _typed where _row not in (select row_no from _rejects) order by _row"
         )
+    con.execute("drop table _typed; drop table if exists _lines")
     n_loaded = con.execute("select count(*) from _accepted").fetchone()[0]
     return FileResult(
         name, table.name, source.encoding, mapping, extras, n_read, n_loaded, listed_rejects(con, name),
