@@ -289,6 +289,19 @@ def test_a_crlf_split_between_two_reads_is_one_line_end(tmp_path, monkeypatch):
     assert read._needs_copy(mixed, "utf-8") == (True, 0)
 
 
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1 << 20])
+def test_the_clean_copy_is_the_same_text_whatever_the_read_size(tmp_path, monkeypatch, chunk):
+    text = "id,名前\r\nK1,王\rK2,李\nK3,\"a\r\nb\"\r\r\nK4,x\r"
+    path = write(tmp_path, "o.csv", text.encode() + b"\xff")
+    monkeypatch.setattr(read, "CHUNK_BYTES", chunk)
+    assert read._needs_copy(path, "utf-8") == (True, 1)
+    copy = read._clean_copy(path, "utf-8")
+    try:
+        assert copy.read_bytes().decode() == "id,名前\nK1,王\nK2,李\nK3,\"a\nb\"\n\nK4,x\n\ufffd"
+    finally:
+        copy.unlink()
+
+
 def test_sniffing_a_mixed_file_happens_outside_the_write_transaction(tmp_path, db, monkeypatch):
     """DuckDB's sniffer fails on mixed line ends; inside the writer that aborted the whole load."""
     sniffed_in = []
