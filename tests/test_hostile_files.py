@@ -556,3 +556,12 @@ def test_running_out_of_memory_while_checking_is_a_refusal_not_a_traceback(tmp_p
     monkeypatch.setattr(stage, "_staged", exhausted)
     refused(db, write(tmp_path, "orders.csv", ORDERS + "O1,C1,2024-01-01,5\n"),
             "too large to check in the memory this server has", "Split it into smaller files")
+
+
+def test_every_refusal_key_is_in_both_catalogs():
+    import re
+    root = pathlib.Path(__file__).resolve().parents[1] / "crmlens" / "ingest"
+    keys = {k for path in root.glob("*.py") for k in re.findall(r'refuse\(\s*"([\w.]+)"', path.read_text())}
+    keys |= {f"ingest.{area}.missing_{n}" for area in ("table", "mapping") for n in ("one", "many")}
+    assert len(keys) > 20
+    assert keys - set(i18n.catalog("en")) == set() and keys - set(i18n.catalog("zh")) == set()
