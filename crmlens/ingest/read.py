@@ -196,8 +196,7 @@ def _needs_copy(path: pathlib.Path, encoding: str) -> tuple[bool, int]:
 def _clean_copy(path: pathlib.Path, encoding: str) -> pathlib.Path:
     """The file as UTF-8 with \\n line ends; bytes that do not decode become U+FFFD."""
     fd, name = tempfile.mkstemp(prefix="crmlens-clean-", suffix=".csv")
-    codec = "utf-16-le" if encoding == "utf-16" else encoding
-    decoder = codecs.getincrementaldecoder(codec)(errors="replace")
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
     try:
         with open(path, "rb") as src, os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
             carry = ""
@@ -216,8 +215,7 @@ def _header_width(path: pathlib.Path, encoding: str) -> int:
     """How many columns the first line has, for the likeliest delimiter (quotes respected)."""
     with open(path, "rb") as fh:
         head = fh.read(SNIFF_BYTES)
-    codec = "utf-16" if encoding == "utf-16" else encoding
-    text = codecs.getincrementaldecoder(codec)(errors="replace").decode(head)
+    text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head)
     line = re.split(r"[\r\n]", text.lstrip("\ufeff"), maxsplit=1)[0]
     unquoted = re.sub(r'"(?:[^"]|"")*"', "", line)
     return max(unquoted.count(d) for d in DELIMITERS) + 1
@@ -240,8 +238,8 @@ def open_source(con: duckdb.DuckDBPyConnection, path: pathlib.Path, name: str, e
     if (n := _header_width(path, encoding)) > MAX_COLUMNS:  # before DuckDB: 100,000 columns exhaust its memory
         raise refuse("ingest.file.too_wide", file=name, n=f"{n:,}", limit=f"{MAX_COLUMNS:,}")
     copy, bad = _needs_copy(path, encoding)
-    source = Source(path, "utf-16" if encoding.startswith("utf-16") else encoding,
-                    "utf-16" if encoding.startswith("utf-16") else encoding, bad_bytes=bad)
+    reported = "utf-16" if encoding.startswith("utf-16") else encoding  # DuckDB reads UTF-16 LE without a BOM too
+    source = Source(path, reported, reported, bad_bytes=bad)
     if copy:
         source.path, source.read_encoding, source.is_copy = _clean_copy(path, encoding), "utf-8", True
     try:
