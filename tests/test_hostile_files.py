@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from crmlens import i18n, ingest, store
-from crmlens.ingest import read
+from crmlens.ingest import decode, read
 
 ORDERS = "order_id,customer_id,order_date,amount\n"
 DUCKDB_WORDS = ("ignore_errors", "Possible fixes", "Possible Solution", "Invalid Input Error", "Binder Error",
@@ -283,19 +283,19 @@ def test_a_quote_never_closed_does_not_swallow_the_next_rows(tmp_path, db):
 def test_a_crlf_split_between_two_reads_is_one_line_end(tmp_path, monkeypatch):
     path = write(tmp_path, "o.csv", "\r\n".join(ROWS) + "\r\n")
     cut = len(ROWS[0]) + 1  # the first chunk ends with the header's \r
-    monkeypatch.setattr(read, "CHUNK_BYTES", cut)
-    assert read._needs_copy(path, "utf-8") == (False, 0)
+    monkeypatch.setattr(decode, "CHUNK_BYTES", cut)
+    assert decode.needs_copy(path, "utf-8") == (False, 0)
     mixed = write(tmp_path, "m.csv", "\r\n".join(ROWS[:3]) + "\r" + "\n".join(ROWS[3:]))
-    assert read._needs_copy(mixed, "utf-8") == (True, 0)
+    assert decode.needs_copy(mixed, "utf-8") == (True, 0)
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1 << 20])
 def test_the_clean_copy_is_the_same_text_whatever_the_read_size(tmp_path, monkeypatch, chunk):
     text = "id,名前\r\nK1,王\rK2,李\nK3,\"a\r\nb\"\r\r\nK4,x\r"
     path = write(tmp_path, "o.csv", text.encode() + b"\xff")
-    monkeypatch.setattr(read, "CHUNK_BYTES", chunk)
-    assert read._needs_copy(path, "utf-8") == (True, 1)
-    copy = read._clean_copy(path, "utf-8")
+    monkeypatch.setattr(decode, "CHUNK_BYTES", chunk)
+    assert decode.needs_copy(path, "utf-8") == (True, 1)
+    copy = decode.clean_copy(path, "utf-8")
     try:
         assert copy.read_bytes().decode() == "id,名前\nK1,王\nK2,李\nK3,\"a\nb\"\n\nK4,x\n\ufffd"
     finally:
@@ -485,7 +485,7 @@ def test_the_clean_copy_is_removed_after_the_load(tmp_path, db, monkeypatch):
     (tmp_path / "tmp").mkdir()
     data = "\r\n".join(ROWS[:2]) + "\n" + ROWS[2] + "\r" + "\r\n".join(ROWS[3:])
     ingest.load_files([write(tmp_path, "orders.csv", data)], db=db)
-    refused(db, write(tmp_path, "bad.csv", ("order_id\r\nO1\rO2\n").encode()), "amount")
+    refused(db, write(tmp_path, "bad.csv", b"order_id\r\nO1\rO2\n"), "amount")
     assert list((tmp_path / "tmp").iterdir()) == []
 
 

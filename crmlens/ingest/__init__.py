@@ -26,9 +26,10 @@ from crmlens import contract, queries, store
 from crmlens.ingest.convert import quote_ident
 from crmlens.ingest.errors import IngestError, describe_reason, refuse
 from crmlens.ingest import read, stage
-from crmlens.ingest.read import ENCODINGS, MAX_COLUMNS, detect_encoding, file_hash
-from crmlens.ingest.stage import (FileResult, detect_table, guess_table, is_fixed, listed_rejects, plausible_dates,
-                                  stage_file)
+from crmlens.ingest.decode import detect_encoding
+from crmlens.ingest.read import ENCODINGS, MAX_COLUMNS, file_hash
+from crmlens.ingest.rejects import listed_rejects, plausible_dates
+from crmlens.ingest.stage import FileResult, detect_table, guess_table, is_fixed, stage_file
 
 __all__ = [
     "ENCODINGS", "FileOptions", "MAX_COLUMNS", "MODES", "FileResult", "IngestError", "MAX_REJECT_SHARE", "describe_reason",
