@@ -1,6 +1,8 @@
 """The only module that turns files into tables.
 
-A load reads each CSV with DuckDB (all columns as text), maps its headers onto a
+A load first opens every file outside any transaction (`read`: is it a text CSV, its
+encoding, header and delimiter; `decode`: a clean UTF-8 copy when DuckDB cannot read it
+as it is), then reads each CSV with DuckDB (all columns as text), maps its headers onto a
 canonical table (`contract`), converts every value in SQL, lists the rows that
 cannot be converted as rejects (file, row, column, value, reason), folds order
 lines into orders, and writes the rest, all inside one `store.writer()`
@@ -13,20 +15,18 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
-import json
 import pathlib
-from dataclasses import dataclass, replace
 from typing import Callable
 
 import duckdb
 import pandas as pd
 
 from crmlens import contract, queries, store
+from crmlens.ingest import mappings, read
 from crmlens.ingest.convert import quote_ident
-from crmlens.ingest.errors import IngestError, describe_reason, refuse
-from crmlens.ingest import read, stage
 from crmlens.ingest.decode import detect_encoding
+from crmlens.ingest.errors import IngestError, describe_reason, refuse
+from crmlens.ingest.mappings import FileOptions, check_options, header_signature, saved_mapping
 from crmlens.ingest.read import ENCODINGS, MAX_COLUMNS, file_hash
 from crmlens.ingest.rejects import listed_rejects, plausible_dates
 from crmlens.ingest.stage import FileResult, detect_table, guess_table, is_fixed, stage_file
@@ -44,78 +44,6 @@ MODES = ("replace", "append", "update")
 Progress = Callable[[float, str], None]
 
 
-@dataclass(frozen=True)
-class FileOptions:
-    """What the user chose for one file; None means detect."""
-
-    table: str | None = None
-    mapping: dict[str, str] | None = None  # canonical column -> file header
-    encoding: str | None = None
-    partial: bool = False  # the mapping names some columns; the others are detected as usual
-    saved: bool = False  # the table and mapping are the ones saved for this header, not the user's
-    kept_own: tuple[str, ...] = ()  # columns of a saved mapping's fixed values that the file has itself
-
-
-def check_options(options: FileOptions, name: str) -> FileOptions:
-    """Refuse a table, mapping or encoding that is not one (a hand-edited mapping file, say)."""
-    if options.table is not None and not (isinstance(options.table, str) and options.table in contract.TABLES):
-        raise refuse("ingest.mapping.table", file=name, table=repr(options.table)[:80], tables=", ".join(contract.TABLES))
-    if options.encoding is not None and options.encoding not in ENCODINGS:
-        raise refuse("ingest.mapping.encoding", file=name, encoding=repr(options.encoding)[:80],
-                     encodings=", ".join(ENCODINGS))
-    if options.mapping is None:
-        return options
-    if not isinstance(options.mapping, dict):
-        raise refuse("ingest.mapping.not_dict", file=name)
-    columns = {c.name for t in contract.TABLES.values() for c in t.columns}
-    for column, header in options.mapping.items():
-        if not isinstance(column, str) or column not in columns:
-            raise refuse("ingest.mapping.column", file=name, column=repr(column)[:80])
-        if header is not None and not (isinstance(header, str) and header.strip()):
-            raise refuse("ingest.mapping.value", file=name, column=column, value=repr(header)[:80])
-    return options
-
-
-def header_signature(headers: list[str]) -> str:
-    """Files with the same header (spelling aside) share a signature and a saved mapping."""
-    return hashlib.sha256("\x1f".join(contract.normalize_header(h) for h in headers).encode()).hexdigest()[:16]
-
-
-def saved_mapping(headers: list[str], db: str | pathlib.Path | None = None) -> FileOptions | None:
-    """The table and mapping last used to load a file with this header, if any."""
-    try:
-        snap = store.snapshot(db)
-        df = snap.query("select table_name, mapping_json from mappings where signature = $s",
-                        {"s": header_signature(headers)})
-    except (store.NoData, duckdb.CatalogException):
-        return None
-    if df.empty:
-        return None
-    table = df["table_name"][0]
-    try:
-        mapping = _respelled(json.loads(df["mapping_json"][0]), headers)
-        check_options(FileOptions(table, mapping), "")
-    except (ValueError, TypeError, AttributeError, IngestError):
-        return None  # a saved mapping edited into nonsense is not used
-    # A saved fixed value ("=lead") only fills a column the file does not have itself.
-    own = contract.match_columns(contract.TABLES[table], [h for h in headers if h not in mapping.values()])
-    kept_own = tuple(c for c, v in mapping.items() if is_fixed(v) and c in own)
-    mapping = {c: own[c] if c in kept_own else v for c, v in mapping.items()}
-    return FileOptions(table=table, mapping=mapping, saved=True, kept_own=kept_own)
-
-
-def _respelled(mapping: dict[str, str], headers: list[str]) -> dict[str, str]:
-    """A saved mapping in this file's spelling of the same headers (fixed values stay as they are)."""
-    by_form = {contract.normalize_header(h): h for h in headers}
-    out = {}
-    for column, value in mapping.items():
-        if stage.is_fixed(value):
-            out[column] = value
-        elif contract.normalize_header(value) in by_form:
-            out[column] = by_form[contract.normalize_header(value)]
-    return out
-
-
 def read_headers(path: pathlib.Path, encoding: str | None = None, name: str | None = None) -> list[str]:
     """The header row of a CSV file (checked to be a text file first)."""
     path = pathlib.Path(path)
@@ -123,14 +51,6 @@ def read_headers(path: pathlib.Path, encoding: str | None = None, name: str | No
         source = read.open_source(con, path, name or path.name, encoding)
         source.close()
         return source.headers
-
-
-def _with_saved(headers: list[str], options: FileOptions, db) -> FileOptions:
-    """Options the user gave win; otherwise a mapping saved for this header is used (saved=True)."""
-    if options.mapping is not None or options.table is not None:
-        return options
-    saved = saved_mapping(headers, db)
-    return replace(saved, encoding=options.encoding) if saved else options
 
 
 def inspect_file(path: str | pathlib.Path, name: str | None = None, options: FileOptions = FileOptions(),
@@ -144,7 +64,7 @@ def inspect_file(path: str | pathlib.Path, name: str | None = None, options: Fil
     with contextlib.closing(store.connect()) as con:
         source = read.open_source(con, path, name, options.encoding)
         try:
-            options = _with_saved(source.headers, options, db)
+            options = mappings.with_saved(source.headers, options, db)
             return _noted(stage_file(con, path, contract.TABLES[options.table] if options.table else None, day_first,
                                      name, options.mapping, options.encoding, partial_mapping=options.partial,
                                      source=source, date_window=date_window), options)
@@ -196,7 +116,7 @@ def load_files(
             for path, name, opts in zip(paths, names, options):
                 sources.append(read.open_source(probe, path, name, opts.encoding))
                 opened.callback(sources[-1].close)
-        options = [_with_saved(s.headers, o, db) for s, o in zip(sources, options)]
+        options = [mappings.with_saved(s.headers, o, db) for s, o in zip(sources, options)]
         with store.writer(db) as con:
             for i, (path, name, opts, source) in enumerate(zip(paths, names, options, sources)):
                 report(i / (len(paths) + 1), name)
@@ -214,7 +134,7 @@ def load_files(
                 _write_table(con, result, file_mode)
                 replaced.add(result.table)
                 _record_load(con, result, file_mode, content_hash)
-                _remember_mapping(con, result)
+                mappings.remember(con, result)
                 results.append(result)
             if "orders" in replaced or not set(DERIVED_FROM_ORDERS) <= _tables(con):
                 refresh_derived(con)
@@ -298,15 +218,6 @@ def _record_load(con: duckdb.DuckDBPyConnection, result: FileResult, mode: str, 
             "file": result.file_name, "table": result.table, "mode": mode,
             "n_rows": result.n_loaded, "n_rejected": result.n_rejected, "hash": content_hash,
         },
-    )
-
-
-def _remember_mapping(con: duckdb.DuckDBPyConnection, result: FileResult) -> None:
-    signature = header_signature(result.headers)
-    con.execute("delete from mappings where signature = $s", {"s": signature})
-    con.execute(
-        "insert into mappings values ($s, $t, $m, current_localtimestamp())",
-        {"s": signature, "t": result.table, "m": json.dumps(result.mapping, ensure_ascii=False)},
     )
 
 
