@@ -52,8 +52,9 @@ def sql_list(items: list[str]) -> str:
 def cleaned(header: str) -> str:
     """A file column as trimmed text, with the usual 'missing' spellings (NA, null, -) as NULL."""
     h = quote_ident(header)
-    # One regular expression per column: `in (select unnest(...))` takes gigabytes on a wide file
-    # and list_contains seconds (2,000 columns: 6 s, against 1.5 s for this).
+    # One regular expression per column (our own constant): `in (select unnest(...))` takes
+    # gigabytes on a wide file, list_contains seconds (2,000 columns, 3 rows: 8.5 s against 1.6 s;
+    # 2M rows of 5 columns: 2.4 s against 1.6 s; both on a busy 2-core machine).
     return f"if(regexp_full_match({h}, '{NULL_PATTERN}', 'i'), null, trim({h}))"
 
 
