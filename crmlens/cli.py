@@ -90,6 +90,10 @@ def load(files, db, table, mode, append_flag, mapping_file, encoding, day_first,
         else:
             click.echo(f"{r.file_name} -> {r.table}: {r.n_loaded:,} rows loaded, {r.n_rejected:,} rejected "
                        f"(encoding {r.encoding})")
+        if r.saved_mapping:
+            click.echo("  columns mapped as saved for files with this header"
+                       + (f" (its fixed values not used for {', '.join(r.kept_own_columns)}: the file has them)"
+                          if r.kept_own_columns else ""))
         for _, rej in r.rejects.head(10).iterrows():
             click.echo(f"  rejected row {rej['row']}, column {rej['column']}: "
                        f"{ingest.describe_reason(rej['reason'])} ({rej['value']!r})")

@@ -47,9 +47,9 @@ def file_options(upload, path: pathlib.Path) -> ingest.FileOptions | None:
                                format_func=lambda e: t("data.file.auto") if e == AUTO else e)
     encoding = None if encoding == AUTO else encoding
     try:
-        headers = ingest.read_headers(path, encoding, upload.name)
+        headers = _headers(str(path), encoding, upload.name)
     except ingest.IngestError as e:
-        st.error(str(e))
+        st.error(refusal(e))
         return None
     saved = ingest.saved_mapping(headers)
     guessed = contract.TABLES[saved.table] if saved else ingest.guess_table(headers, upload.name)
@@ -59,6 +59,8 @@ def file_options(upload, path: pathlib.Path) -> ingest.FileOptions | None:
     seed = saved.mapping if saved and saved.table == table else contract.match_columns(contract.TABLES[table], headers)
     if saved and saved.table == table:
         st.caption(t("data.file.saved_mapping"))
+        if saved.kept_own:
+            st.caption(t("data.file.saved_mapping_kept_own", columns=", ".join(saved.kept_own)))
     mapping = _mapping_editor(contract.TABLES[table], headers, seed, key)
     return ingest.FileOptions(table=table, mapping=mapping, encoding=encoding)
 
@@ -105,6 +107,12 @@ def _mapping_editor(table: contract.Table, headers: list[str], seed: dict[str, s
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
+def _headers(path: str, encoding: str | None, name: str) -> list[str]:
+    """Once per upload and encoding: reading a header looks at the whole file (line ends, bad bytes)."""
+    return ingest.read_headers(pathlib.Path(path), encoding, name)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
 def _inspect(path: str, name: str, table: str, mapping: tuple, encoding: str | None, day_first: bool):
     options = ingest.FileOptions(table=table, mapping=dict(mapping), encoding=encoding)
     return ingest.inspect_file(path, name, options, day_first)
@@ -118,7 +126,7 @@ def inspect_upload(upload, path: pathlib.Path, options: ingest.FileOptions | Non
         result = _inspect(str(path), upload.name, options.table, tuple(sorted(options.mapping.items())),
                           options.encoding, day_first)
     except ingest.IngestError as e:
-        st.error(str(e))
+        st.error(refusal(e))
         return None
     counts = st.columns(4)
     counts[0].metric(t("data.file.read"), f"{result.n_read:,}")
@@ -136,6 +144,11 @@ def inspect_upload(upload, path: pathlib.Path, options: ingest.FileOptions | Non
         st.warning(t("data.file.rejects_note", n=f"{result.n_rejected:,}"))
         show_rejects(result, upload.file_id)
     return result
+
+
+def refusal(error: Exception) -> str:
+    """A refused file in the reader's language (IngestError carries its catalog key)."""
+    return error.message(ui.language()) if isinstance(error, ingest.IngestError) else str(error)
 
 
 def show_rejects(result, key: str) -> None:
@@ -156,6 +169,15 @@ def _delimiter_name(delimiter: str) -> str:
 
 
 def load_summary(result) -> str:
+    summary = _load_summary(result)
+    if result.saved_mapping:
+        summary += " " + t("data.upload.saved_mapping_used")
+    if result.kept_own_columns:
+        summary += " " + t("data.file.saved_mapping_kept_own", columns=", ".join(result.kept_own_columns))
+    return summary
+
+
+def _load_summary(result) -> str:
     if result.is_order_lines:
         return t("data.upload.loaded_lines", file=result.file_name, lines=f"{result.n_lines:,}",
                  orders=f"{result.n_loaded:,}", cancelled=f"{result.n_cancelled:,}",
@@ -238,7 +260,7 @@ def _record_outcome(job: LoadJob) -> None:
     """Only session state here: a rerun cannot cut this short (Streamlit stops a run at its next element)."""
     del st.session_state[_JOB_KEY]
     if job.error is not None:
-        st.session_state[_ERROR_KEY] = str(job.error)
+        st.session_state[_ERROR_KEY] = refusal(job.error)
         st.session_state["_data_refused_for_rejects"] = getattr(job.error, "rejects", None) is not None
         return
     st.session_state.pop("_data_refused_for_rejects", None)
