@@ -18,6 +18,9 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Mapping
+
+from streamlit.errors import StreamlitSecretNotFoundError
 
 ITERATIONS = 200_000
 ALGORITHM = "pbkdf2_sha256"
@@ -46,32 +49,97 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
+class SettingsBroken(Exception):
+    """The secrets file exists but cannot be used. Nothing is shown until it is fixed (fail closed).
+
+    `key` names the message in the catalogs (access.broken.*), `values` fill it in.
+    """
+
+    def __init__(self, key: str, **values: str):
+        super().__init__(f"{key}: {values}")
+        self.key, self.values = key, values
+
+
+def settings(secrets_source) -> Mapping:
+    """The secrets as a mapping: empty only when there is no secrets file at all.
+
+    A file that exists but cannot be read (bad TOML, a duplicate key, not UTF-8, no permission)
+    raises SettingsBroken: reading it as "no password" would open every page to anyone.
+    """
+    if secrets_source is None:
+        return {}
+    try:
+        return dict(secrets_source.items())
+    except StreamlitSecretNotFoundError as e:
+        if getattr(e, "error_id", None) == "no-secrets-found":
+            return {}
+        cause = e.__cause__
+        raise SettingsBroken("access.broken.unreadable", detail=str(cause) if cause else e.error_id or "") from e
+    except UnicodeDecodeError as e:
+        raise SettingsBroken("access.broken.unreadable", detail="not UTF-8 text") from e
+    except OSError as e:  # permission denied, a folder where the file should be, ...
+        raise SettingsBroken("access.broken.unreadable", detail=e.strerror or type(e).__name__) from e
+
+
+def _values(secrets_source) -> dict:
+    """Settings already read (a dict) as they are; anything else (st.secrets) read with settings()."""
+    return secrets_source if type(secrets_source) is dict else settings(secrets_source)
+
+
+def _valid_hash(stored: str) -> bool:
+    parts = stored.split("$")
+    if len(parts) != 4 or parts[0] != ALGORITHM or not parts[1].isdigit() or int(parts[1]) < 1:
+        return False
+    try:
+        return bool(base64.b64decode(parts[2], validate=True)) and bool(base64.b64decode(parts[3], validate=True))
+    except ValueError:
+        return False
+
+
 def configured_hash(role: str, secrets_source=None) -> str | None:
-    """The hash for 'admin' or 'viewer' from secrets or the environment, or None."""
-    key = f"{role}_password_hash"
-    if secrets_source is not None:
-        try:
-            if key in secrets_source:
-                return str(secrets_source[key])
-        except Exception:  # noqa: BLE001 - no secrets.toml at all is a normal local set-up
-            pass
-    return os.environ.get(f"CRMLENS_{role.upper()}_PASSWORD_HASH") or None
+    """The hash for 'admin' or 'viewer' from secrets or the environment, or None when neither sets one.
+
+    A setting that is there but is no hash (empty, a number, a plain password) raises SettingsBroken:
+    an empty viewer hash must not switch the viewer password off.
+    """
+    key, env = f"{role}_password_hash", f"CRMLENS_{role.upper()}_PASSWORD_HASH"
+    values = _values(secrets_source)
+    if key in values:
+        value, where = values[key], key
+    elif env in os.environ:
+        value, where = os.environ[env], env
+    else:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise SettingsBroken("access.broken.empty_hash", name=where)
+    if not _valid_hash(value.strip()):
+        raise SettingsBroken("access.broken.not_a_hash", name=where)
+    return value.strip()
 
 
 def sso_configured(secrets_source) -> bool:
-    try:
-        return "auth" in secrets_source
-    except Exception:  # noqa: BLE001 - no secrets.toml at all is a normal local set-up
-        return False
+    values = _values(secrets_source)
+    return "auth" in values
 
 
 def admin_emails(secrets_source) -> set[str] | None:
     """With single sign-on: the e-mail addresses that may change data (admin_emails in secrets)."""
-    try:
-        emails = secrets_source["admin_emails"] if "admin_emails" in secrets_source else None
-    except Exception:  # noqa: BLE001
+    values = _values(secrets_source)
+    emails = values.get("admin_emails")
+    if emails is None:
         return None
-    return None if emails is None else {str(e).strip().lower() for e in emails}
+    if isinstance(emails, str) or not all(isinstance(e, str) for e in emails):
+        raise SettingsBroken("access.broken.admin_emails")
+    return {e.strip().lower() for e in emails}
+
+
+def check_settings(secrets_source) -> Mapping:
+    """Read and check every access setting at once; raises SettingsBroken on the first problem."""
+    values = settings(secrets_source)
+    for role in ("admin", "viewer"):
+        configured_hash(role, values)
+    admin_emails(values)
+    return values
 
 
 def check_with_throttle(password: str, stored: str, who: str) -> bool:

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from crmlens import access, export, fmt, i18n, ingest, period, queries, share, store
+from crmlens import access, export, fmt, i18n, ingest, period, queries, safe, share, store
 
 LANG_KEY = "lang"
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}  # also the language's value in the address
@@ -208,8 +208,18 @@ def _sso() -> bool:
     return access.sso_configured(st.secrets)
 
 
+def settings_gate() -> None:
+    """Stop every page while the secrets file is there but broken: never read it as "no password"."""
+    try:
+        access.check_settings(st.secrets)
+    except access.SettingsBroken as e:
+        st.error(t(e.key, **{k: safe.md(v) for k, v in e.values.items()}), icon=":material/lock:")
+        st.stop()
+
+
 def viewer_gate() -> None:
     """With single sign-on, or a viewer password, nothing shows until the reader signs in."""
+    settings_gate()
     if _sso():
         if not st.user.is_logged_in:
             st.title(t("app.title"))

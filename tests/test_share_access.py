@@ -5,6 +5,8 @@ from __future__ import annotations
 import pathlib
 import time
 
+import pytest
+
 from streamlit.testing.v1 import AppTest
 
 from crmlens import access, ingest
@@ -52,7 +54,9 @@ def test_repeated_failures_are_slowed_down():
 def test_hash_from_the_environment_when_secrets_have_none(monkeypatch):
     monkeypatch.setenv("CRMLENS_ADMIN_PASSWORD_HASH", "pbkdf2_sha256$1$AA==$AA==")
     assert access.configured_hash("admin", {}) == "pbkdf2_sha256$1$AA==$AA=="
-    assert access.configured_hash("admin", {"admin_password_hash": "x"}) == "x"
+    assert access.configured_hash("admin", {"admin_password_hash": "pbkdf2_sha256$2$AA==$AA=="}) == "pbkdf2_sha256$2$AA==$AA=="
+    with pytest.raises(access.SettingsBroken):  # a setting that is no hash never means "no password"
+        access.configured_hash("admin", {"admin_password_hash": "x"})
     assert access.configured_hash("viewer", {}) is None
 
 

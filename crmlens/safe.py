@@ -1,0 +1,37 @@
+"""Values from data (and uploaded file names) shown as text, never as Markdown or HTML.
+
+Streamlit renders Markdown in st.markdown, st.caption, alerts, titles, metric and widget labels,
+and Plotly renders a few HTML tags (<a href>, <b>, <br>) in chart text. A customer, owner or
+category name is data: `[Sign in again](http://evil.example)` must show as those characters, not
+as a link. Every value from data that reaches such a place goes through md() (Markdown) or
+label() (chart text); tables (st.dataframe) and st.text show text as it is and need neither.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import string
+
+# CommonMark lets a backslash escape any ASCII punctuation, which then stands for itself: no link,
+# image, emphasis, code, HTML tag, autolink, Streamlit directive (:red[...], :material/x:) or $math$.
+_PUNCTUATION = re.compile("([" + re.escape(string.punctuation) + "])")
+_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\v\f]+")
+
+
+def md(value) -> str:
+    """A value as Markdown that shows exactly its text (on one line); None shows as an empty string."""
+    if value is None:
+        return ""
+    return _PUNCTUATION.sub(r"\\\1", _LINE_BREAKS.sub(" ", str(value)))
+
+
+def md_list(values, sep: str = ", ") -> str:
+    """Several values, each escaped, joined for a sentence."""
+    return sep.join(md(v) for v in values)
+
+
+def label(value):
+    """A value as Plotly text: the tags Plotly understands (<a>, <b>, <br>, ...) shown as characters.
+    Numbers, dates and missing values pass through unchanged."""
+    return html.escape(value, quote=False) if isinstance(value, str) else value
