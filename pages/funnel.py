@@ -147,6 +147,7 @@ with tab_funnel:
     mode = show.segmented_control(t("funnel.list.show"), ["reached", "dropped"], default="reached",
                                   format_func=lambda m: t(f"funnel.list.{m}"), key="funnel_show",
                                   bind="query-params", required=True)
+    ui.drop_infinite_link_value("funnel_page")
     page = page_no.number_input(t("funnel.list.page"), min_value=1, value=1, step=1, key="funnel_page",
                                 bind="query-params", help=t("funnel.list.page.help", size=PAGE_SIZE))
     listed = ui.run_query("funnel_opportunities", {**params, "list_stage": list_stage, "list_mode": mode,
