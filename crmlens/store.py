@@ -16,6 +16,7 @@ import contextlib
 import fcntl
 import os
 import pathlib
+import re
 import shutil
 import threading
 import time
@@ -222,6 +223,7 @@ def writer(path: str | os.PathLike | None = None, lock_timeout_s: float = WRITE_
     """
     path = db_path(path)
     with _write_lock(path, lock_timeout_s):
+        remove_orphans(path)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
         try:
             if path.exists():
@@ -244,6 +246,26 @@ def writer(path: str | os.PathLike | None = None, lock_timeout_s: float = WRITE_
             con.close()
             tmp.unlink(missing_ok=True)
             raise
+
+
+def _orphan_pattern(path: pathlib.Path) -> re.Pattern:
+    # The copy a writer works on (.crm.duckdb.<uuid>.tmp), its write-ahead log and DuckDB's spill folder.
+    return re.compile(r"\." + re.escape(path.name) + r"\.[0-9a-f]{32}\.tmp(\.wal|\.tmp)?")
+
+
+def remove_orphans(path: pathlib.Path) -> list[pathlib.Path]:
+    """Delete the copies killed loads left beside the database. Call only while holding the write lock:
+    every load works under it, so no copy found then belongs to a live load."""
+    pattern = _orphan_pattern(path)
+    removed = []
+    for entry in path.parent.iterdir() if path.parent.is_dir() else ():
+        if pattern.fullmatch(entry.name):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
 
 
 def _bump_version(con: duckdb.DuckDBPyConnection) -> None:

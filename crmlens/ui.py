@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from crmlens import access, export, fmt, i18n, ingest, period, queries, safe, share, store
+from crmlens import access, export, fmt, i18n, ingest, period, queries, safe, share, store, tempfiles
 
 LANG_KEY = "lang"
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}  # also the language's value in the address
@@ -80,6 +80,7 @@ def _switch_language() -> None:
 
 def begin_run() -> store.Snapshot | None:
     """Read the data snapshot once per script run, so no view mixes two versions."""
+    tempfiles.sweep_once()  # uploads a killed server left behind
     _upgrade(store.db_path())
     try:
         snap = store.snapshot()

@@ -4,15 +4,15 @@ crmlens.ingest's job."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import pathlib
-import tempfile
 import threading
 from dataclasses import dataclass, field
 
 import streamlit as st
 
-from crmlens import contract, export, ingest, store, ui
+from crmlens import contract, export, ingest, store, tempfiles, ui
 from crmlens.ui import t
 
 NOT_MAPPED = ""
@@ -23,9 +23,7 @@ MAX_UPLOAD_BYTES = 1024 * 1024 * 1024  # as server.maxUploadSize in .streamlit/c
 
 def materialize(upload) -> pathlib.Path:
     """The upload as a file DuckDB can read, written once per upload."""
-    if "_upload_dir" not in st.session_state:
-        st.session_state["_upload_dir"] = tempfile.mkdtemp(prefix="crmlens-upload-")
-    folder = st.session_state["_upload_dir"]
+    folder = tempfiles.session_folder()  # removed when the session ends
     path = pathlib.Path(folder) / f"{upload.file_id}{pathlib.Path(upload.name).suffix}"
     if not path.exists():
         path.write_bytes(upload.getbuffer())
@@ -191,6 +189,10 @@ def start_load(plans: list[tuple], mode: str, day_first: bool, max_reject_share:
     """Start loading the checked files (path, name, options, result) in the background."""
     job = LoadJob(paths=[path for path, *_ in plans])
 
+    keep = contextlib.ExitStack()  # the session may end meanwhile: its files stay until the load is done
+    for folder in {str(path.parent) for path in job.paths}:
+        keep.enter_context(tempfiles.reading(folder))
+
     def work() -> None:
         try:
             job.results = ingest.load_files(
@@ -202,6 +204,7 @@ def start_load(plans: list[tuple], mode: str, day_first: bool, max_reject_share:
                 log.exception("loading %s failed", [name for _, name, *_ in plans])
             job.error = e
         finally:
+            keep.close()
             job.finished.set()
 
     st.session_state[_JOB_KEY] = job
