@@ -19,15 +19,20 @@ import secrets
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from streamlit.errors import StreamlitSecretNotFoundError
 
 ITERATIONS = 200_000
 ALGORITHM = "pbkdf2_sha256"
+BASE_DELAY_S = 0.5
 MAX_DELAY_S = 8.0
+HALF_LIFE_S = 60.0  # an address that stops failing is back to no wait within minutes
+MAX_COUNTED = 6.0  # more failures than this do not wait longer (8 s) nor take longer to forget
+MAX_TRACKED = 10_000
 
-_failures: dict[str, int] = {}
-_failures_lock = threading.Lock()
+_attempts: dict[tuple[str, str], "_Attempts"] = {}
+_attempts_lock = threading.Lock()
 
 
 def hash_password(password: str, salt: bytes | None = None, iterations: int = ITERATIONS) -> str:
@@ -142,16 +147,60 @@ def check_settings(secrets_source) -> Mapping:
     return values
 
 
-def check_with_throttle(password: str, stored: str, who: str) -> bool:
-    """verify_password, slowed down after failures: 0.5, 1, 2, 4, 8 s per attempt from `who`."""
-    # Count the attempt as a failure before checking, so parallel guesses each wait longer.
-    with _failures_lock:
-        failures = _failures.get(who, 0)
-        _failures[who] = failures + 1
-    if failures:
-        time.sleep(min(0.5 * 2 ** (failures - 1), MAX_DELAY_S))
-    ok = verify_password(password, stored)
-    if ok:
-        with _failures_lock:
-            _failures[who] = 0
+@dataclass
+class _Attempts:
+    """Failed sign-ins of one address on one account."""
+
+    failures: float = 0.0  # decays: halves every HALF_LIFE_S without a failure
+    at: float = 0.0  # when it was last counted (the clock below)
+    lock: threading.Lock = field(default_factory=threading.Lock)  # one guess at a time
+
+
+def _clock() -> float:
+    return time.monotonic()
+
+
+def _decayed(attempts: _Attempts, now: float) -> float:
+    return attempts.failures * 0.5 ** (max(now - attempts.at, 0.0) / HALF_LIFE_S)
+
+
+def delay_s(failures: float) -> float:
+    """The wait before the next guess: none at first, then 0.5, 1, 2, 4, up to 8 s."""
+    # (a count decays continuously: one failure a moment ago counts 0.9999, and still makes the next wait)
+    return 0.0 if failures < 0.5 else min(BASE_DELAY_S * 2 ** (max(failures, 1.0) - 1), MAX_DELAY_S)
+
+
+def _attempts_of(who: str, account: str) -> _Attempts:
+    with _attempts_lock:
+        if len(_attempts) > MAX_TRACKED:  # forget those who stopped failing long ago
+            now = _clock()
+            for key in [k for k, a in _attempts.items() if _decayed(a, now) < 0.01 and not a.lock.locked()]:
+                del _attempts[key]
+        return _attempts.setdefault((who, account), _Attempts())
+
+
+def check_with_throttle(password: str, stored: str, who: str, account: str) -> bool:
+    """verify_password, slowed down after failures of this address on this account.
+
+    Guesses of one address on one account take turns (parallel sessions queue up and each waits
+    its turn's delay, so they guess no faster than one session), failures are forgotten over time
+    (half every HALF_LIFE_S), and another address or account is not slowed down.
+    """
+    attempts = _attempts_of(who, account)
+    with attempts.lock:
+        wait = delay_s(_decayed(attempts, _clock()))
+        if wait:
+            time.sleep(wait)
+        ok = verify_password(password, stored)
+        now = _clock()
+        if ok:
+            attempts.failures, attempts.at = 0.0, now
+        else:
+            attempts.failures, attempts.at = min(_decayed(attempts, now) + 1, MAX_COUNTED), now
     return ok
+
+
+def failures(who: str, account: str) -> float:
+    """Failed guesses counted now for this address and account (after decay)."""
+    attempts = _attempts.get((who, account))
+    return 0.0 if attempts is None else _decayed(attempts, _clock())

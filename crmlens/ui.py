@@ -220,7 +220,7 @@ def _password_form(role: str, stored: str, key: str) -> bool:
         password = st.text_input(t(f"access.{role}.password"), type="password")
         submitted = st.form_submit_button(t("access.sign_in"))
     if submitted:
-        if access.check_with_throttle(password, stored, _who()):
+        if access.check_with_throttle(password, stored, _who(), role):
             st.session_state[flag] = True
             st.rerun()
         st.error(t("access.wrong_password"))

@@ -43,12 +43,11 @@ def test_hash_is_salted_and_verifies_only_the_right_password():
 def test_repeated_failures_are_slowed_down():
     stored = access.hash_password("right", iterations=1000)
     who = f"test-{time.time_ns()}"
-    assert not access.check_with_throttle("wrong", stored, who)  # first failure: no wait
+    assert not access.check_with_throttle("wrong", stored, who, "admin")  # first failure: no wait
     t0 = time.perf_counter()
-    assert not access.check_with_throttle("wrong", stored, who)  # waits 0.5 s
-    assert not access.check_with_throttle("wrong", stored, who)  # waits 1 s
+    assert not access.check_with_throttle("wrong", stored, who, "admin")  # waits 0.5 s
+    assert not access.check_with_throttle("wrong", stored, who, "admin")  # waits 1 s
     assert time.perf_counter() - t0 >= 1.4
-    access._failures[who] = 0
 
 
 def test_hash_from_the_environment_when_secrets_have_none(monkeypatch):
@@ -179,10 +178,9 @@ def test_parallel_wrong_guesses_each_wait_longer():
     import threading
     stored = access.hash_password("right", iterations=1000)
     who = f"parallel-{time.time_ns()}"
-    threads = [threading.Thread(target=access.check_with_throttle, args=("wrong", stored, who)) for _ in range(3)]
+    threads = [threading.Thread(target=access.check_with_throttle, args=("wrong", stored, who, "admin")) for _ in range(3)]
     for th in threads:
         th.start()
     for th in threads:
         th.join()
-    assert access._failures[who] == 3  # every guess counted, none lost to the race
-    access._failures[who] = 0
+    assert round(access.failures(who, "admin")) == 3  # every guess counted, none lost to the race
