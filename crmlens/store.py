@@ -52,6 +52,19 @@ class NoData(Exception):
     """The database file does not exist yet."""
 
 
+class NotOurDatabase(Exception):
+    """The file at the database path is no CRM Lens database: never read as one, never written into.
+
+    reason: "unreadable" (not a DuckDB file: text, empty, cut short, damaged) or "foreign" (a DuckDB
+    database that CRM Lens did not write). str() names the file and the cause, for logs and the CLI.
+    """
+
+    def __init__(self, path: pathlib.Path, reason: str, cause: Exception | None = None):
+        what = "is a DuckDB database that CRM Lens did not write" if reason == "foreign" else "cannot be read as a DuckDB database"
+        super().__init__(f"{path} {what}" + (f" ({cause})" if cause else ""))
+        self.path, self.reason = path, reason
+
+
 class StoreBusy(Exception):
     """Another load holds the write lock for longer than we wait."""
 
@@ -137,6 +150,7 @@ class Snapshot:
         return list(df["column_name"])
 
 
+_HEADER_BYTES = 3 * 4096  # a DuckDB file: its header and two database headers, then the blocks
 _snapshots: dict[pathlib.Path, Snapshot] = {}
 _snapshots_lock = threading.Lock()
 
@@ -147,14 +161,28 @@ def _open_snapshot(path: pathlib.Path) -> Snapshot:
         if before is None:
             raise NoData(str(path))
         con = connect()
-        con.execute(f"attach {_sql_string(path)} as crm (read_only)")
+        try:
+            con.execute(f"attach {_sql_string(path)} as crm (read_only)")
+        except duckdb.Error as e:  # text, an empty file, a file cut short
+            con.close()
+            raise NotOurDatabase(path, "unreadable", e) from e
         if _file_identity(path) == before:
             break
         con.close()  # replaced while we attached: take the newer file
     try:
+        # The blocks in use cannot fit in fewer bytes (free blocks at the end may be cut off, used ones not).
+        block_size, n_used = con.execute(
+            "select block_size, used_blocks from pragma_database_size() where database_name = 'crm'").fetchone()
+        if before[2] < _HEADER_BYTES + n_used * block_size:
+            raise duckdb.IOException(f"the file has {before[2]} bytes, its blocks need at least "
+                                     f"{_HEADER_BYTES + n_used * block_size}: it was cut short")
         row = con.execute("select version, updated_at from crm.meta").fetchone()
-    except duckdb.CatalogException:
-        row = None  # a DuckDB file not written by CRM Lens
+    except (duckdb.CatalogException, duckdb.BinderException) as e:
+        con.close()
+        raise NotOurDatabase(path, "foreign", e) from e
+    except duckdb.Error as e:  # damaged where the bookkeeping is
+        con.close()
+        raise NotOurDatabase(path, "unreadable", e) from e
     version, updated_at = row if row else (0, None)
     return Snapshot(path, before, con, int(version), pd.Timestamp(updated_at) if updated_at else None)
 
@@ -225,12 +253,18 @@ def writer(path: str | os.PathLike | None = None, lock_timeout_s: float = WRITE_
     with _write_lock(path, lock_timeout_s):
         remove_orphans(path)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        existed = path.exists()
+        if existed:  # a whole CRM Lens database, or NotOurDatabase: never write into another file
+            _open_snapshot(path).con.close()
         try:
-            if path.exists():
+            if existed:
                 shutil.copyfile(path, tmp)
             con = connect(str(tmp))
-        except BaseException:  # e.g. disk full, or the file is not a DuckDB database
-            tmp.unlink(missing_ok=True)
+        except duckdb.Error as e:  # not a DuckDB database (text, empty, cut short): never written into
+            _remove_copy(tmp)
+            raise NotOurDatabase(path, "unreadable", e) from e
+        except BaseException:  # e.g. disk full
+            _remove_copy(tmp)
             raise
         try:
             ensure_schema(con)
@@ -244,7 +278,7 @@ def writer(path: str | os.PathLike | None = None, lock_timeout_s: float = WRITE_
             _publish(tmp, path)
         except BaseException:
             con.close()
-            tmp.unlink(missing_ok=True)
+            _remove_copy(tmp)
             raise
 
 
@@ -266,6 +300,11 @@ def remove_orphans(path: pathlib.Path) -> list[pathlib.Path]:
                 entry.unlink(missing_ok=True)
             removed.append(entry)
     return removed
+
+
+def _remove_copy(tmp: pathlib.Path) -> None:
+    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        leftover.unlink(missing_ok=True)
 
 
 def _bump_version(con: duckdb.DuckDBPyConnection) -> None:

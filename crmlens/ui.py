@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import logging
 import math
 
+import duckdb
 import pandas as pd
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
@@ -20,6 +23,7 @@ _SWITCH_KEY = "_crmlens_language"
 PERIOD_KEY = "period"
 _SNAPSHOT_KEY = "_crmlens_snapshot"
 _APP_RAN_KEY = "_crmlens_app_ran"
+log = logging.getLogger(__name__)
 
 
 def run_through_app() -> None:
@@ -81,11 +85,15 @@ def _switch_language() -> None:
 def begin_run() -> store.Snapshot | None:
     """Read the data snapshot once per script run, so no view mixes two versions."""
     tempfiles.sweep_once()  # uploads a killed server left behind
-    _upgrade(store.db_path())
     try:
+        _upgrade(store.db_path())
         snap = store.snapshot()
     except store.NoData:
         snap = None
+    except store.NotOurDatabase as e:  # the reader is told what is wrong; the server path goes to the log only
+        log.error("%s", e)
+        st.error(t(f"store.not_ours.{e.reason}"), icon=":material/database_off:")
+        st.stop()
     st.session_state[_SNAPSHOT_KEY] = snap
     st.session_state[_APP_RAN_KEY] = True
     return snap
@@ -115,7 +123,21 @@ def run_query(name: str, params: dict | None = None) -> pd.DataFrame:
     if snap is None:
         raise store.NoData(str(store.db_path()))
     bound = queries.bind(name, params or {})
-    return _cached_query(name, bound, str(snap.path), snap.identity, snap)
+    with _stop_when_damaged():
+        return _cached_query(name, bound, str(snap.path), snap.identity, snap)
+
+
+@contextlib.contextmanager
+def _stop_when_damaged():
+    """A block of the database that cannot be read (damaged on disk): the reader is told, not shown a trace."""
+    try:
+        yield
+    except store.QueryFailed as e:
+        if not isinstance(e.__cause__, duckdb.IOException):
+            raise
+        log.error("%s", e)
+        st.error(t("store.not_ours.unreadable"), icon=":material/database_off:")
+        st.stop()
 
 
 def require_data() -> store.Snapshot:
@@ -134,7 +156,8 @@ def _default_period(db: str, identity: tuple, _snap: store.Snapshot) -> tuple[dt
 
 def period_filter(snap: store.Snapshot | None) -> tuple[dt.date, dt.date]:
     """The sidebar date range (kept in the URL as ?period=start&period=end)."""
-    default = _default_period(str(snap.path), snap.identity, snap) if snap else period.default_period_without_data()
+    with _stop_when_damaged():
+        default = _default_period(str(snap.path), snap.identity, snap) if snap else period.default_period_without_data()
     value = st.sidebar.date_input(
         t("sidebar.period"),
         value=default,
