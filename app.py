@@ -10,8 +10,6 @@ ui.app_style()
 ui.history_steps()
 share.remember_incoming_link()
 ui.language_switch()
-ui.viewer_gate()
-snap = ui.begin_run()
 
 pages = {
     ui.t("nav.section.views"): [
@@ -25,7 +23,10 @@ pages = {
         st.Page("pages/data.py", title=ui.t("nav.data"), icon=":material/database:", url_path="data"),
     ],
 }
-page = st.navigation(pages)
+# Navigation first, so the page the link named is the page shown after signing in; hidden until then.
+page = st.navigation(pages, position="sidebar" if ui.viewer_allowed() else "hidden")
+ui.viewer_gate()
+snap = ui.begin_run()
 ui.data_version_note(snap)
 ui.access_note()
 ui.share_box(snap)

@@ -264,6 +264,15 @@ def settings_gate() -> None:
         st.stop()
 
 
+def viewer_allowed() -> bool:
+    """Whether this reader may see the pages now (no sign-in needed, or signed in)."""
+    settings_gate()
+    if _sso():
+        return bool(st.user.is_logged_in)
+    return (access.configured_hash("viewer", st.secrets) is None or bool(st.session_state.get("_crmlens_admin_ok"))
+            or bool(st.session_state.get("_crmlens_viewer_ok")))
+
+
 def viewer_gate() -> None:
     """With single sign-on, or a viewer password, nothing shows until the reader signs in."""
     settings_gate()
