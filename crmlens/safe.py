@@ -13,6 +13,8 @@ import html
 import re
 import string
 
+import numpy as np
+
 # CommonMark lets a backslash escape any ASCII punctuation, which then stands for itself: no link,
 # image, emphasis, code, HTML tag, autolink, Streamlit directive (:red[...], :material/x:) or $math$.
 _PUNCTUATION = re.compile("([" + re.escape(string.punctuation) + "])")
@@ -35,3 +37,37 @@ def label(value):
     """A value as Plotly text: the tags Plotly understands (<a>, <b>, <br>, ...) shown as characters.
     Numbers, dates and missing values pass through unchanged."""
     return html.escape(value, quote=False) if isinstance(value, str) else value
+
+
+# Trace attributes that can carry values from data (category names, group names, hover text).
+_TRACE_TEXT = ("x", "y", "labels", "text", "hovertext", "name", "ids", "parents", "customdata", "legendgroup")
+_AXIS_TEXT = ("categoryarray", "ticktext")
+
+
+def _labels(value):
+    if isinstance(value, str):
+        return label(value)
+    if isinstance(value, np.ndarray):
+        return np.array(_labels(value.tolist()), dtype=object) if value.dtype.kind in "OUS" else value
+    if isinstance(value, (list, tuple)):
+        return type(value)(_labels(v) for v in value)
+    return value
+
+
+def figure(fig):
+    """Every value from data in a Plotly figure's traces (and its category axes) shown as text.
+    Called once per figure, after its traces are added (charts.common.layout does)."""
+    for trace in fig.data:
+        for attr in _TRACE_TEXT:
+            if attr in trace and trace[attr] is not None:
+                trace[attr] = _labels(trace[attr])
+        if trace.type == "sankey":
+            trace.node.label = _labels(trace.node.label)
+            trace.link.label = _labels(trace.link.label)
+    for name in fig.layout:
+        if name.startswith(("xaxis", "yaxis")):
+            axis = fig.layout[name]
+            for attr in _AXIS_TEXT:
+                if axis[attr] is not None:
+                    axis[attr] = _labels(axis[attr])
+    return fig

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from crmlens import contract, export, ingest, store, tempfiles, ui
+from crmlens import contract, export, ingest, safe, store, tempfiles, ui
 from crmlens.ui import t
 
 NOT_MAPPED = ""
@@ -38,7 +38,7 @@ def forget_uploads(paths: list[pathlib.Path]) -> None:
 
 def file_options(upload, path: pathlib.Path) -> ingest.FileOptions | None:
     """Table, encoding and column mapping for one file: detected or saved, changeable by hand."""
-    st.markdown(f"**{upload.name}**")
+    st.markdown(f"**{safe.md(upload.name)}**")
     key = upload.file_id
     left, right = st.columns(2)
     encoding = right.selectbox(t("data.file.encoding"), [AUTO, *ingest.ENCODINGS], key=f"enc_{key}",
@@ -47,7 +47,7 @@ def file_options(upload, path: pathlib.Path) -> ingest.FileOptions | None:
     try:
         headers = ingest.read_headers(path, encoding, upload.name)
     except ingest.IngestError as e:
-        st.error(str(e))
+        st.error(safe.md(e))
         return None
     saved = ingest.saved_mapping(headers)
     guessed = contract.TABLES[saved.table] if saved else ingest.guess_table(headers, upload.name)
@@ -116,7 +116,7 @@ def inspect_upload(upload, path: pathlib.Path, options: ingest.FileOptions | Non
         result = _inspect(str(path), upload.name, options.table, tuple(sorted(options.mapping.items())),
                           options.encoding, day_first)
     except ingest.IngestError as e:
-        st.error(str(e))
+        st.error(safe.md(e))
         return None
     counts = st.columns(4)
     counts[0].metric(t("data.file.read"), f"{result.n_read:,}")
@@ -128,7 +128,7 @@ def inspect_upload(upload, path: pathlib.Path, options: ingest.FileOptions | Non
         st.caption(t("data.file.lines_note", lines=f"{result.n_lines:,}", orders=f"{result.n_loaded:,}",
                      cancelled=f"{result.n_cancelled:,}"))
     if result.extras:
-        st.caption(t("data.file.extras", columns=", ".join(result.extras.values())))
+        st.caption(t("data.file.extras", columns=safe.md_list(result.extras.values())))
     st.dataframe(result.preview, hide_index=True, height=200)
     if result.n_rejected:
         st.warning(t("data.file.rejects_note", n=f"{result.n_rejected:,}"))
@@ -155,10 +155,10 @@ def _delimiter_name(delimiter: str) -> str:
 
 def load_summary(result) -> str:
     if result.is_order_lines:
-        return t("data.upload.loaded_lines", file=result.file_name, lines=f"{result.n_lines:,}",
+        return t("data.upload.loaded_lines", file=safe.md(result.file_name), lines=f"{result.n_lines:,}",
                  orders=f"{result.n_loaded:,}", cancelled=f"{result.n_cancelled:,}",
                  rejected=f"{result.n_rejected:,}")
-    return t("data.upload.loaded", file=result.file_name, rows=f"{result.n_loaded:,}",
+    return t("data.upload.loaded", file=safe.md(result.file_name), rows=f"{result.n_loaded:,}",
              table=t(f"table.{result.table}"), rejected=f"{result.n_rejected:,}")
 
 
@@ -229,7 +229,7 @@ def follow_load() -> None:
         bar.empty()
     error = st.session_state.get(_ERROR_KEY)
     if error is not None:
-        st.error(t("data.upload.failed", message=error))
+        st.error(t("data.upload.failed", message=safe.md(error)))
         del st.session_state[_ERROR_KEY]
 
 
