@@ -21,11 +21,18 @@ _PUNCTUATION = re.compile("([" + re.escape(string.punctuation) + "])")
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\v\f]+")
 
 
+# GitHub-flavoured Markdown also turns bare addresses (http://..., www...., a@b.c) into links, after
+# escapes are resolved: an invisible word joiner (U+2060) inside the pattern keeps them text.
+_BARE_LINKS = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)", re.IGNORECASE)
+WORD_JOINER = "\u2060"
+
+
 def md(value) -> str:
     """A value as Markdown that shows exactly its text (on one line); None shows as an empty string."""
     if value is None:
         return ""
-    return _PUNCTUATION.sub(r"\\\1", _LINE_BREAKS.sub(" ", str(value)))
+    text = _BARE_LINKS.sub(WORD_JOINER, _LINE_BREAKS.sub(" ", str(value)))
+    return _PUNCTUATION.sub(r"\\\1", text)
 
 
 def md_list(values, sep: str = ", ") -> str:

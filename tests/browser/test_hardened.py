@@ -8,8 +8,8 @@ import urllib.parse
 
 import pytest
 
-from crmlens import access
-from tests.browser.conftest import AppServer, open_page, wait_for_app
+from crmlens import access, ingest
+from tests.browser.conftest import AppServer, exceptions, open_page, upload_and_load, wait_for_app
 
 VIEWER_PASSWORD = "viewer-pw"
 
@@ -56,3 +56,44 @@ def test_viewer_sign_in_keeps_the_page_the_link_named(guarded_app, browser):
                 assert query.get(key) == values, (path, query)
         finally:
             context.close()
+
+
+# --- item 2: values from data stay text -------------------------------------------------------
+
+@pytest.fixture
+def hostile_app(tmp_path):
+    """A server on data whose every text column holds Markdown links, images and HTML (test_safe_text)."""
+    from tests.test_safe_text import hostile_files
+
+    db = tmp_path / "hostile.duckdb"
+    ingest.load_files(hostile_files(tmp_path), db=db, max_reject_share=1.0)
+    with AppServer(db, tmp_path) as server:
+        yield server
+
+
+def test_hostile_values_are_shown_as_text_in_the_browser(hostile_app, page, tmp_path):
+    fetched = []
+    page.on("request", lambda r: fetched.append(r.url) if "evil.example" in r.url else None)
+    for path in ("/funnel", "/complaints", "/churn", "/loyalty"):
+        open_page(page, f"{hostile_app.url}{path}?period=2024-01-01&period=2024-12-31")
+        assert not exceptions(page), path
+        found = page.locator('a[href*="evil"], img[src*="evil"]')
+        assert found.count() == 0, (path, [found.nth(i).evaluate(
+            "e => e.outerHTML + ' IN ' + (e.closest('[data-testid]') || {}).getAttribute?.('data-testid') + ' ' + e.closest('[data-testid]').parentElement.closest('[data-testid]').getAttribute('data-testid')")
+            for i in range(found.count())])
+        assert page.locator('svg a').count() == 0, path  # no link in a chart either
+    assert fetched == []  # the browser never asked evil.example for anything
+    # ... and the values are there, as the characters they are
+    open_page(page, f"{hostile_app.url}/complaints?period=2024-01-01&period=2024-12-31")
+    labels = [text.replace("\u2060", "") for text in page.get_by_test_id("stWidgetLabel").all_inner_texts()]
+    assert "SLA hours: ![t](http://evil.example/track.png)" in labels
+
+
+def test_a_hostile_file_name_is_shown_as_text(hostile_app, page, tmp_path):
+    folder = tmp_path / "upload"
+    folder.mkdir()
+    csv = folder / "[Sign in again](http:evil.example).csv"
+    csv.write_text("customer_id,nps\nC1,9\n")
+    message = upload_and_load(page, hostile_app.url, csv).replace("\u2060", "")
+    assert "[Sign in again](http:evil.example).csv: 1 rows loaded" in message, message
+    assert page.locator('a[href*="evil"]').count() == 0
