@@ -14,7 +14,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from crmlens import access, export, fmt, i18n, ingest, period, queries, safe, share, store, tempfiles
+from crmlens import access, downloads, export, fmt, i18n, ingest, period, queries, safe, share, store, tempfiles
 
 LANG_KEY = "lang"
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}  # also the language's value in the address
@@ -226,8 +226,8 @@ def drop_infinite_link_value(key: str) -> None:
 
 def download_csv(df: pd.DataFrame, file_name: str, key: str | None = None) -> None:
     """A download button for a table (UTF-8 with BOM for Excel; spreadsheet formulas neutralised)."""
-    st.download_button(t("common.download_csv"), export.to_csv_bytes(df), file_name=file_name,
-                       mime="text/csv", key=key or f"download_{file_name}", icon=":material/download:")
+    downloads.button(t("common.download_csv"), lambda: export.to_csv_bytes(df), file_name=file_name,
+                     key=key or f"download_{file_name}", icon=":material/download:")
 
 
 def _who() -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from crmlens import contract, export, ingest, safe, store, tempfiles, ui
+from crmlens import contract, downloads, export, ingest, safe, store, tempfiles, ui
 from crmlens.ui import t
 
 NOT_MAPPED = ""
@@ -139,8 +139,8 @@ def inspect_upload(upload, path: pathlib.Path, options: ingest.FileOptions | Non
 def show_rejects(result, key: str) -> None:
     rejects = result.rejects.assign(reason=result.rejects["reason"].map(lambda r: t(f"data.reason.{r}")))
     st.dataframe(rejects, hide_index=True, height=180)
-    st.download_button(t("data.upload.rejects_download"), export.to_csv_bytes(rejects),
-                       file_name=f"rejects_{result.file_name}", mime="text/csv", key=f"rejects_{key}")
+    downloads.button(t("data.upload.rejects_download"), lambda: export.to_csv_bytes(rejects),
+                     file_name=f"rejects_{result.file_name}", key=f"rejects_{key}")
 
 
 def _option_label(option: str) -> str:

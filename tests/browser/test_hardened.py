@@ -3,8 +3,12 @@ data never become links or images (item 2), CSV downloads need the session (item
 
 from __future__ import annotations
 
+import pathlib
 import shutil
+import time
+import urllib.error
 import urllib.parse
+import urllib.request
 
 import pytest
 
@@ -97,3 +101,32 @@ def test_a_hostile_file_name_is_shown_as_text(hostile_app, page, tmp_path):
     message = upload_and_load(page, hostile_app.url, csv).replace("\u2060", "")
     assert "[Sign in again](http:evil.example).csv: 1 rows loaded" in message, message
     assert page.locator('a[href*="evil"]').count() == 0
+
+
+# --- item 14: downloads need the session ------------------------------------------------------
+
+def fetch_status(url: str) -> int:
+    """GET as an anonymous client: no cookies, no session."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            response.read()
+            return response.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def test_a_csv_download_link_dies_with_the_session(guarded_app, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US", accept_downloads=True)
+    page = open_page(context.new_page(), f"{guarded_app.url}/data")
+    sign_in(page)
+    assert page.locator('a[href*="/media/"]').count() == 0  # no file to fetch before a click
+    with page.expect_download() as download:
+        page.get_by_test_id("stDownloadButton").first.click()
+    url = download.value.url
+    assert "/media/" in url and pathlib.Path(download.value.path()).read_bytes().startswith(b"\xef\xbb\xbf")
+    context.close()  # the reader closes the browser: the session ends
+    deadline = time.monotonic() + 15
+    while fetch_status(url) == 200:
+        assert time.monotonic() < deadline, f"{url} still served 15 s after the session ended"
+        time.sleep(0.2)
+    assert fetch_status(url) == 404
