@@ -27,7 +27,7 @@ from typing import Iterator
 import duckdb
 import pandas as pd
 
-from crmlens import contract
+from crmlens import contract, interrupt
 
 PROJECT_DIR = pathlib.Path(__file__).resolve().parent.parent
 DEFAULT_DB = PROJECT_DIR / "data" / "crm.duckdb"
@@ -134,7 +134,8 @@ class Snapshot:
     def query(self, sql: str, params: dict | None = None) -> pd.DataFrame:
         cur = self.cursor()
         try:
-            return cur.execute(sql, params or {}).df()
+            with interrupt.when_abandoned(cur):  # a session that reruns or ends does not wait for it
+                return cur.execute(sql, params or {}).df()
         finally:
             cur.close()
 
