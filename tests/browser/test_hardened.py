@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pathlib
 import shutil
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -12,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from crmlens import access, ingest
+from crmlens import access, ingest, tempfiles
 from tests.browser.conftest import AppServer, exceptions, open_page, upload_and_load, wait_for_app
 
 VIEWER_PASSWORD = "viewer-pw"
@@ -130,3 +131,41 @@ def test_a_csv_download_link_dies_with_the_session(guarded_app, browser):
         assert time.monotonic() < deadline, f"{url} still served 15 s after the session ended"
         time.sleep(0.2)
     assert fetch_status(url) == 404
+
+
+# --- item 3: an abandoned upload leaves nothing behind ----------------------------------------
+
+def upload_folders(pid: int) -> list[pathlib.Path]:
+    return sorted(pathlib.Path(tempfile.gettempdir()).glob(f"{tempfiles.PREFIX}{pid}-*"))
+
+
+def wait_until(condition, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
+def test_an_abandoned_upload_is_removed_when_the_session_and_the_server_end(own_app, browser, tmp_path):
+    csv = tmp_path / "orders_refused.csv"
+    csv.write_text("order_id,order_date\nX1,2024-01-01\n")  # refused: required columns missing
+    pid = own_app.proc.pid
+    for _ in range(2):  # two readers upload and walk away
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+        page = open_page(context.new_page(), f"{own_app.url}/data")
+        page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(csv))
+        wait_for_app(page)
+        folders = upload_folders(pid)
+        assert folders and any(f.iterdir() for f in folders)  # the upload waits in its session's folder
+        context.close()  # the browser is closed without loading
+        wait_until(lambda: not upload_folders(pid), 15, "the session's upload folder outlived it")
+    # a session still open when the server stops
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    page = open_page(context.new_page(), f"{own_app.url}/data")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(csv))
+    wait_for_app(page)
+    assert upload_folders(pid)
+    own_app.proc.terminate()
+    own_app.proc.wait(30)
+    context.close()
+    assert upload_folders(pid) == []
