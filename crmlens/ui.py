@@ -314,7 +314,7 @@ def admin_gate() -> bool:
 def access_note() -> None:
     if _sso() and st.user.is_logged_in:
         role = "access.sso_admin" if _sso_admin() else "access.sso_viewer"
-        st.sidebar.caption(":material/person: " + t(role, email=st.user.get("email", "")))
+        st.sidebar.caption(":material/person: " + t(role, email=safe.md(st.user.get("email", ""))))
         st.sidebar.button(t("access.sso_logout"), on_click=st.logout, icon=":material/logout:")
     elif access.configured_hash("admin", st.secrets) is None:
         st.sidebar.caption(":material/lock_open: " + t("access.no_password"))

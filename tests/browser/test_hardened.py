@@ -78,7 +78,7 @@ def hostile_app(tmp_path):
 
 def test_hostile_values_are_shown_as_text_in_the_browser(hostile_app, page, tmp_path):
     fetched = []
-    page.on("request", lambda r: fetched.append(r.url) if "evil.example" in r.url else None)
+    page.on("request", lambda r: fetched.append(r.url) if "evil" in (urllib.parse.urlsplit(r.url).hostname or "") else None)
     for path in ("/funnel", "/complaints", "/churn", "/loyalty"):
         open_page(page, f"{hostile_app.url}{path}?period=2024-01-01&period=2024-12-31")
         assert not exceptions(page), path
@@ -87,6 +87,16 @@ def test_hostile_values_are_shown_as_text_in_the_browser(hostile_app, page, tmp_
             "e => e.outerHTML + ' IN ' + (e.closest('[data-testid]') || {}).getAttribute?.('data-testid') + ' ' + e.closest('[data-testid]').parentElement.closest('[data-testid]').getAttribute('data-testid')")
             for i in range(found.count())])
         assert page.locator('svg a').count() == 0, path  # no link in a chart either
+    # options and chosen values of widgets: the funnel's stage settings, the owner filter
+    owner = "[Sign in again](http://evil.example/phish)"
+    open_page(page, f"{hostile_app.url}/funnel?period=2024-01-01&period=2024-12-31&owner="
+              + urllib.parse.quote(owner))
+    page.get_by_text("Stages: order, won and lost").click()
+    page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").first.click()
+    page.get_by_role("option").first.wait_for()
+    assert page.locator('a[href*="evil"], img[src*="evil"]').count() == 0
+    assert page.get_by_role("option").count() >= 3
+    page.keyboard.press("Escape")
     assert fetched == []  # the browser never asked evil.example for anything
     # ... and the values are there, as the characters they are
     open_page(page, f"{hostile_app.url}/complaints?period=2024-01-01&period=2024-12-31")
@@ -98,7 +108,12 @@ def test_a_hostile_file_name_is_shown_as_text(hostile_app, page, tmp_path):
     folder = tmp_path / "upload"
     folder.mkdir()
     csv = folder / "[Sign in again](http:evil.example).csv"
-    csv.write_text("customer_id,nps\nC1,9\n")
+    csv.write_text("customer_id,nps,![t](http://evil.example/col.png)\nC1,9,x\n")
+    open_page(page, f"{hostile_app.url}/data")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(csv))
+    wait_for_app(page)
+    page.get_by_text("Column mapping", exact=False).first.click()  # the file's headers as options
+    assert page.locator('a[href*="evil"], img[src*="evil"]').count() == 0
     message = upload_and_load(page, hostile_app.url, csv).replace("\u2060", "")
     assert "[Sign in again](http:evil.example).csv: 1 rows loaded" in message, message
     assert page.locator('a[href*="evil"]').count() == 0
