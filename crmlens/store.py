@@ -60,7 +60,8 @@ class NotOurDatabase(Exception):
     """
 
     def __init__(self, path: pathlib.Path, reason: str, cause: Exception | None = None):
-        what = "is a DuckDB database that CRM Lens did not write" if reason == "foreign" else "cannot be read as a DuckDB database"
+        what = ("is a DuckDB database that CRM Lens did not write" if reason == "foreign"
+                else "cannot be read as a DuckDB database")
         super().__init__(f"{path} {what}" + (f" ({cause})" if cause else ""))
         self.path, self.reason = path, reason
 
