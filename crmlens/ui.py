@@ -6,13 +6,11 @@ import contextlib
 import datetime as dt
 import json
 import logging
-import math
 
 import duckdb
 import pandas as pd
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
-from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from crmlens import access, downloads, export, fmt, i18n, ingest, period, queries, safe, share, store, tempfiles
 
@@ -199,29 +197,14 @@ def number_setting(key: str, label: str, default: float, min_value: float, max_v
                    step: float, help: str | None = None, container=None) -> float:
     """A threshold or other setting kept in the URL, shown next to what it drives."""
     container = container or st
-    drop_infinite_link_value(key)
+    share.drop_infinite_number(key)
     return container.number_input(label, min_value=min_value, max_value=max_value, value=default, step=step,
                                   key=key, bind="query-params", help=help)
 
 
 def drop_infinite_link_value(key: str) -> None:
-    """Take `?key=inf` (1e309, -Infinity, ...) out of the address before a number box reads it.
-
-    Streamlit turns such a value into an infinite float and fails converting it to a whole number
-    (OverflowError). Dropped here, it is reported like any other refused link value.
-    """
-    value = st.query_params.get(key)
-    try:
-        infinite = value is not None and math.isinf(float(value))
-    except ValueError:
-        return  # not a number at all: the widget refuses it itself
-    if infinite:
-        ctx = get_script_run_ctx()
-        with ctx.session_state.query_params() as qp:
-            # Streamlit 1.67 seeds a bound widget from the address as first opened, kept apart from
-            # st.query_params (tests/test_link_numbers.py pins this).
-            qp._initial_query_params.pop(key, None)
-            qp.remove_param(key)
+    """See share.drop_infinite_number: call before a number box bound to the address."""
+    share.drop_infinite_number(key)
 
 
 def download_csv(df: pd.DataFrame, file_name: str, key: str | None = None) -> None:
