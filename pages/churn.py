@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from crmlens import churn, fmt, ui
+from crmlens import churn, fmt, safe, ui
 from crmlens.charts import churn as charts
 from crmlens.ui import t
 
@@ -157,7 +157,7 @@ with tabs[3]:
         attribute = st.selectbox(t("churn.drivers.attribute"), list(tests["attribute"]), key="churn_attribute",
                                  format_func=attribute_label, bind="query-params")
         one = drivers[drivers["attribute"] == attribute]
-        st.plotly_chart(charts.drivers(one, overall, t("churn.drivers.chart_title", attribute=attribute_label(attribute),
+        st.plotly_chart(charts.drivers(one, overall, t("churn.drivers.chart_title", attribute=safe.label(attribute_label(attribute)),
                                                          overall=fmt.percent(overall)), t),
                         width="stretch", key="churn_drivers_chart")
         st.markdown(f"**{t('churn.drivers.summary')}**")

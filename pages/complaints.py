@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from crmlens import complaints as cx
-from crmlens import fmt, period, ui
+from crmlens import fmt, period, safe, ui
 from crmlens.charts import complaints as charts
 from crmlens.ui import t
 
@@ -66,10 +66,12 @@ with speed_box:
     st.caption(t("complaints.speed.sla_help"))
     sla_defaults = {s: cx.sla_default(s) for s in opts("severity")}
     sla_cols = st.columns(min(len(sla_defaults), 5) + 1)
-    sla = {}
+    sla, keys = {}, set()
     for i, (sev, default) in enumerate(list(sla_defaults.items())[:5]):
         key = "complaints_sla_" + re.sub(r"\W+", "_", sev, flags=re.UNICODE).strip("_")
-        sla[sev] = ui.number_setting(key, t("complaints.sla.for", severity=sev), default, 1.0, 24.0 * 365, 1.0,
+        key = key if key not in keys else f"{key}_{i}"  # "high!" and "high?": two boxes, not a crash
+        keys.add(key)
+        sla[sev] = ui.number_setting(key, t("complaints.sla.for", severity=safe.md(sev)), default, 1.0, 24.0 * 365, 1.0,
                                      help=t("complaints.sla.help"), container=sla_cols[i])
     other = ui.number_setting("complaints_sla_other", t("complaints.sla.other"), cx.DEFAULT_SLA_HOURS, 1.0, 24.0 * 365,
                               1.0, help=t("complaints.sla.other.help"), container=sla_cols[-1])
@@ -302,7 +304,7 @@ if has_customer and has_orders:
                      column_config={t(f"complaints.col.{c}"): st.column_config.NumberColumn(format="%.3f")
                                     for c in ("hazard_ratio", "lower", "upper", "p_value")})
         ui.download_csv(cox_table, "complaints_cox.csv")
-        st.caption(t("complaints.cox.help", reference=category_label(cox["reference"].iloc[0]), max_rows=cx.COX_MAX_ROWS))
+        st.caption(t("complaints.cox.help", reference=safe.md(category_label(cox["reference"].iloc[0])), max_rows=cx.COX_MAX_ROWS))
 elif not has_customer:
     st.caption(t("complaints.churn.needs_customer"))
 else:
@@ -321,4 +323,4 @@ with kpi_box:
                 help=t("complaints.kpi.breach.help", n=int(total["n_breached"]), d=int(total["n_decided"]),
                        open=int(total["n_open_breached"])))
     top = ui.run_query("complaints_by_dimension", {**p, "dimension": "category"}).iloc[0]
-    st.markdown(t("complaints.kpi.top_category", category=category_label(top["value"]), share=fmt.percent(top["share"])))
+    st.markdown(t("complaints.kpi.top_category", category=safe.md(category_label(top["value"])), share=fmt.percent(top["share"])))

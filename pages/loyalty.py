@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from crmlens import export, fmt, loyalty, queries, ui
+from crmlens import downloads, export, fmt, loyalty, queries, ui
 from crmlens.charts import loyalty as charts
 from crmlens.ui import t
 
@@ -310,6 +310,6 @@ with tab_customers:
         full = queries.run("loyalty_customers", {**query, "limit": loyalty.EXPORT_LIMIT, "offset": 0}, snap=snapshot)
         return export.to_csv_bytes(full.drop(columns=["n_matching"]))
 
-    st.download_button(t("loyalty.cust.download", n=fmt.number(min(n_match, loyalty.EXPORT_LIMIT), lang)), export_rows,
-                       file_name="loyalty_customers.csv", mime="text/csv", icon=":material/download:",
-                       key="loyalty_customers_download", help=t("loyalty.cust.download.help", limit=fmt.number(loyalty.EXPORT_LIMIT, lang)))
+    downloads.button(t("loyalty.cust.download", n=fmt.number(min(n_match, loyalty.EXPORT_LIMIT), lang)), export_rows,
+                     file_name="loyalty_customers.csv", icon=":material/download:",
+                     key="loyalty_customers_download", help=t("loyalty.cust.download.help", limit=fmt.number(loyalty.EXPORT_LIMIT, lang)))

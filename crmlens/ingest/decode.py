@@ -126,7 +126,7 @@ def needs_copy(path: pathlib.Path, encoding: str) -> tuple[bool, int]:
 
 def clean_copy(path: pathlib.Path, encoding: str) -> pathlib.Path:
     """The file as UTF-8 with \\n line ends; bytes that do not decode become U+FFFD."""
-    fd, name = tempfile.mkstemp(prefix="crmlens-clean-", suffix=".csv")
+    fd, name = tempfile.mkstemp(prefix=f"crmlens-clean-{os.getpid()}-", suffix=".csv")  # tempfiles.sweep knows it
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
     try:
         with open(path, "rb") as src, os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
