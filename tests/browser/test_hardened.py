@@ -12,6 +12,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
+from playwright.sync_api import expect
 
 from crmlens import access, ingest, tempfiles
 from tests.browser.conftest import AppServer, exceptions, open_page, upload_and_load, wait_for_app
@@ -52,7 +53,8 @@ def test_viewer_sign_in_keeps_the_page_the_link_named(guarded_app, browser):
             page = open_page(context.new_page(), guarded_app.url + path)
             assert not page.get_by_test_id("stSidebarNavLink").count()  # nothing of the app before sign-in
             sign_in(page)
-            assert page.get_by_role("heading", name=heading, exact=True).first.is_visible(), path
+            # waits for the page to draw (a busy machine may still be fading the previous run in)
+            expect(page.get_by_role("heading", name=heading, exact=True).first).to_be_visible()
             url = urllib.parse.urlsplit(page.url)
             wanted = urllib.parse.urlsplit(path)
             assert url.path == wanted.path, path
