@@ -93,8 +93,6 @@ def _digest_box(page: str, lang: str) -> None:
     with st.sidebar.expander(t("digest.subscribe.title"), icon=":material/forward_to_inbox:"):
         st.caption(t("digest.subscribe.help"))
         params = view_params()
-        if [k for k, _ in params if k != ui.PERIOD_KEY]:
-            st.caption(t("digest.subscribe.filters"))
         kind = _schedule_kind("digest_sub")
         with st.form("digest_subscribe", border=False):
             schedule = _schedule("digest_sub", kind)
