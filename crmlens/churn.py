@@ -212,18 +212,24 @@ NUMBER_SETTINGS = {"churn_days": (CHURN_DAYS, 1, 3650, 1), "churn_multiplier": (
 FILTERS = ("segment", "region", "channel", "owner")
 
 
-def headline(snap: store.Snapshot, start: dt.date, end: dt.date, definition: str = "auto",
-             churn_days: int = CHURN_DAYS, churn_multiplier: float = CHURN_MULTIPLIER, grain: str = GRAIN,
-             **filters) -> dict:
-    """The churn figures for `metrics --json`: the page's settings (its defaults unless given) and
-    filters (segment, region, channel, owner: lists, empty = all), as crmlens.viewparams reads them
-    from the page's address."""
-    source = queries.run("churn_source", snap=snap).iloc[0]
-    definition = choose_definition(source, definition)
+def headline_params(snap: store.Snapshot, start: dt.date, end: dt.date, definition: str = "auto",
+                    churn_days: int = CHURN_DAYS, churn_multiplier: float = CHURN_MULTIPLIER, grain: str = GRAIN,
+                    **more) -> dict | None:
+    """The churn queries' parameters for the page's settings (its defaults unless given) and filters
+    (segment, region, channel, owner: lists, empty = all), as crmlens.viewparams reads them from the
+    page's address; `more` also takes other query parameters. None when there is no churn data."""
+    definition = choose_definition(queries.run("churn_source", snap=snap).iloc[0], definition)
     if definition is None:
+        return None
+    return query_params(start, end, definition, churn_days, churn_multiplier, grain=grain, **more)
+
+
+def headline(snap: store.Snapshot, start: dt.date, end: dt.date, **settings) -> dict:
+    """The churn figures for `metrics --json`, with the page's settings and filters (headline_params)."""
+    params = headline_params(snap, start, end, **settings)
+    if params is None:
         return {"definition": None, "periods": [], "overall_churn_rate": None, "at_risk_count": None}
-    params = query_params(start, end, definition, churn_days, churn_multiplier, grain=grain,
-                          **{f: filters.get(f) or () for f in FILTERS})
+    definition, grain = params["definition"], params["grain"]
     bucket = queries.run("churn_bucket", params, snap=snap)
     summary = queries.run("churn_summary", params, snap=snap).iloc[0]
     periods = [{"period": r.period_start.date().isoformat()[:7] if grain == "month" else r.period_start.date().isoformat(),

@@ -211,18 +211,23 @@ def sla_settings(severities: list[str]) -> list[tuple[str, str, float]]:
     return [(s, sla_key(s), sla_default(s)) for s in severities[:SLA_SETTINGS_SHOWN]]
 
 
-def headline(snap: store.Snapshot, start: dt.date, end: dt.date, filters: dict | None = None,
-             sla: dict[str, float] | None = None, **settings) -> dict:
-    """total, by_category, median_resolution_hours (Kaplan-Meier, open complaints censored),
-    sla_breach_rate, churn_rate_complainers, churn_rate_others.
-
-    With the page's filters (as params() takes them), SLA hours per severity (default: every
-    severity's default) and settings (sla_default_hours, churn_days, churn_multiplier, ...), as
-    crmlens.viewparams reads them from the page's address."""
+def headline_params(snap: store.Snapshot, start: dt.date, end: dt.date, filters: dict | None = None,
+                    sla: dict[str, float] | None = None, **settings) -> dict:
+    """The complaints queries' parameters for the page's filters (as params() takes them), SLA hours per
+    severity (default: every severity's default) and settings (sla_default_hours, churn_days,
+    churn_multiplier, ...), as crmlens.viewparams reads them from the page's address."""
     p = params(snap, start, end, filters, **settings)
     if sla is None:
         sla = sla_for(snap, params(snap, start, end))
     p.update(sla_severities=[s.lower() for s in sla], sla_hours=[float(h) for h in sla.values()])
+    return p
+
+
+def headline(snap: store.Snapshot, start: dt.date, end: dt.date, **settings) -> dict:
+    """total, by_category, median_resolution_hours (Kaplan-Meier, open complaints censored),
+    sla_breach_rate, churn_rate_complainers, churn_rate_others, with the page's filters and settings
+    (headline_params)."""
+    p = headline_params(snap, start, end, **settings)
     p["dimension"] = "category"
     by_cat = queries.run("complaints_by_dimension", p, snap=snap)
     speed = queries.run("complaints_speed", p, snap=snap)

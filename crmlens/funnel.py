@@ -156,12 +156,17 @@ OWNER_OPTIONS = ("opportunity_owner", "owner")  # filter_options dimensions, in 
 STAGE_KEYS = {"funnel_stages": "order", "funnel_won": "won", "funnel_lost": "lost"}  # address key -> setting
 
 
-def headline(snap: store.Snapshot, start: dt.date, end: dt.date, order: list[str] | None = None,
-             won: list[str] | None = None, lost: list[str] | None = None, **filters) -> dict:
-    """Funnel figures for `metrics --json`: the page's stage settings (the proposed ones unless given) and
+def headline_params(snap: store.Snapshot, start: dt.date, end: dt.date, order: list[str] | None = None,
+                    won: list[str] | None = None, lost: list[str] | None = None, **filters) -> dict:
+    """The funnel queries' parameters for the page's stage settings (the proposed ones unless given) and
     filters (owner, source, segment, region: lists, empty = all), as crmlens.viewparams reads them."""
     order, won, lost, date_columns = settings_for(snap, order, won, lost)
-    p = params(start, end, order, won, lost, date_columns, **filters)
+    return params(start, end, order, won, lost, date_columns, **filters)
+
+
+def headline(snap: store.Snapshot, start: dt.date, end: dt.date, **settings) -> dict:
+    """Funnel figures for `metrics --json`, with the page's stage settings and filters (headline_params)."""
+    p = headline_params(snap, start, end, **settings)
     labels = dict(zip(*queries.run("funnel_stage_vocab", snap=snap)[["stage_key", "label"]].T.values))
     steps = queries.run("funnel_stage_counts", p, snap=snap)
     summary = queries.run("funnel_summary", p, snap=snap).iloc[0]

@@ -149,16 +149,21 @@ def number_setting(name: str) -> tuple:
     return tuple(cast(x) for x in spec)
 
 
-def headline(snap: store.Snapshot, start: dt.date, end: dt.date, settings: dict | None = None,
-             filters: dict | None = None) -> dict:
-    """`metrics --json` figures: rungs at the period end, ABC classes, top-20% share, RFM segments, with the
-    page's settings and filters (its defaults and all customers unless given), as crmlens.viewparams reads
-    them from the page's address."""
+def headline_params(snap: store.Snapshot, start: dt.date, end: dt.date, settings: dict | None = None,
+                    filters: dict | None = None) -> dict:
+    """The loyalty queries' parameters for the page's settings and filters (its defaults and all customers
+    unless given), as crmlens.viewparams reads them from the page's address."""
     settings = dict(settings or {})
     if settings.get("measure", "revenue") != "revenue" and \
             not Coverage.from_row(queries.run("loyalty_coverage", snap=snap).iloc[0]).has_cost:
         settings["measure"] = "revenue"  # as on the page: without order costs there is no profit to rank by
-    summary = queries.run("loyalty_summary", params(start, end, settings, filters), snap=snap)
+    return params(start, end, settings, filters)
+
+
+def headline(snap: store.Snapshot, start: dt.date, end: dt.date, **settings) -> dict:
+    """`metrics --json` figures: rungs at the period end, ABC classes, top-20% share, RFM segments, with the
+    page's settings and filters (headline_params)."""
+    summary = queries.run("loyalty_summary", headline_params(snap, start, end, **settings), snap=snap)
 
     def counts(kind: str, keys: tuple[str, ...]) -> dict[str, int]:
         part = summary[summary["kind"] == kind].set_index("key")["n_customers"]

@@ -24,6 +24,13 @@ VIEWS = ("funnel", "loyalty", "churn", "complaints")  # the overview takes the p
 PERIOD_KEY = "period"
 MAX_OPTIONS_SHOWN = 12
 # complaints: address key of a number setting -> the parameter it sets (complaints.params)
+# Choices the pages show as words (and so keep in the address in the reader's language): key -> (the
+# catalog prefix of their words, the choices).
+WORD_CHOICES = {
+    "churn_definition": ("churn.definition", churn.DEFINITIONS),
+    "churn_grain": ("churn.grain", churn.GRAINS),
+    **{f"loyalty_{name}": ("loyalty.opt", options) for name, options in loyalty.CHOICES.items()},
+}
 COMPLAINTS_SETTINGS = {"churn_days": "churn_days", "churn_multiplier": "churn_multiplier",
                        "complaints_revenue_days": "revenue_days", "complaints_repeat_days": "repeat_days",
                        "complaints_sla_other": "sla_default_hours"}
@@ -69,9 +76,20 @@ def _one_of(options) -> str:
     return f"not one of the page's options ({', '.join(shown)}{more})" if shown else "the page offers no options here"
 
 
-def _words(prefix: str, codes) -> dict[str, str]:
-    """A choice the page shows as words: the words in every language -> the choice."""
-    return {i18n.translate(lang, f"{prefix}.{c}"): c for lang in i18n.LANGUAGES for c in codes}
+def _words(key: str, codes=None) -> dict[str, str]:
+    """A choice the page shows as words: the words in every language -> the choice (of `codes`, default all)."""
+    prefix, choices = WORD_CHOICES[key]
+    return {i18n.translate(lang, f"{prefix}.{c}"): c for lang in i18n.LANGUAGES for c in (codes or choices)}
+
+
+def in_language(params: list[tuple[str, str]], lang: str) -> list[tuple[str, str]]:
+    """The address with its word choices in `lang`, as a page in that language writes and reads them (a digest
+    in Chinese of a view chosen in English links with churn_grain=按季度, not Quarters)."""
+    out = []
+    for key, value in params:
+        code = _words(key).get(value) if key in WORD_CHOICES else None
+        out.append((key, i18n.translate(lang, f"{WORD_CHOICES[key][0]}.{code}") if code else value))
+    return out
 
 
 class _Reader:
@@ -158,17 +176,16 @@ def _churn(snap, r: _Reader, opts, start, end) -> dict:
     definitions = [d for d in churn.DEFINITIONS if d == "auto" or d in available]
     return _given({
         **{f: r.choices(f, _same(opts.get(f, []))) for f in churn.FILTERS},
-        "definition": r.word("churn_definition", _words("churn.definition", definitions)),
+        "definition": r.word("churn_definition", _words("churn_definition", definitions)),
         **{key: r.number(key, spec) for key, spec in churn.NUMBER_SETTINGS.items()},
-        "grain": r.word("churn_grain", _words("churn.grain", churn.GRAINS)),
+        "grain": r.word("churn_grain", _words("churn_grain")),
     })
 
 
 def _loyalty(snap, r: _Reader, opts, start, end) -> dict:
     settings = {name: r.number(f"loyalty_{name}", loyalty.number_setting(name)) for name in loyalty.SETTING_RANGES}
     settings.update({key: r.number(key, spec) for key, spec in churn.NUMBER_SETTINGS.items()})
-    settings.update({name: r.word(f"loyalty_{name}", _words("loyalty.opt", options))
-                     for name, options in loyalty.CHOICES.items()})
+    settings.update({name: r.word(f"loyalty_{name}", _words(f"loyalty_{name}")) for name in loyalty.CHOICES})
     settings["use_partner_flag"] = r.flag("loyalty_use_partner_flag")
     filters = _given({f: r.choices(f, _same(opts.get(f, []))) for f in loyalty.FILTERS})
     return _given({"settings": _given(settings) or None, "filters": filters or None})
@@ -190,7 +207,7 @@ def _funnel(snap, r: _Reader, opts, start, end) -> dict:
 
 def _complaints(snap, r: _Reader, opts, start, end) -> dict:
     options = queries.run("complaints_filter_options", complaints.params(snap, start, end), snap=snap)
-    own = lambda dim: list(options.loc[options["dimension"] == dim, "value"])  # noqa: E731
+    own = lambda dim: list(options.loc[options["dimension"] == dim, "value"])
     shown = {"category": {complaints.bilingual_label(v): v for v in own("category")},  # the page shows both languages
              "severity": _same(own("severity")), "complaint_channel": _same(own("complaint_channel"))}
     filters = _given({f: r.choices(key, shown.get(f) or _same(opts.get(f, [])))

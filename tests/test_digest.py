@@ -562,3 +562,29 @@ def test_alerts_read_the_figure_of_their_filtered_view(churn_db, smtp):
     assert report.alerts_changed == [("business", "fired", 0.6667)]
     text = _parts(smtp.messages[0][1])["text/plain"].get_content()
     assert "Filters and settings: segment=business, churn_days=30, churn_multiplier=0." in text
+
+
+def test_digest_add_refuses_what_the_page_refuses(churn_db):
+    result = CliRunner().invoke(cli, ["digest", "add", "d", "--db", str(churn_db), "--page", "churn",
+                                      "--params", f"{Q1}&segment=wholesale&churn_days=0", "--to", "a@example.com",
+                                      "--schedule", "daily"])
+    assert result.exit_code == 1
+    assert result.output == ("Error: --params: segment=wholesale (churn): not one of the page's options (consumer, "
+                             "business); churn_days=0 (churn): not a whole number from 1 to 3650\n")
+    assert storage.digests(store.snapshot(churn_db)) == []
+    # The alert's page is the metric's: churn_grain is the churn page's, so it is checked there.
+    result = CliRunner().invoke(cli, ["alert", "add", "a", "--db", str(churn_db), "--metric", "churn_rate", "--above",
+                                      "0.5", "--params", "churn_grain=Weeks", "--to", "a@example.com"])
+    assert result.exit_code == 1 and result.output.startswith("Error: --params: churn_grain=Weeks (churn): ")
+
+
+def test_choices_shown_as_words_are_read_in_either_language_and_linked_in_the_digests(churn_db):
+    # Made from the churn page in English (churn_grain=Quarters), sent in Chinese: the figures are by quarter
+    # (Q1 2024 as one period), and the link writes the choice as the page in Chinese does.
+    params = f"{Q1}&churn_grain=Quarters"
+    digest = model.make_digest("q", "churn", params, [EMAIL], "daily", "zh")
+    message = render.digest_message(store.snapshot(churn_db), digest, with_image=False)
+    assert message.data["churn"] == metrics_json(churn_db, params=f"{Q1}&churn_grain=按季度")["churn"]
+    assert [p["period"] for p in message.data["churn"]["periods"]] == ["2024-01-01"]
+    query = urllib.parse.parse_qsl(urllib.parse.urlsplit(message.link).query)
+    assert ("churn_grain", "按季度") in query and ("lang", "中文") in query

@@ -88,60 +88,37 @@ def previous_value(sec: dict, path: tuple):
     return prev.get(key)
 
 
-# --- the views' query parameters, as their headlines build them ---------------------------------
-
-def _churn_params(snap: store.Snapshot, start: dt.date, end: dt.date, kw: dict, **more) -> dict | None:
-    """churn.headline's parameters (None: no churn data)."""
-    definition = churn.choose_definition(queries.run("churn_source", snap=snap).iloc[0], kw.get("definition", "auto"))
-    if definition is None:
-        return None
-    filters = {f: kw.get(f) or () for f in churn.FILTERS}
-    return churn.query_params(start, end, definition, kw.get("churn_days", churn.CHURN_DAYS),
-                              kw.get("churn_multiplier", churn.CHURN_MULTIPLIER), grain=kw.get("grain", churn.GRAIN),
-                              **filters, **more)
-
-
-def _funnel_params(snap: store.Snapshot, start: dt.date, end: dt.date, kw: dict) -> dict:
-    """funnel.headline's parameters."""
-    order, won, lost, date_columns = funnel.settings_for(snap, kw.get("order"), kw.get("won"), kw.get("lost"))
-    return funnel.params(start, end, order, won, lost, date_columns, **{f: kw.get(f) for f in funnel.FILTERS})
-
-
-def _complaints_params(snap: store.Snapshot, start: dt.date, end: dt.date, kw: dict) -> dict:
-    """complaints.headline's filters and settings (the SLA hours do not change a count)."""
-    settings = {k: v for k, v in kw.items() if k not in ("filters", "sla")}
-    return complaints.params(snap, start, end, kw.get("filters"), **settings)
-
-
 # --- the main chart ----------------------------------------------------------------------------
 
 def main_chart(snap: store.Snapshot, page: str, start: dt.date, end: dt.date, t, lang: str,
                settings: dict | None = None) -> go.Figure | None:
-    """The chart at the top of the page for the view's filters and settings (view_settings' kwargs), drawn by
-    the page's own chart function (None when there is nothing to draw)."""
+    """The chart at the top of the page for the view's filters and settings (view_settings' kwargs, turned into
+    query parameters by the view's headline_params, as its headline does), drawn by the page's own chart
+    function (None when there is nothing to draw)."""
     kw = settings or {}
     if page == "overview":
         grain = period.trend_grain(start, end)
         trend = queries.run("overview_trend", {"start": start, "end": end, "grain": grain}, snap=snap)
         return None if trend["n_orders"].sum() == 0 else overview_charts.revenue_and_new_customers(trend, t, grain, lang)
     if page == "churn":
-        p = _churn_params(snap, start, end, kw)
+        p = churn.headline_params(snap, start, end, **kw)
         if p is None:
             return None
         bucket = queries.run("churn_bucket", p, snap=snap)
         return None if bucket.empty else churn_charts.leaky_bucket(bucket, t, p["grain"])
     if page == "funnel":
-        steps = queries.run("funnel_stage_counts", _funnel_params(snap, start, end, kw), snap=snap)
+        steps = queries.run("funnel_stage_counts", funnel.headline_params(snap, start, end, **kw), snap=snap)
         labels = dict(zip(*queries.run("funnel_stage_vocab", snap=snap)[["stage_key", "label"]].T.values))
         steps["label"] = [labels.get(k, k) for k in steps["stage_key"]]
         return None if steps.empty else funnel_charts.funnel(steps, t, lang)
     if page == "loyalty":
-        summary = queries.run("loyalty_summary", loyalty.params(start, end, kw.get("settings"), kw.get("filters")), snap=snap)
+        summary = queries.run("loyalty_summary", loyalty.headline_params(snap, start, end, **kw), snap=snap)
         rungs = summary[summary["kind"] == "rung"]
         return None if rungs.empty else loyalty_charts.ladder(rungs, t, lang, "amt_revenue_period",
                                                               t("loyalty.ladder.value.revenue"))
     if page == "complaints":
-        vol = queries.run("complaints_volume", {**_complaints_params(snap, start, end, kw), "grain": "month"}, snap=snap)
+        vol = queries.run("complaints_volume", {**complaints.headline_params(snap, start, end, **kw), "grain": "month"},
+                          snap=snap)
         labels = {"title": t("complaints.volume.title", grain=t("complaints.grain.month")),
                   "measure": t("complaints.measure.count"), "backlog": t("complaints.volume.backlog")}
         return None if vol.empty else complaints_charts.volume(vol, "n_complaints", labels, "month")
@@ -173,7 +150,7 @@ def alert_value(snap: store.Snapshot, alert: model.Alert) -> float | None:
     if m == "churn_rate":
         return churn.headline(snap, start, end, **kw)["overall_churn_rate"]
     if m == "at_risk_value":
-        p = _churn_params(snap, start, end, kw, min_value=0.0, sort="value", limit=1, offset=0)
+        p = churn.headline_params(snap, start, end, **kw, min_value=0.0, sort="value", limit=1, offset=0)
         if p is None or p["definition"] != "orders":
             return None
         rows = queries.run("churn_at_risk", p, snap=snap)
@@ -187,7 +164,7 @@ def alert_value(snap: store.Snapshot, alert: model.Alert) -> float | None:
             return None if this_week == 0 else float("inf")
         return this_week / last_week
     if m == "owner_revenue_share":
-        p = {**_funnel_params(snap, start, end, kw), "risk_share": OWNER_SHARE_LIMIT}
+        p = {**funnel.headline_params(snap, start, end, **kw), "risk_share": OWNER_SHARE_LIMIT}
         owners = queries.run("funnel_owner_risk", p, snap=snap)
         shares = owners["rate_revenue_share"].dropna()
         return float(shares.max()) if len(shares) else None
@@ -201,6 +178,6 @@ def alert_value(snap: store.Snapshot, alert: model.Alert) -> float | None:
 
 
 def _complaints(snap: store.Snapshot, start: dt.date, end: dt.date, kw: dict) -> int:
-    speed = queries.run("complaints_speed", _complaints_params(snap, start, end, kw), snap=snap)
+    speed = queries.run("complaints_speed", complaints.headline_params(snap, start, end, **kw), snap=snap)
     total = speed.loc[speed["severity"].isna() & (speed["level"] == "all")]
     return int(total["n_complaints"].iloc[0]) if len(total) else 0

@@ -15,7 +15,7 @@ import tomllib
 import urllib.parse
 from dataclasses import dataclass, field
 
-from crmlens import fmt, i18n, store
+from crmlens import fmt, i18n, store, viewparams
 from crmlens.digest import figures, model
 
 # The language as the pages write it in the address (crmlens.ui.LANGUAGE_NAMES; tested equal).
@@ -54,8 +54,9 @@ def public_url() -> str:
 
 
 def link(page: str, params: list[tuple[str, str]], lang: str, version: int | None) -> str:
-    """The live view: the page, the view's parameters, its language as the pages write it, the data version."""
-    pairs = [*params, ("lang", LANGUAGE_NAMES[lang])]
+    """The live view: the page, the view's parameters (choices shown as words in the digest's language), its
+    language as the pages write it, the data version."""
+    pairs = [*viewparams.in_language(params, lang), ("lang", LANGUAGE_NAMES[lang])]
     if version is not None:
         pairs.append(("v", str(version)))
     path = "" if page == "overview" else page
