@@ -11,8 +11,6 @@ ui.app_style()
 ui.history_steps()
 share.remember_incoming_link()
 ui.language_switch()
-ui.viewer_gate()
-snap = ui.begin_run()
 
 pages = {
     ui.t("nav.section.views"): [
@@ -29,7 +27,10 @@ pages = {
           if digest_widgets.can_manage() else []),
     ],
 }
-page = st.navigation(pages)
+# Navigation first, so the page the link named is the page shown after signing in; hidden until then.
+page = st.navigation(pages, position="sidebar" if ui.viewer_allowed() else "hidden")
+ui.viewer_gate()
+snap = ui.begin_run()
 ui.data_version_note(snap)
 ui.access_note()
 ui.share_box(snap)

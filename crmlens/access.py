@@ -18,13 +18,21 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from streamlit.errors import StreamlitSecretNotFoundError
 
 ITERATIONS = 200_000
 ALGORITHM = "pbkdf2_sha256"
+BASE_DELAY_S = 0.5
 MAX_DELAY_S = 8.0
+HALF_LIFE_S = 60.0  # an address that stops failing is back to no wait within minutes
+MAX_COUNTED = 6.0  # more failures than this do not wait longer (8 s) nor take longer to forget
+MAX_TRACKED = 10_000
 
-_failures: dict[str, int] = {}
-_failures_lock = threading.Lock()
+_attempts: dict[tuple[str, str], "_Attempts"] = {}
+_attempts_lock = threading.Lock()
 
 
 def hash_password(password: str, salt: bytes | None = None, iterations: int = ITERATIONS) -> str:
@@ -46,44 +54,153 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
+class SettingsBroken(Exception):
+    """The secrets file exists but cannot be used. Nothing is shown until it is fixed (fail closed).
+
+    `key` names the message in the catalogs (access.broken.*), `values` fill it in.
+    """
+
+    def __init__(self, key: str, **values: str):
+        super().__init__(f"{key}: {values}")
+        self.key, self.values = key, values
+
+
+def settings(secrets_source) -> Mapping:
+    """The secrets as a mapping: empty only when there is no secrets file at all.
+
+    A file that exists but cannot be read (bad TOML, a duplicate key, not UTF-8, no permission)
+    raises SettingsBroken: reading it as "no password" would open every page to anyone.
+    """
+    if secrets_source is None:
+        return {}
+    try:
+        return dict(secrets_source.items())
+    except StreamlitSecretNotFoundError as e:
+        if getattr(e, "error_id", None) == "no-secrets-found":
+            return {}
+        cause = e.__cause__
+        raise SettingsBroken("access.broken.unreadable", detail=str(cause) if cause else e.error_id or "") from e
+    except UnicodeDecodeError as e:
+        raise SettingsBroken("access.broken.unreadable", detail="not UTF-8 text") from e
+    except OSError as e:  # permission denied, a folder where the file should be, ...
+        raise SettingsBroken("access.broken.unreadable", detail=e.strerror or type(e).__name__) from e
+
+
+def _values(secrets_source) -> dict:
+    """Settings already read (a dict) as they are; anything else (st.secrets) read with settings()."""
+    return secrets_source if type(secrets_source) is dict else settings(secrets_source)
+
+
+def _valid_hash(stored: str) -> bool:
+    parts = stored.split("$")
+    if len(parts) != 4 or parts[0] != ALGORITHM or not parts[1].isdigit() or int(parts[1]) < 1:
+        return False
+    try:
+        return bool(base64.b64decode(parts[2], validate=True)) and bool(base64.b64decode(parts[3], validate=True))
+    except ValueError:
+        return False
+
+
 def configured_hash(role: str, secrets_source=None) -> str | None:
-    """The hash for 'admin' or 'viewer' from secrets or the environment, or None."""
-    key = f"{role}_password_hash"
-    if secrets_source is not None:
-        try:
-            if key in secrets_source:
-                return str(secrets_source[key])
-        except Exception:  # noqa: BLE001 - no secrets.toml at all is a normal local set-up
-            pass
-    return os.environ.get(f"CRMLENS_{role.upper()}_PASSWORD_HASH") or None
+    """The hash for 'admin' or 'viewer' from secrets or the environment, or None when neither sets one.
+
+    A setting that is there but is no hash (empty, a number, a plain password) raises SettingsBroken:
+    an empty viewer hash must not switch the viewer password off.
+    """
+    key, env = f"{role}_password_hash", f"CRMLENS_{role.upper()}_PASSWORD_HASH"
+    values = _values(secrets_source)
+    if key in values:
+        value, where = values[key], key
+    elif env in os.environ:
+        value, where = os.environ[env], env
+    else:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise SettingsBroken("access.broken.empty_hash", name=where)
+    if not _valid_hash(value.strip()):
+        raise SettingsBroken("access.broken.not_a_hash", name=where)
+    return value.strip()
 
 
 def sso_configured(secrets_source) -> bool:
-    try:
-        return "auth" in secrets_source
-    except Exception:  # noqa: BLE001 - no secrets.toml at all is a normal local set-up
-        return False
+    values = _values(secrets_source)
+    return "auth" in values
 
 
 def admin_emails(secrets_source) -> set[str] | None:
     """With single sign-on: the e-mail addresses that may change data (admin_emails in secrets)."""
-    try:
-        emails = secrets_source["admin_emails"] if "admin_emails" in secrets_source else None
-    except Exception:  # noqa: BLE001
+    values = _values(secrets_source)
+    emails = values.get("admin_emails")
+    if emails is None:
         return None
-    return None if emails is None else {str(e).strip().lower() for e in emails}
+    if isinstance(emails, str) or not all(isinstance(e, str) for e in emails):
+        raise SettingsBroken("access.broken.admin_emails")
+    return {e.strip().lower() for e in emails}
 
 
-def check_with_throttle(password: str, stored: str, who: str) -> bool:
-    """verify_password, slowed down after failures: 0.5, 1, 2, 4, 8 s per attempt from `who`."""
-    # Count the attempt as a failure before checking, so parallel guesses each wait longer.
-    with _failures_lock:
-        failures = _failures.get(who, 0)
-        _failures[who] = failures + 1
-    if failures:
-        time.sleep(min(0.5 * 2 ** (failures - 1), MAX_DELAY_S))
-    ok = verify_password(password, stored)
-    if ok:
-        with _failures_lock:
-            _failures[who] = 0
+def check_settings(secrets_source) -> Mapping:
+    """Read and check every access setting at once; raises SettingsBroken on the first problem."""
+    values = settings(secrets_source)
+    for role in ("admin", "viewer"):
+        configured_hash(role, values)
+    admin_emails(values)
+    return values
+
+
+@dataclass
+class _Attempts:
+    """Failed sign-ins of one address on one account."""
+
+    failures: float = 0.0  # decays: halves every HALF_LIFE_S without a failure
+    at: float = 0.0  # when it was last counted (the clock below)
+    lock: threading.Lock = field(default_factory=threading.Lock)  # one guess at a time
+
+
+def _clock() -> float:
+    return time.monotonic()
+
+
+def _decayed(attempts: _Attempts, now: float) -> float:
+    return attempts.failures * 0.5 ** (max(now - attempts.at, 0.0) / HALF_LIFE_S)
+
+
+def delay_s(failures: float) -> float:
+    """The wait before the next guess: none at first, then 0.5, 1, 2, 4, up to 8 s."""
+    # (a count decays continuously: one failure a moment ago counts 0.9999, and still makes the next wait)
+    return 0.0 if failures < 0.5 else min(BASE_DELAY_S * 2 ** (max(failures, 1.0) - 1), MAX_DELAY_S)
+
+
+def _attempts_of(who: str, account: str) -> _Attempts:
+    with _attempts_lock:
+        if len(_attempts) > MAX_TRACKED:  # forget those who stopped failing long ago
+            now = _clock()
+            for key in [k for k, a in _attempts.items() if _decayed(a, now) < 0.01 and not a.lock.locked()]:
+                del _attempts[key]
+        return _attempts.setdefault((who, account), _Attempts())
+
+
+def check_with_throttle(password: str, stored: str, who: str, account: str) -> bool:
+    """verify_password, slowed down after failures of this address on this account.
+
+    Guesses of one address on one account take turns (parallel sessions queue up and each waits
+    its turn's delay, so they guess no faster than one session), failures are forgotten over time
+    (half every HALF_LIFE_S), and another address or account is not slowed down.
+    """
+    attempts = _attempts_of(who, account)
+    with attempts.lock:
+        wait = delay_s(_decayed(attempts, _clock()))
+        if wait:
+            time.sleep(wait)
+        ok = verify_password(password, stored)
+        now = _clock()
+        if ok:
+            attempts.failures, attempts.at = 0.0, now
+        else:
+            attempts.failures, attempts.at = min(_decayed(attempts, now) + 1, MAX_COUNTED), now
     return ok
+
+
+def failures(who: str, account: str) -> float:
+    """Failed guesses counted now for this address and account (after decay)."""
+    attempts = _attempts.get((who, account))
+    return 0.0 if attempts is None else _decayed(attempts, _clock())

@@ -152,12 +152,14 @@ def risk_params(chances: pd.DataFrame) -> dict:
 
 
 def logrank(frame: pd.DataFrame) -> dict | None:
-    """Log-rank test that the groups share one survival curve, on (grp, n_days, is_lost, n_customers)."""
+    """Log-rank test that the groups share one survival curve, on (grp, n_days, is_lost, n_customers);
+    `differ` says whether the difference is significant."""
     f = frame.dropna(subset=["grp"])
     counts = pd.DataFrame({"grp": f["grp"], "t": f["n_days"],
                            "n_event": np.where(f["is_lost"], f["n_customers"], 0),
                            "n_censored": np.where(f["is_lost"], 0, f["n_customers"])})
-    return survival.logrank(counts)
+    test = survival.logrank(counts)
+    return test and {**test, "differ": test["p_value"] < survival.SIGNIFICANCE}
 
 
 # --- drivers ------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def demo(db: str | None, n_customers: int, seed: int) -> None:
     tables = demo_data.generate(n_customers=n_customers, seed=seed)
     try:
         ingest.load_tables(tables, db=db, source=f"demo (customers={n_customers}, seed={seed})")
-    except store.StoreBusy as e:
+    except (store.StoreBusy, store.NotOurDatabase) as e:
         raise _fail(str(e)) from e
     for name, table in tables.items():
         click.echo(f"{name}: {table.num_rows:,} rows")
@@ -80,7 +80,7 @@ def load(files, db, table, mode, append_flag, mapping_file, encoding, day_first,
         if e.rejects is not None and len(e.rejects):
             click.echo(e.rejects.head(20).to_string(index=False), err=True)
         raise _fail(f"{e}\nNothing was loaded; the data is unchanged.") from e
-    except store.StoreBusy as e:
+    except (store.StoreBusy, store.NotOurDatabase) as e:
         raise _fail(f"{e}\nNothing was loaded; the data is unchanged.") from e
     _after_load(db)
     for r in results:
@@ -90,6 +90,10 @@ def load(files, db, table, mode, append_flag, mapping_file, encoding, day_first,
         else:
             click.echo(f"{r.file_name} -> {r.table}: {r.n_loaded:,} rows loaded, {r.n_rejected:,} rejected "
                        f"(encoding {r.encoding})")
+        if r.saved_mapping:
+            click.echo("  columns mapped as saved for files with this header"
+                       + (f" (its fixed values not used for {', '.join(r.kept_own_columns)}: the file has them)"
+                          if r.kept_own_columns else ""))
         for _, rej in r.rejects.head(10).iterrows():
             click.echo(f"  rejected row {rej['row']}, column {rej['column']}: "
                        f"{ingest.describe_reason(rej['reason'])} ({rej['value']!r})")
@@ -132,6 +136,8 @@ def metrics_cmd(db, as_json, start, end, view_params) -> None:
         snap = store.snapshot(db)
     except store.NoData as e:
         raise _fail(f"no database at {e}; run `python -m crmlens demo` or load CSV files first") from e
+    except store.NotOurDatabase as e:
+        raise _fail(f"{e}; point --db (or CRMLENS_DB) at a CRM Lens database") from e
     except (store.StoreBusy, OSError) as e:
         raise _fail(f"the database was written by an older CRM Lens and could not be brought up to date ({e}); "
                     "run this again when no load is running, with write access to its folder") from e

@@ -208,7 +208,13 @@ def sla_key(severity: str) -> str:
 
 def sla_settings(severities: list[str]) -> list[tuple[str, str, float]]:
     """(severity, address key, default hours) of the severities the page has an SLA setting for."""
-    return [(s, sla_key(s), sla_default(s)) for s in severities[:SLA_SETTINGS_SHOWN]]
+    out, keys = [], set()
+    for i, severity in enumerate(severities[:SLA_SETTINGS_SHOWN]):
+        key = sla_key(severity)
+        key = key if key not in keys else f"{key}_{i}"  # "high!" and "high?": two settings, not one key
+        keys.add(key)
+        out.append((severity, key, sla_default(severity)))
+    return out
 
 
 def headline_params(snap: store.Snapshot, start: dt.date, end: dt.date, filters: dict | None = None,

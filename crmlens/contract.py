@@ -180,3 +180,12 @@ def extra_column_name(header: str, existing: set[str]) -> str:
     while name in existing:
         name, n = f"{base}_{n}", n + 1
     return name
+
+
+# Scales of scored columns: a value outside is rejected (out_of_range), never loaded.
+VALUE_RANGES: dict[str, dict[str, tuple[float, float]]] = {
+    "complaints": {"satisfaction": (1, 5)},
+    "surveys": {"satisfaction": (1, 5), "nps": (0, 10)},
+}
+# Time-zone offsets that exist: UTC-12:00 to UTC+14:00.
+MAX_UTC_OFFSET_HOURS = 14

@@ -12,7 +12,7 @@ import pandas as pd
 from scipy.stats import norm
 from statsmodels.stats.multitest import multipletests
 
-from crmlens import contract, fmt, queries, store
+from crmlens import contract, fmt, queries, store, survival
 
 # Known stage names, in funnel order (compared after normalise()). Closed stages come last.
 KNOWN_OPEN_STAGES = (
@@ -24,7 +24,8 @@ KNOWN_OPEN_STAGES = (
     ("negotiation", "negotiation review", "negotiating", "谈判", "商务谈判", "合同谈判"),
 )
 MIN_GROUP_SIZE = 30  # closed opportunities a group needs before its win rate is tested
-ALPHA = 0.05
+ALPHA = survival.SIGNIFICANCE
+OWNER_SHARE_LIMIT_PCT = 15.0  # an owner holding more of the revenue is flagged (customers leave with them)
 BREAKDOWN_DIMENSIONS = ("owner", "source", "segment", "region", "product")
 RULES = ("history", "won", "open", "lost_dates", "lost_first")
 DATE_SUFFIXES = ("_date", "_at", "_time", "_on", "date", "日期", "时间")

@@ -15,6 +15,7 @@ import pandas as pd
 from crmlens import churn, queries, store
 
 RUNGS = ("prospect", "customer", "client", "supporter", "advocate", "partner")
+UPPER_RUNGS = RUNGS[3:]  # "supporters and above": customers who like us, not only buy from us
 STATES = ("new", *RUNGS, "lost")  # movement states: not yet known, a rung, or lost (no purchase for N days)
 DIRECTIONS = ("climbed", "joined", "returned", "stayed", "fell", "left")
 ABC_CLASSES = ("A", "B", "C")

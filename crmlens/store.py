@@ -16,6 +16,7 @@ import contextlib
 import fcntl
 import os
 import pathlib
+import re
 import shutil
 import threading
 import time
@@ -26,7 +27,7 @@ from typing import Iterator
 import duckdb
 import pandas as pd
 
-from crmlens import contract
+from crmlens import contract, interrupt
 
 PROJECT_DIR = pathlib.Path(__file__).resolve().parent.parent
 DEFAULT_DB = PROJECT_DIR / "data" / "crm.duckdb"
@@ -49,6 +50,20 @@ create table if not exists mappings (
 
 class NoData(Exception):
     """The database file does not exist yet."""
+
+
+class NotOurDatabase(Exception):
+    """The file at the database path is no CRM Lens database: never read as one, never written into.
+
+    reason: "unreadable" (not a DuckDB file: text, empty, cut short, damaged) or "foreign" (a DuckDB
+    database that CRM Lens did not write). str() names the file and the cause, for logs and the CLI.
+    """
+
+    def __init__(self, path: pathlib.Path, reason: str, cause: Exception | None = None):
+        what = ("is a DuckDB database that CRM Lens did not write" if reason == "foreign"
+                else "cannot be read as a DuckDB database")
+        super().__init__(f"{path} {what}" + (f" ({cause})" if cause else ""))
+        self.path, self.reason = path, reason
 
 
 class StoreBusy(Exception):
@@ -120,7 +135,8 @@ class Snapshot:
     def query(self, sql: str, params: dict | None = None) -> pd.DataFrame:
         cur = self.cursor()
         try:
-            return cur.execute(sql, params or {}).df()
+            with interrupt.when_abandoned(cur):  # a session that reruns or ends does not wait for it
+                return cur.execute(sql, params or {}).df()
         finally:
             cur.close()
 
@@ -136,6 +152,7 @@ class Snapshot:
         return list(df["column_name"])
 
 
+_HEADER_BYTES = 3 * 4096  # a DuckDB file: its header and two database headers, then the blocks
 _snapshots: dict[pathlib.Path, Snapshot] = {}
 _snapshots_lock = threading.Lock()
 
@@ -146,14 +163,28 @@ def _open_snapshot(path: pathlib.Path) -> Snapshot:
         if before is None:
             raise NoData(str(path))
         con = connect()
-        con.execute(f"attach {_sql_string(path)} as crm (read_only)")
+        try:
+            con.execute(f"attach {_sql_string(path)} as crm (read_only)")
+        except duckdb.Error as e:  # text, an empty file, a file cut short
+            con.close()
+            raise NotOurDatabase(path, "unreadable", e) from e
         if _file_identity(path) == before:
             break
         con.close()  # replaced while we attached: take the newer file
     try:
+        # The blocks in use cannot fit in fewer bytes (free blocks at the end may be cut off, used ones not).
+        block_size, n_used = con.execute(
+            "select block_size, used_blocks from pragma_database_size() where database_name = 'crm'").fetchone()
+        if before[2] < _HEADER_BYTES + n_used * block_size:
+            raise duckdb.IOException(f"the file has {before[2]} bytes, its blocks need at least "
+                                     f"{_HEADER_BYTES + n_used * block_size}: it was cut short")
         row = con.execute("select version, updated_at from crm.meta").fetchone()
-    except duckdb.CatalogException:
-        row = None  # a DuckDB file not written by CRM Lens
+    except (duckdb.CatalogException, duckdb.BinderException) as e:
+        con.close()
+        raise NotOurDatabase(path, "foreign", e) from e
+    except duckdb.Error as e:  # damaged where the bookkeeping is
+        con.close()
+        raise NotOurDatabase(path, "unreadable", e) from e
     version, updated_at = row if row else (0, None)
     return Snapshot(path, before, con, int(version), pd.Timestamp(updated_at) if updated_at else None)
 
@@ -222,13 +253,20 @@ def writer(path: str | os.PathLike | None = None, lock_timeout_s: float = WRITE_
     """
     path = db_path(path)
     with _write_lock(path, lock_timeout_s):
+        remove_orphans(path)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        existed = path.exists()
+        if existed:  # a whole CRM Lens database, or NotOurDatabase: never write into another file
+            _open_snapshot(path).con.close()
         try:
-            if path.exists():
+            if existed:
                 shutil.copyfile(path, tmp)
             con = connect(str(tmp))
-        except BaseException:  # e.g. disk full, or the file is not a DuckDB database
-            tmp.unlink(missing_ok=True)
+        except duckdb.Error as e:  # not a DuckDB database (text, empty, cut short): never written into
+            _remove_copy(tmp)
+            raise NotOurDatabase(path, "unreadable", e) from e
+        except BaseException:  # e.g. disk full
+            _remove_copy(tmp)
             raise
         try:
             ensure_schema(con)
@@ -242,8 +280,33 @@ def writer(path: str | os.PathLike | None = None, lock_timeout_s: float = WRITE_
             _publish(tmp, path)
         except BaseException:
             con.close()
-            tmp.unlink(missing_ok=True)
+            _remove_copy(tmp)
             raise
+
+
+def _orphan_pattern(path: pathlib.Path) -> re.Pattern:
+    # The copy a writer works on (.crm.duckdb.<uuid>.tmp), its write-ahead log and DuckDB's spill folder.
+    return re.compile(r"\." + re.escape(path.name) + r"\.[0-9a-f]{32}\.tmp(\.wal|\.tmp)?")
+
+
+def remove_orphans(path: pathlib.Path) -> list[pathlib.Path]:
+    """Delete the copies killed loads left beside the database. Call only while holding the write lock:
+    every load works under it, so no copy found then belongs to a live load."""
+    pattern = _orphan_pattern(path)
+    removed = []
+    for entry in path.parent.iterdir() if path.parent.is_dir() else ():
+        if pattern.fullmatch(entry.name):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
+
+
+def _remove_copy(tmp: pathlib.Path) -> None:
+    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        leftover.unlink(missing_ok=True)
 
 
 def _bump_version(con: duckdb.DuckDBPyConnection) -> None:

@@ -14,6 +14,7 @@ from scipy import stats
 from statsmodels.duration.survfunc import SurvfuncRight
 
 CONFIDENCE = 0.95
+SIGNIFICANCE = 0.05  # a difference is called real below this p-value, on every page
 
 
 def fit(times, events, weights) -> SurvfuncRight | None:

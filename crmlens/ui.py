@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import logging
 
+import duckdb
 import pandas as pd
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from crmlens import access, export, fmt, i18n, ingest, period, queries, share, store
+from crmlens import access, downloads, export, fmt, i18n, ingest, period, queries, safe, share, store, tempfiles
 
 LANG_KEY = "lang"
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}  # also the language's value in the address
@@ -18,6 +21,7 @@ _SWITCH_KEY = "_crmlens_language"
 PERIOD_KEY = "period"
 _SNAPSHOT_KEY = "_crmlens_snapshot"
 _APP_RAN_KEY = "_crmlens_app_ran"
+log = logging.getLogger(__name__)
 
 
 def run_through_app() -> None:
@@ -78,11 +82,16 @@ def _switch_language() -> None:
 
 def begin_run() -> store.Snapshot | None:
     """Read the data snapshot once per script run, so no view mixes two versions."""
-    _upgrade(store.db_path())
+    tempfiles.sweep_once()  # uploads a killed server left behind
     try:
+        _upgrade(store.db_path())
         snap = store.snapshot()
     except store.NoData:
         snap = None
+    except store.NotOurDatabase as e:  # the reader is told what is wrong; the server path goes to the log only
+        log.error("%s", e)
+        st.error(t(f"store.not_ours.{e.reason}"), icon=":material/database_off:")
+        st.stop()
     st.session_state[_SNAPSHOT_KEY] = snap
     st.session_state[_APP_RAN_KEY] = True
     return snap
@@ -112,7 +121,21 @@ def run_query(name: str, params: dict | None = None) -> pd.DataFrame:
     if snap is None:
         raise store.NoData(str(store.db_path()))
     bound = queries.bind(name, params or {})
-    return _cached_query(name, bound, str(snap.path), snap.identity, snap)
+    with _stop_when_damaged():
+        return _cached_query(name, bound, str(snap.path), snap.identity, snap)
+
+
+@contextlib.contextmanager
+def _stop_when_damaged():
+    """A block of the database that cannot be read (damaged on disk): the reader is told, not shown a trace."""
+    try:
+        yield
+    except store.QueryFailed as e:
+        if not isinstance(e.__cause__, duckdb.IOException):
+            raise
+        log.error("%s", e)
+        st.error(t("store.not_ours.unreadable"), icon=":material/database_off:")
+        st.stop()
 
 
 def require_data() -> store.Snapshot:
@@ -131,7 +154,8 @@ def _default_period(db: str, identity: tuple, _snap: store.Snapshot) -> tuple[dt
 
 def period_filter(snap: store.Snapshot | None) -> tuple[dt.date, dt.date]:
     """The sidebar date range (kept in the URL as ?period=start&period=end)."""
-    default = _default_period(str(snap.path), snap.identity, snap) if snap else period.default_period_without_data()
+    with _stop_when_damaged():
+        default = _default_period(str(snap.path), snap.identity, snap) if snap else period.default_period_without_data()
     value = st.sidebar.date_input(
         t("sidebar.period"),
         value=default,
@@ -173,14 +197,20 @@ def number_setting(key: str, label: str, default: float, min_value: float, max_v
                    step: float, help: str | None = None, container=None) -> float:
     """A threshold or other setting kept in the URL, shown next to what it drives."""
     container = container or st
+    share.drop_infinite_number(key)
     return container.number_input(label, min_value=min_value, max_value=max_value, value=default, step=step,
                                   key=key, bind="query-params", help=help)
 
 
+def drop_infinite_link_value(key: str) -> None:
+    """See share.drop_infinite_number: call before a number box bound to the address."""
+    share.drop_infinite_number(key)
+
+
 def download_csv(df: pd.DataFrame, file_name: str, key: str | None = None) -> None:
     """A download button for a table (UTF-8 with BOM for Excel; spreadsheet formulas neutralised)."""
-    st.download_button(t("common.download_csv"), export.to_csv_bytes(df), file_name=file_name,
-                       mime="text/csv", key=key or f"download_{file_name}", icon=":material/download:")
+    downloads.button(t("common.download_csv"), lambda: export.to_csv_bytes(df), file_name=file_name,
+                     key=key or f"download_{file_name}", icon=":material/download:")
 
 
 def _who() -> str:
@@ -196,7 +226,7 @@ def _password_form(role: str, stored: str, key: str) -> bool:
         password = st.text_input(t(f"access.{role}.password"), type="password")
         submitted = st.form_submit_button(t("access.sign_in"))
     if submitted:
-        if access.check_with_throttle(password, stored, _who()):
+        if access.check_with_throttle(password, stored, _who(), role):
             st.session_state[flag] = True
             st.rerun()
         st.error(t("access.wrong_password"))
@@ -208,8 +238,27 @@ def _sso() -> bool:
     return access.sso_configured(st.secrets)
 
 
+def settings_gate() -> None:
+    """Stop every page while the secrets file is there but broken: never read it as "no password"."""
+    try:
+        access.check_settings(st.secrets)
+    except access.SettingsBroken as e:
+        st.error(t(e.key, **{k: safe.md(v) for k, v in e.values.items()}), icon=":material/lock:")
+        st.stop()
+
+
+def viewer_allowed() -> bool:
+    """Whether this reader may see the pages now (no sign-in needed, or signed in)."""
+    settings_gate()
+    if _sso():
+        return bool(st.user.is_logged_in)
+    return (access.configured_hash("viewer", st.secrets) is None or bool(st.session_state.get("_crmlens_admin_ok"))
+            or bool(st.session_state.get("_crmlens_viewer_ok")))
+
+
 def viewer_gate() -> None:
     """With single sign-on, or a viewer password, nothing shows until the reader signs in."""
+    settings_gate()
     if _sso():
         if not st.user.is_logged_in:
             st.title(t("app.title"))
@@ -248,7 +297,7 @@ def admin_gate() -> bool:
 def access_note() -> None:
     if _sso() and st.user.is_logged_in:
         role = "access.sso_admin" if _sso_admin() else "access.sso_viewer"
-        st.sidebar.caption(":material/person: " + t(role, email=st.user.get("email", "")))
+        st.sidebar.caption(":material/person: " + t(role, email=safe.md(st.user.get("email", ""))))
         st.sidebar.button(t("access.sso_logout"), on_click=st.logout, icon=":material/logout:")
     elif access.configured_hash("admin", st.secrets) is None:
         st.sidebar.caption(":material/lock_open: " + t("access.no_password"))

@@ -4,15 +4,15 @@ crmlens.ingest's job."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import pathlib
-import tempfile
 import threading
 from dataclasses import dataclass, field
 
 import streamlit as st
 
-from crmlens import contract, export, ingest, store, ui
+from crmlens import contract, downloads, export, ingest, safe, store, tempfiles, ui
 from crmlens.ui import t
 
 NOT_MAPPED = ""
@@ -23,9 +23,7 @@ MAX_UPLOAD_BYTES = 1024 * 1024 * 1024  # as server.maxUploadSize in .streamlit/c
 
 def materialize(upload) -> pathlib.Path:
     """The upload as a file DuckDB can read, written once per upload."""
-    if "_upload_dir" not in st.session_state:
-        st.session_state["_upload_dir"] = tempfile.mkdtemp(prefix="crmlens-upload-")
-    folder = st.session_state["_upload_dir"]
+    folder = tempfiles.session_folder()  # removed when the session ends
     path = pathlib.Path(folder) / f"{upload.file_id}{pathlib.Path(upload.name).suffix}"
     if not path.exists():
         path.write_bytes(upload.getbuffer())
@@ -40,16 +38,16 @@ def forget_uploads(paths: list[pathlib.Path]) -> None:
 
 def file_options(upload, path: pathlib.Path) -> ingest.FileOptions | None:
     """Table, encoding and column mapping for one file: detected or saved, changeable by hand."""
-    st.markdown(f"**{upload.name}**")
+    st.markdown(f"**{safe.md(upload.name)}**")
     key = upload.file_id
     left, right = st.columns(2)
     encoding = right.selectbox(t("data.file.encoding"), [AUTO, *ingest.ENCODINGS], key=f"enc_{key}",
                                format_func=lambda e: t("data.file.auto") if e == AUTO else e)
     encoding = None if encoding == AUTO else encoding
     try:
-        headers = ingest.read_headers(path, encoding, upload.name)
+        headers = _headers(str(path), encoding, upload.name)
     except ingest.IngestError as e:
-        st.error(str(e))
+        st.error(safe.md(refusal(e)))
         return None
     saved = ingest.saved_mapping(headers)
     guessed = contract.TABLES[saved.table] if saved else ingest.guess_table(headers, upload.name)
@@ -59,6 +57,8 @@ def file_options(upload, path: pathlib.Path) -> ingest.FileOptions | None:
     seed = saved.mapping if saved and saved.table == table else contract.match_columns(contract.TABLES[table], headers)
     if saved and saved.table == table:
         st.caption(t("data.file.saved_mapping"))
+        if saved.kept_own:
+            st.caption(t("data.file.saved_mapping_kept_own", columns=", ".join(saved.kept_own)))
     mapping = _mapping_editor(contract.TABLES[table], headers, seed, key)
     return ingest.FileOptions(table=table, mapping=mapping, encoding=encoding)
 
@@ -105,6 +105,12 @@ def _mapping_editor(table: contract.Table, headers: list[str], seed: dict[str, s
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
+def _headers(path: str, encoding: str | None, name: str) -> list[str]:
+    """Once per upload and encoding: reading a header looks at the whole file (line ends, bad bytes)."""
+    return ingest.read_headers(pathlib.Path(path), encoding, name)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
 def _inspect(path: str, name: str, table: str, mapping: tuple, encoding: str | None, day_first: bool):
     options = ingest.FileOptions(table=table, mapping=dict(mapping), encoding=encoding)
     return ingest.inspect_file(path, name, options, day_first)
@@ -118,7 +124,7 @@ def inspect_upload(upload, path: pathlib.Path, options: ingest.FileOptions | Non
         result = _inspect(str(path), upload.name, options.table, tuple(sorted(options.mapping.items())),
                           options.encoding, day_first)
     except ingest.IngestError as e:
-        st.error(str(e))
+        st.error(safe.md(refusal(e)))
         return None
     counts = st.columns(4)
     counts[0].metric(t("data.file.read"), f"{result.n_read:,}")
@@ -130,7 +136,7 @@ def inspect_upload(upload, path: pathlib.Path, options: ingest.FileOptions | Non
         st.caption(t("data.file.lines_note", lines=f"{result.n_lines:,}", orders=f"{result.n_loaded:,}",
                      cancelled=f"{result.n_cancelled:,}"))
     if result.extras:
-        st.caption(t("data.file.extras", columns=", ".join(result.extras.values())))
+        st.caption(t("data.file.extras", columns=safe.md_list(result.extras.values())))
     st.dataframe(result.preview, hide_index=True, height=200)
     if result.n_rejected:
         st.warning(t("data.file.rejects_note", n=f"{result.n_rejected:,}"))
@@ -138,11 +144,16 @@ def inspect_upload(upload, path: pathlib.Path, options: ingest.FileOptions | Non
     return result
 
 
+def refusal(error: Exception) -> str:
+    """A refused file in the reader's language (IngestError carries its catalog key)."""
+    return error.message(ui.language()) if isinstance(error, ingest.IngestError) else str(error)
+
+
 def show_rejects(result, key: str) -> None:
     rejects = result.rejects.assign(reason=result.rejects["reason"].map(lambda r: t(f"data.reason.{r}")))
     st.dataframe(rejects, hide_index=True, height=180)
-    st.download_button(t("data.upload.rejects_download"), export.to_csv_bytes(rejects),
-                       file_name=f"rejects_{result.file_name}", mime="text/csv", key=f"rejects_{key}")
+    downloads.button(t("data.upload.rejects_download"), lambda: export.to_csv_bytes(rejects),
+                     file_name=f"rejects_{result.file_name}", key=f"rejects_{key}")
 
 
 def _option_label(option: str) -> str:
@@ -156,11 +167,20 @@ def _delimiter_name(delimiter: str) -> str:
 
 
 def load_summary(result) -> str:
+    summary = _load_summary(result)
+    if result.saved_mapping:
+        summary += " " + t("data.upload.saved_mapping_used")
+    if result.kept_own_columns:
+        summary += " " + t("data.file.saved_mapping_kept_own", columns=", ".join(result.kept_own_columns))
+    return summary
+
+
+def _load_summary(result) -> str:
     if result.is_order_lines:
-        return t("data.upload.loaded_lines", file=result.file_name, lines=f"{result.n_lines:,}",
+        return t("data.upload.loaded_lines", file=safe.md(result.file_name), lines=f"{result.n_lines:,}",
                  orders=f"{result.n_loaded:,}", cancelled=f"{result.n_cancelled:,}",
                  rejected=f"{result.n_rejected:,}")
-    return t("data.upload.loaded", file=result.file_name, rows=f"{result.n_loaded:,}",
+    return t("data.upload.loaded", file=safe.md(result.file_name), rows=f"{result.n_loaded:,}",
              table=t(f"table.{result.table}"), rejected=f"{result.n_rejected:,}")
 
 
@@ -191,6 +211,10 @@ def start_load(plans: list[tuple], mode: str, day_first: bool, max_reject_share:
     """Start loading the checked files (path, name, options, result) in the background."""
     job = LoadJob(paths=[path for path, *_ in plans])
 
+    keep = contextlib.ExitStack()  # the session may end meanwhile: its files stay until the load is done
+    for folder in {str(path.parent) for path in job.paths}:
+        keep.enter_context(tempfiles.reading(folder))
+
     def work() -> None:
         try:
             job.results = ingest.load_files(
@@ -202,6 +226,7 @@ def start_load(plans: list[tuple], mode: str, day_first: bool, max_reject_share:
                 log.exception("loading %s failed", [name for _, name, *_ in plans])
             job.error = e
         finally:
+            keep.close()
             job.finished.set()
         if job.error is None:
             from crmlens.digest import run as digest_run
@@ -230,7 +255,7 @@ def follow_load() -> None:
         bar.empty()
     error = st.session_state.get(_ERROR_KEY)
     if error is not None:
-        st.error(t("data.upload.failed", message=error))
+        st.error(t("data.upload.failed", message=safe.md(error)))
         del st.session_state[_ERROR_KEY]
 
 
@@ -238,7 +263,7 @@ def _record_outcome(job: LoadJob) -> None:
     """Only session state here: a rerun cannot cut this short (Streamlit stops a run at its next element)."""
     del st.session_state[_JOB_KEY]
     if job.error is not None:
-        st.session_state[_ERROR_KEY] = str(job.error)
+        st.session_state[_ERROR_KEY] = refusal(job.error)
         st.session_state["_data_refused_for_rejects"] = getattr(job.error, "rejects", None) is not None
         return
     st.session_state.pop("_data_refused_for_rejects", None)

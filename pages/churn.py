@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from crmlens import churn, fmt, ui
+from crmlens import churn, fmt, safe, ui
 from crmlens.charts import churn as charts
 from crmlens.ui import t
 
@@ -138,7 +138,7 @@ with tabs[2]:
         ui.download_csv(at_risk_counts.reset_index(), "churn_survival_at_risk.csv")
         test = churn.logrank(lifetimes)
         if test is not None:
-            verdict = t("churn.survival.differ") if test["p_value"] < 0.05 else t("churn.survival.same")
+            verdict = t("churn.survival.differ") if test["differ"] else t("churn.survival.same")
             st.markdown(t("churn.survival.logrank", chi2=fmt.number(test["chi2"], lang, 1), df=test["df"],
                           p=fmt.p_value(test["p_value"], lang), verdict=verdict))
 
@@ -157,7 +157,7 @@ with tabs[3]:
         attribute = st.selectbox(t("churn.drivers.attribute"), list(tests["attribute"]), key="churn_attribute",
                                  format_func=attribute_label, bind="query-params")
         one = drivers[drivers["attribute"] == attribute]
-        st.plotly_chart(charts.drivers(one, overall, t("churn.drivers.chart_title", attribute=attribute_label(attribute),
+        st.plotly_chart(charts.drivers(one, overall, t("churn.drivers.chart_title", attribute=safe.label(attribute_label(attribute)),
                                                          overall=fmt.percent(overall)), t),
                         width="stretch", key="churn_drivers_chart")
         st.markdown(f"**{t('churn.drivers.summary')}**")

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from crmlens import complaints as cx
-from crmlens import fmt, period, ui
+from crmlens import fmt, period, safe, ui
 from crmlens.charts import complaints as charts
 from crmlens.ui import t
 
@@ -67,7 +67,7 @@ with speed_box:
     _, lo, hi, step = cx.NUMBER_SETTINGS["complaints_sla_other"]
     sla = {}
     for i, (sev, key, default) in enumerate(shown):
-        sla[sev] = ui.number_setting(key, t("complaints.sla.for", severity=sev), default, lo, hi, step,
+        sla[sev] = ui.number_setting(key, t("complaints.sla.for", severity=safe.md(sev)), default, lo, hi, step,
                                      help=t("complaints.sla.help"), container=sla_cols[i])
     other = ui.number_setting("complaints_sla_other", t("complaints.sla.other"), *cx.NUMBER_SETTINGS["complaints_sla_other"],
                               help=t("complaints.sla.other.help"), container=sla_cols[-1])
@@ -300,7 +300,7 @@ if has_customer and has_orders:
                      column_config={t(f"complaints.col.{c}"): st.column_config.NumberColumn(format="%.3f")
                                     for c in ("hazard_ratio", "lower", "upper", "p_value")})
         ui.download_csv(cox_table, "complaints_cox.csv")
-        st.caption(t("complaints.cox.help", reference=category_label(cox["reference"].iloc[0]), max_rows=cx.COX_MAX_ROWS))
+        st.caption(t("complaints.cox.help", reference=safe.md(category_label(cox["reference"].iloc[0])), max_rows=cx.COX_MAX_ROWS))
 elif not has_customer:
     st.caption(t("complaints.churn.needs_customer"))
 else:
@@ -311,8 +311,7 @@ with kpi_box:
     m = st.columns(4)
     m[0].metric(t("complaints.kpi.total"), fmt.number(cover["n_complaints"], lang), border=True,
                 help=t("complaints.kpi.total.help"))
-    rate = 100 * cover["n_complaints"] / cover["n_active_customers"] if cover["n_active_customers"] else None
-    m[1].metric(t("complaints.kpi.per_100"), fmt.number(rate, lang, 2), border=True, help=t("complaints.kpi.per_100.help",
+    m[1].metric(t("complaints.kpi.per_100"), fmt.number(cover["rate_per_100_customers"], lang, 2), border=True, help=t("complaints.kpi.per_100.help",
                 n=fmt.number(cover["n_active_customers"], lang)))
     m[2].metric(t("complaints.kpi.km_median"), hours(km_median), border=True,
                 help=t("complaints.kpi.km_median.help", p90=hours(km_p90)))
@@ -320,4 +319,4 @@ with kpi_box:
                 help=t("complaints.kpi.breach.help", n=int(total["n_breached"]), d=int(total["n_decided"]),
                        open=int(total["n_open_breached"])))
     top = ui.run_query("complaints_by_dimension", {**p, "dimension": "category"}).iloc[0]
-    st.markdown(t("complaints.kpi.top_category", category=category_label(top["value"]), share=fmt.percent(top["share"])))
+    st.markdown(t("complaints.kpi.top_category", category=safe.md(category_label(top["value"])), share=fmt.percent(top["share"])))

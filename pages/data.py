@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from crmlens import contract, ingest, ui
+from crmlens import contract, ingest, safe, ui
 from crmlens.ui import t
 from crmlens.upload import file_options, follow_load, inspect_upload, load_running, materialize, start_load
 
@@ -35,7 +35,7 @@ if uploads:
     over_limit = [r for *_, r in plans if r is not None and r.n_rejected / r.n_read > ingest.MAX_REJECT_SHARE]
     refused = st.session_state.get("_data_refused_for_rejects", False)  # e.g. ids already loaded
     allow_rejects = (bool(over_limit) or refused) and st.checkbox(
-        t("data.upload.allow_rejects", files=", ".join(r.file_name for r in (over_limit or [r for *_, r in plans if r])),
+        t("data.upload.allow_rejects", files=safe.md_list(r.file_name for r in (over_limit or [r for *_, r in plans if r])),
           share=f"{ingest.MAX_REJECT_SHARE:.0%}"))
     blocked = failed or (bool(over_limit) and not allow_rejects)
     if st.button(t("data.upload.button", n=len(uploads)), type="primary", disabled=blocked or load_running()):

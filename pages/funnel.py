@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from crmlens import fmt, funnel, ui
+from crmlens import fmt, funnel, safe, ui
 from crmlens.charts import funnel as charts
 from crmlens.ui import t
 
@@ -71,7 +71,7 @@ with st.expander(t("funnel.settings.title"), icon=":material/tune:"):
                      width="stretch")
         reset.button(t("funnel.settings.reset"), icon=":material/restart_alt:", on_click=_reset, width="stretch")
     if overlap := [labels[k] for k in won if k in lost]:
-        st.warning(t("funnel.settings.overlap", stages=", ".join(overlap)))
+        st.warning(t("funnel.settings.overlap", stages=safe.md_list(overlap)))
 
 won = [k for k in won if k not in lost]
 steps_keys = [k for k in order if k not in lost]
@@ -90,12 +90,12 @@ if n == 0:
 
 # Which "reached a stage" rule applied, and what was left out.
 parts = [t(f"funnel.rule.{rule}", n=fmt.number(summary[f"n_rule_{rule}"], lang),
-           columns=", ".join(f"{c} → {labels[s]}" for c, s in date_columns.items()))
+           columns=", ".join(f"{safe.md(c)} → {safe.md(labels[s])}" for c, s in date_columns.items()))
          for rule in funnel.RULES if summary[f"n_rule_{rule}"]]
 st.info(t("funnel.rule.title", n=fmt.number(n, lang)) + "\n" + "\n".join(f"- {p}" for p in parts), icon=":material/rule:")
 if summary["n_outside_order"]:
     st.warning(t("funnel.warn.outside", n=fmt.number(summary["n_outside_order"], lang),
-                 stages=", ".join(summary["outside_stages"])))
+                 stages=safe.md_list(summary["outside_stages"])))
 if summary["n_lost"] == 0 and summary["n_won"] > 0:
     st.warning(t("funnel.warn.no_lost"))
 for key, field in (("funnel.warn.no_amount", "n_no_amount"), ("funnel.warn.no_created", "n_no_created_date")):
@@ -147,6 +147,7 @@ with tab_funnel:
     mode = show.segmented_control(t("funnel.list.show"), ["reached", "dropped"], default="reached",
                                   format_func=lambda m: t(f"funnel.list.{m}"), key="funnel_show",
                                   bind="query-params", required=True)
+    ui.drop_infinite_link_value("funnel_page")
     page = page_no.number_input(t("funnel.list.page"), min_value=1, value=1, step=1, key="funnel_page",
                                 bind="query-params", help=t("funnel.list.page.help", size=PAGE_SIZE))
     listed = ui.run_query("funnel_opportunities", {**params, "list_stage": list_stage, "list_mode": mode,
@@ -210,7 +211,7 @@ with tab_groups:
                  help=t("funnel.breakdown.help", min_n=funnel.MIN_GROUP_SIZE))
     differs = groups[groups["verdict"].isin(["higher", "lower"])]
     st.markdown(t("funnel.breakdown.differs", groups="; ".join(
-        f"**{g}** ({t('funnel.verdict.' + v)}, {fmt.percent(r)} vs {fmt.percent(rest)})"
+        f"**{safe.md(g)}** ({t('funnel.verdict.' + v)}, {fmt.percent(r)} vs {fmt.percent(rest)})"
         for g, v, r, rest in zip(differs["grp"], differs["verdict"], differs["rate_win"], differs["rate_win_rest"])))
         if len(differs) else t("funnel.breakdown.no_differs"))
     table = groups.assign(verdict=groups["verdict"].map(lambda v: t(f"funnel.verdict.{v}")))[[
@@ -233,12 +234,12 @@ with tab_groups:
 
 with tab_owners:
     st.subheader(t("funnel.owner.title"), help=t("funnel.owner.help"))
-    share = ui.number_setting("funnel_risk_share", t("funnel.owner.threshold"), 15.0, 1.0, 100.0, 1.0,
+    share = ui.number_setting("funnel_risk_share", t("funnel.owner.threshold"), funnel.OWNER_SHARE_LIMIT_PCT, 1.0, 100.0, 1.0,
                               help=t("funnel.owner.threshold.help")) / 100
     owners = ui.run_query("funnel_owner_risk", {**params, "risk_share": share})
     flagged = owners.loc[owners["is_concentrated"], "owner"]
     if len(flagged):
-        st.warning(t("funnel.owner.flagged", owners=", ".join(flagged), share=fmt.percent(share, 0)))
+        st.warning(t("funnel.owner.flagged", owners=safe.md_list(flagged), share=fmt.percent(share, 0)))
     else:
         st.success(t("funnel.owner.none_flagged", share=fmt.percent(share, 0)))
     if len(owners):

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from crmlens import churn, export, fmt, loyalty, queries, ui
+from crmlens import churn, downloads, export, fmt, loyalty, queries, ui
 from crmlens.charts import loyalty as charts
 from crmlens.ui import t
 
@@ -146,7 +146,7 @@ with ladder_box:
     if not n or rungs is None:
         st.info(t("loyalty.empty"))
         st.stop()
-    upper = rungs.loc[rungs["key"].isin(["supporter", "advocate", "partner"]), "n_customers"].sum()
+    upper = rungs.loc[rungs["key"].isin(loyalty.UPPER_RUNGS), "n_customers"].sum()
     cols = st.columns(4)
     cols[0].metric(t("loyalty.kpi.customers"), fmt.number(n, lang), help=t("loyalty.kpi.customers.help"), border=True)
     cols[1].metric(t("loyalty.kpi.upper"), fmt.percent(upper / n), help=t("loyalty.kpi.upper.help"), border=True)
@@ -310,6 +310,6 @@ with tab_customers:
         full = queries.run("loyalty_customers", {**query, "limit": loyalty.EXPORT_LIMIT, "offset": 0}, snap=snapshot)
         return export.to_csv_bytes(full.drop(columns=["n_matching"]))
 
-    st.download_button(t("loyalty.cust.download", n=fmt.number(min(n_match, loyalty.EXPORT_LIMIT), lang)), export_rows,
-                       file_name="loyalty_customers.csv", mime="text/csv", icon=":material/download:",
-                       key="loyalty_customers_download", help=t("loyalty.cust.download.help", limit=fmt.number(loyalty.EXPORT_LIMIT, lang)))
+    downloads.button(t("loyalty.cust.download", n=fmt.number(min(n_match, loyalty.EXPORT_LIMIT), lang)), export_rows,
+                     file_name="loyalty_customers.csv", icon=":material/download:",
+                     key="loyalty_customers_download", help=t("loyalty.cust.download.help", limit=fmt.number(loyalty.EXPORT_LIMIT, lang)))

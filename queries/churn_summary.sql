@@ -24,8 +24,12 @@ recent_orders as (
     select o.customer_id, o.amount, o.cost
     from stg_orders o
     where o.order_date > (select as_of_date from as_of) - 365 and o.order_date <= (select as_of_date from as_of)
-      and o.is_order
-      and ((select all_pass from no_filter) or o.customer_id in (select customer_id from filtered))
+      and o.is_order and len($segment) + len($region) + len($channel) + len($owner) = 0
+    union all
+    select o.customer_id, o.amount, o.cost
+    from stg_orders o semi join filtered f using (customer_id)
+    where o.order_date > (select as_of_date from as_of) - 365 and o.order_date <= (select as_of_date from as_of)
+      and o.is_order and len($segment) + len($region) + len($channel) + len($owner) > 0
 )
 select (select as_of_date from as_of) as as_of_date,
        (select count(*) from customer_status) as n_customers,

@@ -5,7 +5,8 @@
 --   $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[],
 --   $owner VARCHAR[], $start DATE, $end DATE
 -- returns: n_complaints, n_active_customers, n_orders (completed orders in the period, customer filters
---   applied), n_with_customer, n_known_customer, n_with_response, n_with_resolved, n_closed_no_time, n_rated,
+--   applied), rate_per_100_customers (complaints per 100 active customers; NULL without any),
+--   n_with_customer, n_known_customer, n_with_response, n_with_resolved, n_closed_no_time, n_rated,
 --   n_orders_total, as_of_at
 -- include: complaints_scope
 ,
@@ -18,6 +19,7 @@ activity as (
 select count(*) as n_complaints,
        (select n_active_customers from activity) as n_active_customers,
        (select n_orders from activity) as n_orders,
+       100.0 * count(*) / nullif((select n_active_customers from activity), 0) as rate_per_100_customers,
        count(customer_id) as n_with_customer,
        count(*) filter (where customer_id in (select customer_id from stg_customers union select customer_id from stg_orders)) as n_known_customer,
        count(first_response_at) as n_with_response,

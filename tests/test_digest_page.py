@@ -29,8 +29,8 @@ def test_subscribe_to_the_view_shown(db_env):
     assert not at.exception
     assert "Subscribe to this view" in _expander_labels(at)
     at.sidebar.text_input(key="digest_sub_name").input("Business churn")
-    at.sidebar.text_area(key="digest_sub_emails").input("a@example.com, b@example.com")
-    at.sidebar.selectbox(key="digest_sub_weekday").select("fri")
+    at.sidebar.text_area(key="digest_sub_en_emails").input("a@example.com, b@example.com")
+    at.sidebar.selectbox(key="digest_sub_en_weekday").select("fri")
     captions = " ".join(c.value for c in at.sidebar.caption)
     # The figures sent are those of this view, filters and settings included (no "link only" notice).
     assert "headline figures and main chart, for its filters and settings" in captions
@@ -46,7 +46,7 @@ def test_subscribe_to_the_view_shown(db_env):
     # Following the newest data (ticked at first) leaves the period out.
     at.sidebar.checkbox(key="digest_sub_rolling").check()
     at.sidebar.text_input(key="digest_sub_name").input("Rolling")
-    at.sidebar.text_area(key="digest_sub_emails").input("a@example.com")
+    at.sidebar.text_area(key="digest_sub_en_emails").input("a@example.com")
     at.sidebar.button[[b.label for b in at.sidebar.button].index("Subscribe")].click().run()
     rolling = next(d for d in storage.digests(store.snapshot(db_env)) if d.name == "Rolling")
     assert rolling.params == [("segment", "business")]
@@ -63,12 +63,12 @@ def test_alert_me_when_from_the_churn_view(db_env):
     at = app_test("churn", lang="English")
     assert "Alert me when …" in _expander_labels(at)
     at.sidebar.text_input(key="digest_alert_name").input("at risk")
-    assert at.sidebar.selectbox(key="digest_alert_metric").options == [
+    assert at.sidebar.selectbox(key="digest_alert_en_metric").options == [
         "Churn rate", "Revenue at stake of customers at risk"]
-    at.sidebar.selectbox(key="digest_alert_metric").select("at_risk_value")
+    at.sidebar.selectbox(key="digest_alert_en_metric").select("at_risk_value")
     at.sidebar.number_input(key="digest_alert_threshold").set_value(5000)
-    at.sidebar.text_input(key="digest_alert_webhook").input("https://oapi.dingtalk.com/robot/send?access_token=x")
-    at.sidebar.selectbox(key="digest_alert_kind").select("dingtalk")
+    at.sidebar.text_input(key="digest_alert_en_webhook").input("https://oapi.dingtalk.com/robot/send?access_token=x")
+    at.sidebar.selectbox(key="digest_alert_en_kind").select("dingtalk")
     at.sidebar.button[[b.label for b in at.sidebar.button].index("Create the alert")].click().run()
     assert not at.exception
     [a] = storage.alerts(store.snapshot(db_env))
@@ -83,7 +83,7 @@ def test_alert_me_when_from_the_churn_view(db_env):
 def test_a_bad_address_is_refused_and_shown_as_text(db_env):
     at = app_test("churn", lang="English")
     at.sidebar.text_input(key="digest_sub_name").input("x")
-    at.sidebar.text_area(key="digest_sub_emails").input("**not-an-address**")
+    at.sidebar.text_area(key="digest_sub_en_emails").input("**not-an-address**")
     at.sidebar.button[[b.label for b in at.sidebar.button].index("Subscribe")].click().run()
     assert [e.value for e in at.sidebar.error] == ["Not saved:"]
     assert [x.value for x in at.sidebar.text] == ["not an e-mail address: '**not-an-address**'"]
@@ -110,7 +110,7 @@ def test_an_admin_signed_in_sees_the_boxes_and_the_data_page_offers_the_load_ale
     at.switch_page("pages/data.py").run()
     assert not at.exception
     assert _expander_labels(at)[-1:] == ["Alert me when …"]  # no digest of the Data page
-    assert at.sidebar.selectbox(key="digest_alert_metric").options == ["Rows rejected by the latest load"]
+    assert at.sidebar.selectbox(key="digest_alert_en_metric").options == ["Rows rejected by the latest load"]
     at.switch_page("pages/churn.py").run()
     assert {"Subscribe to this view", "Alert me when …"} <= set(_expander_labels(at))
 

@@ -109,7 +109,7 @@ def test_writer_on_a_file_that_is_not_a_database_leaves_no_copy(tmp_path):
     db = tmp_path / "notes.duckdb"
     db.write_text("customer_id\nC1\n")  # e.g. a CSV given as --db by mistake
     before = sha256(db)
-    with pytest.raises(duckdb.IOException, match="not a valid DuckDB database file"):
+    with pytest.raises(store.NotOurDatabase, match="not a valid DuckDB database file"):
         with store.writer(db):
             pass
     assert sha256(db) == before

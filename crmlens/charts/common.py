@@ -6,7 +6,7 @@ import math
 
 import plotly.graph_objects as go
 
-from crmlens import fmt
+from crmlens import fmt, safe
 
 FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, WenQuanYi Micro Hei, sans-serif"
 PALETTE = ["#2E6FBA", "#E07B39", "#3A9E6F", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C"]
@@ -14,6 +14,9 @@ GOOD, BAD, NEUTRAL = "#3A9E6F", "#C44E52", "#8C8C8C"
 
 
 def layout(fig: go.Figure, title: str) -> go.Figure:
+    """Fonts, margins, legend; and values from data in the traces shown as text (safe.figure):
+    call it once, after the traces are added."""
+    safe.figure(fig)
     fig.update_layout(
         title=title, font_family=FONT, hovermode="x unified", margin=dict(l=10, r=10, t=50, b=10),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),

@@ -11,7 +11,7 @@ import re
 
 import streamlit as st
 
-from crmlens import access, store, ui
+from crmlens import access, i18n, store, ui
 from crmlens.digest import model, storage
 from crmlens.ui import t
 
@@ -43,11 +43,18 @@ def who() -> str:
     return "admin"
 
 
+def _label(prefix: str):
+    """A choice's name in the language of this run, fixed when the widget is made (the function may be
+    called again outside the run, where the language cannot be read)."""
+    lang = ui.language()
+    return lambda value: i18n.translate(lang, f"{prefix}.{value}")
+
+
 def _recipient_fields(prefix: str) -> tuple[str, str, str, str]:
     emails = st.text_area(t("digest.form.emails"), key=f"{prefix}_emails", help=t("digest.form.emails.help"))
     hook = st.text_input(t("digest.form.webhook"), key=f"{prefix}_webhook", help=t("digest.form.webhook.help"))
     kind = st.selectbox(t("digest.form.kind"), model.CHAT_KINDS, key=f"{prefix}_kind",
-                        format_func=lambda k: t(f"digest.kind.{k}"))
+                        format_func=_label("digest.kind"))
     secret = st.text_input(t("digest.form.secret"), key=f"{prefix}_secret", type="password",
                            help=t("digest.form.secret.help"))
     return emails, hook, kind, secret
@@ -63,13 +70,13 @@ def _targets(emails: str, hook: str, kind: str, secret: str) -> list[model.Targe
 def _schedule_kind(prefix: str) -> str:
     """Outside the form, so choosing weekly or monthly shows the day to pick at once."""
     return st.selectbox(t("digest.form.schedule"), SCHEDULE_KINDS, index=1, key=f"{prefix}_schedule",
-                        format_func=lambda k: t(f"digest.schedule.{k}"))
+                        format_func=_label("digest.schedule"))
 
 
 def _schedule(prefix: str, kind: str) -> str:
     if kind == "weekly":
         day = st.selectbox(t("digest.form.weekday"), model.WEEKDAYS, key=f"{prefix}_weekday",
-                           format_func=lambda d: t(f"digest.weekday.{d}"))
+                           format_func=_label("digest.weekday"))
         return f"weekly:{day}"
     if kind == "monthly":
         day = st.number_input(t("digest.form.monthday"), 1, 31, 1, key=f"{prefix}_monthday")
@@ -93,13 +100,15 @@ def _digest_box(page: str, lang: str) -> None:
     with st.sidebar.expander(t("digest.subscribe.title"), icon=":material/forward_to_inbox:"):
         st.caption(t("digest.subscribe.help"))
         params = view_params()
-        kind = _schedule_kind("digest_sub")
+        # choices shown in the reader's language: a key per language, so a switch starts them afresh
+        prefix = f"digest_sub_{lang}"
+        kind = _schedule_kind(prefix)
         with st.form("digest_subscribe", border=False):
-            schedule = _schedule("digest_sub", kind)
+            schedule = _schedule(prefix, kind)
             name = st.text_input(t("digest.form.name"), key="digest_sub_name")
-            recipients = _recipient_fields("digest_sub")
+            recipients = _recipient_fields(prefix)
             language = st.selectbox(t("digest.form.lang"), model.LANGUAGES, index=model.LANGUAGES.index(lang),
-                                    key="digest_sub_lang", format_func=ui.LANGUAGE_NAMES.get)
+                                    key=f"{prefix}_lang", format_func=ui.LANGUAGE_NAMES.get)
             rolling = any(k == ui.PERIOD_KEY for k, _ in params) and st.checkbox(
                 t("digest.form.rolling"), value=True, key="digest_sub_rolling", help=t("digest.form.rolling.help"))
             if st.form_submit_button(t("digest.subscribe.button"), type="primary"):
@@ -113,15 +122,16 @@ def _alert_box(metrics: list[str], lang: str) -> None:
           st.form("digest_alert", border=False)):
         st.caption(t("digest.alert_me.help"))
         name = st.text_input(t("digest.form.name"), key="digest_alert_name")
-        metric = st.selectbox(t("digest.form.metric"), metrics, key="digest_alert_metric",
-                              format_func=lambda m: t(f"digest.metric.{m}"))
-        operator = st.selectbox(t("digest.form.operator"), model.OPERATORS, key="digest_alert_operator",
-                                format_func=lambda o: t(f"digest.operator.{o}"))
+        prefix = f"digest_alert_{lang}"  # a key per language, as in the digest box
+        metric = st.selectbox(t("digest.form.metric"), metrics, key=f"{prefix}_metric",
+                              format_func=_label("digest.metric"))
+        operator = st.selectbox(t("digest.form.operator"), model.OPERATORS, key=f"{prefix}_operator",
+                                format_func=_label("digest.operator"))
         threshold = st.number_input(t("digest.form.threshold"), value=0.0, step=0.01, format="%g",
                                     key="digest_alert_threshold", help=t("digest.form.threshold.help"))
-        recipients = _recipient_fields("digest_alert")
+        recipients = _recipient_fields(prefix)
         language = st.selectbox(t("digest.form.lang"), model.LANGUAGES, index=model.LANGUAGES.index(lang),
-                                key="digest_alert_lang", format_func=ui.LANGUAGE_NAMES.get)
+                                key=f"{prefix}_lang", format_func=ui.LANGUAGE_NAMES.get)
         if st.form_submit_button(t("digest.alert_me.button"), type="primary"):
             _save(lambda: storage.save_alert(store.db_path(), model.make_alert(
                 name, metric, operator, threshold, view_params(), _targets(*recipients), language, who())))

@@ -1,6 +1,8 @@
 """The only module that turns files into tables.
 
-A load reads each CSV with DuckDB (all columns as text), maps its headers onto a
+A load first opens every file outside any transaction (`read`: is it a text CSV, its
+encoding, header and delimiter; `decode`: a clean UTF-8 copy when DuckDB cannot read it
+as it is), then reads each CSV with DuckDB (all columns as text), maps its headers onto a
 canonical table (`contract`), converts every value in SQL, lists the rows that
 cannot be converted as rejects (file, row, column, value, reason), folds order
 lines into orders, and writes the rest, all inside one `store.writer()`
@@ -11,26 +13,28 @@ Data page's preview.
 
 from __future__ import annotations
 
-import hashlib
-import json
+import contextlib
+import datetime as dt
 import pathlib
-from dataclasses import dataclass
 from typing import Callable
 
 import duckdb
 import pandas as pd
 
 from crmlens import contract, model, store
+from crmlens.ingest import mappings, read
 from crmlens.ingest.convert import quote_ident
-from crmlens.ingest.errors import IngestError, describe_reason
-from crmlens.ingest import read, stage
-from crmlens.ingest.read import ENCODINGS, detect_encoding, file_hash
-from crmlens.ingest.stage import FileResult, detect_table, guess_table, is_fixed, listed_rejects, stage_file
+from crmlens.ingest.decode import detect_encoding
+from crmlens.ingest.errors import IngestError, describe_reason, refuse
+from crmlens.ingest.mappings import FileOptions, check_options, header_signature, saved_mapping
+from crmlens.ingest.read import ENCODINGS, MAX_COLUMNS, file_hash
+from crmlens.ingest.rejects import listed_rejects, plausible_dates
+from crmlens.ingest.stage import FileResult, detect_table, guess_table, is_fixed, stage_file
 
 __all__ = [
-    "ENCODINGS", "FileOptions", "MODES", "FileResult", "IngestError", "MAX_REJECT_SHARE", "describe_reason",
+    "ENCODINGS", "FileOptions", "MAX_COLUMNS", "MODES", "FileResult", "IngestError", "MAX_REJECT_SHARE", "describe_reason",
     "detect_encoding", "detect_table", "guess_table", "header_signature", "is_fixed", "read_headers", "inspect_file", "load_files", "load_tables",
-    "saved_mapping",
+    "check_options", "plausible_dates", "saved_mapping",
 ]
 
 MAX_REJECT_SHARE = 0.05
@@ -40,85 +44,37 @@ MODES = ("replace", "append", "update")
 Progress = Callable[[float, str], None]
 
 
-@dataclass(frozen=True)
-class FileOptions:
-    """What the user chose for one file; None means detect."""
-
-    table: str | None = None
-    mapping: dict[str, str] | None = None  # canonical column -> file header
-    encoding: str | None = None
-    partial: bool = False  # the mapping names some columns; the others are detected as usual
-
-
-def header_signature(headers: list[str]) -> str:
-    """Files with the same header (spelling aside) share a signature and a saved mapping."""
-    return hashlib.sha256("\x1f".join(contract.normalize_header(h) for h in headers).encode()).hexdigest()[:16]
-
-
-def saved_mapping(headers: list[str], db: str | pathlib.Path | None = None) -> FileOptions | None:
-    """The table and mapping last used to load a file with this header, if any."""
-    try:
-        snap = store.snapshot(db)
-        df = snap.query("select table_name, mapping_json from mappings where signature = $s",
-                        {"s": header_signature(headers)})
-    except (store.NoData, duckdb.CatalogException):
-        return None
-    if df.empty:
-        return None
-    return FileOptions(table=df["table_name"][0], mapping=_respelled(json.loads(df["mapping_json"][0]), headers))
-
-
-def _respelled(mapping: dict[str, str], headers: list[str]) -> dict[str, str]:
-    """A saved mapping in this file's spelling of the same headers (fixed values stay as they are)."""
-    by_form = {contract.normalize_header(h): h for h in headers}
-    out = {}
-    for column, value in mapping.items():
-        if stage.is_fixed(value):
-            out[column] = value
-        elif contract.normalize_header(value) in by_form:
-            out[column] = by_form[contract.normalize_header(value)]
-    return out
-
-
 def read_headers(path: pathlib.Path, encoding: str | None = None, name: str | None = None) -> list[str]:
     """The header row of a CSV file (checked to be a text file first)."""
     path = pathlib.Path(path)
-    name = name or path.name
-    con = store.connect()
-    try:
-        read.check_file(path, name)
-        enc = encoding or detect_encoding(path)
-        read._load_extension_for(con, enc)
-        return [r[0] for r in con.execute(
-            "describe select * from read_csv($p, all_varchar = true, header = true, encoding = $e, "
-            "strict_mode = false, escape = '\"', null_padding = true) limit 0", {"p": str(path), "e": enc}
-        ).fetchall()]
-    except duckdb.Error as e:
-        raise IngestError(f"{name}: could not be read as a CSV file ({e}).") from e
-    finally:
-        con.close()
-
-
-def _with_saved(path: pathlib.Path, name: str, options: FileOptions, db) -> FileOptions:
-    """Options the user gave win; otherwise a mapping saved for this header is used."""
-    if options.mapping is not None or options.table is not None:
-        return options
-    saved = saved_mapping(read_headers(path, options.encoding, name), db)
-    return FileOptions(saved.table, saved.mapping, options.encoding) if saved else options
+    with contextlib.closing(store.connect()) as con:
+        source = read.open_source(con, path, name or path.name, encoding)
+        source.close()
+        return source.headers
 
 
 def inspect_file(path: str | pathlib.Path, name: str | None = None, options: FileOptions = FileOptions(),
-                 day_first: bool = False, db: str | pathlib.Path | None = None) -> FileResult:
+                 day_first: bool = False, db: str | pathlib.Path | None = None,
+                 date_window: tuple[dt.date, dt.date] | None = None) -> FileResult:
     """Stage a file without writing anything: detected table, encoding, mapping, preview, rejects."""
     path = pathlib.Path(path)
     name = name or path.name
-    options = _with_saved(path, name, options, db)
-    con = store.connect()
-    try:
-        return stage_file(con, path, contract.TABLES[options.table] if options.table else None, day_first,
-                          name, options.mapping, options.encoding, partial_mapping=options.partial)
-    finally:
-        con.close()
+    check_options(options, name)
+    date_window = date_window or plausible_dates()
+    with contextlib.closing(store.connect()) as con:
+        source = read.open_source(con, path, name, options.encoding)
+        try:
+            options = mappings.with_saved(source.headers, options, db)
+            return _noted(stage_file(con, path, contract.TABLES[options.table] if options.table else None, day_first,
+                                     name, options.mapping, options.encoding, partial_mapping=options.partial,
+                                     source=source, date_window=date_window), options)
+        finally:
+            source.close()
+
+
+def _noted(result: FileResult, options: FileOptions) -> FileResult:
+    result.saved_mapping, result.kept_own_columns = options.saved, list(options.kept_own)
+    return result
 
 
 def load_files(
@@ -131,6 +87,7 @@ def load_files(
     file_names: list[str] | None = None,
     options: list[FileOptions] | None = None,
     progress: Progress | None = None,
+    date_window: tuple[dt.date, dt.date] | None = None,
 ) -> list[FileResult]:
     """Load files as one transaction. Raises IngestError (data unchanged) on a bad file.
 
@@ -138,37 +95,49 @@ def load_files(
     it and the others are appended. `file_names` gives the names to report (an
     upload's original names) when `paths` are temporary copies; `options` gives
     each file's table, mapping and encoding when the user chose them (`table`
-    applies to every file otherwise).
+    applies to every file otherwise). `date_window` bounds the dates accepted (default:
+    plausible_dates(), 1900-01-01 to a year after today).
+
+    Each file is opened (checked, decoded, its header and delimiter sniffed) before the
+    write transaction starts: an error there would abort the transaction.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     paths = [pathlib.Path(p) for p in paths]
     names = file_names or [p.name for p in paths]
-    options = options or [FileOptions(table=table) for _ in paths]
-    options = [_with_saved(p, n, o, db) for p, n, o in zip(paths, names, options)]
+    options = [check_options(o, n) for o, n in zip(options or [FileOptions(table=table) for _ in paths], names)]
+    date_window = date_window or plausible_dates()
     report = progress or (lambda fraction, message: None)
     results: list[FileResult] = []
     replaced: set[str] = set()
-    with store.writer(db) as con:
-        for i, (path, name, opts) in enumerate(zip(paths, names, options)):
-            report(i / (len(paths) + 1), name)
-            result = stage_file(con, path, contract.TABLES[opts.table] if opts.table else None, day_first,
-                                name, opts.mapping, opts.encoding, partial_mapping=opts.partial)
-            # A second file for a table this load already replaced adds to it.
-            file_mode = "append" if mode == "replace" and result.table in replaced else mode
-            content_hash = file_hash(path)
-            if file_mode != "replace":
-                _refuse_if_loaded_before(con, result, content_hash)
-            if file_mode == "append" and _reject_already_loaded(con, result):
-                result.rejects = listed_rejects(con, name)
-            _refuse_if_too_many_rejects(result, max_reject_share)
-            _write_table(con, result, file_mode)
-            replaced.add(result.table)
-            _record_load(con, result, file_mode, content_hash)
-            _remember_mapping(con, result)
-            results.append(result)
-        refresh_derived(con)
-        report(len(paths) / (len(paths) + 1), "publish")
+    with contextlib.ExitStack() as opened:
+        with contextlib.closing(store.connect()) as probe:
+            sources = []
+            for path, name, opts in zip(paths, names, options):
+                sources.append(read.open_source(probe, path, name, opts.encoding))
+                opened.callback(sources[-1].close)
+        options = [mappings.with_saved(s.headers, o, db) for s, o in zip(sources, options)]
+        with store.writer(db) as con:
+            for i, (path, name, opts, source) in enumerate(zip(paths, names, options, sources)):
+                report(i / (len(paths) + 1), name)
+                result = _noted(stage_file(con, path, contract.TABLES[opts.table] if opts.table else None, day_first,
+                                           name, opts.mapping, opts.encoding, partial_mapping=opts.partial,
+                                           source=source, date_window=date_window), opts)
+                # A second file for a table this load already replaced adds to it.
+                file_mode = "append" if mode == "replace" and result.table in replaced else mode
+                content_hash = file_hash(path)
+                if file_mode != "replace":
+                    _refuse_if_loaded_before(con, result, content_hash)
+                if file_mode == "append" and _reject_already_loaded(con, result):
+                    result.rejects = listed_rejects(con, name)
+                _refuse_if_too_many_rejects(result, max_reject_share)
+                _write_table(con, result, file_mode)
+                replaced.add(result.table)
+                _record_load(con, result, file_mode, content_hash)
+                mappings.remember(con, result)
+                results.append(result)
+            refresh_derived(con)
+            report(len(paths) / (len(paths) + 1), "publish")
     report(1.0, "done")
     return results
 
@@ -180,11 +149,8 @@ def _refuse_if_loaded_before(con: duckdb.DuckDBPyConnection, result: FileResult,
         {"h": content_hash, "t": result.table},
     ).fetchone()
     if row:
-        raise IngestError(
-            f"{result.file_name}: this exact file was already loaded into {result.table} "
-            f"(as {row[0]}, {row[1]:%Y-%m-%d %H:%M}); adding it again would count its rows twice. "
-            "Load it with replace instead, or load the newer export."
-        )
+        raise refuse("ingest.already_loaded", file=result.file_name, table=result.table, earlier=row[0],
+                     at=f"{row[1]:%Y-%m-%d %H:%M}")
 
 
 def _reject_already_loaded(con: duckdb.DuckDBPyConnection, result: FileResult) -> int:
@@ -209,13 +175,10 @@ def _refuse_if_too_many_rejects(result: FileResult, max_share: float) -> None:
     share = result.n_rejected / result.n_read
     if result.n_rejected and share > max_share:
         first = result.rejects.iloc[0]
-        raise IngestError(
-            f"{result.file_name}: {result.n_rejected} of {result.n_read} rows ({share:.1%}) cannot be loaded, "
-            f"more than the {max_share:.0%} allowed; first: row {first['row']}, column {first['column']}, "
-            f"{describe_reason(first['reason'])} ({first['value']!r}). Fix the file, or allow more rejects "
-            f"to load the good rows only.",
-            result.rejects,
-        )
+        raise refuse("ingest.too_many_rejects", result.rejects, file=result.file_name, n=result.n_rejected,
+                     total=result.n_read, share=f"{share:.1%}", limit=f"{max_share:.0%}", row=first["row"],
+                     column=first["column"], reason=first["reason"],
+                     value=repr(None if pd.isna(first["value"]) else first["value"])[:200])
 
 
 def _write_table(con: duckdb.DuckDBPyConnection, result: FileResult, mode: str) -> None:
@@ -257,13 +220,6 @@ def _record_load(con: duckdb.DuckDBPyConnection, result: FileResult, mode: str, 
     )
 
 
-def _remember_mapping(con: duckdb.DuckDBPyConnection, result: FileResult) -> None:
-    signature = header_signature(result.headers)
-    con.execute("delete from mappings where signature = $s", {"s": signature})
-    con.execute(
-        "insert into mappings values ($s, $t, $m, current_localtimestamp())",
-        {"s": signature, "t": result.table, "m": json.dumps(result.mapping, ensure_ascii=False)},
-    )
 
 
 def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:

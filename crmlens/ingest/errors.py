@@ -4,13 +4,50 @@ from __future__ import annotations
 
 import pandas as pd
 
+from crmlens import i18n
+
 
 class IngestError(Exception):
-    """A file that cannot be loaded; the message says which file, column and what to do."""
+    """A file that cannot be loaded; the message says which file, column and what to do.
 
-    def __init__(self, message: str, rejects: pd.DataFrame | None = None):
+    A refusal made with `refuse` also carries its catalog key and values, so a page can
+    show it in the reader's language (`message(lang)`); str() is the English text.
+    """
+
+    def __init__(self, message: str, rejects: pd.DataFrame | None = None, key: str | None = None,
+                 values: dict | None = None):
         super().__init__(message)
         self.rejects = rejects
+        self.key = key
+        self.values = values or {}
+
+    def message(self, lang: str) -> str:
+        return _render(lang, self.key, self.values) if self.key else str(self)
+
+
+def _render(lang: str, key: str, values: dict) -> str:
+    """Catalog entry `key` filled in; a `reason` value is a reject reason code, said in words."""
+    if "reason" in values:
+        values = {**values, "reason": i18n.translate(lang, f"data.reason.{values['reason']}")}
+    return i18n.translate(lang, key, **values)
+
+
+def refuse(key: str, rejects: pd.DataFrame | None = None, **values) -> IngestError:
+    """An IngestError whose text is catalog entry `key` (locales/*/ingest.json)."""
+    return IngestError(_render("en", key, values), rejects, key, values)
+
+
+MAX_LISTED_COLUMNS = 20
+
+
+def column_list(headers: list[str]) -> str:
+    """A file's columns for a message: the first 20, and how many more (a wide file has thousands)."""
+    shown = ", ".join(h if len(h) <= 60 else h[:59] + "…" for h in headers[:MAX_LISTED_COLUMNS])
+    return shown + (f", … (+{len(headers) - MAX_LISTED_COLUMNS:,})" if len(headers) > MAX_LISTED_COLUMNS else "")
+
+
+def missing_key(prefix: str, columns: list[str]) -> str:
+    return f"{prefix}.missing_one" if len(columns) == 1 else f"{prefix}.missing_many"
 
 
 REASONS = {
@@ -27,10 +64,6 @@ REASONS = {
 
 
 def describe_reason(code: str) -> str:
-    return REASONS.get(code, code)
-
-
-def required_missing(columns: list[str]) -> str:
-    if len(columns) == 1:
-        return f"the required column {columns[0]} is missing"
-    return f"the required columns {', '.join(columns)} are missing"
+    """A reject reason in words (English; the Data page shows data.reason.<code> in its language)."""
+    return i18n.translate("en", f"data.reason.{code}") if f"data.reason.{code}" in i18n.catalog("en") \
+        else REASONS.get(code, code)

@@ -1,78 +1,72 @@
-"""Reading a file: is it a text CSV, which encoding and delimiter, and its rows as text."""
+"""Reading a file: is it a text CSV, which encoding and delimiter, its header, and its rows as text.
+
+`open_source` looks at a file once, on a connection outside any write transaction (a
+sniffing error would abort it); a file DuckDB cannot read as it is is read from a clean
+UTF-8 copy (`decode`).
+"""
 
 from __future__ import annotations
 
 import codecs
 import hashlib
 import pathlib
+import re
+import stat
+from dataclasses import dataclass, field
 
 import duckdb
 
-from crmlens.ingest.errors import IngestError
+from crmlens.ingest import decode
+from crmlens.ingest.errors import IngestError, refuse
 
-SNIFF_BYTES = 1 << 20
 BUILTIN_ENCODINGS = ("utf-8", "utf-16", "latin-1")
 # What a user can choose on the Data page or with --encoding (auto = detect_encoding).
 ENCODINGS = ("utf-8", "gb18030", "utf-16", "cp1252", "latin-1")
+# Widest file read: a check of every column stays within seconds and memory (2,000 columns: about 2 s).
+MAX_COLUMNS = 2000
+CSV_OPTIONS = "all_varchar = true, header = true, strict_mode = false, escape = '\"', null_padding = true"
+
+
+@dataclass
+class Source:
+    """A file ready for read_csv."""
+
+    path: pathlib.Path  # what DuckDB reads: the file itself, or a clean UTF-8 copy of it
+    encoding: str  # the file's own encoding, as reported
+    read_encoding: str  # the encoding of `path` for read_csv
+    delimiter: str = ","
+    headers: list[str] = field(default_factory=list)
+    bad_bytes: int = 0  # bytes that were not UTF-8, replaced by U+FFFD in the copy
+    is_copy: bool = False
+
+    def close(self) -> None:
+        if self.is_copy:
+            self.path.unlink(missing_ok=True)
 
 
 def check_file(path: pathlib.Path, name: str, max_bytes: int | None = None) -> None:
     """Refuse what is not a text file with rows, with a message saying what to do."""
-    if not path.is_file():
-        raise IngestError(f"{name}: file not found ({path}).")
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise refuse("ingest.file.not_found", file=name, path=str(path)) from None
+    except OSError as e:
+        raise refuse("ingest.file.unreadable", file=name, error=e.strerror or str(e)) from e
+    if not stat.S_ISREG(mode):  # a folder, a pipe (FIFO), a device such as /dev/zero: never opened
+        raise refuse("ingest.file.not_regular", file=name)
     size = path.stat().st_size
     if max_bytes is not None and size > max_bytes:
-        raise IngestError(
-            f"{name}: the file is {size / 1e6:,.0f} MB, over the {max_bytes / 1e6:,.0f} MB limit. "
-            "Split it into smaller files, or load it with `python -m crmlens load`."
-        )
-    with open(path, "rb") as fh:
-        head = fh.read(8192)
-    if not head.strip():
-        raise IngestError(f"{name}: the file is empty. Export it again with its rows.")
-    is_utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-    if b"\x00" in head and not is_utf16:
-        raise IngestError(f"{name}: this is not a text CSV file (it holds binary data). Save it as CSV and load that.")
-
-
-def _looks_like_gbk(head: bytes) -> bool:
-    """Chinese GBK text pairs a high lead byte with a high trail byte (GB2312's range);
-    Western text in cp1252 puts an accented letter before a plain ASCII letter."""
-    pairs = high_trail = 0
-    i = 0
-    while i < len(head) - 1:
-        if head[i] >= 0x81:
-            pairs += 1
-            high_trail += head[i + 1] >= 0xA1
-            i += 2
-        else:
-            i += 1
-    return pairs > 0 and high_trail / pairs > 0.5
-
-
-def detect_encoding(path: pathlib.Path) -> str:
-    """The encoding name DuckDB's read_csv should use for this file."""
-    with open(path, "rb") as fh:
-        head = fh.read(SNIFF_BYTES)
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    final = len(head) < SNIFF_BYTES
+        raise refuse("ingest.file.too_big", file=name, mb=f"{size / 1e6:,.0f}", limit=f"{max_bytes / 1e6:,.0f}")
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=final)
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        codecs.getincrementaldecoder("gb18030")().decode(head, final=final)
-        if _looks_like_gbk(head):
-            return "gb18030"
-    except UnicodeDecodeError:
-        pass
-    try:
-        head.decode("cp1252")
-        return "cp1252"
-    except UnicodeDecodeError:
-        return "latin-1"
+        with open(path, "rb") as fh:
+            head = fh.read(8192)
+    except OSError as e:
+        raise refuse("ingest.file.unreadable", file=name, error=e.strerror or str(e)) from e
+    if not head.removeprefix(codecs.BOM_UTF8).strip():
+        raise refuse("ingest.file.empty", file=name)
+    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) \
+            and decode.utf16_without_bom(head) is None:
+        raise refuse("ingest.file.binary", file=name)
 
 
 def file_hash(path: pathlib.Path) -> str:
@@ -88,30 +82,114 @@ def _load_extension_for(con: duckdb.DuckDBPyConnection, encoding: str) -> None:
         con.execute("load encodings")
 
 
-def sniff_delimiter(con: duckdb.DuckDBPyConnection, path: pathlib.Path, encoding: str) -> str:
-    _load_extension_for(con, encoding)
+def _header_width(path: pathlib.Path, encoding: str) -> int:
+    """How many columns the first line has, for the likeliest delimiter (quotes respected)."""
+    with open(path, "rb") as fh:
+        head = fh.read(decode.SNIFF_BYTES)
+    text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head)
+    line = re.split(r"[\r\n]", text.lstrip("\ufeff"), maxsplit=1)[0]
+    unquoted = re.sub(r'"(?:[^"]|"")*"', "", line)
+    return max(unquoted.count(d) for d in DELIMITERS) + 1
+
+
+DELIMITERS = (",", ";", "\t", "|")
+
+
+# --- opening a file --------------------------------------------------------------------------
+
+def open_source(con: duckdb.DuckDBPyConnection, path: pathlib.Path, name: str, encoding: str | None = None,
+                max_bytes: int | None = None) -> Source:
+    """Check, decode and sniff a file; `con` must not be inside a write transaction.
+
+    The caller closes the Source (removing the clean copy, if one was made).
+    """
+    path = pathlib.Path(path)
+    check_file(path, name, max_bytes)
+    encoding = encoding or decode.detect_encoding(path)
+    if (n := _header_width(path, encoding)) > MAX_COLUMNS:  # before DuckDB: 100,000 columns exhaust its memory
+        raise refuse("ingest.file.too_wide", file=name, n=f"{n:,}", limit=f"{MAX_COLUMNS:,}")
+    copy, bad = decode.needs_copy(path, encoding)
+    reported = "utf-16" if encoding.startswith("utf-16") else encoding  # DuckDB reads UTF-16 LE without a BOM too
+    source = Source(path, reported, reported, bad_bytes=bad)
+    if copy:
+        source.path, source.read_encoding, source.is_copy = decode.clean_copy(path, encoding), "utf-8", True
     try:
-        row = con.execute("select Delimiter from sniff_csv($path, encoding = $encoding)",
-                          {"path": str(path), "encoding": encoding}).fetchone()
+        _load_extension_for(con, source.read_encoding)
+        source.headers = _headers(con, source, name)
+        if len(source.headers) > MAX_COLUMNS:
+            raise refuse("ingest.file.too_wide", file=name, n=f"{len(source.headers):,}", limit=f"{MAX_COLUMNS:,}")
+        source.delimiter = _sniff_delimiter(con, source)
+    except BaseException:
+        source.close()
+        raise
+    return source
+
+
+def _headers(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> list[str]:
+    try:
+        return [r[0] for r in con.execute(
+            f"describe select * from read_csv($p, encoding = $e, {CSV_OPTIONS}) limit 0",
+            {"p": str(source.path), "e": source.read_encoding},
+        ).fetchall()]
+    except duckdb.Error as e:
+        raise csv_problem(e, name, source.encoding, source.path) from e
+
+
+def _sniff_delimiter(con: duckdb.DuckDBPyConnection, source: Source) -> str:
+    try:
+        row = con.execute(
+            f"select Delimiter from sniff_csv($p, encoding = $e, {CSV_OPTIONS.replace('all_varchar = true, ', '')})",
+            {"p": str(source.path), "e": source.read_encoding},
+        ).fetchone()
     except duckdb.Error:
         return ","
     return row[0] if row else ","
 
 
-def read_raw(con: duckdb.DuckDBPyConnection, path: pathlib.Path, encoding: str, name: str) -> list[str]:
+def read_raw(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> list[str]:
     """Read the CSV into temp table _raw (all text, plus _row: the row number a spreadsheet shows)."""
-    _load_extension_for(con, encoding)
+    _load_extension_for(con, source.read_encoding)
     try:
         con.execute(
             "create or replace temp table _raw as "
             "select row_number() over () + 1 as _row, * "
-            "from read_csv($path, all_varchar = true, header = true, encoding = $encoding, "
-            "strict_mode = false, escape = '\"', null_padding = true)",
-            {"path": str(path), "encoding": encoding},
+            f"from read_csv($path, encoding = $encoding, {CSV_OPTIONS})",
+            {"path": str(source.path), "encoding": source.read_encoding},
         )
     except duckdb.Error as e:
-        raise IngestError(
-            f"{name}: could not be read as a CSV file with encoding {encoding} ({e}). "
-            "Check that it is a CSV export, or choose another encoding."
-        ) from e
+        raise csv_problem(e, name, source.encoding, source.path) from e
     return [r[0] for r in con.execute("select column_name from (describe _raw)").fetchall()][1:]
+
+
+# --- DuckDB's reading errors in the user's terms ---------------------------------------------
+
+def csv_problem(error: duckdb.Error, name: str, encoding: str, path: pathlib.Path | None = None) -> IngestError:
+    """What went wrong reading a file, without DuckDB's advice to its own programmers.
+
+    Only DuckDB's own sentence is looked at: not the row it quotes (data), not its
+    "Possible fixes" (options of read_csv), not its line number (counted from a point of
+    its own; a long row's number is found here instead).
+    """
+    if isinstance(error, duckdb.OutOfMemoryException):
+        return refuse("ingest.csv.memory", file=name)
+    text = re.split(r"\n\s*(?:Possible|file = |LINE \d+:)", str(error), maxsplit=1)[0]
+    sentences = [line.strip() for line in text.split("\n")
+                 if line.strip() and not re.match(r"(CSV Error on Line|Original Line)", line.strip())]
+    said = re.sub(r"^[\w ]*(Error|Exception): ", "", " ".join(sentences))
+    if re.search(r"maximum line size", said, re.IGNORECASE):
+        return refuse("ingest.csv.long_line", file=name, row=_first_long_row(path) if path else "?")
+    if re.search(r"unicode|encoded|encoding|byte sequence", said, re.IGNORECASE):
+        return refuse("ingest.csv.encoding", file=name, encoding=encoding)
+    return refuse("ingest.csv.unreadable", file=name, problem=said[:200] or type(error).__name__)
+
+
+MAX_LINE_BYTES = 2_000_000  # read_csv's max_line_size
+
+
+def _first_long_row(path: pathlib.Path) -> int | str:
+    """The spreadsheet row number (header = 1) of the first line longer than read_csv takes."""
+    with open(path, "rb") as fh:
+        for row, line in enumerate(iter(lambda: fh.readline(MAX_LINE_BYTES + 2), b""), start=1):
+            if len(line) > MAX_LINE_BYTES:
+                return row
+    return "?"

@@ -1,4 +1,4 @@
-"""Staging one file: map its headers, convert its values, find its rejects, fold order lines.
+"""Staging one file: map its headers, convert its values, find its rejects (`rejects`), fold order lines.
 
 Everything happens in temp tables of the given connection (_raw -> _clean -> _typed,
 _rejects, then _accepted); nothing is written to the store here.
@@ -6,6 +6,7 @@ _rejects, then _accepted); nothing is written to the store here.
 
 from __future__ import annotations
 
+import datetime as dt
 import pathlib
 from dataclasses import dataclass, field
 
@@ -15,19 +16,18 @@ import pandas as pd
 from crmlens import contract
 from crmlens.ingest import convert, read
 from crmlens.ingest.convert import quote_ident
-from crmlens.ingest.errors import IngestError, required_missing
+from crmlens.ingest.errors import column_list, missing_key, refuse
+from crmlens.ingest.rejects import find_rejects, listed_rejects, plausible_dates
 
-MAX_LISTED_REJECTS = 10_000
+MAX_EXTRA_NAME = 60  # characters of a header used to name its column
 PREVIEW_ROWS = 10
-REJECTS_SQL = (
-    'select $file as "file", row_no as "row", column_name as "column", value, reason '
-    "from _rejects order by row_no, column_name limit $limit"
-)
 # Order lines: a unit price column lets amount = quantity x unit price.
 UNIT_PRICE_ALIASES = ("unit_price", "unitprice", "price", "单价", "商品单价", "销售单价")
 CANCEL_STATUSES = ("cancelled", "canceled", "已取消", "取消")
-
-
+# A file is order lines (one row per product of an order) only when at least this share of its
+# rows belong to an order id on several rows with different products and one customer; below
+# that, a repeated id is a duplicate (rejected), never a reason to merge orders.
+ORDER_LINES_MIN_SHARE = 0.2
 @dataclass
 class FileResult:
     """What staging (and then loading) a file found."""
@@ -46,6 +46,8 @@ class FileResult:
     n_lines: int = 0  # accepted order lines folded into orders (0 when the file is not order lines)
     n_cancelled: int = 0  # orders kept as cancelled (cancel marker, negative quantity or status)
     preview: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    saved_mapping: bool = False  # the mapping saved for this header was used
+    kept_own_columns: list[str] = field(default_factory=list)  # saved fixed values not used: the file has them
 
     @property
     def is_order_lines(self) -> bool:
@@ -53,12 +55,15 @@ class FileResult:
 
 
 def guess_table(headers: list[str], file_name: str) -> contract.Table:
-    """The table named in the file name, else the one most of its columns fit (complete or not)."""
+    """The table most of the file's columns fit; on a tie, one whose required columns are all
+    there, then the one the file name names (`dup_headers_case.csv` with order columns is orders)."""
     stem = contract.normalize_header(pathlib.Path(file_name).stem)
 
-    def score(table: contract.Table) -> tuple[bool, int]:
+    def score(table: contract.Table) -> tuple[int, bool, bool]:
+        mapping = contract.match_columns(table, headers)
+        complete = not _missing_required(table, mapping, headers)
         named = any(contract.normalize_header(h) in stem for h in table.file_hints)
-        return (named, len(contract.match_columns(table, headers)))
+        return (len(mapping), complete, named)
 
     return max(contract.TABLES.values(), key=score)
 
@@ -72,11 +77,8 @@ def detect_table(headers: list[str], file_name: str) -> contract.Table:
     best = guess_table(headers, file_name)
     missing = _missing_required(best, contract.match_columns(best, headers), headers)
     if missing:
-        raise IngestError(
-            f"{file_name}: looks like {best.name}, but {required_missing(missing)} "
-            f"(found columns: {', '.join(headers)}). Add or rename the column in the file, or choose the "
-            f"table and columns by hand."
-        )
+        raise refuse(missing_key("ingest.table", missing), file=file_name, table=best.name,
+                     columns=", ".join(missing), found=column_list(headers))
     return best
 
 
@@ -114,8 +116,8 @@ def resolve_mapping(table: contract.Table, headers: list[str], name: str,
         unknown = {c: h for c, h in chosen.items() if (h is not None and h not in headers and not is_fixed(h))
                    or c not in {col.name for col in table.columns}}
         if unknown:
-            raise IngestError(f"{name}: the mapping names columns the file or table {table.name} does not have: "
-                              f"{unknown}. Choose among: {', '.join(headers)}.")
+            raise refuse("ingest.mapping.unknown", file=name, table=table.name, unknown=str(unknown)[:300],
+                         found=column_list(headers))
         if partial:
             used = set(chosen.values())
             detected = contract.match_columns(table, [h for h in headers if h not in used])
@@ -123,10 +125,8 @@ def resolve_mapping(table: contract.Table, headers: list[str], name: str,
         mapping = {col.name: chosen[col.name] for col in table.columns if chosen.get(col.name)}
     missing = _missing_required(table, mapping, headers)
     if missing:
-        raise IngestError(
-            f"{name}: {required_missing(missing)} for table {table.name} "
-            f"(found columns: {', '.join(headers)}). Rename the column in the file or map it by hand."
-        )
+        raise refuse(missing_key("ingest.mapping", missing), file=name, table=table.name,
+                     columns=", ".join(missing), found=column_list(headers))
     return mapping
 
 
@@ -140,20 +140,38 @@ def stage_file(
     encoding: str | None = None,
     max_bytes: int | None = None,
     partial_mapping: bool = False,
+    source: read.Source | None = None,
+    date_window: tuple[dt.date, dt.date] | None = None,
 ) -> FileResult:
     """Read, map, convert and check one file into temp table _accepted; nothing is written yet.
 
     `name` is the file name to report (an upload's own name when `path` is a temporary copy);
     `mapping` (canonical column -> header) and `encoding` override what is detected (a
-    `partial_mapping` only for the columns it names).
+    `partial_mapping` only for the columns it names). `source` is the file already opened by
+    read.open_source (outside the write transaction); without it, `con` must not be in one.
+    `date_window` (default plausible_dates()) bounds the dates accepted.
     """
     name = name or path.name
-    read.check_file(path, name, max_bytes)
-    encoding = encoding or read.detect_encoding(path)
-    headers = read.read_raw(con, path, encoding, name)
+    if source is None:
+        source = read.open_source(con, path, name, encoding, max_bytes)
+        try:
+            return stage_file(con, path, table, day_first, name, mapping, encoding, max_bytes, partial_mapping,
+                              source, date_window)
+        finally:
+            source.close()
+    try:
+        return _staged(con, source, table, day_first, name, mapping, partial_mapping, date_window)
+    except duckdb.OutOfMemoryException as e:  # a file too big for the server's memory, never a traceback
+        raise refuse("ingest.csv.memory", file=name) from e
+
+
+def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract.Table | None, day_first: bool,
+            name: str, mapping: dict[str, str] | None, partial_mapping: bool,
+            date_window: tuple[dt.date, dt.date] | None) -> FileResult:
+    headers = read.read_raw(con, source, name)
     n_read = con.execute("select count(*) from _raw").fetchone()[0]
     if n_read == 0:
-        raise IngestError(f"{name}: the file has a header row but no data rows.")
+        raise refuse("ingest.file.no_rows", file=name)
     table = table or detect_table(headers, name)
     mapping = resolve_mapping(table, headers, name, mapping, partial_mapping)
     price_header = unit_price_header(headers, mapping) if table.name == "orders" else None
@@ -169,7 +187,7 @@ def stage_file(
         "create or replace temp table _clean as select _row, "
         + ", ".join([f"{convert.cleaned(h)} as {clean_cols[h]}" for h in headers]
                     + [f"$f{i}::varchar as _f{i}" for i in range(len(fixed))]) + " from _raw",
-        {"null_tokens": convert.NULL_TOKENS, **{f"f{i}": v[len(FIXED_PREFIX):] for i, v in enumerate(fixed)}},
+        {f"f{i}": v[len(FIXED_PREFIX):] for i, v in enumerate(fixed)},
     )
     typed, checked = ["_row"], []
     for col in table.columns:
@@ -189,9 +207,13 @@ def stage_file(
     sql = "create or replace temp table _typed as select " + ", ".join(typed) + " from _clean"
     tokens = {"true_tokens": convert.TRUE_TOKENS, "false_tokens": convert.FALSE_TOKENS}
     con.execute(sql, {k: v for k, v in tokens.items() if f"${k}" in sql})
+    con.execute("drop table _clean")  # each full copy of a file dropped once used: a wide file holds two at most
 
     is_lines = bool(price_header) or _has_order_lines(con, table, mapping)
-    n_rejected = find_rejects(con, table, checked, check_key=not is_lines, unit_price=bool(price_header))
+    n_rejected = find_rejects(con, table, checked, check_key=not is_lines, unit_price=bool(price_header),
+                              date_window=date_window or plausible_dates(), bad_text=source.bad_bytes > 0,
+                              lines=is_lines)
+    con.execute("drop table _raw")
     columns = [c.name for c in table.columns] + list(extras)
     n_lines = n_cancelled = 0
     if is_lines:
@@ -202,17 +224,14 @@ def stage_file(
             + ", ".join(quote_ident(c) for c in columns)
             + " from _typed where _row not in (select row_no from _rejects) order by _row"
         )
+    con.execute("drop table _typed; drop table if exists _lines")
     n_loaded = con.execute("select count(*) from _accepted").fetchone()[0]
     return FileResult(
-        name, table.name, encoding, mapping, extras, n_read, n_loaded, listed_rejects(con, name),
-        delimiter=read.sniff_delimiter(con, path, encoding), headers=headers, n_rejected=n_rejected,
+        name, table.name, source.encoding, mapping, extras, n_read, n_loaded, listed_rejects(con, name),
+        delimiter=source.delimiter, headers=headers, n_rejected=n_rejected,
         n_lines=n_lines, n_cancelled=n_cancelled,
         preview=con.execute(f"select * exclude (_row) from _accepted order by _row limit {PREVIEW_ROWS}").df(),
     )
-
-
-def listed_rejects(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
-    return con.execute(REJECTS_SQL, {"file": name, "limit": MAX_LISTED_REJECTS}).df()
 
 
 def _extra_columns(table: contract.Table, headers: list[str], mapping: dict[str, str],
@@ -221,18 +240,22 @@ def _extra_columns(table: contract.Table, headers: list[str], mapping: dict[str,
     extras: dict[str, str] = {}
     for header in headers:
         if header not in mapping.values() and header != price_header:
-            extras[contract.extra_column_name(header, taken | set(extras))] = header
+            # A name from the header's start: a 20,000-character header is no column name.
+            extras[contract.extra_column_name(header[:MAX_EXTRA_NAME], taken | set(extras))] = header
     return extras
 
 
 def _has_order_lines(con: duckdb.DuckDBPyConnection, table: contract.Table, mapping: dict[str, str]) -> bool:
-    """An order id on several rows with different products: one row per order line."""
+    """One row per order line: order ids on several rows with different products (and one
+    customer) make up ORDER_LINES_MIN_SHARE of the rows, not just one repeated id."""
     if table.name != "orders" or "product" not in mapping:
         return False
-    return con.execute(
-        "select count(*) > 0 from (select order_id from _typed where order_id is not null "
-        "group by order_id having count(distinct product) > 1)"
-    ).fetchone()[0]
+    line_rows, all_rows = con.execute(
+        "select coalesce(sum(n) filter (where n > 1 and n_products > 1 and n_customers <= 1), 0), "
+        "coalesce(sum(n), 0) from (select order_id, count(*) as n, count(distinct product) as n_products, "
+        "count(distinct customer_id) as n_customers from _typed where order_id is not null group by order_id)"
+    ).fetchone()
+    return all_rows > 0 and line_rows >= ORDER_LINES_MIN_SHARE * all_rows
 
 
 def fold_order_lines(con: duckdb.DuckDBPyConnection, columns: list[str], extras: dict[str, str]) -> tuple[int, int]:
@@ -270,35 +293,3 @@ def fold_order_lines(con: duckdb.DuckDBPyConnection, columns: list[str], extras:
     n_lines = con.execute("select count(*) from _lines").fetchone()[0]
     n_cancelled = con.execute("select count(*) from _accepted where status = 'cancelled'").fetchone()[0]
     return n_lines, n_cancelled
-
-
-def find_rejects(con: duckdb.DuckDBPyConnection, table: contract.Table, checked: list[contract.Column],
-                 check_key: bool = True, unit_price: bool = False) -> int:
-    """Fill temp table _rejects (row_no, column_name, value, reason); return how many rows are rejected."""
-    parts = []
-    for col in checked:
-        c, text = quote_ident(col.name), quote_ident("_text_" + col.name)
-        parts.append(
-            f"select _row as row_no, '{col.name}' as column_name, {text} as value, "
-            f"'invalid_{col.type.lower()}' as reason from _typed where {text} is not null and {c} is null"
-        )
-        if col.required:
-            parts.append(f"select _row, '{col.name}', null, 'missing_value' from _typed where {text} is null")
-    if unit_price:
-        parts.append("select _row, 'unit_price', _text_unit_price, 'invalid_double' from _typed "
-                     "where _text_unit_price is not null and _unit_price is null")
-        parts.append("select _row, 'amount', null, 'missing_value' from _typed where amount is null "
-                     "and (_text_unit_price is null or _text_quantity is null)")
-    if check_key and table.key and any(col.name == table.key for col in checked):
-        k = quote_ident(table.key)
-        parts.append(
-            f"select _row, '{table.key}', {k}, 'duplicate_key' from "
-            f"(select _row, {k}, row_number() over (partition by {k} order by _row) as n from _typed "
-            f"where {k} is not null) where n > 1"
-        )
-    if table.name == "complaints":
-        for col in ("first_response_at", "resolved_at"):
-            text = quote_ident("_text_" + col) if any(c.name == col for c in checked) else "null"
-            parts.append(f"select _row, '{col}', {text}, 'before_created' from _typed where {col} < created_at")
-    con.execute("create or replace temp table _rejects as " + " union all ".join(parts))
-    return con.execute("select count(distinct row_no) from _rejects").fetchone()[0]

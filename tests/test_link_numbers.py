@@ -1,0 +1,66 @@
+"""Issue 21, item 9: an infinite number in a link (1e309, inf, -Infinity) is refused like any other
+bad link value, on every number box of every page, never an OverflowError."""
+
+from __future__ import annotations
+
+import pytest
+
+from crmlens import ingest
+from tests.conftest import FIXTURES, app_test, serve_fixture
+
+PERIOD = ["2024-01-01", "2024-12-31"]
+INFINITE = ["1e309", "inf", "-inf", "Infinity", "-1E999", "+INF"]
+LOYALTY = ["min_orders_client", "lost_days", "satisfaction_min", "nps_supporter_min", "max_unresolved",
+           "nps_advocate_min", "min_referrals", "abc_a", "abc_b", "top_pct", "discount_rate", "horizon_years",
+           "marketing_cost", "risk_cost_pct", "value_pct", "risk_days", "risk_complaints"]
+NUMBER_BOXES = {  # page: the keys of its number boxes kept in the address
+    "churn": ["churn_days", "churn_multiplier", "churn_min_value", "churn_page", "churn_whatif_points", "churn_margin"],
+    "funnel": ["funnel_page", "funnel_top", "funnel_risk_share"],
+    "complaints": ["complaints_repeat_days", "complaints_churn_days", "complaints_gap_multiple",
+                   "complaints_revenue_days"],
+    "loyalty": [f"loyalty_{name}" for name in LOYALTY],
+}
+
+
+def refused_notice(at) -> str:
+    return " ".join(str(e.value) for e in at.sidebar if "were not valid" in str(getattr(e, "value", "")))
+
+
+@pytest.mark.parametrize("page", list(NUMBER_BOXES))
+def test_infinite_numbers_in_a_link_are_refused(page, monkeypatch, tmp_path):
+    if page == "complaints":  # one complaint of that fixture is refused on purpose (resolved before created)
+        db = tmp_path / "complaints.duckdb"
+        ingest.load_files(sorted((FIXTURES / "complaints").glob("*.csv")), db=db, max_reject_share=0.2)
+        monkeypatch.setenv("CRMLENS_DB", str(db))
+    else:
+        serve_fixture(monkeypatch, tmp_path, "tiny")
+    keys = NUMBER_BOXES[page]
+    query = {key: INFINITE[i % len(INFINITE)] for i, key in enumerate(keys)}
+    at = app_test(page, period=PERIOD, **query)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title
+    notice = refused_notice(at)
+    shown = {box.key for box in at.number_input}
+    assert shown, "the page shows no number box"
+    for key in keys:
+        assert f"{key}={query[key]}" in notice
+        assert key not in at.query_params  # left out of the address, so a shared link is clean
+        assert at.number_input(key=key).value not in (float("inf"), float("-inf"))
+    assert shown >= set(keys)  # every box of the list was on the page and checked (30 in all)
+
+
+def test_every_number_box_is_covered(monkeypatch, tmp_path):
+    """All the boxes the pages show on the tiny data are in NUMBER_BOXES (a new one gets tested too)."""
+    serve_fixture(monkeypatch, tmp_path, "tiny")
+    for page, keys in NUMBER_BOXES.items():
+        at = app_test(page, period=PERIOD)
+        bound = {box.key for box in at.number_input if box.key and not box.key.startswith("loyalty_page")}
+        assert bound <= set(keys) | {"loyalty_flow_page", "complaints_sla_other"} | {
+            k for k in bound if k.startswith("complaints_sla")}, bound - set(keys)
+
+
+def test_a_finite_value_still_works(monkeypatch, tmp_path):
+    serve_fixture(monkeypatch, tmp_path, "tiny")
+    at = app_test("churn", period=PERIOD, churn_days="120")
+    assert at.number_input(key="churn_days").value == 120
+    assert "churn_days" not in refused_notice(at)
