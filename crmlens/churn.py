@@ -208,18 +208,33 @@ def what_if(summary: pd.Series, points: float, margin: float) -> dict:
 
 # --- metrics --json -----------------------------------------------------------------------
 
+# The page's number settings as its address keeps them (key: default, lowest, highest, step); the
+# loyalty and complaints pages use the same keys for the same rule.
+NUMBER_SETTINGS = {"churn_days": (CHURN_DAYS, 1, 3650, 1), "churn_multiplier": (CHURN_MULTIPLIER, 0.0, 20.0, 0.5)}
+FILTERS = ("segment", "region", "channel", "owner")
 
 
-def headline(snap: store.Snapshot, start: dt.date, end: dt.date) -> dict:
-    """The churn figures for `metrics --json`, with the page's default settings."""
-    source = queries.run("churn_source", snap=snap).iloc[0]
-    definition = choose_definition(source)
+def headline_params(snap: store.Snapshot, start: dt.date, end: dt.date, definition: str = "auto",
+                    churn_days: int = CHURN_DAYS, churn_multiplier: float = CHURN_MULTIPLIER, grain: str = GRAIN,
+                    **more) -> dict | None:
+    """The churn queries' parameters for the page's settings (its defaults unless given) and filters
+    (segment, region, channel, owner: lists, empty = all), as crmlens.viewparams reads them from the
+    page's address; `more` also takes other query parameters. None when there is no churn data."""
+    definition = choose_definition(queries.run("churn_source", snap=snap).iloc[0], definition)
     if definition is None:
+        return None
+    return query_params(start, end, definition, churn_days, churn_multiplier, grain=grain, **more)
+
+
+def headline(snap: store.Snapshot, start: dt.date, end: dt.date, **settings) -> dict:
+    """The churn figures for `metrics --json`, with the page's settings and filters (headline_params)."""
+    params = headline_params(snap, start, end, **settings)
+    if params is None:
         return {"definition": None, "periods": [], "overall_churn_rate": None, "at_risk_count": None}
-    params = query_params(start, end, definition, grain=GRAIN)
+    definition, grain = params["definition"], params["grain"]
     bucket = queries.run("churn_bucket", params, snap=snap)
     summary = queries.run("churn_summary", params, snap=snap).iloc[0]
-    periods = [{"period": r.period_start.date().isoformat()[:7] if GRAIN == "month" else r.period_start.date().isoformat(),
+    periods = [{"period": r.period_start.date().isoformat()[:7] if grain == "month" else r.period_start.date().isoformat(),
                 "start": int(r.n_start), "new": int(r.n_new), "reactivated": int(r.n_reactivated),
                 "lost": int(r.n_lost), "end": int(r.n_end), "churn_rate": fmt.json_value(r.rate_churn)}
                for r in bucket.itertuples()]
@@ -229,4 +244,3 @@ def headline(snap: store.Snapshot, start: dt.date, end: dt.date) -> dict:
         "overall_churn_rate": fmt.json_value(summary["rate_churn"]),
         "at_risk_count": fmt.json_value(summary["n_at_risk"]) if definition == "orders" else None,
     }
-

@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from crmlens import contract, ingest, metrics, store
+from crmlens import contract, ingest, metrics, period, store, viewparams
 
 
 def _fail(message: str) -> click.ClickException:
@@ -122,10 +122,14 @@ def _file_options(mapping_file: str | None, table: str | None, encoding: str | N
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (the only format for now).")
 @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Period start (default: 365 days before --end).")
 @click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Period end (default: the newest date in the data).")
-def metrics_cmd(db, as_json, start, end) -> None:
+@click.option("--params", "view_params", default="",
+              help='Filters and settings as a page\'s address (and a digest) keeps them, e.g. '
+                   '"segment=business&churn_days=60"; each view takes the keys it knows, '
+                   'period=START&period=END is the period.')
+def metrics_cmd(db, as_json, start, end, view_params) -> None:
     """Headline figures of every view as JSON.
 
-    Example: python -m crmlens metrics --json --start 2026-01-01 --end 2026-06-30
+    Example: python -m crmlens metrics --json --start 2026-01-01 --end 2026-06-30 --params "segment=business"
     """
     try:
         ingest.ensure_derived(db)
@@ -141,8 +145,28 @@ def metrics_cmd(db, as_json, start, end) -> None:
     start_date = start.date() if start else (end_date - dt.timedelta(days=364) if end_date else None)
     if start_date and end_date and start_date > end_date:
         raise _fail("--start must not be after --end")
-    result = metrics.collect(snap, start_date, end_date)
+    pairs, params_period = _view_params(view_params)
+    if params_period and (start or end):
+        raise _fail("give the period once: period=START&period=END in --params, or --start/--end")
+    default_start, default_end = period.default_period(snap)
+    start_date, end_date = params_period or (start_date or default_start, end_date or default_end)
+    try:
+        settings = viewparams.for_views(snap, pairs, start_date, end_date)
+    except viewparams.Refused as e:
+        raise _fail(f"--params: {e}") from e
+    result = metrics.collect(snap, start_date, end_date, settings)
     click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+def _view_params(text: str):
+    """--params as pairs (lang and v dropped, as in a digest) and the period it names, if any."""
+    from crmlens.digest import model as digest_model
+
+    try:
+        pairs = digest_model.parse_params(text)
+        return pairs, digest_model.params_period(pairs)
+    except digest_model.InvalidSetting as e:
+        raise _fail(f"--params: {e}") from e
 
 
 @cli.command(name="hash-password")

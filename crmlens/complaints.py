@@ -187,12 +187,53 @@ def _num(x):
     return round(x, 4) if isinstance(x, float) else x
 
 
-def headline(snap: store.Snapshot, start: dt.date, end: dt.date) -> dict:
+# The page's number settings as its address keeps them (key: default, lowest, highest, step). The churn
+# rule's keys are the churn page's; each severity's SLA hours are under sla_key(severity), for the
+# first SLA_SETTINGS_SHOWN severities, the others take complaints_sla_other.
+NUMBER_SETTINGS = {
+    "churn_days": churn.NUMBER_SETTINGS["churn_days"], "churn_multiplier": churn.NUMBER_SETTINGS["churn_multiplier"],
+    "complaints_revenue_days": (DEFAULTS["revenue_days"], 1, 3650, 1),
+    "complaints_repeat_days": (DEFAULTS["repeat_days"], 1, 3650, 1),
+    "complaints_sla_other": (DEFAULT_SLA_HOURS, 1.0, 24.0 * 365, 1.0),
+}
+SLA_SETTINGS_SHOWN = 5
+FILTER_KEYS = {"category": "category", "complaints_severity": "severity", "complaints_channel": "complaint_channel",
+               "region": "region", "segment": "segment", "owner": "owner"}  # address key -> filter
+
+
+def sla_key(severity: str) -> str:
+    """The address key of a severity's SLA hours."""
+    return "complaints_sla_" + re.sub(r"\W+", "_", severity, flags=re.UNICODE).strip("_")
+
+
+def sla_settings(severities: list[str]) -> list[tuple[str, str, float]]:
+    """(severity, address key, default hours) of the severities the page has an SLA setting for."""
+    out, keys = [], set()
+    for i, severity in enumerate(severities[:SLA_SETTINGS_SHOWN]):
+        key = sla_key(severity)
+        key = key if key not in keys else f"{key}_{i}"  # "high!" and "high?": two settings, not one key
+        keys.add(key)
+        out.append((severity, key, sla_default(severity)))
+    return out
+
+
+def headline_params(snap: store.Snapshot, start: dt.date, end: dt.date, filters: dict | None = None,
+                    sla: dict[str, float] | None = None, **settings) -> dict:
+    """The complaints queries' parameters for the page's filters (as params() takes them), SLA hours per
+    severity (default: every severity's default) and settings (sla_default_hours, churn_days,
+    churn_multiplier, ...), as crmlens.viewparams reads them from the page's address."""
+    p = params(snap, start, end, filters, **settings)
+    if sla is None:
+        sla = sla_for(snap, params(snap, start, end))
+    p.update(sla_severities=[s.lower() for s in sla], sla_hours=[float(h) for h in sla.values()])
+    return p
+
+
+def headline(snap: store.Snapshot, start: dt.date, end: dt.date, **settings) -> dict:
     """total, by_category, median_resolution_hours (Kaplan-Meier, open complaints censored),
-    sla_breach_rate (default SLA hours per severity), churn_rate_complainers, churn_rate_others."""
-    p = params(snap, start, end)
-    sla = sla_for(snap, p)
-    p.update(sla_severities=[s.lower() for s in sla], sla_hours=list(sla.values()))
+    sla_breach_rate, churn_rate_complainers, churn_rate_others, with the page's filters and settings
+    (headline_params)."""
+    p = headline_params(snap, start, end, **settings)
     p["dimension"] = "category"
     by_cat = queries.run("complaints_by_dimension", p, snap=snap)
     speed = queries.run("complaints_speed", p, snap=snap)

@@ -136,21 +136,38 @@ def significance(groups: pd.DataFrame, min_n: int = MIN_GROUP_SIZE, alpha: float
     return out
 
 
-def settings_for(snap: store.Snapshot) -> tuple[list[str], list[str], list[str], dict[str, str]]:
-    """The proposed stage settings and stage date columns for a snapshot (used by the CLI)."""
+def settings_for(snap: store.Snapshot, order: list[str] | None = None, won: list[str] | None = None,
+                 lost: list[str] | None = None) -> tuple[list[str], list[str], list[str], dict[str, str]]:
+    """The stage settings (the proposed ones unless given, e.g. from the page's address) and the stage
+    date columns, with the page's rules: a stage marked both won and lost counts as lost, and date
+    columns are looked for among the steps that are neither."""
     vocab = queries.run("funnel_stage_vocab", snap=snap)
-    order, won, lost = propose(vocab)
+    proposed_order, proposed_won, proposed_lost = propose(vocab)
+    order = proposed_order if order is None else list(order)
+    lost = proposed_lost if lost is None else list(lost)
+    won = [k for k in (proposed_won if won is None else won) if k not in lost]
     columns = list(queries.run("funnel_columns", snap=snap)["column_name"])
     funnel_steps = [s for s in order if s not in lost and s not in won]
     return order, won, lost, stage_date_columns(columns, funnel_steps)
 
 
+# Filters as the page's address keeps them; the owner filter offers opportunity and customer owners.
+FILTERS = ("owner", "source", "segment", "region")
+OWNER_OPTIONS = ("opportunity_owner", "owner")  # filter_options dimensions, in this order
+STAGE_KEYS = {"funnel_stages": "order", "funnel_won": "won", "funnel_lost": "lost"}  # address key -> setting
 
 
-def headline(snap: store.Snapshot, start: dt.date, end: dt.date) -> dict:
-    """Funnel figures for `metrics --json`, with the proposed stage order and no filters."""
-    order, won, lost, date_columns = settings_for(snap)
-    p = params(start, end, order, won, lost, date_columns)
+def headline_params(snap: store.Snapshot, start: dt.date, end: dt.date, order: list[str] | None = None,
+                    won: list[str] | None = None, lost: list[str] | None = None, **filters) -> dict:
+    """The funnel queries' parameters for the page's stage settings (the proposed ones unless given) and
+    filters (owner, source, segment, region: lists, empty = all), as crmlens.viewparams reads them."""
+    order, won, lost, date_columns = settings_for(snap, order, won, lost)
+    return params(start, end, order, won, lost, date_columns, **filters)
+
+
+def headline(snap: store.Snapshot, start: dt.date, end: dt.date, **settings) -> dict:
+    """Funnel figures for `metrics --json`, with the page's stage settings and filters (headline_params)."""
+    p = headline_params(snap, start, end, **settings)
     labels = dict(zip(*queries.run("funnel_stage_vocab", snap=snap)[["stage_key", "label"]].T.values))
     steps = queries.run("funnel_stage_counts", p, snap=snap)
     summary = queries.run("funnel_summary", p, snap=snap).iloc[0]

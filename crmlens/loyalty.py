@@ -130,9 +130,41 @@ def clv_formula_values(total: pd.Series, settings: dict) -> dict:
     }
 
 
-def headline(snap: store.Snapshot, start: dt.date, end: dt.date) -> dict:
-    """`metrics --json` figures: rungs at the period end, ABC classes, top-20% share, RFM segments."""
-    summary = queries.run("loyalty_summary", params(start, end), snap=snap)
+# The page's number settings (address key loyalty_<name>): lowest, highest, step; defaults in DEFAULTS.
+# The churn rule's two are the churn page's own keys and ranges (churn.NUMBER_SETTINGS).
+SETTING_RANGES = {
+    "min_orders_client": (2, 100, 1), "satisfaction_min": (1, 5, 1), "nps_supporter_min": (0, 10, 1),
+    "max_unresolved": (0, 100, 1), "nps_advocate_min": (0, 10, 1), "min_referrals": (1, 100, 1),
+    "abc_a": (1, 99, 1), "abc_b": (0, 99, 1), "top_pct": (1, 99, 1),
+    "discount_rate": (0, 100, 0.5), "horizon_years": (1, 50, 1), "marketing_cost": (0, 1e9, 10), "risk_cost_pct": (0, 100, 1),
+    "value_pct": (1, 99, 1), "risk_days": (1, 3650, 1), "risk_complaints": (1, 100, 1),
+}
+CHOICES = {"measure": MEASURES, "risk_measure": RISK_MEASURES}  # shown as words (loyalty.opt.<choice>)
+
+
+def number_setting(name: str) -> tuple:
+    """(default, lowest, highest, step) of a loyalty_<name> setting, all of one type as the page's input
+    wants them: float when any of them is a float."""
+    spec = (DEFAULTS[name], *SETTING_RANGES[name])
+    cast = float if any(isinstance(x, float) for x in spec) else int
+    return tuple(cast(x) for x in spec)
+
+
+def headline_params(snap: store.Snapshot, start: dt.date, end: dt.date, settings: dict | None = None,
+                    filters: dict | None = None) -> dict:
+    """The loyalty queries' parameters for the page's settings and filters (its defaults and all customers
+    unless given), as crmlens.viewparams reads them from the page's address."""
+    settings = dict(settings or {})
+    if settings.get("measure", "revenue") != "revenue" and \
+            not Coverage.from_row(queries.run("loyalty_coverage", snap=snap).iloc[0]).has_cost:
+        settings["measure"] = "revenue"  # as on the page: without order costs there is no profit to rank by
+    return params(start, end, settings, filters)
+
+
+def headline(snap: store.Snapshot, start: dt.date, end: dt.date, **settings) -> dict:
+    """`metrics --json` figures: rungs at the period end, ABC classes, top-20% share, RFM segments, with the
+    page's settings and filters (headline_params)."""
+    summary = queries.run("loyalty_summary", headline_params(snap, start, end, **settings), snap=snap)
 
     def counts(kind: str, keys: tuple[str, ...]) -> dict[str, int]:
         part = summary[summary["kind"] == kind].set_index("key")["n_customers"]

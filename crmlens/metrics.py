@@ -27,15 +27,19 @@ def overview(snap: store.Snapshot, start: dt.date, end: dt.date) -> dict:
     return out
 
 
-def collect(snap: store.Snapshot, start: dt.date | None = None, end: dt.date | None = None) -> dict:
+def collect(snap: store.Snapshot, start: dt.date | None = None, end: dt.date | None = None,
+            settings: dict[str, dict] | None = None) -> dict:
+    """Every view's headline figures; `settings`: each view's filters and settings as its headline takes
+    them (crmlens.viewparams.for_views reads them from a page's address), default: the pages' defaults."""
     default_start, default_end = period.default_period(snap)
     start, end = start or default_start, end or default_end
+    settings = settings or {}
     return {
         "data_version": snap.version,
         "data_updated_at": fmt.json_value(snap.updated_at.to_pydatetime()) if snap.updated_at is not None else None,
         "overview": overview(snap, start, end),
-        "funnel": funnel.headline(snap, start, end),
-        "loyalty": loyalty.headline(snap, start, end),
-        "churn": churn.headline(snap, start, end),
-        "complaints": complaints.headline(snap, start, end),
+        "funnel": funnel.headline(snap, start, end, **settings.get("funnel", {})),
+        "loyalty": loyalty.headline(snap, start, end, **settings.get("loyalty", {})),
+        "churn": churn.headline(snap, start, end, **settings.get("churn", {})),
+        "complaints": complaints.headline(snap, start, end, **settings.get("complaints", {})),
     }

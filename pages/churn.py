@@ -23,7 +23,7 @@ def attribute_label(attribute: str) -> str:
 
 
 filters = {key: ui.choice_filter(key, t(f"churn.filter.{key}"), ui.filter_options(key))
-           for key in ("segment", "region", "channel", "owner")}
+           for key in churn.FILTERS}
 
 st.title(t("churn.title"))
 source = ui.run_query("churn_source").iloc[0]
@@ -38,10 +38,10 @@ wanted = c1.selectbox(t("churn.setting.definition"), [d for d in churn.DEFINITIO
                       format_func=lambda d: t(f"churn.definition.{d}"), key="churn_definition", bind="query-params",
                       help=t("churn.setting.definition.help"))
 definition = churn.choose_definition(source, wanted)
-churn_days = int(ui.number_setting("churn_days", t("churn.setting.days"), churn.CHURN_DAYS, 1, 3650, 1,
+churn_days = int(ui.number_setting("churn_days", t("churn.setting.days"), *churn.NUMBER_SETTINGS["churn_days"],
                                    help=t("churn.setting.days.help"), container=c2))
-multiplier = float(ui.number_setting("churn_multiplier", t("churn.setting.multiplier"), churn.CHURN_MULTIPLIER,
-                                     0.0, 20.0, 0.5, help=t("churn.setting.multiplier.help"), container=c3))
+multiplier = float(ui.number_setting("churn_multiplier", t("churn.setting.multiplier"),
+                                     *churn.NUMBER_SETTINGS["churn_multiplier"], help=t("churn.setting.multiplier.help"), container=c3))
 grain = c4.segmented_control(t("churn.setting.grain"), churn.GRAINS, default=churn.GRAIN, required=True,
                              format_func=lambda g: t(f"churn.grain.{g}"), key="churn_grain", bind="query-params")
 params = churn.query_params(start, end, definition, churn_days, multiplier, grain=grain, **filters)

@@ -1,7 +1,5 @@
 """Complaints (客户投诉): volume, causes, speed, outcome, and which complaints lose customers."""
 
-import re
-
 import pandas as pd
 import streamlit as st
 
@@ -64,17 +62,15 @@ kpi_box, volume_box, causes_box, speed_box = st.container(), st.container(), st.
 with speed_box:
     st.header(t("complaints.speed.header"))
     st.caption(t("complaints.speed.sla_help"))
-    sla_defaults = {s: cx.sla_default(s) for s in opts("severity")}
-    sla_cols = st.columns(min(len(sla_defaults), 5) + 1)
-    sla, keys = {}, set()
-    for i, (sev, default) in enumerate(list(sla_defaults.items())[:5]):
-        key = "complaints_sla_" + re.sub(r"\W+", "_", sev, flags=re.UNICODE).strip("_")
-        key = key if key not in keys else f"{key}_{i}"  # "high!" and "high?": two boxes, not a crash
-        keys.add(key)
-        sla[sev] = ui.number_setting(key, t("complaints.sla.for", severity=safe.md(sev)), default, 1.0, 24.0 * 365, 1.0,
+    shown = cx.sla_settings(opts("severity"))
+    sla_cols = st.columns(len(shown) + 1)
+    _, lo, hi, step = cx.NUMBER_SETTINGS["complaints_sla_other"]
+    sla = {}
+    for i, (sev, key, default) in enumerate(shown):
+        sla[sev] = ui.number_setting(key, t("complaints.sla.for", severity=safe.md(sev)), default, lo, hi, step,
                                      help=t("complaints.sla.help"), container=sla_cols[i])
-    other = ui.number_setting("complaints_sla_other", t("complaints.sla.other"), cx.DEFAULT_SLA_HOURS, 1.0, 24.0 * 365,
-                              1.0, help=t("complaints.sla.other.help"), container=sla_cols[-1])
+    other = ui.number_setting("complaints_sla_other", t("complaints.sla.other"), *cx.NUMBER_SETTINGS["complaints_sla_other"],
+                              help=t("complaints.sla.other.help"), container=sla_cols[-1])
 p = cx.params(snap, start, end, filters, sla=sla, sla_default_hours=float(other))
 
 # ---- 1. volume ------------------------------------------------------------------------------
@@ -210,8 +206,8 @@ else:
     st.caption(t("complaints.satisfaction.help"))
 
 if has_customer:
-    repeat_days = ui.number_setting("complaints_repeat_days", t("complaints.repeat_days"), cx.DEFAULTS["repeat_days"],
-                                    1, 3650, 1, help=t("complaints.repeat_days.help"))
+    repeat_days = ui.number_setting("complaints_repeat_days", t("complaints.repeat_days"),
+                                    *cx.NUMBER_SETTINGS["complaints_repeat_days"], help=t("complaints.repeat_days.help"))
     p["repeat_days"] = int(repeat_days)
     rep = ui.run_query("complaints_repeat", p).iloc[0]
     m = st.columns(3)
@@ -239,12 +235,12 @@ st.header(t("complaints.churn.header"))
 churn = pd.DataFrame()
 if has_customer and has_orders:
     c = st.columns(3)
-    churn_days = ui.number_setting("churn_days", t("complaints.churn_days"), cx.DEFAULTS["churn_days"], 1, 3650, 1,
+    churn_days = ui.number_setting("churn_days", t("complaints.churn_days"), *cx.NUMBER_SETTINGS["churn_days"],
                                    help=t("complaints.churn_days.help"), container=c[0])
-    gap_multiple = ui.number_setting("churn_multiplier", t("complaints.gap_multiple"), cx.DEFAULTS["churn_multiplier"],
-                                     0.0, 20.0, 0.5, help=t("complaints.gap_multiple.help"), container=c[1])
-    revenue_days = ui.number_setting("complaints_revenue_days", t("complaints.revenue_days"), cx.DEFAULTS["revenue_days"],
-                                     1, 3650, 1, help=t("complaints.revenue_days.help"), container=c[2])
+    gap_multiple = ui.number_setting("churn_multiplier", t("complaints.gap_multiple"),
+                                     *cx.NUMBER_SETTINGS["churn_multiplier"], help=t("complaints.gap_multiple.help"), container=c[1])
+    revenue_days = ui.number_setting("complaints_revenue_days", t("complaints.revenue_days"),
+                                     *cx.NUMBER_SETTINGS["complaints_revenue_days"], help=t("complaints.revenue_days.help"), container=c[2])
     p.update(churn_days=int(churn_days), churn_multiplier=float(gap_multiple), revenue_days=int(revenue_days))
     churn = ui.run_query("complaints_churn", p)
     overall = churn[churn["kind"] == "all"].set_index("grp")

@@ -16,7 +16,7 @@ STAGES, WON, LOST, PICKED = "funnel_stages", "funnel_won", "funnel_lost", "funne
 start, end = ui.period_filter(snap)
 filters = {
     "owner": ui.choice_filter("owner", t("funnel.filter.owner"), list(dict.fromkeys(
-        ui.filter_options("opportunity_owner") + ui.filter_options("owner")))),
+        o for dimension in funnel.OWNER_OPTIONS for o in ui.filter_options(dimension)))),
     "source": ui.choice_filter("source", t("funnel.filter.source"), ui.filter_options("source")),
     "segment": ui.choice_filter("segment", t("funnel.filter.segment"), ui.filter_options("segment")),
     "region": ui.choice_filter("region", t("funnel.filter.region"), ui.filter_options("region")),

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from crmlens import downloads, export, fmt, loyalty, queries, ui
+from crmlens import churn, downloads, export, fmt, loyalty, queries, ui
 from crmlens.charts import loyalty as charts
 from crmlens.ui import t
 
@@ -16,9 +16,9 @@ coverage = loyalty.Coverage.from_row(ui.run_query("loyalty_coverage").iloc[0])
 D = loyalty.DEFAULTS
 
 
-def setting(name: str, lo: float, hi: float, step: float = 1, container=None) -> float:
-    cast = float if any(isinstance(x, float) for x in (D[name], lo, hi, step)) else int  # Streamlit wants one type
-    return ui.number_setting(f"loyalty_{name}", t(f"loyalty.set.{name}"), cast(D[name]), cast(lo), cast(hi), cast(step),
+def setting(name: str, container=None) -> float:
+    """A loyalty_<name> setting with its default and range (loyalty.number_setting: one type, as Streamlit wants)."""
+    return ui.number_setting(f"loyalty_{name}", t(f"loyalty.set.{name}"), *loyalty.number_setting(name),
                              help=t(f"loyalty.set.{name}.help"), container=container)
 
 
@@ -81,18 +81,18 @@ st.caption(t("loyalty.caption", end=fmt.date(end, lang), start=fmt.date(start, l
 with st.expander(t("loyalty.rules.title"), icon=":material/tune:"):
     cols = st.columns(4)
     s = {
-        "min_orders_client": setting("min_orders_client", 2, 100, container=cols[0]),
+        "min_orders_client": setting("min_orders_client", container=cols[0]),
         # lost: the churn page's rule and the same keys in the address, so both pages agree on every customer
-        "churn_days": int(ui.number_setting("churn_days", t("churn.setting.days"), D["churn_days"], 1, 3650, 1,
+        "churn_days": int(ui.number_setting("churn_days", t("churn.setting.days"), *churn.NUMBER_SETTINGS["churn_days"],
                                             help=t("churn.setting.days.help"), container=cols[0])),
         "churn_multiplier": float(ui.number_setting("churn_multiplier", t("churn.setting.multiplier"),
-                                                    D["churn_multiplier"], 0.0, 20.0, 0.5,
+                                                    *churn.NUMBER_SETTINGS["churn_multiplier"],
                                                     help=t("churn.setting.multiplier.help"), container=cols[0])),
-        "satisfaction_min": setting("satisfaction_min", 1, 5, container=cols[1]),
-        "nps_supporter_min": setting("nps_supporter_min", 0, 10, container=cols[1]),
-        "max_unresolved": setting("max_unresolved", 0, 100, container=cols[1]),
-        "nps_advocate_min": setting("nps_advocate_min", 0, 10, container=cols[2]),
-        "min_referrals": setting("min_referrals", 1, 100, container=cols[2]),
+        "satisfaction_min": setting("satisfaction_min", container=cols[1]),
+        "nps_supporter_min": setting("nps_supporter_min", container=cols[1]),
+        "max_unresolved": setting("max_unresolved", container=cols[1]),
+        "nps_advocate_min": setting("nps_advocate_min", container=cols[2]),
+        "min_referrals": setting("min_referrals", container=cols[2]),
     }
     s["use_partner_flag"] = cols[3].toggle(t("loyalty.set.use_partner_flag"), value=D["use_partner_flag"],
                                            key="loyalty_use_partner_flag", bind="query-params",
@@ -107,21 +107,21 @@ with tab_abc:
     s["measure"] = choice("measure", loyalty.MEASURES, c[0], disabled=not coverage.has_cost)
     if not coverage.has_cost:
         s["measure"] = "revenue"
-    s["abc_a"] = setting("abc_a", 1, 99, container=c[1])
-    s["abc_b"] = setting("abc_b", 0, 99, container=c[2])
-    s["top_pct"] = setting("top_pct", 1, 99, container=c[3])
+    s["abc_a"] = setting("abc_a", container=c[1])
+    s["abc_b"] = setting("abc_b", container=c[2])
+    s["top_pct"] = setting("top_pct", container=c[3])
 with tab_clv:
     c = st.columns(4)
-    s["discount_rate"] = setting("discount_rate", 0, 100, 0.5, container=c[0])
-    s["horizon_years"] = setting("horizon_years", 1, 50, container=c[1])
-    s["marketing_cost"] = setting("marketing_cost", 0, 1e9, 10, container=c[2])
-    s["risk_cost_pct"] = setting("risk_cost_pct", 0, 100, 1, container=c[3])
+    s["discount_rate"] = setting("discount_rate", container=c[0])
+    s["horizon_years"] = setting("horizon_years", container=c[1])
+    s["marketing_cost"] = setting("marketing_cost", container=c[2])
+    s["risk_cost_pct"] = setting("risk_cost_pct", container=c[3])
 with tab_quad:
     c = st.columns(4)
-    s["value_pct"] = setting("value_pct", 1, 99, container=c[0])
+    s["value_pct"] = setting("value_pct", container=c[0])
     s["risk_measure"] = choice("risk_measure", loyalty.RISK_MEASURES, c[1])
-    s["risk_days"] = setting("risk_days", 1, 3650, container=c[2])
-    s["risk_complaints"] = setting("risk_complaints", 1, 100, container=c[3])
+    s["risk_days"] = setting("risk_days", container=c[2])
+    s["risk_complaints"] = setting("risk_complaints", container=c[3])
 with tab_moves:
     grain = choice("grain", loyalty.GRAINS)
 

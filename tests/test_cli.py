@@ -217,3 +217,63 @@ def test_a_mapping_file_names_some_columns_and_the_rest_is_detected(db, tmp_path
                                     "tenure_months, churned from customers order by customer_id").values.tolist()
     # tenure and Churn are found by their names; Partner is kept as an extra column, not as is_partner
     assert rows == [["1", True, "Yes", 3.0, True], ["2", True, "No", 40.0, False]]
+
+
+# --- metrics --params: a view's filters and settings as its page's address keeps them ----------------
+
+CHURN = sorted((FIXTURES / "churn").glob("*.csv"))
+Q1 = "period=2024-01-01&period=2024-03-31"
+
+
+def test_metrics_params_apply_to_the_views_that_take_them(db):
+    """tests/fixtures/churn (dates in test_churn_queries.py): segment business = C, D, F."""
+    assert run("load", *CHURN, "--db", db).exit_code == 0
+    plain = json.loads(run("metrics", "--json", "--db", db, "--start", "2024-01-01", "--end", "2024-03-31").output)
+    assert json.loads(run("metrics", "--json", "--db", db, "--params", Q1).output) == plain  # the period alone
+    result = run("metrics", "--json", "--db", db, "--params", f"{Q1}&segment=business&churn_days=30&churn_multiplier=0")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    # Churn, lost after 30 days for everyone: C (01-15 + 30) and D (02-10 + 30) lost, F active: 2 of 3.
+    assert out["churn"]["overall_churn_rate"] == 0.6667
+    assert plain["churn"]["overall_churn_rate"] == 0.1429  # default rule, all customers: B of A-G
+    # Complaints of business customers in Q1: K2 and K3 (both C's), of K1, K2, K3, K5.
+    assert (out["complaints"]["total"], plain["complaints"]["total"]) == (2, 4)
+    # C's complaints: C is lost under the 30-day rule (1 of 1); others D lost, F not (1 of 2).
+    assert (out["complaints"]["churn_rate_complainers"], out["complaints"]["churn_rate_others"]) == (1.0, 0.5)
+    # Loyalty ladder: C and F clients, D a customer.
+    assert (out["loyalty"]["rungs"]["client"], out["loyalty"]["rungs"]["customer"]) == (2, 1)
+    # The overview has no filters: unchanged; the keys of every section are those of the plain run.
+    assert out["overview"] == plain["overview"]
+    assert {k: set(v) for k, v in out.items() if isinstance(v, dict)} == \
+           {k: set(v) for k, v in plain.items() if isinstance(v, dict)}
+
+
+def test_metrics_params_take_the_words_of_either_language(db):
+    assert run("load", *CHURN, "--db", db).exit_code == 0
+    # churn_grain as the churn page writes it in English and in Chinese: one quarter, Q1 2024.
+    en, zh = (json.loads(run("metrics", "--json", "--db", db, "--params", f"{Q1}&churn_grain={g}").output)
+              for g in ("Quarters", "按季度"))
+    assert en == zh
+    assert [p["period"] for p in en["churn"]["periods"]] == ["2024-01-01"]
+
+
+@pytest.mark.parametrize("params, message", [
+    ("segment=wholesale", "segment=wholesale (funnel, loyalty, churn, complaints): not one of the page's options "
+                          "(consumer, business)"),
+    ("churn_days=0", "churn_days=0 (loyalty, churn, complaints): not a whole number from 1 to 3650"),
+    ("churn_multiplier=lots", "churn_multiplier=lots (loyalty, churn, complaints): not a number from 0 to 20"),
+    ("churn_grain=Weeks", "churn_grain=Weeks (churn): not one of the page's options (按月, 按季度, Months, Quarters)"),
+    ("churn_sort=value", "churn_sort=value: not a filter or setting of any view's headline figures"),
+])
+def test_metrics_params_refuse_what_a_page_refuses(db, params, message):
+    assert run("load", *CHURN, "--db", db).exit_code == 0
+    result = run("metrics", "--json", "--db", db, "--params", f"{Q1}&{params}")
+    assert result.exit_code == 1
+    assert result.output == f"Error: --params: {message}\n"
+
+
+def test_metrics_params_period_and_start_end_are_not_both_given(db):
+    assert run("load", *CHURN, "--db", db).exit_code == 0
+    result = run("metrics", "--json", "--db", db, "--start", "2024-01-01", "--params", Q1)
+    assert result.exit_code == 1
+    assert result.output == "Error: give the period once: period=START&period=END in --params, or --start/--end\n"

@@ -3,6 +3,9 @@ WeCom, DingTalk, Feishu and Slack receive what `python -m crmlens send`/`send-du
 
 Figures on tests/fixtures/tiny for 2024-07-01..2024-12-31 (worked out in test_overview_queries.py):
 revenue 900 (O2 200 + O3 300 + O5 400), 3 orders, average order 300.00.
+
+Filtered views on tests/fixtures/churn (customers A-G with segments and owners; every order date is in
+test_churn_queries.py) and tests/fixtures/funnel/mixed (opportunities in test_funnel_queries.py).
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from click.testing import CliRunner
 
 from crmlens import fmt, store
 from crmlens.cli import cli
-from crmlens.digest import deliver, figures, model, run, storage
+from crmlens.digest import deliver, figures, model, render, run, storage
+from tests.conftest import load_fixture
 
 PERIOD = "period=2024-07-01&period=2024-12-31"
 DING_SECRET, FEISHU_SECRET = "SECdingtalk-test-secret", "feishu-test-secret"
@@ -134,8 +138,10 @@ def invoke(*args) -> str:
     return result.output
 
 
-def metrics_json(db, start="2024-07-01", end="2024-12-31") -> dict:
-    return json.loads(invoke("metrics", "--json", "--db", db, "--start", start, "--end", end))
+def metrics_json(db, start="2024-07-01", end="2024-12-31", params=None) -> dict:
+    """`metrics --json` for the period, or for --params (which then names the period)."""
+    args = ["--params", params] if params else ["--start", start, "--end", end]
+    return json.loads(invoke("metrics", "--json", "--db", db, *args))
 
 
 def _parts(msg):
@@ -225,7 +231,7 @@ def test_chat_webhooks_in_each_platforms_format(tiny_db, chat):
     before = time.time()
     out = invoke("send", "--digest", "churn-en", "--now", "--db", tiny_db)
     assert out.count("sent after 1 attempt(s)") == 4
-    churn = metrics_json(tiny_db)["churn"]
+    churn = metrics_json(tiny_db, params=f"{PERIOD}&segment=business")["churn"]
     rate, at_risk = fmt.percent(churn["overall_churn_rate"]), str(churn["at_risk_count"])
     version = store.snapshot(tiny_db).version
     link = ("https://crm.example.com/churn?period=2024-07-01&period=2024-12-31&segment=business"
@@ -269,10 +275,11 @@ def test_chat_webhooks_in_each_platforms_format(tiny_db, chat):
 
 def test_link_parameters_stay_text_in_chat(tiny_db, chat):
     hook = model.target("wecom", f"{chat.url}/wecom?key=k1")
-    storage.save_digest(tiny_db, model.make_digest("d", "overview", f"{PERIOD}&owner=[x](http://evil.example)",
+    storage.save_digest(tiny_db, model.make_digest("d", "churn", f"{PERIOD}&owner=[x](http://evil.example)",
                                                  [hook], "daily", "en"))
     run.send_now(tiny_db, "d")
     content = chat.bodies("/wecom")[0]["markdown"]["content"]
+    # No such owner: the value is left out (as the page does) and the message quotes it, as text.
     assert "](http://evil" not in content and "owner=［x］（http://evil.example）" in content
 
 
@@ -447,3 +454,137 @@ def test_overlapping_runs_send_once(tiny_db, chat):
         th.join()
     assert sorted(len(r.deliveries) for r in reports) == [0, 1]
     assert len(chat.bodies("/slack")) == 1
+
+
+# --- filtered views: the figures of `metrics --json --params` for the same view ----------------
+
+Q1 = "period=2024-01-01&period=2024-03-31"
+RULE_30 = "churn_days=30&churn_multiplier=0"  # lost after 30 days without an order, for everyone
+EMAIL = model.target("email", "a@example.com")
+
+
+@pytest.fixture
+def churn_db(tmp_path):
+    """tests/fixtures/churn: A Alpha consumer/Li, B consumer/Li, C business/Li, D business/Wang,
+    E consumer/Wang, F business/Wang, G consumer/Wang; orders and complaints in Q1 2024."""
+    return load_fixture(tmp_path / "churn.duckdb", "churn")
+
+
+def _digest_data(db, page, params, lang="en") -> tuple[dict, str]:
+    """The figures a digest of this view sends (its figures.json) and its plain-text notes."""
+    digest = model.make_digest("d", page, params, [EMAIL], "daily", lang)
+    message = render.digest_message(store.snapshot(db), digest, with_image=False)
+    return message.data[page], "\n".join(message.notes)
+
+
+def test_a_filtered_churn_digest_sends_the_figures_of_metrics_params_not_all_customers(churn_db, smtp):
+    params = f"{Q1}&segment=business&{RULE_30}"
+    storage.save_digest(churn_db, model.make_digest("biz", "churn", params, [EMAIL], "daily", "en"))
+    [d] = run.send_now(churn_db, "biz").deliveries
+    assert d.ok
+    parts = _parts(smtp.messages[0][1])
+    sent = json.loads(parts["application/json"].get_content())["churn"]
+    assert sent == metrics_json(churn_db, params=params)["churn"]
+    # By hand, N = 30 for everyone: business customers are C, D, F. C is lost on 02-14 (01-15 + 30), D on
+    # 03-11 (02-10 + 30); F came back on 03-05 and is active on 03-31: 2 lost of 3.
+    assert sent["overall_churn_rate"] == 0.6667
+    # Months (start, new, reactivated, lost, end): Jan: C comes back on 01-01 (0, 0, 1, 0, 1); Feb: D new,
+    # C lost (1, 1, 0, 1, 1); Mar: F back, D lost (1, 0, 1, 1, 1).
+    assert [(p["start"], p["new"], p["reactivated"], p["lost"], p["end"]) for p in sent["periods"]] == [
+        (0, 0, 1, 0, 1), (1, 1, 0, 1, 1), (1, 0, 1, 1, 1)]
+    # The same rule for all customers: B, C, D, G lost of A-G = 4 / 7. The segment makes the difference ...
+    assert metrics_json(churn_db, params=f"{Q1}&{RULE_30}")["churn"]["overall_churn_rate"] == 0.5714
+    # ... and so does the setting: with the default rule (90 days or 3 x the usual gap) only B is lost.
+    assert metrics_json(churn_db, params=Q1)["churn"]["overall_churn_rate"] == 0.1429
+    text = parts["text/plain"].get_content()
+    assert "Churn rate: 66.7%" in text and "Customers at risk: 0" in text
+    assert "Filters and settings: segment=business, churn_days=30, churn_multiplier=0." in text
+    png = parts["image/png"].get_content()  # the leaky bucket of the filtered view
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_complaints_digest_with_a_category_filter(churn_db):
+    # The page keeps a category in the address as its label in both languages.
+    params = f"{Q1}&category=Delivery · 物流配送"
+    sent, notes = _digest_data(churn_db, "complaints", params, lang="zh")
+    assert sent == metrics_json(churn_db, params=params)["complaints"]
+    # Q1 complaints: K1 B price, K2 C delivery, K3 C price, K5 G service attitude (K4 is in April):
+    # one is about delivery, of four.
+    assert (sent["total"], sent["by_category"]) == (1, {"delivery": 1})
+    assert metrics_json(churn_db, params=Q1)["complaints"]["total"] == 4
+    assert "筛选和设置:category=Delivery · 物流配送。" in notes
+
+
+def test_a_funnel_digest_with_an_owner_filter_and_its_own_lost_stages(tmp_path):
+    db = load_fixture(tmp_path / "mixed.duckdb", "funnel/mixed")
+    year = "period=2024-01-01&period=2024-12-31"
+    # All of 2024 (N8 has no creation date): won H1 N1, lost H2 H4 N4 N5, open H3 N2 N3 N6 N7.
+    assert metrics_json(db, params=year)["funnel"]["win_rate"] == 0.3333  # 2 / (2 + 4)
+    sent, _ = _digest_data(db, "funnel", f"{year}&owner=B")
+    assert sent == metrics_json(db, params=f"{year}&owner=B")["funnel"]
+    # Owner B: H4 N4 N5 lost, N3 N6 N7 open, nothing won.
+    assert (sent["won"], sent["lost"], sent["open"], sent["win_rate"]) == (0, 3, 3, 0.0)
+    # A setting: "on hold" counted as lost too, as the page's stage settings allow: N6 is lost, 2 / (2 + 5).
+    params = f"{year}&funnel_lost=lost&funnel_lost=on hold"
+    sent, _ = _digest_data(db, "funnel", params)
+    assert sent == metrics_json(db, params=params)["funnel"]
+    assert (sent["won"], sent["lost"], sent["open"], sent["win_rate"]) == (2, 5, 4, 0.2857)
+
+
+def test_a_loyalty_digest_with_a_segment_filter(churn_db):
+    params = f"{Q1}&segment=business"
+    sent, _ = _digest_data(churn_db, "loyalty", params)
+    assert sent == metrics_json(churn_db, params=params)["loyalty"]
+    # Completed orders: C 3 (client), D 1 (customer), F 3 (client); no surveys, so nobody higher.
+    assert sent["rungs"] == {"prospect": 0, "customer": 1, "client": 2, "supporter": 0, "advocate": 0, "partner": 0}
+    # All customers: B, D, E one order each; A, C, F, G two or more.
+    assert metrics_json(churn_db, params=Q1)["loyalty"]["rungs"]["client"] == 4
+
+
+def test_a_value_the_page_refuses_is_left_out_and_the_message_says_so(churn_db):
+    # No customer is in segment "wholesale": the page drops it and shows every customer; so does the digest.
+    sent, notes = _digest_data(churn_db, "churn", f"{Q1}&segment=wholesale&{RULE_30}")
+    assert sent == metrics_json(churn_db, params=f"{Q1}&{RULE_30}")["churn"]
+    assert "Left out, as the page leaves them out (not valid on the current data): segment=wholesale." in notes
+    assert "Filters and settings: churn_days=30, churn_multiplier=0." in notes
+
+
+def test_alerts_read_the_figure_of_their_filtered_view(churn_db, smtp):
+    business, consumer = f"{Q1}&segment=business&{RULE_30}", f"{Q1}&segment=consumer&{RULE_30}"
+    assert _value(churn_db, "churn_rate", business) == metrics_json(churn_db, params=business)["churn"][
+        "overall_churn_rate"] == 0.6667
+    # Consumers A, B, E, G: B and G lost; A lost on 03-01 but back on 03-31: 2 of 4.
+    assert _value(churn_db, "churn_rate", consumer) == 0.5
+    # One rule on two views: each is checked on its own figure (only the business one is above 0.6).
+    for name, params in (("business", business), ("consumer", consumer)):
+        storage.save_alert(churn_db, model.make_alert(name, "churn_rate", "above", 0.6, params, [EMAIL], "en"))
+    report = run.send_due(churn_db)
+    assert report.alerts_changed == [("business", "fired", 0.6667)]
+    text = _parts(smtp.messages[0][1])["text/plain"].get_content()
+    assert "Filters and settings: segment=business, churn_days=30, churn_multiplier=0." in text
+
+
+def test_digest_add_refuses_what_the_page_refuses(churn_db):
+    result = CliRunner().invoke(cli, ["digest", "add", "d", "--db", str(churn_db), "--page", "churn",
+                                      "--params", f"{Q1}&segment=wholesale&churn_days=0", "--to", "a@example.com",
+                                      "--schedule", "daily"])
+    assert result.exit_code == 1
+    assert result.output == ("Error: --params: segment=wholesale (churn): not one of the page's options (consumer, "
+                             "business); churn_days=0 (churn): not a whole number from 1 to 3650\n")
+    assert storage.digests(store.snapshot(churn_db)) == []
+    # The alert's page is the metric's: churn_grain is the churn page's, so it is checked there.
+    result = CliRunner().invoke(cli, ["alert", "add", "a", "--db", str(churn_db), "--metric", "churn_rate", "--above",
+                                      "0.5", "--params", "churn_grain=Weeks", "--to", "a@example.com"])
+    assert result.exit_code == 1 and result.output.startswith("Error: --params: churn_grain=Weeks (churn): ")
+
+
+def test_choices_shown_as_words_are_read_in_either_language_and_linked_in_the_digests(churn_db):
+    # Made from the churn page in English (churn_grain=Quarters), sent in Chinese: the figures are by quarter
+    # (Q1 2024 as one period), and the link writes the choice as the page in Chinese does.
+    params = f"{Q1}&churn_grain=Quarters"
+    digest = model.make_digest("q", "churn", params, [EMAIL], "daily", "zh")
+    message = render.digest_message(store.snapshot(churn_db), digest, with_image=False)
+    assert message.data["churn"] == metrics_json(churn_db, params=f"{Q1}&churn_grain=按季度")["churn"]
+    assert [p["period"] for p in message.data["churn"]["periods"]] == ["2024-01-01"]
+    query = urllib.parse.parse_qsl(urllib.parse.urlsplit(message.link).query)
+    assert ("churn_grain", "按季度") in query and ("lang", "中文") in query

@@ -31,7 +31,10 @@ def test_subscribe_to_the_view_shown(db_env):
     at.sidebar.text_input(key="digest_sub_name").input("Business churn")
     at.sidebar.text_area(key="digest_sub_en_emails").input("a@example.com, b@example.com")
     at.sidebar.selectbox(key="digest_sub_en_weekday").select("fri")
-    assert "this view's filters and settings go into the link" in " ".join(c.value for c in at.sidebar.caption)
+    captions = " ".join(c.value for c in at.sidebar.caption)
+    # The figures sent are those of this view, filters and settings included (no "link only" notice).
+    assert "headline figures and main chart, for its filters and settings" in captions
+    assert "go into the link" not in captions
     at.sidebar.checkbox(key="digest_sub_rolling").uncheck()  # keep the period chosen
     at.sidebar.button[[b.label for b in at.sidebar.button].index("Subscribe")].click().run()
     assert not at.exception

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from crmlens import store
-from crmlens.digest import model, run, storage
+from crmlens import store, viewparams
+from crmlens.digest import figures, model, run, storage
 
 db_option = click.option("--db", type=click.Path(dir_okay=False), default=None,
                          help="DuckDB file (default: $CRMLENS_DB or data/crm.duckdb).")
@@ -46,6 +46,19 @@ def _snapshot(db):
         return store.snapshot(db)
     except store.NoData as e:
         raise _fail(f"no database at {e}; run `python -m crmlens demo` or load CSV files first") from e
+
+
+def _check_view(db, page: str, params: list[tuple[str, str]]) -> None:
+    """Refuse the values the page would refuse on the data as it is now (a value that drops out of the data
+    later is left out of the figures, as the page leaves it out, and the message says so)."""
+    try:
+        snap = store.snapshot(db)
+    except store.NoData:
+        return
+    start, end = figures.view_period(snap, params)
+    refused = figures.view_settings(snap, page, params, start, end).refused
+    if refused:
+        raise _fail(f"--params: {viewparams.Refused(refused)}")
 
 
 @click.command(name="send-due")
@@ -113,6 +126,7 @@ def digest_add(name, db, page, schedule, params, lang, to, webhooks, kinds, secr
         d = model.make_digest(name, page, params, _targets(to, webhooks, kinds, secrets), schedule, lang, "cli")
     except model.InvalidSetting as e:
         raise _fail(str(e)) from e
+    _check_view(db, d.page, d.params)
     d = storage.save_digest(db, d)
     click.echo(f"digest {d.name} (revision {d.revision}): {d.page} {d.schedule} {d.lang} -> "
                + ", ".join(t.masked() for t in d.targets))
@@ -163,6 +177,7 @@ def alert_add(name, db, metric, above, below, params, lang, to, webhooks, kinds,
         a = model.make_alert(name, metric, operator, threshold, params, _targets(to, webhooks, kinds, secrets), lang, "cli")
     except model.InvalidSetting as e:
         raise _fail(str(e)) from e
+    _check_view(db, a.page, a.params)
     a = storage.save_alert(db, a)
     click.echo(f"alert {a.name} (revision {a.revision}): {a.metric} {a.operator} {a.threshold:g} -> "
                + ", ".join(t.masked() for t in a.targets))

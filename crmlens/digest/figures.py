@@ -1,9 +1,10 @@
 """A view's headline figures, its main chart as a PNG, and the value an alert watches.
 
 The figures are the page's section of `python -m crmlens metrics --json`, made by the same public
-functions (metrics.overview and each view module's headline) for the view's period, so a digest
-shows exactly what `metrics --json --start --end` prints. Those functions take no filters: a
-view's other parameters (segment, owner, ...) travel in the link only, and the message says so.
+functions (metrics.overview and each view module's headline) for the view's period, filters and
+settings, read from the view's address by crmlens.viewparams as `metrics --json --params` reads them:
+a digest shows exactly what `metrics --json --params PARAMS` prints for its page. A value the page
+would refuse is left out, as the page leaves it out, and the message says so.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pathlib
 
 import plotly.graph_objects as go
 
-from crmlens import churn, complaints, funnel, loyalty, metrics, period, queries, store
+from crmlens import churn, complaints, funnel, loyalty, metrics, period, queries, store, viewparams
 from crmlens.charts import churn as churn_charts
 from crmlens.charts import complaints as complaints_charts
 from crmlens.charts import funnel as funnel_charts
@@ -57,12 +58,19 @@ def view_period(snap: store.Snapshot, params: list[tuple[str, str]]) -> tuple[dt
     return model.params_period(params) or period.default_period(snap)
 
 
-def section(snap: store.Snapshot, page: str, start: dt.date, end: dt.date) -> dict:
-    """The page's section of `metrics --json --start START --end END`."""
+def view_settings(snap: store.Snapshot, page: str, params: list[tuple[str, str]], start: dt.date,
+                  end: dt.date) -> viewparams.Reading:
+    """The page's filters and settings in the view's address: `.kwargs` is what its headline and main chart
+    take, `.applied` and `.refused` the pairs used and left out (as the page leaves them out)."""
+    return viewparams.read(snap, page, params, start, end)
+
+
+def section(snap: store.Snapshot, page: str, start: dt.date, end: dt.date, settings: dict | None = None) -> dict:
+    """The page's section of `metrics --json --start START --end END --params ...` (settings: view_settings' kwargs)."""
     if page == "overview":
         return metrics.overview(snap, start, end)
     module = {"funnel": funnel, "loyalty": loyalty, "churn": churn, "complaints": complaints}[page]
-    return module.headline(snap, start, end)
+    return module.headline(snap, start, end, **(settings or {}))
 
 
 def value_at(sec: dict, path: tuple):
@@ -82,31 +90,35 @@ def previous_value(sec: dict, path: tuple):
 
 # --- the main chart ----------------------------------------------------------------------------
 
-def main_chart(snap: store.Snapshot, page: str, start: dt.date, end: dt.date, t, lang: str) -> go.Figure | None:
-    """The chart at the top of the page, drawn by the page's own chart function (None when there is nothing to draw)."""
+def main_chart(snap: store.Snapshot, page: str, start: dt.date, end: dt.date, t, lang: str,
+               settings: dict | None = None) -> go.Figure | None:
+    """The chart at the top of the page for the view's filters and settings (view_settings' kwargs, turned into
+    query parameters by the view's headline_params, as its headline does), drawn by the page's own chart
+    function (None when there is nothing to draw)."""
+    kw = settings or {}
     if page == "overview":
         grain = period.trend_grain(start, end)
         trend = queries.run("overview_trend", {"start": start, "end": end, "grain": grain}, snap=snap)
         return None if trend["n_orders"].sum() == 0 else overview_charts.revenue_and_new_customers(trend, t, grain, lang)
     if page == "churn":
-        definition = churn.choose_definition(queries.run("churn_source", snap=snap).iloc[0])
-        if definition is None:
+        p = churn.headline_params(snap, start, end, **kw)
+        if p is None:
             return None
-        bucket = queries.run("churn_bucket", churn.query_params(start, end, definition, grain=churn.GRAIN), snap=snap)
-        return None if bucket.empty else churn_charts.leaky_bucket(bucket, t, churn.GRAIN)
+        bucket = queries.run("churn_bucket", p, snap=snap)
+        return None if bucket.empty else churn_charts.leaky_bucket(bucket, t, p["grain"])
     if page == "funnel":
-        order, won, lost, date_columns = funnel.settings_for(snap)
-        steps = queries.run("funnel_stage_counts", funnel.params(start, end, order, won, lost, date_columns), snap=snap)
+        steps = queries.run("funnel_stage_counts", funnel.headline_params(snap, start, end, **kw), snap=snap)
         labels = dict(zip(*queries.run("funnel_stage_vocab", snap=snap)[["stage_key", "label"]].T.values))
         steps["label"] = [labels.get(k, k) for k in steps["stage_key"]]
         return None if steps.empty else funnel_charts.funnel(steps, t, lang)
     if page == "loyalty":
-        summary = queries.run("loyalty_summary", loyalty.params(start, end), snap=snap)
+        summary = queries.run("loyalty_summary", loyalty.headline_params(snap, start, end, **kw), snap=snap)
         rungs = summary[summary["kind"] == "rung"]
         return None if rungs.empty else loyalty_charts.ladder(rungs, t, lang, "amt_revenue_period",
                                                               t("loyalty.ladder.value.revenue"))
     if page == "complaints":
-        vol = queries.run("complaints_volume", {**complaints.params(snap, start, end), "grain": "month"}, snap=snap)
+        vol = queries.run("complaints_volume", {**complaints.headline_params(snap, start, end, **kw), "grain": "month"},
+                          snap=snap)
         labels = {"title": t("complaints.volume.title", grain=t("complaints.grain.month")),
                   "measure": t("complaints.measure.count"), "backlog": t("complaints.volume.backlog")}
         return None if vol.empty else complaints_charts.volume(vol, "n_complaints", labels, "month")
@@ -130,29 +142,29 @@ def png(fig: go.Figure | None) -> bytes | None:
 # --- what alerts watch -------------------------------------------------------------------------
 
 def alert_value(snap: store.Snapshot, alert: model.Alert) -> float | None:
-    """The figure an alert's rule is about, for the alert's period (default: the pages' default period)."""
+    """The figure an alert's rule is about, for the alert's period (default: the pages' default period) and the
+    filters and settings of the view it was made on (as the page reads them)."""
     start, end = view_period(snap, alert.params)
+    kw = view_settings(snap, alert.page, alert.params, start, end).kwargs
     m = alert.metric
     if m == "churn_rate":
-        return churn.headline(snap, start, end)["overall_churn_rate"]
+        return churn.headline(snap, start, end, **kw)["overall_churn_rate"]
     if m == "at_risk_value":
-        definition = churn.choose_definition(queries.run("churn_source", snap=snap).iloc[0])
-        if definition != "orders":
+        p = churn.headline_params(snap, start, end, **kw, min_value=0.0, sort="value", limit=1, offset=0)
+        if p is None or p["definition"] != "orders":
             return None
-        p = churn.query_params(start, end, definition, min_value=0.0, sort="value", limit=1, offset=0)
         rows = queries.run("churn_at_risk", p, snap=snap)
         return float(rows["amt_total_at_stake"].iloc[0]) if len(rows) else 0.0
     if m == "sla_breach_rate":
-        return complaints.headline(snap, start, end)["sla_breach_rate"]
+        return complaints.headline(snap, start, end, **kw)["sla_breach_rate"]
     if m == "complaints_week_ratio":
-        this_week = _complaints(snap, end - dt.timedelta(days=WEEK_DAYS - 1), end)
-        last_week = _complaints(snap, end - dt.timedelta(days=2 * WEEK_DAYS - 1), end - dt.timedelta(days=WEEK_DAYS))
+        this_week = _complaints(snap, end - dt.timedelta(days=WEEK_DAYS - 1), end, kw)
+        last_week = _complaints(snap, end - dt.timedelta(days=2 * WEEK_DAYS - 1), end - dt.timedelta(days=WEEK_DAYS), kw)
         if last_week == 0:
             return None if this_week == 0 else float("inf")
         return this_week / last_week
     if m == "owner_revenue_share":
-        order, won, lost, date_columns = funnel.settings_for(snap)
-        p = {**funnel.params(start, end, order, won, lost, date_columns), "risk_share": OWNER_SHARE_LIMIT}
+        p = {**funnel.headline_params(snap, start, end, **kw), "risk_share": OWNER_SHARE_LIMIT}
         owners = queries.run("funnel_owner_risk", p, snap=snap)
         shares = owners["rate_revenue_share"].dropna()
         return float(shares.max()) if len(shares) else None
@@ -165,7 +177,7 @@ def alert_value(snap: store.Snapshot, alert: model.Alert) -> float | None:
     raise KeyError(m)
 
 
-def _complaints(snap: store.Snapshot, start: dt.date, end: dt.date) -> int:
-    speed = queries.run("complaints_speed", complaints.params(snap, start, end), snap=snap)
+def _complaints(snap: store.Snapshot, start: dt.date, end: dt.date, kw: dict) -> int:
+    speed = queries.run("complaints_speed", complaints.headline_params(snap, start, end, **kw), snap=snap)
     total = speed.loc[speed["severity"].isna() & (speed["level"] == "all")]
     return int(total["n_complaints"].iloc[0]) if len(total) else 0

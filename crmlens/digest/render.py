@@ -15,7 +15,7 @@ import tomllib
 import urllib.parse
 from dataclasses import dataclass, field
 
-from crmlens import fmt, i18n, store
+from crmlens import fmt, i18n, store, viewparams
 from crmlens.digest import figures, model
 
 # The language as the pages write it in the address (crmlens.ui.LANGUAGE_NAMES; tested equal).
@@ -54,8 +54,9 @@ def public_url() -> str:
 
 
 def link(page: str, params: list[tuple[str, str]], lang: str, version: int | None) -> str:
-    """The live view: the page, the view's parameters, its language as the pages write it, the data version."""
-    pairs = [*params, ("lang", LANGUAGE_NAMES[lang])]
+    """The live view: the page, the view's parameters (choices shown as words in the digest's language), its
+    language as the pages write it, the data version."""
+    pairs = [*viewparams.in_language(params, lang), ("lang", LANGUAGE_NAMES[lang])]
     if version is not None:
         pairs.append(("v", str(version)))
     path = "" if page == "overview" else page
@@ -80,14 +81,21 @@ def _t(lang: str):
     return lambda key, **values: i18n.translate(lang, key, **values)
 
 
-def _filters(params: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    return [(k, v) for k, v in params if k != "period"]
+def _settings_notes(t, reading) -> list[str]:
+    """The view's filters and settings the figures use, and those left out as the page leaves them out."""
+    notes = []
+    if reading.applied:
+        notes.append(t("digest.note.applied", values=", ".join(f"{k}={v}" for k, v in reading.applied)))
+    if reading.refused:
+        notes.append(t("digest.note.refused", values=", ".join(r.pair for r in reading.refused)))
+    return notes
 
 
 def digest_message(snap: store.Snapshot, d: model.Digest, with_image: bool = True) -> Message:
     t = _t(d.lang)
     start, end = figures.view_period(snap, d.params)
-    sec = figures.section(snap, d.page, start, end)
+    reading = figures.view_settings(snap, d.page, d.params, start, end)
+    sec = figures.section(snap, d.page, start, end, reading.kwargs)
     lines = []
     for key, path, kind in figures.SHOWN[d.page]:
         value = show(figures.value_at(sec, path), kind, d.lang)
@@ -99,12 +107,11 @@ def digest_message(snap: store.Snapshot, d: model.Digest, with_image: bool = Tru
                when=fmt.timestamp(snap.updated_at.to_pydatetime(), d.lang) if snap.updated_at is not None else "–")]
     if d.page == "overview":
         notes.append(t("digest.note.previous"))
-    if filters := _filters(d.params):
-        notes.append(t("digest.note.filters", filters=", ".join(f"{k}={v}" for k, v in filters)))
+    notes += _settings_notes(t, reading)
     image = None
     if with_image:
         try:
-            image = figures.png(figures.main_chart(snap, d.page, start, end, t, d.lang))
+            image = figures.png(figures.main_chart(snap, d.page, start, end, t, d.lang, reading.kwargs))
         except (RuntimeError, OSError) as e:  # no browser for the export: the figures and the link still go
             log.warning("chart of digest %s not exported: %s", d.name, e)
             notes.append(t("digest.note.no_chart"))
@@ -131,8 +138,7 @@ def alert_message(snap: store.Snapshot, a: model.Alert, value: float | None, fir
              t("digest.note.period", start=fmt.date(start, a.lang), end=fmt.date(end, a.lang)),
              t("digest.note.version", version=snap.version,
                when=fmt.timestamp(snap.updated_at.to_pydatetime(), a.lang) if snap.updated_at is not None else "–")]
-    if filters := _filters(a.params):
-        notes.append(t("digest.note.filters", filters=", ".join(f"{k}={v}" for k, v in filters)))
+    notes += _settings_notes(t, figures.view_settings(snap, a.page, a.params, start, end))
     return Message(
         subject=t(f"digest.alert.subject.{state}", name=a.name, metric=metric, value=shown),
         title=t(f"digest.alert.title.{state}", name=a.name),

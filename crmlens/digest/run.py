@@ -65,7 +65,7 @@ def check_alerts(snap: store.Snapshot, alerts: list[model.Alert], report: RunRep
     """Each rule on the current data: a message when it becomes true and when it clears, none while it holds."""
     states, values = {}, {}
     for alert in alerts:
-        key = (alert.metric, model.params_period(alert.params))  # the value depends on nothing else
+        key = (alert.metric, tuple(alert.params))  # the value depends on nothing else
         if key not in values:
             values[key] = figures.alert_value(snap, alert)
         value = values[key]

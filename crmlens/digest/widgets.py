@@ -100,8 +100,6 @@ def _digest_box(page: str, lang: str) -> None:
     with st.sidebar.expander(t("digest.subscribe.title"), icon=":material/forward_to_inbox:"):
         st.caption(t("digest.subscribe.help"))
         params = view_params()
-        if [k for k, _ in params if k != ui.PERIOD_KEY]:
-            st.caption(t("digest.subscribe.filters"))
         # choices shown in the reader's language: a key per language, so a switch starts them afresh
         prefix = f"digest_sub_{lang}"
         kind = _schedule_kind(prefix)
