@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 import duckdb
 import pandas as pd
@@ -209,8 +209,8 @@ def exists(path: str | os.PathLike | None = None) -> bool:
 
 
 @contextlib.contextmanager
-def _write_lock(path: pathlib.Path, timeout_s: float) -> Iterator[None]:
-    lock_path = path.with_name(path.name + ".lock")
+def file_lock(lock_path: pathlib.Path, timeout_s: float, busy: Callable[[], Exception]) -> Iterator[None]:
+    """Hold an exclusive lock on lock_path (any process on this machine); raise busy() after timeout_s."""
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "a+") as fh:
         deadline = time.monotonic() + timeout_s
@@ -220,15 +220,17 @@ def _write_lock(path: pathlib.Path, timeout_s: float) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise StoreBusy(
-                        f"another load into {path} has been running for over {timeout_s:g} s; "
-                        "wait for it to finish and try again"
-                    ) from None
+                    raise busy() from None
                 time.sleep(0.1)
         try:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _write_lock(path: pathlib.Path, timeout_s: float):
+    return file_lock(path.with_name(path.name + ".lock"), timeout_s, lambda: StoreBusy(
+        f"another load into {path} has been running for over {timeout_s:g} s; wait for it to finish and try again"))
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

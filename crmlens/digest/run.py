@@ -7,14 +7,11 @@ separate process, so a slow or unreachable mail server never holds up the load.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import fcntl
 import logging
 import os
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 
 import duckdb
@@ -87,25 +84,12 @@ class AlreadyRunning(Exception):
     """Another send-due has held the lock for longer than we wait."""
 
 
-@contextlib.contextmanager
 def _one_at_a_time(db, timeout_s: float = RUN_LOCK_TIMEOUT_S):
     """send-due runs one after the other (cron and the check after a load may overlap): each reads
     what the previous one recorded, so nothing is sent twice."""
     path = store.db_path(db)
-    with open(path.with_name(path.name + ".send.lock"), "a+") as fh:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise AlreadyRunning(f"another send-due on {path} has run for over {timeout_s:g} s") from None
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    return store.file_lock(path.with_name(path.name + ".send.lock"), timeout_s,
+                           lambda: AlreadyRunning(f"another send-due on {path} has run for over {timeout_s:g} s"))
 
 
 def send_due(db=None, now: dt.datetime | None = None, alerts_only: bool = False,
