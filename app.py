@@ -11,6 +11,7 @@ ui.app_style()
 ui.history_steps()
 share.remember_incoming_link()
 ui.language_switch()
+ui.settings_gate()  # a broken secrets file stops here, before anything reads who may do what
 
 pages = {
     ui.t("nav.section.views"): [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pathlib
+import re
 
 import pytest
 from streamlit.runtime.pages_manager import PagesManager
@@ -21,6 +22,11 @@ def app_test(page: str | None = None, timeout: float = 60, **query) -> AppTest:
     for key, value in query.items():
         at.query_params[key] = value
     return (at.switch_page(f"pages/{page}.py") if page else at).run()
+
+
+def shown_text(markdown: str) -> str:
+    """Markdown as the reader sees it: backslash escapes (crmlens.safe.md) resolved."""
+    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 def load_fixture(db: pathlib.Path, name: str) -> pathlib.Path:

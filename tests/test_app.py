@@ -1,18 +1,12 @@
 """Page logic through streamlit.testing.v1.AppTest, on tests/fixtures/tiny (numbers: test_overview_queries)."""
 
-import re
-
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import APP, app_test
+from tests.conftest import APP, app_test, shown_text
 
 PERIOD = ["2024-07-01", "2024-12-31"]
 
 
-
-def shown_text(markdown: str) -> str:
-    """Markdown as the reader sees it: backslash escapes resolved."""
-    return re.sub(r"\\(.)", r"\1", markdown)
 
 def open_app(**query) -> AppTest:
     return app_test(**query)

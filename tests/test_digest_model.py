@@ -146,11 +146,12 @@ def test_cli_lists_and_removes(tiny_db):
     from crmlens.cli import cli
 
     run = lambda *a: CliRunner().invoke(cli, [*a, "--db", str(tiny_db)])
-    run("digest", "add", "d", "--page", "funnel", "--params", "owner=Li Wei", "--schedule", "monthly:31",
+    # a value the page offers on this data (digest add refuses what the page would refuse)
+    run("digest", "add", "d", "--page", "churn", "--params", "churn_days=60", "--schedule", "monthly:31",
         "--webhook", "https://hooks.slack.com/services/T0/B0/XYZ", "--kind", "slack", "--lang", "en")
     run("alert", "add", "a", "--metric", "sla_breach_rate", "--above", "0.3", "--to", "a@example.com")
     assert run("digest", "list").output == (
-        "d\tfunnel\towner=Li Wei\tmonthly:31\ten\tlast sent never\tslack: https://hooks.slack.com/…\n")
+        "d\tchurn\tchurn_days=60\tmonthly:31\ten\tlast sent never\tslack: https://hooks.slack.com/…\n")
     assert run("alert", "list").output == "a\tsla_breach_rate above 0.3\tquiet\tlast value -\ta@example.com\n"
     assert run("digest", "remove", "d").output == "digest d removed\n"
     assert run("alert", "remove", "a").output == "alert a removed\n"
