@@ -2,16 +2,16 @@
 
 import streamlit as st
 
-from crmlens import share, ui
+from crmlens import chrome, share, signin, ui
 from crmlens.digest import widgets as digest_widgets
 
 st.set_page_config(page_title="CRM Lens", page_icon=":material/insights:", layout="wide")
 
-ui.app_style()
-ui.history_steps()
+chrome.app_style()
+chrome.history_steps()
 share.remember_incoming_link()
 ui.language_switch()
-ui.settings_gate()  # a broken secrets file stops here, before anything reads who may do what
+signin.settings_gate()  # a broken secrets file stops here, before anything reads who may do what
 
 pages = {
     ui.t("nav.section.views"): [
@@ -29,15 +29,15 @@ pages = {
     ],
 }
 # Navigation first, so the page the link named is the page shown after signing in; hidden until then.
-page = st.navigation(pages, position="sidebar" if ui.viewer_allowed() else "hidden")
-ui.viewer_gate()
+page = st.navigation(pages, position="sidebar" if signin.viewer_allowed() else "hidden")
+signin.viewer_gate()
 snap = ui.begin_run()
-ui.data_version_note(snap)
-ui.access_note()
-ui.share_box(snap)
+chrome.data_version_note(snap)
+signin.access_note()
+chrome.share_box(snap)
 digest_widgets.subscribe_box(page.url_path)
-ui.link_notices(snap)
+chrome.link_notices(snap)
 try:
     page.run()
 finally:  # also when the page stops early: the widgets that refused link values have run by then
-    ui.refused_link_notice()
+    chrome.refused_link_notice()

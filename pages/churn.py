@@ -5,14 +5,14 @@ import math
 import pandas as pd
 import streamlit as st
 
-from crmlens import churn, fmt, safe, ui
+from crmlens import churn, controls, fmt, safe, ui
 from crmlens.charts import churn as charts
 from crmlens.ui import t
 
 ui.run_through_app()
 
 snap = ui.require_data()
-start, end = ui.period_filter(snap)
+start, end = controls.period_filter(snap)
 lang = ui.language()
 
 
@@ -22,7 +22,7 @@ def attribute_label(attribute: str) -> str:
     return t(key) if t(key) != key else attribute
 
 
-filters = {key: ui.choice_filter(key, t(f"churn.filter.{key}"), ui.filter_options(key))
+filters = {key: controls.choice_filter(key, t(f"churn.filter.{key}"), controls.filter_options(key))
            for key in churn.FILTERS}
 
 st.title(t("churn.title"))
@@ -38,9 +38,9 @@ wanted = c1.selectbox(t("churn.setting.definition"), [d for d in churn.DEFINITIO
                       format_func=lambda d: t(f"churn.definition.{d}"), key="churn_definition", bind="query-params",
                       help=t("churn.setting.definition.help"))
 definition = churn.choose_definition(source, wanted)
-churn_days = int(ui.number_setting("churn_days", t("churn.setting.days"), *churn.NUMBER_SETTINGS["churn_days"],
+churn_days = int(controls.number_setting("churn_days", t("churn.setting.days"), *churn.NUMBER_SETTINGS["churn_days"],
                                    help=t("churn.setting.days.help"), container=c2))
-multiplier = float(ui.number_setting("churn_multiplier", t("churn.setting.multiplier"),
+multiplier = float(controls.number_setting("churn_multiplier", t("churn.setting.multiplier"),
                                      *churn.NUMBER_SETTINGS["churn_multiplier"], help=t("churn.setting.multiplier.help"), container=c3))
 grain = c4.segmented_control(t("churn.setting.grain"), churn.GRAINS, default=churn.GRAIN, required=True,
                              format_func=lambda g: t(f"churn.grain.{g}"), key="churn_grain", bind="query-params")
@@ -89,7 +89,7 @@ with tabs[0]:
             t("churn.col.rate_revenue_churn"): st.column_config.NumberColumn(format="percent"),
             t("churn.col.rate_nrr"): st.column_config.NumberColumn(format="percent"),
             t("churn.col.amt_revenue_lost"): st.column_config.NumberColumn(format="localized")})
-        ui.download_csv(shown, "churn_bucket.csv")
+        controls.download_csv(shown, "churn_bucket.csv")
 
 # --- 2. cohorts ------------------------------------------------------------------------------
 with tabs[1]:
@@ -105,7 +105,7 @@ with tabs[1]:
     else:
         st.plotly_chart(charts.cohort_heatmap(cohorts, t, measure), width="stretch", key="churn_cohort_chart")
         st.caption(t("churn.cohorts.note_in") if mode == "in" else t("churn.cohorts.note_or_later", days=churn_days))
-        ui.download_csv(cohorts, "churn_cohorts.csv")
+        controls.download_csv(cohorts, "churn_cohorts.csv")
 
 # --- 3. survival -----------------------------------------------------------------------------
 with tabs[2]:
@@ -129,13 +129,13 @@ with tabs[2]:
             "survival_12m": t("churn.survival.table.s12")})
         st.dataframe(table, hide_index=True, width="stretch",
                      column_config={t("churn.survival.table.s12"): st.column_config.NumberColumn(format="percent")})
-        ui.download_csv(table, "churn_survival.csv")
+        controls.download_csv(table, "churn_survival.csv")
         st.markdown(f"**{t('churn.survival.at_risk')}**")
         at_risk_counts = churn.at_risk_counts(lifetimes).pivot(index="grp", columns="months", values="n_at_risk")
         at_risk_counts.columns = [str(c) for c in at_risk_counts.columns]
         at_risk_counts.index.name = t("churn.survival.table.group")
         st.dataframe(at_risk_counts, width="stretch")
-        ui.download_csv(at_risk_counts.reset_index(), "churn_survival_at_risk.csv")
+        controls.download_csv(at_risk_counts.reset_index(), "churn_survival_at_risk.csv")
         test = churn.logrank(lifetimes)
         if test is not None:
             verdict = t("churn.survival.differ") if test["differ"] else t("churn.survival.same")
@@ -167,7 +167,7 @@ with tabs[3]:
         st.dataframe(tests, hide_index=True, width="stretch",
                      column_config={t("churn.drivers.col.spread"): st.column_config.NumberColumn(format="%.1f"),
                                     t("churn.drivers.col.p_value"): st.column_config.NumberColumn(format="%.3g")})
-        ui.download_csv(tests, "churn_driver_tests.csv")
+        controls.download_csv(tests, "churn_driver_tests.csv")
         table = drivers.assign(rate_diff=drivers["rate_diff"] * 100, value=drivers["label"],
                                attribute=drivers["attribute"].map(attribute_label))[
             ["attribute", "value", "n_customers", "n_churned", "rate_churn", "rate_diff"]]
@@ -175,7 +175,7 @@ with tabs[3]:
                      width="stretch", column_config={
                          t("churn.drivers.col.rate_churn"): st.column_config.NumberColumn(format="percent"),
                          t("churn.drivers.col.rate_diff"): st.column_config.NumberColumn(format="%+.1f")})
-        ui.download_csv(drivers.drop(columns=["label"]), "churn_drivers.csv")
+        controls.download_csv(drivers.drop(columns=["label"]), "churn_drivers.csv")
 
 def subscribers_at_risk() -> None:
     """Explicit churn data with a tenure: active subscribers ranked by their chance of leaving soon."""
@@ -193,7 +193,7 @@ def subscribers_at_risk() -> None:
     r1, r2 = st.columns(2)
     sort = r1.selectbox(t("churn.at_risk.sort"), churn.RISK_SORTS, key="churn_risk_sort", bind="query-params",
                         format_func=lambda s: t(f"churn.risk.sort.{s}"))
-    page_no = int(ui.number_setting("churn_page", t("churn.at_risk.page"), 1, 1, 100_000, 1, container=r2))
+    page_no = int(controls.number_setting("churn_page", t("churn.at_risk.page"), 1, 1, 100_000, 1, container=r2))
     risk = {**params, "by_contract": by_contract, "sort": sort, **churn.risk_params(chances)}
     listed = ui.run_query("churn_subscription_risk", {**risk, "limit": churn.PAGE_SIZE,
                                                       "offset": (page_no - 1) * churn.PAGE_SIZE})
@@ -214,7 +214,7 @@ def subscribers_at_risk() -> None:
                      t("churn.col.p_leave"): st.column_config.ProgressColumn(min_value=0, max_value=1, format="percent"),
                      t("churn.col.amt_expected_loss"): st.column_config.NumberColumn(format="localized"),
                      t("churn.col.amt_at_stake"): st.column_config.NumberColumn(format="localized")})
-    ui.download_csv(full[columns], "churn_subscribers_at_risk.csv")
+    controls.download_csv(full[columns], "churn_subscribers_at_risk.csv")
     st.caption(t("churn.at_risk.download_note", n=fmt.number(churn.DOWNLOAD_ROWS, lang)))
 
 
@@ -228,9 +228,9 @@ with tabs[4]:
         a1, a2, a3 = st.columns(3)
         sort = a1.selectbox(t("churn.at_risk.sort"), churn.AT_RISK_SORTS, key="churn_sort", bind="query-params",
                             format_func=lambda s: t(f"churn.at_risk.sort.{s}"))
-        min_value = float(ui.number_setting("churn_min_value", t("churn.at_risk.min_value"), 0.0, 0.0, 1e12, 100.0,
+        min_value = float(controls.number_setting("churn_min_value", t("churn.at_risk.min_value"), 0.0, 0.0, 1e12, 100.0,
                                             help=t("churn.at_risk.min_value.help"), container=a2))
-        page_no = int(ui.number_setting("churn_page", t("churn.at_risk.page"), 1, 1, 100_000, 1, container=a3))
+        page_no = int(controls.number_setting("churn_page", t("churn.at_risk.page"), 1, 1, 100_000, 1, container=a3))
         risk = {**params, "min_value": min_value, "sort": sort}
         listed = ui.run_query("churn_at_risk", {**risk, "limit": churn.PAGE_SIZE, "offset": (page_no - 1) * churn.PAGE_SIZE})
         if listed.empty and page_no == 1:
@@ -251,18 +251,18 @@ with tabs[4]:
                              t("churn.col.lost_on"): st.column_config.DateColumn(format="YYYY-MM-DD"),
                              t("churn.col.last_complaint_at"): st.column_config.DatetimeColumn(format="YYYY-MM-DD")})
             full = ui.run_query("churn_at_risk", {**risk, "limit": churn.DOWNLOAD_ROWS, "offset": 0})
-            ui.download_csv(full[columns], "churn_at_risk.csv")
+            controls.download_csv(full[columns], "churn_at_risk.csv")
             st.caption(t("churn.at_risk.download_note", n=fmt.number(churn.DOWNLOAD_ROWS, lang)))
 
 # --- 6. what-if ------------------------------------------------------------------------------
 with tabs[5]:
     st.subheader(t("churn.whatif.title"))
     w1, w2 = st.columns(2)
-    points = float(ui.number_setting("churn_whatif_points", t("churn.whatif.points"), churn.WHATIF_POINTS, 0.0, 100.0,
+    points = float(controls.number_setting("churn_whatif_points", t("churn.whatif.points"), churn.WHATIF_POINTS, 0.0, 100.0,
                                      0.5, help=t("churn.whatif.points.help"), container=w1))
     data_margin = summary["rate_margin"]
     margin_default = round(float(data_margin), 3) if pd.notna(data_margin) else churn.DEFAULT_MARGIN
-    margin = float(ui.number_setting("churn_margin", t("churn.whatif.margin"), margin_default, 0.0, 1.0, 0.01,
+    margin = float(controls.number_setting("churn_margin", t("churn.whatif.margin"), margin_default, 0.0, 1.0, 0.01,
                                      help=t("churn.whatif.margin.help"), container=w2))
     result = churn.what_if(summary, points, margin)
     if pd.isna(summary["rate_churn_12m"]):

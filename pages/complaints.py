@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from crmlens import complaints as cx
+from crmlens import complaints as cx, controls
 from crmlens import fmt, period, safe, ui
 from crmlens.charts import complaints as charts
 from crmlens.ui import t
@@ -11,7 +11,7 @@ from crmlens.ui import t
 ui.run_through_app()
 
 snap = ui.require_data()
-start, end = ui.period_filter(snap)
+start, end = controls.period_filter(snap)
 lang = ui.language()
 p = cx.params(snap, start, end)
 
@@ -33,11 +33,11 @@ chosen = st.sidebar.multiselect(t("complaints.filter.category"), category_option
                                 help=t("complaints.filter.category.help"))
 filters = {
     "category": [c for c in chosen if c in category_options],
-    "severity": ui.choice_filter("complaints_severity", t("complaints.filter.severity"), opts("severity")),
-    "complaint_channel": ui.choice_filter("complaints_channel", t("complaints.filter.channel"), opts("complaint_channel")),
-    "region": ui.choice_filter("region", t("complaints.filter.region"), ui.filter_options("region")),
-    "segment": ui.choice_filter("segment", t("complaints.filter.segment"), ui.filter_options("segment")),
-    "owner": ui.choice_filter("owner", t("complaints.filter.owner"), ui.filter_options("owner")),
+    "severity": controls.choice_filter("complaints_severity", t("complaints.filter.severity"), opts("severity")),
+    "complaint_channel": controls.choice_filter("complaints_channel", t("complaints.filter.channel"), opts("complaint_channel")),
+    "region": controls.choice_filter("region", t("complaints.filter.region"), controls.filter_options("region")),
+    "segment": controls.choice_filter("segment", t("complaints.filter.segment"), controls.filter_options("segment")),
+    "owner": controls.choice_filter("owner", t("complaints.filter.owner"), controls.filter_options("owner")),
 }
 p = cx.params(snap, start, end, filters)
 
@@ -67,9 +67,9 @@ with speed_box:
     _, lo, hi, step = cx.NUMBER_SETTINGS["complaints_sla_other"]
     sla = {}
     for i, (sev, key, default) in enumerate(shown):
-        sla[sev] = ui.number_setting(key, t("complaints.sla.for", severity=safe.md(sev)), default, lo, hi, step,
+        sla[sev] = controls.number_setting(key, t("complaints.sla.for", severity=safe.md(sev)), default, lo, hi, step,
                                      help=t("complaints.sla.help"), container=sla_cols[i])
-    other = ui.number_setting("complaints_sla_other", t("complaints.sla.other"), *cx.NUMBER_SETTINGS["complaints_sla_other"],
+    other = controls.number_setting("complaints_sla_other", t("complaints.sla.other"), *cx.NUMBER_SETTINGS["complaints_sla_other"],
                               help=t("complaints.sla.other.help"), container=sla_cols[-1])
 p = cx.params(snap, start, end, filters, sla=sla, sla_default_hours=float(other))
 
@@ -94,7 +94,7 @@ with volume_box:
     st.caption(t("complaints.volume.note"))
     with st.expander(t("complaints.table")):
         st.dataframe(vol, hide_index=True, width="stretch")
-        ui.download_csv(vol, "complaints_volume.csv")
+        controls.download_csv(vol, "complaints_volume.csv")
 
 # ---- 2. causes ------------------------------------------------------------------------------
 with causes_box:
@@ -129,7 +129,7 @@ with causes_box:
                      t("complaints.col.rate_breach"): st.column_config.NumberColumn(format="percent"),
                      t("complaints.col.median_hours_to_resolve"): st.column_config.NumberColumn(format="%.1f"),
                      t("complaints.col.avg_satisfaction"): st.column_config.NumberColumn(format="%.2f")})
-    ui.download_csv(table, f"complaints_by_{dim}.csv")
+    controls.download_csv(table, f"complaints_by_{dim}.csv")
 
 # ---- 3. speed -------------------------------------------------------------------------------
 speed = ui.run_query("complaints_speed", p)
@@ -166,7 +166,7 @@ speed_table = by_sev[["label", "sla_hours", "n_complaints", "n_resolved", "n_ope
 st.dataframe(speed_table.rename(columns=lambda c: t(f"complaints.col.{c}") if c != "label" else t("complaints.dim.severity")),
              hide_index=True, width="stretch",
              column_config={t("complaints.col.rate_breach"): st.column_config.NumberColumn(format="percent")})
-ui.download_csv(speed_table, "complaints_speed_by_severity.csv")
+controls.download_csv(speed_table, "complaints_speed_by_severity.csv")
 
 if km is not None:
     curve = cx.km_curve(ui.run_query("complaints_resolution_survival", p).assign(grp="all"))
@@ -181,7 +181,7 @@ else:
     oldest = oldest.assign(category=[category_label(v) for v in oldest["category"]])
     st.dataframe(oldest.rename(columns=lambda c: t(f"complaints.col.{c}")), hide_index=True, width="stretch",
                  column_config={t("complaints.col.hours_open"): st.column_config.NumberColumn(format="%.0f")})
-    ui.download_csv(oldest, "complaints_oldest_open.csv")
+    controls.download_csv(oldest, "complaints_oldest_open.csv")
 
 # ---- 4. outcome -----------------------------------------------------------------------------
 st.header(t("complaints.outcome.header"))
@@ -202,11 +202,11 @@ else:
                                                 "share_satisfied", "share_dissatisfied"]]
     with st.expander(t("complaints.table")):
         st.dataframe(sat_table.rename(columns=lambda c: t(f"complaints.col.{c}")), hide_index=True, width="stretch")
-        ui.download_csv(sat_table, "complaints_satisfaction.csv")
+        controls.download_csv(sat_table, "complaints_satisfaction.csv")
     st.caption(t("complaints.satisfaction.help"))
 
 if has_customer:
-    repeat_days = ui.number_setting("complaints_repeat_days", t("complaints.repeat_days"),
+    repeat_days = controls.number_setting("complaints_repeat_days", t("complaints.repeat_days"),
                                     *cx.NUMBER_SETTINGS["complaints_repeat_days"], help=t("complaints.repeat_days.help"))
     p["repeat_days"] = int(repeat_days)
     rep = ui.run_query("complaints_repeat", p).iloc[0]
@@ -226,7 +226,7 @@ if has_customer:
         repeaters = repeaters.assign(categories=[", ".join(category_label(c) for c in (v or "").split(", ") if c)
                                                  for v in repeaters["categories"]])
         st.dataframe(repeaters.rename(columns=lambda c: t(f"complaints.col.{c}")), hide_index=True, width="stretch")
-        ui.download_csv(repeaters, "complaints_repeat_customers.csv")
+        controls.download_csv(repeaters, "complaints_repeat_customers.csv")
 else:
     st.caption(t("complaints.repeat.needs_customer"))
 
@@ -235,11 +235,11 @@ st.header(t("complaints.churn.header"))
 churn = pd.DataFrame()
 if has_customer and has_orders:
     c = st.columns(3)
-    churn_days = ui.number_setting("churn_days", t("complaints.churn_days"), *cx.NUMBER_SETTINGS["churn_days"],
+    churn_days = controls.number_setting("churn_days", t("complaints.churn_days"), *cx.NUMBER_SETTINGS["churn_days"],
                                    help=t("complaints.churn_days.help"), container=c[0])
-    gap_multiple = ui.number_setting("churn_multiplier", t("complaints.gap_multiple"),
+    gap_multiple = controls.number_setting("churn_multiplier", t("complaints.gap_multiple"),
                                      *cx.NUMBER_SETTINGS["churn_multiplier"], help=t("complaints.gap_multiple.help"), container=c[1])
-    revenue_days = ui.number_setting("complaints_revenue_days", t("complaints.revenue_days"),
+    revenue_days = controls.number_setting("complaints_revenue_days", t("complaints.revenue_days"),
                                      *cx.NUMBER_SETTINGS["complaints_revenue_days"], help=t("complaints.revenue_days.help"), container=c[2])
     p.update(churn_days=int(churn_days), churn_multiplier=float(gap_multiple), revenue_days=int(revenue_days))
     churn = ui.run_query("complaints_churn", p)
@@ -274,7 +274,7 @@ if has_customer and has_orders:
     st.dataframe(churn_table.rename(columns=lambda c: t(f"complaints.col.{c}")), hide_index=True, width="stretch",
                  column_config={t("complaints.col.rate_churn"): st.column_config.NumberColumn(format="percent"),
                                 t("complaints.col.amt_revenue_lost"): st.column_config.NumberColumn(format="localized")})
-    ui.download_csv(churn_table, "complaints_churn.csv")
+    controls.download_csv(churn_table, "complaints_churn.csv")
 
     surv = ui.run_query("complaints_churn_survival", p)
     test = cx.log_rank(surv)
@@ -299,7 +299,7 @@ if has_customer and has_orders:
         st.dataframe(cox_table.rename(columns=lambda c: t(f"complaints.col.{c}")), hide_index=True, width="stretch",
                      column_config={t(f"complaints.col.{c}"): st.column_config.NumberColumn(format="%.3f")
                                     for c in ("hazard_ratio", "lower", "upper", "p_value")})
-        ui.download_csv(cox_table, "complaints_cox.csv")
+        controls.download_csv(cox_table, "complaints_cox.csv")
         st.caption(t("complaints.cox.help", reference=safe.md(category_label(cox["reference"].iloc[0])), max_rows=cx.COX_MAX_ROWS))
 elif not has_customer:
     st.caption(t("complaints.churn.needs_customer"))

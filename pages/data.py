@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from crmlens import contract, ingest, safe, ui
+from crmlens import contract, controls, ingest, safe, signin, ui
 from crmlens.ui import t
 from crmlens.upload import file_options, follow_load, inspect_upload, load_running, materialize, start_load
 
@@ -16,7 +16,7 @@ for message in st.session_state.pop("_data_load_messages", []):
     st.success(message)
 
 st.subheader(t("data.upload"))
-uploads = None if not ui.admin_gate() else st.file_uploader(t("data.upload"), type=["csv", "txt", "tsv"], accept_multiple_files=True,
+uploads = None if not signin.admin_gate() else st.file_uploader(t("data.upload"), type=["csv", "txt", "tsv"], accept_multiple_files=True,
                            help=t("data.upload.help"), label_visibility="collapsed",
                            key=f"uploads_{st.session_state.get('_upload_generation', 0)}")
 if uploads:
@@ -55,7 +55,7 @@ if snap is not None:
             "last_date": st.column_config.DateColumn(t("data.col.last_date")),
         },
     )
-    ui.download_csv(span, "data_tables.csv")
+    controls.download_csv(span, "data_tables.csv")
     st.subheader(t("data.loads"))
     loads = ui.run_query("data_loads", {"limit": 200})
     if loads.empty:
@@ -70,7 +70,7 @@ if snap is not None:
                 "n_rows": t("data.col.rows"), "n_rejected": t("data.col.rejected"), "content_hash": None,
             },
         )
-        ui.download_csv(loads.drop(columns=["load_id"]), "data_loads.csv")
+        controls.download_csv(loads.drop(columns=["load_id"]), "data_loads.csv")
 else:
     st.info(f"**{t('nodata.title')}**\n\n{t('nodata.body')}")
 

@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from crmlens import ui
+from crmlens import controls, signin, ui
 from crmlens.digest import render, run, storage, widgets
 from crmlens.ui import t
 
 ui.run_through_app()
 if not widgets.can_manage():
-    ui.admin_gate()  # the sign-in form, nothing else
+    signin.admin_gate()  # the sign-in form, nothing else
     st.stop()
 snap = ui.snapshot()
 
@@ -84,4 +84,4 @@ else:
         "channel": t("digest.col.channel"), "target": t("digest.col.to"), "ok": t("digest.col.outcome"),
         "n_attempts": t("digest.col.attempts"), "error": t("digest.col.error"),
         "data_version": t("digest.col.data_version")})
-    ui.download_csv(log, "deliveries.csv")
+    controls.download_csv(log, "deliveries.csv")

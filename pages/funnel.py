@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from crmlens import fmt, funnel, safe, ui
+from crmlens import controls, fmt, funnel, safe, ui
 from crmlens.charts import funnel as charts
 from crmlens.ui import t
 
@@ -13,13 +13,13 @@ lang = ui.language()
 PAGE_SIZE = 50
 STAGES, WON, LOST, PICKED = "funnel_stages", "funnel_won", "funnel_lost", "funnel_stage"
 
-start, end = ui.period_filter(snap)
+start, end = controls.period_filter(snap)
 filters = {
-    "owner": ui.choice_filter("owner", t("funnel.filter.owner"), list(dict.fromkeys(
-        o for dimension in funnel.OWNER_OPTIONS for o in ui.filter_options(dimension)))),
-    "source": ui.choice_filter("source", t("funnel.filter.source"), ui.filter_options("source")),
-    "segment": ui.choice_filter("segment", t("funnel.filter.segment"), ui.filter_options("segment")),
-    "region": ui.choice_filter("region", t("funnel.filter.region"), ui.filter_options("region")),
+    "owner": controls.choice_filter("owner", t("funnel.filter.owner"), list(dict.fromkeys(
+        o for dimension in funnel.OWNER_OPTIONS for o in controls.filter_options(dimension)))),
+    "source": controls.choice_filter("source", t("funnel.filter.source"), controls.filter_options("source")),
+    "segment": controls.choice_filter("segment", t("funnel.filter.segment"), controls.filter_options("segment")),
+    "region": controls.choice_filter("region", t("funnel.filter.region"), controls.filter_options("region")),
 }
 
 st.title(t("funnel.title"))
@@ -138,7 +138,7 @@ with tab_funnel:
     percent = st.column_config.NumberColumn(format="percent")
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         t(f"funnel.col.{c}"): percent for c in ("rate_step", "rate_overall", "rate_dropped")})
-    ui.download_csv(table, "funnel_steps.csv")
+    controls.download_csv(table, "funnel_steps.csv")
 
     st.subheader(t("funnel.list.title"))
     pick, show, page_no = st.columns([2, 2, 1], vertical_alignment="bottom")
@@ -147,7 +147,7 @@ with tab_funnel:
     mode = show.segmented_control(t("funnel.list.show"), ["reached", "dropped"], default="reached",
                                   format_func=lambda m: t(f"funnel.list.{m}"), key="funnel_show",
                                   bind="query-params", required=True)
-    ui.drop_infinite_link_value("funnel_page")
+    controls.drop_infinite_link_value("funnel_page")
     page = page_no.number_input(t("funnel.list.page"), min_value=1, value=1, step=1, key="funnel_page",
                                 bind="query-params", help=t("funnel.list.page.help", size=PAGE_SIZE))
     listed = ui.run_query("funnel_opportunities", {**params, "list_stage": list_stage, "list_mode": mode,
@@ -168,7 +168,7 @@ with tab_funnel:
                 "region": t("funnel.col.region"), "created_date": t("funnel.col.created"),
                 "closed_on": t("funnel.col.closed"), "rule": t("funnel.col.rule")})
         st.dataframe(shown, hide_index=True, width="stretch")
-        ui.download_csv(shown, f"funnel_opportunities_{list_stage}_{mode}_p{int(page)}.csv")
+        controls.download_csv(shown, f"funnel_opportunities_{list_stage}_{mode}_p{int(page)}.csv")
 
 with tab_speed:
     times = ui.run_query("funnel_stage_times", params)
@@ -182,7 +182,7 @@ with tab_speed:
             "label": t("funnel.col.stage"), "n_moved": t("funnel.times.n"), "days_median": t("funnel.times.median"),
             "days_p90": t("funnel.times.p90"), "days_mean": t("funnel.times.mean")}).round(1)
         st.dataframe(table, hide_index=True, width="stretch")
-        ui.download_csv(table, "funnel_stage_times.csv")
+        controls.download_csv(table, "funnel_stage_times.csv")
 
 with tab_trend:
     cohorts = ui.run_query("funnel_cohorts", params)
@@ -196,13 +196,13 @@ with tab_trend:
         "rate_open": t("funnel.cohort.rate_open")})
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         t(f"funnel.cohort.{c}"): percent for c in ("rate_win", "rate_conversion", "rate_open")})
-    ui.download_csv(table, "funnel_cohorts.csv")
+    controls.download_csv(table, "funnel_cohorts.csv")
 
 with tab_groups:
     by_col, top_col = st.columns([2, 1])
     by = by_col.selectbox(t("funnel.breakdown.by"), funnel.BREAKDOWN_DIMENSIONS, key="funnel_by", bind="query-params",
                           format_func=lambda d: t(f"funnel.dim.{d}"), help=t("funnel.breakdown.by.help"))
-    top_n = int(ui.number_setting("funnel_top", t("funnel.breakdown.top"), 5, 1, 10, 1,
+    top_n = int(controls.number_setting("funnel_top", t("funnel.breakdown.top"), 5, 1, 10, 1,
                                   help=t("funnel.breakdown.top.help"), container=top_col))
     dimension = t(f"funnel.dim.{by}")
     groups = funnel.significance(ui.run_query("funnel_breakdown", {**params, "by": by}))
@@ -226,7 +226,7 @@ with tab_groups:
     st.dataframe(table.round({t("funnel.col.cycle"): 1, t("funnel.col.p_adjusted"): 4}), hide_index=True,
                  width="stretch", column_config={t(f"funnel.col.{c}"): percent
                                                  for c in ("rate_win", "rate_win_rest", "rate_conversion")})
-    ui.download_csv(table, f"funnel_by_{by}.csv")
+    controls.download_csv(table, f"funnel_by_{by}.csv")
     tops = ui.run_query("funnel_breakdown_stages", {**params, "by": by, "top_n": top_n})
     tops["label"] = tops["stage_key"].map(labels)
     tops["grp_label"] = tops["grp"].fillna(t("funnel.none"))
@@ -234,7 +234,7 @@ with tab_groups:
 
 with tab_owners:
     st.subheader(t("funnel.owner.title"), help=t("funnel.owner.help"))
-    share = ui.number_setting("funnel_risk_share", t("funnel.owner.threshold"), funnel.OWNER_SHARE_LIMIT_PCT, 1.0, 100.0, 1.0,
+    share = controls.number_setting("funnel_risk_share", t("funnel.owner.threshold"), funnel.OWNER_SHARE_LIMIT_PCT, 1.0, 100.0, 1.0,
                               help=t("funnel.owner.threshold.help")) / 100
     owners = ui.run_query("funnel_owner_risk", {**params, "risk_share": share})
     flagged = owners.loc[owners["is_concentrated"], "owner"]
@@ -253,4 +253,4 @@ with tab_owners:
             "is_concentrated": t("funnel.col.flag")})
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         t("funnel.col.rate_win"): percent, t("funnel.owner.rate_revenue_share"): percent})
-    ui.download_csv(table, "funnel_owner_risk.csv")
+    controls.download_csv(table, "funnel_owner_risk.csv")

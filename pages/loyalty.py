@@ -2,23 +2,23 @@
 
 import streamlit as st
 
-from crmlens import churn, downloads, export, fmt, loyalty, queries, ui
+from crmlens import churn, controls, downloads, export, fmt, loyalty, queries, ui
 from crmlens.charts import loyalty as charts
 from crmlens.ui import t
 
 ui.run_through_app()
 
 snap = ui.require_data()
-start, end = ui.period_filter(snap)
+start, end = controls.period_filter(snap)
 lang = ui.language()
-filters = {f: ui.choice_filter(f, t(f"loyalty.filter.{f}"), ui.filter_options(f)) for f in loyalty.FILTERS}
+filters = {f: controls.choice_filter(f, t(f"loyalty.filter.{f}"), controls.filter_options(f)) for f in loyalty.FILTERS}
 coverage = loyalty.Coverage.from_row(ui.run_query("loyalty_coverage").iloc[0])
 D = loyalty.DEFAULTS
 
 
 def setting(name: str, container=None) -> float:
     """A loyalty_<name> setting with its default and range (loyalty.number_setting: one type, as Streamlit wants)."""
-    return ui.number_setting(f"loyalty_{name}", t(f"loyalty.set.{name}"), *loyalty.number_setting(name),
+    return controls.number_setting(f"loyalty_{name}", t(f"loyalty.set.{name}"), *loyalty.number_setting(name),
                              help=t(f"loyalty.set.{name}.help"), container=container)
 
 
@@ -57,7 +57,7 @@ def show_table(df, file_name: str) -> None:
     """Whole units on screen (the CSV keeps every decimal)."""
     whole = {c: 0 for c in df.columns if COLUMNS.get(c) == "money" or c == "days_since_order"}
     st.dataframe(df.round(whole), hide_index=True, width="stretch", column_config=column_config(df))
-    ui.download_csv(df, file_name)
+    controls.download_csv(df, file_name)
 
 
 def labelled(df, **columns):
@@ -83,9 +83,9 @@ with st.expander(t("loyalty.rules.title"), icon=":material/tune:"):
     s = {
         "min_orders_client": setting("min_orders_client", container=cols[0]),
         # lost: the churn page's rule and the same keys in the address, so both pages agree on every customer
-        "churn_days": int(ui.number_setting("churn_days", t("churn.setting.days"), *churn.NUMBER_SETTINGS["churn_days"],
+        "churn_days": int(controls.number_setting("churn_days", t("churn.setting.days"), *churn.NUMBER_SETTINGS["churn_days"],
                                             help=t("churn.setting.days.help"), container=cols[0])),
-        "churn_multiplier": float(ui.number_setting("churn_multiplier", t("churn.setting.multiplier"),
+        "churn_multiplier": float(controls.number_setting("churn_multiplier", t("churn.setting.multiplier"),
                                                     *churn.NUMBER_SETTINGS["churn_multiplier"],
                                                     help=t("churn.setting.multiplier.help"), container=cols[0])),
         "satisfaction_min": setting("satisfaction_min", container=cols[1]),
@@ -185,7 +185,7 @@ with tab_moves:
         matrix.columns = [t(f"loyalty.state.{x}") for x in matrix.columns]
         st.markdown(f"**{t('loyalty.moves.matrix', start=fmt.date(from_date, lang), end=fmt.date(to_date, lang))}**")
         st.dataframe(matrix, width="stretch")
-        ui.download_csv(matrix.rename_axis(t("loyalty.moves.from")).reset_index(), "loyalty_transitions.csv")
+        controls.download_csv(matrix.rename_axis(t("loyalty.moves.from")).reset_index(), "loyalty_transitions.csv")
         flows = step.assign(stayed=step["direction"] == "stayed").sort_values(["stayed", "n_customers"], ascending=[True, False])
         options = [f"{a}>{b}" for a, b in zip(flows["from_state"], flows["to_state"])]
         sizes = dict(zip(options, flows["n_customers"]))
@@ -195,7 +195,7 @@ with tab_moves:
         if flow in sizes:
             st.caption(t("loyalty.moves.flow.count", n=fmt.number(sizes[flow], lang)))
             pages = max(1, -(-int(sizes[flow]) // loyalty.PAGE_SIZE))
-            page_no = ui.number_setting("loyalty_flow_page", t("loyalty.common.page", pages=pages), 1, 1, pages, 1)
+            page_no = controls.number_setting("loyalty_flow_page", t("loyalty.common.page", pages=pages), 1, 1, pages, 1)
             a, b = flow.split(">")
             who = ui.run_query("loyalty_flow_customers", {**p, "from_date": from_date, "to_date": to_date, "from_state": a,
                                                           "to_state": b, "limit": loyalty.PAGE_SIZE,

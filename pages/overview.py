@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from crmlens import fmt, period, ui
+from crmlens import controls, fmt, period, ui
 from crmlens.charts import overview as charts
 from crmlens.ui import t
 
 ui.run_through_app()
 
 snap = ui.require_data()
-start, end = ui.period_filter(snap)
+start, end = controls.period_filter(snap)
 prev_start, prev_end = period.previous_period(start, end)
 lang = ui.language()
 

@@ -11,7 +11,7 @@ import re
 
 import streamlit as st
 
-from crmlens import access, i18n, store, ui
+from crmlens import access, i18n, signin, store, ui
 from crmlens.digest import model, storage
 from crmlens.ui import t
 
@@ -20,8 +20,8 @@ _SPLIT = re.compile(r"[\s,;，；]+")
 
 
 def can_manage() -> bool:
-    """Whether this session may see and change digests and alerts (ui.admin_gate's rule, without its form)."""
-    sso_admin = ui._sso_admin()
+    """Whether this session may see and change digests and alerts (signin.admin_gate's rule, without its form)."""
+    sso_admin = signin.sso_admin()
     if sso_admin is not None:
         return sso_admin
     if access.configured_hash("admin", st.secrets) is None:

@@ -1,0 +1,71 @@
+"""The controls every page shares: the period, filters and settings, all kept in the address; table downloads."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from crmlens import downloads, export, period, share, store
+from crmlens.ui import PERIOD_KEY, run_query, stop_when_damaged, t
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _default_period(db: str, identity: tuple, _snap: store.Snapshot) -> tuple[dt.date, dt.date]:
+    return period.default_period(_snap)
+
+
+def period_filter(snap: store.Snapshot | None) -> tuple[dt.date, dt.date]:
+    """The sidebar date range (kept in the URL as ?period=start&period=end)."""
+    with stop_when_damaged():
+        default = _default_period(str(snap.path), snap.identity, snap) if snap else period.default_period_without_data()
+    value = st.sidebar.date_input(
+        t("sidebar.period"),
+        value=default,
+        key=PERIOD_KEY,
+        bind="query-params",
+        help=t("sidebar.period.help"),
+        format="YYYY-MM-DD",
+    )
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return tuple(value)
+    st.sidebar.caption(t("sidebar.period_invalid"))
+    return default
+
+
+def filter_options(dimension: str) -> list[str]:
+    """Values of a dimension in the data (see queries/filter_options.sql), most frequent first."""
+    options = run_query("filter_options")
+    return list(options.loc[options["dimension"] == dimension, "value"])
+
+
+def choice_filter(key: str, label: str, options: list[str], container=None) -> list[str]:
+    """A multi-select kept in the URL (?key=a&key=b). Empty means all.
+
+    Pass the result to SQL as a list parameter: `(len($key) = 0 or list_contains($key, col))`.
+    """
+    container = container or st.sidebar
+    chosen = container.multiselect(label, options, default=[], key=key, bind="query-params",
+                                   placeholder=t("filter.all"))
+    return [c for c in chosen if c in options]
+
+
+def number_setting(key: str, label: str, default: float, min_value: float, max_value: float,
+                   step: float, help: str | None = None, container=None) -> float:
+    """A threshold or other setting kept in the URL, shown next to what it drives."""
+    container = container or st
+    share.drop_infinite_number(key)
+    return container.number_input(label, min_value=min_value, max_value=max_value, value=default, step=step,
+                                  key=key, bind="query-params", help=help)
+
+
+def drop_infinite_link_value(key: str) -> None:
+    """See share.drop_infinite_number: call before a number box bound to the address."""
+    share.drop_infinite_number(key)
+
+
+def download_csv(df: pd.DataFrame, file_name: str, key: str | None = None) -> None:
+    """A download button for a table (UTF-8 with BOM for Excel; spreadsheet formulas neutralised)."""
+    downloads.button(t("common.download_csv"), lambda: export.to_csv_bytes(df), file_name=file_name,
+                     key=key or f"download_{file_name}", icon=":material/download:")
