@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import pathlib
 import re
 
+import pandas as pd
 import pytest
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-from crmlens import ingest
+from crmlens import ingest, store
 
 FIXTURES = pathlib.Path(__file__).resolve().parent / "fixtures"
 PUBLIC_DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "public"
@@ -27,6 +29,25 @@ def app_test(page: str | None = None, timeout: float = 60, **query) -> AppTest:
 def shown_text(markdown: str) -> str:
     """Markdown as the reader sees it: backslash escapes (crmlens.safe.md) resolved."""
     return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def fetch(db: pathlib.Path, sql: str) -> list[tuple]:
+    """Rows as plain Python values (date, datetime, float, bool, None)."""
+    cur = store.snapshot(db).cursor()
+    try:
+        return cur.execute(sql).fetchall()
+    finally:
+        cur.close()
+
+
+def sha256(path: pathlib.Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def rejects_of(result_or_error) -> list[tuple]:
+    """The reject list as (row, column, value, reason) tuples; a missing value is None."""
+    return [(int(r["row"]), r["column"], None if pd.isna(r["value"]) else r["value"], r["reason"])
+            for _, r in result_or_error.rejects.iterrows()]
 
 
 def load_fixture(db: pathlib.Path, name: str) -> pathlib.Path:

@@ -11,38 +11,20 @@ import codecs
 import contextlib
 import datetime as dt
 import gzip
-import hashlib
 import json
 import os
 import pathlib
 import random
 
-import pandas as pd
 import pytest
 
 from crmlens import i18n, ingest, store
 from crmlens.ingest import decode, read
+from tests.conftest import fetch, rejects_of, sha256
 
 ORDERS = "order_id,customer_id,order_date,amount\n"
 DUCKDB_WORDS = ("ignore_errors", "Possible fixes", "Possible Solution", "Invalid Input Error", "Binder Error",
                 "TransactionContext", "read_csv", "strict_mode", "Traceback", "LINE 1")
-
-
-def sha256(path: pathlib.Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def rejects_of(result_or_error) -> list[tuple]:
-    return [(int(r["row"]), r["column"], None if pd.isna(r["value"]) else r["value"], r["reason"])
-            for _, r in result_or_error.rejects.iterrows()]
-
-
-def fetch(db: pathlib.Path, sql: str) -> list[tuple]:
-    cur = store.snapshot(db).cursor()
-    try:
-        return cur.execute(sql).fetchall()
-    finally:
-        cur.close()
 
 
 @pytest.fixture

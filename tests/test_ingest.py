@@ -9,14 +9,12 @@ from __future__ import annotations
 import collections
 import csv
 import datetime as dt
-import hashlib
 import pathlib
 
-import pandas as pd
 import pytest
 
-from crmlens import contract, ingest, queries, store
-from tests.conftest import FIXTURES, PUBLIC_DATA
+from crmlens import contract, ingest, store
+from tests.conftest import PUBLIC_DATA, fetch, rejects_of, sha256
 
 EXAMPLES = contract.EXAMPLES_DIR
 
@@ -25,25 +23,6 @@ def write(tmp_path: pathlib.Path, name: str, text: str, encoding: str = "utf-8")
     path = tmp_path / name
     path.write_bytes(text.encode(encoding))
     return path
-
-
-def fetch(db: pathlib.Path, sql: str) -> list[tuple]:
-    """Rows as plain Python values (date, datetime, float, bool, None)."""
-    cur = store.snapshot(db).cursor()
-    try:
-        return cur.execute(sql).fetchall()
-    finally:
-        cur.close()
-
-
-def sha256(path: pathlib.Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def rejects_of(result_or_error) -> list[tuple]:
-    """The reject list as (row, column, value, reason) tuples; a missing value is None."""
-    return [(int(r["row"]), r["column"], None if pd.isna(r["value"]) else r["value"], r["reason"])
-            for _, r in result_or_error.rejects.iterrows()]
 
 
 @pytest.fixture

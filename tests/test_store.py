@@ -13,7 +13,6 @@ import textwrap
 import threading
 import time
 
-import duckdb
 import pytest
 
 from crmlens import ingest, store
