@@ -67,24 +67,27 @@ def use_spells_mart(snap: store.Snapshot, params: dict) -> bool:
     return as_of is not None and end is not None and pd.Timestamp(end) >= as_of
 
 
+_spells_as_of_seen: dict[tuple, pd.Timestamp | None] = {}  # per snapshot (path, identity): it never changes
+
+
 def _spells_as_of(snap: store.Snapshot) -> pd.Timestamp | None:
-    try:
-        value = snap.query("select max(spells_as_of) as d from model_info").iloc[0]["d"]
-    except duckdb.Error:
-        return None
-    return None if pd.isna(value) else pd.Timestamp(value)
-
-
-def is_ours(snap: store.Snapshot) -> bool:
-    """A database CRM Lens wrote (it has the meta table): only those are ever upgraded."""
-    return "meta" in snap.tables()
+    key = (str(snap.path), snap.identity)
+    if key not in _spells_as_of_seen:
+        try:
+            value = snap.query("select max(spells_as_of) as d from model_info").iloc[0]["d"]
+        except duckdb.Error:
+            value = None
+        if len(_spells_as_of_seen) > 64:
+            _spells_as_of_seen.clear()
+        _spells_as_of_seen[key] = None if pd.isna(value) else pd.Timestamp(value)
+    return _spells_as_of_seen[key]
 
 
 def ensure(db: str | pathlib.Path | None = None, lock_timeout_s: float = store.WRITE_LOCK_TIMEOUT_S) -> None:
-    """Build the model of a database written by an older version (same figures, same data version)."""
+    """Build the model of a database written by an older version (same figures, same data version).
+    A file CRM Lens did not write raises store.NotOurDatabase on opening: it is never written into."""
     if not store.exists(db):
         return
-    snap = store.snapshot(db)
-    if is_ours(snap) and not is_current(snap):
+    if not is_current(store.snapshot(db)):
         with store.writer(db, lock_timeout_s, new_version=False) as con:
             build(con)

@@ -10,6 +10,9 @@ from __future__ import annotations
 # Order statuses that make an order line not count: not an order, no revenue.
 NON_REVENUE_STATUSES = ("cancelled", "canceled", "returned", "refunded", "已取消", "取消", "退货", "已退款")
 
+# The statuses among those that mean an order was cancelled (an order line folded into a cancelled order).
+CANCELLED_STATUSES = ("cancelled", "canceled", "已取消", "取消")
+
 # Opportunity stages that close a deal by default (the funnel page can name others).
 WON_STAGES = ("won", "closed won", "closed_won", "win", "赢单", "成交", "已成交", "签约")
 LOST_STAGES = ("lost", "closed lost", "closed_lost", "lose", "输单", "丢单", "已丢单", "失败")

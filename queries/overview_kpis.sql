@@ -1,5 +1,5 @@
 -- overview_kpis: headline figures for a period and for the previous period of equal length
--- params: $start DATE, $end DATE (inclusive), $won_stages VARCHAR[], $lost_stages VARCHAR[]
+-- params: $start DATE, $end DATE (inclusive)
 -- returns: one row per period ('current', 'previous'): period, period_start, period_end,
 --   n_customers (known by period end), n_active_customers (bought in period),
 --   n_new_customers (first purchase in period), amt_revenue, n_orders, amt_avg_order,
@@ -47,10 +47,7 @@ opportunity_figures as (
     from periods p
     left join stg_opportunities o
         on coalesce(o.created_date <= p.period_end, true)
-        and not coalesce(
-            o.close_date <= p.period_end,
-            list_contains($won_stages, lower(trim(o.stage))) or list_contains($lost_stages, lower(trim(o.stage)))
-        )
+        and not coalesce(o.close_date <= p.period_end, o.status <> 'open')
     group by p.period
 ),
 complaint_figures as (

@@ -105,6 +105,16 @@ def send_cmd(db, name, now) -> None:
         raise _fail("some deliveries failed (recorded)")
 
 
+def _checked_and_saved(db, make, save):
+    """Make a digest or alert from the command's options, refuse what its page would refuse, save it."""
+    try:
+        item = make()
+    except model.InvalidSetting as e:
+        raise _fail(str(e)) from e
+    _check_view(db, item.page, item.params)
+    return save(db, item)
+
+
 @click.group(name="digest")
 def digest_group() -> None:
     """Saved views sent on a schedule."""
@@ -122,12 +132,8 @@ def digest_add(name, db, page, schedule, params, lang, to, webhooks, kinds, secr
     Example: python -m crmlens digest add weekly-churn --page churn --params "segment=business"
     --to a@example.com --schedule weekly:mon --lang zh
     """
-    try:
-        d = model.make_digest(name, page, params, _targets(to, webhooks, kinds, secrets), schedule, lang, "cli")
-    except model.InvalidSetting as e:
-        raise _fail(str(e)) from e
-    _check_view(db, d.page, d.params)
-    d = storage.save_digest(db, d)
+    d = _checked_and_saved(db, lambda: model.make_digest(name, page, params, _targets(to, webhooks, kinds, secrets),
+                                                         schedule, lang, "cli"), storage.save_digest)
     click.echo(f"digest {d.name} (revision {d.revision}): {d.page} {d.schedule} {d.lang} -> "
                + ", ".join(t.masked() for t in d.targets))
 
@@ -173,12 +179,9 @@ def alert_add(name, db, metric, above, below, params, lang, to, webhooks, kinds,
     if (above is None) == (below is None):
         raise _fail("give exactly one of --above and --below")
     operator, threshold = ("above", above) if above is not None else ("below", below)
-    try:
-        a = model.make_alert(name, metric, operator, threshold, params, _targets(to, webhooks, kinds, secrets), lang, "cli")
-    except model.InvalidSetting as e:
-        raise _fail(str(e)) from e
-    _check_view(db, a.page, a.params)
-    a = storage.save_alert(db, a)
+    a = _checked_and_saved(db, lambda: model.make_alert(name, metric, operator, threshold, params,
+                                                        _targets(to, webhooks, kinds, secrets), lang, "cli"),
+                           storage.save_alert)
     click.echo(f"alert {a.name} (revision {a.revision}): {a.metric} {a.operator} {a.threshold:g} -> "
                + ", ".join(t.masked() for t in a.targets))
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
-from crmlens import contract
+from crmlens import contract, vocab
 from crmlens.ingest import convert, read
 from crmlens.ingest.convert import quote_ident
 from crmlens.ingest.errors import column_list, missing_key, refuse
@@ -23,7 +23,6 @@ MAX_EXTRA_NAME = 60  # characters of a header used to name its column
 PREVIEW_ROWS = 10
 # Order lines: a unit price column lets amount = quantity x unit price.
 UNIT_PRICE_ALIASES = ("unit_price", "unitprice", "price", "单价", "商品单价", "销售单价")
-CANCEL_STATUSES = ("cancelled", "canceled", "已取消", "取消")
 # A file is order lines (one row per product of an order) only when at least this share of its
 # rows belong to an order id on several rows with different products and one customer; below
 # that, a repeated id is a duplicate (rejected), never a reason to merge orders.
@@ -288,7 +287,7 @@ def fold_order_lines(con: duckdb.DuckDBPyConnection, columns: list[str], extras:
         group by order_id
         order by min(_row)
         """,
-        {"cancel_statuses": list(CANCEL_STATUSES), "marker": marker},
+        {"cancel_statuses": list(vocab.CANCELLED_STATUSES), "marker": marker},
     )
     n_lines = con.execute("select count(*) from _lines").fetchone()[0]
     n_cancelled = con.execute("select count(*) from _accepted where status = 'cancelled'").fetchone()[0]
