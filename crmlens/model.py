@@ -43,12 +43,22 @@ def sql(name: str) -> str:
 
 def build(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)build the vocabulary, views, marts and macros on a writer's connection."""
+    _drop_views_now_tables(con)
     con.execute("create or replace table vocabulary (kind varchar, word varchar)")
     con.executemany("insert into vocabulary values (?, ?)", vocab.rows())
     for name in OBJECTS:
         con.execute(sql(name), BUILD_PARAMS.get(name, {}))
     con.execute("create or replace table model_info as select $v::integer as model_version, "
                 "(select max(order_date) from mart_customer_days) as spells_as_of", {"v": MODEL_VERSION})
+
+
+def _drop_views_now_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """An older model kept these as views; `create or replace table` does not replace a view."""
+    for name in STAGING_TABLES:
+        found = con.execute("select count(*) from duckdb_views() where database_name = current_database() "
+                            "and schema_name = 'main' and view_name = $name", {"name": name}).fetchone()[0]
+        if found:
+            con.execute(f"drop view {name}")  # a name from the list above, never user input
 
 
 def is_current(snap: store.Snapshot) -> bool:

@@ -82,6 +82,21 @@ def test_a_database_from_before_the_model_gets_it_once(tmp_path):
     assert store.snapshot(db).identity == identity  # nothing written the second time
 
 
+def test_a_staging_view_that_became_a_table_is_rebuilt(tmp_path):
+    """Model version 2 kept stg_opportunities as a view; its databases get the table without an error."""
+    db = tmp_path / "crm.duckdb"
+    ingest.load_files(sorted((FIXTURES / "funnel" / "mixed").glob("*.csv")), db=db)
+    n = len(store.snapshot(db).query("select * from stg_opportunities"))
+    with store.writer(db) as con:
+        con.execute("drop table stg_opportunities")
+        con.execute("create view stg_opportunities as select * from opportunities")
+        con.execute("update model_info set model_version = 2")
+    ingest.ensure_derived(db)
+    snap = store.snapshot(db)
+    kind = snap.query("select table_name from duckdb_tables() where table_name = 'stg_opportunities'")
+    assert len(kind) == 1 and len(snap.query("select status from stg_opportunities")) == n > 0
+
+
 def test_a_foreign_duckdb_file_is_never_written(tmp_path):
     db = tmp_path / "other.duckdb"
     con = duckdb.connect(str(db))
