@@ -20,10 +20,8 @@ from crmlens import model, store, vocab
 
 QUERY_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries"
 SHARED_DIR = QUERY_DIR / "shared"  # SQL pieces several queries use, pulled in by `-- include: <name>`
-# `-- include: piece` or `-- include: piece with slot=other_piece, ...`; inside a piece, a
-# `-- slot: name` line takes the piece named for it, or nothing.
-_INCLUDE = re.compile(r"^[ \t]*-- include: (\w+)(?: with ([\w=, ]+))?[ \t]*$", re.MULTILINE)
-_SLOT = re.compile(r"^[ \t]*-- slot: (\w+)[ \t]*$", re.MULTILINE)
+# `-- include: piece` takes the text of queries/shared/piece.sql.
+_INCLUDE = re.compile(r"^[ \t]*-- include: (\w+)[ \t]*$", re.MULTILINE)
 _PARAM = re.compile(r"(?<![\w$])\$([A-Za-z_]\w*)")
 _COMMENT = re.compile(r"--[^\n]*")
 
@@ -52,13 +50,7 @@ def _piece_text(name: str, seen: tuple[str, ...]) -> str:
 
 
 def _expand(sql: str, seen: tuple[str, ...]) -> str:
-    def include(match: re.Match) -> str:
-        name, fills = match.group(1), match.group(2) or ""
-        slots = dict(pair.strip().split("=") for pair in fills.split(",") if pair.strip())
-        text = _piece_text(name, seen)
-        return _SLOT.sub(lambda m: _piece_text(slots[m.group(1)], seen + (name,)) if m.group(1) in slots else "", text)
-
-    return _INCLUDE.sub(include, sql)
+    return _INCLUDE.sub(lambda match: _piece_text(match.group(1), seen), sql)
 
 
 def parameters(sql: str) -> list[str]:

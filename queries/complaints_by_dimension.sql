@@ -7,8 +7,20 @@
 --   $segment VARCHAR[], $owner VARCHAR[], $start DATE, $end DATE
 -- returns: value (NULL = not given), n_complaints, share, cum_share, n_customers, n_open,
 --   median_hours_to_resolve, rate_breach, avg_satisfaction
--- include: complaints_scope with extra_columns=complaints_extra_dimension
+-- include: complaints_scope
 ,
+extra as (
+    -- an optional column kept from the file (sub-category, product, handler), read by name
+    select pk.*,
+           case when $dimension = 'owner' and $handler_col <> ''
+                    then nullif(trim(json_extract_string(to_json(complaint_row), '/' || $handler_col)), '')
+                when $dimension = 'sub_category' and $subcategory_col <> ''
+                    then nullif(lower(trim(json_extract_string(to_json(complaint_row), '/' || $subcategory_col))), '')
+                when $dimension = 'product' and $product_col <> ''
+                    then nullif(trim(json_extract_string(to_json(complaint_row), '/' || $product_col)), '')
+           end as extra_value
+    from pk
+),
 dims as (
     select *,
            case $dimension
@@ -21,7 +33,7 @@ dims as (
                when 'sub_category' then extra_value
                when 'product' then extra_value
            end as value
-    from pk
+    from extra
 ),
 per_value as (
     select value, count(*) as n_complaints, count(distinct customer_id) as n_customers,

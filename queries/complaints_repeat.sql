@@ -6,7 +6,7 @@
 --   $repeat_days INTEGER, $yes_tokens VARCHAR[]
 -- returns: n_complaints, n_with_customer, n_complainers, n_repeat_complainers, rate_repeat (of complainers),
 --   n_reopen_known (complaints whose reopen state is known), n_reopened, rate_reopened (of n_reopen_known)
--- include: complaints_scope with extra_columns=complaints_extra_reopen
+-- include: complaints_scope
 ,
 gaps as (
     select customer_id,
@@ -16,12 +16,19 @@ gaps as (
 repeaters as (
     select customer_id, bool_or(days_since_previous <= $repeat_days) as is_repeat from gaps group by 1
 ),
+reopen_facts as (
+    -- an optional reopen column kept from the file (a count or yes/no), read by name, and the status
+    select case when $reopen_col <> '' then lower(trim(json_extract_string(to_json(complaint_row), '/' || $reopen_col))) end
+               as reopen_value,
+           list_contains($reopened_statuses, lower(trim(coalesce(complaint_row.status, '')))) as is_status_reopened
+    from pk
+),
 reopen as (
     select case when reopen_value is not null
                     then coalesce(try_cast(reopen_value as double) > 0, list_contains($yes_tokens, reopen_value))
                 when is_status_reopened then true
            end as is_reopened
-    from pk
+    from reopen_facts
 )
 select (select count(*) from pk) as n_complaints,
        (select count(customer_id) from pk) as n_with_customer,

@@ -22,8 +22,8 @@ all_k as (
            date_diff('second', k.created_at, k.resolved_at) / 3600.0 as hours_to_resolve,
            date_diff('second', k.created_at, (select as_of_at from as_of)) / 3600.0 as hours_open,
            coalesce(s.sla_hours, $sla_default_hours) as sla_hours,
-           cu.region, cu.segment, cu.owner as account_owner
-           -- slot: extra_columns
+           cu.region, cu.segment, cu.owner as account_owner,
+           k as complaint_row  -- the whole row as loaded: optional columns kept from the file are read by name
     from stg_complaints k
     left join cat_map m on m.alias = regexp_replace(lower(trim(k.category)), '[\s_-]+', ' ', 'g')
     left join sla s on s.severity = lower(trim(k.severity))
