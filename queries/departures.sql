@@ -19,6 +19,7 @@ stayers as (
     select c.customer_id
     from stg_customers c
     where c.owner is not null and trim(c.owner) <> '' and trim(c.owner) not in (select owner from departed)
+      and c.customer_id not in (select customer_id from held)
 ),
 windows as (
     select owner, left_on, least($window_days, (select d from data_end) - left_on)::integer as days_followed

@@ -17,6 +17,7 @@ stayers as (
     select c.customer_id
     from stg_customers c
     where c.owner is not null and trim(c.owner) <> '' and trim(c.owner) not in (select owner from departed)
+      and c.customer_id not in (select customer_id from held)
 ),
 active as (
     select 'held' as grp, s.customer_id, s.lost_date, o.left_on

@@ -1,7 +1,8 @@
 -- shared piece departures_found: owners who left, and the customers they held
--- Three signs, the earliest day wins: marked in the team list (stg_owners.left_on on or before the data end);
---   gone from the customer list at a load (stg_owner_changes: every customer they held was taken away or
---   handed over, none is listed with them afterwards); no activity logged and no opportunity created for
+-- Three signs, the earliest day wins (on a tie: marked, list, inactive): marked in the team list
+--   (stg_owners.left_on on or before the data end); gone from the customer list at a load (stg_owner_changes:
+--   none of their customers is listed with them afterwards; left_on: the day after they were last seen
+--   working, else the load's day, at most the data end); no activity logged and no opportunity created for
 --   $inactive_days days before the data end (left_on: the day after the last one).
 -- Output: CTEs data_end (d: the day the data reaches, at most $end), departed (owner, left_on, how
 --   ('marked', 'list', 'inactive'), last_seen), held (owner, customer_id: listed with them now, or taken
@@ -26,23 +27,27 @@ listed_now as (
     select distinct trim(owner) as owner from stg_customers where owner is not null and trim(owner) <> ''
 ),
 signs as (
-    select owner, left_on, 'marked' as how from stg_owners where left_on <= (select d from data_end)
+    select owner, left_on, 'marked' as how, 1 as priority from stg_owners where left_on <= (select d from data_end)
     union all
-    select trim(owner_before), min(changed_on), 'list'
-    from stg_owner_changes
-    where owner_before is not null and trim(owner_before) not in (select owner from listed_now)
-      and changed_on <= (select d from data_end)
-    group by trim(owner_before)
+    -- the load noticed it; they left when they were last seen working, if that is known and earlier
+    select c.owner, least(coalesce(l.last_seen + 1, c.changed_on), c.changed_on, (select d from data_end)), 'list', 2
+    from (
+        select trim(owner_before) as owner, min(changed_on) as changed_on
+        from stg_owner_changes
+        where owner_before is not null and trim(owner_before) not in (select owner from listed_now)
+        group by trim(owner_before)
+    ) c
+    left join last_seen l using (owner)
     union all
-    select owner, last_seen + 1, 'inactive'
+    select owner, last_seen + 1, 'inactive', 3
     from last_seen
     where last_seen + $inactive_days <= (select d from data_end)
 ),
 departed as (
-    select s.owner, min(s.left_on) as left_on, arg_min(s.how, s.left_on) as how, l.last_seen
+    select s.owner, s.left_on, s.how, l.last_seen
     from signs s
     left join last_seen l using (owner)
-    group by s.owner, l.last_seen
+    qualify row_number() over (partition by s.owner order by s.left_on, s.priority) = 1
 ),
 held as (
     select distinct owner, customer_id
