@@ -18,7 +18,10 @@ NUMBER_BOXES = {  # page: the keys of its number boxes kept in the address
     "funnel": ["funnel_page", "funnel_top", "funnel_risk_share"],
     # the churn rule's two settings have the same keys on the churn, complaints and loyalty pages
     "complaints": ["complaints_repeat_days", "churn_days", "churn_multiplier", "complaints_revenue_days"],
-    "loyalty": [f"loyalty_{name}" for name in LOYALTY] + ["churn_days", "churn_multiplier"],
+    "loyalty": [f"loyalty_{name}" for name in LOYALTY] + ["churn_days", "churn_multiplier"]
+               + [f"climb_cost_{rung}" for rung in ("prospect", "customer", "client", "supporter", "advocate")],
+    "followup": ["followup_days", "followup_outcome_days", "churn_days", "churn_multiplier", "departure_inactive_days",
+                 "departure_window_days"],
 }
 
 
