@@ -116,3 +116,21 @@ def test_headline(snap):
 def test_no_activities_means_no_figures(tiny_db):
     assert followup.headline(store.snapshot(tiny_db), START, END) == {
         "coverage": None, "median_delay_days": None, "churn_followed": None, "churn_not_followed": None}
+
+
+def test_metrics_json_with_the_page_address(tmp_path):
+    """`metrics --json --params` reads the page's keys: Bob's customers only (O3, K1, P1: 2 of 3 followed, delays 4
+    and 7, median 5.5); first records F3 O3 (not followed, lost 05-01) and F5 P1 (followed, no order: kept)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from crmlens.cli import cli
+    db = load_fixture(tmp_path / "f.duckdb", "followup")
+    params = "period=2024-01-01&period=2024-12-31&owner=Bob&churn_days=30&churn_multiplier=0&followup_outcome_days=30"
+    result = CliRunner().invoke(cli, ["metrics", "--json", "--db", str(db), "--params", params])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["follow_up"] == {"coverage": 0.6667, "median_delay_days": 5.5, "churn_followed": 0.0,
+                                "churn_not_followed": 1.0}
+    assert {"departures", "ladder_climb"} <= set(out)
