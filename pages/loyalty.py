@@ -297,7 +297,9 @@ with tab_climb:
         cols = ["from_rung", "to_rung", "n_entered", "n_climbed", "rate_12m", "median_days", "n_too_recent", "amt_clv_from",
                 "amt_clv_to", "amt_value_climb", "amt_cost_climb", "amt_net_climb", "is_paying"]
         st.dataframe(shown[cols].round({c: 0 for c in cols if c.startswith("amt_")}), hide_index=True, width="stretch",
-                     column_config={c: t(f"climb.col.{c}") for c in cols})
+                     column_config={c: st.column_config.NumberColumn(t(f"climb.col.{c}"), format="percent") if c == "rate_12m"
+                                    else st.column_config.NumberColumn(t(f"climb.col.{c}"), format="localized")
+                                    if c.startswith(("amt_", "n_", "median")) else t(f"climb.col.{c}") for c in cols})
         controls.download_csv(shown[cols], "loyalty_climb.csv")
         for r in worth.itertuples(index=False):
             if r.n_entered:
