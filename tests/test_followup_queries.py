@@ -134,3 +134,18 @@ def test_metrics_json_with_the_page_address(tmp_path):
     assert out["follow_up"] == {"coverage": 0.6667, "median_delay_days": 5.5, "churn_followed": 0.0,
                                 "churn_not_followed": 1.0}
     assert {"departures", "ladder_climb"} <= set(out)
+
+
+def test_the_demo_has_a_rep_whose_customers_are_often_never_called(tmp_path):
+    """crmlens.demo: half of Wang Fang's customers are never followed up (seed 003's ~50%), few of the others'."""
+    from crmlens import demo, ingest
+    db = tmp_path / "demo.duckdb"
+    ingest.load_tables(demo.generate(n_customers=1500, seed=3), db=db)
+    df = queries.run("followup_coverage", followup.params(dt.date(2025, 11, 1), dt.date(2026, 10, 31)),
+                     snap=store.snapshot(db))
+    owners = df[df["dim"] == "owner"].set_index("key")
+    never = owners["n_customers_never"] / owners["n_customers"]
+    neglectful = demo.OWNERS[demo.NEGLECTFUL_OWNER]
+    assert 0.35 < never[neglectful] < 0.65
+    leavers = {demo.OWNERS[i] for i, _ in demo.LEAVERS}  # their orphaned customers are neglected too
+    assert (never.drop([neglectful, *leavers], errors="ignore") < 0.25).all()
