@@ -5,8 +5,9 @@
 --   related_id names the record or is empty. Output: CTEs data_end (the day the data reaches, at most $end),
 --   events (one row per record of customers in $owner, or all when empty: kind, record_id, customer_id,
 --   owner, event_date, first_followup_date, delay_days, followup_type, is_followed (within the window),
---   is_window_over (event_date + $followup_days <= data_end: only these count in the coverage))
-data_end as (
+--   is_window_over (event_date + $followup_days <= data_end: only these count in the coverage)); records
+--   from $start on only
+data_end as materialized (
     select least($end::date, greatest(
         coalesce((select max(order_date) from stg_orders), date '0001-01-01'),
         coalesce((select max(activity_date) from stg_activities), date '0001-01-01'),
@@ -23,24 +24,39 @@ raw_events as (
     select 'won_deal', opportunity_id, customer_id, owner, coalesce(close_date, effective_created)
     from stg_opportunities where status = 'won' and customer_id is not null
 ),
-scoped_events as (
+scoped_events as materialized (
     select e.kind, e.record_id, e.customer_id, coalesce(e.record_owner, c.owner) as owner, e.event_date
     from raw_events e
     left join stg_customers c using (customer_id)
-    where e.event_date <= (select d from data_end)
+    where e.event_date between $start and (select d from data_end)
       and (len($owner) = 0 or list_contains($owner, coalesce(e.record_owner, c.owner)))
 ),
-matched as (
-    -- the first activity for the customer on or after the record's day that names it or names nothing
-    select e.kind, e.record_id, e.customer_id,
-           min(a.activity_date) as first_followup_date,
+-- the first activity for the customer on or after the record's day that names it (an equi-join on the
+--   record id) or names nothing (an as-of join: the nearest such activity on or after the day)
+loose_activities as (
+    select customer_id, activity_date, type_key
+    from stg_activities
+    where (related_id is null or trim(related_id) = '') and activity_date <= (select d from data_end)
+),
+named_followups as (
+    select e.kind, e.record_id, e.customer_id, min(a.activity_date) as followup_date,
            arg_min(a.type_key, a."at") as followup_type
     from scoped_events e
     join stg_activities a
-      on a.customer_id = e.customer_id and a.activity_date >= e.event_date
+      on a.related_id = e.record_id and a.customer_id = e.customer_id and a.activity_date >= e.event_date
      and a.activity_date <= (select d from data_end)
-     and (a.related_id is null or trim(a.related_id) = '' or a.related_id = e.record_id)
-    group by e.kind, e.record_id, e.customer_id
+    group by all
+),
+nearest_loose as (
+    select e.kind, e.record_id, e.customer_id, u.activity_date as followup_date, u.type_key as followup_type
+    from scoped_events e
+    asof join loose_activities u on u.customer_id = e.customer_id and u.activity_date >= e.event_date
+),
+matched as (
+    select kind, record_id, customer_id, min(followup_date) as first_followup_date,
+           arg_min(followup_type, followup_date) as followup_type
+    from (select * from named_followups union all select * from nearest_loose)
+    group by all
 ),
 events as (
     select e.*, m.first_followup_date, m.followup_type,
