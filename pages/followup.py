@@ -147,6 +147,8 @@ dp = departures.params(end, inactive, window, churn_days, multiplier)
 found = ui.run_query("departures", dp)
 st.caption(t("departures.caption", days=inactive, window=window, churn_days=churn_days,
              multiplier=fmt.number(multiplier, lang, 1)))
+if not n_activities:
+    st.caption(t("departures.no_activities"))
 if not len(found):
     st.info(t("departures.none", days=inactive))
 else:

@@ -115,3 +115,11 @@ def test_demo_leavers_are_found(tmp_path):
     found = departures.headline(store.snapshot(db), dt.date(2026, 10, 31))
     assert [d["owner"] for d in found] == [demo.OWNERS[i] for i, _ in sorted(demo.LEAVERS, key=lambda x: x[1])]
     assert all(d["churn_after"] > d["churn_comparable"] for d in found)
+
+
+def test_without_activities_silence_tells_nothing(tmp_path):
+    """Without an activities file, an owner is not called gone for want of opportunities: only Cy, marked."""
+    files = [FIXTURES / "departures" / f for f in ("customers.csv", "orders.csv", "owners.csv")]
+    db = tmp_path / "d.duckdb"
+    ingest.load_files(files, db=db)
+    assert run(db, "departures")["owner"].tolist() == ["Cy"]

@@ -68,6 +68,7 @@ def test_without_activities_the_page_says_what_to_load(db_env):
     at = open_page()
     assert not at.exception
     assert any("No activities are loaded" in i.value for i in at.info)
+    assert any(c.value.startswith("No activities are loaded: an owner is only found gone") for c in at.caption)
     assert not [m for m in at.metric if m.label == "Followed up"]
 
 

@@ -3,7 +3,8 @@
 --   (stg_owners.left_on on or before the data end); gone from the customer list at a load (stg_owner_changes:
 --   none of their customers is listed with them afterwards; left_on: the day after they were last seen
 --   working, else the load's day, at most the data end); no activity logged and no opportunity created for
---   $inactive_days days before the data end (left_on: the day after the last one).
+--   $inactive_days days before the data end (left_on: the day after the last one; only when activities are
+--   loaded).
 -- Output: CTEs data_end (d: the day the data reaches, at most $end), departed (owner, left_on, how
 --   ('marked', 'list', 'inactive'), last_seen), held (owner, customer_id: listed with them now, or taken
 --   from them by a load)
@@ -42,6 +43,7 @@ signs as (
     select owner, last_seen + 1, 'inactive', 3
     from last_seen
     where last_seen + $inactive_days <= (select d from data_end)
+      and exists (select 1 from stg_activities)  -- opportunities alone are too sparse to call someone gone
 ),
 departed as (
     select s.owner, s.left_on, s.how, l.last_seen
