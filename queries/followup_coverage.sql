@@ -10,12 +10,22 @@
 with
 -- include: followup_events
 in_period as (
-    select *, strftime(date_trunc('month', event_date), '%Y-%m-%d') as month,
-           -- the customer over all their records in the period whose window is over: none / every one followed
-           not bool_or(is_followed) filter (where is_window_over) over (partition by customer_id) as is_never_followed,
-           bool_and(is_followed) filter (where is_window_over) over (partition by customer_id) as is_always_followed
+    select *, strftime(date_trunc('month', event_date), '%Y-%m-%d') as month
     from events
     where event_date between $start and $end
+),
+-- the customer over all their records in the period whose window is over: none / every one followed up
+customer_flags as (
+    select customer_id, not bool_or(is_followed) as is_never_followed, bool_and(is_followed) as is_always_followed
+    from in_period
+    where is_window_over
+    group by customer_id
+),
+flagged as (
+    select i.*, coalesce(f.is_never_followed, false) as is_never_followed,
+           coalesce(f.is_always_followed, false) as is_always_followed
+    from in_period i
+    left join customer_flags f using (customer_id)
 )
 select case when grouping(owner) = 0 then 'owner' when grouping(month) = 0 then 'month'
             when grouping(kind) = 0 then 'kind' else 'total' end as dim,
@@ -31,6 +41,6 @@ select case when grouping(owner) = 0 then 'owner' when grouping(month) = 0 then 
        count(distinct customer_id) filter (where is_window_over and is_always_followed) as n_customers_always,
        if(grouping(owner) + grouping(month) + grouping(kind) = 3, (select count(*) from stg_activities), null)
            as n_activities
-from in_period
+from flagged
 group by grouping sets ((), (owner), (month), (kind))
 order by dim, key
