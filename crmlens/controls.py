@@ -69,3 +69,17 @@ def download_csv(df: pd.DataFrame, file_name: str, key: str | None = None) -> No
     """A download button for a table (UTF-8 with BOM for Excel; spreadsheet formulas neutralised)."""
     downloads.button(t("common.download_csv"), lambda: export.to_csv_bytes(df), file_name=file_name,
                      key=key or f"download_{file_name}", icon=":material/download:")
+
+
+def page_tabs(page: str, keys: tuple[str, ...]) -> list:
+    """The page's tabs. Only the open one runs its queries (the rest would cost every visit their time),
+    and which one is open lives in the address (`<page>_tab`), so a shared link opens the same tab."""
+    return st.tabs([t(f"{page}.tab.{k}") for k in keys], key=f"{page}_tab", bind="query-params", on_change="rerun")
+
+
+def if_open(tab):
+    """`for _ in if_open(tab):` runs its body inside the tab when that tab is the open one, else not at all
+    (a loop of zero or one turn: the body keeps the indentation a `with tab:` block has)."""
+    if tab.open:
+        with tab:
+            yield tab

@@ -18,7 +18,7 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 3
+MODEL_VERSION = 5
 # The churn rule's defaults (a setting on every page that uses it): lost after max(N days, k x the
 # customer's usual gap between order days) without an order.
 CHURN_DAYS = 90
@@ -26,11 +26,14 @@ CHURN_MULTIPLIER = 3.0
 # Built in this order (later objects read earlier ones).
 STAGING = ("stg_customers", "stg_orders", "stg_opportunities", "stg_opportunity_stage_history",
            "stg_complaints", "stg_surveys", "stg_activities", "stg_owners", "stg_owner_changes")
-MARTS = ("mart_customer_days", "mart_customer_spells")
+# Staging kept as a table rather than a view: its rule reads an aggregate that every query would pay again.
+STAGING_TABLES = ("stg_opportunities",)
+MARTS = ("mart_customer_days", "mart_customer_spells", "mart_filter_values", "mart_opportunities",
+         "mart_stage_spellings")
 MACROS = ("period_as_of", "customer_spells", "lifetimes")
 OBJECTS = ("stg_customers", "stg_orders", "stg_opportunities", "stg_opportunity_stage_history", "stg_complaints",
            "stg_surveys", "stg_activities", "stg_owners", "stg_owner_changes", "mart_customer_days", "period_as_of", "customer_spells",
-           "mart_customer_spells", "lifetimes")
+           "mart_customer_spells", "lifetimes", "mart_filter_values", "mart_opportunities", "mart_stage_spellings")
 BUILD_PARAMS = {"mart_customer_spells": {"churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER}}
 RAW_TABLES = ("customers", "orders", "opportunities", "opportunity_stage_history", "complaints", "surveys",
               "activities", "owners", "owner_changes")
@@ -42,12 +45,22 @@ def sql(name: str) -> str:
 
 def build(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)build the vocabulary, views, marts and macros on a writer's connection."""
+    _drop_views_now_tables(con)
     con.execute("create or replace table vocabulary (kind varchar, word varchar)")
     con.executemany("insert into vocabulary values (?, ?)", vocab.rows())
     for name in OBJECTS:
         con.execute(sql(name), BUILD_PARAMS.get(name, {}))
     con.execute("create or replace table model_info as select $v::integer as model_version, "
                 "(select max(order_date) from mart_customer_days) as spells_as_of", {"v": MODEL_VERSION})
+
+
+def _drop_views_now_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """An older model kept these as views; `create or replace table` does not replace a view."""
+    for name in STAGING_TABLES:
+        found = con.execute("select count(*) from duckdb_views() where database_name = current_database() "
+                            "and schema_name = 'main' and view_name = $name", {"name": name}).fetchone()[0]
+        if found:
+            con.execute(f"drop view {name}")  # a name from the list above, never user input
 
 
 def is_current(snap: store.Snapshot) -> bool:

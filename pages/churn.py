@@ -68,10 +68,10 @@ if definition == "orders":
 for col, (_, key, value) in zip(st.columns(len(cards)), cards):
     col.metric(t(key), value, help=t(key + ".help"), border=True)
 
-tabs = st.tabs([t(f"churn.tab.{k}") for k in ("bucket", "cohorts", "survival", "drivers", "at_risk", "whatif")])
+tabs = controls.page_tabs("churn", ("bucket", "cohorts", "survival", "drivers", "at_risk", "whatif"))
 
 # --- 1. leaky bucket -------------------------------------------------------------------------
-with tabs[0]:
+for _ in controls.if_open(tabs[0]):
     bucket = ui.run_query("churn_bucket", params)
     if bucket.empty or bucket["n_start"].sum() + bucket["n_new"].sum() + bucket["n_lost"].sum() == 0:
         st.info(t("churn.bucket.empty"))
@@ -92,7 +92,7 @@ with tabs[0]:
         controls.download_csv(shown, "churn_bucket.csv")
 
 # --- 2. cohorts ------------------------------------------------------------------------------
-with tabs[1]:
+for _ in controls.if_open(tabs[1]):
     m1, m2 = st.columns(2)
     mode = m1.radio(t("churn.cohorts.mode"), churn.COHORT_MODES, format_func=lambda m: t(f"churn.cohorts.mode.{m}"),
                     key="churn_cohort_mode", bind="query-params", horizontal=True, help=t("churn.cohorts.mode.help"))
@@ -108,7 +108,7 @@ with tabs[1]:
         controls.download_csv(cohorts, "churn_cohorts.csv")
 
 # --- 3. survival -----------------------------------------------------------------------------
-with tabs[2]:
+for _ in controls.if_open(tabs[2]):
     group = st.selectbox(t("churn.survival.group"), churn.SURVIVAL_GROUPS, format_func=lambda g: t(f"churn.group.{g}"),
                          key="churn_group", bind="query-params", help=t("churn.survival.group.help"))
     lifetimes = ui.run_query("churn_survival", {**params, "group": group})
@@ -143,7 +143,7 @@ with tabs[2]:
                           p=fmt.p_value(test["p_value"], lang), verdict=verdict))
 
 # --- 4. drivers ------------------------------------------------------------------------------
-with tabs[3]:
+for _ in controls.if_open(tabs[3]):
     st.subheader(t("churn.drivers.title"))
     st.caption(t("churn.drivers.help"))
     drivers = ui.run_query("churn_drivers", params)
@@ -219,7 +219,7 @@ def subscribers_at_risk() -> None:
 
 
 # --- 5. at-risk list -------------------------------------------------------------------------
-with tabs[4]:
+for _ in controls.if_open(tabs[4]):
     st.subheader(t("churn.at_risk.title"))
     if definition != "orders":
         subscribers_at_risk()
@@ -255,7 +255,7 @@ with tabs[4]:
             st.caption(t("churn.at_risk.download_note", n=fmt.number(churn.DOWNLOAD_ROWS, lang)))
 
 # --- 6. what-if ------------------------------------------------------------------------------
-with tabs[5]:
+for _ in controls.if_open(tabs[5]):
     st.subheader(t("churn.whatif.title"))
     w1, w2 = st.columns(2)
     points = float(controls.number_setting("churn_whatif_points", t("churn.whatif.points"), churn.WHATIF_POINTS, 0.0, 100.0,

@@ -118,10 +118,11 @@ for row in (CARDS[:4], CARDS[4:]):
     for col, (key, value, help_values) in zip(st.columns(len(row)), row):
         col.metric(t(key), value, help=t(f"{key}.help", **help_values), border=True)
 
-tab_funnel, tab_speed, tab_trend, tab_groups, tab_owners = st.tabs(
-    [t("funnel.tab.funnel"), t("funnel.tab.speed"), t("funnel.tab.trend"), t("funnel.tab.breakdown"), t("funnel.tab.owners")])
+percent = st.column_config.NumberColumn(format="percent")
+tab_funnel, tab_speed, tab_trend, tab_groups, tab_owners = controls.page_tabs(
+    "funnel", ("funnel", "speed", "trend", "breakdown", "owners"))
 
-with tab_funnel:
+for _ in controls.if_open(tab_funnel):
     steps = ui.run_query("funnel_stage_counts", params)
     steps["label"] = steps["stage_key"].map(labels)
     st.plotly_chart(charts.funnel(steps, t, lang), width="stretch", key="funnel_chart", selection_mode="points",
@@ -135,7 +136,6 @@ with tab_funnel:
         "n_dropped": t("funnel.col.dropped"), "amt_dropped": t("funnel.col.dropped_value"),
         "rate_dropped": t("funnel.col.rate_dropped"), "n_open_here": t("funnel.col.open_here"),
         "n_lost_here": t("funnel.col.lost_here"), "n_reached_no_amount": t("funnel.col.no_amount")})
-    percent = st.column_config.NumberColumn(format="percent")
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         t(f"funnel.col.{c}"): percent for c in ("rate_step", "rate_overall", "rate_dropped")})
     controls.download_csv(table, "funnel_steps.csv")
@@ -170,7 +170,7 @@ with tab_funnel:
         st.dataframe(shown, hide_index=True, width="stretch")
         controls.download_csv(shown, f"funnel_opportunities_{list_stage}_{mode}_p{int(page)}.csv")
 
-with tab_speed:
+for _ in controls.if_open(tab_speed):
     times = ui.run_query("funnel_stage_times", params)
     times["label"] = times["stage_key"].map(labels)
     if times["n_moved"].sum() == 0:
@@ -184,7 +184,7 @@ with tab_speed:
         st.dataframe(table, hide_index=True, width="stretch")
         controls.download_csv(table, "funnel_stage_times.csv")
 
-with tab_trend:
+for _ in controls.if_open(tab_trend):
     cohorts = ui.run_query("funnel_cohorts", params)
     st.plotly_chart(charts.cohorts(cohorts, t), width="stretch")
     st.caption(t("funnel.cohort.help"))
@@ -198,7 +198,7 @@ with tab_trend:
         t(f"funnel.cohort.{c}"): percent for c in ("rate_win", "rate_conversion", "rate_open")})
     controls.download_csv(table, "funnel_cohorts.csv")
 
-with tab_groups:
+for _ in controls.if_open(tab_groups):
     by_col, top_col = st.columns([2, 1])
     by = by_col.selectbox(t("funnel.breakdown.by"), funnel.BREAKDOWN_DIMENSIONS, key="funnel_by", bind="query-params",
                           format_func=lambda d: t(f"funnel.dim.{d}"), help=t("funnel.breakdown.by.help"))
@@ -232,7 +232,7 @@ with tab_groups:
     tops["grp_label"] = tops["grp"].fillna(t("funnel.none"))
     st.plotly_chart(charts.group_funnels(tops, t, dimension), width="stretch")
 
-with tab_owners:
+for _ in controls.if_open(tab_owners):
     st.subheader(t("funnel.owner.title"), help=t("funnel.owner.help"))
     share = controls.number_setting("funnel_risk_share", t("funnel.owner.threshold"), funnel.OWNER_SHARE_LIMIT_PCT, 1.0, 100.0, 1.0,
                               help=t("funnel.owner.threshold.help")) / 100

@@ -99,7 +99,7 @@ with st.expander(t("loyalty.rules.title"), icon=":material/tune:"):
                                            help=t("loyalty.set.use_partner_flag.help"))
 rules_box = st.container()
 ladder_box = st.container()
-tabs = st.tabs([t(f"loyalty.tab.{k}") for k in ("moves", "abc", "rfm", "clv", "quad", "climb", "customers")])
+tabs = controls.page_tabs("loyalty", ("moves", "abc", "rfm", "clv", "quad", "climb", "customers"))
 tab_moves, tab_abc, tab_rfm, tab_clv, tab_quad, tab_climb, tab_customers = tabs
 
 with tab_abc:
@@ -165,7 +165,7 @@ with ladder_box:
         show_table(labelled(table[shown], rung="loyalty.rung"), "loyalty_ladder.csv")
 
 # --- movements ---
-with tab_moves:
+for _ in controls.if_open(tab_moves):
     moves = ui.run_query("loyalty_movements", {**p, "grain": grain})
     if moves.empty:
         st.info(t("loyalty.moves.empty"))
@@ -205,7 +205,7 @@ with tab_moves:
             show_table(who, "loyalty_flow_customers.csv")
 
 # --- ABC / Pareto ---
-with tab_abc:
+for _ in controls.if_open(tab_abc):
     abc = part.get("abc")
     if abc is None:
         st.info(t("loyalty.abc.empty"))
@@ -218,7 +218,7 @@ with tab_abc:
                             .rename(columns={"key": "abc_class"}), abc_class="loyalty.abc.class"), "loyalty_abc.csv")
 
 # --- RFM ---
-with tab_rfm:
+for _ in controls.if_open(tab_rfm):
     rfm = part.get("rfm")
     if rfm is None:
         st.info(t("loyalty.rfm.empty"))
@@ -235,7 +235,7 @@ with tab_rfm:
                                    "amt_clv_forward"]], rfm_segment="loyalty.rfm.seg"), "loyalty_rfm.csv")
 
 # --- customer lifetime value ---
-with tab_clv:
+for _ in controls.if_open(tab_clv):
     v = loyalty.clv_formula_values(total, s)
     if v["retention"] != v["retention"] or not total["n_active_year"]:
         st.info(t("loyalty.clv.no_history"))
@@ -262,7 +262,7 @@ with tab_clv:
             show_table(shown.fillna({"group": t("loyalty.common.not_set")}), f"loyalty_clv_{group}.csv")
 
 # --- value quadrants ---
-with tab_quad:
+for _ in controls.if_open(tab_quad):
     quads = part.get("quadrant")
     if quads is None:
         st.info(t("loyalty.quad.empty"))
@@ -278,7 +278,7 @@ with tab_quad:
                             quadrant="loyalty.quad"), "loyalty_quadrants.csv")
 
 # --- the ladder as an investment: climbs, what they are worth and cost, next to the triage per rung ---
-with tab_climb:
+for _ in controls.if_open(tab_climb):
     st.caption(t("climb.caption"))
     c = st.columns(len(climb.COST_DEFAULTS))
     costs = {r: float(controls.number_setting(climb.cost_key(r), t("climb.set.cost", rung=t(f"loyalty.rung.{r}")),
@@ -316,7 +316,7 @@ with tab_climb:
     controls.download_csv(tri.rename_axis(t("loyalty.col.rung")).reset_index(), "loyalty_triage.csv")
 
 # --- customers ---
-with tab_customers:
+for _ in controls.if_open(tab_customers):
     c = st.columns([2, 2, 1, 1])
     search = c[0].text_input(t("loyalty.cust.search"), key="loyalty_q", bind="query-params", placeholder=t("loyalty.cust.search.hint"))
     states = c[1].multiselect(t("loyalty.cust.states"), [*loyalty.RUNGS, "lost"], key="loyalty_states", bind="query-params",

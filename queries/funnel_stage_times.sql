@@ -11,9 +11,9 @@ entries as (
     -- (first step), filled stage date columns, and the close date (its won or lost stage)
     select opportunity_id, stage_key, min(entered_at) as entered_at
     from (
-        select h.opportunity_id, lower(trim(h.stage)) as stage_key, h.entered_at
-        from stg_opportunity_stage_history h
-        where h.opportunity_id in (select opportunity_id from reach where rule = 'history')
+        select o.opportunity_id, e.stage_key, e.entered_at
+        from (select opportunity_id, unnest(history) as e from mart_opportunities
+              where opportunity_id in (select opportunity_id from reach where rule = 'history')) o
         union all
         select opportunity_id, (select stage_key from levels where pos = 1), created_date::timestamp
         from reach where rule <> 'history'

@@ -32,13 +32,12 @@ figures as (
 undated as (
     -- opportunities that match the filters but have no creation date: no period can hold them
     select count(*) as n_no_created_date
-    from stg_opportunities o
-    left join stg_customers c on c.customer_id = o.customer_id
+    from mart_opportunities o
     where o.created_date is null
       and (len($owner) = 0 or list_contains($owner, o.owner))
       and (len($source) = 0 or list_contains($source, o.source))
-      and (len($segment) = 0 or list_contains($segment, c.segment))
-      and (len($region) = 0 or list_contains($region, c.region))
+      and (len($segment) = 0 or list_contains($segment, o.segment))
+      and (len($region) = 0 or list_contains($region, o.region))
 )
 select f.*,
        n_won / nullif(n_won + n_lost, 0) as rate_win,

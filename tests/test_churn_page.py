@@ -45,7 +45,7 @@ def test_orders_definition_with_settings_from_the_url(churn_env):
 
 
 def test_changing_n_days_changes_the_figures(churn_env):
-    at = open_churn(period=PERIOD, churn_days="30", churn_multiplier="0")
+    at = open_churn(period=PERIOD, churn_days="30", churn_multiplier="0", churn_tab="At risk")
     at.number_input(key="churn_days").set_value(60).run()
     assert not at.exception
     # N = 60: lost B (02-18) and C (03-15); at risk D and G (see test_at_risk_list_scores_sorts_and_pages).
@@ -65,6 +65,7 @@ def test_subscription_export_switches_to_the_explicit_definition(subscription_en
     assert "At risk" not in shown
     assert any("no dates" in i.value for i in at.info)  # the bucket cannot place anyone in time
     # At risk: the active subscribers ranked by their chance of leaving (worked out in test_churn_queries)
+    at = open_churn(churn_tab="At risk")
     assert any(m.value.startswith("5 active subscribers; 360 of yearly revenue") for m in at.markdown)
     [risk] = [d.value for d in at.dataframe if "Chance of leaving" in d.value.columns]
     assert risk["Customer"].tolist() == ["S4", "S6", "S3", "S7", "S8"]
@@ -79,7 +80,8 @@ def test_churn_page_in_chinese(churn_env):
 
 
 def test_what_if_shows_the_assumptions(churn_env):
-    at = open_churn(period=PERIOD, churn_days="30", churn_multiplier="0", churn_whatif_points="10")
+    at = open_churn(period=PERIOD, churn_days="30", churn_multiplier="0", churn_whatif_points="10",
+                    churn_tab="What if")
     shown = metrics(at)
     # 3 active customers x 10 points = 0.3 kept; but the 12-month churn rate is 0 (F stayed), so nothing
     # can be cut: kept 0.

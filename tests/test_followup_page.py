@@ -95,7 +95,8 @@ def climb_env(monkeypatch, tmp_path):
 
 
 def test_loyalty_climb_tab(climb_env):
-    at = app_test("loyalty", timeout=90, period=PERIOD, churn_days="3650", churn_multiplier="0")
+    at = app_test("loyalty", timeout=90, period=PERIOD, churn_days="3650", churn_multiplier="0",
+                  loyalty_tab="Climbing: worth it?")
     assert not at.exception
     texts = [shown_text(m.value) for m in at.markdown]
     assert any(t.startswith("**Prospect → Customer**: 50.0% climb within 12 months") for t in texts)

@@ -13,15 +13,21 @@ INFINITE = ["1e309", "inf", "-inf", "Infinity", "-1E999", "+INF"]
 LOYALTY = ["min_orders_client", "satisfaction_min", "nps_supporter_min", "max_unresolved",
            "nps_advocate_min", "min_referrals", "abc_a", "abc_b", "top_pct", "discount_rate", "horizon_years",
            "marketing_cost", "risk_cost_pct", "value_pct", "risk_days", "risk_complaints"]
-NUMBER_BOXES = {  # page: the keys of its number boxes kept in the address
-    "churn": ["churn_days", "churn_multiplier", "churn_min_value", "churn_page", "churn_whatif_points", "churn_margin"],
-    "funnel": ["funnel_page", "funnel_top", "funnel_risk_share"],
+# page and the tab open (only the open tab's boxes are on the page; None: the page's first tab): the keys
+#   of its number boxes kept in the address
+NUMBER_BOXES = {
+    ("churn", "At risk"): ["churn_days", "churn_multiplier", "churn_min_value", "churn_page"],
+    ("churn", "What if"): ["churn_whatif_points", "churn_margin"],
+    ("funnel", None): ["funnel_page"],
+    ("funnel", "Who converts"): ["funnel_top"],
+    ("funnel", "Owner risk"): ["funnel_risk_share"],
     # the churn rule's two settings have the same keys on the churn, complaints and loyalty pages
-    "complaints": ["complaints_repeat_days", "churn_days", "churn_multiplier", "complaints_revenue_days"],
-    "loyalty": [f"loyalty_{name}" for name in LOYALTY] + ["churn_days", "churn_multiplier"]
-               + [f"climb_cost_{rung}" for rung in ("prospect", "customer", "client", "supporter", "advocate")],
-    "followup": ["followup_days", "followup_outcome_days", "churn_days", "churn_multiplier", "departure_inactive_days",
-                 "departure_window_days"],
+    ("complaints", None): ["complaints_repeat_days", "churn_days", "churn_multiplier", "complaints_revenue_days"],
+    ("loyalty", None): [f"loyalty_{name}" for name in LOYALTY] + ["churn_days", "churn_multiplier"],
+    ("loyalty", "Climbing: worth it?"): [f"climb_cost_{rung}" for rung in ("prospect", "customer", "client", "supporter",
+                                                                          "advocate")],
+    ("followup", None): ["followup_days", "followup_outcome_days", "churn_days", "churn_multiplier",
+                         "departure_inactive_days", "departure_window_days"],
 }
 
 
@@ -29,17 +35,17 @@ def refused_notice(at) -> str:
     return " ".join(str(e.value) for e in at.sidebar if "were not valid" in str(getattr(e, "value", "")))
 
 
-@pytest.mark.parametrize("page", list(NUMBER_BOXES))
-def test_infinite_numbers_in_a_link_are_refused(page, monkeypatch, tmp_path):
+@pytest.mark.parametrize("page, tab", list(NUMBER_BOXES))
+def test_infinite_numbers_in_a_link_are_refused(page, tab, monkeypatch, tmp_path):
     if page == "complaints":  # one complaint of that fixture is refused on purpose (resolved before created)
         db = tmp_path / "complaints.duckdb"
         ingest.load_files(sorted((FIXTURES / "complaints").glob("*.csv")), db=db, max_reject_share=0.2)
         monkeypatch.setenv("CRMLENS_DB", str(db))
     else:
         serve_fixture(monkeypatch, tmp_path, "tiny")
-    keys = NUMBER_BOXES[page]
+    keys = NUMBER_BOXES[page, tab]
     query = {key: INFINITE[i % len(INFINITE)] for i, key in enumerate(keys)}
-    at = app_test(page, period=PERIOD, **query)
+    at = app_test(page, period=PERIOD, **query, **({f"{page}_tab": tab} if tab else {}))
     assert not at.exception, [e.value for e in at.exception]
     assert at.title
     notice = refused_notice(at)
@@ -49,19 +55,20 @@ def test_infinite_numbers_in_a_link_are_refused(page, monkeypatch, tmp_path):
         assert f"{key}={query[key]}" in notice
         assert key not in at.query_params  # left out of the address, so a shared link is clean
         assert at.number_input(key=key).value not in (float("inf"), float("-inf"))
-    assert shown >= set(keys)  # every box of the list was on the page and checked (30 in all)
+    assert shown >= set(keys)  # every box of the list was on the page and checked (30 in all, tab by tab)
 
 
 def test_every_number_box_is_covered(monkeypatch, tmp_path):
     """All the boxes the pages show on the tiny data are in NUMBER_BOXES (a new one gets tested too)."""
     serve_fixture(monkeypatch, tmp_path, "tiny")
-    for page, keys in NUMBER_BOXES.items():
-        at = app_test(page, period=PERIOD)
+    for (page, tab), keys in NUMBER_BOXES.items():
+        at = app_test(page, period=PERIOD, **({f"{page}_tab": tab} if tab else {}))
+        listed = {k for (p, _), ks in NUMBER_BOXES.items() if p == page for k in ks}
         # the sidebar's digest and alert forms are not kept in the address
         bound = {box.key for box in at.number_input
                  if box.key and not box.key.startswith(("loyalty_page", "digest_"))}
-        assert bound <= set(keys) | {"loyalty_flow_page", "complaints_sla_other"} | {
-            k for k in bound if k.startswith("complaints_sla")}, bound - set(keys)
+        assert bound <= listed | {"loyalty_flow_page", "complaints_sla_other"} | {
+            k for k in bound if k.startswith("complaints_sla")}, bound - listed
 
 
 def test_a_finite_value_still_works(monkeypatch, tmp_path):

@@ -52,14 +52,14 @@ def test_a_threshold_in_the_url_moves_customers(ladder_env):
 
 
 def test_sentence_for_the_top_customers_and_chinese(ladder_env):
-    at = open_loyalty(lang="中文")
+    at = open_loyalty(lang="中文", loyalty_tab="ABC / 帕累托")
     assert at.title[0].value == "客户忠诚度阶梯"
     sentence = next(m.value for m in at.markdown if "头部" in m.value or "前 20%" in m.value)
     assert "前 20% 的客户（21 位中的 5 位）贡献了 35.6% 的收入" in sentence
 
 
 def test_customer_search_from_the_url(ladder_env):
-    at = open_loyalty(loyalty_q="sierra")
+    at = open_loyalty(loyalty_q="sierra", loyalty_tab="Customers")
     table = at.dataframe[-1].value
     assert list(table["customer_id"]) == ["S1", "S2", "S3", "S4", "S5", "S6", "S7"]  # by historical value, then id
     assert "7 customers match" in " ".join(c.value for c in at.caption)

@@ -1,9 +1,11 @@
 -- stg_opportunities: one row per opportunity, with its default status and the date it counts from
+-- (a table, built at every load: the first stage entered is an aggregate over the whole history, which
+--   every funnel query would otherwise pay again)
 -- grain: opportunity_id; source: opportunities, opportunity_stage_history, vocabulary (won_stage, lost_stage)
 --   stage_key: the stage in lower case, trimmed (how every stage rule compares it)
 --   status: 'won' / 'lost' by the known closing stage names, else 'open' (the funnel page can name others)
 --   effective_created: created_date, else the first stage entered, else close_date
-create or replace view stg_opportunities as
+create or replace table stg_opportunities as
 with words as (
     select list(word) filter (where kind = 'won_stage') as won, list(word) filter (where kind = 'lost_stage') as lost
     from vocabulary

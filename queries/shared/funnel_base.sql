@@ -5,29 +5,25 @@ with levels as (
     from (select list_filter($stages::varchar[], s -> not list_contains($lost_stages, s)) as l)
 ),
 n_levels as (select count(*) as n from levels),
+level_list as (select list(stage_key order by pos) as keys from levels),
 opp as materialized (
-    select o.opportunity_id, o.customer_id, trim(o.stage) as stage, lower(trim(o.stage)) as stage_key,
-           o.created_date, o.close_date, o.amount, o.owner, o.source, o.product, c.segment, c.region,
-           case when list_contains($won_stages, lower(trim(o.stage))) then 'won'
-                when list_contains($lost_stages, lower(trim(o.stage))) then 'lost'
-                else 'open' end as status
-    from stg_opportunities o
-    left join stg_customers c on c.customer_id = o.customer_id
+    select o.opportunity_id, o.customer_id, trim(o.stage) as stage, o.stage_key,
+           o.created_date, o.close_date, o.amount, o.owner, o.source, o.product, o.segment, o.region,
+           case when list_contains($won_stages, o.stage_key) then 'won'
+                when list_contains($lost_stages, o.stage_key) then 'lost'
+                else 'open' end as status,
+           -- with a stage history: the furthest step entered, and when it was won or lost
+           o.history is not null as has_history,
+           list_max(list_transform(o.history, e -> list_position(v.keys, e.stage_key))) as hist_max_pos,
+           list_min(list_transform(list_filter(o.history, e -> list_contains($won_stages, e.stage_key)
+                                                            or list_contains($lost_stages, e.stage_key)),
+                                   e -> e.entered_at)) as hist_closed_at
+    from mart_opportunities o, level_list v
     where o.created_date between $start and $end
       and (len($owner) = 0 or list_contains($owner, o.owner))
       and (len($source) = 0 or list_contains($source, o.source))
-      and (len($segment) = 0 or list_contains($segment, c.segment))
-      and (len($region) = 0 or list_contains($region, c.region))
-),
-hist as materialized (
-    -- opportunities with a stage history: the furthest step entered, and when they were won or lost
-    select h.opportunity_id, max(l.pos) as max_pos,
-           min(h.entered_at) filter (where list_contains($won_stages, lower(trim(h.stage)))
-                                        or list_contains($lost_stages, lower(trim(h.stage)))) as closed_at
-    from stg_opportunity_stage_history h
-    left join levels l on l.stage_key = lower(trim(h.stage))
-    where h.opportunity_id in (select opportunity_id from opp)
-    group by h.opportunity_id
+      and (len($segment) = 0 or list_contains($segment, o.segment))
+      and (len($region) = 0 or list_contains($region, o.region))
 ),
 dated as materialized (
     -- filled stage date columns (extra columns such as engage_date, mapped to stages in
@@ -46,21 +42,20 @@ dated as materialized (
 ),
 reach as materialized (
     select o.*,
-           case when h.opportunity_id is not null then 'history'
+           case when o.has_history then 'history'
                 when o.status = 'won' then 'won'
                 when o.status = 'open' then 'open'
                 when d.max_pos is not null then 'lost_dates'
                 else 'lost_first' end as rule,
            -- the furthest step reached; every step before it counts as reached too
            case when o.status = 'won' then (select n from n_levels)
-                when h.opportunity_id is not null then greatest(coalesce(h.max_pos, 1), coalesce(l.pos, 1))
+                when o.has_history then greatest(coalesce(o.hist_max_pos, 1), coalesce(l.pos, 1))
                 when o.status = 'open' then coalesce(l.pos, 1)
                 else coalesce(d.max_pos, 1) end as reach,
            o.status = 'open' and l.pos is null as is_outside_order,
-           coalesce(o.close_date, h.closed_at::date) as closed_on
+           coalesce(o.close_date, o.hist_closed_at::date) as closed_on
     from opp o
     left join levels l on l.stage_key = o.stage_key
-    left join hist h on h.opportunity_id = o.opportunity_id
     left join (select opportunity_id, max(pos) as max_pos from dated group by opportunity_id) d
         on d.opportunity_id = o.opportunity_id
 )

@@ -8,17 +8,25 @@ rung_order(rung, rung_rank) as (
 date_list as (
     select list(as_of order by as_of) as ends from dates
 ),
+step_of_day as (
+    -- every day that has an order or a survey, and the first as_of on or after it
+    select day, l.ends[list_count(list_filter(l.ends, e -> e < day)) + 1] as as_of
+    from (select distinct order_date as day from stg_orders
+          union select distinct coalesce(survey_date, date '0001-01-01') from stg_surveys), date_list l
+    where day <= l.ends[len(l.ends)]
+),
 has_cost as (
     select count(cost) > 0 as has_cost from stg_orders
 ),
--- each order lands on the first as_of on or after its date; running sums give the state at each date.
+-- each order lands on the first as_of on or after its date (worked out once per calendar day, not per row);
+--   running sums give the state at each date.
 -- A purchase is an order (stg_orders.is_order); a refund line lowers revenue but is never a purchase. The
 --   step_* figures hold for one step only: with
 -- the single date $end they are the customer's figures for the period [$start, $end] and for the
 -- years before $end (margin = profit when the data has costs, else revenue).
 order_steps as (
     select o.customer_id,
-           l.ends[list_count(list_filter(l.ends, e -> e < o.order_date)) + 1] as as_of,
+           sd.as_of,
            min(o.order_date) as first_any_order,
            count(*) filter (where o.is_purchase) as n_orders,
            max(o.order_date) filter (where o.is_purchase) as last_ordered_at,
@@ -37,9 +45,11 @@ order_steps as (
     from (
         select customer_id, order_date, amt_revenue as amount, cost, not is_void as is_revenue, is_order as is_purchase
         from stg_orders
-    ) o, date_list l, has_cost h
-    where o.customer_id is not null and o.order_date <= l.ends[len(l.ends)]
-    group by o.customer_id, as_of
+    ) o
+    join step_of_day sd on sd.day = o.order_date
+    cross join has_cost h
+    where o.customer_id is not null
+    group by o.customer_id, sd.as_of
 ),
 -- when we first knew each customer id: a customer row (no signup date = known all along), any order
 -- (a customer whose only order was cancelled is a prospect), or an opportunity
@@ -76,12 +86,12 @@ survey_steps as (
            arg_max(satisfaction, survey_day) filter (where satisfaction is not null) as satisfaction,
            arg_max(nps, survey_day) filter (where nps is not null) as nps
     from (
-        select s.customer_id, s.survey_day,
-               l.ends[list_count(list_filter(l.ends, e -> e < s.survey_day)) + 1] as as_of,
+        select s.customer_id, s.survey_day, sd.as_of,
                avg(s.satisfaction) as satisfaction, avg(s.nps) as nps
-        from (select *, coalesce(survey_date, date '0001-01-01') as survey_day from stg_surveys) s, date_list l
-        where s.customer_id is not null and s.survey_day <= l.ends[len(l.ends)]
-        group by s.customer_id, s.survey_day, as_of
+        from (select *, coalesce(survey_date, date '0001-01-01') as survey_day from stg_surveys) s
+        join step_of_day sd on sd.day = s.survey_day
+        where s.customer_id is not null
+        group by s.customer_id, s.survey_day, sd.as_of
     )
     group by customer_id, as_of
 ),
