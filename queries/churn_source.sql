@@ -9,7 +9,7 @@ select count(*) as n_customers,
        count(tenure_months) as n_tenure,
        count(signup_date) as n_signup,
        count(monthly_revenue) as n_monthly_revenue,
-       (select count(*) from stg_orders where is_order) as n_orders,
-       (select min(order_date) from stg_orders where is_order) as first_order,
-       (select max(order_date) from stg_orders where is_order) as last_order
+       coalesce((select sum(n_orders) from mart_customers), 0) as n_orders,
+       (select min(first_order_on) from mart_customers) as first_order,
+       (select max(last_order_on) from mart_customers) as last_order
 from stg_customers

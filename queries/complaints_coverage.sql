@@ -14,14 +14,14 @@ orders_in_scope as (
     -- include: complaints_orders_in_scope
 ),
 activity as (
-    select count(distinct customer_id) as n_active_customers, count(*) as n_orders from orders_in_scope
+    select count(distinct customer_id) as n_active_customers, coalesce(sum(n_orders), 0) as n_orders from orders_in_scope
 )
 select count(*) as n_complaints,
        (select n_active_customers from activity) as n_active_customers,
        (select n_orders from activity) as n_orders,
        100.0 * count(*) / nullif((select n_active_customers from activity), 0) as rate_per_100_customers,
        count(customer_id) as n_with_customer,
-       count(*) filter (where customer_id in (select customer_id from stg_customers union select customer_id from stg_orders)) as n_known_customer,
+       count(*) filter (where customer_id in (select customer_id from mart_customers)) as n_known_customer,
        count(first_response_at) as n_with_response,
        count(resolved_at) as n_with_resolved,
        count(*) filter (where resolved_at is null and not is_open) as n_closed_no_time,

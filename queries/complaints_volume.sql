@@ -27,7 +27,7 @@ done_orders as (
 ),
 activity as (
     select date_trunc($grain, order_date)::date as bucket_start,
-           count(distinct customer_id) as n_active_customers, count(*) as n_orders
+           count(distinct customer_id) as n_active_customers, sum(n_orders) as n_orders
     from done_orders group by 1
 ),
 backlog_events as (

@@ -16,14 +16,10 @@ revenue_orders as materialized (
 -- known all along) and their first purchase
 customer_dates as (
     select customer_id,
-           if(bool_or(listed and signup_date is null), null, min(coalesce(signup_date, first_ordered_at))) as known_since,
-           min(first_ordered_at) as first_ordered_at
-    from (
-        select customer_id, true as listed, signup_date, null::date as first_ordered_at from stg_customers
-        union all
-        select customer_id, false, null, min(order_date) from revenue_orders where is_order group by customer_id
-    )
-    group by customer_id
+           if(is_listed and signup_date is null, null, least(signup_date, first_order_on)) as known_since,
+           first_order_on as first_ordered_at
+    from mart_customers
+    where is_listed or first_order_on is not null
 ),
 order_figures as (
     select p.period,
