@@ -20,6 +20,7 @@ pages = {
         st.Page("pages/loyalty.py", title=ui.t("nav.loyalty"), icon=":material/military_tech:", url_path="loyalty"),
         st.Page("pages/churn.py", title=ui.t("nav.churn"), icon=":material/trending_down:", url_path="churn"),
         st.Page("pages/complaints.py", title=ui.t("nav.complaints"), icon=":material/support_agent:", url_path="complaints"),
+        st.Page("pages/followup.py", title=ui.t("nav.followup"), icon=":material/phone_callback:", url_path="followup"),
     ],
     ui.t("nav.section.data"): [
         st.Page("pages/data.py", title=ui.t("nav.data"), icon=":material/database:", url_path="data"),

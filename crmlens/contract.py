@@ -139,8 +139,38 @@ SURVEYS = Table(
     file_hints=("survey", "nps", "feedback", "问卷", "调查", "回访", "满意度"),
 )
 
+# Follow-ups (回访, 拜访, calls, visits, messages): who contacted which customer when, about what.
+ACTIVITIES = Table(
+    "activities",
+    (
+        Column("activity_id", "VARCHAR", aliases=("activity", "call_id", "visit_id", "活动编号", "回访编号", "跟进编号", "记录编号")),
+        Column("customer_id", "VARCHAR", True, CUSTOMERS.column("customer_id").aliases),
+        Column("at", "TIMESTAMP", True,
+               ("activity_date", "activity_time", "contacted_at", "call_time", "visit_date", "date", "time",
+                "跟进时间", "跟进日期", "回访时间", "回访日期", "拜访时间", "拜访日期", "联系时间", "活动时间", "日期", "时间")),
+        Column("type", "VARCHAR", aliases=("activity_type", "kind", "method", "跟进方式", "回访方式", "活动类型", "联系方式", "方式", "类型")),
+        Column("owner", "VARCHAR", aliases=(*CUSTOMERS.column("owner").aliases, "跟进人", "回访人", "拜访人")),
+        Column("related_id", "VARCHAR", aliases=("related_to", "reference", "关联单号", "关联编号", "相关单号", "关联订单")),
+        Column("outcome", "VARCHAR", aliases=("result", "结果", "跟进结果", "回访结果", "备注")),
+    ),
+    key="activity_id",
+    file_hints=("activit", "follow", "call", "visit", "回访记录", "跟进", "拜访", "活动"),
+)
+
+# The sales team: who works in which branch and when they left (a departure marked by hand).
+OWNERS = Table(
+    "owners",
+    (
+        Column("owner", "VARCHAR", True, (*CUSTOMERS.column("owner").aliases, "name", "姓名", "员工", "员工姓名")),
+        Column("branch", "VARCHAR", aliases=("team", "office", "store", "门店", "分公司", "部门", "团队", "网点")),
+        Column("left_on", "DATE", aliases=("left", "leave_date", "departure_date", "end_date", "离职日期", "离职时间", "离开日期")),
+    ),
+    key="owner",
+    file_hints=("owner", "staff", "team", "employee", "rep", "销售人员", "员工", "团队", "人员"),
+)
+
 TABLES: dict[str, Table] = {
-    t.name: t for t in (CUSTOMERS, ORDERS, OPPORTUNITIES, STAGE_HISTORY, COMPLAINTS, SURVEYS)
+    t.name: t for t in (CUSTOMERS, ORDERS, OPPORTUNITIES, STAGE_HISTORY, COMPLAINTS, SURVEYS, ACTIVITIES, OWNERS)
 }
 
 # The word lists (won/lost stages, revenue statuses, ...) live in crmlens/vocab.py.

@@ -35,6 +35,16 @@ OWNER_WEIGHTS = (0.11, 0.10, 0.09, 0.08, 0.09, 0.08, 0.08, 0.07, 0.08, 0.07, 0.0
 OWNER_SKILL = np.array([1.06, 1.00, 0.97, 1.03, 1.08, 0.93, 0.98, 1.02, 0.95, 1.04, 0.99, 0.92])
 # (owner index, leave date as a fraction of the history): "customers leave with the salesperson".
 LEAVERS = ((6, 0.45), (10, 0.70), (3, 0.85))
+BRANCHES = ("Shanghai", "Beijing", "Guangzhou")
+OWNER_BRANCH = np.array([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2])
+# Follow-ups (回访): seed 003 found nearly 50% of customers never called after a service and about 20% called
+# every time. Here one rep's customers are the neglected ones: half of them never get a follow-up.
+NEGLECTFUL_OWNER = OWNERS.index("Wang Fang")
+NEVER_CALLED = np.array([0.08, 0.50])  # share of customers never followed up: others, the neglectful rep's
+FOLLOW_UP = np.array([[0.80, 0.90, 0.85], [0.45, 0.50, 0.50]])  # per (order, complaint, won deal): others, neglectful
+ORPHANED_FOLLOW_UP = 0.5  # a departed rep's customers: followed up this much less by whoever covers them
+ACTIVITY_TYPES, ACTIVITY_TYPE_WEIGHTS = ("call", "visit", "message", "e-mail"), (0.50, 0.15, 0.25, 0.10)
+OUTCOMES, OUTCOME_WEIGHTS = ("reached", "no answer"), (0.8, 0.2)
 SURNAMES = tuple("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")
 GIVEN = tuple("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚英华玉兰红")
 BRANDS = tuple("华鑫盛通达恒瑞泰宏嘉德福")
@@ -86,6 +96,7 @@ def generate(n_customers: int = 5000, seed: int = 42, end_date: datetime.date = 
     orders = _draw_orders(rng, c, span, _seasonal_cumulative(start, span))
     surveys = _draw_surveys(rng, c, k, span)
     opps, history = _draw_pipeline(rng, c, span)
+    activities = _draw_activities(rng, c, orders, k, opps, span)  # drawn last: the tables above stay as they were
     ids = _ids("C", n_customers, 6)
     return {
         "customers": _customers_table(c, ids, start),
@@ -99,6 +110,10 @@ def generate(n_customers: int = 5000, seed: int = 42, end_date: datetime.date = 
         "surveys": _table("surveys", {
             "customer_id": ids.take(surveys.cust), "survey_date": _dates(start, surveys.day),
             "nps": pa.array(surveys.nps), "satisfaction": pa.array(surveys.satisfaction)}),
+        "activities": _activities_table(activities, ids, len(orders.cust), len(k.cust), len(opps.cust), start),
+        "owners": _table("owners", {
+            "owner": pa.array(OWNERS, pa.string()), "branch": _labels(BRANCHES, OWNER_BRANCH),
+            "left_on": pa.nulls(len(OWNERS), pa.date32())}),  # the leavers are not marked: departures finds them
     }
 
 
@@ -267,6 +282,53 @@ def _draw_pipeline(rng, c, span):
                            amount=np.round(rng.lognormal(np.log(DEAL_MEDIAN[c.seg[cust]]), 0.7), -2))
     history = SimpleNamespace(opp=np.nonzero(entered)[0], stage=stages[entered], time=times[entered])
     return opps, history
+
+
+def _draw_activities(rng, c, o, k, p, span):
+    """Follow-ups of completed orders, complaints and won deals (related_id names the record), and a visit at
+    the start of every opportunity by its owner. Nothing after a rep leaves is done by them: whoever covers
+    their customers follows up less. One rep's customers are often never called (NEVER_CALLED)."""
+    n = len(c.seg)
+    stayers = np.setdiff1d(np.arange(len(OWNERS)), [i for i, _ in LEAVERS])
+    leave_day = np.full(len(OWNERS), np.inf)
+    for leaver, when in LEAVERS:
+        leave_day[leaver] = when * span
+    neglect = (c.owner == NEGLECTFUL_OWNER).astype(np.int64)
+    never = rng.random(n) < NEVER_CALLED[neglect]
+    won = np.flatnonzero(p.stage == STAGES.index("won"))
+    done = np.flatnonzero(o.status == 0)
+    kind = np.concatenate([np.zeros(len(done), np.int64), np.ones(len(k.cust), np.int64), np.full(len(won), 2)])
+    ref = np.concatenate([done, np.arange(len(k.cust)), won])
+    cust = np.concatenate([o.cust[done], k.cust, p.cust[won]])
+    when = np.concatenate([o.day[done] + 0.5, k.created, p.close[won] + 0.5])
+    owner = np.concatenate([c.owner[o.cust[done]], c.owner[k.cust], p.owner[won]])
+    orphaned = when >= leave_day[owner]
+    chance = FOLLOW_UP[neglect[cust], kind] * np.where(orphaned, ORPHANED_FOLLOW_UP, 1.0) * ~never[cust]
+    late = rng.random(len(cust)) < 0.15
+    delay = np.where(late, rng.exponential(20.0, len(cust)), rng.exponential(2.0, len(cust)))
+    at = np.floor(when + delay) + rng.uniform(9, 18, len(cust)) / 24
+    keep = (rng.random(len(cust)) < chance) & (at < span + 1)
+    by = np.where(orphaned, stayers[rng.integers(0, len(stayers), len(cust))], owner)
+    # the visit that opens each opportunity (its owner, the day it was created)
+    kind = np.concatenate([kind[keep], np.full(len(p.cust), 3)])
+    ref = np.concatenate([ref[keep], np.arange(len(p.cust))])
+    cust = np.concatenate([cust[keep], p.cust])
+    at = np.concatenate([at[keep], p.created + rng.uniform(9, 18, len(p.cust)) / 24])
+    by = np.concatenate([by[keep], p.owner])
+    kind_type = _choose(rng, ACTIVITY_TYPE_WEIGHTS, len(cust))
+    kind_type[kind == 3] = ACTIVITY_TYPES.index("visit")
+    order = np.argsort(at, kind="stable")
+    return SimpleNamespace(kind=kind[order], ref=ref[order], cust=cust[order], at=at[order], owner=by[order],
+                           type=kind_type[order], outcome=_choose(rng, OUTCOME_WEIGHTS, len(cust))[order])
+
+
+def _activities_table(a, ids, n_orders, n_complaints, n_opps, start):
+    records = pa.concat_arrays([_ids("O", n_orders, 7), _ids("K", n_complaints, 6), _ids("P", n_opps, 6)])
+    offset = np.array([0, n_orders, n_orders + n_complaints, n_orders + n_complaints])  # per kind
+    return _table("activities", {
+        "activity_id": _ids("A", len(a.cust), 7), "customer_id": ids.take(a.cust), "at": _timestamps(start, a.at),
+        "type": _labels(ACTIVITY_TYPES, a.type), "owner": _labels(OWNERS, a.owner),
+        "related_id": records.take(pa.array(offset[a.kind] + a.ref)), "outcome": _labels(OUTCOMES, a.outcome)})
 
 
 def _walk_stages(rng, created, reached, slowness, span):

@@ -18,9 +18,9 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
-from crmlens import churn, complaints, funnel, i18n, loyalty, queries, store
+from crmlens import churn, complaints, departures, followup, funnel, i18n, loyalty, queries, store
 
-VIEWS = ("funnel", "loyalty", "churn", "complaints")  # the overview takes the period only
+VIEWS = ("funnel", "loyalty", "churn", "complaints", "follow_up", "departures")  # the overview takes the period only
 PERIOD_KEY = "period"
 MAX_OPTIONS_SHOWN = 12
 # complaints: address key of a number setting -> the parameter it sets (complaints.params)
@@ -222,7 +222,25 @@ def _complaints(snap, r: _Reader, opts, start, end) -> dict:
     return _given({"filters": filters or None, "sla": sla, **settings})
 
 
-READERS = {"churn": _churn, "loyalty": _loyalty, "funnel": _funnel, "complaints": _complaints}
+def _follow_up(snap, r: _Reader, opts, start, end) -> dict:
+    return _given({
+        "followup_days": r.number("followup_days", followup.SETTING_RANGES["followup_days"]),
+        "outcome_days": r.number("followup_outcome_days", followup.SETTING_RANGES["followup_outcome_days"]),
+        "owner": r.choices("owner", _same(opts.get("owner", []))),
+        **{key: r.number(key, spec) for key, spec in churn.NUMBER_SETTINGS.items()},
+    })
+
+
+def _departures(snap, r: _Reader, opts, start, end) -> dict:
+    return _given({
+        "inactive_days": r.number("departure_inactive_days", departures.SETTING_RANGES["departure_inactive_days"]),
+        "window_days": r.number("departure_window_days", departures.SETTING_RANGES["departure_window_days"]),
+        **{key: r.number(key, spec) for key, spec in churn.NUMBER_SETTINGS.items()},
+    })
+
+
+READERS = {"churn": _churn, "loyalty": _loyalty, "funnel": _funnel, "complaints": _complaints,
+           "follow_up": _follow_up, "departures": _departures}
 
 
 def _values(params: list[tuple[str, str]]) -> dict[str, list[str]]:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from crmlens import churn, controls, downloads, export, fmt, loyalty, queries, ui
+from crmlens import churn, climb, controls, downloads, export, fmt, loyalty, queries, ui
 from crmlens.charts import loyalty as charts
 from crmlens.ui import t
 
@@ -99,8 +99,8 @@ with st.expander(t("loyalty.rules.title"), icon=":material/tune:"):
                                            help=t("loyalty.set.use_partner_flag.help"))
 rules_box = st.container()
 ladder_box = st.container()
-tabs = controls.page_tabs("loyalty", ("moves", "abc", "rfm", "clv", "quad", "customers"))
-tab_moves, tab_abc, tab_rfm, tab_clv, tab_quad, tab_customers = tabs
+tabs = controls.page_tabs("loyalty", ("moves", "abc", "rfm", "clv", "quad", "climb", "customers"))
+tab_moves, tab_abc, tab_rfm, tab_clv, tab_quad, tab_climb, tab_customers = tabs
 
 with tab_abc:
     c = st.columns(4)
@@ -276,6 +276,44 @@ for _ in controls.if_open(tab_quad):
         shown = shown.assign(quadrant=shown["key"], treatment=[t(f"loyalty.quad.{q}.treatment") for q in shown["key"]])
         show_table(labelled(shown[["quadrant", "n_customers", "share_customers", "amt_value_lifetime", "amt_clv_forward", "treatment"]],
                             quadrant="loyalty.quad"), "loyalty_quadrants.csv")
+
+# --- the ladder as an investment: climbs, what they are worth and cost, next to the triage per rung ---
+for _ in controls.if_open(tab_climb):
+    st.caption(t("climb.caption"))
+    c = st.columns(len(climb.COST_DEFAULTS))
+    costs = {r: float(controls.number_setting(climb.cost_key(r), t("climb.set.cost", rung=t(f"loyalty.rung.{r}")),
+                                              float(d), *map(float, climb.COST_RANGE), help=t("climb.set.cost.help"),
+                                              container=c[i]))
+             for i, (r, d) in enumerate(climb.COST_DEFAULTS.items())}
+    climbs = ui.run_query("loyalty_climb", p)
+    if not climbs["n_entered"].sum():
+        st.info(t("climb.too_short"))
+    else:
+        worth = climb.worth(climbs, summary, costs)
+        st.plotly_chart(charts.climb(worth, t, lang), width="stretch")
+        shown = worth.assign(from_rung=[t(f"loyalty.rung.{r}") for r in worth["from_rung"]],
+                             to_rung=[t(f"loyalty.rung.{r}") for r in worth["to_rung"]],
+                             is_paying=[t("climb.pays") if x else t("climb.does_not_pay") for x in worth["is_paying"]])
+        cols = ["from_rung", "to_rung", "n_entered", "n_climbed", "rate_12m", "median_days", "n_too_recent", "amt_clv_from",
+                "amt_clv_to", "amt_value_climb", "amt_cost_climb", "amt_net_climb", "is_paying"]
+        st.dataframe(shown[cols].round({c: 0 for c in cols if c.startswith("amt_")}), hide_index=True, width="stretch",
+                     column_config={c: st.column_config.NumberColumn(t(f"climb.col.{c}"), format="percent") if c == "rate_12m"
+                                    else st.column_config.NumberColumn(t(f"climb.col.{c}"), format="localized")
+                                    if c.startswith(("amt_", "n_", "median")) else t(f"climb.col.{c}") for c in cols})
+        controls.download_csv(shown[cols], "loyalty_climb.csv")
+        for r in worth.itertuples(index=False):
+            if r.n_entered:
+                st.markdown(t("climb.sentence.pays" if r.is_paying else "climb.sentence.loses",
+                              a=t(f"loyalty.rung.{r.from_rung}"), b=t(f"loyalty.rung.{r.to_rung}"),
+                              rate=fmt.percent(r.rate_12m), value=fmt.number(r.amt_value_climb, lang),
+                              cost=fmt.number(r.amt_cost_climb, lang), net=fmt.number(abs(r.amt_net_climb), lang)))
+    st.subheader(t("climb.triage.title"))
+    st.caption(t("climb.triage.caption"))
+    tri = climb.triage(ui.run_query("loyalty_triage", p))
+    tri.index = [t(f"loyalty.rung.{r}") for r in tri.index]
+    tri.columns = [t(f"climb.triage.{c}") for c in tri.columns]
+    st.dataframe(tri, width="stretch")
+    controls.download_csv(tri.rename_axis(t("loyalty.col.rung")).reset_index(), "loyalty_triage.csv")
 
 # --- customers ---
 for _ in controls.if_open(tab_customers):

@@ -260,8 +260,9 @@ def test_metrics_params_take_the_words_of_either_language(db):
 @pytest.mark.parametrize("params, message", [
     ("segment=wholesale", "segment=wholesale (funnel, loyalty, churn, complaints): not one of the page's options "
                           "(consumer, business)"),
-    ("churn_days=0", "churn_days=0 (loyalty, churn, complaints): not a whole number from 1 to 3650"),
-    ("churn_multiplier=lots", "churn_multiplier=lots (loyalty, churn, complaints): not a number from 0 to 20"),
+    ("churn_days=0", "churn_days=0 (loyalty, churn, complaints, follow_up, departures): not a whole number from 1 to 3650"),
+    ("churn_multiplier=lots", "churn_multiplier=lots (loyalty, churn, complaints, follow_up, departures): not a number "
+                              "from 0 to 20"),
     ("churn_grain=Weeks", "churn_grain=Weeks (churn): not one of the page's options (按月, 按季度, Months, Quarters)"),
     ("churn_sort=value", "churn_sort=value: not a filter or setting of any view's headline figures"),
 ])

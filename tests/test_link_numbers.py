@@ -24,6 +24,10 @@ NUMBER_BOXES = {
     # the churn rule's two settings have the same keys on the churn, complaints and loyalty pages
     ("complaints", None): ["complaints_repeat_days", "churn_days", "churn_multiplier", "complaints_revenue_days"],
     ("loyalty", None): [f"loyalty_{name}" for name in LOYALTY] + ["churn_days", "churn_multiplier"],
+    ("loyalty", "Climbing: worth it?"): [f"climb_cost_{rung}" for rung in ("prospect", "customer", "client", "supporter",
+                                                                          "advocate")],
+    ("followup", None): ["followup_days", "followup_outcome_days", "churn_days", "churn_multiplier",
+                         "departure_inactive_days", "departure_window_days"],
 }
 
 

@@ -341,9 +341,10 @@ def test_headline_for_metrics(value_snap):
 def test_the_rung_rules_and_measures_are_written_once_and_shared():
     text = {n: (queries.QUERY_DIR / f"{n}.sql").read_text() for n in queries.names() if n.startswith("loyalty_")}
     assert sorted(n for n, t in text.items() if "-- include: loyalty_rung_rules" in t) == [
-        "loyalty_customers", "loyalty_flow_customers", "loyalty_movements", "loyalty_summary"]
+        "loyalty_climb", "loyalty_customers", "loyalty_flow_customers", "loyalty_movements", "loyalty_summary",
+        "loyalty_triage"]
     assert sorted(n for n, t in text.items() if "-- include: loyalty_customer_measures" in t) == [
-        "loyalty_customers", "loyalty_summary"]
+        "loyalty_customers", "loyalty_summary", "loyalty_triage"]
 
 
 # --- a real export: UCI Online Retail invoice lines (../shared/data/public) --------------------------

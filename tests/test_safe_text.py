@@ -70,7 +70,13 @@ def hostile_files(folder: pathlib.Path) -> list[pathlib.Path]:
                          hostile(k % 4 + 1), hostile(k % 2 + 3), 1 + k % 5] for k in range(30)])
     surveys = write(folder / "surveys.csv", ["customer_id", "nps", "satisfaction", "survey_date"],
                     [[ids[i], i % 11, 1 + i % 5, "2024-06-01"] for i in range(n)])
-    return [customers, orders, opportunities, history, complaints, surveys]
+    activities = write(folder / "activities.csv", ["activity_id", "customer_id", "at", "type", "owner", "related_id", "outcome"],
+                       [[f"A{k} {hostile(k)}", ids[k % n], f"2024-{1 + k % 12:02d}-{2 + k % 27:02d} 10:00", hostile(k + 2),
+                         hostile(k % 3 + 3) if k % 7 else hostile(k), f"O{k} {hostile(k)}" if k % 2 else "", hostile(k + 1)]
+                        for k in range(60)])
+    owners = write(folder / "owners.csv", ["owner", "branch", "left_on"],
+                   [[hostile(i + 3), hostile(i), "2024-09-01" if i == 1 else ""] for i in range(3)])
+    return [customers, orders, opportunities, history, complaints, surveys, activities, owners]
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +120,7 @@ def live_payloads(text: str) -> list[str]:
     return [p.pattern for p in LIVE if p.search(text)] + ([BARE_LINK.pattern] if BARE_LINK.search(unescaped) else [])
 
 
-@pytest.mark.parametrize("page", ["overview", "funnel", "loyalty", "churn", "complaints", "data"])
+@pytest.mark.parametrize("page", ["overview", "funnel", "loyalty", "churn", "complaints", "followup", "data"])
 def test_hostile_values_stay_text_on_every_page(page, hostile_db, monkeypatch):
     monkeypatch.setenv("CRMLENS_DB", str(hostile_db))
     at = app_test(page, period=PERIOD, timeout=120)

@@ -185,3 +185,17 @@ def quadrants(df: pd.DataFrame, t: T, lang: str, value_label: str, risk_label: s
                      title_text=value_label, showgrid=False, zeroline=False)
     fig.update_layout(height=440, hovermode=False, plot_bgcolor="white")
     return layout(fig, t("loyalty.quad.title"))
+
+
+def climb(df: pd.DataFrame, t: Callable[..., str], lang: str) -> go.Figure:
+    """Per climb: the value it adds (CLV above minus below) against what it costs; green when it pays."""
+    labels = [f"{t(f'loyalty.rung.{a}')} → {t(f'loyalty.rung.{b}')}" for a, b in zip(df["from_rung"], df["to_rung"])]
+    fig = go.Figure()
+    fig.add_bar(x=labels, y=df["amt_value_climb"], name=t("climb.col.amt_value_climb"),
+                marker_color=[GOOD if p else BAD for p in df["is_paying"]],
+                customdata=df["rate_12m"], hovertemplate="%{x}: %{y:,.0f} (12m: %{customdata:.0%})<extra></extra>")
+    fig.add_scatter(x=labels, y=df["amt_cost_climb"], mode="markers", marker_symbol="line-ew-open", marker_size=40,
+                    marker_line_width=3, marker_color=NEUTRAL, name=t("climb.col.amt_cost_climb"))
+    fig.update_yaxes(title_text=t("climb.chart.y"))
+    fig.update_layout(height=380)
+    return layout(fig, t("climb.chart.title"))

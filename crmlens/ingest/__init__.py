@@ -131,9 +131,11 @@ def load_files(
                 if file_mode == "append" and _reject_already_loaded(con, result):
                     result.rejects = listed_rejects(con, name)
                 _refuse_if_too_many_rejects(result, max_reject_share)
+                owners_before = _owners_before(con, result)
                 _write_table(con, result, file_mode)
                 replaced.add(result.table)
                 _record_load(con, result, file_mode, content_hash)
+                _record_owner_changes(con, owners_before)
                 mappings.remember(con, result)
                 results.append(result)
             refresh_derived(con)
@@ -220,6 +222,30 @@ def _record_load(con: duckdb.DuckDBPyConnection, result: FileResult, mode: str, 
     )
 
 
+
+
+def _owners_before(con: duckdb.DuckDBPyConnection, result: FileResult) -> str | None:
+    """Before a load of the customer list: keep each customer's owner (a temp table), so that the load history
+    can say whose customers the load took away or handed over (departures, crmlens.departures)."""
+    if result.table != "customers":
+        return None
+    con.execute("create or replace temp table _owners_before as select customer_id, owner from customers "
+                "where owner is not null")
+    return "_owners_before"
+
+
+def _record_owner_changes(con: duckdb.DuckDBPyConnection, before: str | None) -> None:
+    """After the load recorded by _record_load: the customers whose owner it changed or removed."""
+    if before is None:
+        return
+    con.execute("create table if not exists owner_changes (load_id bigint, changed_on date, customer_id varchar, "
+                "owner_before varchar, owner_after varchar)")
+    con.execute(
+        "insert into owner_changes "
+        "select (select max(load_id) from loads), (select max(loaded_at)::date from loads), b.customer_id, b.owner, a.owner "
+        "from _owners_before b left join customers a on a.customer_id = b.customer_id "
+        "where a.owner is distinct from b.owner")
+    con.execute("drop table _owners_before")
 
 
 def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:

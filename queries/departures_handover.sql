@@ -1,0 +1,41 @@
+-- departures_handover: a departed owner's customers still active at the data end, to hand over: value at
+--   stake and risk, highest value first
+-- params: $end DATE, $inactive_days INTEGER, $departed_owner VARCHAR, $churn_days INTEGER,
+--   $churn_multiplier DOUBLE, $use_spells_mart BOOLEAN (set by crmlens.model)
+-- returns: customer_id, name, segment, region, owner_now (as listed now), last_order, days_since (data end -
+--   last order), lost_on (the day the churn rule counts them lost without another order), score (days_since /
+--   their days to lost, 0-100), amt_at_stake (revenue in the 365 days to the data end), last_followup_date
+with
+-- include: departures_found
+spells as materialized (
+    select customer_id, last_order, n_days, is_lost
+    from lifetimes(period_as_of((select d from data_end)), $churn_days, $churn_multiplier, $use_spells_mart)
+    qualify row_number() over (partition by customer_id order by spell_no desc) = 1
+),
+remaining as (
+    select s.*
+    from held h
+    join spells s on s.customer_id = h.customer_id
+    where h.owner = $departed_owner and not s.is_lost
+),
+value as (
+    select o.customer_id, sum(o.amt_revenue) as amt
+    from stg_orders o semi join remaining r using (customer_id)
+    where not o.is_void and o.order_date > (select d from data_end) - 365 and o.order_date <= (select d from data_end)
+    group by o.customer_id
+),
+touch as (
+    select a.customer_id, max(a.activity_date) as last_followup_date
+    from stg_activities a semi join remaining r using (customer_id)
+    where a.activity_date <= (select d from data_end)
+    group by a.customer_id
+)
+select r.customer_id, c.name, c.segment, c.region, c.owner as owner_now, r.last_order,
+       (select d from data_end) - r.last_order as days_since, r.last_order + r.n_days as lost_on,
+       round(100.0 * ((select d from data_end) - r.last_order) / r.n_days) as score,
+       coalesce(v.amt, 0) as amt_at_stake, t.last_followup_date
+from remaining r
+left join stg_customers c using (customer_id)
+left join value v using (customer_id)
+left join touch t using (customer_id)
+order by amt_at_stake desc, score desc, r.customer_id
