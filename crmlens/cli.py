@@ -90,6 +90,9 @@ def load(files, db, table, mode, append_flag, mapping_file, encoding, day_first,
         else:
             click.echo(f"{r.file_name} -> {r.table}: {r.n_loaded:,} rows loaded, {r.n_rejected:,} rejected "
                        f"(encoding {r.encoding})")
+        if getattr(r, "generated_ids", False):
+            click.echo(f"  no order id in the file: each line got one from the file name and row number "
+                       f"({r.file_name}#2, {r.file_name}#3, ...)")
         if r.saved_mapping:
             click.echo("  columns mapped as saved for files with this header"
                        + (f" (its fixed values not used for {', '.join(r.kept_own_columns)}: the file has them)"
