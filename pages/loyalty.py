@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from crmlens import churn, controls, downloads, export, fmt, loyalty, queries, ui
+from crmlens import churn, controls, downloads, export, fmt, future_value_view, loyalty, queries, ui
 from crmlens.charts import loyalty as charts
 from crmlens.ui import t
 
@@ -99,8 +99,8 @@ with st.expander(t("loyalty.rules.title"), icon=":material/tune:"):
                                            help=t("loyalty.set.use_partner_flag.help"))
 rules_box = st.container()
 ladder_box = st.container()
-tabs = st.tabs([t(f"loyalty.tab.{k}") for k in ("moves", "abc", "rfm", "clv", "quad", "customers")])
-tab_moves, tab_abc, tab_rfm, tab_clv, tab_quad, tab_customers = tabs
+tabs = st.tabs([t(f"loyalty.tab.{k}") for k in ("moves", "abc", "rfm", "clv", "quad", "customers", "future")])
+tab_moves, tab_abc, tab_rfm, tab_clv, tab_quad, tab_customers, tab_future = tabs
 
 with tab_abc:
     c = st.columns(4)
@@ -313,3 +313,7 @@ with tab_customers:
     downloads.button(t("loyalty.cust.download", n=fmt.number(min(n_match, loyalty.EXPORT_LIMIT), lang)), export_rows,
                      file_name="loyalty_customers.csv", icon=":material/download:",
                      key="loyalty_customers_download", help=t("loyalty.cust.download.help", limit=fmt.number(loyalty.EXPORT_LIMIT, lang)))
+
+# --- future value (BG/NBD + Gamma-Gamma, calibration ending at the period end) ---
+with tab_future:
+    future_value_view.show(end, p)

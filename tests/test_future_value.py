@@ -128,3 +128,54 @@ def test_summary_query_on_a_hand_worked_fixture(tmp_path):
             r.n_repeat_holdout, r.amt_holdout, str(r.newest_ordered_at)[:10]) for r in s.itertuples()]
     assert got == [("K1", 1, 2.0, pytest.approx(30 / 7), 20.0, 1, 30.0, "2024-02-12"),
                    ("K2", 0, 0.0, pytest.approx(2 / 7), None, 0, 0.0, "2024-02-12")]
+
+
+# --- the loyalty page's Future value tab ---------------------------------------------------------
+
+@pytest.fixture
+def cdnow_env(monkeypatch, cdnow_db):
+    monkeypatch.setenv("CRMLENS_DB", str(cdnow_db))
+    return cdnow_db
+
+
+def _metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_future_value_tab_shows_the_fit_and_its_holdout_check(cdnow_env, cdnow_fit):
+    from tests.conftest import app_test
+    at = app_test("loyalty", timeout=120, period=["1997-01-01", "1997-09-30"], lang="English")
+    assert not at.exception, [e.value for e in at.exception]
+    shown = _metrics(at)
+    assert shown["Customers fitted"] == "2,349"
+    assert shown["Alive (P ≥ 50%)"] == f"{cdnow_fit.n_alive:,}"
+    assert shown["Expected value, next 12 months"] == f"{cdnow_fit.expected_value:,.0f}"
+    holdout = next(c.value for c in at.caption if "weeks up to the newest order" in c.value)
+    assert "39.0 weeks" in holdout and "1,882 happened" in holdout
+    # The horizon is a setting in the address: 24 months expect more purchases than 12.
+    longer = app_test("loyalty", timeout=120, period=["1997-01-01", "1997-09-30"], lang="English", fv_months="24")
+    n12 = float(shown["Expected purchases, next 12 months"].replace(",", ""))
+    n24 = float(_metrics(longer)["Expected purchases, next 24 months"].replace(",", ""))
+    assert n24 > n12
+
+
+def test_future_value_tab_in_chinese_and_when_data_cannot_answer(db_env):
+    from tests.conftest import app_test
+    at = app_test("loyalty", timeout=120, period=["2024-01-01", "2024-12-31"], lang="中文")
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("目前的数据还无法回答" in i.value for i in at.info)
+
+
+def test_rungs_query_places_customers_as_the_ladder_does(tmp_path):
+    """K1: 3 orders on 2 days by 2024-01-31 (3 purchases: client, min 2); K2: 1 purchase (customer); K3 only a
+    cancelled order (known, no purchase: prospect). No segments in the file."""
+    from crmlens import loyalty
+    db = tmp_path / "crm.duckdb"
+    path = tmp_path / "o.csv"
+    path.write_text("order_id,customer_id,order_date,amount,status\n1,K1,2024-01-01,10,\n2,K1,2024-01-01,5,\n"
+                    "3,K1,2024-01-15,20,\n5,K2,2024-01-29,8,\n6,K3,2024-01-05,9,cancelled\n")
+    ingest.load_files([path], db=db)
+    rows = queries.run("future_value_rungs", loyalty.params(dt.date(2024, 1, 1), dt.date(2024, 1, 31)),
+                       snap=store.snapshot(db))
+    assert [tuple(r) for r in rows[["customer_id", "rung", "state"]].itertuples(index=False)] == [
+        ("K1", "client", "client"), ("K2", "customer", "customer"), ("K3", "prospect", "prospect")]
