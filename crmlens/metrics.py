@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from crmlens import churn, complaints, fmt, funnel, loyalty, period, queries, store
+from crmlens import churn, complaints, fmt, forecast, funnel, future_value, loyalty, period, queries, store
 
 OVERVIEW_FIELDS = (
     "n_customers", "n_active_customers", "n_new_customers", "amt_revenue",
@@ -42,4 +42,6 @@ def collect(snap: store.Snapshot, start: dt.date | None = None, end: dt.date | N
         "loyalty": loyalty.headline(snap, start, end, **settings.get("loyalty", {})),
         "churn": churn.headline(snap, start, end, **settings.get("churn", {})),
         "complaints": complaints.headline(snap, start, end, **settings.get("complaints", {})),
+        "forecast": forecast.headline(snap, start, end, **settings.get("funnel", {})),
+        "future_value": future_value.headline(snap, start, end),
     }

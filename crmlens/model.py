@@ -18,21 +18,21 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 2
+MODEL_VERSION = 3
 # The churn rule's defaults (a setting on every page that uses it): lost after max(N days, k x the
 # customer's usual gap between order days) without an order.
 CHURN_DAYS = 90
 CHURN_MULTIPLIER = 3.0
 # Built in this order (later objects read earlier ones).
 STAGING = ("stg_customers", "stg_orders", "stg_opportunities", "stg_opportunity_stage_history",
-           "stg_complaints", "stg_surveys")
+           "stg_complaints", "stg_surveys", "stg_targets")
 MARTS = ("mart_customer_days", "mart_customer_spells")
 MACROS = ("period_as_of", "customer_spells", "lifetimes")
 OBJECTS = ("stg_customers", "stg_orders", "stg_opportunities", "stg_opportunity_stage_history", "stg_complaints",
-           "stg_surveys", "mart_customer_days", "period_as_of", "customer_spells",
+           "stg_surveys", "stg_targets", "mart_customer_days", "period_as_of", "customer_spells",
            "mart_customer_spells", "lifetimes")
 BUILD_PARAMS = {"mart_customer_spells": {"churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER}}
-RAW_TABLES = ("customers", "orders", "opportunities", "opportunity_stage_history", "complaints", "surveys")
+RAW_TABLES = ("customers", "orders", "opportunities", "opportunity_stage_history", "complaints", "surveys", "targets")
 
 
 def sql(name: str) -> str:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from crmlens import controls, fmt, funnel, safe, ui
+from crmlens import controls, fmt, forecast_view, funnel, safe, ui
 from crmlens.charts import funnel as charts
 from crmlens.ui import t
 
@@ -118,8 +118,9 @@ for row in (CARDS[:4], CARDS[4:]):
     for col, (key, value, help_values) in zip(st.columns(len(row)), row):
         col.metric(t(key), value, help=t(f"{key}.help", **help_values), border=True)
 
-tab_funnel, tab_speed, tab_trend, tab_groups, tab_owners = st.tabs(
-    [t("funnel.tab.funnel"), t("funnel.tab.speed"), t("funnel.tab.trend"), t("funnel.tab.breakdown"), t("funnel.tab.owners")])
+tab_funnel, tab_speed, tab_trend, tab_groups, tab_owners, tab_forecast = st.tabs(
+    [t("funnel.tab.funnel"), t("funnel.tab.speed"), t("funnel.tab.trend"), t("funnel.tab.breakdown"), t("funnel.tab.owners"),
+     t("forecast.tab")])
 
 with tab_funnel:
     steps = ui.run_query("funnel_stage_counts", params)
@@ -254,3 +255,7 @@ with tab_owners:
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         t("funnel.col.rate_win"): percent, t("funnel.owner.rate_revenue_share"): percent})
     controls.download_csv(table, "funnel_owner_risk.csv")
+
+# --- forecast: the pipeline open at the period end, weighted by each step's win rate; targets ---
+with tab_forecast:
+    forecast_view.show(end, order, won, lost, filters.get("owner") or [], labels)
