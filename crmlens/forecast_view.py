@@ -17,8 +17,9 @@ RATE_MODES = ("pooled", "owner")
 
 def _settings() -> dict:
     c = st.columns(4)
+    labels = {m: t(f"forecast.set.by.{m}") for m in RATE_MODES}  # made in this run's language
     mode = c[0].segmented_control(t("forecast.set.by"), list(RATE_MODES), default="pooled", required=True,
-                                  format_func=lambda m: t(f"forecast.set.by.{m}"), key="forecast_by",
+                                  format_func=labels.__getitem__, key="forecast_by",
                                   bind="query-params", help=t("forecast.set.by.help"))
     min_closed = controls.number_setting("forecast_min_closed", t("forecast.set.min_closed"), forecast.MIN_CLOSED,
                                          1, 10_000, 1, help=t("forecast.set.min_closed.help"), container=c[1])

@@ -42,9 +42,10 @@ DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "bar": "|", "whi
 
 def delimiter_choice(container) -> str | None:
     """The delimiter for the files of this upload (URL-bound); None means detect."""
-    name = container.selectbox(t("data.upload.delimiter"), [AUTO, *DELIMITER_NAMES], key="delimiter",
-                               bind="query-params", format_func=lambda d: t(f"data.upload.delimiter.{d}"),
-                               help=t("data.upload.delimiter.help"))
+    # Labels made now, in this run's language (a format_func calling t later could run in another one).
+    labels = {d: t(f"data.upload.delimiter.{d}") for d in [AUTO, *DELIMITER_NAMES]}
+    name = container.selectbox(t("data.upload.delimiter"), list(labels), key="delimiter", bind="query-params",
+                               format_func=labels.__getitem__, help=t("data.upload.delimiter.help"))
     return DELIMITER_NAMES.get(name)
 
 
