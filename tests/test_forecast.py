@@ -161,3 +161,12 @@ def test_actuals_query_counts_won_deals_by_close_month(db):
                                         "won_stages": list(vocab.WON_STAGES), "owner": []})
     assert [(str(m)[:7], o, n, a) for m, o, n, a in rows.itertuples(index=False)] == [
         ("2025-01", "A", 1, 100), ("2025-02", "B", 1, 200), ("2025-04", "B", 1, 500)]
+
+
+def test_per_owner_rates_chosen_in_the_address(forecast_env):
+    # A's own first-step rate (1/3 from C1, C3, C5) with 3 closed deals enough: O1 0.33 x 1000 + O3 2/3 x 600
+    # (A has 2 closed from step 2: pooled) + O4 0.4 x 500 = 333 + 400 + 200 = 933 in April; May 200 -> 1,133.
+    at = app_test("funnel", timeout=90, period=["2025-01-01", "2025-03-31"], lang="English",
+                  forecast_by="Per owner", forecast_min_closed="3")
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Expected won next quarter"] == "1,133"

@@ -179,3 +179,21 @@ def test_rungs_query_places_customers_as_the_ladder_does(tmp_path):
                        snap=store.snapshot(db))
     assert [tuple(r) for r in rows[["customer_id", "rung", "state"]].itertuples(index=False)] == [
         ("K1", "client", "client"), ("K2", "customer", "customer"), ("K3", "prospect", "prospect")]
+
+
+def test_metrics_json_future_value_on_cdnow(cdnow_db, cdnow_fit):
+    """Calibration ending at --end (1997-09-30), the holdout from it to the newest order (1998-06-30)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from crmlens.cli import cli
+    result = CliRunner().invoke(cli, ["metrics", "--json", "--db", str(cdnow_db), "--end", "1997-09-30"])
+    assert result.exit_code == 0, result.output
+    fv = json.loads(result.output)["future_value"]
+    assert set(fv["params"]) == {"r", "alpha", "a", "b", "p", "q", "gamma"}
+    assert fv["params"]["r"] == pytest.approx(0.243, rel=0.02) and fv["params"]["gamma"] == pytest.approx(15.44, rel=0.02)
+    assert fv["n_alive"] == cdnow_fit.n_alive
+    assert fv["expected_value_12m"] == pytest.approx(cdnow_fit.expected_value, abs=0.01)
+    assert fv["actual_purchases_holdout"] == 1882
+    assert fv["expected_purchases_holdout"] == pytest.approx(cdnow_fit.expected_holdout, abs=0.01)
