@@ -120,7 +120,7 @@ for row in (CARDS[:4], CARDS[4:]):
 
 tab_funnel, tab_speed, tab_trend, tab_groups, tab_owners, tab_forecast = st.tabs(
     [t("funnel.tab.funnel"), t("funnel.tab.speed"), t("funnel.tab.trend"), t("funnel.tab.breakdown"), t("funnel.tab.owners"),
-     t("forecast.tab")])
+     t("forecast.tab")], key="funnel_tab", bind="query-params")
 
 with tab_funnel:
     steps = ui.run_query("funnel_stage_counts", params)
@@ -257,5 +257,6 @@ with tab_owners:
     controls.download_csv(table, "funnel_owner_risk.csv")
 
 # --- forecast: the pipeline open at the period end, weighted by each step's win rate; targets ---
-with tab_forecast:
-    forecast_view.show(end, order, won, lost, filters.get("owner") or [], labels)
+if tab_forecast.open:  # its queries run only when the tab is open (the tab is in the address)
+    with tab_forecast:
+        forecast_view.show(end, order, won, lost, filters.get("owner") or [], labels)

@@ -99,7 +99,9 @@ with st.expander(t("loyalty.rules.title"), icon=":material/tune:"):
                                            help=t("loyalty.set.use_partner_flag.help"))
 rules_box = st.container()
 ladder_box = st.container()
-tabs = st.tabs([t(f"loyalty.tab.{k}") for k in ("moves", "abc", "rfm", "clv", "quad", "customers", "future")])
+# The open tab is in the address (a link can open Future value); only that tab's fit is skipped while closed.
+tabs = st.tabs([t(f"loyalty.tab.{k}") for k in ("moves", "abc", "rfm", "clv", "quad", "customers", "future")],
+               key="loyalty_tab", bind="query-params")
 tab_moves, tab_abc, tab_rfm, tab_clv, tab_quad, tab_customers, tab_future = tabs
 
 with tab_abc:
@@ -315,5 +317,6 @@ with tab_customers:
                      key="loyalty_customers_download", help=t("loyalty.cust.download.help", limit=fmt.number(loyalty.EXPORT_LIMIT, lang)))
 
 # --- future value (BG/NBD + Gamma-Gamma, calibration ending at the period end) ---
-with tab_future:
-    future_value_view.show(end, p)
+if tab_future.open:  # fitted only when asked for: seconds on a large customer base
+    with tab_future:
+        future_value_view.show(end, p)

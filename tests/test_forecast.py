@@ -134,21 +134,27 @@ def forecast_env(monkeypatch, tmp_path):
     return serve_fixture(monkeypatch, tmp_path, "forecast")
 
 
-def test_forecast_tab_in_english_and_chinese(forecast_env):
+def test_forecast_queries_run_only_when_the_tab_is_open(forecast_env):
     at = app_test("funnel", timeout=90, period=["2025-01-01", "2025-03-31"], lang="English")
+    assert not at.exception
+    assert "Expected won this quarter" not in {m.label for m in at.metric}
+
+
+def test_forecast_tab_in_english_and_chinese(forecast_env):
+    at = app_test("funnel", timeout=90, period=["2025-01-01", "2025-03-31"], lang="English", funnel_tab="Forecast")
     assert not at.exception, [e.value for e in at.exception]
     shown = {m.label: m.value for m in at.metric}
     assert (shown["Expected won this quarter"], shown["Expected won next quarter"],
             shown["Attainment (expected / target)"], shown["Pace (won / target so far)"]) == ("300", "1,200", "25%", "25%")
     assert any("Forecast as of 2024-12-31" in c.value for c in at.caption)
-    zh = app_test("funnel", timeout=90, period=["2025-01-01", "2025-03-31"], lang="中文")
+    zh = app_test("funnel", timeout=90, period=["2025-01-01", "2025-03-31"], lang="中文", funnel_tab="预测")
     assert not zh.exception
     shown = {m.label: m.value for m in zh.metric}
     assert shown["本季度预期赢单额"] == "300" and shown["达成率（预期 / 目标）"] == "25%"
 
 
 def test_backtest_months_and_commit_are_settings_in_the_address(forecast_env):
-    at = app_test("funnel", timeout=90, period=["2025-01-01", "2025-03-31"], lang="English",
+    at = app_test("funnel", timeout=90, period=["2025-01-01", "2025-03-31"], lang="English", funnel_tab="Forecast",
                   forecast_backtest_months="2", forecast_commit_pct="60")
     assert not at.exception
     assert any("Forecast as of 2025-01-31 for the months up to 2025-03-31: 600 expected, 200 won." in c.value
@@ -166,7 +172,7 @@ def test_actuals_query_counts_won_deals_by_close_month(db):
 def test_per_owner_rates_chosen_in_the_address(forecast_env):
     # A's own first-step rate (1/3 from C1, C3, C5) with 3 closed deals enough: O1 0.33 x 1000 + O3 2/3 x 600
     # (A has 2 closed from step 2: pooled) + O4 0.4 x 500 = 333 + 400 + 200 = 933 in April; May 200 -> 1,133.
-    at = app_test("funnel", timeout=90, period=["2025-01-01", "2025-03-31"], lang="English",
+    at = app_test("funnel", timeout=90, period=["2025-01-01", "2025-03-31"], lang="English", funnel_tab="Forecast",
                   forecast_by="Per owner", forecast_min_closed="3")
     assert not at.exception
     assert {m.label: m.value for m in at.metric}["Expected won next quarter"] == "1,133"

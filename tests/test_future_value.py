@@ -144,7 +144,8 @@ def _metrics(at) -> dict[str, str]:
 
 def test_future_value_tab_shows_the_fit_and_its_holdout_check(cdnow_env, cdnow_fit):
     from tests.conftest import app_test
-    at = app_test("loyalty", timeout=120, period=["1997-01-01", "1997-09-30"], lang="English")
+    at = app_test("loyalty", timeout=120, period=["1997-01-01", "1997-09-30"], lang="English",
+                  loyalty_tab="Future value")
     assert not at.exception, [e.value for e in at.exception]
     shown = _metrics(at)
     assert shown["Customers fitted"] == "2,349"
@@ -153,7 +154,8 @@ def test_future_value_tab_shows_the_fit_and_its_holdout_check(cdnow_env, cdnow_f
     holdout = next(c.value for c in at.caption if "weeks up to the newest order" in c.value)
     assert "39.0 weeks" in holdout and "1,882 happened" in holdout
     # The horizon is a setting in the address: 24 months expect more purchases than 12.
-    longer = app_test("loyalty", timeout=120, period=["1997-01-01", "1997-09-30"], lang="English", fv_months="24")
+    longer = app_test("loyalty", timeout=120, period=["1997-01-01", "1997-09-30"], lang="English", fv_months="24",
+                      loyalty_tab="Future value")
     n12 = float(shown["Expected purchases, next 12 months"].replace(",", ""))
     n24 = float(_metrics(longer)["Expected purchases, next 24 months"].replace(",", ""))
     assert n24 > n12
@@ -161,7 +163,7 @@ def test_future_value_tab_shows_the_fit_and_its_holdout_check(cdnow_env, cdnow_f
 
 def test_future_value_tab_in_chinese_and_when_data_cannot_answer(db_env):
     from tests.conftest import app_test
-    at = app_test("loyalty", timeout=120, period=["2024-01-01", "2024-12-31"], lang="中文")
+    at = app_test("loyalty", timeout=120, period=["2024-01-01", "2024-12-31"], lang="中文", loyalty_tab="未来价值")
     assert not at.exception, [e.value for e in at.exception]
     assert any("目前的数据还无法回答" in i.value for i in at.info)
 
