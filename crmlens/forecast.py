@@ -21,6 +21,18 @@ BACKTEST_MONTHS = 3  # the back-test forecasts from this many months before the 
 Z = float(norm.ppf(0.5 + RANGE_LEVEL / 2))
 
 
+def month_dates(values) -> pd.Series:
+    """A month column as Python dates (None where missing), whatever type the query gave it (an empty result
+    has no dates to compare, and pandas refuses comparing datetime64 with a date)."""
+    values = pd.Series(values)
+    return pd.Series([pd.Timestamp(v).date() if pd.notna(v) else None for v in values], index=values.index,
+                     dtype=object)
+
+
+def _between(months: pd.Series, first: dt.date, end_exclusive: dt.date) -> pd.Series:
+    return months.map(lambda m: m is not None and first <= m < end_exclusive).astype(bool)
+
+
 def quarter_start(day: dt.date) -> dt.date:
     return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
@@ -79,9 +91,9 @@ def quarters(snap: store.Snapshot, p: dict, months: pd.DataFrame | None = None) 
     start = quarter_start(as_of)
     next_start = add_months(start, 3)
     months = queries.run("forecast_months", p, snap=snap) if months is None else months
-    month = pd.to_datetime(months["month"]).dt.date
-    rest = months.loc[month.notna() & (month < next_start), "amt_weighted"].sum()
-    nxt = months.loc[month.notna() & (month >= next_start) & (month < add_months(next_start, 3)), "amt_weighted"].sum()
+    month = month_dates(months["month"])
+    rest = months.loc[_between(month, dt.date.min, next_start), "amt_weighted"].sum()
+    nxt = months.loc[_between(month, next_start, add_months(next_start, 3)), "amt_weighted"].sum()
     won = queries.run("forecast_actuals", {"from": start - dt.timedelta(days=1), "to": as_of,
                                           "won_stages": p["won_stages"], "owner": p["owner"]}, snap=snap)
     targets = queries.run("forecast_targets", {"from_month": start, "to_month": add_months(start, 2)}, snap=snap)
@@ -111,8 +123,8 @@ def by_owner(snap: store.Snapshot, p: dict, opportunities: pd.DataFrame) -> pd.D
     won = queries.run("forecast_actuals", {"from": start - dt.timedelta(days=1), "to": as_of,
                                           "won_stages": p["won_stages"], "owner": p["owner"]}, snap=snap)
     targets = queries.run("forecast_targets", {"from_month": start, "to_month": add_months(start, 2)}, snap=snap)
-    month = pd.to_datetime(opportunities["month"]).dt.date
-    rest = opportunities[month.notna() & (month < next_start)].groupby("owner", dropna=False)["amt_weighted"].sum()
+    month = month_dates(opportunities["month"])
+    rest = opportunities[_between(month, dt.date.min, next_start)].groupby("owner", dropna=False)["amt_weighted"].sum()
     out = pd.concat([
         targets.dropna(subset=["owner"]).groupby("owner")["amt_target"].sum().rename("amt_target"),
         won.groupby("owner", dropna=False)["amt_won"].sum().rename("amt_won_to_date"),
@@ -136,7 +148,7 @@ def backtest(snap: store.Snapshot, p: dict, months_back: int = BACKTEST_MONTHS) 
     then = months_before(as_of, months_back)
     made = queries.run("forecast_months", {**p, "as_of": then}, snap=snap)
     made = made[made["month"].notna()]
-    made = made[pd.to_datetime(made["month"]).dt.date <= as_of]
+    made = made[_between(month_dates(made["month"]), dt.date.min, as_of + dt.timedelta(days=1))]
     won = queries.run("forecast_actuals", {"from": then, "to": as_of, "won_stages": p["won_stages"],
                                           "owner": p["owner"]}, snap=snap)
     actual = won.groupby("month")["amt_won"].sum()
@@ -171,11 +183,11 @@ def quarter_months(snap: store.Snapshot, p: dict, months: pd.DataFrame) -> pd.Da
     won = queries.run("forecast_actuals", {"from": start - dt.timedelta(days=1), "to": p["as_of"],
                                           "won_stages": p["won_stages"], "owner": p["owner"]}, snap=snap)
     targets = queries.run("forecast_targets", {"from_month": start, "to_month": firsts[-1]}, snap=snap)
-    by_month_target = {m: total_target(targets[pd.to_datetime(targets["month"]).dt.date == m], p["owner"]) or 0.0
-                       for m in firsts}
-    won_by = won.assign(m=pd.to_datetime(won["month"]).dt.date).groupby("m")["amt_won"].sum()
+    target_months = month_dates(targets["month"])
+    by_month_target = {m: total_target(targets[target_months == m], p["owner"]) or 0.0 for m in firsts}
+    won_by = won.assign(m=month_dates(won["month"])).groupby("m")["amt_won"].sum()
     fc = months[months["month"].notna()]
-    fc_by = fc.assign(m=pd.to_datetime(fc["month"]).dt.date).groupby("m")["amt_weighted"].sum()
+    fc_by = fc.assign(m=month_dates(fc["month"])).groupby("m")["amt_weighted"].sum()
     out = pd.DataFrame({"month": firsts})
     out["amt_target"] = [by_month_target[m] for m in firsts]
     out["amt_won"] = [float(won_by.get(m, 0.0)) for m in firsts]

@@ -176,3 +176,17 @@ def test_per_owner_rates_chosen_in_the_address(forecast_env):
                   forecast_by="Per owner", forecast_min_closed="3")
     assert not at.exception
     assert {m.label: m.value for m in at.metric}["Expected won next quarter"] == "1,133"
+
+
+def test_no_open_pipeline_and_no_targets_give_zero_and_none_not_an_error(db):
+    """As of 2024-12-31 nothing exists yet: nothing won, nothing open, no targets for Q4 2024."""
+    q = forecast.quarters(store.snapshot(db), forecast.params(dt.date(2024, 12, 31), STAGES, list(vocab.WON_STAGES),
+                                                              list(vocab.LOST_STAGES)))
+    assert (q.won_to_date, q.weighted_rest, q.weighted_next, q.target_this, q.attainment) == (0, 0, 0, None, None)
+
+
+def test_targets_for_months_ahead_do_not_move_the_default_period(db):
+    """Targets run to 2025-04 (全部); the newest activity is O3's creation, 2025-03-15 (data_span dates
+    opportunities by their created date; the stage history ends 2025-03-01)."""
+    from crmlens import period
+    assert period.latest_data_date(store.snapshot(db)) == dt.date(2025, 3, 15)
