@@ -8,7 +8,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from crmlens import controls, fmt, forecast, safe, ui
+from crmlens import controls, fmt, forecast, ui
 from crmlens.charts import forecast as charts
 from crmlens.ui import t
 

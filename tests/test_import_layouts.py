@@ -169,3 +169,16 @@ def test_cli_load_of_the_cdnow_sample_says_how_lines_got_their_ids(tmp_path, db)
     assert result.exit_code == 0, result.output
     assert "cdnow.txt -> orders: 6,919 rows loaded, 0 rejected" in result.output
     assert "each line got one from the file name and row number (cdnow.txt#2" in result.output
+
+
+def test_cli_load_with_a_chosen_delimiter(tmp_path, db):
+    from click.testing import CliRunner
+
+    from crmlens.cli import cli
+    path = tmp_path / "names.txt"  # lines that disagree (3 and 4 fields): detection is unsure, the choice decides
+    path.write_text("customer_id  order_date  amount\nK1  2024-01-05  3\nK2 2024-01-06 4 extra\n")
+    refused = CliRunner().invoke(cli, ["load", str(path), "--db", str(db)])
+    assert refused.exit_code == 1  # read as one column: no table fits
+    result = CliRunner().invoke(cli, ["load", str(path), "--db", str(db), "--delimiter", "whitespace"])
+    assert result.exit_code == 0, result.output
+    assert fetch(db, "select customer_id, amount from orders order by 1") == [("K1", 3.0), ("K2", 4.0)]

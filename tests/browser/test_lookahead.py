@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from crmlens import ingest
-from tests.browser.conftest import AppServer, exceptions, metric_values, open_page, wait_for_app
+from tests.browser.conftest import AppServer, exceptions, open_page, wait_for_app
 from tests.conftest import FIXTURES
 from tests.test_import_layouts import cdnow_with_header
 
