@@ -53,10 +53,15 @@ def months_before(day: dt.date, months: int) -> dt.date:
     return min(first.replace(day=1) + dt.timedelta(days=day.day - 1), month_end(first))
 
 
+RATE_BY = ("pooled", "owner", "product")  # whose own win rates: everyone's, or each owner's / product's when enough
+
+
 def params(as_of: dt.date, stages: list[str], won: list[str], lost: list[str], owner: list[str] | None = None,
-           by_owner: bool = False, min_closed: int = MIN_CLOSED, commit_min: float = COMMIT_MIN) -> dict:
+           rate_by: str = "pooled", min_closed: int = MIN_CLOSED, commit_min: float = COMMIT_MIN) -> dict:
+    if rate_by not in RATE_BY:
+        raise ValueError(f"rate_by must be one of {RATE_BY}, not {rate_by!r}")
     return {"as_of": as_of, "stages": list(stages), "won_stages": list(won), "lost_stages": list(lost),
-            "owner": list(owner or []), "by_owner": bool(by_owner), "min_closed": int(min_closed),
+            "owner": list(owner or []), "rate_by": rate_by, "min_closed": int(min_closed),
             "commit_min": float(commit_min), "z": Z}
 
 

@@ -12,13 +12,12 @@ from crmlens import controls, fmt, forecast, ui
 from crmlens.charts import forecast as charts
 from crmlens.ui import t
 
-RATE_MODES = ("pooled", "owner")
 
 
 def _settings() -> dict:
     c = st.columns(4)
-    labels = {m: t(f"forecast.set.by.{m}") for m in RATE_MODES}  # made in this run's language
-    mode = c[0].segmented_control(t("forecast.set.by"), list(RATE_MODES), default="pooled", required=True,
+    labels = {m: t(f"forecast.set.by.{m}") for m in forecast.RATE_BY}  # made in this run's language
+    mode = c[0].segmented_control(t("forecast.set.by"), list(forecast.RATE_BY), default="pooled", required=True,
                                   format_func=labels.__getitem__, key="forecast_by",
                                   bind="query-params", help=t("forecast.set.by.help"))
     min_closed = controls.number_setting("forecast_min_closed", t("forecast.set.min_closed"), forecast.MIN_CLOSED,
@@ -27,14 +26,14 @@ def _settings() -> dict:
                                      1.0, 100.0, 5.0, help=t("forecast.set.commit.help"), container=c[2])
     back = controls.number_setting("forecast_backtest_months", t("forecast.set.backtest"), forecast.BACKTEST_MONTHS,
                                    1, 36, 1, help=t("forecast.set.backtest.help"), container=c[3])
-    return {"by_owner": mode == "owner", "min_closed": int(min_closed), "commit_min": float(commit) / 100,
+    return {"rate_by": mode if mode in forecast.RATE_BY else "pooled", "min_closed": int(min_closed), "commit_min": float(commit) / 100,
             "backtest_months": int(back)}
 
 
 def show(end: dt.date, order: list[str], won: list[str], lost: list[str], owners: list[str], labels: dict) -> None:
     lang = ui.language()
     s = _settings()
-    p = forecast.params(end, order, won, lost, owners, s["by_owner"], s["min_closed"], s["commit_min"])
+    p = forecast.params(end, order, won, lost, owners, s["rate_by"], s["min_closed"], s["commit_min"])
     st.caption(t("forecast.caption", as_of=fmt.date(end, lang), commit=fmt.percent(s["commit_min"], 0),
                  level=fmt.percent(forecast.RANGE_LEVEL, 0)))
     steps = ui.run_query("forecast_steps", p)

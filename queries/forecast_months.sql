@@ -1,6 +1,6 @@
 -- forecast_months: expected revenue per expected close month from the pipeline open on $as_of, with a range
 -- params: $as_of DATE, $stages VARCHAR[], $won_stages VARCHAR[], $lost_stages VARCHAR[], $owner VARCHAR[],
---   $by_owner BOOLEAN, $min_closed INTEGER, $commit_min DOUBLE (a deal at this chance or more is "commit"),
+--   $rate_by VARCHAR, $min_closed INTEGER, $commit_min DOUBLE (a deal at this chance or more is "commit"),
 --   $z DOUBLE (normal quantile of the range, 1.96 for 95%)
 -- returns: month (NULL: no close date and no won deal to take a cycle from), n_open, n_without_rate,
 --   amt_best_case (every open deal won), amt_commit (deals at $commit_min or more), amt_weighted (sum of chance x

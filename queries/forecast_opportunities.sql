@@ -1,7 +1,8 @@
 -- forecast_opportunities: the opportunities open on $as_of, each with its chance to be won (the share of closed
 --   opportunities won after reaching its step) and its expected close month
 -- params: $as_of DATE, $stages VARCHAR[], $won_stages VARCHAR[], $lost_stages VARCHAR[], $owner VARCHAR[] (empty
---   = all), $by_owner BOOLEAN (an owner's own rate when they closed $min_closed or more from that step),
+--   = all), $rate_by VARCHAR ('pooled'|'owner'|'product': a group's own rate when it closed $min_closed or
+--   more from that step),
 --   $min_closed INTEGER
 -- returns: opportunity_id, owner, stage_key, pos, is_stage_unknown, amount, is_amount_missing, rate_win
 --   (NULL: no closed history from that step), rate_source ('owner'|'pooled'), n_closed_behind,

@@ -85,7 +85,7 @@ def test_months_best_case_commit_weighted_and_range(db):
 
 def test_per_owner_rates_only_when_enough_closed(db):
     # A closed C1, C3, C5 (3 from the first step, 1 won): with min_closed 3 A's own 1/3 replaces the pooled 0.4.
-    opps = run(db, "forecast_opportunities", p(by_owner=True, min_closed=3)).set_index("opportunity_id")
+    opps = run(db, "forecast_opportunities", p(rate_by="owner", min_closed=3)).set_index("opportunity_id")
     assert (opps.loc["O1", "rate_source"], opps.loc["O1", "rate_win"]) == ("owner", pytest.approx(1 / 3))
     # B closed only C2 and C4 from the first step: too few, pooled.
     assert (opps.loc["O4", "rate_source"], opps.loc["O4", "rate_win"]) == ("pooled", pytest.approx(0.4))
@@ -190,3 +190,23 @@ def test_targets_for_months_ahead_do_not_move_the_default_period(db):
     opportunities by their created date; the stage history ends 2025-03-01)."""
     from crmlens import period
     assert period.latest_data_date(store.snapshot(db)) == dt.date(2025, 3, 15)
+
+
+def test_per_product_rates(tmp_path):
+    """The fixture with a product: X on C1, C3, C5 and O1 (A's deals), Y on the others. Product X closed 3 from the
+    first step (1 won): with min_closed 3, O1 takes X's 1/3; O4 (product Y: C2, C4 closed, too few) the pooled 0.4."""
+    import shutil
+    folder = tmp_path / "fixture"
+    shutil.copytree(load_fixture.__globals__["FIXTURES"] / "forecast", folder)
+    lines = (folder / "opportunities.csv").read_text().splitlines()
+    lines = [lines[0] + ",product"] + [line + ("," + ("X" if line.split(",")[0] in ("C1", "C3", "C5", "O1") else "Y"))
+                                       for line in lines[1:]]
+    (folder / "opportunities.csv").write_text("\n".join(lines) + "\n")
+    from crmlens import ingest
+    db = tmp_path / "p.duckdb"
+    ingest.load_files(sorted(folder.glob("*.csv")), db=db)
+    opps = run(db, "forecast_opportunities", p(rate_by="product", min_closed=3)).set_index("opportunity_id")
+    assert (opps.loc["O1", "rate_source"], opps.loc["O1", "rate_win"]) == ("product", pytest.approx(1 / 3))
+    assert (opps.loc["O4", "rate_source"], opps.loc["O4", "rate_win"]) == ("pooled", pytest.approx(0.4))
+    with pytest.raises(ValueError):
+        p(rate_by="region")
