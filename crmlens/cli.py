@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import pathlib
@@ -63,15 +64,19 @@ def demo(db: str | None, n_customers: int, seed: int) -> None:
                    'puts that text in every row (e.g. "stage": "=lead").')
 @click.option("--encoding", type=click.Choice(ingest.ENCODINGS), default=None,
               help="The files' encoding (default: detected).")
+@click.option("--delimiter", type=click.Choice(["comma", "semicolon", "tab", "bar", "whitespace"]), default=None,
+              help="What separates the fields (default: detected); whitespace = runs of spaces.")
 @click.option("--day-first", is_flag=True, help="Read ambiguous dates like 03/01/2024 as 3 January.")
 @click.option("--max-rejects", default=ingest.MAX_REJECT_SHARE, show_default=True,
               help="Largest share of rows that may be rejected before the load is refused (0-1).")
-def load(files, db, table, mode, append_flag, mapping_file, encoding, day_first, max_rejects) -> None:
+def load(files, db, table, mode, append_flag, mapping_file, encoding, delimiter, day_first, max_rejects) -> None:
     """Load CSV files: all of them or none (the data is unchanged on any error).
 
     Example: python -m crmlens load customers.csv orders.csv
     """
     options = _file_options(mapping_file, table, encoding)
+    if delimiter:
+        options = dataclasses.replace(options, delimiter=DELIMITERS[delimiter])
     try:
         results = ingest.load_files(list(files), db=db, mode="append" if append_flag else mode,
                                     day_first=day_first, max_reject_share=max_rejects,
@@ -90,6 +95,9 @@ def load(files, db, table, mode, append_flag, mapping_file, encoding, day_first,
         else:
             click.echo(f"{r.file_name} -> {r.table}: {r.n_loaded:,} rows loaded, {r.n_rejected:,} rejected "
                        f"(encoding {r.encoding})")
+        if getattr(r, "generated_ids", False):
+            click.echo(f"  no order id in the file: each line got one from the file name and row number "
+                       f"({r.file_name}#2, {r.file_name}#3, ...)")
         if r.saved_mapping:
             click.echo("  columns mapped as saved for files with this header"
                        + (f" (its fixed values not used for {', '.join(r.kept_own_columns)}: the file has them)"
@@ -115,6 +123,9 @@ def _file_options(mapping_file: str | None, table: str | None, encoding: str | N
     except (ValueError, KeyError, TypeError) as e:
         raise _fail(f"{mapping_file}: not a mapping file ({e}); expected "
                     '{"table": "orders", "columns": {"order_id": "Invoice", ...}}') from e
+
+
+DELIMITERS = {"comma": ",", "semicolon": ";", "tab": "\t", "bar": "|", "whitespace": ingest.WHITESPACE}
 
 
 @cli.command(name="metrics")

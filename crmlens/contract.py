@@ -169,8 +169,22 @@ OWNERS = Table(
     file_hints=("owner", "staff", "team", "employee", "rep", "销售人员", "员工", "团队", "人员"),
 )
 
+# Sales targets (quotas): one amount per owner (or team, or everyone) and month. `owner` empty, "all"
+# or "全部" is the whole company's target; the month is read as text (2025-01, 2025/01, 2025年1月, or a date
+# in the month) by stg_targets.
+TARGETS = Table(
+    "targets",
+    (
+        Column("owner", "VARCHAR", aliases=("team", "sales_team", "负责人", "团队", "销售团队", "销售", "销售员", "业务员")),
+        Column("month", "VARCHAR", True, ("period", "target_month", "月份", "目标月份", "月度")),
+        Column("amount", "DOUBLE", True, ("target", "quota", "target_amount", "目标", "目标金额", "销售目标", "指标")),
+    ),
+    file_hints=("target", "quota", "目标", "指标"),
+)
+
 TABLES: dict[str, Table] = {
-    t.name: t for t in (CUSTOMERS, ORDERS, OPPORTUNITIES, STAGE_HISTORY, COMPLAINTS, SURVEYS, ACTIVITIES, OWNERS)
+    t.name: t for t in (CUSTOMERS, ORDERS, OPPORTUNITIES, STAGE_HISTORY, COMPLAINTS, SURVEYS, ACTIVITIES, OWNERS,
+                         TARGETS)
 }
 
 # The word lists (won/lost stages, revenue statuses, ...) live in crmlens/vocab.py.

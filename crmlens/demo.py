@@ -114,6 +114,7 @@ def generate(n_customers: int = 5000, seed: int = 42, end_date: datetime.date = 
         "owners": _table("owners", {
             "owner": pa.array(OWNERS, pa.string()), "branch": _labels(BRANCHES, OWNER_BRANCH),
             "left_on": pa.nulls(len(OWNERS), pa.date32())}),  # the leavers are not marked: departures finds them
+        "targets": _targets_table(opps, span, end_date),
     }
 
 
@@ -391,6 +392,23 @@ def _complaints_table(k, ids, start, span):
         "first_response_at": _timestamps(start, k.responded, null=~responded),
         "resolved_at": _timestamps(start, k.resolved, null=~resolved),
         "satisfaction": pa.array(k.satisfaction, mask=~(resolved & k.surveyed))})
+
+
+TARGET_GROWTH = 1.1  # demo targets: each owner's average won per month over the last year, plus 10%
+TARGET_MONTHS_BACK, TARGET_MONTHS_AHEAD = 12, 3
+
+
+def _targets_table(p, span, end_date):
+    """Monthly targets per owner for the year to end_date and the quarter after it (month as text, 2026-01)."""
+    won = (p.stage == STAGES.index("won")) & (p.close > span - 365)
+    per_month = np.bincount(p.owner[won], weights=p.amount[won], minlength=len(OWNERS)) / 12
+    first = end_date.year * 12 + end_date.month - 1 - TARGET_MONTHS_BACK + 1
+    months = [f"{i // 12}-{i % 12 + 1:02d}" for i in range(first, first + TARGET_MONTHS_BACK + TARGET_MONTHS_AHEAD)]
+    owners = [o for o in range(len(OWNERS)) if per_month[o] > 0]
+    return _table("targets", {
+        "owner": pa.array([OWNERS[o] for o in owners for _ in months]),
+        "month": pa.array([m for _ in owners for m in months]),
+        "amount": pa.array([float(np.round(per_month[o] * TARGET_GROWTH, -3)) for o in owners for _ in months])})
 
 
 def _table(name, columns, extra=()):

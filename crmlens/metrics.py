@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from crmlens import churn, climb, complaints, departures, fmt, followup, funnel, loyalty, period, queries, store
+from crmlens import (churn, climb, complaints, departures, fmt, followup, forecast, funnel, future_value, loyalty,
+                     period, queries, store)
 
 OVERVIEW_FIELDS = (
     "n_customers", "n_active_customers", "n_new_customers", "amt_revenue",
@@ -45,4 +46,6 @@ def collect(snap: store.Snapshot, start: dt.date | None = None, end: dt.date | N
         "follow_up": followup.headline(snap, start, end, **settings.get("follow_up", {})),
         "departures": departures.headline(snap, end, **settings.get("departures", {})),
         "ladder_climb": climb.headline(snap, start, end, **settings.get("loyalty", {})),
+        "forecast": forecast.headline(snap, start, end, **settings.get("funnel", {})),
+        "future_value": future_value.headline(snap, start, end),
     }

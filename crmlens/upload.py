@@ -36,7 +36,20 @@ def forget_uploads(paths: list[pathlib.Path]) -> None:
         path.unlink(missing_ok=True)
 
 
-def file_options(upload, path: pathlib.Path) -> ingest.FileOptions | None:
+# The delimiter choice, kept in the address by name (?delimiter=whitespace); auto = detect.
+DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "bar": "|", "whitespace": ingest.WHITESPACE}
+
+
+def delimiter_choice(container) -> str | None:
+    """The delimiter for the files of this upload (URL-bound); None means detect."""
+    # Labels made now, in this run's language (a format_func calling t later could run in another one).
+    labels = {d: t(f"data.upload.delimiter.{d}") for d in [AUTO, *DELIMITER_NAMES]}
+    name = container.selectbox(t("data.upload.delimiter"), list(labels), key="delimiter", bind="query-params",
+                               format_func=labels.__getitem__, help=t("data.upload.delimiter.help"))
+    return DELIMITER_NAMES.get(name)
+
+
+def file_options(upload, path: pathlib.Path, delimiter: str | None = None) -> ingest.FileOptions | None:
     """Table, encoding and column mapping for one file: detected or saved, changeable by hand."""
     st.markdown(f"**{safe.md(upload.name)}**")
     key = upload.file_id
@@ -45,10 +58,14 @@ def file_options(upload, path: pathlib.Path) -> ingest.FileOptions | None:
                                format_func=lambda e: t("data.file.auto") if e == AUTO else e)
     encoding = None if encoding == AUTO else encoding
     try:
-        headers = _headers(str(path), encoding, upload.name)
+        headers, _, unsure = _layout(str(path), encoding, upload.name, delimiter)
     except ingest.IngestError as e:
         st.error(safe.md(refusal(e)))
         return None
+    if unsure:
+        st.warning(t("data.file.delimiter_unsure", n=len(headers)))
+    if delimiter is not None:  # other columns: the table and mapping are chosen afresh
+        key = f"{key}_{list(DELIMITER_NAMES.values()).index(delimiter)}"
     saved = ingest.saved_mapping(headers)
     guessed = contract.TABLES[saved.table] if saved else ingest.guess_table(headers, upload.name)
     names = list(contract.TABLES)
@@ -60,7 +77,7 @@ def file_options(upload, path: pathlib.Path) -> ingest.FileOptions | None:
         if saved.kept_own:
             st.caption(t("data.file.saved_mapping_kept_own", columns=", ".join(saved.kept_own)))
     mapping = _mapping_editor(contract.TABLES[table], headers, seed, key)
-    return ingest.FileOptions(table=table, mapping=mapping, encoding=encoding)
+    return ingest.FileOptions(table=table, mapping=mapping, encoding=encoding, delimiter=delimiter)
 
 
 def _column_label(col: contract.Column) -> str:
@@ -105,14 +122,15 @@ def _mapping_editor(table: contract.Table, headers: list[str], seed: dict[str, s
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _headers(path: str, encoding: str | None, name: str) -> list[str]:
-    """Once per upload and encoding: reading a header looks at the whole file (line ends, bad bytes)."""
-    return ingest.read_headers(pathlib.Path(path), encoding, name)
+def _layout(path: str, encoding: str | None, name: str, delimiter: str | None) -> tuple[list[str], str, bool]:
+    """Once per upload, encoding and delimiter: reading a header looks at the whole file (line ends, bad bytes)."""
+    return ingest.read_layout(pathlib.Path(path), encoding, name, delimiter)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _inspect(path: str, name: str, table: str, mapping: tuple, encoding: str | None, day_first: bool):
-    options = ingest.FileOptions(table=table, mapping=dict(mapping), encoding=encoding)
+def _inspect(path: str, name: str, table: str, mapping: tuple, encoding: str | None, day_first: bool,
+             delimiter: str | None = None):
+    options = ingest.FileOptions(table=table, mapping=dict(mapping), encoding=encoding, delimiter=delimiter)
     return ingest.inspect_file(path, name, options, day_first)
 
 
@@ -122,7 +140,7 @@ def inspect_upload(upload, path: pathlib.Path, options: ingest.FileOptions | Non
         return None
     try:
         result = _inspect(str(path), upload.name, options.table, tuple(sorted(options.mapping.items())),
-                          options.encoding, day_first)
+                          options.encoding, day_first, options.delimiter)
     except ingest.IngestError as e:
         st.error(safe.md(refusal(e)))
         return None
@@ -135,6 +153,8 @@ def inspect_upload(upload, path: pathlib.Path, options: ingest.FileOptions | Non
     if result.is_order_lines:
         st.caption(t("data.file.lines_note", lines=f"{result.n_lines:,}", orders=f"{result.n_loaded:,}",
                      cancelled=f"{result.n_cancelled:,}"))
+    if result.generated_ids:
+        st.info(t("data.file.generated_ids", file=safe.md(result.file_name), n=f"{result.n_loaded:,}"))
     if result.extras:
         st.caption(t("data.file.extras", columns=safe.md_list(result.extras.values())))
     st.dataframe(result.preview, hide_index=True, height=200)
@@ -163,6 +183,8 @@ def _option_label(option: str) -> str:
 
 
 def _delimiter_name(delimiter: str) -> str:
+    if delimiter == ingest.WHITESPACE:
+        return t("data.upload.delimiter.whitespace")
     return {",": ",", ";": ";", "\t": "tab", "|": "|"}.get(delimiter, delimiter)
 
 
@@ -172,6 +194,8 @@ def load_summary(result) -> str:
         summary += " " + t("data.upload.saved_mapping_used")
     if result.kept_own_columns:
         summary += " " + t("data.file.saved_mapping_kept_own", columns=", ".join(result.kept_own_columns))
+    if getattr(result, "generated_ids", False):
+        summary += " " + t("data.upload.generated_ids", file=safe.md(result.file_name))
     return summary
 
 

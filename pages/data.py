@@ -4,7 +4,7 @@ import streamlit as st
 
 from crmlens import contract, controls, ingest, safe, signin, ui
 from crmlens.ui import t
-from crmlens.upload import file_options, follow_load, inspect_upload, load_running, materialize, start_load
+from crmlens.upload import delimiter_choice, file_options, follow_load, inspect_upload, load_running, materialize, start_load
 
 ui.run_through_app()
 snap = ui.snapshot()
@@ -16,9 +16,12 @@ for message in st.session_state.pop("_data_load_messages", []):
     st.success(message)
 
 st.subheader(t("data.upload"))
-uploads = None if not signin.admin_gate() else st.file_uploader(t("data.upload"), type=["csv", "txt", "tsv"], accept_multiple_files=True,
+admin = signin.admin_gate()
+uploads = None if not admin else st.file_uploader(t("data.upload"), type=["csv", "txt", "tsv"], accept_multiple_files=True,
                            help=t("data.upload.help"), label_visibility="collapsed",
                            key=f"uploads_{st.session_state.get('_upload_generation', 0)}")
+# Shown with the uploader, not only once files are there: a link's ?delimiter= is kept.
+delimiter = delimiter_choice(st.columns(3)[0]) if admin else None
 if uploads:
     left, right = st.columns(2)
     mode = left.radio(t("data.upload.mode"), list(ingest.MODES), horizontal=True,
@@ -28,7 +31,7 @@ if uploads:
     for upload in uploads:
         path = materialize(upload)
         with st.container(border=True):
-            options = file_options(upload, path)
+            options = file_options(upload, path, delimiter)
             result = inspect_upload(upload, path, options, day_first)
             plans.append((path, upload.name, options, result))
     failed = any(result is None for *_, result in plans)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from crmlens import controls, fmt, funnel, safe, ui
+from crmlens import controls, fmt, forecast_view, funnel, safe, ui
 from crmlens.charts import funnel as charts
 from crmlens.ui import t
 
@@ -119,8 +119,8 @@ for row in (CARDS[:4], CARDS[4:]):
         col.metric(t(key), value, help=t(f"{key}.help", **help_values), border=True)
 
 percent = st.column_config.NumberColumn(format="percent")
-tab_funnel, tab_speed, tab_trend, tab_groups, tab_owners = controls.page_tabs(
-    "funnel", ("funnel", "speed", "trend", "breakdown", "owners"))
+tab_funnel, tab_speed, tab_trend, tab_groups, tab_owners, tab_forecast = controls.page_tabs(
+    "funnel", ("funnel", "speed", "trend", "breakdown", "owners", "forecast"))
 
 for _ in controls.if_open(tab_funnel):
     steps = ui.run_query("funnel_stage_counts", params)
@@ -254,3 +254,7 @@ for _ in controls.if_open(tab_owners):
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         t("funnel.col.rate_win"): percent, t("funnel.owner.rate_revenue_share"): percent})
     controls.download_csv(table, "funnel_owner_risk.csv")
+
+# --- forecast: the pipeline open at the period end, weighted by each step's win rate; targets ---
+for _ in controls.if_open(tab_forecast):
+    forecast_view.show(end, order, won, lost, filters.get("owner") or [], labels)

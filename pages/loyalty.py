@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from crmlens import churn, climb, controls, downloads, export, fmt, loyalty, queries, ui
+from crmlens import churn, climb, controls, downloads, export, fmt, future_value_view, loyalty, queries, ui
 from crmlens.charts import loyalty as charts
 from crmlens.ui import t
 
@@ -99,8 +99,8 @@ with st.expander(t("loyalty.rules.title"), icon=":material/tune:"):
                                            help=t("loyalty.set.use_partner_flag.help"))
 rules_box = st.container()
 ladder_box = st.container()
-tabs = controls.page_tabs("loyalty", ("moves", "abc", "rfm", "clv", "quad", "climb", "customers"))
-tab_moves, tab_abc, tab_rfm, tab_clv, tab_quad, tab_climb, tab_customers = tabs
+tabs = controls.page_tabs("loyalty", ("moves", "abc", "rfm", "clv", "quad", "climb", "customers", "future"))
+tab_moves, tab_abc, tab_rfm, tab_clv, tab_quad, tab_climb, tab_customers, tab_future = tabs
 
 with tab_abc:
     c = st.columns(4)
@@ -351,3 +351,7 @@ for _ in controls.if_open(tab_customers):
     downloads.button(t("loyalty.cust.download", n=fmt.number(min(n_match, loyalty.EXPORT_LIMIT), lang)), export_rows,
                      file_name="loyalty_customers.csv", icon=":material/download:",
                      key="loyalty_customers_download", help=t("loyalty.cust.download.help", limit=fmt.number(loyalty.EXPORT_LIMIT, lang)))
+
+# --- future value (BG/NBD + Gamma-Gamma, calibration ending at the period end) ---
+for _ in controls.if_open(tab_future):  # fitted only when asked for: seconds on a large customer base
+    future_value_view.show(end, p)

@@ -12,3 +12,5 @@ union all
 select 'complaints', count(*), min(created_at)::date, max(created_at)::date from stg_complaints
 union all
 select 'surveys', count(*), min(survey_date), max(survey_date) from stg_surveys
+union all
+select 'targets', count(*), min(month_start), max(month_start) from stg_targets

@@ -27,13 +27,13 @@ from crmlens.ingest.convert import quote_ident
 from crmlens.ingest.decode import detect_encoding
 from crmlens.ingest.errors import IngestError, describe_reason, refuse
 from crmlens.ingest.mappings import FileOptions, check_options, header_signature, saved_mapping
-from crmlens.ingest.read import ENCODINGS, MAX_COLUMNS, file_hash
+from crmlens.ingest.read import DELIMITER_CHOICES, ENCODINGS, MAX_COLUMNS, WHITESPACE, file_hash
 from crmlens.ingest.rejects import listed_rejects, plausible_dates
 from crmlens.ingest.stage import FileResult, detect_table, guess_table, is_fixed, stage_file
 
 __all__ = [
-    "ENCODINGS", "FileOptions", "MAX_COLUMNS", "MODES", "FileResult", "IngestError", "MAX_REJECT_SHARE", "describe_reason",
-    "detect_encoding", "detect_table", "guess_table", "header_signature", "is_fixed", "read_headers", "inspect_file", "load_files", "load_tables",
+    "DELIMITER_CHOICES", "ENCODINGS", "WHITESPACE", "FileOptions", "MAX_COLUMNS", "MODES", "FileResult", "IngestError", "MAX_REJECT_SHARE", "describe_reason",
+    "detect_encoding", "detect_table", "guess_table", "header_signature", "is_fixed", "read_headers", "read_layout", "inspect_file", "load_files", "load_tables",
     "check_options", "plausible_dates", "saved_mapping",
 ]
 
@@ -44,13 +44,20 @@ MODES = ("replace", "append", "update")
 Progress = Callable[[float, str], None]
 
 
-def read_headers(path: pathlib.Path, encoding: str | None = None, name: str | None = None) -> list[str]:
+def read_headers(path: pathlib.Path, encoding: str | None = None, name: str | None = None,
+                 delimiter: str | None = None) -> list[str]:
     """The header row of a CSV file (checked to be a text file first)."""
+    return read_layout(path, encoding, name, delimiter)[0]
+
+
+def read_layout(path: pathlib.Path, encoding: str | None = None, name: str | None = None,
+                delimiter: str | None = None) -> tuple[list[str], str, bool]:
+    """(header row, delimiter found, whether the delimiter detection was unsure) of a CSV file."""
     path = pathlib.Path(path)
     with contextlib.closing(store.connect()) as con:
-        source = read.open_source(con, path, name or path.name, encoding)
+        source = read.open_source(con, path, name or path.name, encoding, delimiter=delimiter)
         source.close()
-        return source.headers
+        return source.headers, source.delimiter, source.delimiter_unsure
 
 
 def inspect_file(path: str | pathlib.Path, name: str | None = None, options: FileOptions = FileOptions(),
@@ -62,7 +69,7 @@ def inspect_file(path: str | pathlib.Path, name: str | None = None, options: Fil
     check_options(options, name)
     date_window = date_window or plausible_dates()
     with contextlib.closing(store.connect()) as con:
-        source = read.open_source(con, path, name, options.encoding)
+        source = read.open_source(con, path, name, options.encoding, delimiter=options.delimiter)
         try:
             options = mappings.with_saved(source.headers, options, db)
             return _noted(stage_file(con, path, contract.TABLES[options.table] if options.table else None, day_first,
@@ -114,7 +121,7 @@ def load_files(
         with contextlib.closing(store.connect()) as probe:
             sources = []
             for path, name, opts in zip(paths, names, options):
-                sources.append(read.open_source(probe, path, name, opts.encoding))
+                sources.append(read.open_source(probe, path, name, opts.encoding, delimiter=opts.delimiter))
                 opened.callback(sources[-1].close)
         options = [mappings.with_saved(s.headers, o, db) for s, o in zip(sources, options)]
         with store.writer(db) as con:

@@ -140,3 +140,23 @@ def clean_copy(path: pathlib.Path, encoding: str) -> pathlib.Path:
         pathlib.Path(name).unlink(missing_ok=True)
         raise
     return pathlib.Path(name)
+
+
+def whitespace_copy(path: pathlib.Path, encoding: str) -> pathlib.Path:
+    """A whitespace-separated file (fields apart by runs of spaces or tabs) as UTF-8, tab-separated.
+
+    Streaming, line by line; leading and trailing spaces of a line are dropped, empty lines too.
+    A field never holds a space in such a file, so no quoting is needed.
+    """
+    fd, name = tempfile.mkstemp(prefix=f"crmlens-clean-{os.getpid()}-", suffix=".tsv")  # tempfiles.sweep knows it
+    try:
+        with open(path, encoding=encoding, errors="replace", newline=None) as src, \
+                os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            for line in src:
+                fields = line.lstrip("\ufeff").split()
+                if fields:
+                    out.write("\t".join(fields) + "\n")
+    except BaseException:
+        pathlib.Path(name).unlink(missing_ok=True)
+        raise
+    return pathlib.Path(name)

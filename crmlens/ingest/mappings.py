@@ -12,7 +12,7 @@ import duckdb
 
 from crmlens import contract, store
 from crmlens.ingest.errors import IngestError, refuse
-from crmlens.ingest.read import ENCODINGS
+from crmlens.ingest.read import DELIMITER_CHOICES, ENCODINGS
 from crmlens.ingest.stage import FileResult, is_fixed
 
 
@@ -26,6 +26,7 @@ class FileOptions:
     partial: bool = False  # the mapping names some columns; the others are detected as usual
     saved: bool = False  # the table and mapping are the ones saved for this header, not the user's
     kept_own: tuple[str, ...] = ()  # columns of a saved mapping's fixed values that the file has itself
+    delimiter: str | None = None  # one of read.DELIMITER_CHOICES; None means detect
 
 
 def check_options(options: FileOptions, name: str) -> FileOptions:
@@ -35,6 +36,8 @@ def check_options(options: FileOptions, name: str) -> FileOptions:
     if options.encoding is not None and options.encoding not in ENCODINGS:
         raise refuse("ingest.mapping.encoding", file=name, encoding=repr(options.encoding)[:80],
                      encodings=", ".join(ENCODINGS))
+    if options.delimiter is not None and options.delimiter not in DELIMITER_CHOICES:
+        raise refuse("ingest.mapping.delimiter", file=name, delimiter=repr(options.delimiter)[:80])
     if options.mapping is None:
         return options
     if not isinstance(options.mapping, dict):
@@ -93,7 +96,7 @@ def with_saved(headers: list[str], options: FileOptions, db) -> FileOptions:
     if options.mapping is not None or options.table is not None:
         return options
     saved = saved_mapping(headers, db)
-    return replace(saved, encoding=options.encoding) if saved else options
+    return replace(saved, encoding=options.encoding, delimiter=options.delimiter) if saved else options
 
 
 def remember(con: duckdb.DuckDBPyConnection, result: FileResult) -> None:

@@ -38,6 +38,8 @@ class Source:
     headers: list[str] = field(default_factory=list)
     bad_bytes: int = 0  # bytes that were not UTF-8, replaced by U+FFFD in the copy
     is_copy: bool = False
+    chosen_delimiter: str | None = None  # the user's choice (DELIMITER_CHOICES), None = detect
+    delimiter_unsure: bool = False  # detection could not tell: the page offers the choice
 
     def close(self) -> None:
         if self.is_copy:
@@ -93,15 +95,51 @@ def _header_width(path: pathlib.Path, encoding: str) -> int:
 
 
 DELIMITERS = (",", ";", "\t", "|")
+# Fields apart by runs of spaces (or tabs): old systems' and statistics packages' exports.
+WHITESPACE = "whitespace"
+# What a user can choose on the Data page (besides detection).
+DELIMITER_CHOICES = (*DELIMITERS, WHITESPACE)
+SNIFF_LINES = 200
+# A file is whitespace-separated when this share of its first lines split into the same number (2+) of fields.
+WHITESPACE_MIN_SHARE = 0.9
+
+
+def sniff_whitespace(path: pathlib.Path, encoding: str) -> tuple[bool, bool]:
+    """(whitespace-separated, unsure) from the first lines of the file.
+
+    Whitespace-separated: no line has a comma, semicolon or bar outside quotes, the file is not
+    tab-separated (the same number of tabs on every line), and nearly every line splits on runs
+    of spaces and tabs into the same number (2 or more) of fields.
+    Unsure: no such delimiter either, lines have spaces, but their field counts differ (a
+    file of one column of names, or fixed-width columns with spaces inside values).
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(decode.SNIFF_BYTES)
+    text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head).lstrip("\ufeff")
+    lines = [line for line in re.split(r"\r\n?|\n", text)[:SNIFF_LINES + 1] if line.strip()]
+    if len(head) == decode.SNIFF_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut off
+    if not lines or any(re.sub(r'"(?:[^"]|"")*"', "", line).count(d) for line in lines for d in ",;|"):
+        return False, False
+    tabs = [line.count("\t") for line in lines]
+    if min(tabs) > 0 and len(set(tabs)) == 1:
+        return False, False  # a tab-separated file: DuckDB reads it (empty fields included)
+    counts = [len(line.split()) for line in lines]
+    typical = max(set(counts), key=counts.count)
+    if typical >= 2 and counts.count(typical) >= WHITESPACE_MIN_SHARE * len(counts) and counts[0] == typical:
+        return True, False
+    return False, any(n >= 2 for n in counts)
 
 
 # --- opening a file --------------------------------------------------------------------------
 
 def open_source(con: duckdb.DuckDBPyConnection, path: pathlib.Path, name: str, encoding: str | None = None,
-                max_bytes: int | None = None) -> Source:
+                max_bytes: int | None = None, delimiter: str | None = None) -> Source:
     """Check, decode and sniff a file; `con` must not be inside a write transaction.
 
-    The caller closes the Source (removing the clean copy, if one was made).
+    `delimiter` is the user's choice (one of DELIMITER_CHOICES), None to detect. A
+    whitespace-separated file is read from a tab-separated UTF-8 copy. The caller closes the
+    Source (removing the clean copy, if one was made).
     """
     path = pathlib.Path(path)
     check_file(path, name, max_bytes)
@@ -110,26 +148,40 @@ def open_source(con: duckdb.DuckDBPyConnection, path: pathlib.Path, name: str, e
         raise refuse("ingest.file.too_wide", file=name, n=f"{n:,}", limit=f"{MAX_COLUMNS:,}")
     copy, bad = decode.needs_copy(path, encoding)
     reported = "utf-16" if encoding.startswith("utf-16") else encoding  # DuckDB reads UTF-16 LE without a BOM too
-    source = Source(path, reported, reported, bad_bytes=bad)
-    if copy:
+    source = Source(path, reported, reported, bad_bytes=bad, chosen_delimiter=delimiter)
+    spaced, source.delimiter_unsure = (delimiter == WHITESPACE, False) if delimiter else sniff_whitespace(path, encoding)
+    if spaced:
+        source.path, source.read_encoding, source.is_copy = decode.whitespace_copy(path, encoding), "utf-8", True
+        source.delimiter = WHITESPACE
+    elif copy:
         source.path, source.read_encoding, source.is_copy = decode.clean_copy(path, encoding), "utf-8", True
     try:
         _load_extension_for(con, source.read_encoding)
         source.headers = _headers(con, source, name)
         if len(source.headers) > MAX_COLUMNS:
             raise refuse("ingest.file.too_wide", file=name, n=f"{len(source.headers):,}", limit=f"{MAX_COLUMNS:,}")
-        source.delimiter = _sniff_delimiter(con, source)
+        source.delimiter = WHITESPACE if spaced else (delimiter or _sniff_delimiter(con, source))
     except BaseException:
         source.close()
         raise
     return source
 
 
+def _delim_option(source: Source) -> tuple[str, dict]:
+    """read_csv's delim option when the delimiter is known (chosen, or whitespace read from a tab copy)."""
+    if source.delimiter == WHITESPACE:
+        return ", delim = $delim", {"delim": "\t"}
+    if source.chosen_delimiter is None:
+        return "", {}
+    return ", delim = $delim", {"delim": source.chosen_delimiter}
+
+
 def _headers(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> list[str]:
+    delim, params = _delim_option(source)
     try:
         return [r[0] for r in con.execute(
-            f"describe select * from read_csv($p, encoding = $e, {CSV_OPTIONS}) limit 0",
-            {"p": str(source.path), "e": source.read_encoding},
+            f"describe select * from read_csv($p, encoding = $e, {CSV_OPTIONS}{delim}) limit 0",
+            {"p": str(source.path), "e": source.read_encoding, **params},
         ).fetchall()]
     except duckdb.Error as e:
         raise csv_problem(e, name, source.encoding, source.path) from e
@@ -149,12 +201,13 @@ def _sniff_delimiter(con: duckdb.DuckDBPyConnection, source: Source) -> str:
 def read_raw(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> list[str]:
     """Read the CSV into temp table _raw (all text, plus _row: the row number a spreadsheet shows)."""
     _load_extension_for(con, source.read_encoding)
+    delim, params = _delim_option(source)
     try:
         con.execute(
             "create or replace temp table _raw as "
             "select row_number() over () + 1 as _row, * "
-            f"from read_csv($path, encoding = $encoding, {CSV_OPTIONS})",
-            {"path": str(source.path), "encoding": source.read_encoding},
+            f"from read_csv($path, encoding = $encoding, {CSV_OPTIONS}{delim})",
+            {"path": str(source.path), "encoding": source.read_encoding, **params},
         )
     except duckdb.Error as e:
         raise csv_problem(e, name, source.encoding, source.path) from e

@@ -45,6 +45,7 @@ class FileResult:
     n_lines: int = 0  # accepted order lines folded into orders (0 when the file is not order lines)
     n_cancelled: int = 0  # orders kept as cancelled (cancel marker, negative quantity or status)
     preview: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    generated_ids: bool = False  # the file had no order id: each line got one (file name + row number)
     saved_mapping: bool = False  # the mapping saved for this header was used
     kept_own_columns: list[str] = field(default_factory=list)  # saved fixed values not used: the file has them
 
@@ -87,8 +88,21 @@ def unit_price_header(headers: list[str], mapping: dict[str, str]) -> str | None
     return next((h for h in headers if h not in used and contract.normalize_header(h) in names), None)
 
 
+def generates_order_ids(table: contract.Table, mapping: dict[str, str]) -> bool:
+    """Transaction lines without an order id (customer, date, amount per line, as old exports and
+    the CDNOW sample have): each line becomes an order whose id is the file name and row number."""
+    return table.name == "orders" and "order_id" not in mapping and {"customer_id", "order_date"} <= set(mapping)
+
+
+def generated_order_id(file_name: str, row: int) -> str:
+    """The id a line without one gets (row = the row number a spreadsheet shows, header = 1)."""
+    return f"{file_name}#{row}"
+
+
 def _missing_required(table: contract.Table, mapping: dict[str, str], headers: list[str]) -> list[str]:
     missing = [c for c in table.required if c not in mapping]
+    if generates_order_ids(table, mapping):
+        missing = [c for c in missing if c != "order_id"]
     # Order lines carry quantity x unit price instead of an amount.
     if table.name == "orders" and missing == ["amount"] and "quantity" in mapping and unit_price_header(headers, mapping):
         return []
@@ -189,8 +203,11 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
         {f"f{i}": v[len(FIXED_PREFIX):] for i, v in enumerate(fixed)},
     )
     typed, checked = ["_row"], []
+    generated = generates_order_ids(table, mapping)
     for col in table.columns:
-        if col.name in mapping:
+        if col.name == "order_id" and generated:
+            typed.append("$file_name || '#' || _row::varchar as order_id")
+        elif col.name in mapping:
             v = clean_cols[mapping[col.name]]
             typed.append(f"{convert.convert_expr(con, col, v, day_first)} as {quote_ident(col.name)}")
             typed.append(f"{v} as {quote_ident('_text_' + col.name)}")
@@ -204,7 +221,7 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
             typed.append(f"null::{col.type} as {quote_ident(col.name)}")
     typed += [f"{clean_cols[h]} as {quote_ident(n)}" for n, h in extras.items()]
     sql = "create or replace temp table _typed as select " + ", ".join(typed) + " from _clean"
-    tokens = {"true_tokens": convert.TRUE_TOKENS, "false_tokens": convert.FALSE_TOKENS}
+    tokens = {"true_tokens": convert.TRUE_TOKENS, "false_tokens": convert.FALSE_TOKENS, "file_name": name}
     con.execute(sql, {k: v for k, v in tokens.items() if f"${k}" in sql})
     con.execute("drop table _clean")  # each full copy of a file dropped once used: a wide file holds two at most
 
@@ -228,7 +245,7 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
     return FileResult(
         name, table.name, source.encoding, mapping, extras, n_read, n_loaded, listed_rejects(con, name),
         delimiter=source.delimiter, headers=headers, n_rejected=n_rejected,
-        n_lines=n_lines, n_cancelled=n_cancelled,
+        n_lines=n_lines, n_cancelled=n_cancelled, generated_ids=generated,
         preview=con.execute(f"select * exclude (_row) from _accepted order by _row limit {PREVIEW_ROWS}").df(),
     )
 

@@ -1,0 +1,212 @@
+"""Weighted pipeline forecast and targets on tests/fixtures/forecast, worked out by hand.
+
+Opportunities (stages lead < qualified < proposal, then won / lost), as of 2025-03-31:
+  closed by then  C1 won  A 100 created 01-01 closed 01-31 (30 days)   reach: every step (3)
+                  C2 won  B 200 created 01-10 closed 02-19 (40 days)   reach 3
+                  C3 lost A  -  closed 02-01, no history               reach 1 (first step only)
+                  C4 lost B  -  closed 02-10, no history               reach 1
+                  C5 lost A 400 history lead, qualified, proposal, lost 03-01   reach 3
+  open then       O1 lead      A 1000 created 03-01, no close date
+                  O2 proposal  B  300 close date 05-20
+                  O3 qualified A  600 close date 03-20 (passed)
+                  O4 won later B  500 created 03-10, closes 04-15, no history: step unknown then -> first step
+Win rates: step 1 (lead): 5 closed reached it, 2 won -> 0.4; steps 2 and 3: C1, C2, C5 reached -> 2/3.
+Median cycle of won deals: (30 + 40) / 2 = 35 days.
+Expected close: O1 03-01 + 35 = 04-05; O2 05-20; O3 03-15 + 35 = 04-19 (its own date has passed); O4 04-15.
+April: O1 0.4 x 1000 + O3 2/3 x 600 + O4 0.4 x 500 = 400 + 400 + 200 = 1000 weighted; best case 2100;
+  commit (chance >= 60%) 600; sd = sqrt(0.24 x 1000^2 + 2/9 x 600^2 + 0.24 x 500^2) = sqrt(380,000) = 616.4.
+May: O2 2/3 x 300 = 200; best 300; commit 300; sd = sqrt(2/9 x 90,000) = 141.4.
+Q1 2025: won 100 (C1, Jan) + 200 (C2, Feb) = 300, nothing left to close in Q1 -> expected 300.
+Q2: 1000 + 200 = 1200. Targets Q1: company (全部) 400 x 3 = 1200 -> attainment 300 / 1200 = 25%;
+  A 3 x 100 = 300, won 100 -> 1/3; B 3 x 150 (months written 2025年1月 ...) = 450, won 200 -> 4/9.
+Back-test as of 2025-01-31 (2 months back): closed then only C1 (won): every rate 1/1 = 1.0. Open then:
+  C2 (200, closes 02-19, step unknown -> first), C3, C4 (no amount, February), C5 (400, qualified by then,
+  closes 03-01). Expected: February 200, March 400; won since: February 200 (C2), March 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from crmlens import forecast, queries, store, vocab
+from tests.conftest import app_test, load_fixture, serve_fixture
+
+AS_OF = dt.date(2025, 3, 31)
+STAGES = ["lead", "qualified", "proposal", "won", "lost"]
+
+
+@pytest.fixture
+def db(tmp_path):
+    return load_fixture(tmp_path / "forecast.duckdb", "forecast")
+
+
+def p(**more):
+    return forecast.params(AS_OF, STAGES, list(vocab.WON_STAGES), list(vocab.LOST_STAGES), **more)
+
+
+def run(db, name, params):
+    return queries.run(name, params, snap=store.snapshot(db))
+
+
+def test_win_rate_per_step(db):
+    steps = run(db, "forecast_steps", p())
+    assert [tuple(r) for r in steps[["stage_key", "n_closed", "n_won"]].itertuples(index=False)] == [
+        ("lead", 5, 2), ("qualified", 3, 2), ("proposal", 3, 2)]
+    assert list(steps["rate_win"]) == [pytest.approx(0.4), pytest.approx(2 / 3), pytest.approx(2 / 3)]
+
+
+def test_each_open_deal_its_chance_and_month(db):
+    opps = run(db, "forecast_opportunities", p()).set_index("opportunity_id")
+    assert sorted(opps.index) == ["O1", "O2", "O3", "O4"]
+    assert opps.loc["O1", "rate_win"] == pytest.approx(0.4)
+    assert opps.loc["O3", "rate_win"] == pytest.approx(2 / 3)
+    assert bool(opps.loc["O4", "is_stage_unknown"]) and opps.loc["O4", "rate_win"] == pytest.approx(0.4)
+    assert {k: str(v)[:10] for k, v in opps["expected_close_on"].items()} == {
+        "O1": "2025-04-05", "O2": "2025-05-20", "O3": "2025-04-19", "O4": "2025-04-15"}
+
+
+def test_months_best_case_commit_weighted_and_range(db):
+    months = run(db, "forecast_months", p(commit_min=0.6))
+    april, may = months.iloc[0], months.iloc[1]
+    assert (str(april["month"])[:10], april["n_open"], april["amt_best_case"], april["amt_commit"]) == \
+        ("2025-04-01", 3, 2100, 600)
+    assert april["amt_weighted"] == pytest.approx(1000)
+    assert april["amt_sd"] == pytest.approx(380_000 ** 0.5)
+    assert april["amt_high"] == pytest.approx(1000 + forecast.Z * 380_000 ** 0.5)
+    assert april["amt_low"] == 0  # 1000 - 1.96 x 616 is below 0
+    assert (may["amt_best_case"], may["amt_commit"]) == (300, 300)
+    assert may["amt_weighted"] == pytest.approx(200)
+    assert (may["amt_low"], may["amt_high"]) == (0, pytest.approx(200 + forecast.Z * 20_000 ** 0.5))  # 200 - 277 < 0
+
+
+def test_per_owner_rates_only_when_enough_closed(db):
+    # A closed C1, C3, C5 (3 from the first step, 1 won): with min_closed 3 A's own 1/3 replaces the pooled 0.4.
+    opps = run(db, "forecast_opportunities", p(rate_by="owner", min_closed=3)).set_index("opportunity_id")
+    assert (opps.loc["O1", "rate_source"], opps.loc["O1", "rate_win"]) == ("owner", pytest.approx(1 / 3))
+    # B closed only C2 and C4 from the first step: too few, pooled.
+    assert (opps.loc["O4", "rate_source"], opps.loc["O4", "rate_win"]) == ("pooled", pytest.approx(0.4))
+
+
+def test_quarters_attainment_and_owners(db):
+    snap = store.snapshot(db)
+    q = forecast.quarters(snap, p())
+    assert (q.won_to_date, q.weighted_rest, q.target_this) == (300, 0, 1200)
+    assert q.weighted_next == pytest.approx(1200)
+    assert q.attainment == pytest.approx(0.25)
+    owners = forecast.by_owner(snap, p(), run(db, "forecast_opportunities", p())).set_index("owner")
+    assert owners.loc["A", "amt_target"] == 300 and owners.loc["A", "rate_attainment"] == pytest.approx(1 / 3)
+    assert owners.loc["B", "amt_target"] == 450 and owners.loc["B", "rate_attainment"] == pytest.approx(4 / 9)
+
+
+def test_targets_read_months_in_either_language(db):
+    rows = run(db, "forecast_targets", {"from_month": dt.date(2025, 1, 1), "to_month": dt.date(2025, 4, 1)})
+    assert len(rows) == 10 and rows["n_rows_bad_month"].iloc[0] == 0
+    assert rows.loc[rows["owner"] == "B", "amt_target"].sum() == 450  # 2025年1月 .. 2025年3月
+    assert rows["owner"].isna().sum() == 4  # 全部: the whole company
+
+
+def test_backtest_forecast_then_against_won_since(db):
+    back = forecast.backtest(store.snapshot(db), p(), months_back=2)
+    assert back.attrs["as_of"] == dt.date(2025, 1, 31)
+    assert [(str(m)[:7], w, a) for m, w, a in back[["month", "amt_weighted", "amt_won"]].itertuples(index=False)] == [
+        ("2025-02", 200, 200), ("2025-03", 400, 0)]
+
+
+def test_metrics_json_has_forecast_and_future_value(db):
+    from crmlens.cli import cli
+    result = CliRunner().invoke(cli, ["metrics", "--json", "--db", str(db), "--start", "2025-01-01", "--end", "2025-03-31"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert {k: out["forecast"][k] for k in ("expected_won_this_quarter", "expected_won_next_quarter", "attainment")} == \
+        {"expected_won_this_quarter": 300, "expected_won_next_quarter": 1200, "attainment": 0.25}
+    # No orders in this fixture: the customer-base model cannot answer, and says so.
+    assert out["future_value"]["params"] is None and out["future_value"]["n_alive"] is None
+
+
+# --- the funnel page's Forecast tab --------------------------------------------------------------
+
+@pytest.fixture
+def forecast_env(monkeypatch, tmp_path):
+    return serve_fixture(monkeypatch, tmp_path, "forecast")
+
+
+def test_forecast_queries_run_only_when_the_tab_is_open(forecast_env):
+    at = app_test("funnel", timeout=90, period=["2025-01-01", "2025-03-31"], lang="English")
+    assert not at.exception
+    assert "Expected won this quarter" not in {m.label for m in at.metric}
+
+
+def test_forecast_tab_in_english_and_chinese(forecast_env):
+    at = app_test("funnel", timeout=90, period=["2025-01-01", "2025-03-31"], lang="English", funnel_tab="Forecast")
+    assert not at.exception, [e.value for e in at.exception]
+    shown = {m.label: m.value for m in at.metric}
+    assert (shown["Expected won this quarter"], shown["Expected won next quarter"],
+            shown["Attainment (expected / target)"], shown["Pace (won / target so far)"]) == ("300", "1,200", "25%", "25%")
+    assert any("Forecast as of 2024-12-31" in c.value for c in at.caption)
+    zh = app_test("funnel", timeout=90, period=["2025-01-01", "2025-03-31"], lang="中文", funnel_tab="预测")
+    assert not zh.exception
+    shown = {m.label: m.value for m in zh.metric}
+    assert shown["本季度预期赢单额"] == "300" and shown["达成率（预期 / 目标）"] == "25%"
+
+
+def test_backtest_months_and_commit_are_settings_in_the_address(forecast_env):
+    at = app_test("funnel", timeout=90, period=["2025-01-01", "2025-03-31"], lang="English", funnel_tab="Forecast",
+                  forecast_backtest_months="2", forecast_commit_pct="60")
+    assert not at.exception
+    assert any("Forecast as of 2025-01-31 for the months up to 2025-03-31: 600 expected, 200 won." in c.value
+               for c in at.caption)
+
+
+def test_actuals_query_counts_won_deals_by_close_month(db):
+    """Won in (2024-12-31, 2025-04-30]: C1 100 (January, A), C2 200 (February, B), O4 500 (April, B)."""
+    rows = run(db, "forecast_actuals", {"from": dt.date(2024, 12, 31), "to": dt.date(2025, 4, 30),
+                                        "won_stages": list(vocab.WON_STAGES), "owner": []})
+    assert [(str(m)[:7], o, n, a) for m, o, n, a in rows.itertuples(index=False)] == [
+        ("2025-01", "A", 1, 100), ("2025-02", "B", 1, 200), ("2025-04", "B", 1, 500)]
+
+
+def test_per_owner_rates_chosen_in_the_address(forecast_env):
+    # A's own first-step rate (1/3 from C1, C3, C5) with 3 closed deals enough: O1 0.33 x 1000 + O3 2/3 x 600
+    # (A has 2 closed from step 2: pooled) + O4 0.4 x 500 = 333 + 400 + 200 = 933 in April; May 200 -> 1,133.
+    at = app_test("funnel", timeout=90, period=["2025-01-01", "2025-03-31"], lang="English", funnel_tab="Forecast",
+                  forecast_by="Per owner", forecast_min_closed="3")
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Expected won next quarter"] == "1,133"
+
+
+def test_no_open_pipeline_and_no_targets_give_zero_and_none_not_an_error(db):
+    """As of 2024-12-31 nothing exists yet: nothing won, nothing open, no targets for Q4 2024."""
+    q = forecast.quarters(store.snapshot(db), forecast.params(dt.date(2024, 12, 31), STAGES, list(vocab.WON_STAGES),
+                                                              list(vocab.LOST_STAGES)))
+    assert (q.won_to_date, q.weighted_rest, q.weighted_next, q.target_this, q.attainment) == (0, 0, 0, None, None)
+
+
+def test_targets_for_months_ahead_do_not_move_the_default_period(db):
+    """Targets run to 2025-04 (全部); the newest activity is O3's creation, 2025-03-15 (data_span dates
+    opportunities by their created date; the stage history ends 2025-03-01)."""
+    from crmlens import period
+    assert period.latest_data_date(store.snapshot(db)) == dt.date(2025, 3, 15)
+
+
+def test_per_product_rates(tmp_path):
+    """The fixture with a product: X on C1, C3, C5 and O1 (A's deals), Y on the others. Product X closed 3 from the
+    first step (1 won): with min_closed 3, O1 takes X's 1/3; O4 (product Y: C2, C4 closed, too few) the pooled 0.4."""
+    import shutil
+    folder = tmp_path / "fixture"
+    shutil.copytree(load_fixture.__globals__["FIXTURES"] / "forecast", folder)
+    lines = (folder / "opportunities.csv").read_text().splitlines()
+    lines = [lines[0] + ",product"] + [line + ("," + ("X" if line.split(",")[0] in ("C1", "C3", "C5", "O1") else "Y"))
+                                       for line in lines[1:]]
+    (folder / "opportunities.csv").write_text("\n".join(lines) + "\n")
+    from crmlens import ingest
+    db = tmp_path / "p.duckdb"
+    ingest.load_files(sorted(folder.glob("*.csv")), db=db)
+    opps = run(db, "forecast_opportunities", p(rate_by="product", min_closed=3)).set_index("opportunity_id")
+    assert (opps.loc["O1", "rate_source"], opps.loc["O1", "rate_win"]) == ("product", pytest.approx(1 / 3))
+    assert (opps.loc["O4", "rate_source"], opps.loc["O4", "rate_win"]) == ("pooled", pytest.approx(0.4))
+    with pytest.raises(ValueError):
+        p(rate_by="region")
