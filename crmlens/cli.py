@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from crmlens import contract, ingest, metrics, period, store, viewparams
+from crmlens import contract, i18n, ingest, metrics, period, store, viewparams
 
 
 def _fail(message: str) -> click.ClickException:
@@ -94,6 +94,11 @@ def load(files, db, table, mode, append_flag, mapping_file, encoding, day_first,
             click.echo("  columns mapped as saved for files with this header"
                        + (f" (its fixed values not used for {', '.join(r.kept_own_columns)}: the file has them)"
                           if r.kept_own_columns else ""))
+        for g in getattr(r, "guesses", []):
+            if not g.taken:
+                click.echo(f"  column {g.header} not mapped to {g.column}: "
+                           f"{i18n.translate('en', 'importer.guess.reason.' + g.reason)} "
+                           f"(values: {', '.join(g.values)}); name it in --mapping if it is")
         for _, rej in r.rejects.head(10).iterrows():
             click.echo(f"  rejected row {rej['row']}, column {rej['column']}: "
                        f"{ingest.describe_reason(rej['reason'])} ({rej['value']!r})")

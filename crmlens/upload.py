@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from crmlens import contract, downloads, export, ingest, safe, store, tempfiles, ui
+from crmlens.ingest import guess
 from crmlens.ui import t
 
 NOT_MAPPED = ""
@@ -54,11 +55,18 @@ def file_options(upload, path: pathlib.Path) -> ingest.FileOptions | None:
     names = list(contract.TABLES)
     table = left.selectbox(t("data.file.table"), names, index=names.index(guessed.name), key=f"table_{key}",
                            format_func=lambda n: t(f"table.{n}"))
-    seed = saved.mapping if saved and saved.table == table else contract.match_columns(contract.TABLES[table], headers)
     if saved and saved.table == table:
+        seed = saved.mapping
         st.caption(t("data.file.saved_mapping"))
         if saved.kept_own:
             st.caption(t("data.file.saved_mapping_kept_own", columns=", ".join(saved.kept_own)))
+    else:
+        try:
+            seed, guesses = _guesses(str(path), upload.name, table, encoding)
+        except ingest.IngestError as e:
+            st.error(safe.md(refusal(e)))
+            return None
+        show_guesses(guesses, key)
     mapping = _mapping_editor(contract.TABLES[table], headers, seed, key)
     return ingest.FileOptions(table=table, mapping=mapping, encoding=encoding)
 
@@ -78,7 +86,12 @@ def _mapping_editor(table: contract.Table, headers: list[str], seed: dict[str, s
     current = {c: st.session_state.get(k, seed.get(c, NOT_MAPPED)) for c, k in keys.items()}
     n_mapped = sum(1 for h in current.values() if h != NOT_MAPPED)
     missing = [c for c in table.required if current[c] == NOT_MAPPED]
-    with st.expander(t("data.file.mapping", n=n_mapped, total=len(table.columns)), expanded=bool(missing)):
+    # The panel stays as the user left it while they work in it: its label and default never change
+    # between runs (a changed label or default makes a new panel, closed), and it keeps its state.
+    opened_first = st.session_state.setdefault(f"mapping_default_{key}_{table.name}", bool(missing))
+    st.caption(t("importer.mapping.count", n=n_mapped, total=len(table.columns)))
+    with st.expander(t("importer.mapping.title"), expanded=opened_first, key=f"mapping_open_{key}_{table.name}",
+                     on_change="rerun"):
         st.caption(t("data.file.mapping.help"))
         columns = st.columns(3)
         mapping = {}
@@ -102,6 +115,27 @@ def _mapping_editor(table: contract.Table, headers: list[str], seed: dict[str, s
             elif chosen != NOT_MAPPED:
                 mapping[col.name] = chosen
     return mapping
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _guesses(path: str, name: str, table: str, encoding: str | None):
+    """The automatic mapping for a table, each guess checked against the column's values (ingest.guess)."""
+    return guess.guess_file(pathlib.Path(path), name, contract.TABLES[table], encoding)
+
+
+def show_guesses(guesses: list, key: str) -> None:
+    """Each guessed column with its confidence; a doubtful guess (left unmapped) pointed out."""
+    for g in guesses:
+        if not g.taken:
+            st.warning(t("importer.guess.doubtful", header=safe.md(g.header), column=g.column,
+                         reason=t(f"importer.guess.reason.{g.reason}"), values=safe.md_list(g.values)))
+    if not guesses:
+        return
+    with st.expander(t("importer.guess.title")):
+        table = [{t("importer.guess.col.column"): g.column, t("importer.guess.col.header"): g.header,
+                  t("importer.guess.col.confidence"): t(f"importer.guess.confidence.{g.confidence}"),
+                  t("importer.guess.col.values"): ", ".join(g.values)} for g in guesses]
+        st.dataframe(table, hide_index=True, key=f"guesses_{key}")
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -13,7 +13,7 @@ import duckdb
 
 from crmlens import contract
 
-NULL_TOKENS = ["", "na", "n/a", "null", "none", "nan", "-", "--", "#n/a", "无", "空"]
+NULL_TOKENS = ["", "na", "n/a", "null", "none", "nan", "-", "--", "#n/a", "无", "空", "?"]  # "?": ServiceNow's empty field
 # A value that is one of NULL_TOKENS, in any case, with spaces around it (or only spaces).
 NULL_PATTERN = "\\s*(" + "|".join(re.escape(t) for t in NULL_TOKENS if t) + ")?\\s*"
 TRUE_TOKENS = ["yes", "y", "true", "t", "1", "是", "对", "√"]

@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 
 from crmlens import contract, vocab
-from crmlens.ingest import convert, read
+from crmlens.ingest import convert, guess, read, truncated
 from crmlens.ingest.convert import quote_ident
 from crmlens.ingest.errors import column_list, missing_key, refuse
 from crmlens.ingest.rejects import find_rejects, listed_rejects, plausible_dates
@@ -47,6 +47,7 @@ class FileResult:
     preview: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     saved_mapping: bool = False  # the mapping saved for this header was used
     kept_own_columns: list[str] = field(default_factory=list)  # saved fixed values not used: the file has them
+    guesses: list = field(default_factory=list)  # guess.Guess for each column guessed (doubtful ones left out)
 
     @property
     def is_order_lines(self) -> bool:
@@ -172,7 +173,11 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
     if n_read == 0:
         raise refuse("ingest.file.no_rows", file=name)
     table = table or detect_table(headers, name)
-    mapping = resolve_mapping(table, headers, name, mapping, partial_mapping)
+    chosen = mapping
+    mapping = resolve_mapping(table, headers, name, chosen, partial_mapping)
+    # Guessed columns are checked against their values; a doubtful guess is left out (guess.py).
+    guessed = set(mapping) if chosen is None else (set(mapping) - set(chosen) if partial_mapping else set())
+    mapping, guesses = guess.checked_mapping(con, "_raw", table, mapping, guessed)
     price_header = unit_price_header(headers, mapping) if table.name == "orders" else None
     if "amount" in mapping:
         price_header = None
@@ -212,6 +217,8 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
     n_rejected = find_rejects(con, table, checked, check_key=not is_lines, unit_price=bool(price_header),
                               date_window=date_window or plausible_dates(), bad_text=source.bad_bytes > 0,
                               lines=is_lines)
+    if truncated.cut_off_last_row(source.path, source.read_encoding, source.delimiter, len(headers)):
+        n_rejected = _reject_cut_off_row(con)
     con.execute("drop table _raw")
     columns = [c.name for c in table.columns] + list(extras)
     n_lines = n_cancelled = 0
@@ -228,9 +235,15 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
     return FileResult(
         name, table.name, source.encoding, mapping, extras, n_read, n_loaded, listed_rejects(con, name),
         delimiter=source.delimiter, headers=headers, n_rejected=n_rejected,
-        n_lines=n_lines, n_cancelled=n_cancelled,
+        n_lines=n_lines, n_cancelled=n_cancelled, guesses=guesses,
         preview=con.execute(f"select * exclude (_row) from _accepted order by _row limit {PREVIEW_ROWS}").df(),
     )
+
+
+def _reject_cut_off_row(con: duckdb.DuckDBPyConnection) -> int:
+    """The last row of a file cut off mid-row is a reject (truncated); returns the rows rejected."""
+    con.execute("insert into _rejects select max(_row), '', null, 'truncated' from _raw")
+    return con.execute("select count(distinct row_no) from _rejects").fetchone()[0]
 
 
 def _extra_columns(table: contract.Table, headers: list[str], mapping: dict[str, str],
