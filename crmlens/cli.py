@@ -10,6 +10,7 @@ import sys
 import click
 
 from crmlens import contract, i18n, ingest, metrics, period, store, viewparams
+from crmlens.ingest import layouts as ingest_layouts
 
 
 def _fail(message: str) -> click.ClickException:
@@ -90,6 +91,8 @@ def load(files, db, table, mode, append_flag, mapping_file, encoding, day_first,
         else:
             click.echo(f"{r.file_name} -> {r.table}: {r.n_loaded:,} rows loaded, {r.n_rejected:,} rejected "
                        f"(encoding {r.encoding})")
+        if getattr(r, "layout", ""):
+            click.echo(f"  recognised as {ingest_layouts.by_id(r.layout).title('en')}: columns mapped by its layout")
         if r.saved_mapping:
             click.echo("  columns mapped as saved for files with this header"
                        + (f" (its fixed values not used for {', '.join(r.kept_own_columns)}: the file has them)"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from crmlens import contract, downloads, export, ingest, safe, store, tempfiles, ui
-from crmlens.ingest import guess
+from crmlens.ingest import guess, layouts
 from crmlens.ui import t
 
 NOT_MAPPED = ""
@@ -51,7 +51,9 @@ def file_options(upload, path: pathlib.Path) -> ingest.FileOptions | None:
         st.error(safe.md(refusal(e)))
         return None
     saved = ingest.saved_mapping(headers)
-    guessed = contract.TABLES[saved.table] if saved else ingest.guess_table(headers, upload.name)
+    layout = None if saved else layouts.recognise(headers)  # a known export layout (crmlens/layouts.json)
+    guessed = contract.TABLES[saved.table if saved else layout.table] if saved or layout \
+        else ingest.guess_table(headers, upload.name)
     names = list(contract.TABLES)
     table = left.selectbox(t("data.file.table"), names, index=names.index(guessed.name), key=f"table_{key}",
                            format_func=lambda n: t(f"table.{n}"))
@@ -61,14 +63,18 @@ def file_options(upload, path: pathlib.Path) -> ingest.FileOptions | None:
         if saved.kept_own:
             st.caption(t("data.file.saved_mapping_kept_own", columns=", ".join(saved.kept_own)))
     else:
+        fixed = layouts.mapping_for(layout, headers) if layout and layout.table == table else {}
+        if fixed:
+            st.info(t("importer.layout.recognised", name=layout.title(ui.language())))
         try:
-            seed, guesses = _guesses(str(path), upload.name, table, encoding)
+            seed, guesses = _guesses(str(path), upload.name, table, encoding, tuple(sorted(fixed.items())))
         except ingest.IngestError as e:
             st.error(safe.md(refusal(e)))
             return None
         show_guesses(guesses, key)
     mapping = _mapping_editor(contract.TABLES[table], headers, seed, key)
-    return ingest.FileOptions(table=table, mapping=mapping, encoding=encoding)
+    return ingest.FileOptions(table=table, mapping=mapping, encoding=encoding,
+                              layout=layout.id if layout and layout.table == table and not saved else None)
 
 
 def _column_label(col: contract.Column) -> str:
@@ -118,9 +124,10 @@ def _mapping_editor(table: contract.Table, headers: list[str], seed: dict[str, s
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _guesses(path: str, name: str, table: str, encoding: str | None):
-    """The automatic mapping for a table, each guess checked against the column's values (ingest.guess)."""
-    return guess.guess_file(pathlib.Path(path), name, contract.TABLES[table], encoding)
+def _guesses(path: str, name: str, table: str, encoding: str | None, fixed: tuple = ()):
+    """The automatic mapping for a table, each guess checked against the column's values (ingest.guess);
+    `fixed`: (column, header) pairs a known layout gives, not guessed."""
+    return guess.guess_file(pathlib.Path(path), name, contract.TABLES[table], encoding, dict(fixed))
 
 
 def show_guesses(guesses: list, key: str) -> None:
@@ -145,8 +152,9 @@ def _headers(path: str, encoding: str | None, name: str) -> list[str]:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _inspect(path: str, name: str, table: str, mapping: tuple, encoding: str | None, day_first: bool):
-    options = ingest.FileOptions(table=table, mapping=dict(mapping), encoding=encoding)
+def _inspect(path: str, name: str, table: str, mapping: tuple, encoding: str | None, day_first: bool,
+             layout: str | None = None):
+    options = ingest.FileOptions(table=table, mapping=dict(mapping), encoding=encoding, layout=layout)
     return ingest.inspect_file(path, name, options, day_first)
 
 
@@ -156,7 +164,7 @@ def inspect_upload(upload, path: pathlib.Path, options: ingest.FileOptions | Non
         return None
     try:
         result = _inspect(str(path), upload.name, options.table, tuple(sorted(options.mapping.items())),
-                          options.encoding, day_first)
+                          options.encoding, day_first, options.layout)
     except ingest.IngestError as e:
         st.error(safe.md(refusal(e)))
         return None
@@ -202,6 +210,8 @@ def _delimiter_name(delimiter: str) -> str:
 
 def load_summary(result) -> str:
     summary = _load_summary(result)
+    if getattr(result, "layout", "") and (layout := layouts.by_id(result.layout)):
+        summary += " " + t("importer.layout.used", name=layout.title(ui.language()))
     if result.saved_mapping:
         summary += " " + t("data.upload.saved_mapping_used")
     if result.kept_own_columns:

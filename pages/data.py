@@ -3,6 +3,7 @@
 import streamlit as st
 
 from crmlens import contract, controls, ingest, safe, signin, ui
+from crmlens.ingest import layouts
 from crmlens.ui import t
 from crmlens.upload import file_options, follow_load, inspect_upload, load_running, materialize, start_load
 
@@ -76,6 +77,11 @@ else:
 
 st.subheader(t("data.examples"))
 st.caption(t("data.examples.help"))
+with st.expander(t("importer.layouts.title")):
+    st.dataframe(
+        [{t("importer.layouts.col.name"): lay.title(ui.language()), t("data.col.table"): t(f"table.{lay.table}"),
+          t("importer.layouts.col.recognised"): ", ".join(lay.recognise)} for lay in layouts.catalogue()],
+        hide_index=True)
 for table in contract.TABLES.values():
     with st.expander(t(f"table.{table.name}")):
         st.markdown(", ".join(

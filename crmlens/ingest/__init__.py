@@ -74,6 +74,7 @@ def inspect_file(path: str | pathlib.Path, name: str | None = None, options: Fil
 
 def _noted(result: FileResult, options: FileOptions) -> FileResult:
     result.saved_mapping, result.kept_own_columns = options.saved, list(options.kept_own)
+    result.layout = options.layout or ""
     return result
 
 

@@ -130,9 +130,12 @@ def checked_mapping(con: duckdb.DuckDBPyConnection, relation: str, table: contra
     return check(table, mapping, guessed, sample(con, relation, headers))
 
 
-def guess_file(path, name: str, table: contract.Table, encoding: str | None = None) -> tuple[dict[str, str], list[Guess]]:
+def guess_file(path, name: str, table: contract.Table, encoding: str | None = None,
+               fixed: dict | None = None) -> tuple[dict[str, str], list[Guess]]:
     """The checked automatic mapping of a file for `table` (the Data page's starting point), from
-    a sample of its first rows, without staging the whole file."""
+    a sample of its first rows, without staging the whole file. `fixed` (a known layout's mapping:
+    column -> header, None or "=text") is taken as it is; the other columns are guessed."""
+    fixed = fixed or {}
     import contextlib
     import pathlib
 
@@ -143,11 +146,15 @@ def guess_file(path, name: str, table: contract.Table, encoding: str | None = No
         source = read.open_source(con, pathlib.Path(path), name, encoding)
         try:
             headers = source.headers
-            mapping = contract.match_columns(table, headers)
+            used = {h for h in fixed.values() if h}
+            mapping = {c: h for c, h in contract.match_columns(table, [h for h in headers if h not in used]).items()
+                       if c not in fixed}
             con.execute(
                 f"create temp table _sample as select * from read_csv($p, encoding = $e, {read.CSV_OPTIONS}) "
                 f"limit {SAMPLE_ROWS * 5}", {"p": str(source.path), "e": source.read_encoding})
-            return checked_mapping(con, "_sample", table, mapping, set(mapping))
+            checked, guesses = checked_mapping(con, "_sample", table, mapping, set(mapping))
+            given = {c: h for c, h in fixed.items() if h}
+            return {c.name: ({**checked, **given})[c.name] for c in table.columns if c.name in {**checked, **given}}, guesses
         except duckdb.Error as e:
             raise read.csv_problem(e, name, source.encoding, source.path) from e
         finally:

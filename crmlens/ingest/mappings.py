@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 import duckdb
 
 from crmlens import contract, store
+from crmlens.ingest import layouts
 from crmlens.ingest.errors import IngestError, refuse
 from crmlens.ingest.read import ENCODINGS
 from crmlens.ingest.stage import FileResult, is_fixed
@@ -26,6 +27,7 @@ class FileOptions:
     partial: bool = False  # the mapping names some columns; the others are detected as usual
     saved: bool = False  # the table and mapping are the ones saved for this header, not the user's
     kept_own: tuple[str, ...] = ()  # columns of a saved mapping's fixed values that the file has itself
+    layout: str | None = None  # the known export layout (ingest.layouts) the mapping comes from
 
 
 def check_options(options: FileOptions, name: str) -> FileOptions:
@@ -93,7 +95,13 @@ def with_saved(headers: list[str], options: FileOptions, db) -> FileOptions:
     if options.mapping is not None or options.table is not None:
         return options
     saved = saved_mapping(headers, db)
-    return replace(saved, encoding=options.encoding) if saved else options
+    if saved:
+        return replace(saved, encoding=options.encoding)
+    # A known export layout (Shopify orders, a CFPB complaints file, ...): its columns, the rest detected.
+    if layout := layouts.recognise(headers):
+        return replace(options, table=layout.table, mapping=layouts.mapping_for(layout, headers), partial=True,
+                       layout=layout.id)
+    return options
 
 
 def remember(con: duckdb.DuckDBPyConnection, result: FileResult) -> None:

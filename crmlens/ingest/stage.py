@@ -22,7 +22,7 @@ from crmlens.ingest.rejects import find_rejects, listed_rejects, plausible_dates
 MAX_EXTRA_NAME = 60  # characters of a header used to name its column
 PREVIEW_ROWS = 10
 # Order lines: a unit price column lets amount = quantity x unit price.
-UNIT_PRICE_ALIASES = ("unit_price", "unitprice", "price", "单价", "商品单价", "销售单价")
+UNIT_PRICE_ALIASES = ("unit_price", "unitprice", "price", "lineitem_price", "单价", "商品单价", "销售单价")
 # A file is order lines (one row per product of an order) only when at least this share of its
 # rows belong to an order id on several rows with different products and one customer; below
 # that, a repeated id is a duplicate (rejected), never a reason to merge orders.
@@ -48,6 +48,7 @@ class FileResult:
     saved_mapping: bool = False  # the mapping saved for this header was used
     kept_own_columns: list[str] = field(default_factory=list)  # saved fixed values not used: the file has them
     guesses: list = field(default_factory=list)  # guess.Guess for each column guessed (doubtful ones left out)
+    layout: str = ""  # id of the known export layout (crmlens/layouts.json) the mapping came from
 
     @property
     def is_order_lines(self) -> bool:

@@ -9,7 +9,7 @@ import re
 import duckdb
 
 from tests.browser.conftest import choose, open_page, wait_for_app
-from tests.test_importer_defects import CFPB
+from tests.test_importer_defects import CFPB_EXTRACT
 
 
 def rows(db, sql: str) -> list[tuple]:
@@ -49,7 +49,7 @@ def test_mapping_panel_stays_open_while_columns_and_fixed_values_are_chosen(own_
 
 def test_cfpb_state_is_pointed_out_and_not_mapped(own_app, page, tmp_path):
     export = tmp_path / "complaints.csv"
-    export.write_text(CFPB, encoding="utf-8")
+    export.write_text(CFPB_EXTRACT, encoding="utf-8")
     with open(export, newline="", encoding="utf-8") as fh:
         expected = list(csv.DictReader(fh))
     open_page(page, f"{own_app.url}/data")
@@ -64,3 +64,62 @@ def test_cfpb_state_is_pointed_out_and_not_mapped(own_app, page, tmp_path):
         page.get_by_test_id("stAlertContentSuccess").inner_text()
     assert rows(own_app.db, "select count(*), count(status), count(state) from complaints") == [
         (len(expected), 0, sum(1 for r in expected if r["State"]))]
+
+
+def test_real_servicenow_export_is_recognised_and_loaded(own_app, page):
+    """The real public ServiceNow export through the Data page: layout named, counts, the Complaints headline."""
+    from crmlens import fmt
+    from tests.conftest import PUBLIC_DATA
+    from tests.browser.conftest import metric_values
+
+    export = PUBLIC_DATA / "servicenow_incidents_rest.csv"
+    with open(export, newline="", encoding="utf-8") as fh:
+        incidents = list(csv.DictReader(fh))
+    kept = [r for r in incidents if r["category"].strip()]
+    open_page(page, f"{own_app.url}/data")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(export))
+    wait_for_app(page)
+    assert page.get_by_text("Recognised as ServiceNow incidents (field names)").is_visible()
+    shown = metric_values(page)
+    assert (shown["Rows in file"], shown["Rows to load"], shown["Rows rejected"]) == (
+        str(len(incidents)), str(len(kept)), str(len(incidents) - len(kept)))
+    page.get_by_text(re.compile("Load anyway")).click()  # 4 of 67 rejected: more than 5%
+    wait_for_app(page)
+    page.get_by_role("button", name=re.compile("Load 1 file")).click()
+    wait_for_app(page)
+    message = page.get_by_test_id("stAlertContentSuccess").inner_text()
+    assert f"{len(kept)} rows loaded into Complaints, {len(incidents) - len(kept)} rejected." in message
+    assert "Mapped as ServiceNow incidents (field names)." in message
+    # The sidebar's date picker reaches back 10 years (Streamlit's default): the period starts after 2016-12-01.
+    first, last = "2017-01-01", max(r["opened_at"][:10] for r in kept)
+    in_period = [r for r in kept if first <= r["opened_at"][:10] <= last]
+    open_page(page, f"{own_app.url}/complaints?period={first}&period={last}")
+    shown = metric_values(page)
+    assert shown["Complaints"] == fmt.number(len(in_period), "en")
+    assert shown["Open now"] == fmt.number(sum(1 for r in in_period if not r["resolved_at"].strip()), "en")
+
+
+def test_shopify_export_made_from_the_documented_headers(own_app, page):
+    """One click: recognised, lines folded into orders, revenue as summed here from the file's lines."""
+    from crmlens import fmt
+    from tests.browser.conftest import metric_values
+    from tests.test_layouts import FIXTURES
+
+    export = FIXTURES / "shopify_orders.csv"
+    with open(export, newline="", encoding="utf-8") as fh:
+        lines = list(csv.DictReader(fh))
+    status = {}
+    for line in lines:
+        status.setdefault(line["Name"], line["Financial Status"])
+    revenue = sum(float(x["Lineitem quantity"]) * float(x["Lineitem price"]) for x in lines
+                  if status[x["Name"]] not in ("refunded", "voided"))
+    open_page(page, f"{own_app.url}/data")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(export))
+    wait_for_app(page)
+    assert page.get_by_text("Recognised as Shopify orders export").is_visible()
+    page.get_by_role("button", name=re.compile("Load 1 file")).click()
+    wait_for_app(page)
+    assert f"{len(lines)} order lines loaded as {len(status)} orders" in \
+        page.get_by_test_id("stAlertContentSuccess").inner_text()
+    open_page(page, f"{own_app.url}/?period=2025-03-01&period=2025-03-31")
+    assert metric_values(page)["Revenue"] == fmt.number(revenue, "en")
