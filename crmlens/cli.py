@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import pathlib
@@ -67,12 +68,13 @@ def demo(db: str | None, n_customers: int, seed: int) -> None:
 @click.option("--day-first", is_flag=True, help="Read ambiguous dates like 03/01/2024 as 3 January.")
 @click.option("--max-rejects", default=ingest.MAX_REJECT_SHARE, show_default=True,
               help="Largest share of rows that may be rejected before the load is refused (0-1).")
-def load(files, db, table, mode, append_flag, mapping_file, encoding, day_first, max_rejects) -> None:
+@click.option("--sheet", default=None, help="An Excel workbook's sheet (default: the one with the most filled rows).")
+def load(files, db, table, mode, append_flag, mapping_file, encoding, day_first, max_rejects, sheet) -> None:
     """Load CSV files: all of them or none (the data is unchanged on any error).
 
     Example: python -m crmlens load customers.csv orders.csv
     """
-    options = _file_options(mapping_file, table, encoding)
+    options = dataclasses.replace(_file_options(mapping_file, table, encoding), sheet=sheet)
     try:
         results = ingest.load_files(list(files), db=db, mode="append" if append_flag else mode,
                                     day_first=day_first, max_reject_share=max_rejects,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from crmlens import contract, downloads, export, ingest, safe, store, tempfiles, ui
-from crmlens.ingest import guess, layouts
+from crmlens.ingest import excel, guess, layouts
 from crmlens.ui import t
 
 NOT_MAPPED = ""
@@ -42,11 +42,16 @@ def file_options(upload, path: pathlib.Path) -> ingest.FileOptions | None:
     st.markdown(f"**{safe.md(upload.name)}**")
     key = upload.file_id
     left, right = st.columns(2)
-    encoding = right.selectbox(t("data.file.encoding"), [AUTO, *ingest.ENCODINGS], key=f"enc_{key}",
-                               format_func=lambda e: t("data.file.auto") if e == AUTO else e)
-    encoding = None if encoding == AUTO else encoding
+    encoding = sheet = None
     try:
-        headers = _headers(str(path), encoding, upload.name)
+        if excel.is_workbook(path):  # an Excel workbook: which sheet, not which encoding
+            sheets, fullest = _workbook(str(path), upload.name)
+            sheet = right.selectbox(t("importer.excel.sheet"), sheets, index=sheets.index(fullest), key=f"sheet_{key}")
+        else:
+            encoding = right.selectbox(t("data.file.encoding"), [AUTO, *ingest.ENCODINGS], key=f"enc_{key}",
+                                       format_func=lambda e: t("data.file.auto") if e == AUTO else e)
+            encoding = None if encoding == AUTO else encoding
+        headers = _headers(str(path), encoding, upload.name, sheet)
     except ingest.IngestError as e:
         st.error(safe.md(refusal(e)))
         return None
@@ -67,14 +72,14 @@ def file_options(upload, path: pathlib.Path) -> ingest.FileOptions | None:
         if fixed:
             st.info(t("importer.layout.recognised", name=layout.title(ui.language())))
         try:
-            seed, guesses = _guesses(str(path), upload.name, table, encoding, tuple(sorted(fixed.items())))
+            seed, guesses = _guesses(str(path), upload.name, table, encoding, tuple(sorted(fixed.items())), sheet)
         except ingest.IngestError as e:
             st.error(safe.md(refusal(e)))
             return None
         show_guesses(guesses, key)
     mapping = _mapping_editor(contract.TABLES[table], headers, seed, key)
     return ingest.FileOptions(table=table, mapping=mapping, encoding=encoding,
-                              layout=layout.id if layout and layout.table == table and not saved else None)
+                              layout=layout.id if layout and layout.table == table and not saved else None, sheet=sheet)
 
 
 def _column_label(col: contract.Column) -> str:
@@ -124,10 +129,18 @@ def _mapping_editor(table: contract.Table, headers: list[str], seed: dict[str, s
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _guesses(path: str, name: str, table: str, encoding: str | None, fixed: tuple = ()):
+def _guesses(path: str, name: str, table: str, encoding: str | None, fixed: tuple = (), sheet: str | None = None):
     """The automatic mapping for a table, each guess checked against the column's values (ingest.guess);
     `fixed`: (column, header) pairs a known layout gives, not guessed."""
-    return guess.guess_file(pathlib.Path(path), name, contract.TABLES[table], encoding, dict(fixed))
+    return guess.guess_file(pathlib.Path(path), name, contract.TABLES[table], encoding, dict(fixed), sheet)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _workbook(path: str, name: str) -> tuple[list[str], str]:
+    """A workbook's sheets and the fullest one (the default choice)."""
+    copy, fullest, _ = excel.to_csv(pathlib.Path(path), name)
+    copy.unlink(missing_ok=True)
+    return excel.sheet_names(pathlib.Path(path), name), fullest
 
 
 def show_guesses(guesses: list, key: str) -> None:
@@ -146,15 +159,15 @@ def show_guesses(guesses: list, key: str) -> None:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _headers(path: str, encoding: str | None, name: str) -> list[str]:
+def _headers(path: str, encoding: str | None, name: str, sheet: str | None = None) -> list[str]:
     """Once per upload and encoding: reading a header looks at the whole file (line ends, bad bytes)."""
-    return ingest.read_headers(pathlib.Path(path), encoding, name)
+    return ingest.read_headers(pathlib.Path(path), encoding, name, sheet)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _inspect(path: str, name: str, table: str, mapping: tuple, encoding: str | None, day_first: bool,
-             layout: str | None = None):
-    options = ingest.FileOptions(table=table, mapping=dict(mapping), encoding=encoding, layout=layout)
+             layout: str | None = None, sheet: str | None = None):
+    options = ingest.FileOptions(table=table, mapping=dict(mapping), encoding=encoding, layout=layout, sheet=sheet)
     return ingest.inspect_file(path, name, options, day_first)
 
 
@@ -164,7 +177,7 @@ def inspect_upload(upload, path: pathlib.Path, options: ingest.FileOptions | Non
         return None
     try:
         result = _inspect(str(path), upload.name, options.table, tuple(sorted(options.mapping.items())),
-                          options.encoding, day_first, options.layout)
+                          options.encoding, day_first, options.layout, options.sheet)
     except ingest.IngestError as e:
         st.error(safe.md(refusal(e)))
         return None
@@ -173,7 +186,10 @@ def inspect_upload(upload, path: pathlib.Path, options: ingest.FileOptions | Non
     loaded = t("data.file.orders_from_lines", lines=f"{result.n_lines:,}") if result.is_order_lines else None
     counts[1].metric(t("data.file.loaded"), f"{result.n_loaded:,}", help=loaded)
     counts[2].metric(t("data.file.rejected"), f"{result.n_rejected:,}")
-    counts[3].metric(t("data.file.format"), f"{result.encoding} · {_delimiter_name(result.delimiter)}")
+    counts[3].metric(t("data.file.format"), f"Excel · {result.sheet}" if getattr(result, "sheet", "")
+                     else f"{result.encoding} · {_delimiter_name(result.delimiter)}")
+    if getattr(result, "sheet", ""):
+        st.caption(t("importer.excel.header_row", sheet=safe.md(result.sheet), row=result.row_offset + 1))
     if result.is_order_lines:
         st.caption(t("data.file.lines_note", lines=f"{result.n_lines:,}", orders=f"{result.n_loaded:,}",
                      cancelled=f"{result.n_cancelled:,}"))

@@ -6,6 +6,7 @@ from crmlens import contract, controls, ingest, safe, signin, ui
 from crmlens.ingest import layouts
 from crmlens.ui import t
 from crmlens.upload import file_options, follow_load, inspect_upload, load_running, materialize, start_load
+from crmlens.undo import undo_section
 
 ui.run_through_app()
 snap = ui.snapshot()
@@ -17,7 +18,8 @@ for message in st.session_state.pop("_data_load_messages", []):
     st.success(message)
 
 st.subheader(t("data.upload"))
-uploads = None if not signin.admin_gate() else st.file_uploader(t("data.upload"), type=["csv", "txt", "tsv"], accept_multiple_files=True,
+is_admin = signin.admin_gate()
+uploads = None if not is_admin else st.file_uploader(t("data.upload"), type=["csv", "txt", "tsv", "xlsx", "xlsm", "xlsb", "xls", "ods"], accept_multiple_files=True,
                            help=t("data.upload.help"), label_visibility="collapsed",
                            key=f"uploads_{st.session_state.get('_upload_generation', 0)}")
 if uploads:
@@ -72,6 +74,8 @@ if snap is not None:
             },
         )
         controls.download_csv(loads.drop(columns=["load_id"]), "data_loads.csv")
+    if is_admin and not load_running():
+        undo_section(loads)
 else:
     st.info(f"**{t('nodata.title')}**\n\n{t('nodata.body')}")
 

@@ -29,7 +29,7 @@ from crmlens.ingest.errors import IngestError, describe_reason, refuse
 from crmlens.ingest.mappings import FileOptions, check_options, header_signature, saved_mapping
 from crmlens.ingest.read import ENCODINGS, MAX_COLUMNS, file_hash
 from crmlens.ingest.rejects import listed_rejects, plausible_dates
-from crmlens.ingest.stage import FileResult, detect_table, guess_table, is_fixed, stage_file
+from crmlens.ingest.stage import FileResult, detect_table, guess_table, is_fixed, shown_rejects, stage_file
 
 __all__ = [
     "ENCODINGS", "FileOptions", "MAX_COLUMNS", "MODES", "FileResult", "IngestError", "MAX_REJECT_SHARE", "describe_reason",
@@ -44,11 +44,12 @@ MODES = ("replace", "append", "update")
 Progress = Callable[[float, str], None]
 
 
-def read_headers(path: pathlib.Path, encoding: str | None = None, name: str | None = None) -> list[str]:
-    """The header row of a CSV file (checked to be a text file first)."""
+def read_headers(path: pathlib.Path, encoding: str | None = None, name: str | None = None,
+                 sheet: str | None = None) -> list[str]:
+    """The header row of a CSV file (checked to be a text file first), or of a workbook's sheet."""
     path = pathlib.Path(path)
     with contextlib.closing(store.connect()) as con:
-        source = read.open_source(con, path, name or path.name, encoding)
+        source = read.open_source(con, path, name or path.name, encoding, sheet=sheet)
         source.close()
         return source.headers
 
@@ -62,7 +63,7 @@ def inspect_file(path: str | pathlib.Path, name: str | None = None, options: Fil
     check_options(options, name)
     date_window = date_window or plausible_dates()
     with contextlib.closing(store.connect()) as con:
-        source = read.open_source(con, path, name, options.encoding)
+        source = read.open_source(con, path, name, options.encoding, sheet=options.sheet)
         try:
             options = mappings.with_saved(source.headers, options, db)
             return _noted(stage_file(con, path, contract.TABLES[options.table] if options.table else None, day_first,
@@ -115,7 +116,7 @@ def load_files(
         with contextlib.closing(store.connect()) as probe:
             sources = []
             for path, name, opts in zip(paths, names, options):
-                sources.append(read.open_source(probe, path, name, opts.encoding))
+                sources.append(read.open_source(probe, path, name, opts.encoding, sheet=opts.sheet))
                 opened.callback(sources[-1].close)
         options = [mappings.with_saved(s.headers, o, db) for s, o in zip(sources, options)]
         with store.writer(db) as con:
@@ -130,7 +131,7 @@ def load_files(
                 if file_mode != "replace":
                     _refuse_if_loaded_before(con, result, content_hash)
                 if file_mode == "append" and _reject_already_loaded(con, result):
-                    result.rejects = listed_rejects(con, name)
+                    result.rejects = shown_rejects(con, name, result.row_offset)
                 _refuse_if_too_many_rejects(result, max_reject_share)
                 _write_table(con, result, file_mode)
                 replaced.add(result.table)

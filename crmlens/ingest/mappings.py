@@ -28,6 +28,7 @@ class FileOptions:
     saved: bool = False  # the table and mapping are the ones saved for this header, not the user's
     kept_own: tuple[str, ...] = ()  # columns of a saved mapping's fixed values that the file has itself
     layout: str | None = None  # the known export layout (ingest.layouts) the mapping comes from
+    sheet: str | None = None  # an Excel workbook's sheet (None: the fullest)
 
 
 def check_options(options: FileOptions, name: str) -> FileOptions:
@@ -96,7 +97,7 @@ def with_saved(headers: list[str], options: FileOptions, db) -> FileOptions:
         return options
     saved = saved_mapping(headers, db)
     if saved:
-        return replace(saved, encoding=options.encoding)
+        return replace(saved, encoding=options.encoding, sheet=options.sheet)
     # A known export layout (Shopify orders, a CFPB complaints file, ...): its columns, the rest detected.
     if layout := layouts.recognise(headers):
         return replace(options, table=layout.table, mapping=layouts.mapping_for(layout, headers), partial=True,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from crmlens.ingest import decode
+from crmlens.ingest import decode, excel
 from crmlens.ingest.errors import IngestError, refuse
 
 BUILTIN_ENCODINGS = ("utf-8", "utf-16", "latin-1")
@@ -38,6 +38,8 @@ class Source:
     headers: list[str] = field(default_factory=list)
     bad_bytes: int = 0  # bytes that were not UTF-8, replaced by U+FFFD in the copy
     is_copy: bool = False
+    sheet: str = ""  # an Excel workbook's sheet (the copy holds it from its header row on)
+    header_row: int = 1  # the header's row in that sheet
 
     def close(self) -> None:
         if self.is_copy:
@@ -98,12 +100,15 @@ DELIMITERS = (",", ";", "\t", "|")
 # --- opening a file --------------------------------------------------------------------------
 
 def open_source(con: duckdb.DuckDBPyConnection, path: pathlib.Path, name: str, encoding: str | None = None,
-                max_bytes: int | None = None) -> Source:
+                max_bytes: int | None = None, sheet: str | None = None) -> Source:
     """Check, decode and sniff a file; `con` must not be inside a write transaction.
 
+    An Excel workbook is read from a CSV copy of one sheet (`sheet`, default: the fullest; excel.py).
     The caller closes the Source (removing the clean copy, if one was made).
     """
     path = pathlib.Path(path)
+    if excel.is_workbook(path):
+        return _open_workbook(con, path, name, sheet, max_bytes)
     check_file(path, name, max_bytes)
     encoding = encoding or decode.detect_encoding(path)
     if (n := _header_width(path, encoding)) > MAX_COLUMNS:  # before DuckDB: 100,000 columns exhaust its memory
@@ -119,6 +124,24 @@ def open_source(con: duckdb.DuckDBPyConnection, path: pathlib.Path, name: str, e
         if len(source.headers) > MAX_COLUMNS:
             raise refuse("ingest.file.too_wide", file=name, n=f"{len(source.headers):,}", limit=f"{MAX_COLUMNS:,}")
         source.delimiter = _sniff_delimiter(con, source)
+    except BaseException:
+        source.close()
+        raise
+    return source
+
+
+def _open_workbook(con: duckdb.DuckDBPyConnection, path: pathlib.Path, name: str, sheet: str | None,
+                   max_bytes: int | None) -> Source:
+    size = path.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        raise refuse("ingest.file.too_big", file=name, mb=f"{size / 1e6:,.0f}", limit=f"{max_bytes / 1e6:,.0f}")
+    copy, sheet, header_row = excel.to_csv(path, name, sheet)
+    source = Source(copy, "excel", "utf-8", is_copy=True, sheet=sheet, header_row=header_row)
+    try:
+        source.headers = _headers(con, source, name)
+        if len(source.headers) > MAX_COLUMNS:
+            raise refuse("ingest.file.too_wide", file=name, n=f"{len(source.headers):,}", limit=f"{MAX_COLUMNS:,}")
+        source.delimiter = ","
     except BaseException:
         source.close()
         raise

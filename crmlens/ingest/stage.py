@@ -49,6 +49,8 @@ class FileResult:
     kept_own_columns: list[str] = field(default_factory=list)  # saved fixed values not used: the file has them
     guesses: list = field(default_factory=list)  # guess.Guess for each column guessed (doubtful ones left out)
     layout: str = ""  # id of the known export layout (crmlens/layouts.json) the mapping came from
+    sheet: str = ""  # an Excel workbook's sheet
+    row_offset: int = 0  # added to row numbers shown: a workbook's rows above its header
 
     @property
     def is_order_lines(self) -> bool:
@@ -233,12 +235,19 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
         )
     con.execute("drop table _typed; drop table if exists _lines")
     n_loaded = con.execute("select count(*) from _accepted").fetchone()[0]
+    offset = source.header_row - 1
     return FileResult(
-        name, table.name, source.encoding, mapping, extras, n_read, n_loaded, listed_rejects(con, name),
+        name, table.name, source.encoding, mapping, extras, n_read, n_loaded, shown_rejects(con, name, offset),
         delimiter=source.delimiter, headers=headers, n_rejected=n_rejected,
-        n_lines=n_lines, n_cancelled=n_cancelled, guesses=guesses,
+        n_lines=n_lines, n_cancelled=n_cancelled, guesses=guesses, sheet=source.sheet, row_offset=offset,
         preview=con.execute(f"select * exclude (_row) from _accepted order by _row limit {PREVIEW_ROWS}").df(),
     )
+
+
+def shown_rejects(con: duckdb.DuckDBPyConnection, name: str, offset: int = 0):
+    """The rejects as listed to the user: row numbers of the sheet (a workbook's title rows counted)."""
+    rejects = listed_rejects(con, name)
+    return rejects.assign(row=rejects["row"] + offset) if offset else rejects
 
 
 def _reject_cut_off_row(con: duckdb.DuckDBPyConnection) -> int:

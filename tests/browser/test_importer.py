@@ -123,3 +123,26 @@ def test_shopify_export_made_from_the_documented_headers(own_app, page):
         page.get_by_test_id("stAlertContentSuccess").inner_text()
     open_page(page, f"{own_app.url}/?period=2025-03-01&period=2025-03-31")
     assert metric_values(page)["Revenue"] == fmt.number(revenue, "en")
+
+
+def test_excel_workbook_uploads_like_a_csv(own_app, page, tmp_path):
+    from tests import xlsx
+    from tests.test_excel import ORDERS
+
+    book = tmp_path / "orders.xlsx"
+    xlsx.write(book, {"说明": [["本工作簿由系统导出"]], "订单": ORDERS})
+    open_page(page, f"{own_app.url}/data")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(book))
+    wait_for_app(page)
+    assert page.get_by_text("Sheet 订单: the header is on row 4").is_visible()
+    page.get_by_text(re.compile("Load anyway")).click()  # 1 of 4 rows rejected
+    wait_for_app(page)
+    page.get_by_role("button", name=re.compile("Load 1 file")).click()
+    wait_for_app(page)
+    assert "orders.xlsx: 3 rows loaded into Orders, 1 rejected." in page.get_by_test_id("stAlertContentSuccess").inner_text()
+    assert rows(own_app.db, "select list(order_id order by order_id) from orders") == [(["1001", "1002", "1003"],)]
+    # The other sheet can be chosen too: it is no orders file, and the page says what is missing.
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(book))
+    wait_for_app(page)
+    choose(page, "Sheet", "说明")
+    assert page.get_by_test_id("stAlert").count() >= 1
