@@ -139,9 +139,28 @@ SURVEYS = Table(
     file_hints=("survey", "nps", "feedback", "问卷", "调查", "回访", "满意度"),
 )
 
+# Side files: lists keyed by a column the data already has (a product list with its series and price,
+# the sales team of each sales agent with manager and office); every other column is an attribute.
+PRODUCT_ATTRIBUTES = Table(
+    "product_attributes",
+    (Column("product", "VARCHAR", True, ORDERS.column("product").aliases),),
+    key="product",
+    file_hints=("products", "product_list", "产品", "商品"),
+)
+
+OWNER_ATTRIBUTES = Table(
+    "owner_attributes",
+    (Column("owner", "VARCHAR", True, CUSTOMERS.column("owner").aliases),),
+    key="owner",
+    file_hints=("sales_team", "team", "agents", "销售团队", "团队"),
+)
+
 TABLES: dict[str, Table] = {
-    t.name: t for t in (CUSTOMERS, ORDERS, OPPORTUNITIES, STAGE_HISTORY, COMPLAINTS, SURVEYS)
+    t.name: t for t in (CUSTOMERS, ORDERS, OPPORTUNITIES, STAGE_HISTORY, COMPLAINTS, SURVEYS,
+                        PRODUCT_ATTRIBUTES, OWNER_ATTRIBUTES)
 }
+# Tables of side files: attributes of a key the other tables hold.
+SIDE_TABLES = ("product_attributes", "owner_attributes")
 
 # The word lists (won/lost stages, revenue statuses, ...) live in crmlens/vocab.py.
 WON_STAGES, LOST_STAGES, NON_REVENUE_STATUSES = vocab.WON_STAGES, vocab.LOST_STAGES, vocab.NON_REVENUE_STATUSES

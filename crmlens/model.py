@@ -18,7 +18,7 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 2
+MODEL_VERSION = 3  # 3: side files' attributes joined into stg_customers, stg_orders, stg_opportunities
 # The churn rule's defaults (a setting on every page that uses it): lost after max(N days, k x the
 # customer's usual gap between order days) without an order.
 CHURN_DAYS = 90
@@ -32,7 +32,8 @@ OBJECTS = ("stg_customers", "stg_orders", "stg_opportunities", "stg_opportunity_
            "stg_surveys", "mart_customer_days", "period_as_of", "customer_spells",
            "mart_customer_spells", "lifetimes")
 BUILD_PARAMS = {"mart_customer_spells": {"churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER}}
-RAW_TABLES = ("customers", "orders", "opportunities", "opportunity_stage_history", "complaints", "surveys")
+RAW_TABLES = ("customers", "orders", "opportunities", "opportunity_stage_history", "complaints", "surveys",
+              "product_attributes", "owner_attributes")
 
 
 def sql(name: str) -> str:

@@ -79,10 +79,22 @@ def detect_table(headers: list[str], file_name: str) -> contract.Table:
     """
     best = guess_table(headers, file_name)
     missing = _missing_required(best, contract.match_columns(best, headers), headers)
+    if len(missing) >= 2 and (side := _keyed_list(headers)):
+        return side  # far from the best table, and a list keyed by its first column: a side file
     if missing:
         raise refuse(missing_key("ingest.table", missing), file=file_name, table=best.name,
                      columns=", ".join(missing), found=column_list(headers))
     return best
+
+
+def _keyed_list(headers: list[str]) -> contract.Table | None:
+    """The table a list keyed by its first column is for (an accounts list keyed by account: customers; a
+    product list: product_attributes; sales teams keyed by sales agent: owner_attributes), if any."""
+    first = headers[:1]
+    for table in (contract.CUSTOMERS, *(contract.TABLES[n] for n in contract.SIDE_TABLES)):
+        if contract.match_columns(table, first).get(table.key) == first[0] if first else False:
+            return table
+    return None
 
 
 def unit_price_header(headers: list[str], mapping: dict[str, str]) -> str | None:
