@@ -35,13 +35,14 @@ def undo_section(loads: pd.DataFrame) -> None:
             return t("importer.versions.option", version=v, loaded_at=f"{pd.Timestamp(row['loaded_at']):%Y-%m-%d %H:%M}",
                      what=what)
 
-        choices = sorted(kept, reverse=True)
-        version = left.selectbox(t("importer.versions.choose"), choices, format_func=label, key="undo_version")
+        # Labels as options (no format_func: the widget's value is then the same text in every run).
+        choices = {label(v): v for v in sorted(kept, reverse=True)}
+        version = choices[left.selectbox(t("importer.versions.choose"), list(choices), key="undo_version")]
         sure = left.checkbox(t("importer.versions.confirm", version=version), key="undo_sure")
         if left.button(t("importer.versions.button"), disabled=not sure, key="undo_button"):
             _run(lambda: t("importer.versions.done", version=version, new=versions.rollback(version)))
-    table = right.selectbox(t("importer.clear.choose"), list(contract.TABLES), format_func=lambda n: t(f"table.{n}"),
-                            key="clear_table")
+    tables = {t(f"table.{n}"): n for n in contract.TABLES}
+    table = tables[right.selectbox(t("importer.clear.choose"), list(tables), key="clear_table")]
     sure = right.checkbox(t("importer.clear.confirm", table=t(f"table.{table}")), key="clear_sure")
     if right.button(t("importer.clear.button"), disabled=not sure, key="clear_button"):
         _run(lambda: t("importer.clear.done", table=t(f"table.{table}"), new=versions.clear(table)))

@@ -54,6 +54,8 @@ def test_catalogue_is_well_formed():
         assert lay.name.get("en") and lay.name.get("zh") and lay.source, lay.id
     # Every layout has a test file, and no two layouts recognise the same file.
     assert set(EXPECTED) | {"servicenow_incident_api"} == set(ids)
+    assert layouts.recognise(next(csv.reader(open(FIXTURES / "cfpb_complaints_real.csv", encoding="utf-8")))).id \
+        == "cfpb_complaints"
 
 
 @pytest.mark.parametrize("layout_id", sorted(EXPECTED))

@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import os
 import pathlib
+import stat
 import tempfile
 import zipfile
 
@@ -25,8 +26,11 @@ SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 
 
 def is_workbook(path: pathlib.Path) -> bool:
-    """An Excel (or OpenDocument) workbook, by its bytes: a zip holding a workbook part, or an .xls file."""
+    """An Excel (or OpenDocument) workbook, by its bytes: a zip holding a workbook part, or an .xls file.
+    Only a regular file is looked at: a pipe or a device is never opened (read.check_file refuses it)."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
         with open(path, "rb") as fh:
             head = fh.read(8)
     except OSError:

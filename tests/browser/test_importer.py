@@ -146,3 +146,29 @@ def test_excel_workbook_uploads_like_a_csv(own_app, page, tmp_path):
     wait_for_app(page)
     choose(page, "Sheet", "说明")
     assert page.get_by_test_id("stAlert").count() >= 1
+
+
+def test_real_cfpb_rows_are_recognised_and_loaded(own_app, page):
+    """Five real rows of the CFPB's complaint database (public domain; as quoted in the Insight data
+    engineering challenge's README): the layout named, counts and the Complaints headline."""
+    from crmlens import fmt
+    from tests.browser.conftest import metric_values
+    from tests.test_layouts import FIXTURES
+
+    export = FIXTURES / "cfpb_complaints_real.csv"
+    with open(export, newline="", encoding="utf-8") as fh:
+        complaints = list(csv.DictReader(fh))
+    still_open = [r for r in complaints if not r["Company response to consumer"].startswith("Closed")]
+    open_page(page, f"{own_app.url}/data")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(export))
+    wait_for_app(page)
+    assert page.get_by_text("Recognised as CFPB consumer complaint database").is_visible()
+    page.get_by_role("button", name=re.compile("Load 1 file")).click()
+    wait_for_app(page)
+    assert f"{len(complaints)} rows loaded into Complaints, 0 rejected." in \
+        page.get_by_test_id("stAlertContentSuccess").inner_text()
+    first, last = min(r["Date received"] for r in complaints), max(r["Date received"] for r in complaints)
+    open_page(page, f"{own_app.url}/complaints?period={first}&period={last}")
+    shown = metric_values(page)
+    assert shown["Complaints"] == fmt.number(len(complaints), "en")
+    assert shown["Open now"] == fmt.number(len(still_open), "en")
