@@ -179,6 +179,49 @@ def _view_params(text: str):
         raise _fail(f"--params: {e}") from e
 
 
+@cli.command(name="versions")
+@db_option
+def versions_cmd(db) -> None:
+    """List the data versions kept to roll back to (the snapshot each load replaced)."""
+    from crmlens import versions
+
+    kept = versions.kept(db)
+    if not kept:
+        click.echo("no earlier version is kept yet")
+    for version, path in kept.items():
+        click.echo(f"version {version}: {path}")
+
+
+@cli.command(name="rollback")
+@click.argument("version", type=int)
+@db_option
+def rollback_cmd(version, db) -> None:
+    """Make the data that of a kept VERSION (a new, recorded load; the history, mappings and digests stay)."""
+    from crmlens import versions
+
+    try:
+        new = versions.rollback(version, db)
+    except (ingest.IngestError, store.StoreBusy, store.NotOurDatabase) as e:
+        raise _fail(f"{e}\nNothing was changed.") from e
+    _after_load(db)
+    click.echo(f"rolled back to version {version}: the data is now version {new}")
+
+
+@cli.command(name="clear")
+@click.argument("table", type=click.Choice(sorted(contract.TABLES)))
+@db_option
+def clear_cmd(table, db) -> None:
+    """Delete every row of TABLE (a new, recorded load that can be rolled back)."""
+    from crmlens import versions
+
+    try:
+        new = versions.clear(table, db)
+    except (ingest.IngestError, store.StoreBusy, store.NotOurDatabase) as e:
+        raise _fail(f"{e}\nNothing was changed.") from e
+    _after_load(db)
+    click.echo(f"{table} cleared: the data is now version {new}")
+
+
 @cli.command(name="hash-password")
 @click.password_option(prompt="Password", confirmation_prompt=True)
 def hash_password(password: str) -> None:

@@ -76,3 +76,17 @@ def test_clear_a_table(db):
     assert fetch(db, "select mode, table_name from loads order by load_id desc limit 1") == [("clear", "orders")]
     versions.rollback(3, db)
     assert fetch(db, "select count(*) from orders") == [(1,)]
+
+
+def test_command_line_lists_rolls_back_and_clears(db):
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["versions", "--db", str(db)])
+    assert listed.exit_code == 0 and "version 1:" in listed.output and "version 2:" in listed.output
+    done = runner.invoke(cli, ["rollback", "2", "--db", str(db)])
+    assert done.exit_code == 0, done.output
+    assert "rolled back to version 2: the data is now version 4" in done.output
+    assert fetch(db, "select count(*) from customers union all select count(*) from orders") == [(3,), (0,)]
+    refused = runner.invoke(cli, ["rollback", "99", "--db", str(db)])
+    assert refused.exit_code == 1 and "Version 99 is not kept any more" in refused.output
+    cleared = runner.invoke(cli, ["clear", "customers", "--db", str(db)])
+    assert cleared.exit_code == 0 and "customers cleared: the data is now version 5" in cleared.output
