@@ -71,3 +71,28 @@ def test_an_orders_export_without_amounts_is_still_refused(tmp_path):
     with pytest.raises(ingest.IngestError, match="amount"):
         ingest.load_files([write(tmp_path, "orders.csv", "customer_id,order_id,order_date\nC1,O1,2024-01-01\n")],
                           db=tmp_path / "crm.duckdb")
+
+
+def test_side_file_columns_are_funnel_breakdowns(tmp_path):
+    from crmlens import funnel  # noqa: F401 - the page's module, for the dimensions it offers
+    db = tmp_path / "crm.duckdb"
+    ingest.load_files([write(tmp_path, n, t) for n, t in (
+        ("sales_pipeline.csv", PIPELINE), ("products.csv", PRODUCTS), ("sales_teams.csv", TEAMS))], db=db)
+    snap = store.snapshot(db)
+    assert list(queries.run("funnel_attributes", snap=snap)["column_name"]) == ["manager", "regional_office", "series",
+                                                                              "sales_price"]
+    params = {"start": dt.date(2024, 1, 1), "end": dt.date(2024, 12, 31), "owner": [], "source": [], "segment": [],
+              "region": [], "stages": ["engaging", "won"], "won_stages": ["won"], "lost_stages": ["lost"],
+              "date_columns": [], "date_stages": []}
+    # O1 (won, 550) and O3 (open) are Anna Snelling's: Dustin Brinkmann; O2 (lost) Cecily Lampkin's: Melvin Marxen.
+    by_manager = queries.run("funnel_breakdown", {**params, "by": "manager"}, snap=snap).set_index("grp")
+    assert by_manager.loc["Dustin Brinkmann", ["n_opportunities", "n_won", "n_open"]].tolist() == [2, 1, 1]
+    assert by_manager.loc["Melvin Marxen", ["n_opportunities", "n_lost"]].tolist() == [1, 1]
+    # Series: GTX (O1), MG (O2, O3).
+    by_series = queries.run("funnel_breakdown", {**params, "by": "series"}, snap=snap).set_index("grp")
+    assert by_series["n_opportunities"].to_dict() == {"GTX": 1, "MG": 2}
+    stages = queries.run("funnel_breakdown_stages", {**params, "by": "series", "top_n": 5}, snap=snap)
+    assert set(stages["grp"]) == {"GTX", "MG"}
+    # The five dimensions are read as before.
+    by_owner = queries.run("funnel_breakdown", {**params, "by": "owner"}, snap=snap).set_index("grp")
+    assert by_owner["n_opportunities"].to_dict() == {"Anna Snelling": 2, "Cecily Lampkin": 1}
