@@ -25,12 +25,12 @@ CHURN_DAYS = 90
 CHURN_MULTIPLIER = 3.0
 # Built in this order (later objects read earlier ones).
 STAGING = ("stg_customers", "stg_orders", "stg_opportunities", "stg_opportunity_stage_history",
-           "stg_complaints", "stg_surveys")
+           "stg_complaints", "stg_surveys", "stg_product_attributes", "stg_owner_attributes")
 MARTS = ("mart_customer_days", "mart_customer_spells")
 MACROS = ("period_as_of", "customer_spells", "lifetimes")
 OBJECTS = ("stg_customers", "stg_orders", "stg_opportunities", "stg_opportunity_stage_history", "stg_complaints",
-           "stg_surveys", "mart_customer_days", "period_as_of", "customer_spells",
-           "mart_customer_spells", "lifetimes")
+           "stg_surveys", "stg_product_attributes", "stg_owner_attributes", "mart_customer_days", "period_as_of",
+           "customer_spells", "mart_customer_spells", "lifetimes")
 BUILD_PARAMS = {"mart_customer_spells": {"churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER}}
 RAW_TABLES = ("customers", "orders", "opportunities", "opportunity_stage_history", "complaints", "surveys",
               "product_attributes", "owner_attributes")

@@ -12,3 +12,7 @@ union all
 select 'complaints', count(*), min(created_at)::date, max(created_at)::date from stg_complaints
 union all
 select 'surveys', count(*), min(survey_date), max(survey_date) from stg_surveys
+union all
+select 'product_attributes', count(*), null, null from stg_product_attributes
+union all
+select 'owner_attributes', count(*), null, null from stg_owner_attributes

@@ -96,3 +96,10 @@ def test_side_file_columns_are_funnel_breakdowns(tmp_path):
     # The five dimensions are read as before.
     by_owner = queries.run("funnel_breakdown", {**params, "by": "owner"}, snap=snap).set_index("grp")
     assert by_owner["n_opportunities"].to_dict() == {"Anna Snelling": 2, "Cecily Lampkin": 1}
+
+
+def test_the_data_page_lists_the_side_tables(tmp_path):
+    db = tmp_path / "crm.duckdb"
+    ingest.load_files([write(tmp_path, "products.csv", PRODUCTS), write(tmp_path, "sales_teams.csv", TEAMS)], db=db)
+    span = queries.run("data_span", snap=store.snapshot(db)).set_index("table_name")["n_rows"]
+    assert (span["product_attributes"], span["owner_attributes"], span["orders"]) == (2, 2, 0)
