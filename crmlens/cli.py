@@ -69,12 +69,15 @@ def demo(db: str | None, n_customers: int, seed: int) -> None:
 @click.option("--max-rejects", default=ingest.MAX_REJECT_SHARE, show_default=True,
               help="Largest share of rows that may be rejected before the load is refused (0-1).")
 @click.option("--sheet", default=None, help="An Excel workbook's sheet (default: the one with the most filled rows).")
-def load(files, db, table, mode, append_flag, mapping_file, encoding, day_first, max_rejects, sheet) -> None:
+@click.option("--missing", default="", help='More words that mean "missing" in these files, comma-separated '
+                                            '(besides empty, NA, N/A, null, none, -, ?, 无), e.g. "unknown,n.a.".')
+def load(files, db, table, mode, append_flag, mapping_file, encoding, day_first, max_rejects, sheet, missing) -> None:
     """Load CSV files: all of them or none (the data is unchanged on any error).
 
     Example: python -m crmlens load customers.csv orders.csv
     """
-    options = dataclasses.replace(_file_options(mapping_file, table, encoding), sheet=sheet)
+    options = dataclasses.replace(_file_options(mapping_file, table, encoding), sheet=sheet,
+                                  missing=tuple(w.strip() for w in missing.split(",") if w.strip()))
     try:
         results = ingest.load_files(list(files), db=db, mode="append" if append_flag else mode,
                                     day_first=day_first, max_reject_share=max_rejects,

@@ -78,8 +78,10 @@ def file_options(upload, path: pathlib.Path) -> ingest.FileOptions | None:
             return None
         show_guesses(guesses, key)
     mapping = _mapping_editor(contract.TABLES[table], headers, seed, key)
+    missing = st.text_input(t("importer.missing.label"), key=f"missing_{key}", help=t("importer.missing.help"))
     return ingest.FileOptions(table=table, mapping=mapping, encoding=encoding,
-                              layout=layout.id if layout and layout.table == table and not saved else None, sheet=sheet)
+                              layout=layout.id if layout and layout.table == table and not saved else None, sheet=sheet,
+                              missing=tuple(w.strip() for w in missing.split(",") if w.strip()))
 
 
 def _column_label(col: contract.Column) -> str:
@@ -166,8 +168,9 @@ def _headers(path: str, encoding: str | None, name: str, sheet: str | None = Non
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _inspect(path: str, name: str, table: str, mapping: tuple, encoding: str | None, day_first: bool,
-             layout: str | None = None, sheet: str | None = None):
-    options = ingest.FileOptions(table=table, mapping=dict(mapping), encoding=encoding, layout=layout, sheet=sheet)
+             layout: str | None = None, sheet: str | None = None, missing: tuple = ()):
+    options = ingest.FileOptions(table=table, mapping=dict(mapping), encoding=encoding, layout=layout, sheet=sheet,
+                                 missing=missing)
     return ingest.inspect_file(path, name, options, day_first)
 
 
@@ -177,7 +180,7 @@ def inspect_upload(upload, path: pathlib.Path, options: ingest.FileOptions | Non
         return None
     try:
         result = _inspect(str(path), upload.name, options.table, tuple(sorted(options.mapping.items())),
-                          options.encoding, day_first, options.layout, options.sheet)
+                          options.encoding, day_first, options.layout, options.sheet, options.missing)
     except ingest.IngestError as e:
         st.error(safe.md(refusal(e)))
         return None

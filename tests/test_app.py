@@ -186,3 +186,16 @@ def test_data_page_rolls_back_to_a_kept_version_and_clears_a_table(db_env):
     next(b for b in at.button if b.label == "Clear table").click().run()
     assert at.dataframe[0].value.set_index("table_name").loc["Orders", "n_rows"] == 0
     assert store.snapshot(db_env).version == before + 3
+
+
+def test_data_page_missing_words_are_a_choice(db_env):
+    at = open_app()
+    at.switch_page("pages/data.py").run()
+    csv = b"customer_id,nps,survey_date\nC1,9,unknown\nC2,6,2024-09-02\n"
+    at.file_uploader[0].set_value(("surveys.csv", csv, "text/csv")).run()
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Rows rejected"] == "1"
+    next(w for w in at.text_input if w.key.startswith("missing_")).input("unknown, n.a.").run()
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}
+    assert (shown["Rows to load"], shown["Rows rejected"]) == ("2", "0")

@@ -223,3 +223,24 @@ def test_no_churn_column_means_no_unknown_flags(tmp_path, db):
     ingest.load_files([path], db=db)
     source = queries.run("churn_source", snap=store.snapshot(db)).iloc[0]
     assert source["n_churn_unknown"] == 0
+
+
+# --- "missing" words as a choice ---------------------------------------------------------------
+
+def test_the_users_missing_words_are_missing(tmp_path, db):
+    path = tmp_path / "complaints.csv"
+    path.write_text("created_at,category,resolved_at\n2024-01-01,billing,Unknown\n2024-01-02,delivery,n.a.\n"
+                    "2024-01-03,billing,2024-01-04\n", encoding="utf-8")
+    [without] = ingest.load_files([path], db=db, max_reject_share=1.0)
+    assert without.rejects["reason"].tolist() == ["invalid_timestamp", "invalid_timestamp"]
+    [result] = ingest.load_files([path], db=db, options=[ingest.FileOptions(missing=("unknown", " N.A. "))])
+    assert (result.n_loaded, result.n_rejected) == (3, 0)
+    assert fetch(db, "select count(resolved_at) from complaints") == [(1,)]
+
+
+def test_missing_words_on_the_command_line(tmp_path, db):
+    path = tmp_path / "customers.csv"
+    path.write_text("customer_id,signup_date\nC1,unknown\nC2,2024-01-02\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["load", "--db", str(db), "--missing", "Unknown, n.a.", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "2 rows loaded, 0 rejected" in result.output

@@ -64,6 +64,7 @@ def inspect_file(path: str | pathlib.Path, name: str | None = None, options: Fil
     date_window = date_window or plausible_dates()
     with contextlib.closing(store.connect()) as con:
         source = read.open_source(con, path, name, options.encoding, sheet=options.sheet)
+        source.missing = tuple(options.missing)
         try:
             options = mappings.with_saved(source.headers, options, db)
             return _noted(stage_file(con, path, contract.TABLES[options.table] if options.table else None, day_first,
@@ -117,6 +118,7 @@ def load_files(
             sources = []
             for path, name, opts in zip(paths, names, options):
                 sources.append(read.open_source(probe, path, name, opts.encoding, sheet=opts.sheet))
+                sources[-1].missing = tuple(opts.missing)
                 opened.callback(sources[-1].close)
         options = [mappings.with_saved(s.headers, o, db) for s, o in zip(sources, options)]
         with store.writer(db) as con:

@@ -29,6 +29,7 @@ class FileOptions:
     kept_own: tuple[str, ...] = ()  # columns of a saved mapping's fixed values that the file has itself
     layout: str | None = None  # the known export layout (ingest.layouts) the mapping comes from
     sheet: str | None = None  # an Excel workbook's sheet (None: the fullest)
+    missing: tuple[str, ...] = ()  # more words that mean "missing" in this file (besides NA, null, -, ?, ...)
 
 
 def check_options(options: FileOptions, name: str) -> FileOptions:

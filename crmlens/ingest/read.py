@@ -40,6 +40,7 @@ class Source:
     is_copy: bool = False
     sheet: str = ""  # an Excel workbook's sheet (the copy holds it from its header row on)
     header_row: int = 1  # the header's row in that sheet
+    missing: tuple[str, ...] = ()  # more words that mean "missing" in this file (the user's choice)
 
     def close(self) -> None:
         if self.is_copy:

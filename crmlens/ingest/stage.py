@@ -208,6 +208,11 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
                     + [f"$f{i}::varchar as _f{i}" for i in range(len(fixed))]) + " from _raw",
         {f"f{i}": v[len(FIXED_PREFIX):] for i, v in enumerate(fixed)},
     )
+    if words := sorted({w.strip().lower() for w in source.missing if w.strip()}):
+        # The user's own "missing" words (besides convert.NULL_TOKENS), whole cells, any case.
+        cols = [c for c in clean_cols.values() if c.startswith("_v")]
+        con.execute("update _clean set " + ", ".join(f"{c} = if(list_contains($words, lower({c})), null, {c})"
+                                                     for c in cols), {"words": words})
     typed, checked = ["_row"], []
     for col in table.columns:
         if col.name in mapping:
