@@ -10,7 +10,8 @@ import sys
 
 import click
 
-from crmlens import contract, ingest, metrics, period, store, viewparams
+from crmlens import contract, i18n, ingest, metrics, period, store, viewparams
+from crmlens.ingest import layouts as ingest_layouts
 
 
 def _fail(message: str) -> click.ClickException:
@@ -69,12 +70,17 @@ def demo(db: str | None, n_customers: int, seed: int) -> None:
 @click.option("--day-first", is_flag=True, help="Read ambiguous dates like 03/01/2024 as 3 January.")
 @click.option("--max-rejects", default=ingest.MAX_REJECT_SHARE, show_default=True,
               help="Largest share of rows that may be rejected before the load is refused (0-1).")
-def load(files, db, table, mode, append_flag, mapping_file, encoding, delimiter, day_first, max_rejects) -> None:
+@click.option("--sheet", default=None, help="An Excel workbook's sheet (default: the one with the most filled rows).")
+@click.option("--missing", default="", help='More words that mean "missing" in these files, comma-separated '
+                                            '(besides empty, NA, N/A, null, none, -, ?, 无), e.g. "unknown,n.a.".')
+def load(files, db, table, mode, append_flag, mapping_file, encoding, delimiter, day_first, max_rejects, sheet,
+         missing) -> None:
     """Load CSV files: all of them or none (the data is unchanged on any error).
 
     Example: python -m crmlens load customers.csv orders.csv
     """
-    options = _file_options(mapping_file, table, encoding)
+    options = dataclasses.replace(_file_options(mapping_file, table, encoding), sheet=sheet,
+                                  missing=tuple(w.strip() for w in missing.split(",") if w.strip()))
     if delimiter:
         options = dataclasses.replace(options, delimiter=DELIMITERS[delimiter])
     try:
@@ -98,10 +104,17 @@ def load(files, db, table, mode, append_flag, mapping_file, encoding, delimiter,
         if getattr(r, "generated_ids", False):
             click.echo(f"  no order id in the file: each line got one from the file name and row number "
                        f"({r.file_name}#2, {r.file_name}#3, ...)")
+        if getattr(r, "layout", ""):
+            click.echo(f"  recognised as {ingest_layouts.by_id(r.layout).title('en')}: columns mapped by its layout")
         if r.saved_mapping:
             click.echo("  columns mapped as saved for files with this header"
                        + (f" (its fixed values not used for {', '.join(r.kept_own_columns)}: the file has them)"
                           if r.kept_own_columns else ""))
+        for g in getattr(r, "guesses", []):
+            if not g.taken:
+                click.echo(f"  column {g.header} not mapped to {g.column}: "
+                           f"{i18n.translate('en', 'importer.guess.reason.' + g.reason)} "
+                           f"(values: {', '.join(g.values)}); name it in --mapping if it is")
         for _, rej in r.rejects.head(10).iterrows():
             click.echo(f"  rejected row {rej['row']}, column {rej['column']}: "
                        f"{ingest.describe_reason(rej['reason'])} ({rej['value']!r})")
@@ -178,6 +191,49 @@ def _view_params(text: str):
         return pairs, digest_model.params_period(pairs)
     except digest_model.InvalidSetting as e:
         raise _fail(f"--params: {e}") from e
+
+
+@cli.command(name="versions")
+@db_option
+def versions_cmd(db) -> None:
+    """List the data versions kept to roll back to (the snapshot each load replaced)."""
+    from crmlens import versions
+
+    kept = versions.kept(db)
+    if not kept:
+        click.echo("no earlier version is kept yet")
+    for version, path in kept.items():
+        click.echo(f"version {version}: {path}")
+
+
+@cli.command(name="rollback")
+@click.argument("version", type=int)
+@db_option
+def rollback_cmd(version, db) -> None:
+    """Make the data that of a kept VERSION (a new, recorded load; the history, mappings and digests stay)."""
+    from crmlens import versions
+
+    try:
+        new = versions.rollback(version, db)
+    except (ingest.IngestError, store.StoreBusy, store.NotOurDatabase) as e:
+        raise _fail(f"{e}\nNothing was changed.") from e
+    _after_load(db)
+    click.echo(f"rolled back to version {version}: the data is now version {new}")
+
+
+@cli.command(name="clear")
+@click.argument("table", type=click.Choice(sorted(contract.TABLES)))
+@db_option
+def clear_cmd(table, db) -> None:
+    """Delete every row of TABLE (a new, recorded load that can be rolled back)."""
+    from crmlens import versions
+
+    try:
+        new = versions.clear(table, db)
+    except (ingest.IngestError, store.StoreBusy, store.NotOurDatabase) as e:
+        raise _fail(f"{e}\nNothing was changed.") from e
+    _after_load(db)
+    click.echo(f"{table} cleared: the data is now version {new}")
 
 
 @cli.command(name="hash-password")

@@ -43,12 +43,12 @@ CUSTOMERS = Table(
     "customers",
     (
         Column("customer_id", "VARCHAR", True,
-               ("customer", "cust_id", "client_id", "客户编号", "客户id", "客户代码", "客户号", "会员id", "会员编号", "用户id")),
+               ("customer", "cust_id", "client_id", "client_number", "customer_number", "account", "account_id", "客户编号", "客户id", "客户代码", "客户号", "会员id", "会员编号", "用户id")),
         Column("name", "VARCHAR", aliases=("customer_name", "客户名称", "客户姓名", "姓名", "名称", "公司名称")),
         Column("segment", "VARCHAR", aliases=("customer_type", "type", "客户类型", "客户类别", "细分", "客户分类")),
         Column("region", "VARCHAR", aliases=("area", "province", "country", "地区", "区域", "省份", "国家")),
         Column("channel", "VARCHAR", aliases=("acquisition_channel", "渠道", "获客渠道", "来源渠道")),
-        Column("owner", "VARCHAR", aliases=("sales_rep", "account_owner", "salesperson", "负责人", "销售", "销售员", "客户经理", "业务员")),
+        Column("owner", "VARCHAR", aliases=("sales_rep", "account_owner", "salesperson", "sales_agent", "deal_owner", "opportunity_owner", "负责人", "销售", "销售员", "客户经理", "业务员")),
         Column("signup_date", "DATE", aliases=("created_date", "join_date", "first_seen", "注册日期", "注册时间", "建档日期", "开户日期")),
         Column("is_partner", "BOOLEAN", aliases=("partner", "是否合作伙伴", "合作伙伴")),
         Column("referred_by", "VARCHAR", aliases=("referrer", "referrer_id", "推荐人", "推荐人编号", "介绍人")),
@@ -85,11 +85,11 @@ OPPORTUNITIES = Table(
     "opportunities",
     (
         Column("opportunity_id", "VARCHAR", True,
-               ("opportunity", "opp_id", "deal_id", "lead_id", "商机编号", "商机id", "机会编号")),
+               ("opportunity", "opp_id", "deal_id", "lead_id", "mql_id", "商机编号", "商机id", "机会编号")),
         Column("stage", "VARCHAR", True, ("sales_stage", "deal_stage", "阶段", "销售阶段", "商机阶段")),
-        Column("created_date", "DATE", aliases=("created", "create_date", "创建日期", "创建时间")),
+        Column("created_date", "DATE", aliases=("created", "create_date", "engage_date", "first_contact_date", "创建日期", "创建时间")),
         Column("customer_id", "VARCHAR", aliases=CUSTOMERS.column("customer_id").aliases),
-        Column("amount", "DOUBLE", aliases=("value", "deal_value", "expected_revenue", "金额", "商机金额", "预计金额")),
+        Column("amount", "DOUBLE", aliases=("value", "deal_value", "expected_revenue", "close_value", "deal_amount", "opportunity_amount", "金额", "商机金额", "预计金额")),
         Column("owner", "VARCHAR", aliases=CUSTOMERS.column("owner").aliases),
         Column("source", "VARCHAR", aliases=("lead_source", "origin", "来源", "线索来源", "商机来源")),
         Column("product", "VARCHAR", aliases=ORDERS.column("product").aliases),
@@ -113,11 +113,11 @@ COMPLAINTS = Table(
     "complaints",
     (
         Column("created_at", "TIMESTAMP", True,
-               ("created", "opened_at", "complaint_date", "date", "投诉时间", "投诉日期", "创建时间", "受理时间")),
-        Column("category", "VARCHAR", True, ("type", "cause", "reason", "投诉类别", "投诉类型", "投诉原因", "类别")),
+               ("created", "opened_at", "complaint_date", "date_received", "date", "投诉时间", "投诉日期", "创建时间", "受理时间")),
+        Column("category", "VARCHAR", True, ("type", "cause", "reason", "issue", "投诉类别", "投诉类型", "投诉原因", "类别")),
         Column("complaint_id", "VARCHAR", aliases=("ticket_id", "case_id", "number", "投诉编号", "工单号", "工单编号")),
         Column("customer_id", "VARCHAR", aliases=CUSTOMERS.column("customer_id").aliases),
-        Column("channel", "VARCHAR", aliases=("contact_type", "投诉渠道", "渠道")),
+        Column("channel", "VARCHAR", aliases=("contact_type", "submitted_via", "投诉渠道", "渠道")),
         Column("severity", "VARCHAR", aliases=("priority", "urgency", "严重程度", "等级", "优先级")),
         Column("status", "VARCHAR", aliases=("state", "状态", "处理状态")),
         Column("first_response_at", "TIMESTAMP", aliases=("first_response", "responded_at", "首次响应时间", "响应时间")),
@@ -182,10 +182,28 @@ TARGETS = Table(
     file_hints=("target", "quota", "目标", "指标"),
 )
 
+# Side files: lists keyed by a column the data already has (a product list with its series and price,
+# the sales team of each sales agent with manager and office); every other column is an attribute.
+PRODUCT_ATTRIBUTES = Table(
+    "product_attributes",
+    (Column("product", "VARCHAR", True, ORDERS.column("product").aliases),),
+    key="product",
+    file_hints=("products", "product_list", "产品", "商品"),
+)
+
+OWNER_ATTRIBUTES = Table(
+    "owner_attributes",
+    (Column("owner", "VARCHAR", True, CUSTOMERS.column("owner").aliases),),
+    key="owner",
+    file_hints=("sales_team", "team", "agents", "销售团队", "团队"),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t for t in (CUSTOMERS, ORDERS, OPPORTUNITIES, STAGE_HISTORY, COMPLAINTS, SURVEYS, ACTIVITIES, OWNERS,
-                         TARGETS)
+                        TARGETS, PRODUCT_ATTRIBUTES, OWNER_ATTRIBUTES)
 }
+# Tables of side files: attributes of a key the other tables hold.
+SIDE_TABLES = ("product_attributes", "owner_attributes")
 
 # The word lists (won/lost stages, revenue statuses, ...) live in crmlens/vocab.py.
 WON_STAGES, LOST_STAGES, NON_REVENUE_STATUSES = vocab.WON_STAGES, vocab.LOST_STAGES, vocab.NON_REVENUE_STATUSES

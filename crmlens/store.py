@@ -258,8 +258,11 @@ def writer(path: str | os.PathLike | None = None, lock_timeout_s: float = WRITE_
         remove_orphans(path)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
         existed = path.exists()
+        old_version = 0
         if existed:  # a whole CRM Lens database, or NotOurDatabase: never write into another file
-            _open_snapshot(path).con.close()
+            current = _open_snapshot(path)
+            old_version = current.version
+            current.con.close()
         try:
             if existed:
                 shutil.copyfile(path, tmp)
@@ -279,6 +282,10 @@ def writer(path: str | os.PathLike | None = None, lock_timeout_s: float = WRITE_
             con.execute("commit")
             con.execute("checkpoint")
             con.close()
+            if existed and new_version:  # the snapshot being replaced is kept, to roll back to (versions.py)
+                from crmlens import versions
+
+                versions.keep(path, old_version)
             _publish(tmp, path)
         except BaseException:
             con.close()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from crmlens import contract, downloads, export, ingest, safe, store, tempfiles, ui
+from crmlens.ingest import excel, guess, layouts
 from crmlens.ui import t
 
 NOT_MAPPED = ""
@@ -54,11 +55,18 @@ def file_options(upload, path: pathlib.Path, delimiter: str | None = None) -> in
     st.markdown(f"**{safe.md(upload.name)}**")
     key = upload.file_id
     left, right = st.columns(2)
-    encoding = right.selectbox(t("data.file.encoding"), [AUTO, *ingest.ENCODINGS], key=f"enc_{key}",
-                               format_func=lambda e: t("data.file.auto") if e == AUTO else e)
-    encoding = None if encoding == AUTO else encoding
+    encoding = sheet = None
     try:
-        headers, _, unsure = _layout(str(path), encoding, upload.name, delimiter)
+        if excel.is_workbook(path):  # an Excel workbook: which sheet, not which encoding
+            sheets, fullest = _workbook(str(path), upload.name)
+            sheet = right.selectbox(t("importer.excel.sheet"), sheets, index=sheets.index(fullest), key=f"sheet_{key}")
+            unsure = False
+            headers = _headers(str(path), encoding, upload.name, sheet)
+        else:
+            encoding = right.selectbox(t("data.file.encoding"), [AUTO, *ingest.ENCODINGS], key=f"enc_{key}",
+                                       format_func=lambda e: t("data.file.auto") if e == AUTO else e)
+            encoding = None if encoding == AUTO else encoding
+            headers, _, unsure = _layout(str(path), encoding, upload.name, delimiter)
     except ingest.IngestError as e:
         st.error(safe.md(refusal(e)))
         return None
@@ -67,17 +75,33 @@ def file_options(upload, path: pathlib.Path, delimiter: str | None = None) -> in
     if delimiter is not None:  # other columns: the table and mapping are chosen afresh
         key = f"{key}_{list(DELIMITER_NAMES.values()).index(delimiter)}"
     saved = ingest.saved_mapping(headers)
-    guessed = contract.TABLES[saved.table] if saved else ingest.guess_table(headers, upload.name)
+    layout = None if saved else layouts.recognise(headers)  # a known export layout (crmlens/layouts.json)
+    guessed = contract.TABLES[saved.table if saved else layout.table] if saved or layout \
+        else ingest.guess_table(headers, upload.name)
     names = list(contract.TABLES)
     table = left.selectbox(t("data.file.table"), names, index=names.index(guessed.name), key=f"table_{key}",
                            format_func=lambda n: t(f"table.{n}"))
-    seed = saved.mapping if saved and saved.table == table else contract.match_columns(contract.TABLES[table], headers)
     if saved and saved.table == table:
+        seed = saved.mapping
         st.caption(t("data.file.saved_mapping"))
         if saved.kept_own:
             st.caption(t("data.file.saved_mapping_kept_own", columns=", ".join(saved.kept_own)))
+    else:
+        fixed = layouts.mapping_for(layout, headers) if layout and layout.table == table else {}
+        if fixed:
+            st.info(t("importer.layout.recognised", name=layout.title(ui.language())))
+        try:
+            seed, guesses = _guesses(str(path), upload.name, table, encoding, tuple(sorted(fixed.items())), sheet,
+                                     delimiter)
+        except ingest.IngestError as e:
+            st.error(safe.md(refusal(e)))
+            return None
+        show_guesses(guesses, key)
     mapping = _mapping_editor(contract.TABLES[table], headers, seed, key)
-    return ingest.FileOptions(table=table, mapping=mapping, encoding=encoding, delimiter=delimiter)
+    missing = st.text_input(t("importer.missing.label"), key=f"missing_{key}", help=t("importer.missing.help"))
+    return ingest.FileOptions(table=table, mapping=mapping, encoding=encoding, delimiter=delimiter,
+                              layout=layout.id if layout and layout.table == table and not saved else None, sheet=sheet,
+                              missing=tuple(w.strip() for w in missing.split(",") if w.strip()))
 
 
 def _column_label(col: contract.Column) -> str:
@@ -95,7 +119,12 @@ def _mapping_editor(table: contract.Table, headers: list[str], seed: dict[str, s
     current = {c: st.session_state.get(k, seed.get(c, NOT_MAPPED)) for c, k in keys.items()}
     n_mapped = sum(1 for h in current.values() if h != NOT_MAPPED)
     missing = [c for c in table.required if current[c] == NOT_MAPPED]
-    with st.expander(t("data.file.mapping", n=n_mapped, total=len(table.columns)), expanded=bool(missing)):
+    # The panel stays as the user left it while they work in it: its label and default never change
+    # between runs (a changed label or default makes a new panel, closed), and it keeps its state.
+    opened_first = st.session_state.setdefault(f"mapping_default_{key}_{table.name}", bool(missing))
+    st.caption(t("importer.mapping.count", n=n_mapped, total=len(table.columns)))
+    with st.expander(t("importer.mapping.title"), expanded=opened_first, key=f"mapping_open_{key}_{table.name}",
+                     on_change="rerun"):
         st.caption(t("data.file.mapping.help"))
         columns = st.columns(3)
         mapping = {}
@@ -127,10 +156,47 @@ def _layout(path: str, encoding: str | None, name: str, delimiter: str | None) -
     return ingest.read_layout(pathlib.Path(path), encoding, name, delimiter)
 
 
+def _guesses(path: str, name: str, table: str, encoding: str | None, fixed: tuple = (), sheet: str | None = None,
+             delimiter: str | None = None):
+    """The automatic mapping for a table, each guess checked against the column's values (ingest.guess);
+    `fixed`: (column, header) pairs a known layout gives, not guessed."""
+    return guess.guess_file(pathlib.Path(path), name, contract.TABLES[table], encoding, dict(fixed), sheet, delimiter)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _workbook(path: str, name: str) -> tuple[list[str], str]:
+    """A workbook's sheets and the fullest one (the default choice)."""
+    copy, fullest, _ = excel.to_csv(pathlib.Path(path), name)
+    copy.unlink(missing_ok=True)
+    return excel.sheet_names(pathlib.Path(path), name), fullest
+
+
+def show_guesses(guesses: list, key: str) -> None:
+    """Each guessed column with its confidence; a doubtful guess (left unmapped) pointed out."""
+    for g in guesses:
+        if not g.taken:
+            st.warning(t("importer.guess.doubtful", header=safe.md(g.header), column=g.column,
+                         reason=t(f"importer.guess.reason.{g.reason}"), values=safe.md_list(g.values)))
+    if not guesses:
+        return
+    with st.expander(t("importer.guess.title")):
+        table = [{t("importer.guess.col.column"): g.column, t("importer.guess.col.header"): g.header,
+                  t("importer.guess.col.confidence"): t(f"importer.guess.confidence.{g.confidence}"),
+                  t("importer.guess.col.values"): ", ".join(g.values)} for g in guesses]
+        st.dataframe(table, hide_index=True, key=f"guesses_{key}")
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _headers(path: str, encoding: str | None, name: str, sheet: str | None = None) -> list[str]:
+    """Once per upload and encoding: reading a header looks at the whole file (line ends, bad bytes)."""
+    return ingest.read_headers(pathlib.Path(path), encoding, name, sheet)
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def _inspect(path: str, name: str, table: str, mapping: tuple, encoding: str | None, day_first: bool,
-             delimiter: str | None = None):
-    options = ingest.FileOptions(table=table, mapping=dict(mapping), encoding=encoding, delimiter=delimiter)
+             layout: str | None = None, sheet: str | None = None, missing: tuple = (), delimiter: str | None = None):
+    options = ingest.FileOptions(table=table, mapping=dict(mapping), encoding=encoding, layout=layout, sheet=sheet,
+                                 missing=missing, delimiter=delimiter)
     return ingest.inspect_file(path, name, options, day_first)
 
 
@@ -140,7 +206,7 @@ def inspect_upload(upload, path: pathlib.Path, options: ingest.FileOptions | Non
         return None
     try:
         result = _inspect(str(path), upload.name, options.table, tuple(sorted(options.mapping.items())),
-                          options.encoding, day_first, options.delimiter)
+                          options.encoding, day_first, options.layout, options.sheet, options.missing, options.delimiter)
     except ingest.IngestError as e:
         st.error(safe.md(refusal(e)))
         return None
@@ -149,7 +215,10 @@ def inspect_upload(upload, path: pathlib.Path, options: ingest.FileOptions | Non
     loaded = t("data.file.orders_from_lines", lines=f"{result.n_lines:,}") if result.is_order_lines else None
     counts[1].metric(t("data.file.loaded"), f"{result.n_loaded:,}", help=loaded)
     counts[2].metric(t("data.file.rejected"), f"{result.n_rejected:,}")
-    counts[3].metric(t("data.file.format"), f"{result.encoding} · {_delimiter_name(result.delimiter)}")
+    counts[3].metric(t("data.file.format"), f"Excel · {result.sheet}" if getattr(result, "sheet", "")
+                     else f"{result.encoding} · {_delimiter_name(result.delimiter)}")
+    if getattr(result, "sheet", ""):
+        st.caption(t("importer.excel.header_row", sheet=safe.md(result.sheet), row=result.row_offset + 1))
     if result.is_order_lines:
         st.caption(t("data.file.lines_note", lines=f"{result.n_lines:,}", orders=f"{result.n_loaded:,}",
                      cancelled=f"{result.n_cancelled:,}"))
@@ -190,6 +259,8 @@ def _delimiter_name(delimiter: str) -> str:
 
 def load_summary(result) -> str:
     summary = _load_summary(result)
+    if getattr(result, "layout", "") and (layout := layouts.by_id(result.layout)):
+        summary += " " + t("importer.layout.used", name=layout.title(ui.language()))
     if result.saved_mapping:
         summary += " " + t("data.upload.saved_mapping_used")
     if result.kept_own_columns:

@@ -8,10 +8,11 @@ Words are compared in lower case with the surrounding space trimmed.
 from __future__ import annotations
 
 # Order statuses that make an order line not count: not an order, no revenue.
-NON_REVENUE_STATUSES = ("cancelled", "canceled", "returned", "refunded", "已取消", "取消", "退货", "已退款")
+NON_REVENUE_STATUSES = ("cancelled", "canceled", "returned", "refunded", "voided", "已取消", "取消", "退货", "已退款",
+                        "交易关闭")  # voided: Shopify; 交易关闭: Taobao, closed unpaid
 
 # The statuses among those that mean an order was cancelled (an order line folded into a cancelled order).
-CANCELLED_STATUSES = ("cancelled", "canceled", "已取消", "取消")
+CANCELLED_STATUSES = ("cancelled", "canceled", "voided", "已取消", "取消", "交易关闭")
 
 # Opportunity stages that close a deal by default (the funnel page can name others).
 WON_STAGES = ("won", "closed won", "closed_won", "win", "赢单", "成交", "已成交", "签约")
@@ -21,6 +22,9 @@ LOST_STAGES = ("lost", "closed lost", "closed_lost", "lose", "输单", "丢单",
 CLOSED_COMPLAINT_STATUSES = (
     "resolved", "closed", "done", "solved", "complete", "completed", "cancelled", "canceled",
     "已解决", "已关闭", "关闭", "已结案", "结案", "已完成", "完成", "已处理",
+    # the CFPB's "Company response to consumer"
+    "closed with explanation", "closed with monetary relief", "closed with non-monetary relief", "closed with relief",
+    "closed without relief",
 )
 REOPENED_COMPLAINT_STATUSES = ("reopened", "re-opened", "重新打开", "重开", "已重开")
 

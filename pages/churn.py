@@ -57,6 +57,8 @@ else:
     st.info(t("churn.uses.explicit", n_flag=fmt.number(source["n_churn_flag"], lang),
               n_date=fmt.number(source["n_churn_date"], lang), n_tenure=fmt.number(source["n_tenure"], lang),
               as_of=fmt.date(as_of, lang)))
+    if source["n_churn_unknown"] > 0:
+        st.warning(t("churn.unknown_flags", n=fmt.number(source["n_churn_unknown"], lang)))
 
 cards = [("n_customers", "churn.kpi.customers", fmt.number(summary["n_customers"], lang)),
          ("n_churned", "churn.kpi.churned", fmt.number(summary["n_churned"], lang)),

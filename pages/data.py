@@ -3,8 +3,10 @@
 import streamlit as st
 
 from crmlens import contract, controls, ingest, safe, signin, ui
+from crmlens.ingest import layouts
 from crmlens.ui import t
 from crmlens.upload import delimiter_choice, file_options, follow_load, inspect_upload, load_running, materialize, start_load
+from crmlens.undo import undo_section
 
 ui.run_through_app()
 snap = ui.snapshot()
@@ -16,12 +18,12 @@ for message in st.session_state.pop("_data_load_messages", []):
     st.success(message)
 
 st.subheader(t("data.upload"))
-admin = signin.admin_gate()
-uploads = None if not admin else st.file_uploader(t("data.upload"), type=["csv", "txt", "tsv"], accept_multiple_files=True,
+is_admin = signin.admin_gate()
+uploads = None if not is_admin else st.file_uploader(t("data.upload"), type=["csv", "txt", "tsv", "xlsx", "xlsm", "xlsb", "xls", "ods"], accept_multiple_files=True,
                            help=t("data.upload.help"), label_visibility="collapsed",
                            key=f"uploads_{st.session_state.get('_upload_generation', 0)}")
 # Shown with the uploader, not only once files are there: a link's ?delimiter= is kept.
-delimiter = delimiter_choice(st.columns(3)[0]) if admin else None
+delimiter = delimiter_choice(st.columns(3)[0]) if is_admin else None
 if uploads:
     left, right = st.columns(2)
     mode = left.radio(t("data.upload.mode"), list(ingest.MODES), horizontal=True,
@@ -74,11 +76,18 @@ if snap is not None:
             },
         )
         controls.download_csv(loads.drop(columns=["load_id"]), "data_loads.csv")
+    if is_admin and not load_running():
+        undo_section(loads)
 else:
     st.info(f"**{t('nodata.title')}**\n\n{t('nodata.body')}")
 
 st.subheader(t("data.examples"))
 st.caption(t("data.examples.help"))
+with st.expander(t("importer.layouts.title")):
+    st.dataframe(
+        [{t("importer.layouts.col.name"): lay.title(ui.language()), t("data.col.table"): t(f"table.{lay.table}"),
+          t("importer.layouts.col.recognised"): ", ".join(lay.recognise)} for lay in layouts.catalogue()],
+        hide_index=True)
 for table in contract.TABLES.values():
     with st.expander(t(f"table.{table.name}")):
         st.markdown(", ".join(

@@ -200,11 +200,14 @@ for _ in controls.if_open(tab_trend):
 
 for _ in controls.if_open(tab_groups):
     by_col, top_col = st.columns([2, 1])
-    by = by_col.selectbox(t("funnel.breakdown.by"), funnel.BREAKDOWN_DIMENSIONS, key="funnel_by", bind="query-params",
-                          format_func=lambda d: t(f"funnel.dim.{d}"), help=t("funnel.breakdown.by.help"))
+    # The five dimensions, then the columns side files add (an owner's manager, a product's series), as named.
+    named = lambda d: t(f"funnel.dim.{d}") if d in funnel.BREAKDOWN_DIMENSIONS else d  # noqa: E731
+    by = by_col.selectbox(t("funnel.breakdown.by"),
+                          [*funnel.BREAKDOWN_DIMENSIONS, *ui.run_query("funnel_attributes")["column_name"]],
+                          key="funnel_by", bind="query-params", format_func=named, help=t("funnel.breakdown.by.help"))
     top_n = int(controls.number_setting("funnel_top", t("funnel.breakdown.top"), 5, 1, 10, 1,
                                   help=t("funnel.breakdown.top.help"), container=top_col))
-    dimension = t(f"funnel.dim.{by}")
+    dimension = named(by)
     groups = funnel.significance(ui.run_query("funnel_breakdown", {**params, "by": by}))
     groups["grp"] = groups["grp"].fillna(t("funnel.none"))
     st.subheader(t("funnel.breakdown.title", dimension=dimension),

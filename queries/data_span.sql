@@ -14,3 +14,7 @@ union all
 select 'surveys', count(*), min(survey_date), max(survey_date) from stg_surveys
 union all
 select 'targets', count(*), min(month_start), max(month_start) from stg_targets
+union all
+select 'product_attributes', count(*), null, null from stg_product_attributes
+union all
+select 'owner_attributes', count(*), null, null from stg_owner_attributes

@@ -159,3 +159,43 @@ def test_data_page_fixed_value_and_update_mode(db_env):
     rows = store.snapshot(db_env).query("select opportunity_id, stage from opportunities where opportunity_id like 'L%' order by 1")
     assert rows.values.tolist() == [["L1", "lead"], ["L2", "lead"]]
     assert store.snapshot(db_env).query("select count(*) n from opportunities")["n"][0] == 6  # P1-P4 kept
+
+
+def test_data_page_rolls_back_to_a_kept_version_and_clears_a_table(db_env):
+    from crmlens import store, versions
+    at = open_app()
+    at.switch_page("pages/data.py").run()
+    before = store.snapshot(db_env).version
+    at.file_uploader[0].set_value(("surveys.csv", b"customer_id,nps\nC1,9\nC2,6\n", "text/csv")).run()
+    at.button[0].click().run()
+    assert store.snapshot(db_env).version == before + 1
+    assert before in versions.kept(db_env)
+    rollback = next(b for b in at.button if b.label == "Roll back")
+    assert rollback.disabled  # not before the confirmation is ticked
+    at.selectbox(key="undo_version").select_index(
+        next(i for i, o in enumerate(at.selectbox(key="undo_version").options) if o.startswith(f"version {before} "))).run()
+    at.checkbox(key="undo_sure").check().run()
+    next(b for b in at.button if b.label == "Roll back").click().run()
+    assert not at.exception
+    assert f"Rolled back to version {before}: the data is now version {before + 2}." in [s.value for s in at.success]
+    assert at.dataframe[0].value.set_index("table_name").loc["Surveys", "n_rows"] == 0
+    loads = at.dataframe[1].value
+    assert loads.iloc[0][["version", "file_name", "mode"]].tolist() == [before + 2, f"version {before}", "rollback"]
+    at.selectbox(key="clear_table").set_value("Orders").run()
+    at.checkbox(key="clear_sure").check().run()
+    next(b for b in at.button if b.label == "Clear table").click().run()
+    assert at.dataframe[0].value.set_index("table_name").loc["Orders", "n_rows"] == 0
+    assert store.snapshot(db_env).version == before + 3
+
+
+def test_data_page_missing_words_are_a_choice(db_env):
+    at = open_app()
+    at.switch_page("pages/data.py").run()
+    csv = b"customer_id,nps,survey_date\nC1,9,unknown\nC2,6,2024-09-02\n"
+    at.file_uploader[0].set_value(("surveys.csv", csv, "text/csv")).run()
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Rows rejected"] == "1"
+    next(w for w in at.text_input if w.key.startswith("missing_")).input("unknown, n.a.").run()
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}
+    assert (shown["Rows to load"], shown["Rows rejected"]) == ("2", "0")

@@ -29,7 +29,7 @@ from crmlens.ingest.errors import IngestError, describe_reason, refuse
 from crmlens.ingest.mappings import FileOptions, check_options, header_signature, saved_mapping
 from crmlens.ingest.read import DELIMITER_CHOICES, ENCODINGS, MAX_COLUMNS, WHITESPACE, file_hash
 from crmlens.ingest.rejects import listed_rejects, plausible_dates
-from crmlens.ingest.stage import FileResult, detect_table, guess_table, is_fixed, stage_file
+from crmlens.ingest.stage import FileResult, detect_table, guess_table, is_fixed, shown_rejects, stage_file
 
 __all__ = [
     "DELIMITER_CHOICES", "ENCODINGS", "WHITESPACE", "FileOptions", "MAX_COLUMNS", "MODES", "FileResult", "IngestError", "MAX_REJECT_SHARE", "describe_reason",
@@ -45,17 +45,17 @@ Progress = Callable[[float, str], None]
 
 
 def read_headers(path: pathlib.Path, encoding: str | None = None, name: str | None = None,
-                 delimiter: str | None = None) -> list[str]:
-    """The header row of a CSV file (checked to be a text file first)."""
-    return read_layout(path, encoding, name, delimiter)[0]
+                 delimiter: str | None = None, sheet: str | None = None) -> list[str]:
+    """The header row of a CSV file (checked to be a text file first), or of a workbook's sheet."""
+    return read_layout(path, encoding, name, delimiter, sheet)[0]
 
 
 def read_layout(path: pathlib.Path, encoding: str | None = None, name: str | None = None,
-                delimiter: str | None = None) -> tuple[list[str], str, bool]:
-    """(header row, delimiter found, whether the delimiter detection was unsure) of a CSV file."""
+                delimiter: str | None = None, sheet: str | None = None) -> tuple[list[str], str, bool]:
+    """(header row, delimiter found, whether the delimiter detection was unsure) of a CSV file or a sheet."""
     path = pathlib.Path(path)
     with contextlib.closing(store.connect()) as con:
-        source = read.open_source(con, path, name or path.name, encoding, delimiter=delimiter)
+        source = read.open_source(con, path, name or path.name, encoding, delimiter=delimiter, sheet=sheet)
         source.close()
         return source.headers, source.delimiter, source.delimiter_unsure
 
@@ -69,7 +69,8 @@ def inspect_file(path: str | pathlib.Path, name: str | None = None, options: Fil
     check_options(options, name)
     date_window = date_window or plausible_dates()
     with contextlib.closing(store.connect()) as con:
-        source = read.open_source(con, path, name, options.encoding, delimiter=options.delimiter)
+        source = read.open_source(con, path, name, options.encoding, delimiter=options.delimiter, sheet=options.sheet)
+        source.missing = tuple(options.missing)
         try:
             options = mappings.with_saved(source.headers, options, db)
             return _noted(stage_file(con, path, contract.TABLES[options.table] if options.table else None, day_first,
@@ -81,6 +82,7 @@ def inspect_file(path: str | pathlib.Path, name: str | None = None, options: Fil
 
 def _noted(result: FileResult, options: FileOptions) -> FileResult:
     result.saved_mapping, result.kept_own_columns = options.saved, list(options.kept_own)
+    result.layout = options.layout or ""
     return result
 
 
@@ -121,7 +123,9 @@ def load_files(
         with contextlib.closing(store.connect()) as probe:
             sources = []
             for path, name, opts in zip(paths, names, options):
-                sources.append(read.open_source(probe, path, name, opts.encoding, delimiter=opts.delimiter))
+                sources.append(read.open_source(probe, path, name, opts.encoding, delimiter=opts.delimiter,
+                                                sheet=opts.sheet))
+                sources[-1].missing = tuple(opts.missing)
                 opened.callback(sources[-1].close)
         options = [mappings.with_saved(s.headers, o, db) for s, o in zip(sources, options)]
         with store.writer(db) as con:
@@ -136,7 +140,7 @@ def load_files(
                 if file_mode != "replace":
                     _refuse_if_loaded_before(con, result, content_hash)
                 if file_mode == "append" and _reject_already_loaded(con, result):
-                    result.rejects = listed_rejects(con, name)
+                    result.rejects = shown_rejects(con, name, result.row_offset)
                 _refuse_if_too_many_rejects(result, max_reject_share)
                 owners_before = _owners_before(con, result)
                 _write_table(con, result, file_mode)

@@ -13,7 +13,7 @@ import duckdb
 
 from crmlens import contract
 
-NULL_TOKENS = ["", "na", "n/a", "null", "none", "nan", "-", "--", "#n/a", "无", "空"]
+NULL_TOKENS = ["", "na", "n/a", "null", "none", "nan", "-", "--", "#n/a", "无", "空", "?"]  # "?": ServiceNow's empty field
 # A value that is one of NULL_TOKENS, in any case, with spaces around it (or only spaces).
 NULL_PATTERN = "\\s*(" + "|".join(re.escape(t) for t in NULL_TOKENS if t) + ")?\\s*"
 TRUE_TOKENS = ["yes", "y", "true", "t", "1", "是", "对", "√"]
@@ -32,7 +32,8 @@ DMY_FORMATS = ["%d/%m/%y", "%d/%m/%y %H:%M", "%d/%m/%y %H:%M:%S", "%d/%m/%Y", "%
 EXCEL_EPOCH = "1899-12-30"
 DETECT_SAMPLE = 200_000  # values looked at to choose a column's layout
 # Date-times with a zone offset but no seconds, which DuckDB's cast does not take.
-OFFSET_FORMATS = ["%Y-%m-%d %H:%M%z", "%Y-%m-%dT%H:%M%z", "%Y/%m/%d %H:%M%z"]
+OFFSET_FORMATS = ["%Y-%m-%d %H:%M%z", "%Y-%m-%dT%H:%M%z", "%Y/%m/%d %H:%M%z",
+                  "%Y-%m-%d %H:%M:%S %z"]  # the last: Shopify's "2025-10-07 09:50:26 +0200"
 
 CURRENCY = "^[¥￥$€£]\\s*|^(RMB|CNY|USD|EUR|GBP)\\s*|\\s*(元|RMB|CNY|USD|EUR|GBP)$"
 # 1.234,56 / 1234,5 (decimal comma) versus 1,234.56 / 1234.5

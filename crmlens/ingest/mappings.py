@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 import duckdb
 
 from crmlens import contract, store
+from crmlens.ingest import layouts
 from crmlens.ingest.errors import IngestError, refuse
 from crmlens.ingest.read import DELIMITER_CHOICES, ENCODINGS
 from crmlens.ingest.stage import FileResult, is_fixed
@@ -27,6 +28,9 @@ class FileOptions:
     saved: bool = False  # the table and mapping are the ones saved for this header, not the user's
     kept_own: tuple[str, ...] = ()  # columns of a saved mapping's fixed values that the file has itself
     delimiter: str | None = None  # one of read.DELIMITER_CHOICES; None means detect
+    layout: str | None = None  # the known export layout (ingest.layouts) the mapping comes from
+    sheet: str | None = None  # an Excel workbook's sheet (None: the fullest)
+    missing: tuple[str, ...] = ()  # more words that mean "missing" in this file (besides NA, null, -, ?, ...)
 
 
 def check_options(options: FileOptions, name: str) -> FileOptions:
@@ -96,7 +100,13 @@ def with_saved(headers: list[str], options: FileOptions, db) -> FileOptions:
     if options.mapping is not None or options.table is not None:
         return options
     saved = saved_mapping(headers, db)
-    return replace(saved, encoding=options.encoding, delimiter=options.delimiter) if saved else options
+    if saved:
+        return replace(saved, encoding=options.encoding, delimiter=options.delimiter, sheet=options.sheet)
+    # A known export layout (Shopify orders, a CFPB complaints file, ...): its columns, the rest detected.
+    if layout := layouts.recognise(headers):
+        return replace(options, table=layout.table, mapping=layouts.mapping_for(layout, headers), partial=True,
+                       layout=layout.id)
+    return options
 
 
 def remember(con: duckdb.DuckDBPyConnection, result: FileResult) -> None:

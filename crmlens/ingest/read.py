@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from crmlens.ingest import decode
+from crmlens.ingest import decode, excel
 from crmlens.ingest.errors import IngestError, refuse
 
 BUILTIN_ENCODINGS = ("utf-8", "utf-16", "latin-1")
@@ -40,6 +40,9 @@ class Source:
     is_copy: bool = False
     chosen_delimiter: str | None = None  # the user's choice (DELIMITER_CHOICES), None = detect
     delimiter_unsure: bool = False  # detection could not tell: the page offers the choice
+    sheet: str = ""  # an Excel workbook's sheet (the copy holds it from its header row on)
+    header_row: int = 1  # the header's row in that sheet
+    missing: tuple[str, ...] = ()  # more words that mean "missing" in this file (the user's choice)
 
     def close(self) -> None:
         if self.is_copy:
@@ -134,14 +137,17 @@ def sniff_whitespace(path: pathlib.Path, encoding: str) -> tuple[bool, bool]:
 # --- opening a file --------------------------------------------------------------------------
 
 def open_source(con: duckdb.DuckDBPyConnection, path: pathlib.Path, name: str, encoding: str | None = None,
-                max_bytes: int | None = None, delimiter: str | None = None) -> Source:
+                max_bytes: int | None = None, delimiter: str | None = None, sheet: str | None = None) -> Source:
     """Check, decode and sniff a file; `con` must not be inside a write transaction.
 
     `delimiter` is the user's choice (one of DELIMITER_CHOICES), None to detect. A
-    whitespace-separated file is read from a tab-separated UTF-8 copy. The caller closes the
-    Source (removing the clean copy, if one was made).
+    whitespace-separated file is read from a tab-separated UTF-8 copy; an Excel workbook from a CSV
+    copy of one sheet (`sheet`, default: the fullest; excel.py). The caller closes the Source
+    (removing the clean copy, if one was made).
     """
     path = pathlib.Path(path)
+    if excel.is_workbook(path):
+        return _open_workbook(con, path, name, sheet, max_bytes)
     check_file(path, name, max_bytes)
     encoding = encoding or decode.detect_encoding(path)
     if (n := _header_width(path, encoding)) > MAX_COLUMNS:  # before DuckDB: 100,000 columns exhaust its memory
@@ -174,6 +180,24 @@ def _delim_option(source: Source) -> tuple[str, dict]:
     if source.chosen_delimiter is None:
         return "", {}
     return ", delim = $delim", {"delim": source.chosen_delimiter}
+
+
+def _open_workbook(con: duckdb.DuckDBPyConnection, path: pathlib.Path, name: str, sheet: str | None,
+                   max_bytes: int | None) -> Source:
+    size = path.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        raise refuse("ingest.file.too_big", file=name, mb=f"{size / 1e6:,.0f}", limit=f"{max_bytes / 1e6:,.0f}")
+    copy, sheet, header_row = excel.to_csv(path, name, sheet)
+    source = Source(copy, "excel", "utf-8", is_copy=True, sheet=sheet, header_row=header_row)
+    try:
+        source.headers = _headers(con, source, name)
+        if len(source.headers) > MAX_COLUMNS:
+            raise refuse("ingest.file.too_wide", file=name, n=f"{len(source.headers):,}", limit=f"{MAX_COLUMNS:,}")
+        source.delimiter = ","
+    except BaseException:
+        source.close()
+        raise
+    return source
 
 
 def _headers(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> list[str]:

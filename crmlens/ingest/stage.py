@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 
 from crmlens import contract, vocab
-from crmlens.ingest import convert, read
+from crmlens.ingest import convert, guess, read, truncated
 from crmlens.ingest.convert import quote_ident
 from crmlens.ingest.errors import column_list, missing_key, refuse
 from crmlens.ingest.rejects import find_rejects, listed_rejects, plausible_dates
@@ -22,7 +22,7 @@ from crmlens.ingest.rejects import find_rejects, listed_rejects, plausible_dates
 MAX_EXTRA_NAME = 60  # characters of a header used to name its column
 PREVIEW_ROWS = 10
 # Order lines: a unit price column lets amount = quantity x unit price.
-UNIT_PRICE_ALIASES = ("unit_price", "unitprice", "price", "单价", "商品单价", "销售单价")
+UNIT_PRICE_ALIASES = ("unit_price", "unitprice", "price", "lineitem_price", "单价", "商品单价", "销售单价")
 # A file is order lines (one row per product of an order) only when at least this share of its
 # rows belong to an order id on several rows with different products and one customer; below
 # that, a repeated id is a duplicate (rejected), never a reason to merge orders.
@@ -48,6 +48,10 @@ class FileResult:
     generated_ids: bool = False  # the file had no order id: each line got one (file name + row number)
     saved_mapping: bool = False  # the mapping saved for this header was used
     kept_own_columns: list[str] = field(default_factory=list)  # saved fixed values not used: the file has them
+    guesses: list = field(default_factory=list)  # guess.Guess for each column guessed (doubtful ones left out)
+    layout: str = ""  # id of the known export layout (crmlens/layouts.json) the mapping came from
+    sheet: str = ""  # an Excel workbook's sheet
+    row_offset: int = 0  # added to row numbers shown: a workbook's rows above its header
 
     @property
     def is_order_lines(self) -> bool:
@@ -76,10 +80,22 @@ def detect_table(headers: list[str], file_name: str) -> contract.Table:
     """
     best = guess_table(headers, file_name)
     missing = _missing_required(best, contract.match_columns(best, headers), headers)
+    if len(missing) >= 2 and (side := _keyed_list(headers)):
+        return side  # far from the best table, and a list keyed by its first column: a side file
     if missing:
         raise refuse(missing_key("ingest.table", missing), file=file_name, table=best.name,
                      columns=", ".join(missing), found=column_list(headers))
     return best
+
+
+def _keyed_list(headers: list[str]) -> contract.Table | None:
+    """The table a list keyed by its first column is for (an accounts list keyed by account: customers; a
+    product list: product_attributes; sales teams keyed by sales agent: owner_attributes), if any."""
+    first = headers[:1]
+    for table in (contract.CUSTOMERS, *(contract.TABLES[n] for n in contract.SIDE_TABLES)):
+        if contract.match_columns(table, first).get(table.key) == first[0] if first else False:
+            return table
+    return None
 
 
 def unit_price_header(headers: list[str], mapping: dict[str, str]) -> str | None:
@@ -186,7 +202,11 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
     if n_read == 0:
         raise refuse("ingest.file.no_rows", file=name)
     table = table or detect_table(headers, name)
-    mapping = resolve_mapping(table, headers, name, mapping, partial_mapping)
+    chosen = mapping
+    mapping = resolve_mapping(table, headers, name, chosen, partial_mapping)
+    # Guessed columns are checked against their values; a doubtful guess is left out (guess.py).
+    guessed = set(mapping) if chosen is None else (set(mapping) - set(chosen) if partial_mapping else set())
+    mapping, guesses = guess.checked_mapping(con, "_raw", table, mapping, guessed)
     price_header = unit_price_header(headers, mapping) if table.name == "orders" else None
     if "amount" in mapping:
         price_header = None
@@ -202,6 +222,11 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
                     + [f"$f{i}::varchar as _f{i}" for i in range(len(fixed))]) + " from _raw",
         {f"f{i}": v[len(FIXED_PREFIX):] for i, v in enumerate(fixed)},
     )
+    if words := sorted({w.strip().lower() for w in source.missing if w.strip()}):
+        # The user's own "missing" words (besides convert.NULL_TOKENS), whole cells, any case.
+        cols = [c for c in clean_cols.values() if c.startswith("_v")]
+        con.execute("update _clean set " + ", ".join(f"{c} = if(list_contains($words, lower({c})), null, {c})"
+                                                     for c in cols), {"words": words})
     typed, checked = ["_row"], []
     generated = generates_order_ids(table, mapping)
     for col in table.columns:
@@ -229,6 +254,9 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
     n_rejected = find_rejects(con, table, checked, check_key=not is_lines, unit_price=bool(price_header),
                               date_window=date_window or plausible_dates(), bad_text=source.bad_bytes > 0,
                               lines=is_lines)
+    read_delimiter = "\t" if source.delimiter == read.WHITESPACE else source.delimiter  # read from a tab copy
+    if truncated.cut_off_last_row(source.path, source.read_encoding, read_delimiter, len(headers)):
+        n_rejected = _reject_cut_off_row(con)
     con.execute("drop table _raw")
     columns = [c.name for c in table.columns] + list(extras)
     n_lines = n_cancelled = 0
@@ -242,12 +270,26 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
         )
     con.execute("drop table _typed; drop table if exists _lines")
     n_loaded = con.execute("select count(*) from _accepted").fetchone()[0]
+    offset = source.header_row - 1
     return FileResult(
-        name, table.name, source.encoding, mapping, extras, n_read, n_loaded, listed_rejects(con, name),
+        name, table.name, source.encoding, mapping, extras, n_read, n_loaded, shown_rejects(con, name, offset),
         delimiter=source.delimiter, headers=headers, n_rejected=n_rejected,
-        n_lines=n_lines, n_cancelled=n_cancelled, generated_ids=generated,
+        n_lines=n_lines, n_cancelled=n_cancelled, generated_ids=generated, guesses=guesses, sheet=source.sheet,
+        row_offset=offset,
         preview=con.execute(f"select * exclude (_row) from _accepted order by _row limit {PREVIEW_ROWS}").df(),
     )
+
+
+def shown_rejects(con: duckdb.DuckDBPyConnection, name: str, offset: int = 0):
+    """The rejects as listed to the user: row numbers of the sheet (a workbook's title rows counted)."""
+    rejects = listed_rejects(con, name)
+    return rejects.assign(row=rejects["row"] + offset) if offset else rejects
+
+
+def _reject_cut_off_row(con: duckdb.DuckDBPyConnection) -> int:
+    """The last row of a file cut off mid-row is a reject (truncated); returns the rows rejected."""
+    con.execute("insert into _rejects select max(_row), '', null, 'truncated' from _raw")
+    return con.execute("select count(distinct row_no) from _rejects").fetchone()[0]
 
 
 def _extra_columns(table: contract.Table, headers: list[str], mapping: dict[str, str],

@@ -20,7 +20,10 @@ select o.*,
        case when list_contains(w.won, lower(trim(o.stage))) then 'won'
             when list_contains(w.lost, lower(trim(o.stage))) then 'lost'
             else 'open' end as status,
-       coalesce(o.created_date, f.first_entered_on, o.close_date) as effective_created
+       coalesce(o.created_date, f.first_entered_on, o.close_date) as effective_created,
+       ow.* exclude (owner), pa.* exclude (product)  -- side files: the owner's team, the product's attributes
 from opportunities o
 cross join words w
 left join first_entered f using (opportunity_id)
+left join owner_attributes ow on ow.owner = o.owner
+left join product_attributes pa on pa.product = o.product

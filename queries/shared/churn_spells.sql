@@ -56,6 +56,9 @@ explicit_spells as (
                (select as_of_date from as_of) as as_of_date
         from stg_customers c
         where $definition = 'explicit'
+          -- a blank churn flag (no churn date either) in a file that has the flag is unknown: left out
+          and not (c.churned is null and c.churn_date is null
+                   and exists (select 1 from stg_customers k where k.churned is not null))
           and (len($segment) + len($region) + len($channel) + len($owner) = 0 or c.customer_id in (select customer_id from filtered))
     )
 ),

@@ -1,0 +1,70 @@
+"""Known export layouts (crmlens/layouts.json): recognised by their headers, mapped in one go.
+
+The catalogue is data: each layout names the headers that recognise it and the file header
+for each contract column (the first of a list that the file has; null leaves a column out;
+"=text" is a fixed value). A recognised layout is used as a partial mapping: the columns it
+names win, the others are detected (and checked) as usual.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import pathlib
+from dataclasses import dataclass
+
+from crmlens import contract
+
+CATALOGUE = pathlib.Path(__file__).resolve().parents[1] / "layouts.json"
+
+
+@dataclass(frozen=True)
+class Layout:
+    id: str
+    name: dict  # language -> name shown
+    family: str
+    table: str
+    recognise: tuple[str, ...]
+    columns: dict  # contract column -> header, [headers], None or "=text"
+    source: str
+
+    def title(self, lang: str) -> str:
+        return self.name.get(lang) or self.name["en"]
+
+
+@functools.cache
+def catalogue() -> tuple[Layout, ...]:
+    data = json.loads(CATALOGUE.read_text(encoding="utf-8"))
+    return tuple(Layout(d["id"], d["name"], d["family"], d["table"], tuple(d["recognise"]), d["columns"], d["source"])
+                 for d in data["layouts"])
+
+
+def by_id(layout_id: str | None) -> Layout | None:
+    return next((layout for layout in catalogue() if layout.id == layout_id), None)
+
+
+def recognise(headers: list[str]) -> Layout | None:
+    """The layout all of whose recognising headers the file has (the most specific one, when several)."""
+    forms = {contract.normalize_header(h) for h in headers}
+    fits = [lay for lay in catalogue() if all(contract.normalize_header(h) in forms for h in lay.recognise)]
+    return max(fits, key=lambda lay: len(lay.recognise), default=None)
+
+
+def mapping_for(layout: Layout, headers: list[str]) -> dict[str, str | None]:
+    """The layout's mapping in this file's spelling: contract column -> header, None (left out) or "=text"."""
+    by_form = {}
+    for h in headers:
+        by_form.setdefault(contract.normalize_header(h), h)
+    mapping: dict[str, str | None] = {}
+    for column, spec in layout.columns.items():
+        if spec is None:
+            mapping[column] = None
+            continue
+        if isinstance(spec, str) and spec.startswith("="):
+            mapping[column] = spec
+            continue
+        for name in [spec] if isinstance(spec, str) else spec:
+            if contract.normalize_header(name) in by_form:
+                mapping[column] = by_form[contract.normalize_header(name)]
+                break
+    return mapping

@@ -1,0 +1,174 @@
+"""The Data page's importer in a real browser (issue 15): the column mapping panel stays open
+while the user works in it, and doubtful guesses are pointed out, not taken."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import duckdb
+
+from tests.browser.conftest import choose, open_page, wait_for_app
+from tests.test_importer_defects import CFPB_EXTRACT
+
+
+def rows(db, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_mapping_panel_stays_open_while_columns_and_fixed_values_are_chosen(own_app, page, tmp_path):
+    export = tmp_path / "stores.csv"
+    export.write_text("customer_id,name,片区\nX001,River Shop,East\nX002,Hill Shop,North\n", encoding="utf-8")
+    open_page(page, f"{own_app.url}/data")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(export))
+    wait_for_app(page)
+    page.get_by_text("Column mapping", exact=True).click()
+    region = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("region", exact=True))
+    assert region.is_visible()
+    choose(page, "region", "片区")  # a change reruns the page: the panel is still open
+    assert region.is_visible()
+    assert page.get_by_text("3 of 14 columns matched", exact=True).is_visible()
+    choose(page, "segment", "✎ the same value in every row")
+    box = page.get_by_label("Value of segment for every row")
+    assert box.is_visible()  # the box to type the value in is there, not hidden in a closed panel
+    box.fill("distributor")
+    box.press("Enter")
+    wait_for_app(page)
+    assert page.get_by_label("Value of segment for every row").is_visible()
+    assert page.get_by_text("4 of 14 columns matched", exact=True).is_visible()
+    page.get_by_role("button", name=re.compile("Load 1 file")).click()
+    wait_for_app(page)
+    assert "stores.csv: 2 rows loaded into Customers, 0 rejected." in page.get_by_test_id("stAlertContentSuccess").inner_text()
+    assert rows(own_app.db, "select customer_id, region, segment from customers order by 1") == [
+        ("X001", "East", "distributor"), ("X002", "North", "distributor")]
+
+
+def test_cfpb_state_is_pointed_out_and_not_mapped(own_app, page, tmp_path):
+    export = tmp_path / "complaints.csv"
+    export.write_text(CFPB_EXTRACT, encoding="utf-8")
+    with open(export, newline="", encoding="utf-8") as fh:
+        expected = list(csv.DictReader(fh))
+    open_page(page, f"{own_app.url}/data")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(export))
+    wait_for_app(page)
+    warning = page.get_by_test_id("stAlertContentWarning").filter(has_text="State was not mapped to status")
+    assert "region codes" in warning.inner_text()
+    assert "FL, TX, CA, NY" in warning.inner_text()
+    page.get_by_role("button", name=re.compile("Load 1 file")).click()
+    wait_for_app(page)
+    assert f"complaints.csv: {len(expected)} rows loaded into Complaints, 0 rejected." in \
+        page.get_by_test_id("stAlertContentSuccess").inner_text()
+    assert rows(own_app.db, "select count(*), count(status), count(state) from complaints") == [
+        (len(expected), 0, sum(1 for r in expected if r["State"]))]
+
+
+def test_real_servicenow_export_is_recognised_and_loaded(own_app, page):
+    """The real public ServiceNow export through the Data page: layout named, counts, the Complaints headline."""
+    from crmlens import fmt
+    from tests.conftest import PUBLIC_DATA
+    from tests.browser.conftest import metric_values
+
+    export = PUBLIC_DATA / "servicenow_incidents_rest.csv"
+    with open(export, newline="", encoding="utf-8") as fh:
+        incidents = list(csv.DictReader(fh))
+    kept = [r for r in incidents if r["category"].strip()]
+    open_page(page, f"{own_app.url}/data")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(export))
+    wait_for_app(page)
+    assert page.get_by_text("Recognised as ServiceNow incidents (field names)").is_visible()
+    shown = metric_values(page)
+    assert (shown["Rows in file"], shown["Rows to load"], shown["Rows rejected"]) == (
+        str(len(incidents)), str(len(kept)), str(len(incidents) - len(kept)))
+    page.get_by_text(re.compile("Load anyway")).click()  # 4 of 67 rejected: more than 5%
+    wait_for_app(page)
+    page.get_by_role("button", name=re.compile("Load 1 file")).click()
+    wait_for_app(page)
+    message = page.get_by_test_id("stAlertContentSuccess").inner_text()
+    assert f"{len(kept)} rows loaded into Complaints, {len(incidents) - len(kept)} rejected." in message
+    assert "Mapped as ServiceNow incidents (field names)." in message
+    # The sidebar's date picker reaches back 10 years (Streamlit's default): the period starts after 2016-12-01.
+    first, last = "2017-01-01", max(r["opened_at"][:10] for r in kept)
+    in_period = [r for r in kept if first <= r["opened_at"][:10] <= last]
+    open_page(page, f"{own_app.url}/complaints?period={first}&period={last}")
+    shown = metric_values(page)
+    assert shown["Complaints"] == fmt.number(len(in_period), "en")
+    assert shown["Open now"] == fmt.number(sum(1 for r in in_period if not r["resolved_at"].strip()), "en")
+
+
+def test_shopify_export_made_from_the_documented_headers(own_app, page):
+    """One click: recognised, lines folded into orders, revenue as summed here from the file's lines."""
+    from crmlens import fmt
+    from tests.browser.conftest import metric_values
+    from tests.test_layouts import FIXTURES
+
+    export = FIXTURES / "shopify_orders.csv"
+    with open(export, newline="", encoding="utf-8") as fh:
+        lines = list(csv.DictReader(fh))
+    status = {}
+    for line in lines:
+        status.setdefault(line["Name"], line["Financial Status"])
+    revenue = sum(float(x["Lineitem quantity"]) * float(x["Lineitem price"]) for x in lines
+                  if status[x["Name"]] not in ("refunded", "voided"))
+    open_page(page, f"{own_app.url}/data")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(export))
+    wait_for_app(page)
+    assert page.get_by_text("Recognised as Shopify orders export").is_visible()
+    page.get_by_role("button", name=re.compile("Load 1 file")).click()
+    wait_for_app(page)
+    assert f"{len(lines)} order lines loaded as {len(status)} orders" in \
+        page.get_by_test_id("stAlertContentSuccess").inner_text()
+    open_page(page, f"{own_app.url}/?period=2025-03-01&period=2025-03-31")
+    assert metric_values(page)["Revenue"] == fmt.number(revenue, "en")
+
+
+def test_excel_workbook_uploads_like_a_csv(own_app, page, tmp_path):
+    from tests import xlsx
+    from tests.test_excel import ORDERS
+
+    book = tmp_path / "orders.xlsx"
+    xlsx.write(book, {"说明": [["本工作簿由系统导出"]], "订单": ORDERS})
+    open_page(page, f"{own_app.url}/data")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(book))
+    wait_for_app(page)
+    assert page.get_by_text("Sheet 订单: the header is on row 4").is_visible()
+    page.get_by_text(re.compile("Load anyway")).click()  # 1 of 4 rows rejected
+    wait_for_app(page)
+    page.get_by_role("button", name=re.compile("Load 1 file")).click()
+    wait_for_app(page)
+    assert "orders.xlsx: 3 rows loaded into Orders, 1 rejected." in page.get_by_test_id("stAlertContentSuccess").inner_text()
+    assert rows(own_app.db, "select list(order_id order by order_id) from orders") == [(["1001", "1002", "1003"],)]
+    # The other sheet can be chosen too: it is no orders file, and the page says what is missing.
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(book))
+    wait_for_app(page)
+    choose(page, "Sheet", "说明")
+    assert page.get_by_test_id("stAlert").count() >= 1
+
+
+def test_real_cfpb_rows_are_recognised_and_loaded(own_app, page):
+    """Five real rows of the CFPB's complaint database (public domain; as quoted in the Insight data
+    engineering challenge's README): the layout named, counts and the Complaints headline."""
+    from crmlens import fmt
+    from tests.browser.conftest import metric_values
+    from tests.test_layouts import FIXTURES
+
+    export = FIXTURES / "cfpb_complaints_real.csv"
+    with open(export, newline="", encoding="utf-8") as fh:
+        complaints = list(csv.DictReader(fh))
+    still_open = [r for r in complaints if not r["Company response to consumer"].startswith("Closed")]
+    open_page(page, f"{own_app.url}/data")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(export))
+    wait_for_app(page)
+    assert page.get_by_text("Recognised as CFPB consumer complaint database").is_visible()
+    page.get_by_role("button", name=re.compile("Load 1 file")).click()
+    wait_for_app(page)
+    assert f"{len(complaints)} rows loaded into Complaints, 0 rejected." in \
+        page.get_by_test_id("stAlertContentSuccess").inner_text()
+    first, last = min(r["Date received"] for r in complaints), max(r["Date received"] for r in complaints)
+    open_page(page, f"{own_app.url}/complaints?period={first}&period={last}")
+    shown = metric_values(page)
+    assert shown["Complaints"] == fmt.number(len(complaints), "en")
+    assert shown["Open now"] == fmt.number(len(still_open), "en")

@@ -1,0 +1,114 @@
+"""Known export layouts (crmlens/layouts.json): each recognised by its headers and loaded in one go.
+
+Each layout has a small file made from the platform's documented export columns in
+tests/fixtures/layouts/<id>.csv (ServiceNow's field-name layout uses the real public export in
+../shared/data/public); the expected figures are worked out here by hand from those rows, and for
+the real export with the csv module.
+"""
+
+from __future__ import annotations
+
+import csv
+import pathlib
+
+import pytest
+
+from crmlens import contract, ingest
+from crmlens.ingest import layouts
+from tests.conftest import PUBLIC_DATA, fetch
+
+FIXTURES = pathlib.Path(__file__).resolve().parent / "fixtures" / "layouts"
+
+# layout id -> (rows loaded, headline SQL on the model, its value worked out by hand)
+REVENUE = "select round(sum(amt_revenue), 2) from stg_orders"
+OPEN = "select count(*) filter (where not is_closed) from stg_complaints"
+WON = "select count(*) filter (where status = 'won') from stg_opportunities"
+CUSTOMERS = "select count(*) from stg_customers"
+EXPECTED = {
+    "salesforce_opportunity_report": (3, WON, 1),  # Closed Won: Acme
+    "salesforce_opportunity_api": (2, WON, 1),
+    "hubspot_deals": (3, WON, 1),  # Closed won: Acme expansion
+    "zendesk_tickets": (3, OPEN, 1),  # 102: open, not solved
+    "servicenow_incident_list": (3, OPEN, 1),  # INC0010002: In Progress
+    "cfpb_complaints": (3, OPEN, 1),  # 8500002: In progress
+    # #1001: 2 x 40 + 1 x 50 = 130; #1002 refunded; #1003: 3 x 40 = 120 (lines: quantity x Lineitem price)
+    "shopify_orders": (3, REVENUE, 250.0),
+    "woocommerce_orders": (3, REVENUE, 90.5),  # 55 + 35.50; 3002 cancelled
+    "taobao_order_report": (3, REVENUE, 428.0),  # 128 + 300; 2893002 交易关闭 (paid 0)
+    "jd_orders": (3, REVENUE, 597.0),  # 199 + 398; 300002 已取消
+    "youzan_orders": (3, REVENUE, 153.0),  # 98 + 55; the closed one paid 0
+    "wecom_customers": (3, CUSTOMERS, 3),
+    "dingtalk_crm_customers": (3, CUSTOMERS, 3),
+    "yonyou_crm_opportunities": (3, WON, 1),  # 赢单
+    "kingdee_crm_opportunities": (2, WON, 1),
+}
+
+
+def test_catalogue_is_well_formed():
+    ids = [lay.id for lay in layouts.catalogue()]
+    assert len(ids) == len(set(ids))
+    for lay in layouts.catalogue():
+        table = contract.TABLES[lay.table]
+        assert set(lay.columns) <= {c.name for c in table.columns}, lay.id
+        assert len(lay.recognise) >= 3, lay.id
+        assert lay.name.get("en") and lay.name.get("zh") and lay.source, lay.id
+    # Every layout has a test file, and no two layouts recognise the same file.
+    assert set(EXPECTED) | {"servicenow_incident_api"} == set(ids)
+    assert layouts.recognise(next(csv.reader(open(FIXTURES / "cfpb_complaints_real.csv", encoding="utf-8")))).id \
+        == "cfpb_complaints"
+
+
+@pytest.mark.parametrize("layout_id", sorted(EXPECTED))
+def test_layout_is_recognised_and_loads(tmp_path, layout_id):
+    path = FIXTURES / f"{layout_id}.csv"
+    with open(path, newline="", encoding="utf-8") as fh:
+        headers = next(csv.reader(fh))
+    assert layouts.recognise(headers).id == layout_id
+    db = tmp_path / "crm.duckdb"
+    [result] = ingest.load_files([path], db=db)
+    layout = layouts.by_id(layout_id)
+    assert (result.layout, result.table) == (layout_id, layout.table)
+    named = {c: h for c, h in layouts.mapping_for(layout, headers).items() if h}
+    assert named.items() <= result.mapping.items()
+    assert not {c for c, h in layout.columns.items() if h is None} & set(result.mapping)
+    n_loaded, sql, value = EXPECTED[layout_id]
+    assert (result.n_loaded, result.n_rejected) == (n_loaded, 0)
+    assert fetch(db, sql) == [(value,)]
+
+
+def test_shopify_lines_fold_into_orders(tmp_path):
+    db = tmp_path / "crm.duckdb"
+    [result] = ingest.load_files([FIXTURES / "shopify_orders.csv"], db=db)
+    assert (result.n_lines, result.n_loaded) == (4, 3)
+    assert fetch(db, "select order_id, customer_id, amount, status from orders order by 1") == [
+        ("#1001", "ann@example.com", 130.0, "paid"), ("#1002", "bo@example.com", 80.0, "refunded"),
+        ("#1003", "ann@example.com", 120.0, "paid")]
+
+
+def test_real_servicenow_export_is_recognised(tmp_path):
+    path = PUBLIC_DATA / "servicenow_incidents_rest.csv"
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    db = tmp_path / "crm.duckdb"
+    [result] = ingest.load_files([path], db=db, max_reject_share=0.1)
+    assert result.layout == "servicenow_incident_api"
+    assert result.mapping["severity"] == "priority" and "status" not in result.mapping
+    kept = [r for r in rows if r["category"].strip()]
+    assert (result.n_loaded, result.n_rejected) == (len(kept), len(rows) - len(kept))
+    assert fetch(db, OPEN) == [(sum(1 for r in kept if not r["resolved_at"].strip()),)]
+
+
+def test_a_layout_never_overrides_a_saved_mapping_or_the_users_choice(tmp_path):
+    path = FIXTURES / "cfpb_complaints.csv"
+    db = tmp_path / "crm.duckdb"
+    options = ingest.FileOptions(table="complaints", mapping={"category": "Product"}, partial=True)
+    [result] = ingest.load_files([path], db=db, options=[options])
+    assert result.layout == "" and result.mapping["category"] == "Product"
+    # The next file with this header is loaded with the mapping saved from that load, not the layout.
+    [again] = ingest.load_files([path], db=db)
+    assert again.saved_mapping and again.layout == "" and again.mapping["category"] == "Product"
+
+
+def test_unknown_files_are_not_taken_for_a_layout():
+    assert layouts.recognise(["order_id", "customer_id", "order_date", "amount", "status"]) is None
+    assert layouts.recognise(["Name", "Email", "Created at"]) is None
