@@ -166,7 +166,7 @@ OWNERS = Table(
         Column("left_on", "DATE", aliases=("left", "leave_date", "departure_date", "end_date", "离职日期", "离职时间", "离开日期")),
     ),
     key="owner",
-    file_hints=("owner", "staff", "team", "employee", "rep", "销售人员", "员工", "团队", "人员"),
+    file_hints=("owner", "staff", "team", "employee", "rep", "agents", "销售人员", "员工", "团队", "人员", "销售团队"),
 )
 
 # Sales targets (quotas): one amount per owner (or team, or everyone) and month. `owner` empty, "all"
@@ -183,7 +183,8 @@ TARGETS = Table(
 )
 
 # Side files: lists keyed by a column the data already has (a product list with its series and price,
-# the sales team of each sales agent with manager and office); every other column is an attribute.
+# the sales team of each sales agent with manager and office: the owners table); every other column is an
+# attribute.
 PRODUCT_ATTRIBUTES = Table(
     "product_attributes",
     (Column("product", "VARCHAR", True, ORDERS.column("product").aliases),),
@@ -191,19 +192,13 @@ PRODUCT_ATTRIBUTES = Table(
     file_hints=("products", "product_list", "产品", "商品"),
 )
 
-OWNER_ATTRIBUTES = Table(
-    "owner_attributes",
-    (Column("owner", "VARCHAR", True, CUSTOMERS.column("owner").aliases),),
-    key="owner",
-    file_hints=("sales_team", "team", "agents", "销售团队", "团队"),
-)
-
 TABLES: dict[str, Table] = {
     t.name: t for t in (CUSTOMERS, ORDERS, OPPORTUNITIES, STAGE_HISTORY, COMPLAINTS, SURVEYS, ACTIVITIES, OWNERS,
-                        TARGETS, PRODUCT_ATTRIBUTES, OWNER_ATTRIBUTES)
+                        TARGETS, PRODUCT_ATTRIBUTES)
 }
-# Tables of side files: attributes of a key the other tables hold.
-SIDE_TABLES = ("product_attributes", "owner_attributes")
+# Tables of side files: attributes of a key the other tables hold. The sales team list (owners) is one: its
+# other columns (manager, regional office, ...) are the owner's attributes.
+SIDE_TABLES = ("product_attributes", "owners")
 
 # The word lists (won/lost stages, revenue statuses, ...) live in crmlens/vocab.py.
 WON_STAGES, LOST_STAGES, NON_REVENUE_STATUSES = vocab.WON_STAGES, vocab.LOST_STAGES, vocab.NON_REVENUE_STATUSES

@@ -12,7 +12,7 @@ DEFAULT_DAYS = 365
 def latest_data_date(snap: store.Snapshot) -> dt.date | None:
     """The newest activity date (orders, opportunities, complaints, surveys); signups only if nothing else.
     Targets are plans (months ahead), never activity."""
-    span = queries.run("data_span", snap=snap).set_index("table_name")["last_date"].dropna().drop("targets", errors="ignore")
+    span = queries.run("data_span", snap=snap).set_index("table_name")["last_date"].dropna().drop(["targets", "activities"], errors="ignore")
     activity = span.drop("customers", errors="ignore")
     dates = activity if len(activity) else span
     return max(d.date() if hasattr(d, "date") else d for d in dates) if len(dates) else None

@@ -15,6 +15,8 @@ select 'surveys', count(*), min(survey_date), max(survey_date) from stg_surveys
 union all
 select 'targets', count(*), min(month_start), max(month_start) from stg_targets
 union all
-select 'product_attributes', count(*), null, null from stg_product_attributes
+select 'activities', count(*), min(activity_date), max(activity_date) from stg_activities
 union all
-select 'owner_attributes', count(*), null, null from stg_owner_attributes
+select 'owners', count(*), null, null from stg_owners
+union all
+select 'product_attributes', count(*), null, null from stg_product_attributes

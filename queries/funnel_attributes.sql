@@ -5,8 +5,8 @@
 select column_name
 from duckdb_columns()
 where database_name = current_database() and schema_name = 'main'
-  and table_name in ('owner_attributes', 'product_attributes')
-  and column_name not in ('owner', 'product')
+  and table_name in ('owners', 'product_attributes')
+  and column_name not in ('owner', 'product', 'left_on')
   and column_name in (select column_name from duckdb_columns() where table_name = 'stg_opportunities'
                       and database_name = current_database())
 order by table_name, column_index

@@ -459,7 +459,7 @@ def test_complaint_resolved_before_created_is_rejected(tmp_path, db):
 def test_example_files_load_without_rejects(db):
     paths = sorted(EXAMPLES.glob("*.csv"))
     assert [p.stem for p in paths] == ["activities", "complaints", "customers", "opportunities",
-                                      "opportunity_stage_history", "orders", "owner_attributes", "owners",
+                                      "opportunity_stage_history", "orders", "owners",
                                       "product_attributes", "surveys", "targets"]
     results = ingest.load_files(paths, db=db)
     for path, result in zip(paths, results):

@@ -36,7 +36,7 @@ def test_side_files_are_recognised_and_stored_as_attributes(tmp_path):
         ("sales_teams.csv", TEAMS))], db=db)
     assert [(r.file_name, r.table, r.n_loaded) for r in results] == [
         ("sales_pipeline.csv", "opportunities", 3), ("accounts.csv", "customers", 2),
-        ("products.csv", "product_attributes", 2), ("sales_teams.csv", "owner_attributes", 2)]
+        ("products.csv", "product_attributes", 2), ("sales_teams.csv", "owners", 2)]
     assert results[2].mapping == {"product": "product"} and results[3].mapping == {"owner": "sales_agent"}
     # Their columns become columns of what they describe, for the pages' breakdowns.
     assert fetch(db, "select opportunity_id, manager, regional_office, series from stg_opportunities order by 1") == [
@@ -79,8 +79,9 @@ def test_side_file_columns_are_funnel_breakdowns(tmp_path):
     ingest.load_files([write(tmp_path, n, t) for n, t in (
         ("sales_pipeline.csv", PIPELINE), ("products.csv", PRODUCTS), ("sales_teams.csv", TEAMS))], db=db)
     snap = store.snapshot(db)
-    assert list(queries.run("funnel_attributes", snap=snap)["column_name"]) == ["manager", "regional_office", "series",
-                                                                              "sales_price"]
+    # the owners list's own column (branch) and the file's others, then the product list's
+    assert list(queries.run("funnel_attributes", snap=snap)["column_name"]) == ["branch", "manager", "regional_office",
+                                                                              "series", "sales_price"]
     params = {"start": dt.date(2024, 1, 1), "end": dt.date(2024, 12, 31), "owner": [], "source": [], "segment": [],
               "region": [], "stages": ["engaging", "won"], "won_stages": ["won"], "lost_stages": ["lost"],
               "date_columns": [], "date_stages": []}
@@ -102,4 +103,4 @@ def test_the_data_page_lists_the_side_tables(tmp_path):
     db = tmp_path / "crm.duckdb"
     ingest.load_files([write(tmp_path, "products.csv", PRODUCTS), write(tmp_path, "sales_teams.csv", TEAMS)], db=db)
     span = queries.run("data_span", snap=store.snapshot(db)).set_index("table_name")["n_rows"]
-    assert (span["product_attributes"], span["owner_attributes"], span["orders"]) == (2, 2, 0)
+    assert (span["product_attributes"], span["owners"], span["orders"]) == (2, 2, 0)

@@ -90,7 +90,7 @@ def detect_table(headers: list[str], file_name: str) -> contract.Table:
 
 def _keyed_list(headers: list[str]) -> contract.Table | None:
     """The table a list keyed by its first column is for (an accounts list keyed by account: customers; a
-    product list: product_attributes; sales teams keyed by sales agent: owner_attributes), if any."""
+    product list: product_attributes; sales teams keyed by sales agent: owners), if any."""
     first = headers[:1]
     for table in (contract.CUSTOMERS, *(contract.TABLES[n] for n in contract.SIDE_TABLES)):
         if contract.match_columns(table, first).get(table.key) == first[0] if first else False:

@@ -1,7 +1,7 @@
 -- stg_customers: one row per customer as loaded (extra columns of the file kept)
--- grain: customer_id; source: customers, owner_attributes (a sales-team side file: the owner's manager,
+-- grain: customer_id; source: customers, owners (the sales-team list: the owner's manager,
 --   office, ... as extra columns)
 create or replace view stg_customers as
-select c.*, w.* exclude (owner)
+select c.*, w.* exclude (owner, left_on)
 from customers c
-left join owner_attributes w on w.owner = c.owner
+left join owners w on w.owner = c.owner

@@ -21,9 +21,9 @@ select o.*,
             when list_contains(w.lost, lower(trim(o.stage))) then 'lost'
             else 'open' end as status,
        coalesce(o.created_date, f.first_entered_on, o.close_date) as effective_created,
-       ow.* exclude (owner), pa.* exclude (product)  -- side files: the owner's team, the product's attributes
+       ow.* exclude (owner, left_on), pa.* exclude (product)  -- side files: the owner's team, the product's attributes
 from opportunities o
 cross join words w
 left join first_entered f using (opportunity_id)
-left join owner_attributes ow on ow.owner = o.owner
+left join owners ow on ow.owner = o.owner
 left join product_attributes pa on pa.product = o.product
