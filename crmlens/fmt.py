@@ -84,6 +84,13 @@ def signed_percent(x, decimals: int = 1) -> str | None:
     return None if x is None else f"{x * 100:+.{decimals}f}%"
 
 
+def signed_points(x, lang: str, decimals: int = 1) -> str | None:
+    """A difference of two rates (0-1 each) in percentage points: "-5.0 pp" / "-5.0个百分点"."""
+    if _missing(x):
+        return None
+    return f"{x * 100:+.{decimals}f}" + ("个百分点" if lang == "zh" else " pp")
+
+
 def date(d: dt.date | None, lang: str) -> str:
     if d is None:
         return "–"

@@ -261,15 +261,21 @@ with tabs[5]:
     points = float(controls.number_setting("churn_whatif_points", t("churn.whatif.points"), churn.WHATIF_POINTS, 0.0, 100.0,
                                      0.5, help=t("churn.whatif.points.help"), container=w1))
     data_margin = summary["rate_margin"]
-    margin_default = round(float(data_margin), 3) if pd.notna(data_margin) else churn.DEFAULT_MARGIN
-    margin = float(controls.number_setting("churn_margin", t("churn.whatif.margin"), margin_default, 0.0, 1.0, 0.01,
-                                     help=t("churn.whatif.margin.help"), container=w2))
+    margin_from_data = float(data_margin) if pd.notna(data_margin) else churn.DEFAULT_MARGIN
+    margin_pct, margin_set = controls.data_default_setting(
+        "churn_margin_pct", t("churn.whatif.margin_pct"), round(margin_from_data * 100, 1),
+        t("churn.whatif.margin.placeholder", value=fmt.percent(margin_from_data)), 0.0, 100.0, 0.5,
+        help=t("churn.whatif.margin.help"), container=w2, format="%.1f")
+    margin = margin_pct / 100
+    w2.caption(t("churn.whatif.margin.typed" if margin_set else
+                 "churn.whatif.margin.from_data" if pd.notna(data_margin) else "churn.whatif.margin.fallback",
+                 value=fmt.percent(margin)))
     result = churn.what_if(summary, points, margin)
     if pd.isna(summary["rate_churn_12m"]):
         st.caption(t("churn.whatif.no_rate"))
     r1, r2, r3, r4 = st.columns(4)
     r1.metric(t("churn.whatif.rate"), fmt.percent(result["rate_after"]),
-              delta=fmt.signed_percent(-(result["rate_churn_12m"] or 0) + (result["rate_after"] or 0)),
+              delta=fmt.signed_points(-(result["rate_churn_12m"] or 0) + (result["rate_after"] or 0), lang),
               delta_color="inverse", border=True)
     r2.metric(t("churn.whatif.kept"), fmt.number(result["n_kept"], lang), border=True)
     r3.metric(t("churn.whatif.revenue"), fmt.number(result["amt_revenue_gained"], lang), border=True)

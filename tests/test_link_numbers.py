@@ -14,7 +14,7 @@ LOYALTY = ["min_orders_client", "satisfaction_min", "nps_supporter_min", "max_un
            "nps_advocate_min", "min_referrals", "abc_a", "abc_b", "top_pct", "discount_rate", "horizon_years",
            "marketing_cost", "risk_cost_pct", "value_pct", "risk_days", "risk_complaints"]
 NUMBER_BOXES = {  # page: the keys of its number boxes kept in the address
-    "churn": ["churn_days", "churn_multiplier", "churn_min_value", "churn_page", "churn_whatif_points", "churn_margin"],
+    "churn": ["churn_days", "churn_multiplier", "churn_min_value", "churn_page", "churn_whatif_points", "churn_margin_pct"],
     "funnel": ["funnel_page", "funnel_top", "funnel_risk_share"],
     # the churn rule's two settings have the same keys on the churn, complaints and loyalty pages
     "complaints": ["complaints_repeat_days", "churn_days", "churn_multiplier", "complaints_revenue_days"],
