@@ -152,12 +152,12 @@ def cell_kind(column: str, dtype) -> str:
         return "text"
     if c in ("p_value", "p_adjusted") or c.startswith("p_value"):
         return "p"
-    if c.startswith(("rate_", "share_", "pct_", "survival_")) or c in ("p_leave",):
+    if c.startswith(("rate_", "share_", "pct_", "survival_")) or c.endswith("_share") or c in ("share", "p_leave"):
         return "pct"
     if c.startswith(("n_", "count_")) or pd.api.types.is_integer_dtype(dtype):
         return "int"
     if c.startswith("amt_") or c.endswith(("_revenue", "_value")):
         return "money"
-    if "days" in c or c.endswith(("_months", "_hours")):
+    if "days" in c or "hours" in c or c.endswith("_months"):
         return "days"
     return "decimal"

@@ -12,48 +12,53 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from crmlens import downloads, export, fmt
+from crmlens import downloads, export, fmt, i18n
 from crmlens.ui import language, t
 
 
-def header(column: str, prefixes: tuple[str, ...]) -> tuple[str, str | None]:
+def _known(lang: str, key: str) -> str | None:
+    text = i18n.translate(lang, key)
+    return None if text == key else text
+
+
+def header(column: str, prefixes: tuple[str, ...], lang: str) -> tuple[str, str | None]:
     """A column's header and its definition (None when it has none), from the first catalog that knows it."""
     for prefix in (*prefixes, "table"):
         key = f"{prefix}.col.{column}"
-        if t(key) != key:
-            help_key = key + ".help"
-            return t(key), (t(help_key) if t(help_key) != help_key else None)
+        if _known(lang, key):
+            return _known(lang, key), _known(lang, key + ".help")
     return str(column), None  # already a header (a translated or user-named column)
 
 
-def coded(value, prefix: str):
+def coded(value, prefix: str, lang: str):
     """A coded value (a rung, a state, a segment code) in the reader's language; user data stays as typed."""
     if not isinstance(value, str) or not value:
         return value
-    key = f"{prefix}.{value}"
-    return t(key) if t(key) != key else value
+    return _known(lang, f"{prefix}.{value}") or value
 
 
 class Table:
     """A frame ready to show: translated headers and codes, each column's kind."""
 
     def __init__(self, df: pd.DataFrame, prefixes: tuple[str, ...] | str = (), kinds: dict | None = None,
-                 codes: dict | None = None):
+                 codes: dict | None = None, lang: str | None = None):
+        """`lang`: give it when there is no page run to ask (a download made on its own thread)."""
+        # read now: a download is made later, on a thread that has no page run to ask
+        self.lang = lang or language()
+        self.yes_no = (i18n.translate(self.lang, "table.yes"), i18n.translate(self.lang, "table.no"))
         prefixes = (prefixes,) if isinstance(prefixes, str) else tuple(prefixes)
         df = df.reset_index(drop=True).copy()
         for column, prefix in (codes or {}).items():
             if column in df.columns:
-                df[column] = [coded(v, prefix) for v in df[column]]
+                df[column] = [coded(v, prefix, self.lang) for v in df[column]]
         self.kinds = {c: (kinds or {}).get(c) or fmt.cell_kind(str(c), df[c].dtype) for c in df.columns}
         for c, kind in self.kinds.items():
             if kind in ("date", "datetime") and not pd.api.types.is_datetime64_any_dtype(df[c].dtype):
                 df[c] = pd.to_datetime(df[c], errors="coerce")
-        labels = [header(str(c), prefixes) for c in df.columns]
+        labels = [header(str(c), prefixes, self.lang) for c in df.columns]
         self.helps = {label: help_text for label, help_text in labels}
         self.kinds = {label: self.kinds[c] for (label, _), c in zip(labels, df.columns)}
         self.frame = df.set_axis([label for label, _ in labels], axis=1)
-        # read now: a download is made later, on a thread that has no page run to ask
-        self.lang, self.yes_no = language(), (t("table.yes"), t("table.no"))
 
     def text(self, column: str, value) -> str:
         return fmt.cell(value, self.kinds[column], self.lang, self.yes_no)

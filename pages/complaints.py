@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from crmlens import complaints as cx, controls
+from crmlens import complaints as cx, controls, tables
 from crmlens import fmt, period, safe, ui
 from crmlens.charts import complaints as charts
 from crmlens.ui import t
@@ -93,8 +93,8 @@ with volume_box:
         "backlog": t("complaints.volume.backlog")}, grain), width="stretch")
     st.caption(t("complaints.volume.note"))
     with st.expander(t("complaints.table")):
-        st.dataframe(vol, hide_index=True, width="stretch")
-        controls.download_csv(vol, "complaints_volume.csv")
+        tables.show(vol, "complaints_volume.csv", "complaints", kinds={
+            "bucket_start": "date", "rate_per_100_customers": "decimal", "rate_per_1000_orders": "decimal"})
 
 # ---- 2. causes ------------------------------------------------------------------------------
 with causes_box:
@@ -122,14 +122,8 @@ with causes_box:
                                              "count": t("complaints.col.n_complaints")}), width="stretch")
     table = by_dim[["label", "n_complaints", "share", "cum_share", "n_customers", "n_open", "median_hours_to_resolve",
                     "rate_breach", "avg_satisfaction"]]
-    st.dataframe(table.rename(columns=lambda c: t(f"complaints.col.{c}") if c != "label" else t(f"complaints.dim.{dim}")),
-                 hide_index=True, width="stretch", column_config={
-                     t("complaints.col.share"): st.column_config.NumberColumn(format="percent"),
-                     t("complaints.col.cum_share"): st.column_config.NumberColumn(format="percent"),
-                     t("complaints.col.rate_breach"): st.column_config.NumberColumn(format="percent"),
-                     t("complaints.col.median_hours_to_resolve"): st.column_config.NumberColumn(format="%.1f"),
-                     t("complaints.col.avg_satisfaction"): st.column_config.NumberColumn(format="%.2f")})
-    controls.download_csv(table, f"complaints_by_{dim}.csv")
+    tables.show(table.rename(columns={"label": t(f"complaints.dim.{dim}")}), f"complaints_by_{dim}.csv", "complaints",
+                kinds={"share": "pct", "cum_share": "pct"})
 
 # ---- 3. speed -------------------------------------------------------------------------------
 speed = ui.run_query("complaints_speed", p)
@@ -163,10 +157,8 @@ right.plotly_chart(charts.time_bands(bands, {"title": t("complaints.bands.title"
 speed_table = by_sev[["label", "sla_hours", "n_complaints", "n_resolved", "n_open", "median_hours_to_response",
                       "p90_hours_to_response", "median_hours_to_resolve", "p90_hours_to_resolve", "n_breached",
                       "n_decided", "rate_breach"]]
-st.dataframe(speed_table.rename(columns=lambda c: t(f"complaints.col.{c}") if c != "label" else t("complaints.dim.severity")),
-             hide_index=True, width="stretch",
-             column_config={t("complaints.col.rate_breach"): st.column_config.NumberColumn(format="percent")})
-controls.download_csv(speed_table, "complaints_speed_by_severity.csv")
+tables.show(speed_table.rename(columns={"label": t("complaints.dim.severity")}), "complaints_speed_by_severity.csv",
+            "complaints")
 
 if km is not None:
     curve = cx.km_curve(ui.run_query("complaints_resolution_survival", p).assign(grp="all"))
@@ -179,9 +171,7 @@ if oldest.empty:
     st.caption(t("complaints.oldest.none"))
 else:
     oldest = oldest.assign(category=[category_label(v) for v in oldest["category"]])
-    st.dataframe(oldest.rename(columns=lambda c: t(f"complaints.col.{c}")), hide_index=True, width="stretch",
-                 column_config={t("complaints.col.hours_open"): st.column_config.NumberColumn(format="%.0f")})
-    controls.download_csv(oldest, "complaints_oldest_open.csv")
+    tables.show(oldest, "complaints_oldest_open.csv", "complaints", kinds={"hours_open": "int"})
 
 # ---- 4. outcome -----------------------------------------------------------------------------
 st.header(t("complaints.outcome.header"))
@@ -201,8 +191,7 @@ else:
     sat_table = pd.concat([sat_cat, sat_band]).assign(kind=lambda d: [t(f"complaints.kind.{k}") for k in d["kind"]])[["kind", "label", "n_resolved", "n_rated", "avg_satisfaction",
                                                 "share_satisfied", "share_dissatisfied"]]
     with st.expander(t("complaints.table")):
-        st.dataframe(sat_table.rename(columns=lambda c: t(f"complaints.col.{c}")), hide_index=True, width="stretch")
-        controls.download_csv(sat_table, "complaints_satisfaction.csv")
+        tables.show(sat_table, "complaints_satisfaction.csv", "complaints")
     st.caption(t("complaints.satisfaction.help"))
 
 if has_customer:
@@ -225,8 +214,7 @@ if has_customer:
         st.subheader(t("complaints.repeaters.header"))
         repeaters = repeaters.assign(categories=[", ".join(category_label(c) for c in (v or "").split(", ") if c)
                                                  for v in repeaters["categories"]])
-        st.dataframe(repeaters.rename(columns=lambda c: t(f"complaints.col.{c}")), hide_index=True, width="stretch")
-        controls.download_csv(repeaters, "complaints_repeat_customers.csv")
+        tables.show(repeaters, "complaints_repeat_customers.csv", "complaints", kinds={"customer_id": "text"})
 else:
     st.caption(t("complaints.repeat.needs_customer"))
 
@@ -271,10 +259,7 @@ if has_customer and has_orders:
     st.caption(t("complaints.churn.bars_note"))
     churn_table = pd.concat([overall.reset_index().assign(label=lambda d: [t(f"complaints.grp.{g}") for g in d["grp"]]),
                              by_cat, by_band]).assign(kind=lambda d: [t(f"complaints.kind.{k}") for k in d["kind"]])[["kind", "label", "n_customers", "n_churned", "rate_churn", "amt_revenue_lost"]]
-    st.dataframe(churn_table.rename(columns=lambda c: t(f"complaints.col.{c}")), hide_index=True, width="stretch",
-                 column_config={t("complaints.col.rate_churn"): st.column_config.NumberColumn(format="percent"),
-                                t("complaints.col.amt_revenue_lost"): st.column_config.NumberColumn(format="localized")})
-    controls.download_csv(churn_table, "complaints_churn.csv")
+    tables.show(churn_table, "complaints_churn.csv", "complaints")
 
     surv = ui.run_query("complaints_churn_survival", p)
     test = cx.log_rank(surv)
@@ -296,10 +281,8 @@ if has_customer and has_orders:
                                      else t("complaints.cox.term.is_breached") if x == "is_breached"
                                      else t("complaints.cox.term.category", category=category_label(x.split(":", 1)[1]))
                                      for x in cox["term"]])[["term", "hazard_ratio", "lower", "upper", "p_value"]]
-        st.dataframe(cox_table.rename(columns=lambda c: t(f"complaints.col.{c}")), hide_index=True, width="stretch",
-                     column_config={t(f"complaints.col.{c}"): st.column_config.NumberColumn(format="%.3f")
-                                    for c in ("hazard_ratio", "lower", "upper", "p_value")})
-        controls.download_csv(cox_table, "complaints_cox.csv")
+        tables.show(cox_table, "complaints_cox.csv", "complaints",
+                    kinds={"hazard_ratio": "decimal", "lower": "decimal", "upper": "decimal"})
         st.caption(t("complaints.cox.help", reference=safe.md(category_label(cox["reference"].iloc[0])), max_rows=cx.COX_MAX_ROWS))
 elif not has_customer:
     st.caption(t("complaints.churn.needs_customer"))

@@ -21,7 +21,7 @@ def open_loyalty(**query) -> AppTest:
 
 def ladder_counts(at: AppTest) -> dict[str, int]:
     table = at.dataframe[0].value  # the ladder table
-    return dict(zip(table["rung"], table["n_customers"]))
+    return dict(zip(table["Rung"], table["Customers"]))
 
 
 def test_ladder_headline_and_table(ladder_env):
@@ -61,15 +61,15 @@ def test_sentence_for_the_top_customers_and_chinese(ladder_env):
 def test_customer_search_from_the_url(ladder_env):
     at = open_loyalty(loyalty_q="sierra")
     table = at.dataframe[-1].value
-    assert list(table["customer_id"]) == ["S1", "S2", "S3", "S4", "S5", "S6", "S7"]  # by historical value, then id
+    assert list(table["Customer ID"]) == ["S1", "S2", "S3", "S4", "S5", "S6", "S7"]  # by historical value, then id
     assert "7 customers match" in " ".join(c.value for c in at.caption)
 
 
 def test_flow_selection_lists_its_customers(ladder_env):
     at = open_loyalty(loyalty_grain="month", loyalty_move_to="2024-12-31", loyalty_flow="Customer → Advocate")
     # the URL holds the option as shown (Streamlit binds the formatted label)
-    flow_table = next(d.value for d in at.dataframe if "from_rung" in d.value.columns)
-    assert list(flow_table["customer_id"]) == ["V1", "V5"]
+    flow_table = next(d.value for d in at.dataframe if "Rung before" in d.value.columns)
+    assert list(flow_table["Customer ID"]) == ["V1", "V5"]
     assert "2 customers in this flow" in " ".join(c.value for c in at.caption)
 
 
