@@ -37,6 +37,15 @@ def coded(value, prefix: str, lang: str):
     return _known(lang, f"{prefix}.{value}") or value
 
 
+def renamed(df: pd.DataFrame, names: dict) -> pd.DataFrame:
+    """df with its columns renamed to headers already translated, each keeping the kind its code name gives
+    (amt_ money, rate_ a share, ...): `df.pipe(tables.renamed, {"rate_win": t("funnel.col.rate_win")})`."""
+    kinds = {**df.attrs.get("kinds", {}), **{names.get(c, c): fmt.cell_kind(str(c), df[c].dtype) for c in df.columns}}
+    out = df.rename(columns=names)
+    out.attrs["kinds"] = kinds
+    return out
+
+
 class Table:
     """A frame ready to show: translated headers and codes, each column's kind."""
 
@@ -51,7 +60,8 @@ class Table:
         for column, prefix in (codes or {}).items():
             if column in df.columns:
                 df[column] = [coded(v, prefix, self.lang) for v in df[column]]
-        self.kinds = {c: (kinds or {}).get(c) or fmt.cell_kind(str(c), df[c].dtype) for c in df.columns}
+        kinds = {**df.attrs.get("kinds", {}), **(kinds or {})}
+        self.kinds = {c: kinds.get(c) or fmt.cell_kind(str(c), df[c].dtype) for c in df.columns}
         for c, kind in self.kinds.items():
             if kind in ("date", "datetime") and not pd.api.types.is_datetime64_any_dtype(df[c].dtype):
                 df[c] = pd.to_datetime(df[c], errors="coerce")

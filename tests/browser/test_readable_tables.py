@@ -32,7 +32,7 @@ def check_readable(rows: list[dict], chinese: bool) -> None:
     for header in rows[0]:
         assert not IDENTIFIER.match(header), f"internal column name {header!r}"
         if chinese:
-            assert re.search(r"[\u4e00-\u9fff]", header) or header in ("NRR", "ABC", "RFM"), header
+            assert re.search(r"[\u4e00-\u9fff]", header) or header in ("NRR", "ABC", "RFM", "R", "F", "M"), header
     for row in rows:
         for header, value in row.items():
             assert not RAW.search(value), f"{header}: {value!r} as a program prints it"
@@ -67,3 +67,20 @@ def test_churn_at_risk_download_in_english(app, page):
     check_readable(rows, chinese=False)
     assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", r["Last order"]) for r in rows)
     assert all(NUMBER.match(r["Value at stake"]) for r in rows)
+
+
+def test_loyalty_customer_export_in_chinese(app, page):
+    """The export made on click (its own thread): headers, rungs, RFM segments and flags in Chinese, money with
+    separators and two decimals."""
+    open_page(page, f"{app.url}/loyalty?lang=中文&{PERIOD}")
+    assert exceptions(page) == []
+    page.get_by_role("tab", name="客户明细").click()
+    button = page.get_by_test_id("stMain").get_by_role("button", name=re.compile("下载符合条件的"))
+    with page.expect_download() as info:
+        button.click()
+    rows = list(csv.DictReader(io.StringIO(open(info.value.path(), encoding="utf-8-sig").read())))
+    check_readable(rows, chinese=True)
+    assert {"期间收入", "RFM 分群", "沉睡"} <= set(rows[0])
+    assert {r["沉睡"] for r in rows} <= {"是", "否"}
+    assert "冠军客户" in {r["RFM 分群"] for r in rows}
+    assert all(re.fullmatch(r"\d{1,3}(,\d{3})*\.\d{2}", r["期间收入"]) for r in rows if r["期间收入"])
