@@ -111,7 +111,8 @@ CARDS = [  # (label key, value, help values)
     ("funnel.kpi.avg_won", fmt.number(summary["amt_avg_won"], lang), {}),
     ("funnel.kpi.cycle", t("funnel.kpi.days", days=fmt.number(summary["days_avg_cycle"], lang, 1)),
      {"median": fmt.number(summary["days_median_cycle"], lang, 1)}),
-    ("funnel.kpi.velocity", t("funnel.kpi.per_day", value=fmt.number(summary["amt_velocity_per_day"], lang)),
+    # the unit in the label: a long "12,345 / day" would not fit the card
+    ("funnel.kpi.velocity", fmt.number(summary["amt_velocity_per_day"], lang),
      {"month": fmt.number(summary["amt_velocity_per_day"] * 30, lang)}),
 ]
 for row in (CARDS[:4], CARDS[4:]):
