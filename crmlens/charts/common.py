@@ -7,19 +7,30 @@ import math
 import plotly.graph_objects as go
 
 from crmlens import fmt, safe
+from crmlens.charts import axes
 
 FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, WenQuanYi Micro Hei, sans-serif"
 PALETTE = ["#2E6FBA", "#E07B39", "#3A9E6F", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C"]
 GOOD, BAD, NEUTRAL = "#3A9E6F", "#C44E52", "#8C8C8C"
 
 
-def layout(fig: go.Figure, title: str) -> go.Figure:
-    """Fonts, margins, legend; and values from data in the traces shown as text (safe.figure):
-    call it once, after the traces are added."""
+def _language() -> str:
+    """The reader's language in a page run (a chart made elsewhere, e.g. for a digest, reads English)."""
+    try:
+        from crmlens import ui
+        return ui.language()
+    except Exception:  # noqa: BLE001 - no page run (a digest rendered by the CLI): no reader to ask
+        return "en"
+
+
+def layout(fig: go.Figure, title: str, lang: str | None = None) -> go.Figure:
+    """Fonts, margins, legend; values from data in the traces shown as text (safe.figure); round, localised
+    ticks and numeric dates (axes.readable): call it once, after the traces are added."""
     safe.figure(fig)
+    axes.readable(fig, lang or _language())
     fig.update_layout(
         title=title, font_family=FONT, hovermode="x unified", margin=dict(l=10, r=10, t=50, b=10),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+        legend=dict(orientation="h", yanchor="bottom", y=1.04, xanchor="right", x=1),
     )
     return fig
 
