@@ -15,7 +15,11 @@ from tests.conftest import fetch
 ALLOWED = {
     "CRM", "Lens", "CSV", "Excel", "UTF", "GBK", "GB18030", "NPS", "RFM", "ABC", "NRR", "SLA", "ID", "CLV", "KPI",
     "R", "F", "M", "A", "B", "C", "p", "k", "Cox", "Kaplan", "Meier", "p90", "MB", "GB", "x", "Top", "DuckDB",
-    "Streamlit", "Chromium", "URL", "Pareto", "OIDC", "JSON", "ZIP", "xlsx", "csv", "python", "crmlens", "demo",
+    "Streamlit", "Chromium", "URL", "Pareto", "OIDC", "JSON", "ZIP", "xlsx", "csv", "TSV", "TXT", "UTC",
+    # the language switch names each language in its own words ("Language / 语言": 中文 | English)
+    "Language", "English",
+    # names of statistical methods and symbols of formulas, as Chinese textbooks print them
+    "Kaplan-Meier", "Greenwood", "log-log", "Log-rank", "FM", "N", "n",
 }
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*")
 
@@ -33,6 +37,11 @@ def data_words(db: pathlib.Path) -> set[str]:
             for (value,) in fetch(db, f'select distinct "{column}" from "{table}" where "{column}" is not null limit 5000'):
                 words.update(LATIN_WORD.findall(str(value)))
     return words
+
+
+def icon_names(page: Page) -> set[str]:
+    """Material icons are drawn from their names (a ligature font): text in the page, not words read."""
+    return set(page.locator('[data-testid="stIconMaterial"]').all_inner_texts())
 
 
 def visible_text(page: Page) -> str:
