@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from crmlens import churn, controls, fmt, safe, tables, ui
+from crmlens import churn, complaints, controls, fmt, safe, tables, ui
 from crmlens.charts import churn as charts
 from crmlens.ui import t
 
@@ -146,8 +146,10 @@ with tabs[3]:
     if drivers.empty:
         st.info(t("churn.drivers.empty"))
     else:
-        drivers["label"] = drivers["value"].fillna(drivers["attribute"].map(
-            lambda a: t("churn.no_complaint") if a == "complaint_category" else t("churn.unknown")))
+        drivers["label"] = [
+            (t("churn.no_complaint") if a == "complaint_category" else t("churn.unknown")) if pd.isna(v)
+            else complaints.value_label(lang, "category", v) if a == "complaint_category" else v
+            for a, v in zip(drivers["attribute"], drivers["value"])]
         tests = churn.attribute_tests(drivers)
         overall = float(drivers["rate_overall"].iloc[0])
         attribute = st.selectbox(t("churn.drivers.attribute"), list(tests["attribute"]), key="churn_attribute",

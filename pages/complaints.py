@@ -67,7 +67,7 @@ with speed_box:
     _, lo, hi, step = cx.NUMBER_SETTINGS["complaints_sla_other"]
     sla = {}
     for i, (sev, key, default) in enumerate(shown):
-        sla[sev] = controls.number_setting(key, t("complaints.sla.for", severity=safe.md(sev)), default, lo, hi, step,
+        sla[sev] = controls.number_setting(key, t("complaints.sla.for", severity=safe.md(cx.value_label(lang, "severity", sev))), default, lo, hi, step,
                                      help=t("complaints.sla.help"), container=sla_cols[i])
     other = controls.number_setting("complaints_sla_other", t("complaints.sla.other"), *cx.NUMBER_SETTINGS["complaints_sla_other"],
                               help=t("complaints.sla.other.help"), container=sla_cols[-1])
@@ -110,8 +110,8 @@ with causes_box:
     if missing:
         st.caption(t("complaints.dimension.missing", names=", ".join(missing)))
     by_dim = ui.run_query("complaints_by_dimension", {**p, "dimension": dim})
-    by_dim = by_dim.assign(label=[category_label(v) if dim == "category" else (v if v is not None and v == v else
-                                                                               t("complaints.not_given")) for v in by_dim["value"]])
+    by_dim = by_dim.assign(label=[category_label(v) if dim == "category" else (
+        cx.value_label(lang, dim, v) if v is not None and v == v else t("complaints.not_given")) for v in by_dim["value"]])
     left, right = st.columns(2)
     left.plotly_chart(charts.pareto(by_dim, {"title": t("complaints.pareto.title", dim=t(f"complaints.dim.{dim}")),
                                              "count": t("complaints.col.n_complaints"),
@@ -143,7 +143,8 @@ m[3].metric(t("complaints.kpi.open"), fmt.number(total["n_open"], lang),
 st.caption(t("complaints.speed.censored", n_open=int(total["n_open"]), n_closed=int(total["n_closed_no_time"])))
 
 by_sev = speed[speed["level"] == "severity"].assign(
-    label=lambda d: [v if v is not None and v == v else t("complaints.not_given") for v in d["severity"]])
+    label=lambda d: [cx.value_label(lang, "severity", v) if v is not None and v == v else t("complaints.not_given")
+                     for v in d["severity"]])
 left, right = st.columns(2)
 left.plotly_chart(charts.rate_bars(by_sev, "label", "rate_breach", {"title": t("complaints.breach.title"),
                                                                     "y": t("complaints.col.rate_breach")}), width="stretch")

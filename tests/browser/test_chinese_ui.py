@@ -7,13 +7,13 @@ from __future__ import annotations
 import re
 
 from tests.browser.conftest import exceptions, open_page, wait_for_app
-from tests.browser.words import ALLOWED, data_words, every_tab, icon_names, latin_words, visible_text
+from tests.browser.words import ALLOWED, data_words, every_tab, icon_names, known_words, latin_words, visible_text
 
 PAGES = ("overview", "funnel", "loyalty", "churn", "complaints", "data")
 
 
 def test_no_english_in_the_chinese_ui(app, browser):
-    allowed = ALLOWED | data_words(app.db)
+    allowed = ALLOWED | (data_words(app.db) - known_words())
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
     page = context.new_page()
     try:
@@ -44,8 +44,9 @@ def test_a_missing_column_is_told_in_chinese(own_app, browser, tmp_path):
         page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(bad))
         wait_for_app(page)
         error = page.get_by_test_id("stMain").get_by_test_id("stAlertContentError").first.inner_text()
-        # the file's name and its own column names are the user's words; nothing else is in English
-        assert latin_words(error, ALLOWED | {"orders", "order_id", "customer_id"}) == set(), error
+        # the file's name, its own columns and the headers it must add are the user's words; the rest is Chinese
+        assert latin_words(error, ALLOWED | {"orders.csv", "order_id", "customer_id", "order_date", "amount"}) == set(), error
+        assert "订单 表缺少必需列 order_date（或“订单日期”）、amount（或“金额”）" in error
         assert re.search(r"[\u4e00-\u9fff]", error)
     finally:
         context.close()
