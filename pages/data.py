@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from crmlens import contract, controls, ingest, safe, signin, tables, ui
+from crmlens import contract, controls, empty, ingest, safe, signin, tables, ui
 from crmlens.ui import t
 from crmlens.upload import file_options, follow_load, inspect_upload, load_running, materialize, start_load
 
@@ -57,7 +57,7 @@ if snap is not None:
         tables.show(loads.drop(columns=["load_id", "content_hash"]).rename(columns=names), "data_loads.csv", "data",
                     kinds={"version": "int", "loaded_at": "datetime"}, codes={"mode": "data.upload.mode"})
 else:
-    st.info(f"**{t('nodata.title')}**\n\n{t('nodata.body')}")
+    empty.no_data_notice()
 
 st.subheader(t("data.examples"))
 st.caption(t("data.examples.help"))

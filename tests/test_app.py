@@ -52,7 +52,7 @@ def test_language_follows_browser_locale_by_default(db_env):
 def test_language_switch_changes_labels(db_env):
     at = open_app(period=PERIOD)
     assert at.title[0].value == "Overview"
-    at.button_group[0].set_value("zh").run()
+    at.button_group(key="_crmlens_language").set_value("zh").run()
     assert at.title[0].value == "总览"
 
 
