@@ -14,6 +14,7 @@ from tests.conftest import fetch
 
 def deltas(page) -> dict[str, str]:
     """Each overview card's label and its change ("" when the card shows none)."""
+    page.wait_for_function("document.querySelectorAll('[data-testid=\"stMetric\"]').length >= 8")
     out = {}
     for card in page.get_by_test_id("stMetric").all():
         label = card.get_by_test_id("stMetricLabel").inner_text().strip()
