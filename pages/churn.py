@@ -143,6 +143,12 @@ with tabs[3]:
     st.subheader(t("churn.drivers.title"))
     st.caption(t("churn.drivers.help"))
     drivers = ui.run_query("churn_drivers", params)
+    skipped = ui.run_query("churn_drivers_skipped", {"max_levels": churn.MAX_LEVELS})
+    if len(skipped):  # said, not dropped silently
+        st.caption(t("churn.drivers.skipped", max=churn.MAX_LEVELS, columns="、".join(
+            f"{attribute_label(a)} ({fmt.number(n, lang)})" for a, n in zip(skipped["attribute"], skipped["n_values"]))
+            if lang == "zh" else ", ".join(f"{attribute_label(a)} ({fmt.number(n, lang)})"
+                                           for a, n in zip(skipped["attribute"], skipped["n_values"]))))
     if drivers.empty:
         st.info(t("churn.drivers.empty"))
     else:

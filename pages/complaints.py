@@ -43,13 +43,21 @@ p = cx.params(snap, start, end, filters)
 
 st.title(t("complaints.title"))
 cover = ui.run_query("complaints_coverage", p).iloc[0]
-st.caption(t("complaints.caption", start=fmt.date(start, lang), end=fmt.date(end, lang),
-             as_of=fmt.timestamp(cover["as_of_at"].to_pydatetime(), lang) if pd.notna(cover["as_of_at"]) else "–"))
+if pd.notna(cover["as_of_at"]):
+    st.caption(t("complaints.caption", start=fmt.date(start, lang), end=fmt.date(end, lang),
+                 as_of=fmt.timestamp(cover["as_of_at"].to_pydatetime(), lang)))
+else:  # nothing to age open complaints against: say what the page covers, not "aged up to –"
+    st.caption(t("complaints.caption_no_data", start=fmt.date(start, lang), end=fmt.date(end, lang)))
 if cover["n_complaints"] == 0:
     st.info(t("complaints.empty"))
     st.stop()
 
 has_customer = cover["n_with_customer"] > 0
+# Neither a resolution time nor a closed status anywhere: whether a complaint is open, how fast it was resolved
+# and whether it breached its SLA cannot be told (every complaint would look open and late: 100% breached).
+knows_resolution = cover["n_with_resolved"] > 0 or cover["n_closed_no_time"] > 0
+if not knows_resolution:
+    st.warning(t("complaints.no_resolution"), icon=":material/help:")
 has_orders = cover["n_orders_total"] > 0
 if not has_customer:
     st.warning(t("complaints.no_customer_id"))
@@ -138,7 +146,7 @@ m[0].metric(t("complaints.kpi.median_response"), hours(total["median_hours_to_re
 m[1].metric(t("complaints.kpi.km_p90"), hours(km_p90), help=t("complaints.kpi.km_p90.help"), border=True)
 m[2].metric(t("complaints.kpi.median_resolved"), hours(total["median_hours_to_resolve"]),
             help=t("complaints.kpi.median_resolved.help", p90=hours(total["p90_hours_to_resolve"])), border=True)
-m[3].metric(t("complaints.kpi.open"), fmt.number(total["n_open"], lang),
+m[3].metric(t("complaints.kpi.open"), fmt.number(total["n_open"], lang) if knows_resolution else "–",
             help=t("complaints.kpi.open.help", oldest=hours(total["max_hours_open"])), border=True)
 st.caption(t("complaints.speed.censored", n_open=int(total["n_open"]), n_closed=int(total["n_closed_no_time"])))
 
@@ -299,7 +307,7 @@ with kpi_box:
                 n=fmt.number(cover["n_active_customers"], lang)))
     m[2].metric(t("complaints.kpi.km_median"), hours(km_median), border=True,
                 help=t("complaints.kpi.km_median.help", p90=hours(km_p90)))
-    m[3].metric(t("complaints.kpi.breach"), fmt.percent(total["rate_breach"]), border=True,
+    m[3].metric(t("complaints.kpi.breach"), fmt.percent(total["rate_breach"]) if knows_resolution else "–", border=True,
                 help=t("complaints.kpi.breach.help", n=int(total["n_breached"]), d=int(total["n_decided"]),
                        open=int(total["n_open_breached"])))
     top = ui.run_query("complaints_by_dimension", {**p, "dimension": "category"}).iloc[0]

@@ -229,7 +229,10 @@ with tab_owners:
                               help=t("funnel.owner.threshold.help")) / 100
     owners = ui.run_query("funnel_owner_risk", {**params, "risk_share": share})
     flagged = owners.loc[owners["is_concentrated"], "owner"]
-    if len(flagged):
+    if not len(owners) or not (owners["amt_revenue"].fillna(0) > 0).any():
+        # no revenue to share out: "no owner holds 15% of it" would be a green light on nothing
+        st.info(t("funnel.owner.no_revenue"), icon=":material/help:")
+    elif len(flagged):
         st.warning(t("funnel.owner.flagged", owners=safe.md_list(flagged), share=fmt.percent(share, 0)))
     else:
         st.success(t("funnel.owner.none_flagged", share=fmt.percent(share, 0)))
