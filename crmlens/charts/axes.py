@@ -106,7 +106,20 @@ def _collect(fig: go.Figure) -> tuple[dict, set, set, set]:
     return values, bar_axes, date_axes
 
 
+def _undo(fig: go.Figure) -> None:
+    """Forget the ticks an earlier call set (a chart that changes its axes after layout() calls readable again);
+    a range the chart set itself since then stays."""
+    meta = fig.layout.meta if isinstance(fig.layout.meta, dict) else {}
+    for key, set_range in (meta.get("readable_axes") or {}).items():
+        axis = fig.layout[key]
+        if axis.range is not None and list(axis.range) == set_range:
+            axis.range = None
+        axis.update(tickmode=None, tickvals=None, ticktext=None)
+
+
 def readable(fig: go.Figure, lang: str) -> go.Figure:
+    _undo(fig)
+    done = {}
     values, bar_axes, date_axes = _collect(fig)
     for key in date_axes:
         fig.layout[key].update(tickformatstops=DATE_TICK_FORMATS, hoverformat="%Y-%m-%d")
@@ -122,8 +135,11 @@ def readable(fig: go.Figure, lang: str) -> go.Figure:
             ticks = [v for v in ticks if v >= 0] or [0.0]
         percent = "%" in (axis.tickformat or "")
         text = [_percent(v, ticks) if percent else fmt.compact(v, lang) for v in ticks]
-        axis.update(tickmode="array", tickvals=ticks, ticktext=text,
-                    range=list(axis.range) if axis.range else [ticks[0], ticks[-1]])
+        set_range = None if axis.range else [ticks[0], ticks[-1]]
+        axis.update(tickmode="array", tickvals=ticks, ticktext=text, range=list(axis.range) if axis.range else set_range)
+        done[key] = set_range
+    meta = fig.layout.meta if isinstance(fig.layout.meta, dict) else {}
+    fig.layout.meta = {**meta, "readable_axes": done}
     return fig
 
 

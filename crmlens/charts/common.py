@@ -35,6 +35,51 @@ def layout(fig: go.Figure, title: str, lang: str | None = None) -> go.Figure:
     return fig
 
 
+LABEL_WIDTH = 28  # characters of a category label on an axis; the full text is one hover away
+LONG_LABEL = 14  # bars turn horizontal when a label is longer than this
+
+
+def _width(text: str) -> int:
+    """Display width: a Chinese character is as wide as two Latin letters."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def short_label(text, width: int = LABEL_WIDTH) -> str:
+    """A label for an axis, cut with "…" when wider than `width` (one line: charts show data as plain text, see
+    safe.figure, so no line breaks); the chart shows the whole text on hover."""
+    text = str(text)
+    if _width(text) <= width:
+        return text
+    out = ""
+    for ch in text:
+        if _width(out + ch) > width - 1:
+            break
+        out += ch
+    return out.rstrip() + "…"
+
+
+def short_labels(texts) -> list[str]:
+    """short_label of each, kept distinct (two long names alike at the start would share one bar or row)."""
+    out, seen = [], set()
+    for text in texts:
+        label, n = short_label(text), 1
+        while label in seen:
+            n += 1
+            label = f"{short_label(text, LABEL_WIDTH - 3)} {n}"
+        seen.add(label)
+        out.append(label)
+    return out
+
+
+def has_long_labels(labels) -> bool:
+    return any(_width(str(x)) > LONG_LABEL for x in labels)
+
+
+def finish(fig: go.Figure, lang: str | None = None) -> go.Figure:
+    """For a chart that changes its axes after layout(): the ticks worked out again from its final axes."""
+    return axes.readable(fig, lang or _language())
+
+
 def nice_ticks(max_value: float, count: int = 5) -> list[float]:
     """Round tick values from 0 to just above max_value (steps of 1, 2 or 5 x 10^k)."""
     if not max_value or max_value <= 0 or math.isnan(max_value):
