@@ -55,7 +55,7 @@ if snap is not None:
     else:
         loads["table_name"] = loads["table_name"].map(lambda n: t(f"table.{n}"))
         tables.show(loads.drop(columns=["load_id", "content_hash"]).rename(columns=names), "data_loads.csv", "data",
-                    kinds={"version": "int", "loaded_at": "datetime"}, codes={"mode": "data.upload.mode"})
+                    kinds={"version": "int", "loaded_at": "datetime"}, codes={"mode": "data.mode"})
 else:
     empty.no_data_notice()
 

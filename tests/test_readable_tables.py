@@ -71,3 +71,16 @@ def test_no_table_shows_an_internal_column_name(page, lang, demo_env, monkeypatc
         latin = [h for h in headers if not re.search(r"[\u4e00-\u9fff]", h) and h not in ("NRR", "ABC", "RFM", "R", "F", "M")
                  and not re.fullmatch(r"[\d\s.:-]+", h)]
         assert not latin, latin
+
+
+def test_long_names_are_whole_on_hover():
+    from crmlens.charts import complaints as charts
+    long = "Delivery arrived damaged and the courier refused to take the parcel back to the depot"
+    df = pd.DataFrame({"label": [long, long + " again", "Price"], "n_complaints": [5, 3, 1],
+                       "cum_share": [5 / 9, 8 / 9, 1.0]})
+    fig = charts.pareto(df, {"title": "t", "count": "Complaints", "cum_share": "Cumulative"})
+    bar = fig.data[0]
+    assert bar.orientation == "h"
+    assert list(bar.y) == ["Delivery arrived damaged an…", "Delivery arrived damaged… 2", "Price"]  # distinct rows
+    assert [row[0] for row in bar.customdata] == [long, long + " again", "Price"]
+    assert bar.hovertemplate.startswith("%{customdata[0]}")
