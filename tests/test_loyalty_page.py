@@ -33,7 +33,7 @@ def test_ladder_headline_and_table(ladder_env):
     # last purchase. Gaps between order days: 30 x 10, 31 x 4, 39 -> everybody's median 30 (one-order customers:
     # 90 days). Lost: B1, B2, B3, B4, R1 (one order, before 10-02), C1 (08-01 + 93), L1 (02-10 + 93), and C3, S1..S7,
     # V2, V3 (last 10-01 + 90 = 12-30). Not lost: C2 (11-01 + 91), V1, V5 (11-01 + 90), P2 (12-10 + 105) = 17
-    assert shown["Lapsed customers"] == "17"
+    assert shown["Lost customers"] == "17"
     # 21 buyers in 2024: B1, B2, B3, C3, V1, V5, R1 100 each, B4 50, C1, L1, S1..S7, V2, V3 200 each,
     # C2 300, P2 400 = 3,650; the top ceil(4.2) = 5: P2 400, C2 300, C1, L1, S1 200 each (ties by id) = 1,300
     assert shown["Top 20% of customers hold"] == "35.6%"

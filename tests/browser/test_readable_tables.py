@@ -45,8 +45,8 @@ def test_churn_downloads_in_chinese(app, page):
     assert exceptions(page) == []
     bucket = download(page, None)
     check_readable(bucket, chinese=True)
-    assert set(bucket[0]) >= {"周期", "流失率", "NRR"}
-    assert all(r["流失率"].endswith("%") for r in bucket if r["流失率"])
+    assert set(bucket[0]) >= {"周期", "本期流失率", "NRR"}
+    assert all(r["本期流失率"].endswith("%") for r in bucket if r["本期流失率"])
     assert {r["已结束"] for r in bucket} <= {"是", "否"}
     assert any("," in r["期初"] or "," in r["流失收入（其最近 12 个月）"] for r in bucket)
 
