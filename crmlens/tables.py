@@ -85,7 +85,7 @@ class Table:
             if kind == "bool":  # a flag column of True/False shown as words
                 shown[c] = shown[c].astype("object")
         formats = {c: (lambda v, c=c: self.text(c, v) or "–") for c in shown.columns}
-        return shown.style.format(formats)
+        return shown.style.format(formats, na_rep="–")
 
     def column_config(self) -> dict:
         return {c: st.column_config.Column(help=h) for c, h in self.helps.items() if h}

@@ -48,7 +48,9 @@ def main() -> None:
                     page.get_by_test_id("stMain").locator("h1").first.wait_for()
                     wait_for_app(page)
                     path = out / f"{view}{'' if lang == 'en' else '_' + lang}.png"
-                    page.screenshot(path=str(path), full_page=True)
+                    # Streamlit scrolls inside its main area: photograph the content's own height, not the window's
+                    height = page.evaluate("document.querySelector('[data-testid=\"stMainBlockContainer\"]').scrollHeight")
+                    page.screenshot(path=str(path), clip={"x": 0, "y": 0, "width": 1400, "height": min(height + 80, 3200)})
                     print(path)
                 context.close()
             browser.close()

@@ -39,11 +39,15 @@ def nice_step(span: float, count: int = N_TICKS) -> float:
     return next(m * magnitude for m in STEPS if m * magnitude >= raw * 0.999)
 
 
-def round_ticks(lo: float, hi: float, count: int = N_TICKS) -> list[float]:
-    """Round ticks covering lo..hi (lo == hi gets a span of its own)."""
+def round_ticks(lo: float, hi: float, count: int = N_TICKS, whole: bool = False) -> list[float]:
+    """Round ticks covering lo..hi (lo == hi gets a span of its own); `whole`: counts, no tick between two
+    whole numbers (no 0.25 complaints)."""
     if hi == lo:
         hi, lo = (hi + abs(hi) * 0.5 + 1, lo - abs(lo) * 0.5) if lo else (1.0, 0.0)
     step = nice_step(hi - lo, count)
+    if whole:
+        step = max(1.0, math.ceil(step)) if step < 1 or step == 2.5 else step
+        step = 2.0 if step == 3 else step
     first, last = math.floor(lo / step + 1e-9), math.ceil(hi / step - 1e-9)
     return [round(i * step, 10) for i in range(first, last + 1)]
 
@@ -130,10 +134,11 @@ def readable(fig: go.Figure, lang: str) -> go.Figure:
         lo, hi = (float(axis.range[0]), float(axis.range[1])) if axis.range else (min(vs), max(vs))
         if not axis.range and (key in bar_axes or axis.rangemode == "tozero" or lo >= 0 and lo < (hi - lo) * 0.25):
             lo, hi = min(lo, 0.0), max(hi, 0.0)
-        ticks = round_ticks(lo, hi)
+        percent = "%" in (axis.tickformat or "")
+        whole = not percent and all(float(v).is_integer() for v in vs)
+        ticks = round_ticks(lo, hi, whole=whole)
         if not axis.range and min(vs) >= 0:
             ticks = [v for v in ticks if v >= 0] or [0.0]
-        percent = "%" in (axis.tickformat or "")
         text = [_percent(v, ticks) if percent else fmt.compact(v, lang) for v in ticks]
         set_range = None if axis.range else [ticks[0], ticks[-1]]
         axis.update(tickmode="array", tickvals=ticks, ticktext=text, range=list(axis.range) if axis.range else set_range)

@@ -29,8 +29,11 @@ def layout(fig: go.Figure, title: str, lang: str | None = None) -> go.Figure:
     safe.figure(fig)
     axes.readable(fig, lang or _language())
     fig.update_layout(
-        title=title, font_family=FONT, hovermode="x unified", margin=dict(l=10, r=10, t=50, b=10),
-        legend=dict(orientation="h", yanchor="bottom", y=1.04, xanchor="right", x=1),
+        # the title on its own line at the top, the legend on the next one: a long title and a wide legend in a
+        # half-width chart never overlap
+        title=dict(text=title, y=0.985, yref="container", yanchor="top"), font_family=FONT, hovermode="x unified",
+        margin=dict(l=10, r=10, t=88, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
     )
     return fig
 
