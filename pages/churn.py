@@ -65,8 +65,10 @@ cards = [("n_customers", "churn.kpi.customers", fmt.number(summary["n_customers"
          ("n_active", "churn.kpi.active", fmt.number(summary["n_active"], lang))]
 if definition == "orders":
     cards.append(("n_at_risk", "churn.kpi.at_risk", fmt.number(summary["n_at_risk"], lang)))
-for col, (_, key, value) in zip(st.columns(len(cards)), cards):
-    col.metric(t(key), value, help=t(key + ".help"), border=True)
+per_row = 3 if len(cards) > 5 else len(cards)  # whole names on the cards (six in a row cut them off)
+for row in (cards[i:i + per_row] for i in range(0, len(cards), per_row)):
+    for col, (_, key, value) in zip(st.columns(per_row), row):
+        col.metric(t(key), value, help=t(key + ".help"), border=True)
 
 tabs = st.tabs([t(f"churn.tab.{k}") for k in ("bucket", "cohorts", "survival", "drivers", "at_risk", "whatif")])
 

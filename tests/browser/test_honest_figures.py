@@ -64,3 +64,26 @@ def test_the_what_if_change_reads_in_points_and_churn_drivers_say_what_they_skip
     open_page(page, f"{app.url}/churn?churn_whatif_points=5")
     page.get_by_role("tab", name="What if").click()
     assert re.fullmatch(r"-\d+\.\d pp", page.get_by_test_id("stMetricDelta").first.inner_text().strip())
+
+
+def test_an_empty_app_offers_the_admin_a_demo_button_not_a_command(browser, tmp_path, monkeypatch):
+    from crmlens import empty
+    from tests.browser.conftest import AppServer
+
+    with AppServer(tmp_path / "none.duckdb", tmp_path) as server:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+        try:
+            page = open_page(context.new_page(), server.url)
+            page = open_page(page, f"{server.url}/overview")
+            main = page.get_by_test_id("stMain")
+            assert "python -m crmlens" not in main.inner_text()
+            main.get_by_role("button", name="Load demo data").click()
+            page.get_by_test_id("stMetric").first.wait_for(timeout=120_000)
+            wait_for_app(page)
+            assert exceptions(page) == []
+            shown = metric_values(page)
+            assert shown["Customers"] not in ("–", "0")
+            (n,) = fetch(tmp_path / "none.duckdb", "select count(*) from stg_customers")[0]
+            assert n == empty.DEMO_CUSTOMERS
+        finally:
+            context.close()

@@ -80,7 +80,7 @@ def test_loyalty_customer_export_in_chinese(app, page):
         button.click()
     rows = list(csv.DictReader(io.StringIO(open(info.value.path(), encoding="utf-8-sig").read())))
     check_readable(rows, chinese=True)
-    assert {"期间收入", "RFM 分群", "沉睡"} <= set(rows[0])
-    assert {r["沉睡"] for r in rows} <= {"是", "否"}
+    assert {"期间收入", "RFM 分群", "已流失"} <= set(rows[0])
+    assert {r["已流失"] for r in rows} <= {"是", "否"}
     assert "冠军客户" in {r["RFM 分群"] for r in rows}
     assert all(re.fullmatch(r"\d{1,3}(,\d{3})*\.\d{2}", r["期间收入"]) for r in rows if r["期间收入"])
