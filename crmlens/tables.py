@@ -78,6 +78,11 @@ class Table:
         return pd.DataFrame({c: [self.text(c, v) for v in self.frame[c]] for c in self.frame.columns},
                             columns=self.frame.columns)
 
+    def csv(self) -> bytes:
+        """The download: every cell as shown; numbers stay numbers for a spreadsheet (not quoted as formulas)."""
+        numbers = frozenset(c for c, kind in self.kinds.items() if kind not in ("text", "bool", "date", "datetime"))
+        return export.to_csv_bytes(self.as_text(), numbers)
+
     def styler(self):
         """The frame with the same text on screen; numbers stay numbers underneath, so columns sort by value."""
         shown = self.frame.copy()
@@ -101,6 +106,6 @@ def show(df: pd.DataFrame, file_name: str, prefixes: tuple[str, ...] | str = (),
     st.dataframe(table.styler(), hide_index=True, width="stretch", column_config=table.column_config(),
                  key=key, **dataframe_kwargs)
     whole = table if download is None else Table(download.reset_index() if index else download, prefixes, kinds, codes)
-    downloads.button(t("common.download_csv"), lambda: export.to_csv_bytes(whole.as_text()), file_name=file_name,
+    downloads.button(t("common.download_csv"), whole.csv, file_name=file_name,
                      key=f"download_{file_name}" if key is None else f"download_{key}", icon=":material/download:")
     return table

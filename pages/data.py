@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from crmlens import contract, controls, empty, ingest, safe, signin, tables, ui
+from crmlens import contract, empty, ingest, safe, signin, tables, ui
 from crmlens.ui import t
 from crmlens.upload import file_options, follow_load, inspect_upload, load_running, materialize, start_load
 

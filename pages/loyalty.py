@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from crmlens import churn, controls, downloads, export, fmt, loyalty, queries, tables, ui
+from crmlens import churn, controls, downloads, fmt, loyalty, queries, tables, ui
 from crmlens.charts import loyalty as charts
 from crmlens.ui import t
 
@@ -292,8 +292,7 @@ with tab_customers:
 
     def export_rows() -> bytes:  # runs when the button is clicked, on its own thread: no session state here
         full = queries.run("loyalty_customers", {**query, "limit": loyalty.EXPORT_LIMIT, "offset": 0}, snap=snapshot)
-        return export.to_csv_bytes(tables.Table(full.drop(columns=["n_matching"]), "loyalty", kinds=COLUMNS, codes=codes,
-                                                lang=lang).as_text())
+        return tables.Table(full.drop(columns=["n_matching"]), "loyalty", kinds=COLUMNS, codes=codes, lang=lang).csv()
 
     downloads.button(t("loyalty.cust.download", n=fmt.number(min(n_match, loyalty.EXPORT_LIMIT), lang)), export_rows,
                      file_name="loyalty_customers.csv", icon=":material/download:",

@@ -48,7 +48,10 @@ def test_the_kind_of_a_column_comes_from_its_name(column, dtype, kind):
 
 def test_formatted_negative_numbers_are_not_taken_for_formulas():
     df = pd.DataFrame({"a": ["-1,234.50", "+2.5 pp", "-3.0%", "=HYPERLINK(1)", "-cmd"]})
-    assert list(export.neutralise_formulas(df)["a"]) == ["-1,234.50", "+2.5 pp", "-3.0%", "'=HYPERLINK(1)", "'-cmd"]
+    assert list(export.neutralise_formulas(df, frozenset({"a"}))["a"]) == [
+        "-1,234.50", "+2.5 pp", "-3.0%", "'=HYPERLINK(1)", "'-cmd"]
+    # in a text column (user data) even a number-like "+1" is quoted, as before
+    assert list(export.neutralise_formulas(df)["a"])[:3] == ["'-1,234.50", "'+2.5 pp", "'-3.0%"]
 
 
 @pytest.fixture(scope="module")
