@@ -13,9 +13,19 @@ share.remember_incoming_link()
 ui.language_switch()
 signin.settings_gate()  # a broken secrets file stops here, before anything reads who may do what
 
+overview = st.Page("pages/overview.py", title=ui.t("nav.overview"), icon=":material/dashboard:", url_path="overview")
+
+
+def _to_overview() -> None:
+    """The app's root address opens the overview at /overview, a natural address that would otherwise be
+    Streamlit's "Page not found" (a default page is served at / only, yet reserves its own path)."""
+    st.switch_page(overview, query_params={k: st.query_params.get_all(k) for k in st.query_params})
+
+
 pages = {
     ui.t("nav.section.views"): [
-        st.Page("pages/overview.py", title=ui.t("nav.overview"), icon=":material/dashboard:", url_path="overview", default=True),
+        st.Page(_to_overview, title=ui.t("nav.overview"), url_path="home", default=True, visibility="hidden"),
+        overview,
         st.Page("pages/funnel.py", title=ui.t("nav.funnel"), icon=":material/filter_alt:", url_path="funnel"),
         st.Page("pages/loyalty.py", title=ui.t("nav.loyalty"), icon=":material/military_tech:", url_path="loyalty"),
         st.Page("pages/churn.py", title=ui.t("nav.churn"), icon=":material/trending_down:", url_path="churn"),

@@ -53,6 +53,27 @@ APP_CSS = """<style>
 def app_style() -> None:
     """No unsafe grid export; a printed page shows the content only: no sidebar, no toolbars, charts not cut in two."""
     st.html(APP_CSS)
+    if language() != "en":
+        st.html(uploader_words())
+
+
+def _css_text(text: str) -> str:
+    return json.dumps(text)  # a CSS string: quoted, with quotes and backslashes escaped
+
+
+def uploader_words() -> str:
+    """The file uploader's own English (its button, "1GB per file") in the reader's language. Streamlit offers no
+    option for these words, so they are hidden (not only made small: the reader and a screen reader do not get
+    them) and the translation is drawn in their place."""
+    limit_mb = st.get_option("server.maxUploadSize")
+    limit = f"{limit_mb // 1024}GB" if limit_mb % 1024 == 0 else f"{limit_mb}MB"
+    button = '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p'
+    note = '[data-testid="stFileUploaderDropzoneInstructions"] span'
+    return f"""<style>
+{button}, {note} {{ visibility: hidden; font-size: 0; }}
+{button}::after {{ content: {_css_text(t("upload.button"))}; visibility: visible; font-size: 0.875rem; }}
+{note}::after {{ content: {_css_text(t("upload.limit", limit=limit))}; visibility: visible; font-size: 0.875rem; }}
+</style>"""
 
 
 # Streamlit writes a changed bound widget into the address with history.replaceState, so the

@@ -75,6 +75,27 @@ def category_params() -> dict:
     return {"category_aliases": list(mapping), "category_keys": list(mapping.values())}
 
 
+SEVERITY_WORDS = ("critical", "urgent", "high", "medium", "moderate", "normal", "low", "minor")
+
+
+def category_key(name) -> str | None:
+    """The known category a name stands for ('service attitude', '服务态度' -> service_attitude), else None."""
+    if not isinstance(name, str):
+        return None
+    params = category_params()
+    return dict(zip(params["category_aliases"], params["category_keys"])).get(normalise(name))
+
+
+def value_label(lang: str, dimension: str, value) -> str:
+    """A complaint's category or severity as the reader reads it: a known word in the reader's language
+    ('service attitude' -> 服务态度, 'high' -> 高); anything else is the user's own word and stays as typed."""
+    if dimension == "category" and category_key(value):
+        return i18n.translate(lang, f"complaints.cat.{category_key(value)}")
+    if dimension == "severity" and isinstance(value, str) and value.strip().lower() in SEVERITY_WORDS:
+        return i18n.translate(lang, f"complaints.sev.{value.strip().lower()}")
+    return str(value)
+
+
 def sla_default(severity: str | None) -> float:
     return float(SLA_DEFAULTS.get((severity or "").strip().lower(), DEFAULT_SLA_HOURS))
 

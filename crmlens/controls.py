@@ -52,12 +52,27 @@ def choice_filter(key: str, label: str, options: list[str], container=None) -> l
 
 
 def number_setting(key: str, label: str, default: float, min_value: float, max_value: float,
-                   step: float, help: str | None = None, container=None) -> float:
+                   step: float, help: str | None = None, container=None, **kwargs) -> float:
     """A threshold or other setting kept in the URL, shown next to what it drives."""
     container = container or st
     share.drop_infinite_number(key)
     return container.number_input(label, min_value=min_value, max_value=max_value, value=default, step=step,
-                                  key=key, bind="query-params", help=help)
+                                  key=key, bind="query-params", help=help, **kwargs)
+
+
+def data_default_setting(key: str, label: str, from_data: float, placeholder: str, min_value: float,
+                         max_value: float, step: float, help: str | None = None, container=None,
+                         format: str | None = None) -> tuple[float, bool]:
+    """A setting whose default is computed from the data in scope (the what-if margin, ...).
+
+    The box stays empty until the reader types a value: empty means "take it from the data", so the
+    value follows every filter change and a shared link (which carries the filters and the data version,
+    not a stale number) gives the recipient the value the sender's view used. A typed value goes into
+    the address and wins. Returns (the value used, whether the reader set it).
+    """
+    typed = number_setting(key, label, None, min_value, max_value, step, help=help, container=container,
+                           placeholder=placeholder, format=format)
+    return (float(from_data), False) if typed is None else (float(typed), True)
 
 
 def drop_infinite_link_value(key: str) -> None:

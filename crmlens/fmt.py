@@ -84,6 +84,13 @@ def signed_percent(x, decimals: int = 1) -> str | None:
     return None if x is None else f"{x * 100:+.{decimals}f}%"
 
 
+def signed_points(x, lang: str, decimals: int = 1) -> str | None:
+    """A difference of two rates (0-1 each) in percentage points: "-5.0 pp" / "-5.0个百分点"."""
+    if _missing(x):
+        return None
+    return f"{x * 100:+.{decimals}f}" + ("个百分点" if lang == "zh" else " pp")
+
+
 def date(d: dt.date | None, lang: str) -> str:
     if d is None:
         return "–"
@@ -94,3 +101,63 @@ def timestamp(ts: dt.datetime | None, lang: str) -> str:
     if ts is None:
         return "–"
     return f"{date(ts.date(), lang)} {ts:%H:%M}"
+
+
+# --- table cells: the one format of every table on screen and in its CSV download -------------------------------
+
+CELL_KINDS = ("text", "int", "money", "pct", "pp", "decimal", "days", "score", "p", "date", "datetime", "bool")
+CELL_DECIMALS = {"int": 0, "money": 2, "decimal": 2, "days": 1, "score": 1}
+
+
+def cell(value, kind: str, lang: str, yes_no: tuple[str, str] = ("Yes", "No")) -> str:
+    """A table cell as the reader reads it, never as a program prints it: whole counts and money with
+    thousands separators (money to 2 decimals, no float noise), shares as "12.3%", differences of shares in
+    percentage points, p-values as "< 0.001", dates without a time of day, yes/no for flags; "" when missing
+    (the page shows it as "–"; a spreadsheet keeps an empty cell)."""
+    if value is None or value is pd.NA or value is pd.NaT or _missing(value):
+        return ""
+    if kind == "bool":
+        return yes_no[0] if bool(value) else yes_no[1]
+    if kind in ("date", "datetime"):
+        ts = pd.Timestamp(value)
+        if kind == "date" or (ts.hour, ts.minute, ts.second) == (0, 0, 0):
+            return ts.strftime("%Y-%m-%d")
+        return ts.strftime("%Y-%m-%d %H:%M")
+    if kind == "text":
+        return str(value)
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(x):
+        return ""
+    if kind == "pct":
+        return f"{x * 100:,.1f}%"
+    if kind == "pp":
+        return signed_points(x, lang) or ""
+    if kind == "p":
+        return "< 0.001" if x < 0.001 else f"{x:.3f}"
+    return f"{x:,.{CELL_DECIMALS.get(kind, 2)}f}"
+
+
+def cell_kind(column: str, dtype) -> str:
+    """The kind of a column from its name (STYLE.md: n_ counts, amt_ money, rate_/share_ 0-1, is_ flags, p_ values,
+    *_at/*_on/*_date dates) and, failing that, its type."""
+    c = column.lower()
+    if c.startswith("is_") or c.startswith("has_") or pd.api.types.is_bool_dtype(dtype):
+        return "bool"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "datetime"
+    if not pd.api.types.is_numeric_dtype(dtype):
+        return "text"
+    if c in ("p_value", "p_adjusted") or c.startswith("p_value"):
+        return "p"
+    if c.startswith(("rate_", "share_", "pct_", "survival_")) or c.endswith("_share") or c in ("share", "p_leave"):
+        return "pct"
+    if c.startswith(("n_", "count_")) or pd.api.types.is_integer_dtype(dtype):
+        return "int"
+    if c.startswith("amt_") or c.endswith(("_revenue", "_value")):
+        return "money"
+    if "days" in c or "hours" in c or c.endswith("_months"):
+        return "days"
+    return "decimal"

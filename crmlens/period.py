@@ -36,3 +36,27 @@ def trend_grain(start: dt.date, end: dt.date) -> str:
 def default_period_without_data(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
     end = today or dt.date.today()
     return end - dt.timedelta(days=DEFAULT_DAYS - 1), end
+
+
+# Comparisons a manager expects: the period just before, of equal length, or the same dates a year earlier.
+COMPARISONS = ("previous", "last_year")
+MIN_COVERED_SHARE = 0.5  # a comparison period with data on fewer of its days than this is not compared
+
+
+def same_period_last_year(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The same dates one year earlier (29 February becomes 28 February)."""
+    def back(d: dt.date) -> dt.date:
+        return d.replace(year=d.year - 1, day=min(d.day, 28) if (d.month, d.day) == (2, 29) else d.day)
+    return back(start), back(end)
+
+
+def comparison_period(start: dt.date, end: dt.date, kind: str) -> tuple[dt.date, dt.date]:
+    return same_period_last_year(start, end) if kind == "last_year" else previous_period(start, end)
+
+
+def days_covered(start: dt.date, end: dt.date, first: dt.date | None, last: dt.date | None) -> int:
+    """Days of start..end that lie within the data's span first..last (0 when the data has none)."""
+    if first is None or last is None:
+        return 0
+    lo, hi = max(start, first), min(end, last)
+    return max(0, (hi - lo).days + 1)

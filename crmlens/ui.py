@@ -140,6 +140,8 @@ def require_data() -> store.Snapshot:
     """Stop the page with a friendly message when there is no database yet."""
     snap = snapshot()
     if snap is None:
-        st.info(f"**{t('nodata.title')}**\n\n{t('nodata.body')}")
+        from crmlens import empty  # it builds on this module
+
+        empty.no_data_notice()
         st.stop()
     return snap

@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from crmlens import churn, controls, fmt, safe, ui
+from crmlens import churn, complaints, controls, fmt, safe, tables, ui
 from crmlens.charts import churn as charts
 from crmlens.ui import t
 
@@ -67,8 +67,10 @@ cards = [("n_customers", "churn.kpi.customers", fmt.number(summary["n_customers"
          ("n_active", "churn.kpi.active", fmt.number(summary["n_active"], lang))]
 if definition == "orders":
     cards.append(("n_at_risk", "churn.kpi.at_risk", fmt.number(summary["n_at_risk"], lang)))
-for col, (_, key, value) in zip(st.columns(len(cards)), cards):
-    col.metric(t(key), value, help=t(key + ".help"), border=True)
+per_row = 3 if len(cards) > 5 else len(cards)  # whole names on the cards (six in a row cut them off)
+for row in (cards[i:i + per_row] for i in range(0, len(cards), per_row)):
+    for col, (_, key, value) in zip(st.columns(per_row), row):
+        col.metric(t(key), value, help=t(key + ".help"), border=True)
 
 tabs = controls.page_tabs("churn", ("bucket", "cohorts", "survival", "drivers", "at_risk", "whatif"))
 
@@ -84,14 +86,9 @@ for _ in controls.if_open(tabs[0]):
         shown = bucket.assign(period_start=[charts._period_label(d, grain) for d in bucket["period_start"]])
         shown = shown[["period_start", "is_complete", "n_start", "n_new", "n_reactivated", "n_lost", "n_lost_from_start",
                        "n_end", "rate_churn", "amt_revenue_lost", "rate_revenue_churn", "rate_nrr"]]
-        table = shown.rename(columns={c: t("churn.col." + c.removeprefix("n_").removeprefix("is_").replace("period_start", "period"))
+        shown = shown.rename(columns={c: c.removeprefix("n_").removeprefix("is_").replace("period_start", "period")
                                       for c in shown.columns})
-        st.dataframe(table, hide_index=True, width="stretch", column_config={
-            t("churn.col.rate_churn"): st.column_config.NumberColumn(format="percent"),
-            t("churn.col.rate_revenue_churn"): st.column_config.NumberColumn(format="percent"),
-            t("churn.col.rate_nrr"): st.column_config.NumberColumn(format="percent"),
-            t("churn.col.amt_revenue_lost"): st.column_config.NumberColumn(format="localized")})
-        controls.download_csv(shown, "churn_bucket.csv")
+        tables.show(shown, "churn_bucket.csv", "churn", kinds={"complete": "bool", "period": "text"})
 
 # --- 2. cohorts ------------------------------------------------------------------------------
 for _ in controls.if_open(tabs[1]):
@@ -107,7 +104,9 @@ for _ in controls.if_open(tabs[1]):
     else:
         st.plotly_chart(charts.cohort_heatmap(cohorts, t, measure), width="stretch", key="churn_cohort_chart")
         st.caption(t("churn.cohorts.note_in") if mode == "in" else t("churn.cohorts.note_or_later", days=churn_days))
-        controls.download_csv(cohorts, "churn_cohorts.csv")
+        tables.show(cohorts[["cohort_month", "k", "n_cohort", "n_active", "rate_customers", "amt_cohort", "amt_active",
+                             "rate_revenue", "is_unfinished"]], "churn_cohorts.csv", "churn", kinds={"cohort_month": "date"},
+                    height=240)
 
 # --- 3. survival -----------------------------------------------------------------------------
 for _ in controls.if_open(tabs[2]):
@@ -129,15 +128,14 @@ for _ in controls.if_open(tabs[2]):
             "grp": t("churn.survival.table.group"), "n_customers": t("churn.survival.table.customers"),
             "n_lost": t("churn.survival.table.lost"), "median_months": t("churn.survival.table.median"),
             "survival_12m": t("churn.survival.table.s12")})
-        st.dataframe(table, hide_index=True, width="stretch",
-                     column_config={t("churn.survival.table.s12"): st.column_config.NumberColumn(format="percent")})
-        controls.download_csv(table, "churn_survival.csv")
+        tables.show(table, "churn_survival.csv", kinds={t("churn.survival.table.s12"): "pct",
+                                                        t("churn.survival.table.median"): "text"})
         st.markdown(f"**{t('churn.survival.at_risk')}**")
         at_risk_counts = churn.at_risk_counts(lifetimes).pivot(index="grp", columns="months", values="n_at_risk")
         at_risk_counts.columns = [str(c) for c in at_risk_counts.columns]
         at_risk_counts.index.name = t("churn.survival.table.group")
-        st.dataframe(at_risk_counts, width="stretch")
-        controls.download_csv(at_risk_counts.reset_index(), "churn_survival_at_risk.csv")
+        tables.show(at_risk_counts, "churn_survival_at_risk.csv", index=True,
+                    kinds={c: "int" for c in at_risk_counts.columns})
         test = churn.logrank(lifetimes)
         if test is not None:
             verdict = t("churn.survival.differ") if test["differ"] else t("churn.survival.same")
@@ -149,11 +147,19 @@ for _ in controls.if_open(tabs[3]):
     st.subheader(t("churn.drivers.title"))
     st.caption(t("churn.drivers.help"))
     drivers = ui.run_query("churn_drivers", params)
+    skipped = ui.run_query("churn_drivers_skipped", {"max_levels": churn.MAX_LEVELS})
+    if len(skipped):  # said, not dropped silently
+        st.caption(t("churn.drivers.skipped", max=churn.MAX_LEVELS, columns="、".join(
+            f"{attribute_label(a)} ({fmt.number(n, lang)})" for a, n in zip(skipped["attribute"], skipped["n_values"]))
+            if lang == "zh" else ", ".join(f"{attribute_label(a)} ({fmt.number(n, lang)})"
+                                           for a, n in zip(skipped["attribute"], skipped["n_values"]))))
     if drivers.empty:
         st.info(t("churn.drivers.empty"))
     else:
-        drivers["label"] = drivers["value"].fillna(drivers["attribute"].map(
-            lambda a: t("churn.no_complaint") if a == "complaint_category" else t("churn.unknown")))
+        drivers["label"] = [
+            (t("churn.no_complaint") if a == "complaint_category" else t("churn.unknown")) if pd.isna(v)
+            else complaints.value_label(lang, "category", v) if a == "complaint_category" else v
+            for a, v in zip(drivers["attribute"], drivers["value"])]
         tests = churn.attribute_tests(drivers)
         overall = float(drivers["rate_overall"].iloc[0])
         attribute = st.selectbox(t("churn.drivers.attribute"), list(tests["attribute"]), key="churn_attribute",
@@ -163,21 +169,11 @@ for _ in controls.if_open(tabs[3]):
                                                          overall=fmt.percent(overall)), t),
                         width="stretch", key="churn_drivers_chart")
         st.markdown(f"**{t('churn.drivers.summary')}**")
-        tests = tests.assign(spread=tests["spread"] * 100, attribute=tests["attribute"].map(attribute_label))[
-            ["attribute", "n_levels", "spread", "p_value"]].rename(
-            columns={c: t(f"churn.drivers.col.{c}") for c in ("attribute", "n_levels", "spread", "p_value")})
-        st.dataframe(tests, hide_index=True, width="stretch",
-                     column_config={t("churn.drivers.col.spread"): st.column_config.NumberColumn(format="%.1f"),
-                                    t("churn.drivers.col.p_value"): st.column_config.NumberColumn(format="%.3g")})
-        controls.download_csv(tests, "churn_driver_tests.csv")
-        table = drivers.assign(rate_diff=drivers["rate_diff"] * 100, value=drivers["label"],
-                               attribute=drivers["attribute"].map(attribute_label))[
+        tests = tests.assign(attribute=tests["attribute"].map(attribute_label))[["attribute", "n_levels", "spread", "p_value"]]
+        tables.show(tests, "churn_driver_tests.csv", "churn.drivers", kinds={"spread": "pp"})
+        table = drivers.assign(value=drivers["label"], attribute=drivers["attribute"].map(attribute_label))[
             ["attribute", "value", "n_customers", "n_churned", "rate_churn", "rate_diff"]]
-        st.dataframe(table.rename(columns={c: t(f"churn.drivers.col.{c}") for c in table.columns}), hide_index=True,
-                     width="stretch", column_config={
-                         t("churn.drivers.col.rate_churn"): st.column_config.NumberColumn(format="percent"),
-                         t("churn.drivers.col.rate_diff"): st.column_config.NumberColumn(format="%+.1f")})
-        controls.download_csv(drivers.drop(columns=["label"]), "churn_drivers.csv")
+        tables.show(table, "churn_drivers.csv", "churn.drivers", kinds={"rate_diff": "pp"})
 
 def subscribers_at_risk() -> None:
     """Explicit churn data with a tenure: active subscribers ranked by their chance of leaving soon."""
@@ -210,13 +206,8 @@ def subscribers_at_risk() -> None:
     columns = [c for c in ("customer_id", "name", "p_leave", "amt_expected_loss", "amt_at_stake", "monthly_revenue",
                            "tenure_months", "contract_type", "owner", "segment", "region")
                if full[c].notna().any()]  # a subscription export often has no names or owners
-    shown = listed[columns].round({"amt_expected_loss": 0, "amt_at_stake": 0})
-    st.dataframe(shown.rename(columns={c: t(f"churn.col.{c}") for c in columns}), hide_index=True,
-                 width="stretch", column_config={
-                     t("churn.col.p_leave"): st.column_config.ProgressColumn(min_value=0, max_value=1, format="percent"),
-                     t("churn.col.amt_expected_loss"): st.column_config.NumberColumn(format="localized"),
-                     t("churn.col.amt_at_stake"): st.column_config.NumberColumn(format="localized")})
-    controls.download_csv(full[columns], "churn_subscribers_at_risk.csv")
+    tables.show(listed[columns], "churn_subscribers_at_risk.csv", "churn", download=full[columns],
+                kinds={"customer_id": "text", "tenure_months": "days"})
     st.caption(t("churn.at_risk.download_note", n=fmt.number(churn.DOWNLOAD_ROWS, lang)))
 
 
@@ -245,15 +236,10 @@ for _ in controls.if_open(tabs[4]):
                               pages=max(1, math.ceil(n_total / churn.PAGE_SIZE))))
             columns = ["customer_id", "name", "score", "amt_at_stake", "days_since", "usual_gap", "last_order", "lost_on",
                        "owner", "segment", "region", "n_orders_12m", "last_complaint_at", "last_complaint_category"]
-            st.dataframe(listed[columns].rename(columns={c: t(f"churn.col.{c}") for c in columns}), hide_index=True,
-                         width="stretch", column_config={
-                             t("churn.col.score"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%d"),
-                             t("churn.col.amt_at_stake"): st.column_config.NumberColumn(format="localized"),
-                             t("churn.col.last_order"): st.column_config.DateColumn(format="YYYY-MM-DD"),
-                             t("churn.col.lost_on"): st.column_config.DateColumn(format="YYYY-MM-DD"),
-                             t("churn.col.last_complaint_at"): st.column_config.DatetimeColumn(format="YYYY-MM-DD")})
             full = ui.run_query("churn_at_risk", {**risk, "limit": churn.DOWNLOAD_ROWS, "offset": 0})
-            controls.download_csv(full[columns], "churn_at_risk.csv")
+            tables.show(listed[columns], "churn_at_risk.csv", "churn", download=full[columns],
+                        kinds={"customer_id": "text", "score": "int", "days_since": "int", "usual_gap": "days",
+                               "last_order": "date", "lost_on": "date", "last_complaint_at": "date"})
             st.caption(t("churn.at_risk.download_note", n=fmt.number(churn.DOWNLOAD_ROWS, lang)))
 
 # --- 6. what-if ------------------------------------------------------------------------------
@@ -263,15 +249,21 @@ for _ in controls.if_open(tabs[5]):
     points = float(controls.number_setting("churn_whatif_points", t("churn.whatif.points"), churn.WHATIF_POINTS, 0.0, 100.0,
                                      0.5, help=t("churn.whatif.points.help"), container=w1))
     data_margin = summary["rate_margin"]
-    margin_default = round(float(data_margin), 3) if pd.notna(data_margin) else churn.DEFAULT_MARGIN
-    margin = float(controls.number_setting("churn_margin", t("churn.whatif.margin"), margin_default, 0.0, 1.0, 0.01,
-                                     help=t("churn.whatif.margin.help"), container=w2))
+    margin_from_data = float(data_margin) if pd.notna(data_margin) else churn.DEFAULT_MARGIN
+    margin_pct, margin_set = controls.data_default_setting(
+        "churn_margin_pct", t("churn.whatif.margin_pct"), round(margin_from_data * 100, 1),
+        t("churn.whatif.margin.placeholder", value=fmt.percent(margin_from_data)), 0.0, 100.0, 0.5,
+        help=t("churn.whatif.margin.help"), container=w2, format="%.1f")
+    margin = margin_pct / 100
+    w2.caption(t("churn.whatif.margin.typed" if margin_set else
+                 "churn.whatif.margin.from_data" if pd.notna(data_margin) else "churn.whatif.margin.fallback",
+                 value=fmt.percent(margin)))
     result = churn.what_if(summary, points, margin)
     if pd.isna(summary["rate_churn_12m"]):
         st.caption(t("churn.whatif.no_rate"))
     r1, r2, r3, r4 = st.columns(4)
     r1.metric(t("churn.whatif.rate"), fmt.percent(result["rate_after"]),
-              delta=fmt.signed_percent(-(result["rate_churn_12m"] or 0) + (result["rate_after"] or 0)),
+              delta=fmt.signed_points(-(result["rate_churn_12m"] or 0) + (result["rate_after"] or 0), lang),
               delta_color="inverse", border=True)
     r2.metric(t("churn.whatif.kept"), fmt.number(result["n_kept"], lang), border=True)
     r3.metric(t("churn.whatif.revenue"), fmt.number(result["amt_revenue_gained"], lang), border=True)

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from crmlens import complaints as cx, controls
+from crmlens import complaints as cx, controls, tables
 from crmlens import fmt, period, safe, ui
 from crmlens.charts import complaints as charts
 from crmlens.ui import t
@@ -43,13 +43,21 @@ p = cx.params(snap, start, end, filters)
 
 st.title(t("complaints.title"))
 cover = ui.run_query("complaints_coverage", p).iloc[0]
-st.caption(t("complaints.caption", start=fmt.date(start, lang), end=fmt.date(end, lang),
-             as_of=fmt.timestamp(cover["as_of_at"].to_pydatetime(), lang) if pd.notna(cover["as_of_at"]) else "–"))
+if pd.notna(cover["as_of_at"]):
+    st.caption(t("complaints.caption", start=fmt.date(start, lang), end=fmt.date(end, lang),
+                 as_of=fmt.timestamp(cover["as_of_at"].to_pydatetime(), lang)))
+else:  # nothing to age open complaints against: say what the page covers, not "aged up to –"
+    st.caption(t("complaints.caption_no_data", start=fmt.date(start, lang), end=fmt.date(end, lang)))
 if cover["n_complaints"] == 0:
     st.info(t("complaints.empty"))
     st.stop()
 
 has_customer = cover["n_with_customer"] > 0
+# Neither a resolution time nor a closed status anywhere: whether a complaint is open, how fast it was resolved
+# and whether it breached its SLA cannot be told (every complaint would look open and late: 100% breached).
+knows_resolution = cover["n_with_resolved"] > 0 or cover["n_closed_no_time"] > 0
+if not knows_resolution:
+    st.warning(t("complaints.no_resolution"), icon=":material/help:")
 has_orders = cover["n_orders_total"] > 0
 if not has_customer:
     st.warning(t("complaints.no_customer_id"))
@@ -67,7 +75,7 @@ with speed_box:
     _, lo, hi, step = cx.NUMBER_SETTINGS["complaints_sla_other"]
     sla = {}
     for i, (sev, key, default) in enumerate(shown):
-        sla[sev] = controls.number_setting(key, t("complaints.sla.for", severity=safe.md(sev)), default, lo, hi, step,
+        sla[sev] = controls.number_setting(key, t("complaints.sla.for", severity=safe.md(cx.value_label(lang, "severity", sev))), default, lo, hi, step,
                                      help=t("complaints.sla.help"), container=sla_cols[i])
     other = controls.number_setting("complaints_sla_other", t("complaints.sla.other"), *cx.NUMBER_SETTINGS["complaints_sla_other"],
                               help=t("complaints.sla.other.help"), container=sla_cols[-1])
@@ -93,8 +101,8 @@ with volume_box:
         "backlog": t("complaints.volume.backlog")}, grain), width="stretch")
     st.caption(t("complaints.volume.note"))
     with st.expander(t("complaints.table")):
-        st.dataframe(vol, hide_index=True, width="stretch")
-        controls.download_csv(vol, "complaints_volume.csv")
+        tables.show(vol, "complaints_volume.csv", "complaints", kinds={
+            "bucket_start": "date", "rate_per_100_customers": "decimal", "rate_per_1000_orders": "decimal"})
 
 # ---- 2. causes ------------------------------------------------------------------------------
 with causes_box:
@@ -110,8 +118,8 @@ with causes_box:
     if missing:
         st.caption(t("complaints.dimension.missing", names=", ".join(missing)))
     by_dim = ui.run_query("complaints_by_dimension", {**p, "dimension": dim})
-    by_dim = by_dim.assign(label=[category_label(v) if dim == "category" else (v if v is not None and v == v else
-                                                                               t("complaints.not_given")) for v in by_dim["value"]])
+    by_dim = by_dim.assign(label=[category_label(v) if dim == "category" else (
+        cx.value_label(lang, dim, v) if v is not None and v == v else t("complaints.not_given")) for v in by_dim["value"]])
     left, right = st.columns(2)
     left.plotly_chart(charts.pareto(by_dim, {"title": t("complaints.pareto.title", dim=t(f"complaints.dim.{dim}")),
                                              "count": t("complaints.col.n_complaints"),
@@ -122,14 +130,8 @@ with causes_box:
                                              "count": t("complaints.col.n_complaints")}), width="stretch")
     table = by_dim[["label", "n_complaints", "share", "cum_share", "n_customers", "n_open", "median_hours_to_resolve",
                     "rate_breach", "avg_satisfaction"]]
-    st.dataframe(table.rename(columns=lambda c: t(f"complaints.col.{c}") if c != "label" else t(f"complaints.dim.{dim}")),
-                 hide_index=True, width="stretch", column_config={
-                     t("complaints.col.share"): st.column_config.NumberColumn(format="percent"),
-                     t("complaints.col.cum_share"): st.column_config.NumberColumn(format="percent"),
-                     t("complaints.col.rate_breach"): st.column_config.NumberColumn(format="percent"),
-                     t("complaints.col.median_hours_to_resolve"): st.column_config.NumberColumn(format="%.1f"),
-                     t("complaints.col.avg_satisfaction"): st.column_config.NumberColumn(format="%.2f")})
-    controls.download_csv(table, f"complaints_by_{dim}.csv")
+    tables.show(table.rename(columns={"label": t(f"complaints.dim.{dim}")}), f"complaints_by_{dim}.csv", "complaints",
+                kinds={"share": "pct", "cum_share": "pct"})
 
 # ---- 3. speed -------------------------------------------------------------------------------
 speed = ui.run_query("complaints_speed", p)
@@ -144,12 +146,13 @@ m[0].metric(t("complaints.kpi.median_response"), hours(total["median_hours_to_re
 m[1].metric(t("complaints.kpi.km_p90"), hours(km_p90), help=t("complaints.kpi.km_p90.help"), border=True)
 m[2].metric(t("complaints.kpi.median_resolved"), hours(total["median_hours_to_resolve"]),
             help=t("complaints.kpi.median_resolved.help", p90=hours(total["p90_hours_to_resolve"])), border=True)
-m[3].metric(t("complaints.kpi.open"), fmt.number(total["n_open"], lang),
+m[3].metric(t("complaints.kpi.open"), fmt.number(total["n_open"], lang) if knows_resolution else "–",
             help=t("complaints.kpi.open.help", oldest=hours(total["max_hours_open"])), border=True)
 st.caption(t("complaints.speed.censored", n_open=int(total["n_open"]), n_closed=int(total["n_closed_no_time"])))
 
 by_sev = speed[speed["level"] == "severity"].assign(
-    label=lambda d: [v if v is not None and v == v else t("complaints.not_given") for v in d["severity"]])
+    label=lambda d: [cx.value_label(lang, "severity", v) if v is not None and v == v else t("complaints.not_given")
+                     for v in d["severity"]])
 left, right = st.columns(2)
 left.plotly_chart(charts.rate_bars(by_sev, "label", "rate_breach", {"title": t("complaints.breach.title"),
                                                                     "y": t("complaints.col.rate_breach")}), width="stretch")
@@ -163,10 +166,8 @@ right.plotly_chart(charts.time_bands(bands, {"title": t("complaints.bands.title"
 speed_table = by_sev[["label", "sla_hours", "n_complaints", "n_resolved", "n_open", "median_hours_to_response",
                       "p90_hours_to_response", "median_hours_to_resolve", "p90_hours_to_resolve", "n_breached",
                       "n_decided", "rate_breach"]]
-st.dataframe(speed_table.rename(columns=lambda c: t(f"complaints.col.{c}") if c != "label" else t("complaints.dim.severity")),
-             hide_index=True, width="stretch",
-             column_config={t("complaints.col.rate_breach"): st.column_config.NumberColumn(format="percent")})
-controls.download_csv(speed_table, "complaints_speed_by_severity.csv")
+tables.show(speed_table.rename(columns={"label": t("complaints.dim.severity")}), "complaints_speed_by_severity.csv",
+            "complaints")
 
 if km is not None:
     curve = cx.km_curve(ui.run_query("complaints_resolution_survival", p).assign(grp="all"))
@@ -179,9 +180,7 @@ if oldest.empty:
     st.caption(t("complaints.oldest.none"))
 else:
     oldest = oldest.assign(category=[category_label(v) for v in oldest["category"]])
-    st.dataframe(oldest.rename(columns=lambda c: t(f"complaints.col.{c}")), hide_index=True, width="stretch",
-                 column_config={t("complaints.col.hours_open"): st.column_config.NumberColumn(format="%.0f")})
-    controls.download_csv(oldest, "complaints_oldest_open.csv")
+    tables.show(oldest, "complaints_oldest_open.csv", "complaints", kinds={"hours_open": "int"})
 
 # ---- 4. outcome -----------------------------------------------------------------------------
 st.header(t("complaints.outcome.header"))
@@ -201,8 +200,7 @@ else:
     sat_table = pd.concat([sat_cat, sat_band]).assign(kind=lambda d: [t(f"complaints.kind.{k}") for k in d["kind"]])[["kind", "label", "n_resolved", "n_rated", "avg_satisfaction",
                                                 "share_satisfied", "share_dissatisfied"]]
     with st.expander(t("complaints.table")):
-        st.dataframe(sat_table.rename(columns=lambda c: t(f"complaints.col.{c}")), hide_index=True, width="stretch")
-        controls.download_csv(sat_table, "complaints_satisfaction.csv")
+        tables.show(sat_table, "complaints_satisfaction.csv", "complaints")
     st.caption(t("complaints.satisfaction.help"))
 
 if has_customer:
@@ -225,8 +223,7 @@ if has_customer:
         st.subheader(t("complaints.repeaters.header"))
         repeaters = repeaters.assign(categories=[", ".join(category_label(c) for c in (v or "").split(", ") if c)
                                                  for v in repeaters["categories"]])
-        st.dataframe(repeaters.rename(columns=lambda c: t(f"complaints.col.{c}")), hide_index=True, width="stretch")
-        controls.download_csv(repeaters, "complaints_repeat_customers.csv")
+        tables.show(repeaters, "complaints_repeat_customers.csv", "complaints", kinds={"customer_id": "text"})
 else:
     st.caption(t("complaints.repeat.needs_customer"))
 
@@ -271,10 +268,7 @@ if has_customer and has_orders:
     st.caption(t("complaints.churn.bars_note"))
     churn_table = pd.concat([overall.reset_index().assign(label=lambda d: [t(f"complaints.grp.{g}") for g in d["grp"]]),
                              by_cat, by_band]).assign(kind=lambda d: [t(f"complaints.kind.{k}") for k in d["kind"]])[["kind", "label", "n_customers", "n_churned", "rate_churn", "amt_revenue_lost"]]
-    st.dataframe(churn_table.rename(columns=lambda c: t(f"complaints.col.{c}")), hide_index=True, width="stretch",
-                 column_config={t("complaints.col.rate_churn"): st.column_config.NumberColumn(format="percent"),
-                                t("complaints.col.amt_revenue_lost"): st.column_config.NumberColumn(format="localized")})
-    controls.download_csv(churn_table, "complaints_churn.csv")
+    tables.show(churn_table, "complaints_churn.csv", "complaints")
 
     surv = ui.run_query("complaints_churn_survival", p)
     test = cx.log_rank(surv)
@@ -296,10 +290,8 @@ if has_customer and has_orders:
                                      else t("complaints.cox.term.is_breached") if x == "is_breached"
                                      else t("complaints.cox.term.category", category=category_label(x.split(":", 1)[1]))
                                      for x in cox["term"]])[["term", "hazard_ratio", "lower", "upper", "p_value"]]
-        st.dataframe(cox_table.rename(columns=lambda c: t(f"complaints.col.{c}")), hide_index=True, width="stretch",
-                     column_config={t(f"complaints.col.{c}"): st.column_config.NumberColumn(format="%.3f")
-                                    for c in ("hazard_ratio", "lower", "upper", "p_value")})
-        controls.download_csv(cox_table, "complaints_cox.csv")
+        tables.show(cox_table, "complaints_cox.csv", "complaints",
+                    kinds={"hazard_ratio": "decimal", "lower": "decimal", "upper": "decimal"})
         st.caption(t("complaints.cox.help", reference=safe.md(category_label(cox["reference"].iloc[0])), max_rows=cx.COX_MAX_ROWS))
 elif not has_customer:
     st.caption(t("complaints.churn.needs_customer"))
@@ -315,7 +307,7 @@ with kpi_box:
                 n=fmt.number(cover["n_active_customers"], lang)))
     m[2].metric(t("complaints.kpi.km_median"), hours(km_median), border=True,
                 help=t("complaints.kpi.km_median.help", p90=hours(km_p90)))
-    m[3].metric(t("complaints.kpi.breach"), fmt.percent(total["rate_breach"]), border=True,
+    m[3].metric(t("complaints.kpi.breach"), fmt.percent(total["rate_breach"]) if knows_resolution else "–", border=True,
                 help=t("complaints.kpi.breach.help", n=int(total["n_breached"]), d=int(total["n_decided"]),
                        open=int(total["n_open_breached"])))
     top = ui.run_query("complaints_by_dimension", {**p, "dimension": "category"}).iloc[0]

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from crmlens import contract, controls, ingest, safe, signin, ui
+from crmlens import contract, empty, ingest, safe, signin, tables, ui
 from crmlens.ingest import layouts
 from crmlens.ui import t
 from crmlens.upload import delimiter_choice, file_options, follow_load, inspect_upload, load_running, materialize, start_load
@@ -51,35 +51,20 @@ if snap is not None:
     st.subheader(t("data.tables"))
     span = ui.run_query("data_span")
     span["table_name"] = span["table_name"].map(lambda n: t(f"table.{n}"))
-    st.dataframe(
-        span, hide_index=True,
-        column_config={
-            "table_name": t("data.col.table"),
-            "n_rows": st.column_config.NumberColumn(t("data.col.rows"), format="localized"),
-            "first_date": st.column_config.DateColumn(t("data.col.first_date")),
-            "last_date": st.column_config.DateColumn(t("data.col.last_date")),
-        },
-    )
-    controls.download_csv(span, "data_tables.csv")
+    names = {"table_name": "table", "n_rows": "rows", "file_name": "file", "n_rejected": "rejected"}
+    tables.show(span.rename(columns=names), "data_tables.csv", "data", kinds={"first_date": "date", "last_date": "date"})
     st.subheader(t("data.loads"))
     loads = ui.run_query("data_loads", {"limit": 200})
     if loads.empty:
         st.caption(t("data.loads.empty"))
     else:
         loads["table_name"] = loads["table_name"].map(lambda n: t(f"table.{n}"))
-        st.dataframe(
-            loads.drop(columns=["load_id"]), hide_index=True,
-            column_config={
-                "version": t("data.col.version"), "loaded_at": t("data.col.loaded_at"),
-                "file_name": t("data.col.file"), "table_name": t("data.col.table"), "mode": t("data.col.mode"),
-                "n_rows": t("data.col.rows"), "n_rejected": t("data.col.rejected"), "content_hash": None,
-            },
-        )
-        controls.download_csv(loads.drop(columns=["load_id"]), "data_loads.csv")
+        tables.show(loads.drop(columns=["load_id", "content_hash"]).rename(columns=names), "data_loads.csv", "data",
+                    kinds={"version": "int", "loaded_at": "datetime"}, codes={"mode": "data.mode"})
     if is_admin and not load_running():
         undo_section(loads)
 else:
-    st.info(f"**{t('nodata.title')}**\n\n{t('nodata.body')}")
+    empty.no_data_notice()
 
 st.subheader(t("data.examples"))
 st.caption(t("data.examples.help"))

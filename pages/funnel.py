@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from crmlens import controls, fmt, forecast_view, funnel, safe, ui
+from crmlens import controls, fmt, forecast_view, funnel, safe, tables, ui
 from crmlens.charts import funnel as charts
 from crmlens.ui import t
 
@@ -111,7 +111,8 @@ CARDS = [  # (label key, value, help values)
     ("funnel.kpi.avg_won", fmt.number(summary["amt_avg_won"], lang), {}),
     ("funnel.kpi.cycle", t("funnel.kpi.days", days=fmt.number(summary["days_avg_cycle"], lang, 1)),
      {"median": fmt.number(summary["days_median_cycle"], lang, 1)}),
-    ("funnel.kpi.velocity", t("funnel.kpi.per_day", value=fmt.number(summary["amt_velocity_per_day"], lang)),
+    # the unit in the label: a long "12,345 / day" would not fit the card
+    ("funnel.kpi.velocity", fmt.number(summary["amt_velocity_per_day"], lang),
      {"month": fmt.number(summary["amt_velocity_per_day"] * 30, lang)}),
 ]
 for row in (CARDS[:4], CARDS[4:]):
@@ -130,15 +131,13 @@ for _ in controls.if_open(tab_funnel):
     st.caption(t("funnel.chart.select_hint"))
     st.subheader(t("funnel.steps.title"), help=t("funnel.steps.help"))
     table = steps[["label", "n_reached", "amt_reached", "rate_step", "rate_overall", "n_dropped", "amt_dropped",
-                   "rate_dropped", "n_open_here", "n_lost_here", "n_reached_no_amount"]].rename(columns={
+                   "rate_dropped", "n_open_here", "n_lost_here", "n_reached_no_amount"]].pipe(tables.renamed, {
         "label": t("funnel.col.stage"), "n_reached": t("funnel.col.reached"), "amt_reached": t("funnel.col.value"),
         "rate_step": t("funnel.col.rate_step"), "rate_overall": t("funnel.col.rate_overall"),
         "n_dropped": t("funnel.col.dropped"), "amt_dropped": t("funnel.col.dropped_value"),
         "rate_dropped": t("funnel.col.rate_dropped"), "n_open_here": t("funnel.col.open_here"),
         "n_lost_here": t("funnel.col.lost_here"), "n_reached_no_amount": t("funnel.col.no_amount")})
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
-        t(f"funnel.col.{c}"): percent for c in ("rate_step", "rate_overall", "rate_dropped")})
-    controls.download_csv(table, "funnel_steps.csv")
+    tables.show(table, "funnel_steps.csv")
 
     st.subheader(t("funnel.list.title"))
     pick, show, page_no = st.columns([2, 2, 1], vertical_alignment="bottom")
@@ -160,15 +159,14 @@ for _ in controls.if_open(tab_funnel):
                      last=(int(page) - 1) * PAGE_SIZE + len(listed), total=fmt.number(total, lang)))
         shown = listed.drop(columns="n_total").assign(
             status=listed["status"].map(lambda s: t(f"funnel.status.{s}")),
-            rule=listed["rule"].map(lambda r: t(f"funnel.rule_short.{r}"))).rename(columns={
+            rule=listed["rule"].map(lambda r: t(f"funnel.rule_short.{r}"))).pipe(tables.renamed, {
                 "opportunity_id": t("funnel.col.opportunity_id"), "customer_id": t("funnel.col.customer_id"),
                 "stage": t("funnel.col.current_stage"), "status": t("funnel.col.status"),
                 "amount": t("funnel.col.amount"), "owner": t("funnel.col.owner"), "source": t("funnel.col.source"),
                 "product": t("funnel.col.product"), "segment": t("funnel.col.segment"),
                 "region": t("funnel.col.region"), "created_date": t("funnel.col.created"),
                 "closed_on": t("funnel.col.closed"), "rule": t("funnel.col.rule")})
-        st.dataframe(shown, hide_index=True, width="stretch")
-        controls.download_csv(shown, f"funnel_opportunities_{list_stage}_{mode}_p{int(page)}.csv")
+        tables.show(shown, f"funnel_opportunities_{list_stage}_{mode}_p{int(page)}.csv")
 
 for _ in controls.if_open(tab_speed):
     times = ui.run_query("funnel_stage_times", params)
@@ -178,25 +176,22 @@ for _ in controls.if_open(tab_speed):
     else:
         st.plotly_chart(charts.stage_times(times, t), width="stretch")
         st.caption(t("funnel.times.help"))
-        table = times[["label", "n_moved", "days_median", "days_p90", "days_mean"]].rename(columns={
+        table = times[["label", "n_moved", "days_median", "days_p90", "days_mean"]].pipe(tables.renamed, {
             "label": t("funnel.col.stage"), "n_moved": t("funnel.times.n"), "days_median": t("funnel.times.median"),
             "days_p90": t("funnel.times.p90"), "days_mean": t("funnel.times.mean")}).round(1)
-        st.dataframe(table, hide_index=True, width="stretch")
-        controls.download_csv(table, "funnel_stage_times.csv")
+        tables.show(table, "funnel_stage_times.csv")
 
 for _ in controls.if_open(tab_trend):
     cohorts = ui.run_query("funnel_cohorts", params)
     st.plotly_chart(charts.cohorts(cohorts, t), width="stretch")
     st.caption(t("funnel.cohort.help"))
-    table = cohorts.assign(month_start=cohorts["month_start"].dt.strftime("%Y-%m")).rename(columns={
+    table = cohorts.assign(month_start=cohorts["month_start"].dt.strftime("%Y-%m")).pipe(tables.renamed, {
         "month_start": t("funnel.cohort.month"), "n_created": t("funnel.cohort.n_created"),
         "n_won": t("funnel.col.won"), "n_lost": t("funnel.col.lost"), "n_open": t("funnel.col.open"),
         "amt_created": t("funnel.cohort.amt_created"), "amt_won": t("funnel.cohort.amt_won"),
         "rate_win": t("funnel.cohort.rate_win"), "rate_conversion": t("funnel.cohort.rate_conversion"),
         "rate_open": t("funnel.cohort.rate_open")})
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
-        t(f"funnel.cohort.{c}"): percent for c in ("rate_win", "rate_conversion", "rate_open")})
-    controls.download_csv(table, "funnel_cohorts.csv")
+    tables.show(table, "funnel_cohorts.csv")
 
 for _ in controls.if_open(tab_groups):
     by_col, top_col = st.columns([2, 1])
@@ -219,17 +214,14 @@ for _ in controls.if_open(tab_groups):
         if len(differs) else t("funnel.breakdown.no_differs"))
     table = groups.assign(verdict=groups["verdict"].map(lambda v: t(f"funnel.verdict.{v}")))[[
         "grp", "n_opportunities", "amt_value", "n_won", "n_lost", "n_open", "amt_won", "amt_open_pipeline", "rate_win",
-        "rate_win_rest", "rate_conversion", "days_avg_cycle", "verdict", "p_adjusted"]].rename(columns={
+        "rate_win_rest", "rate_conversion", "days_avg_cycle", "verdict", "p_adjusted"]].pipe(tables.renamed, {
             "grp": dimension, "n_opportunities": t("funnel.col.opportunities"), "amt_value": t("funnel.col.amt_value"),
             "n_won": t("funnel.col.won"), "n_lost": t("funnel.col.lost"), "n_open": t("funnel.col.open"),
             "amt_won": t("funnel.col.amt_won"), "amt_open_pipeline": t("funnel.col.pipeline"),
             "rate_win": t("funnel.col.rate_win"), "rate_win_rest": t("funnel.col.rate_win_rest"),
             "rate_conversion": t("funnel.col.rate_conversion"), "days_avg_cycle": t("funnel.col.cycle"),
             "verdict": t("funnel.col.verdict"), "p_adjusted": t("funnel.col.p_adjusted")})
-    st.dataframe(table.round({t("funnel.col.cycle"): 1, t("funnel.col.p_adjusted"): 4}), hide_index=True,
-                 width="stretch", column_config={t(f"funnel.col.{c}"): percent
-                                                 for c in ("rate_win", "rate_win_rest", "rate_conversion")})
-    controls.download_csv(table, f"funnel_by_{by}.csv")
+    tables.show(table, f"funnel_by_{by}.csv")
     tops = ui.run_query("funnel_breakdown_stages", {**params, "by": by, "top_n": top_n})
     tops["label"] = tops["stage_key"].map(labels)
     tops["grp_label"] = tops["grp"].fillna(t("funnel.none"))
@@ -241,22 +233,23 @@ for _ in controls.if_open(tab_owners):
                               help=t("funnel.owner.threshold.help")) / 100
     owners = ui.run_query("funnel_owner_risk", {**params, "risk_share": share})
     flagged = owners.loc[owners["is_concentrated"], "owner"]
-    if len(flagged):
+    if not len(owners) or not (owners["amt_revenue"].fillna(0) > 0).any():
+        # no revenue to share out: "no owner holds 15% of it" would be a green light on nothing
+        st.info(t("funnel.owner.no_revenue"), icon=":material/help:")
+    elif len(flagged):
         st.warning(t("funnel.owner.flagged", owners=safe.md_list(flagged), share=fmt.percent(share, 0)))
     else:
         st.success(t("funnel.owner.none_flagged", share=fmt.percent(share, 0)))
     if len(owners):
         st.plotly_chart(charts.owner_shares(owners, t, share), width="stretch")
     table = owners.assign(is_concentrated=owners["is_concentrated"].map(
-        lambda f: t("funnel.flag.yes" if f else "funnel.flag.no"))).rename(columns={
+        lambda f: t("funnel.flag.yes" if f else "funnel.flag.no"))).pipe(tables.renamed, {
             "owner": t("funnel.col.owner"), "n_open": t("funnel.col.open"), "amt_open_pipeline": t("funnel.col.pipeline"),
             "n_won": t("funnel.col.won"), "n_lost": t("funnel.col.lost"), "rate_win": t("funnel.col.rate_win"),
             "n_customers": t("funnel.col.n_customers"), "n_buying_customers": t("funnel.col.n_buying_customers"),
             "amt_revenue": t("funnel.col.amt_revenue"), "rate_revenue_share": t("funnel.owner.rate_revenue_share"),
             "is_concentrated": t("funnel.col.flag")})
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
-        t("funnel.col.rate_win"): percent, t("funnel.owner.rate_revenue_share"): percent})
-    controls.download_csv(table, "funnel_owner_risk.csv")
+    tables.show(table, "funnel_owner_risk.csv")
 
 # --- forecast: the pipeline open at the period end, weighted by each step's win rate; targets ---
 for _ in controls.if_open(tab_forecast):

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from crmlens import churn, climb, controls, downloads, export, fmt, future_value_view, loyalty, queries, ui
+from crmlens import churn, climb, controls, downloads, fmt, future_value_view, loyalty, queries, tables, ui
 from crmlens.charts import loyalty as charts
 from crmlens.ui import t
 
@@ -22,7 +22,7 @@ def setting(name: str, container=None) -> float:
                              help=t(f"loyalty.set.{name}.help"), container=container)
 
 
-COLUMNS = {  # column -> format ("text" | "int" | "money" | "pct" | "date" | "score")
+COLUMNS = {  # column -> its kind of cell (crmlens.fmt.cell)
     "customer_id": "text", "name": "text", "segment": "text", "channel": "text", "owner": "text", "region": "text",
     "rung": "text", "state": "text", "from_state": "text", "to_state": "text", "abc_class": "text",
     "rfm_segment": "text", "quadrant": "text", "direction": "text", "group": "text", "treatment": "text",
@@ -38,26 +38,9 @@ COLUMNS = {  # column -> format ("text" | "int" | "money" | "pct" | "date" | "sc
 }
 
 
-def column_config(df) -> dict:
-    """Translated headers (with the definition as help) and formats for the columns shown."""
-    make = {"text": st.column_config.TextColumn, "bool": st.column_config.CheckboxColumn,
-            "date": st.column_config.DateColumn}
-    fmts = {"int": "localized", "money": "localized", "pct": "percent", "score": "%.1f"}
-    out = {}
-    for col in df.columns:
-        kind = COLUMNS.get(col, "text")
-        label, help_text = t(f"loyalty.col.{col}"), t(f"loyalty.col.{col}.help")
-        help_text = None if help_text == f"loyalty.col.{col}.help" else help_text
-        out[col] = (make[kind](label, help=help_text) if kind in make
-                    else st.column_config.NumberColumn(label, help=help_text, format=fmts[kind]))
-    return out
-
-
 def show_table(df, file_name: str) -> None:
-    """Whole units on screen (the CSV keeps every decimal)."""
-    whole = {c: 0 for c in df.columns if COLUMNS.get(c) == "money" or c == "days_since_order"}
-    st.dataframe(df.round(whole), hide_index=True, width="stretch", column_config=column_config(df))
-    controls.download_csv(df, file_name)
+    """The table and its download in one readable form (crmlens.tables)."""
+    tables.show(df, file_name, "loyalty", kinds=COLUMNS)
 
 
 def labelled(df, **columns):
@@ -184,8 +167,8 @@ for _ in controls.if_open(tab_moves):
         matrix.index = [t(f"loyalty.state.{x}") for x in matrix.index]
         matrix.columns = [t(f"loyalty.state.{x}") for x in matrix.columns]
         st.markdown(f"**{t('loyalty.moves.matrix', start=fmt.date(from_date, lang), end=fmt.date(to_date, lang))}**")
-        st.dataframe(matrix, width="stretch")
-        controls.download_csv(matrix.rename_axis(t("loyalty.moves.from")).reset_index(), "loyalty_transitions.csv")
+        tables.show(matrix.rename_axis(t("loyalty.moves.from")), "loyalty_transitions.csv", index=True,
+                    kinds={c: "int" for c in matrix.columns})
         flows = step.assign(stayed=step["direction"] == "stayed").sort_values(["stayed", "n_customers"], ascending=[True, False])
         options = [f"{a}>{b}" for a, b in zip(flows["from_state"], flows["to_state"])]
         sizes = dict(zip(options, flows["n_customers"]))
@@ -340,13 +323,14 @@ for _ in controls.if_open(tab_customers):
                                                                           "offset": (page_no - 1) * loyalty.PAGE_SIZE})
     st.caption(t("loyalty.cust.count", n=fmt.number(n_match, lang), page=page_no, pages=pages))
     rows = labelled(rows.drop(columns=["n_matching"]), rung="loyalty.rung", rfm_segment="loyalty.rfm.seg", quadrant="loyalty.quad")
-    whole = {c: 0 for c in rows.columns if COLUMNS.get(c) == "money"}
-    st.dataframe(rows.round(whole), hide_index=True, width="stretch", column_config=column_config(rows))
+    table = tables.Table(rows, "loyalty", kinds=COLUMNS)
+    st.dataframe(table.styler(), hide_index=True, width="stretch", column_config=table.column_config())
     snapshot = ui.snapshot()
+    codes = {"rung": "loyalty.rung", "rfm_segment": "loyalty.rfm.seg", "quadrant": "loyalty.quad"}
 
     def export_rows() -> bytes:  # runs when the button is clicked, on its own thread: no session state here
         full = queries.run("loyalty_customers", {**query, "limit": loyalty.EXPORT_LIMIT, "offset": 0}, snap=snapshot)
-        return export.to_csv_bytes(full.drop(columns=["n_matching"]))
+        return tables.Table(full.drop(columns=["n_matching"]), "loyalty", kinds=COLUMNS, codes=codes, lang=lang).csv()
 
     downloads.button(t("loyalty.cust.download", n=fmt.number(min(n_match, loyalty.EXPORT_LIMIT), lang)), export_rows,
                      file_name="loyalty_customers.csv", icon=":material/download:",

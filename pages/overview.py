@@ -10,15 +10,44 @@ ui.run_through_app()
 
 snap = ui.require_data()
 start, end = controls.period_filter(snap)
-prev_start, prev_end = period.previous_period(start, end)
 lang = ui.language()
 
 st.title(t("overview.title"))
+compare = st.segmented_control(t("overview.compare"), period.COMPARISONS, default="previous", required=True,
+                               format_func=lambda c: t(f"overview.compare.{c}"), key="overview_compare",
+                               bind="query-params", help=t("overview.compare.help"))
+compare = compare if compare in period.COMPARISONS else "previous"
+prev_start, prev_end = period.comparison_period(start, end, compare)
 st.caption(t("overview.caption", start=fmt.date(start, lang), end=fmt.date(end, lang),
              days=(end - start).days + 1, prev_start=fmt.date(prev_start, lang), prev_end=fmt.date(prev_end, lang)))
 
-kpis = ui.run_query("overview_kpis", {"start": start, "end": end}).set_index("period")
-current, previous = kpis.loc["current"], kpis.loc["previous"]
+current = ui.run_query("overview_kpis", {"start": start, "end": end}).set_index("period").loc["current"]
+# the same query on the comparison dates: its "current" row is that period's figures
+previous = ui.run_query("overview_kpis", {"start": prev_start, "end": prev_end}).set_index("period").loc["current"]
+
+# How much of each period the loaded data covers: a figure from a table with no rows is not shown as 0, and a
+# comparison period mostly before the data began is not compared (+3,624% against 9 days of data).
+span = ui.run_query("data_span").set_index("table_name")
+_day = lambda d: None if d is None or d != d else (d.date() if hasattr(d, "date") else d)  # noqa: E731
+SOURCE = {"n_active_customers": "orders", "n_new_customers": "orders", "amt_revenue": "orders", "n_orders": "orders",
+          "amt_avg_order": "orders", "n_open_opportunities": "opportunities", "n_complaints": "complaints",
+          "n_customers": "customers"}
+loaded = {name: int(span.loc[name, "n_rows"]) > 0 for name in span.index}
+# Orders are frequent: their own first and last day bound the data. A quiet period without complaints or new
+# deals is not a gap in the data: those count from the first to the last day of any activity.
+activity = span.drop(index="customers", errors="ignore")
+first_any = min((_day(d) for d in activity["first_date"] if _day(d)), default=None)
+last_any = max((_day(d) for d in activity["last_date"] if _day(d)), default=None)
+covered = {name: period.days_covered(prev_start, prev_end, _day(span.loc[name, "first_date"]),
+                                     _day(span.loc[name, "last_date"])) if name == "orders" else
+           period.days_covered(prev_start, prev_end, first_any, last_any) for name in span.index}
+length = (prev_end - prev_start).days + 1
+if not loaded.get("orders"):
+    st.info(t("overview.no_orders"), icon=":material/info:")
+thin = covered.get("orders", 0) < length * period.MIN_COVERED_SHARE and loaded.get("orders")
+if thin:
+    st.warning(t("overview.compare.thin", days=covered.get("orders", 0), length=length,
+                 prev_start=fmt.date(prev_start, lang), prev_end=fmt.date(prev_end, lang)), icon=":material/history:")
 
 CARDS = [  # (column, label key, decimals)
     ("n_customers", "kpi.customers", 0),
@@ -32,13 +61,18 @@ CARDS = [  # (column, label key, decimals)
 ]
 for row in (CARDS[:4], CARDS[4:]):
     for col, (field, key, decimals) in zip(st.columns(len(row)), row):
+        source = SOURCE[field]
+        has_data = loaded.get(source, False)
+        comparable = has_data and (source == "customers" or covered.get(source, 0) >= length * period.MIN_COVERED_SHARE)
         col.metric(
             t(key),
-            fmt.number(current[field], lang, decimals),
-            delta=fmt.signed_percent(fmt.change(current[field], previous[field])),
+            fmt.number(current[field], lang, decimals) if has_data else "–",
+            delta=fmt.signed_percent(fmt.change(current[field], previous[field])) if comparable else None,
             # More complaints is bad news: show its rise in red.
             delta_color="inverse" if field == "n_complaints" else "normal",
-            help=f"{t(key + '.help')} {t('kpi.delta_help')}",
+            help=f"{t(key + '.help')} {t('kpi.delta_help.' + compare)}" + (
+                "" if comparable or not has_data else " " + t("kpi.not_compared", days=covered.get(source, 0), length=length))
+            + ("" if has_data else " " + t("kpi.no_source", table=t(f"table.{source}"))),
             border=True,
         )
 

@@ -52,7 +52,7 @@ def test_language_follows_browser_locale_by_default(db_env):
 def test_language_switch_changes_labels(db_env):
     at = open_app(period=PERIOD)
     assert at.title[0].value == "Overview"
-    at.button_group[0].set_value("zh").run()
+    at.button_group(key="_crmlens_language").set_value("zh").run()
     assert at.title[0].value == "总览"
 
 
@@ -83,11 +83,11 @@ def test_data_page_lists_tables_and_loads(db_env):
     at = open_app()
     at.switch_page("pages/data.py").run()
     assert not at.exception
-    tables = at.dataframe[0].value.set_index("table_name")
-    assert tables.loc["Orders", "n_rows"] == 7
-    assert tables.loc["Surveys", "n_rows"] == 0
+    tables = at.dataframe[0].value.set_index("Table")
+    assert tables.loc["Orders", "Rows"] == 7
+    assert tables.loc["Surveys", "Rows"] == 0
     loads = at.dataframe[1].value
-    assert sorted(loads["file_name"]) == ["complaints.csv", "customers.csv", "opportunities.csv", "orders.csv"]
+    assert sorted(loads["File"]) == ["complaints.csv", "customers.csv", "opportunities.csv", "orders.csv"]
 
 
 def test_data_page_upload_loads_file_and_bumps_version(db_env):
@@ -101,8 +101,8 @@ def test_data_page_upload_loads_file_and_bumps_version(db_env):
     assert not at.exception
     assert "2 rows loaded into Surveys" in at.success[0].value
     assert store.snapshot(db_env).version == before + 1
-    tables = at.dataframe[0].value.set_index("table_name")
-    assert tables.loc["Surveys", "n_rows"] == 2
+    tables = at.dataframe[0].value.set_index("Table")
+    assert tables.loc["Surveys", "Rows"] == 2
 
 
 def test_data_page_bad_upload_changes_nothing(db_env):

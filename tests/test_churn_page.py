@@ -34,7 +34,7 @@ def test_orders_definition_with_settings_from_the_url(churn_env):
     # 7 customers in Q1, 4 lost (B, C, D, G), 3 active (A, E, F), nobody past their usual gap.
     assert shown["Customers"] == "7"
     assert shown["Lost"] == "4"
-    assert shown["Churn rate"] == "57.1%"
+    assert shown["Period churn rate"] == "57.1%"
     assert shown["Active now"] == "3"
     assert shown["At risk"] == "0"
     assert "Definition: from orders" in at.info[0].value and "30 days pass" in at.info[0].value
@@ -61,7 +61,7 @@ def test_subscription_export_switches_to_the_explicit_definition(subscription_en
     assert not at.exception
     assert "explicit churn data" in at.info[0].value
     shown = metrics(at)
-    assert shown["Churn rate"] == "37.5%"  # 3 of 8
+    assert shown["Period churn rate"] == "37.5%"  # 3 of 8
     assert "At risk" not in shown
     assert any("no dates" in i.value for i in at.info)  # the bucket cannot place anyone in time
     # At risk: the active subscribers ranked by their chance of leaving (worked out in test_churn_queries)
@@ -75,7 +75,7 @@ def test_churn_page_in_chinese(churn_env):
     at = open_churn(period=PERIOD, lang="中文", churn_days="30", churn_multiplier="0")
     assert not at.exception
     assert at.title[0].value == "客户流失与留存"
-    assert metrics(at)["流失率"] == "57.1%"
+    assert metrics(at)["本期流失率"] == "57.1%"
     assert "口径：按订单" in at.info[0].value
 
 

@@ -33,7 +33,7 @@ def test_headline_figures_and_the_rule_statement(funnel_env):
     assert not at.exception
     assert metrics(at) == {
         "Opportunities": "11", "Won": "2", "Lost": "4", "Open": "5", "Win rate": "33.3%",
-        "Average won deal": "200", "Average sales cycle": "25.0 days", "Sales velocity": "13 / day"}
+        "Average won deal": "200", "Average sales cycle": "25.0 days", "Sales velocity (per day)": "13"}
     rule = at.info[0].value
     assert "11 opportunities" in rule
     assert "4 from their stage history" in rule

@@ -17,7 +17,7 @@ LOYALTY = ["min_orders_client", "satisfaction_min", "nps_supporter_min", "max_un
 #   of its number boxes kept in the address
 NUMBER_BOXES = {
     ("churn", "At risk"): ["churn_days", "churn_multiplier", "churn_min_value", "churn_page"],
-    ("churn", "What if"): ["churn_whatif_points", "churn_margin"],
+    ("churn", "What if"): ["churn_whatif_points", "churn_margin_pct"],
     ("funnel", None): ["funnel_page"],
     ("funnel", "Who converts"): ["funnel_top"],
     ("funnel", "Owner risk"): ["funnel_risk_share"],

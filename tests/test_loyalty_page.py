@@ -21,7 +21,7 @@ def open_loyalty(**query) -> AppTest:
 
 def ladder_counts(at: AppTest) -> dict[str, int]:
     table = at.dataframe[0].value  # the ladder table
-    return dict(zip(table["rung"], table["n_customers"]))
+    return dict(zip(table["Rung"], table["Customers"]))
 
 
 def test_ladder_headline_and_table(ladder_env):
@@ -33,7 +33,7 @@ def test_ladder_headline_and_table(ladder_env):
     # last purchase. Gaps between order days: 30 x 10, 31 x 4, 39 -> everybody's median 30 (one-order customers:
     # 90 days). Lost: B1, B2, B3, B4, R1 (one order, before 10-02), C1 (08-01 + 93), L1 (02-10 + 93), and C3, S1..S7,
     # V2, V3 (last 10-01 + 90 = 12-30). Not lost: C2 (11-01 + 91), V1, V5 (11-01 + 90), P2 (12-10 + 105) = 17
-    assert shown["Lapsed customers"] == "17"
+    assert shown["Lost customers"] == "17"
     # 21 buyers in 2024: B1, B2, B3, C3, V1, V5, R1 100 each, B4 50, C1, L1, S1..S7, V2, V3 200 each,
     # C2 300, P2 400 = 3,650; the top ceil(4.2) = 5: P2 400, C2 300, C1, L1, S1 200 each (ties by id) = 1,300
     assert shown["Top 20% of customers hold"] == "35.6%"
@@ -61,15 +61,15 @@ def test_sentence_for_the_top_customers_and_chinese(ladder_env):
 def test_customer_search_from_the_url(ladder_env):
     at = open_loyalty(loyalty_q="sierra", loyalty_tab="Customers")
     table = at.dataframe[-1].value
-    assert list(table["customer_id"]) == ["S1", "S2", "S3", "S4", "S5", "S6", "S7"]  # by historical value, then id
+    assert list(table["Customer ID"]) == ["S1", "S2", "S3", "S4", "S5", "S6", "S7"]  # by historical value, then id
     assert "7 customers match" in " ".join(c.value for c in at.caption)
 
 
 def test_flow_selection_lists_its_customers(ladder_env):
     at = open_loyalty(loyalty_grain="month", loyalty_move_to="2024-12-31", loyalty_flow="Customer → Advocate")
     # the URL holds the option as shown (Streamlit binds the formatted label)
-    flow_table = next(d.value for d in at.dataframe if "from_rung" in d.value.columns)
-    assert list(flow_table["customer_id"]) == ["V1", "V5"]
+    flow_table = next(d.value for d in at.dataframe if "Rung before" in d.value.columns)
+    assert list(flow_table["Customer ID"]) == ["V1", "V5"]
     assert "2 customers in this flow" in " ".join(c.value for c in at.caption)
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from crmlens.charts.common import BAD, GOOD, NEUTRAL, PALETTE, date_axis, layout, nice_ticks
+from crmlens.charts.common import (BAD, GOOD, NEUTRAL, PALETTE, date_axis, finish, has_long_labels, layout, nice_ticks,
+                                   short_labels)
 
 
 def volume(df: pd.DataFrame, measure: str, labels: dict, grain: str) -> go.Figure:
@@ -21,11 +23,13 @@ def volume(df: pd.DataFrame, measure: str, labels: dict, grain: str) -> go.Figur
     fig.update_yaxes(title_text=labels["backlog"], secondary_y=True, rangemode="tozero", showgrid=False,
                      **_whole_numbers(df["n_open_end"].max()))
     date_axis(fig, grain)
-    return fig
+    return finish(fig)
 
 
 def pareto(df: pd.DataFrame, labels: dict) -> go.Figure:
     """Bars: complaints per value, most frequent first; line: cumulative share (right axis, 0-100%)."""
+    if has_long_labels(df["label"]):  # long names: horizontal bars, most frequent on top, the whole name on hover
+        return _pareto_horizontal(df, labels)
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_bar(x=df["label"], y=df["n_complaints"], name=labels["count"], marker_color=PALETTE[0])
     fig.add_scatter(x=df["label"], y=df["cum_share"], name=labels["cum_share"], mode="lines+markers",
@@ -35,20 +39,37 @@ def pareto(df: pd.DataFrame, labels: dict) -> go.Figure:
     fig.update_yaxes(title_text=labels["count"], secondary_y=False)
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%", secondary_y=True, showgrid=False)
     fig.add_hline(y=0.8, line_dash="dot", line_color=NEUTRAL, secondary_y=True)
-    return fig
+    return finish(fig)
+
+
+def _pareto_horizontal(df: pd.DataFrame, labels: dict) -> go.Figure:
+    shown = short_labels(df["label"])
+    fig = go.Figure(go.Bar(y=shown, x=df["n_complaints"], orientation="h", marker_color=PALETTE[0],
+                           name=labels["count"], customdata=np.column_stack([df["label"].astype(str), df["cum_share"]]),
+                           text=[f"{n:,} · {c:.0%}" for n, c in zip(df["n_complaints"], df["cum_share"])],
+                           textposition="outside", cliponaxis=False,
+                           hovertemplate="%{customdata[0]}: %{x:,} (" + labels["cum_share"] + " %{customdata[1]:.0%})"
+                                         "<extra></extra>"))
+    layout(fig, labels["title"])
+    fig.update_layout(hovermode="closest", showlegend=False, height=max(300, 90 + 38 * len(df)))
+    fig.update_yaxes(autorange="reversed", type="category", automargin=True)
+    fig.update_xaxes(title_text=labels["count"])
+    return finish(fig)
 
 
 def heatmap(df: pd.DataFrame, labels: dict) -> go.Figure:
     """Categories (rows) by month (columns), cell = complaints."""
     wide = df.pivot_table(index="label", columns="month", values="n_complaints", aggfunc="sum", fill_value=0)
     wide = wide.loc[wide.sum(axis=1).sort_values().index]
-    fig = go.Figure(go.Heatmap(z=wide.to_numpy(), x=list(wide.columns), y=list(wide.index), colorscale="Blues",
-                               colorbar=dict(title=labels["count"]), texttemplate="%{z}",
-                               hovertemplate="%{y} · %{x}: %{z}<extra></extra>"))
+    full = [[str(name)] * len(wide.columns) for name in wide.index]  # the whole name on hover
+    fig = go.Figure(go.Heatmap(z=wide.to_numpy(), x=list(wide.columns), y=short_labels(wide.index),
+                               colorscale="Blues", colorbar=dict(title=labels["count"]), texttemplate="%{z}",
+                               customdata=full, hovertemplate="%{customdata} · %{x}: %{z}<extra></extra>"))
     layout(fig, labels["title"])
     fig.update_layout(hovermode="closest", height=max(280, 60 + 34 * len(wide)))
     fig.update_xaxes(type="category")
-    return fig
+    fig.update_yaxes(automargin=True)
+    return finish(fig)
 
 
 def time_bands(df: pd.DataFrame, labels: dict) -> go.Figure:
@@ -58,7 +79,7 @@ def time_bands(df: pd.DataFrame, labels: dict) -> go.Figure:
     layout(fig, labels["title"])
     fig.update_layout(barmode="group", hovermode="x")
     fig.update_yaxes(title_text=labels["count"])
-    return fig
+    return finish(fig)
 
 
 def survival(curve: pd.DataFrame, labels: dict, names: dict) -> go.Figure:
@@ -79,7 +100,7 @@ def survival(curve: pd.DataFrame, labels: dict, names: dict) -> go.Figure:
     x_max = low.min() if len(low) else curve["t"].max()
     fig.update_xaxes(title_text=labels["x"], range=[0, max(float(x_max), 1.0) * 1.05])
     fig.update_yaxes(title_text=labels["y"], range=[0, 1.02], tickformat=".0%")
-    return fig
+    return finish(fig)
 
 
 def rate_bars(df: pd.DataFrame, x: str, y: str, labels: dict, highlight: str | None = None,
@@ -91,7 +112,7 @@ def rate_bars(df: pd.DataFrame, x: str, y: str, labels: dict, highlight: str | N
     layout(fig, labels["title"])
     fig.update_layout(hovermode="x", showlegend=False)
     fig.update_yaxes(title_text=labels["y"], tickformat=".0%" if percent else None, rangemode="tozero")
-    return fig
+    return finish(fig)
 
 
 def satisfaction(df: pd.DataFrame, labels: dict) -> go.Figure:
@@ -101,7 +122,7 @@ def satisfaction(df: pd.DataFrame, labels: dict) -> go.Figure:
     layout(fig, labels["title"])
     fig.update_layout(hovermode="x", showlegend=False)
     fig.update_yaxes(title_text=labels["y"], range=[0, 5.3])
-    return fig
+    return finish(fig)
 
 
 def _whole_numbers(max_value) -> dict:

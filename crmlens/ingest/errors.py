@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from crmlens import i18n
+from crmlens import contract, i18n
 
 
 class IngestError(Exception):
@@ -26,10 +26,26 @@ class IngestError(Exception):
 
 
 def _render(lang: str, key: str, values: dict) -> str:
-    """Catalog entry `key` filled in; a `reason` value is a reject reason code, said in words."""
+    """Catalog entry `key` filled in; a `reason` value is a reject reason code, said in words; a table is named in
+    the reader's words, and its missing columns with a header in the reader's language that the file may use."""
     if "reason" in values:
         values = {**values, "reason": i18n.translate(lang, f"data.reason.{values['reason']}")}
+    table = contract.TABLES.get(values.get("table")) if isinstance(values.get("table"), str) else None
+    if table is not None and lang == "zh":  # English keeps the table's own name, as the CLI prints it
+        values = {**values, "table": i18n.translate(lang, f"table.{table.name}")}
+        if isinstance(values.get("columns"), str):
+            values["columns"] = "、".join(_with_chinese_header(table, c) for c in values["columns"].split(", "))
     return i18n.translate(lang, key, **values)
+
+
+def _with_chinese_header(table, name: str) -> str:
+    """order_date（或“下单日期”）: the column's name, and a Chinese header the loader also takes for it."""
+    try:
+        column = table.column(name)
+    except StopIteration:
+        return name
+    chinese = next((a for a in column.aliases if any("\u4e00" <= ch <= "\u9fff" for ch in a)), None)
+    return f"{name}（或“{chinese}”）" if chinese else name
 
 
 def refuse(key: str, rejects: pd.DataFrame | None = None, **values) -> IngestError:

@@ -39,8 +39,8 @@ def test_changing_n_days_moves_the_figures_and_the_url(app, page):
     after = metric_values(page)
     assert "churn_days=30" in page.url
     assert after["Active now"] == f"{active_with_fixed_days(app.db, 30):,}"
-    assert after["Churn rate"] != before["Churn rate"]
-    assert float(after["Churn rate"].rstrip("%")) > float(before["Churn rate"].rstrip("%"))
+    assert after["Period churn rate"] != before["Period churn rate"]
+    assert float(after["Period churn rate"].rstrip("%")) > float(before["Period churn rate"].rstrip("%"))
     assert "30 days pass without an order" in main_alert(page)
     page.screenshot(path="/tmp/churn-n-days.png", full_page=True)
 
@@ -69,7 +69,7 @@ def test_a_subscription_export_uploaded_on_the_data_page_switches_the_definition
     assert exceptions(page) == []
     assert "Definition: explicit churn data" in main_alert(page)
     shown = metric_values(page)
-    assert shown["Churn rate"] == "37.5%"  # S1, S2, S5 of 8
+    assert shown["Period churn rate"] == "37.5%"  # S1, S2, S5 of 8
     assert shown["Customers"] == "8"
     assert "At risk" not in shown
     page.get_by_role("tab", name="Drivers").click()
