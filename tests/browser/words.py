@@ -20,6 +20,10 @@ ALLOWED = {
     "Language", "English",
     # names of statistical methods and symbols of formulas, as Chinese textbooks print them
     "Kaplan-Meier", "Greenwood", "log-log", "Log-rank", "FM", "N", "n", "t", "r", "m",
+    # the customer-base models (BG/NBD, Gamma-Gamma) and their parameters
+    "BG", "NBD", "Gamma-Gamma",
+    # a server setting's name, as the administrator types it
+    "CRMLENS_KEEP_VERSIONS",
 }
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*")
 
