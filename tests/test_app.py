@@ -178,13 +178,13 @@ def test_data_page_rolls_back_to_a_kept_version_and_clears_a_table(db_env):
     next(b for b in at.button if b.label == "Roll back").click().run()
     assert not at.exception
     assert f"Rolled back to version {before}: the data is now version {before + 2}." in [s.value for s in at.success]
-    assert at.dataframe[0].value.set_index("table_name").loc["Surveys", "n_rows"] == 0
+    assert at.dataframe[0].value.set_index("Table").loc["Surveys", "Rows"] == 0
     loads = at.dataframe[1].value
-    assert loads.iloc[0][["version", "file_name", "mode"]].tolist() == [before + 2, f"version {before}", "rollback"]
+    assert loads.iloc[0][["Data version", "File", "Mode"]].tolist() == [before + 2, f"version {before}", "Rolled back"]
     at.selectbox(key="clear_table").set_value("Orders").run()
     at.checkbox(key="clear_sure").check().run()
     next(b for b in at.button if b.label == "Clear table").click().run()
-    assert at.dataframe[0].value.set_index("table_name").loc["Orders", "n_rows"] == 0
+    assert at.dataframe[0].value.set_index("Table").loc["Orders", "Rows"] == 0
     assert store.snapshot(db_env).version == before + 3
 
 
