@@ -30,7 +30,7 @@ def test_drivers_name_the_columns_they_skip(monkeypatch, tmp_path):
     assert list(queries.run("churn_drivers_skipped", {"max_levels": 1}, snap=store.snapshot(db))["attribute"]) == [
         "note", "segment", "tier"]
     monkeypatch.setenv("CRMLENS_DB", str(db))
-    at = app_test("churn", period=PERIOD)
+    at = app_test("churn", period=PERIOD, churn_tab="Drivers")
     assert not at.exception, [e.value for e in at.exception]
     captions = " ".join(c.value for c in at.caption)
     assert "Not compared, more than 30 different values each" in captions
@@ -57,7 +57,7 @@ def test_owner_concentration_without_revenue_is_not_a_green_light(monkeypatch, t
     db = tmp_path / "o.duckdb"
     ingest.load_files([write(tmp_path, "opportunities.csv", opportunities)], db=db)
     monkeypatch.setenv("CRMLENS_DB", str(db))
-    at = app_test("funnel", period=PERIOD)
+    at = app_test("funnel", period=PERIOD, funnel_tab="Owner risk")
     assert not at.exception, [e.value for e in at.exception]
     assert not any("No owner holds" in s.value for s in at.success)
     assert any("No revenue in the data" in i.value for i in at.info)
