@@ -22,7 +22,8 @@ def open_app(secrets: dict | None = None, **query) -> AppTest:
         at.secrets[key] = value
     for key, value in query.items():
         at.query_params[key] = value
-    return at.run()
+    # the address a shared link names (/overview); the root address only passes its link on to it
+    return at.switch_page("pages/overview.py").run()
 
 
 def sidebar_text(at: AppTest) -> str:
