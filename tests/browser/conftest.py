@@ -153,10 +153,20 @@ def page_caption(page: Page) -> str:
     return page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
 
 
+def choose_files(page: Page, path) -> None:
+    """Put a file in the Data page's uploader. After a load the page swaps in a fresh, empty
+    uploader; until the old one has gone there are two, so wait for the one that stays."""
+    from playwright.sync_api import expect
+
+    uploader = page.get_by_test_id("stFileUploaderDropzoneInput")
+    expect(uploader).to_have_count(1, timeout=30_000)
+    uploader.set_input_files(str(path) if not isinstance(path, list) else [str(p) for p in path])
+
+
 def upload_and_load(page: Page, app_url: str, path, mode_label: str | None = None) -> str:
     """Load one file through the Data page as a person does; returns the success message."""
     open_page(page, f"{app_url}/data")
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
+    choose_files(page, path)
     wait_for_app(page)
     if mode_label:
         page.get_by_text(mode_label, exact=True).click()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.conftest import exceptions, open_page, wait_for_app
+from tests.browser.conftest import choose_files, exceptions, open_page, wait_for_app
 from tests.browser.words import ALLOWED, data_words, every_tab, icon_names, known_words, latin_words, visible_text
 
 PAGES = ("overview", "funnel", "loyalty", "churn", "complaints", "data")
@@ -41,7 +41,7 @@ def test_a_missing_column_is_told_in_chinese(own_app, browser, tmp_path):
     try:
         open_page(page, own_app.url)
         open_page(page, f"{own_app.url}/data?lang=中文")
-        page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(bad))
+        choose_files(page, bad)
         wait_for_app(page)
         error = page.get_by_test_id("stMain").get_by_test_id("stAlertContentError").first.inner_text()
         # the file's name, its own columns and the headers it must add are the user's words; the rest is Chinese

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from crmlens import access, ingest, tempfiles
-from tests.browser.conftest import AppServer, exceptions, open_page, upload_and_load, wait_for_app
+from tests.browser.conftest import AppServer, choose_files, exceptions, open_page, upload_and_load, wait_for_app
 
 VIEWER_PASSWORD = "viewer-pw"
 
@@ -112,7 +112,7 @@ def test_a_hostile_file_name_is_shown_as_text(hostile_app, page, tmp_path):
     csv = folder / "[Sign in again](http:evil.example).csv"
     csv.write_text("customer_id,nps,![t](http://evil.example/col.png)\nC1,9,x\n")
     open_page(page, f"{hostile_app.url}/data")
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(csv))
+    choose_files(page, csv)
     wait_for_app(page)
     page.get_by_text("Column mapping", exact=False).first.click()  # the file's headers as options
     assert page.locator('a[href*="evil"], img[src*="evil"]').count() == 0
@@ -170,7 +170,7 @@ def test_an_abandoned_upload_is_removed_when_the_session_and_the_server_end(own_
     for _ in range(2):  # two readers upload and walk away
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
         page = open_page(context.new_page(), f"{own_app.url}/data")
-        page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(csv))
+        choose_files(page, csv)
         wait_for_app(page)
         folders = upload_folders(pid)
         assert folders and any(f.iterdir() for f in folders)  # the upload waits in its session's folder
@@ -179,7 +179,7 @@ def test_an_abandoned_upload_is_removed_when_the_session_and_the_server_end(own_
     # a session still open when the server stops
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
     page = open_page(context.new_page(), f"{own_app.url}/data")
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(csv))
+    choose_files(page, csv)
     wait_for_app(page)
     assert upload_folders(pid)
     own_app.proc.terminate()

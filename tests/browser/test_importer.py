@@ -8,7 +8,7 @@ import re
 
 import duckdb
 
-from tests.browser.conftest import choose, open_page, wait_for_app
+from tests.browser.conftest import choose, choose_files, open_page, wait_for_app
 from tests.test_importer_defects import CFPB_EXTRACT
 
 
@@ -24,7 +24,7 @@ def test_mapping_panel_stays_open_while_columns_and_fixed_values_are_chosen(own_
     export = tmp_path / "stores.csv"
     export.write_text("customer_id,name,片区\nX001,River Shop,East\nX002,Hill Shop,North\n", encoding="utf-8")
     open_page(page, f"{own_app.url}/data")
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(export))
+    choose_files(page, export)
     wait_for_app(page)
     page.get_by_text("Column mapping", exact=True).click()
     region = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("region", exact=True))
@@ -53,7 +53,7 @@ def test_cfpb_state_is_pointed_out_and_not_mapped(own_app, page, tmp_path):
     with open(export, newline="", encoding="utf-8") as fh:
         expected = list(csv.DictReader(fh))
     open_page(page, f"{own_app.url}/data")
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(export))
+    choose_files(page, export)
     wait_for_app(page)
     warning = page.get_by_test_id("stAlertContentWarning").filter(has_text="State was not mapped to status")
     assert "region codes" in warning.inner_text()
@@ -77,7 +77,7 @@ def test_real_servicenow_export_is_recognised_and_loaded(own_app, page):
         incidents = list(csv.DictReader(fh))
     kept = [r for r in incidents if r["category"].strip()]
     open_page(page, f"{own_app.url}/data")
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(export))
+    choose_files(page, export)
     wait_for_app(page)
     assert page.get_by_text("Recognised as ServiceNow incidents (field names)").is_visible()
     shown = metric_values(page)
@@ -114,7 +114,7 @@ def test_shopify_export_made_from_the_documented_headers(own_app, page):
     revenue = sum(float(x["Lineitem quantity"]) * float(x["Lineitem price"]) for x in lines
                   if status[x["Name"]] not in ("refunded", "voided"))
     open_page(page, f"{own_app.url}/data")
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(export))
+    choose_files(page, export)
     wait_for_app(page)
     assert page.get_by_text("Recognised as Shopify orders export").is_visible()
     page.get_by_role("button", name=re.compile("Load 1 file")).click()
@@ -132,7 +132,7 @@ def test_excel_workbook_uploads_like_a_csv(own_app, page, tmp_path):
     book = tmp_path / "orders.xlsx"
     xlsx.write(book, {"说明": [["本工作簿由系统导出"]], "订单": ORDERS})
     open_page(page, f"{own_app.url}/data")
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(book))
+    choose_files(page, book)
     wait_for_app(page)
     assert page.get_by_text("Sheet 订单: the header is on row 4").is_visible()
     page.get_by_text(re.compile("Load anyway")).click()  # 1 of 4 rows rejected
@@ -142,7 +142,7 @@ def test_excel_workbook_uploads_like_a_csv(own_app, page, tmp_path):
     assert "orders.xlsx: 3 rows loaded into Orders, 1 rejected." in page.get_by_test_id("stAlertContentSuccess").inner_text()
     assert rows(own_app.db, "select list(order_id order by order_id) from orders") == [(["1001", "1002", "1003"],)]
     # The other sheet can be chosen too: it is no orders file, and the page says what is missing.
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(book))
+    choose_files(page, book)
     wait_for_app(page)
     choose(page, "Sheet", "说明")
     assert page.get_by_test_id("stAlert").count() >= 1
@@ -160,7 +160,7 @@ def test_real_cfpb_rows_are_recognised_and_loaded(own_app, page):
         complaints = list(csv.DictReader(fh))
     still_open = [r for r in complaints if not r["Company response to consumer"].startswith("Closed")]
     open_page(page, f"{own_app.url}/data")
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(export))
+    choose_files(page, export)
     wait_for_app(page)
     assert page.get_by_text("Recognised as CFPB consumer complaint database").is_visible()
     page.get_by_role("button", name=re.compile("Load 1 file")).click()

@@ -9,7 +9,7 @@ import duckdb
 from playwright.sync_api import expect
 
 from crmlens import fmt
-from tests.browser.conftest import exceptions, metric_values, open_page, page_caption, choose, upload_and_load, wait_for_app
+from tests.browser.conftest import choose, choose_files, exceptions, metric_values, open_page, page_caption, upload_and_load, wait_for_app
 
 NON_REVENUE = ("cancelled", "canceled", "returned", "refunded")
 
@@ -122,7 +122,7 @@ def test_bad_upload_names_file_and_column_and_changes_nothing(own_app, page, tmp
     bad.write_text("order_id,customer_id,order_date\nO1,C1,2026-01-01\n")
     before = own_app.db.read_bytes()
     open_page(page, f"{own_app.url}/data")
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(bad))
+    choose_files(page, bad)
     wait_for_app(page)
     # Checked as soon as it is uploaded: the message names the file and the column; no load is offered.
     error = page.get_by_test_id("stAlertContentError").inner_text()
@@ -136,7 +136,7 @@ def test_upload_gbk_file_fix_a_column_by_hand_and_load(own_app, page, tmp_path):
     export.write_bytes("客户编号,客户名称,所属片区,客户类型\nX001,杭州河畔,华东,distributor\nX002,王芳,华北,consumer\n"
                        "X003,陈杰,华南,consumer\n".encode("gb18030"))
     open_page(page, f"{own_app.url}/data")
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(export))
+    choose_files(page, export)
     wait_for_app(page)
     # Detected: customers (from 客户编号), GBK. 所属片区 is no known alias of region: map it by hand.
     assert "gb18030" in " ".join(page.get_by_test_id("stMetricValue").all_inner_texts())
@@ -183,7 +183,7 @@ def test_a_click_during_a_long_load_does_not_stop_it(own_app, page, tmp_path):
         for i in range(400_000):
             f.write(f"BIG{i},C{i % 5000:06d},2026-10-{1 + i % 28:02d},{10 + i % 90}\n")
     open_page(page, f"{own_app.url}/data")
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(big))
+    choose_files(page, big)
     wait_for_app(page)
     page.get_by_text("Append to the table's data", exact=True).click()
     wait_for_app(page)
@@ -202,7 +202,7 @@ def test_a_load_refused_while_loading_says_why_and_keeps_the_file(own_app, page,
     assert "2 rows loaded into Orders" in upload_and_load(page, own_app.url, orders, "Append to the table's data")
     before = own_app.db.read_bytes()
     open_page(page, f"{own_app.url}/data")  # a settled page: the uploader is replaced after a load
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(orders))
+    choose_files(page, orders)
     wait_for_app(page)
     page.get_by_text("Append to the table's data", exact=True).click()
     wait_for_app(page)
