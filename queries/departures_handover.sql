@@ -17,25 +17,13 @@ remaining as (
     from held h
     join spells s on s.customer_id = h.customer_id
     where h.owner = $departed_owner and not s.is_lost
-),
-value as (
-    select o.customer_id, sum(o.amt_revenue) as amt
-    from stg_orders o semi join remaining r using (customer_id)
-    where not o.is_void and o.order_date > (select d from data_end) - 365 and o.order_date <= (select d from data_end)
-    group by o.customer_id
-),
-touch as (
-    select a.customer_id, max(a.activity_date) as last_followup_date
-    from stg_activities a semi join remaining r using (customer_id)
-    where a.activity_date <= (select d from data_end)
-    group by a.customer_id
 )
 select r.customer_id, c.name, c.segment, c.region, c.owner as owner_now, r.last_order,
        (select d from data_end) - r.last_order as days_since, r.last_order + r.n_days as lost_on,
        round(100.0 * ((select d from data_end) - r.last_order) / r.n_days) as score,
-       coalesce(v.amt, 0) as amt_at_stake, t.last_followup_date
+       coalesce(v.amt_at_stake, 0) as amt_at_stake, t.last_followup_date
 from remaining r
 left join stg_customers c using (customer_id)
-left join value v using (customer_id)
-left join touch t using (customer_id)
+left join value_at_stake((select d from data_end)) v using (customer_id)
+left join last_followup((select d from data_end)) t using (customer_id)
 order by amt_at_stake desc, score desc, r.customer_id

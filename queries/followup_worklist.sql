@@ -17,26 +17,14 @@ per_customer as (
            max(event_date) as event_date, count(*) as n_waiting, arg_max(owner, event_date) as owner
     from waiting
     group by customer_id
-),
-value as (
-    select o.customer_id, sum(o.amt_revenue) as amt
-    from stg_orders o semi join per_customer p using (customer_id)
-    where not o.is_void and o.order_date > (select d from data_end) - 365 and o.order_date <= (select d from data_end)
-    group by o.customer_id
-),
-last_touch as (
-    select a.customer_id, max(a.activity_date) as last_followup_date
-    from stg_activities a semi join per_customer p using (customer_id)
-    where a.activity_date <= (select d from data_end)
-    group by a.customer_id
 )
 select p.customer_id, c.name, p.owner, p.kind, p.record_id, p.event_date,
        (select d from data_end) - p.event_date as days_waiting, p.n_waiting,
-       coalesce(v.amt, 0) as amt_at_stake, t.last_followup_date,
+       coalesce(v.amt_at_stake, 0) as amt_at_stake, t.last_followup_date,
        count(*) over () as n_total
 from per_customer p
 left join stg_customers c using (customer_id)
-left join value v using (customer_id)
-left join last_touch t using (customer_id)
+left join value_at_stake((select d from data_end)) v using (customer_id)
+left join last_followup((select d from data_end)) t using (customer_id)
 order by amt_at_stake desc, p.event_date desc, p.customer_id
 limit $limit
