@@ -206,6 +206,16 @@ def versions_cmd(db) -> None:
         click.echo(f"version {version}: {path}")
 
 
+def _recorded_change(change, db) -> int:
+    """Run a change that is recorded as a load (rollback, clear); on refusal say that nothing changed."""
+    try:
+        new = change()
+    except (ingest.IngestError, store.StoreBusy, store.NotOurDatabase) as e:
+        raise _fail(f"{e}\nNothing was changed.") from e
+    _after_load(db)
+    return new
+
+
 @cli.command(name="rollback")
 @click.argument("version", type=int)
 @db_option
@@ -213,11 +223,7 @@ def rollback_cmd(version, db) -> None:
     """Make the data that of a kept VERSION (a new, recorded load; the history, mappings and digests stay)."""
     from crmlens import versions
 
-    try:
-        new = versions.rollback(version, db)
-    except (ingest.IngestError, store.StoreBusy, store.NotOurDatabase) as e:
-        raise _fail(f"{e}\nNothing was changed.") from e
-    _after_load(db)
+    new = _recorded_change(lambda: versions.rollback(version, db), db)
     click.echo(f"rolled back to version {version}: the data is now version {new}")
 
 
@@ -228,11 +234,7 @@ def clear_cmd(table, db) -> None:
     """Delete every row of TABLE (a new, recorded load that can be rolled back)."""
     from crmlens import versions
 
-    try:
-        new = versions.clear(table, db)
-    except (ingest.IngestError, store.StoreBusy, store.NotOurDatabase) as e:
-        raise _fail(f"{e}\nNothing was changed.") from e
-    _after_load(db)
+    new = _recorded_change(lambda: versions.clear(table, db), db)
     click.echo(f"{table} cleared: the data is now version {new}")
 
 

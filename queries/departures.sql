@@ -11,16 +11,7 @@
 --   n_comparable (customers of owners who stayed, active on left_on), n_comparable_lost, rate_churn_comparable
 with
 -- include: departures_found
-spells as materialized (
-    select customer_id, spell_start, lost_date
-    from lifetimes(period_as_of((select d from data_end)), $churn_days, $churn_multiplier, $use_spells_mart)
-),
-stayers as (
-    select c.customer_id
-    from stg_customers c
-    where c.owner is not null and trim(c.owner) <> '' and trim(c.owner) not in (select owner from departed)
-      and c.customer_id not in (select customer_id from held)
-),
+-- include: departures_compared
 windows as (
     select owner, left_on, least($window_days, (select d from data_end) - left_on)::integer as days_followed
     from departed

@@ -6,18 +6,9 @@
 -- returns: grp ('held', 'stayed'), t (days from left_on), n_event (lost that day), n_censored
 with
 -- include: departures_found
-spells as materialized (
-    select customer_id, spell_start, lost_date
-    from lifetimes(period_as_of((select d from data_end)), $churn_days, $churn_multiplier, $use_spells_mart)
-),
+-- include: departures_compared
 the_one as (
     select owner, left_on from departed where owner = $departed_owner
-),
-stayers as (
-    select c.customer_id
-    from stg_customers c
-    where c.owner is not null and trim(c.owner) <> '' and trim(c.owner) not in (select owner from departed)
-      and c.customer_id not in (select customer_id from held)
 ),
 active as (
     select 'held' as grp, s.customer_id, s.lost_date, o.left_on
