@@ -6,21 +6,7 @@
 -- returns: one row per group (grp, NULL = not set), by value: n_opportunities, amt_value, n_won, n_lost,
 --   n_open, amt_won, amt_open_pipeline, rate_win, rate_conversion, days_avg_cycle
 -- include: funnel_base
-,
-attribute as (
-    -- $by naming a side file's column (an owner's manager, a product's series: stg_opportunities has them);
-    --   read by name at run time, and only when $by is none of the five dimensions
-    select opportunity_id, to_json(s) ->> $by as value
-    from stg_opportunities s
-    where $by not in ('owner', 'source', 'segment', 'region', 'product')
-      and opportunity_id in (select opportunity_id from reach)
-),
-grouped as (
-    select case $by when 'owner' then owner when 'source' then source when 'segment' then segment
-                    when 'region' then region when 'product' then product else a.value end as grp, r.*
-    from reach r
-    left join attribute a using (opportunity_id)
-)
+-- include: funnel_grouped
 select grp,
        count(*) as n_opportunities,
        coalesce(sum(amount), 0) as amt_value,

@@ -4,21 +4,8 @@
 --   $date_columns VARCHAR[], $date_stages VARCHAR[], $by VARCHAR, $top_n INTEGER
 -- returns: one row per (top group, step): rank, grp, pos, stage_key, n_reached, rate_overall
 -- include: funnel_base
+-- include: funnel_grouped
 ,
-attribute as (
-    -- $by naming a side file's column (an owner's manager, a product's series: stg_opportunities has them);
-    --   read by name at run time, and only when $by is none of the five dimensions
-    select opportunity_id, to_json(s) ->> $by as value
-    from stg_opportunities s
-    where $by not in ('owner', 'source', 'segment', 'region', 'product')
-      and opportunity_id in (select opportunity_id from reach)
-),
-grouped as (
-    select case $by when 'owner' then owner when 'source' then source when 'segment' then segment
-                    when 'region' then region when 'product' then product else a.value end as grp, r.*
-    from reach r
-    left join attribute a using (opportunity_id)
-),
 top_groups as (
     -- the same order as funnel_breakdown: value, then count, then name
     select grp, row_number() over (order by coalesce(sum(amount), 0) desc, count(*) desc, grp nulls last) as rank
