@@ -119,6 +119,15 @@ class Coverage:
         return {}
 
 
+def treatment_key(quadrant: str, risk_measure: str) -> str:
+    """The message key of a quadrant's treatment (seed 003: 重点型 keep, 风险型 watch, 鸡肋型 reduce the cost to serve,
+    瘦狗型 let go). When risk is recency, the high-risk quadrants hold customers who have stopped buying: their
+    wording says so (win back the risky ones while they are worth it; no win-back spend on the dogs)."""
+    if quadrant in ("risky", "dog") and risk_measure == "recency":
+        return f"loyalty.quad.{quadrant}.treatment.recency"
+    return f"loyalty.quad.{quadrant}.treatment"
+
+
 def clv_formula_values(total: pd.Series, settings: dict) -> dict:
     """The numbers of the CLV formula for display, from the 'total' row of loyalty_summary."""
     return {
