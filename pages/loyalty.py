@@ -228,13 +228,13 @@ for _ in controls.if_open(tab_rfm):
 # --- customer lifetime value ---
 for _ in controls.if_open(tab_clv):
     v = loyalty.clv_formula_values(total, s)
+    source = margin.source(s["margin_pct"], coverage.has_cost)
+    st.caption(t(f"margin.used.{source}", value=fmt.percent(margin.rate(s["margin_pct"]) or margin.FALLBACK)))
     if v["retention"] != v["retention"] or not total["n_active_year"]:
         st.info(t("loyalty.clv.no_history"))
     else:
         money = lambda x: fmt.number(x, lang, 2)  # noqa: E731
         st.markdown(t("loyalty.clv.definition"))
-        source = margin.source(s["margin_pct"], coverage.has_cost)
-        st.caption(t(f"margin.used.{source}", value=fmt.percent(margin.rate(s["margin_pct"]) or margin.FALLBACK)))
         st.code(t("loyalty.clv.formula", margin=money(v["margin"]), risk=fmt.percent(v["risk"]), marketing=money(v["marketing"]),
                   retention=fmt.percent(v["retention"]), discount=fmt.percent(v["discount"]), horizon=v["horizon"],
                   factor=f"{v['factor']:.3f}", clv=money(v["clv"]), years=f"{v['years']:.2f}",
