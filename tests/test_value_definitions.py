@@ -177,6 +177,9 @@ def test_what_if_gives_the_12_month_and_the_lifetime_gain(rules_snap):
     assert result["n_kept"] == pytest.approx(5) and result["amt_revenue_gained"] == pytest.approx(2500)
     assert result["amt_profit_gained"] == pytest.approx(750)
     clv = {name: loyalty.DEFAULTS[name] for name in churn.CLV_SETTINGS}
+    factors = queries.run("churn_whatif_lifetime", churn.lifetime_params(result, clv), snap=rules_snap).iloc[0]
+    assert (factors["factor_before"], factors["factor_after"]) == (
+        pytest.approx(discounted_years(0.70)), pytest.approx(discounted_years(0.75)))
     life = churn.what_if_lifetime(result, clv, snap=rules_snap)
     assert life["rate_retention_before"] == pytest.approx(0.70) and life["rate_retention_after"] == pytest.approx(0.75)
     assert life["factor_before"] == pytest.approx(1.730941, abs=1e-6)
