@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from crmlens import fmt, margin as margins, queries, store, survival
+from crmlens import fmt, queries, store, survival
+from crmlens import margin as margins
 
 # Settings (all changeable on the page and kept in the URL). The churn rule is the one in
 # DOMAIN.md: lost after max(churn_days, churn_multiplier x the customer's median gap) days

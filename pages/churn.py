@@ -5,7 +5,8 @@ import math
 import pandas as pd
 import streamlit as st
 
-from crmlens import churn, complaints, controls, fmt, loyalty, margin as margins, safe, tables, ui
+from crmlens import churn, complaints, controls, fmt, loyalty, safe, tables, ui
+from crmlens import margin as margins
 from crmlens.charts import churn as charts
 from crmlens.ui import t
 
@@ -282,7 +283,7 @@ for _ in controls.if_open(tabs[5]):
     if lifetime is None:
         st.caption(t("churn.whatif.lifetime.none"))
     else:
-        money = lambda x: fmt.number(x, lang, 2)  # noqa: E731
+        money = lambda x: fmt.number(x, lang, 2)
         st.metric(t("churn.whatif.lifetime"), fmt.number(lifetime["amt_profit_gained_lifetime"], lang),
                   help=t("churn.whatif.lifetime.help"), border=True)
         st.markdown(t("churn.whatif.lifetime.explain", r_before=fmt.percent(lifetime["rate_retention_before"]),
