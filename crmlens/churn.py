@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from crmlens import fmt, queries, store, survival
+from crmlens import margin as margins
 
 # Settings (all changeable on the page and kept in the URL). The churn rule is the one in
 # DOMAIN.md: lost after max(churn_days, churn_multiplier x the customer's median gap) days
@@ -34,7 +35,7 @@ PAGE_SIZE = 25
 DOWNLOAD_ROWS = 10_000  # the at-risk CSV holds at most this many customers, highest value first
 MAX_LEVELS = 30  # an attribute with more distinct values (ids, amounts) is not a driver
 WHATIF_POINTS = 5.0
-DEFAULT_MARGIN = 0.30  # used when orders carry no cost; a setting on the page
+DEFAULT_MARGIN = margins.FALLBACK  # used when orders carry no cost; one setting with the loyalty CLV (crmlens.margin)
 CONFIDENCE = survival.CONFIDENCE
 DAYS_PER_MONTH = 30.4375
 AT_RISK_TICKS_MONTHS = (0, 3, 6, 12, 18, 24, 36)
@@ -204,6 +205,38 @@ def what_if(summary: pd.Series, points: float, margin: float) -> dict:
             "rate_after": None if rate is None or pd.isna(rate) else float(rate) - cut,
             "n_active": n_active, "n_kept": kept, "amt_revenue_per_customer": per_customer,
             "amt_revenue_gained": gained, "amt_profit_gained": gained * margin, "margin": margin}
+
+
+# The Loyalty ladder's CLV settings the what-if's lifetime gain uses (same address keys: loyalty_<name>).
+CLV_SETTINGS = ("discount_rate", "horizon_years", "marketing_cost", "risk_cost_pct")
+
+
+def lifetime_params(result: dict, clv: dict) -> dict:
+    """churn_whatif_lifetime's parameters: the yearly retention before and after the cut, and the CLV settings."""
+    return {"retention_before": 1 - result["rate_churn_12m"], "retention_after": 1 - result["rate_after"],
+            "discount_rate": float(clv["discount_rate"]), "horizon_years": int(clv["horizon_years"])}
+
+
+def what_if_lifetime(result: dict, clv: dict, snap: store.Snapshot | None = None, factors: pd.Series | None = None) -> dict | None:
+    """The what-if over the customers' lifetime (seed 002: the NPV of a customer's future profit at today's
+    defection rate against the value after the cut), with the Loyalty ladder's CLV formula and settings.
+
+    r = 1 - the 12-month churn rate, before and after the cut; m = revenue per active customer x margin;
+    CLV per customer = (m x (1 - risk) - marketing) x clv_factor(r, discount, horizon); the gain is every active
+    customer's CLV after minus before. `clv` holds CLV_SETTINGS; `factors` (factor_before, factor_after) is
+    churn_whatif_lifetime's row, run here when not given. None without a churn rate.
+    """
+    if result["rate_churn_12m"] is None or result["rate_after"] is None:
+        return None
+    if factors is None:
+        factors = queries.run("churn_whatif_lifetime", lifetime_params(result, clv), snap=snap).iloc[0]
+    m = result["amt_revenue_per_customer"] * result["margin"]
+    per_year = m * (1 - float(clv["risk_cost_pct"]) / 100.0) - float(clv["marketing_cost"])
+    before, after = per_year * float(factors["factor_before"]), per_year * float(factors["factor_after"])
+    return {"rate_retention_before": 1 - result["rate_churn_12m"], "rate_retention_after": 1 - result["rate_after"],
+            "amt_margin_per_customer": m, "factor_before": float(factors["factor_before"]),
+            "factor_after": float(factors["factor_after"]), "amt_clv_before": before, "amt_clv_after": after,
+            "amt_profit_gained_lifetime": result["n_active"] * (after - before)}
 
 
 # --- metrics --json -----------------------------------------------------------------------

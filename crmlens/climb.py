@@ -17,7 +17,7 @@ from crmlens import fmt, loyalty, queries, store
 # What moving one customer up a rung costs (offers, visits, service), per rung climbed from: settings.
 COST_DEFAULTS = {"prospect": 200, "customer": 300, "client": 500, "supporter": 800, "advocate": 2000}
 COST_RANGE = (0, 1e9, 50)
-TRIAGE = {"key": "keep", "marginal": "develop", "risky": "recover", "dog": "let_go"}  # seed 003, per quadrant
+TRIAGE = {"key": "keep", "risky": "watch", "marginal": "reduce_cost", "dog": "let_go"}  # seed 003, per quadrant
 
 
 def cost_key(rung: str) -> str:
@@ -40,7 +40,7 @@ def worth(climbs: pd.DataFrame, summary: pd.DataFrame, costs: dict[str, float]) 
 
 
 def triage(df: pd.DataFrame) -> pd.DataFrame:
-    """loyalty_triage as one row per rung, a column per treatment (keep, develop, recover, let_go) and
+    """loyalty_triage as one row per rung, a column per treatment (keep, watch, reduce_cost, let_go) and
     'no_purchase' for customers without a quadrant."""
     df = df.assign(treatment=[TRIAGE.get(q, "no_purchase") if isinstance(q, str) else "no_purchase" for q in df["quadrant"]])
     wide = df.pivot_table(index="rung", columns="treatment", values="n_customers", aggfunc="sum", fill_value=0)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from crmlens import churn, queries, store
+from crmlens import churn, margin, queries, store
 
 RUNGS = ("prospect", "customer", "client", "supporter", "advocate", "partner")
 UPPER_RUNGS = RUNGS[3:]  # "supporters and above": customers who like us, not only buy from us
@@ -33,9 +33,10 @@ RULE_DEFAULTS = {
     "satisfaction_min": 4,       # supporter: latest satisfaction (1-5) at least this ...
     "nps_supporter_min": 7,      # ... or latest NPS at least this
     "max_unresolved": 0,         # supporter: at most this many unresolved complaints
-    "nps_advocate_min": 9,       # advocate: latest NPS at least this ...
+    "nps_advocate_min": 9,       # advocate: a client (min_orders_client+) whose latest NPS is at least this ...
     "min_referrals": 1,          # ... or referred at least this many customers
-    "use_partner_flag": True,    # partner: customers flagged is_partner
+    "use_partner_flag": True,    # partner: customers flagged is_partner, not in a consumer segment
+    "survey_days": 365,          # supporter, advocate: only surveys at most this many days old count
     "churn_days": churn.CHURN_DAYS,              # lost: the churn rule (customer_spells), as on the
     "churn_multiplier": churn.CHURN_MULTIPLIER,  # churn page: max(N days, k x the usual gap) without an order
 }
@@ -48,6 +49,8 @@ VALUE_DEFAULTS = {
     "horizon_years": 10,         # CLV: years counted
     "marketing_cost": 0,         # CLV: marketing cost a year per customer
     "risk_cost_pct": 0,          # CLV: risk cost, % of margin
+    "margin_pct": None,          # CLV and the churn what-if: typed margin % (None: each order's cost, else
+                                 #   margin.FALLBACK); one setting, address key margin.KEY
     "value_pct": 50,             # quadrants: value at or above this percentile is high
     "risk_measure": "recency",   # quadrants: risk from recency or complaints
     "risk_days": 90,             # quadrants: high risk after this many days without a purchase
@@ -64,10 +67,11 @@ def params(start: dt.date, end: dt.date, settings: dict | None = None, filters: 
     out.update({f: list((filters or {}).get(f) or []) for f in FILTERS})
     out.update(start=start, end=end)
     for key in ("min_orders_client", "max_unresolved", "min_referrals", "churn_days", "horizon_years",
-                "risk_days", "risk_complaints"):
+                "risk_days", "risk_complaints", "survey_days"):
         out[key] = int(out[key])
     out["use_partner_flag"] = bool(out["use_partner_flag"])
     out["churn_multiplier"] = float(out["churn_multiplier"])
+    out.update(margin.params(out.pop("margin_pct")))
     return out
 
 
@@ -115,6 +119,15 @@ class Coverage:
         return {}
 
 
+def treatment_key(quadrant: str, risk_measure: str) -> str:
+    """The message key of a quadrant's treatment (seed 003: 重点型 keep, 风险型 watch, 鸡肋型 reduce the cost to serve,
+    瘦狗型 let go). When risk is recency, the high-risk quadrants hold customers who have stopped buying: their
+    wording says so (win back the risky ones while they are worth it; no win-back spend on the dogs)."""
+    if quadrant in ("risky", "dog") and risk_measure == "recency":
+        return f"loyalty.quad.{quadrant}.treatment.recency"
+    return f"loyalty.quad.{quadrant}.treatment"
+
+
 def clv_formula_values(total: pd.Series, settings: dict) -> dict:
     """The numbers of the CLV formula for display, from the 'total' row of loyalty_summary."""
     return {
@@ -135,6 +148,7 @@ def clv_formula_values(total: pd.Series, settings: dict) -> dict:
 SETTING_RANGES = {
     "min_orders_client": (2, 100, 1), "satisfaction_min": (1, 5, 1), "nps_supporter_min": (0, 10, 1),
     "max_unresolved": (0, 100, 1), "nps_advocate_min": (0, 10, 1), "min_referrals": (1, 100, 1),
+    "survey_days": (1, 3650, 1),
     "abc_a": (1, 99, 1), "abc_b": (0, 99, 1), "top_pct": (1, 99, 1),
     "discount_rate": (0, 100, 0.5), "horizon_years": (1, 50, 1), "marketing_cost": (0, 1e9, 10), "risk_cost_pct": (0, 100, 1),
     "value_pct": (1, 99, 1), "risk_days": (1, 3650, 1), "risk_complaints": (1, 100, 1),

@@ -18,7 +18,7 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 10  # 10: value_at_stake and last_followup macros
+MODEL_VERSION = 11  # 11: macros value_at_stake, last_followup, order_margin, clv_factor; vocabulary kind consumer_segment
 # The churn rule's defaults (a setting on every page that uses it): lost after max(N days, k x the
 # customer's usual gap between order days) without an order.
 CHURN_DAYS = 90
@@ -31,12 +31,12 @@ STAGING = ("stg_customers", "stg_orders", "stg_opportunities", "stg_opportunity_
 STAGING_TABLES = ("stg_opportunities",)
 MARTS = ("mart_customers", "mart_customer_days", "mart_customer_spells", "mart_filter_values", "mart_opportunities",
          "mart_stage_spellings")
-MACROS = ("period_as_of", "customer_spells", "lifetimes", "value_at_stake", "last_followup")
+MACROS = ("period_as_of", "customer_spells", "lifetimes", "value_at_stake", "last_followup", "order_margin", "clv_factor")
 OBJECTS = ("stg_product_attributes", "stg_customers", "stg_orders", "stg_opportunities",
            "stg_opportunity_stage_history", "stg_complaints", "stg_surveys", "stg_activities", "stg_owners",
            "stg_owner_changes", "stg_targets", "mart_customers", "mart_customer_days", "period_as_of", "customer_spells",
            "mart_customer_spells", "lifetimes", "mart_filter_values", "mart_opportunities", "mart_stage_spellings",
-           "value_at_stake", "last_followup")
+           "value_at_stake", "last_followup", "order_margin", "clv_factor")
 BUILD_PARAMS = {"mart_customer_spells": {"churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER}}
 RAW_TABLES = ("customers", "orders", "opportunities", "opportunity_stage_history", "complaints", "surveys",
               "activities", "owners", "owner_changes", "targets", "product_attributes")

@@ -18,7 +18,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
-from crmlens import churn, complaints, departures, followup, funnel, i18n, loyalty, queries, store
+from crmlens import churn, complaints, departures, followup, funnel, i18n, loyalty, margin, queries, store
 
 VIEWS = ("funnel", "loyalty", "churn", "complaints", "follow_up", "departures")  # the overview takes the period only
 PERIOD_KEY = "period"
@@ -187,6 +187,7 @@ def _loyalty(snap, r: _Reader, opts, start, end) -> dict:
     settings.update({key: r.number(key, spec) for key, spec in churn.NUMBER_SETTINGS.items()})
     settings.update({name: r.word(f"loyalty_{name}", _words(f"loyalty_{name}")) for name in loyalty.CHOICES})
     settings["use_partner_flag"] = r.flag("loyalty_use_partner_flag")
+    settings["margin_pct"] = r.number(margin.KEY, (None, *margin.RANGE))  # the one margin, shared with the churn what-if
     filters = _given({f: r.choices(f, _same(opts.get(f, []))) for f in loyalty.FILTERS})
     return _given({"settings": _given(settings) or None, "filters": filters or None})
 

@@ -31,6 +31,11 @@ REOPENED_COMPLAINT_STATUSES = ("reopened", "re-opened", "重新打开", "重开"
 # Cell values that mean "yes" in a flag column such as a reopen marker.
 YES_TOKENS = ("yes", "y", "true", "t", "1", "是", "已重开")
 
+# Customer segments that name end consumers, not businesses: the loyalty ladder's partner flag (seed 004: 伙伴 is a
+# business in partnership with us) is ignored for customers in one of these (a blank or other segment keeps it).
+CONSUMER_SEGMENTS = ("consumer", "consumers", "individual", "individuals", "personal", "private", "b2c", "retail customer",
+                     "个人", "个人客户", "消费者", "散客", "零售客户", "c端", "c端客户")
+
 # kind -> words, as stored in the vocabulary table.
 KINDS: dict[str, tuple[str, ...]] = {
     "non_revenue_status": NON_REVENUE_STATUSES,
@@ -39,6 +44,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "closed_complaint_status": CLOSED_COMPLAINT_STATUSES,
     "reopened_complaint_status": REOPENED_COMPLAINT_STATUSES,
     "yes_token": YES_TOKENS,
+    "consumer_segment": CONSUMER_SEGMENTS,
 }
 
 

@@ -5,7 +5,8 @@ import math
 import pandas as pd
 import streamlit as st
 
-from crmlens import churn, complaints, controls, fmt, safe, tables, ui
+from crmlens import churn, complaints, controls, fmt, loyalty, safe, tables, ui
+from crmlens import margin as margins
 from crmlens.charts import churn as charts
 from crmlens.ui import t
 
@@ -250,14 +251,19 @@ for _ in controls.if_open(tabs[5]):
                                      0.5, help=t("churn.whatif.points.help"), container=w1))
     data_margin = summary["rate_margin"]
     margin_from_data = float(data_margin) if pd.notna(data_margin) else churn.DEFAULT_MARGIN
-    margin_pct, margin_set = controls.data_default_setting(
-        "churn_margin_pct", t("churn.whatif.margin_pct"), round(margin_from_data * 100, 1),
-        t("churn.whatif.margin.placeholder", value=fmt.percent(margin_from_data)), 0.0, 100.0, 0.5,
-        help=t("churn.whatif.margin.help"), container=w2, format="%.1f")
+    margin_pct, margin_set = controls.data_default_setting(  # the one margin setting, shared with the loyalty CLV
+        margins.KEY, t("margin.label"), round(margin_from_data * 100, 1),
+        t("churn.whatif.margin.placeholder", value=fmt.percent(margin_from_data)), *margins.RANGE,
+        help=t("margin.help", fallback=fmt.percent(margins.FALLBACK)), container=w2, format="%.1f")
     margin = margin_pct / 100
     w2.caption(t("churn.whatif.margin.typed" if margin_set else
                  "churn.whatif.margin.from_data" if pd.notna(data_margin) else "churn.whatif.margin.fallback",
                  value=fmt.percent(margin)))
+    with st.expander(t("churn.whatif.clv_settings")):  # the Loyalty ladder's CLV settings, same address keys
+        cc = st.columns(len(churn.CLV_SETTINGS))
+        clv_settings = {name: controls.number_setting(f"loyalty_{name}", t(f"loyalty.set.{name}"), *loyalty.number_setting(name),
+                                                      help=t(f"loyalty.set.{name}.help"), container=cc[i])
+                        for i, name in enumerate(churn.CLV_SETTINGS)}
     result = churn.what_if(summary, points, margin)
     if pd.isna(summary["rate_churn_12m"]):
         st.caption(t("churn.whatif.no_rate"))
@@ -268,7 +274,22 @@ for _ in controls.if_open(tabs[5]):
     r2.metric(t("churn.whatif.kept"), fmt.number(result["n_kept"], lang), border=True)
     r3.metric(t("churn.whatif.revenue"), fmt.number(result["amt_revenue_gained"], lang), border=True)
     r4.metric(t("churn.whatif.profit"), fmt.number(result["amt_profit_gained"], lang), border=True)
+    lifetime = None if result["rate_after"] is None else churn.what_if_lifetime(result, clv_settings, factors=ui.run_query(
+        "churn_whatif_lifetime", churn.lifetime_params(result, clv_settings)).iloc[0])
     st.markdown(t("churn.whatif.assumptions", n_active=fmt.number(result["n_active"], lang),
                   rate=fmt.percent(result["rate_churn_12m"]), after=fmt.percent(result["rate_after"]),
                   points=fmt.number(points, lang, 1), kept=fmt.number(result["n_kept"], lang),
                   per_customer=fmt.number(result["amt_revenue_per_customer"], lang), margin=fmt.percent(margin)))
+    if lifetime is None:
+        st.caption(t("churn.whatif.lifetime.none"))
+    else:
+        money = lambda x: fmt.number(x, lang, 2)
+        st.metric(t("churn.whatif.lifetime"), fmt.number(lifetime["amt_profit_gained_lifetime"], lang),
+                  help=t("churn.whatif.lifetime.help"), border=True)
+        st.markdown(t("churn.whatif.lifetime.explain", r_before=fmt.percent(lifetime["rate_retention_before"]),
+                      r_after=fmt.percent(lifetime["rate_retention_after"]), per_customer=money(result["amt_revenue_per_customer"]),
+                      margin=fmt.percent(margin), m=money(lifetime["amt_margin_per_customer"]),
+                      risk=fmt.percent(clv_settings["risk_cost_pct"] / 100), marketing=money(clv_settings["marketing_cost"]),
+                      horizon=int(clv_settings["horizon_years"]), discount=fmt.percent(clv_settings["discount_rate"] / 100),
+                      clv_before=money(lifetime["amt_clv_before"]), clv_after=money(lifetime["amt_clv_after"]),
+                      n_active=fmt.number(result["n_active"], lang), gain=fmt.number(lifetime["amt_profit_gained_lifetime"], lang)))

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from crmlens import churn, climb, controls, downloads, fmt, future_value_view, loyalty, queries, tables, ui
+from crmlens import churn, climb, controls, downloads, fmt, future_value_view, loyalty, margin, queries, tables, ui
 from crmlens.charts import loyalty as charts
 from crmlens.ui import t
 
@@ -76,6 +76,7 @@ with st.expander(t("loyalty.rules.title"), icon=":material/tune:"):
         "max_unresolved": setting("max_unresolved", container=cols[1]),
         "nps_advocate_min": setting("nps_advocate_min", container=cols[2]),
         "min_referrals": setting("min_referrals", container=cols[2]),
+        "survey_days": setting("survey_days", container=cols[3]),
     }
     s["use_partner_flag"] = cols[3].toggle(t("loyalty.set.use_partner_flag"), value=D["use_partner_flag"],
                                            key="loyalty_use_partner_flag", bind="query-params",
@@ -99,6 +100,13 @@ with tab_clv:
     s["horizon_years"] = setting("horizon_years", container=c[1])
     s["marketing_cost"] = setting("marketing_cost", container=c[2])
     s["risk_cost_pct"] = setting("risk_cost_pct", container=c[3])
+    # the one margin setting, shared with the churn page's what-if (same address key): empty = each order's cost,
+    #   else margin.FALLBACK of the revenue
+    s["margin_pct"] = controls.number_setting(
+        margin.KEY, t("margin.label"), None, *margin.RANGE, help=t("margin.help", fallback=fmt.percent(margin.FALLBACK)),
+        container=c[0], format="%.1f",
+        placeholder=t("margin.placeholder.costs" if coverage.has_cost else "margin.placeholder.fallback",
+                      value=fmt.percent(margin.FALLBACK)))
 with tab_quad:
     c = st.columns(4)
     s["value_pct"] = setting("value_pct", container=c[0])
@@ -119,7 +127,7 @@ value_col = "amt_profit_period" if s["measure"] == "profit" else "amt_revenue_pe
 # --- the ladder ---
 with rules_box:
     numbers = {k: fmt.number(v, lang) for k, v in s.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-    st.caption(t("loyalty.rules.summary", **numbers,
+    st.caption(t("loyalty.rules.summary", **{"survey_days": fmt.number(s["survey_days"], lang), **numbers},
                  partner=t("loyalty.rules.partner_on" if s["use_partner_flag"] else "loyalty.rules.partner_off")))
     for key in coverage.blind_spots():
         st.warning(t(key), icon=":material/visibility_off:")
@@ -220,6 +228,8 @@ for _ in controls.if_open(tab_rfm):
 # --- customer lifetime value ---
 for _ in controls.if_open(tab_clv):
     v = loyalty.clv_formula_values(total, s)
+    source = margin.source(s["margin_pct"], coverage.has_cost)
+    st.caption(t(f"margin.used.{source}", value=fmt.percent(margin.rate(s["margin_pct"]) or margin.FALLBACK)))
     if v["retention"] != v["retention"] or not total["n_active_year"]:
         st.info(t("loyalty.clv.no_history"))
     else:
@@ -239,9 +249,13 @@ for _ in controls.if_open(tab_clv):
             prefix = {"rfm": "loyalty.rfm.seg", "rung": "loyalty.rung"}.get(group)
             groups = groups.assign(key=[t(f"{prefix}.{k}") if prefix and isinstance(k, str) else k for k in groups["key"]])
             st.plotly_chart(charts.clv_compare(groups, t, lang, t(f"loyalty.clv.group.{group}")), width="stretch")
+            basis = groups["retention_basis"].iloc[0]
+            st.caption(t(f"loyalty.clv.basis.{basis}", retention=fmt.percent(total["rate_retention"])))
             shown = groups.rename(columns={"key": "group"})[["group", "n_customers", "n_active_year", "n_prev_active", "n_retained",
                                                               "rate_retention", "amt_margin_year_per_active", "amt_clv_forward",
                                                               "amt_margin_lifetime"]]
+            if basis != "own":  # the group's own counts would show the 100% / 0% its definition forces
+                shown = shown.drop(columns=["n_prev_active", "n_retained"])
             show_table(shown.fillna({"group": t("loyalty.common.not_set")}), f"loyalty_clv_{group}.csv")
 
 # --- value quadrants ---
@@ -253,10 +267,12 @@ for _ in controls.if_open(tab_quad):
         risk_label = (t("loyalty.quad.risk.complaints", n=s["risk_complaints"]) if s["risk_measure"] == "complaints"
                       else t("loyalty.quad.risk.recency", days=s["risk_days"]))
         st.caption(t("loyalty.quad.caption", pct=f"{s['value_pct']:g}", measure=value_label, risk=risk_label))
+        if s["risk_measure"] == "recency":  # risk measured by recency: the high-risk customers have stopped buying
+            st.caption(t("loyalty.quad.recency_note", days=s["risk_days"]))
         st.plotly_chart(charts.quadrants(quads, t, lang, t("loyalty.quad.value_axis", measure=value_label), risk_label),
                         width="stretch")
         shown = quads.set_index("key").reindex(loyalty.QUADRANTS).dropna(subset=["n_customers"]).reset_index()
-        shown = shown.assign(quadrant=shown["key"], treatment=[t(f"loyalty.quad.{q}.treatment") for q in shown["key"]])
+        shown = shown.assign(quadrant=shown["key"], treatment=[t(loyalty.treatment_key(q, s["risk_measure"])) for q in shown["key"]])
         show_table(labelled(shown[["quadrant", "n_customers", "share_customers", "amt_value_lifetime", "amt_clv_forward", "treatment"]],
                             quadrant="loyalty.quad"), "loyalty_quadrants.csv")
 

@@ -3,7 +3,9 @@
 --   page's rung rules, loyalty_rung_rules), over at most the 5 years to $end
 -- params: $start DATE, $end DATE, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[],
 --   $use_partner_flag BOOLEAN, $nps_advocate_min DOUBLE, $min_referrals INTEGER, $min_orders_client INTEGER,
---   $satisfaction_min DOUBLE, $nps_supporter_min DOUBLE, $max_unresolved INTEGER, $churn_days INTEGER,
+--   $satisfaction_min DOUBLE, $nps_supporter_min DOUBLE, $max_unresolved INTEGER, $survey_days INTEGER (surveys older than this do not count),
+--   $margin_rate DOUBLE (0-1, typed; NULL = from the data), $margin_fallback DOUBLE (orders without a cost),
+--   $churn_days INTEGER,
 --   $churn_multiplier DOUBLE, $use_spells_mart BOOLEAN (set by crmlens.model)
 -- returns: from_rung, to_rung (the next rung up; climbing past it counts), from_rank, n_entered (first stood on
 --   from_rung, not lapsed, at a month end at least 365 days before the data end), n_climbed (of those, stood

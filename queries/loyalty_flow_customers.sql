@@ -4,7 +4,9 @@
 --   $from_date DATE, $to_date DATE, $from_state VARCHAR ('new', a rung or 'lost'), $to_state VARCHAR,
 --   $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[], $use_partner_flag BOOLEAN,
 --   $nps_advocate_min DOUBLE, $min_referrals INTEGER, $min_orders_client INTEGER, $satisfaction_min DOUBLE,
---   $nps_supporter_min DOUBLE, $max_unresolved INTEGER, $churn_days INTEGER, $churn_multiplier DOUBLE,
+--   $nps_supporter_min DOUBLE, $max_unresolved INTEGER, $survey_days INTEGER (surveys older than this do not count),
+--   $margin_rate DOUBLE (0-1, typed; NULL = from the data), $margin_fallback DOUBLE (orders without a cost),
+--   $churn_days INTEGER, $churn_multiplier DOUBLE,
 --   $limit INTEGER, $offset INTEGER, $use_spells_mart BOOLEAN (set by crmlens.model)
 -- returns: customer_id, name, segment, channel, owner, from_state, to_state, from_rung, to_rung, n_orders,
 --   last_ordered_at,

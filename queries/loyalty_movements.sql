@@ -3,7 +3,9 @@
 -- params: $start DATE, $end DATE, $grain VARCHAR ('month'|'quarter'), $segment VARCHAR[], $region VARCHAR[],
 --   $channel VARCHAR[], $owner VARCHAR[], $use_partner_flag BOOLEAN, $nps_advocate_min DOUBLE,
 --   $min_referrals INTEGER, $min_orders_client INTEGER, $satisfaction_min DOUBLE, $nps_supporter_min DOUBLE,
---   $max_unresolved INTEGER, $churn_days INTEGER, $churn_multiplier DOUBLE,
+--   $max_unresolved INTEGER, $survey_days INTEGER (surveys older than this do not count),
+--   $margin_rate DOUBLE (0-1, typed; NULL = from the data), $margin_fallback DOUBLE (orders without a cost),
+--   $churn_days INTEGER, $churn_multiplier DOUBLE,
 --   $use_spells_mart BOOLEAN (set by crmlens.model)
 -- returns: from_date, to_date, from_state ('new' = not known at from_date; a rung; 'lost' = lost by the churn
 --   rule), to_state,

@@ -3,7 +3,9 @@
 -- params: $start DATE, $end DATE, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[],
 --   $owner VARCHAR[], $use_partner_flag BOOLEAN, $nps_advocate_min DOUBLE, $min_referrals INTEGER,
 --   $min_orders_client INTEGER, $satisfaction_min DOUBLE, $nps_supporter_min DOUBLE,
---   $max_unresolved INTEGER, $churn_days INTEGER, $churn_multiplier DOUBLE,
+--   $max_unresolved INTEGER, $survey_days INTEGER (surveys older than this do not count),
+--   $margin_rate DOUBLE (0-1, typed; NULL = from the data), $margin_fallback DOUBLE (orders without a cost),
+--   $churn_days INTEGER, $churn_multiplier DOUBLE,
 --   $measure VARCHAR ('revenue'|'profit'), $abc_a DOUBLE, $abc_b DOUBLE, $top_pct DOUBLE,
 --   $discount_rate DOUBLE (% a year), $horizon_years INTEGER, $marketing_cost DOUBLE (a year per customer),
 --   $risk_cost_pct DOUBLE, $value_pct DOUBLE, $risk_measure VARCHAR ('recency'|'complaints'),
@@ -15,8 +17,10 @@
 --     amt_profit_period, amt_value_period, share_value_period, amt_avg_value_period,
 -- amt_value_lifetime, amt_margin_lifetime, amt_avg_recency_days, share_value_cumulative (pareto), n_top,
 --     amt_value_top, share_value_top (total),
--- n_active_year, n_prev_active, n_retained, rate_retention, amt_margin_year_per_active,
---     factor_discounted_years, years_expected, amt_clv_forward (per active customer, the group's own retention),
+-- n_active_year, n_prev_active, n_retained (NULL where the group's own retention is not used), rate_retention (the
+--     retention the group's CLV uses), retention_basis ('own': segment, channel, total; 'overall': rungs, ABC, RFM,
+--     quadrants, Pareto, which the last year's purchases decide), amt_margin_year_per_active (order_margin),
+--     factor_discounted_years, years_expected, amt_clv_forward (per active customer),
 --     amt_clv_forward_sum (customers' own margins)
 with dates(as_of) as (select $end::date),
 -- include: loyalty_rung_rules
@@ -72,16 +76,28 @@ kept as (
     select * from grouped
     where kind in ('total', 'rung', 'segment', 'channel') or key is not null
 ),
--- the CLV formula per group, with the group's own retention and margin
-group_clv as (
+-- the CLV formula per group, with the group's margin and a retention that does not depend on the outcome it
+--   measures. Customer segments and channels are attributes a customer had a year ago as well: their own
+--   year-on-year retention. Rungs, ABC classes, RFM segments and cells, quadrants and Pareto buckets are decided
+--   by the purchases of the last year (they need a purchase in the period, or count purchases), so their own
+--   retention is 100% or 0% by construction: they take the overall retention (the 'total' row) instead.
+with_basis as (
     select *,
-           n_retained / nullif(n_prev_active, 0) as rate_retention,
-           amt_margin_year_active / nullif(n_active_year, 0) as amt_margin_year_per_active,
-           rate_retention / (1 + $discount_rate / 100.0) as q,
-           if(q = 1, $horizon_years, q * (1 - pow(q, $horizon_years)) / (1 - q)) as factor_discounted_years,
-           if(rate_retention = 1, $horizon_years,
-              rate_retention * (1 - pow(rate_retention, $horizon_years)) / (1 - rate_retention)) as years_expected
+           if(kind in ('total', 'segment', 'channel'), 'own', 'overall') as retention_basis,
+           n_retained / nullif(n_prev_active, 0) as rate_retention_own,
+           max(n_retained / nullif(n_prev_active, 0)) filter (where kind = 'total') over () as rate_retention_overall
     from kept
+),
+group_clv as (
+    select * exclude (n_prev_active, n_retained),
+           -- the group's own counts only where its own retention is used
+           if(retention_basis = 'own', n_prev_active, null) as n_prev_active,
+           if(retention_basis = 'own', n_retained, null) as n_retained,
+           if(retention_basis = 'own', rate_retention_own, rate_retention_overall) as rate_retention,
+           amt_margin_year_active / nullif(n_active_year, 0) as amt_margin_year_per_active,
+           clv_factor(rate_retention, $discount_rate, $horizon_years) as factor_discounted_years,
+           clv_factor(rate_retention, 0, $horizon_years) as years_expected
+    from with_basis
 )
 select kind, key, key2, grid_segment, n_customers,
        n_customers / sum(n_customers) over (partition by kind) as share_customers,
@@ -90,7 +106,7 @@ select kind, key, key2, grid_segment, n_customers,
        amt_value_period / n_customers as amt_avg_value_period,
        amt_value_lifetime, amt_margin_lifetime, amt_avg_recency_days, share_value_cumulative,
        n_top, amt_value_top, amt_value_top / nullif(amt_value_positive, 0) as share_value_top,
-       n_active_year, n_prev_active, n_retained, rate_retention, amt_margin_year_per_active,
+       n_active_year, n_prev_active, n_retained, rate_retention, retention_basis, amt_margin_year_per_active,
        factor_discounted_years, years_expected,
        (amt_margin_year_per_active * (1 - $risk_cost_pct / 100.0) - $marketing_cost) * factor_discounted_years as amt_clv_forward,
        amt_clv_forward_sum

@@ -3,7 +3,9 @@
 -- params: $start DATE, $end DATE, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[],
 --   $owner VARCHAR[], $use_partner_flag BOOLEAN, $nps_advocate_min DOUBLE, $min_referrals INTEGER,
 --   $min_orders_client INTEGER, $satisfaction_min DOUBLE, $nps_supporter_min DOUBLE,
---   $max_unresolved INTEGER, $churn_days INTEGER, $churn_multiplier DOUBLE, $measure VARCHAR, $abc_a DOUBLE,
+--   $max_unresolved INTEGER, $survey_days INTEGER (surveys older than this do not count),
+--   $margin_rate DOUBLE (0-1, typed; NULL = from the data), $margin_fallback DOUBLE (orders without a cost),
+--   $churn_days INTEGER, $churn_multiplier DOUBLE, $measure VARCHAR, $abc_a DOUBLE,
 --   $abc_b DOUBLE, $top_pct DOUBLE, $discount_rate DOUBLE, $horizon_years INTEGER, $marketing_cost DOUBLE,
 --   $risk_cost_pct DOUBLE, $value_pct DOUBLE, $risk_measure VARCHAR, $risk_days INTEGER,
 --   $risk_complaints INTEGER, $use_spells_mart BOOLEAN (set by crmlens.model)

@@ -11,7 +11,8 @@ data ends on 2024-12-20 (B2), so a rung first stood on by 2023-12-21 has had its
   C  signed up 2023-03-01, never buys: prospect from 03-31, never climbs
   D  signed up 2024-03-01 (prospect 2024-03-31), order 2024-05-05 (customer 05-31): both too recent
   E  orders 2023-02-01 and 02-20: client at 02-28 (skips customer); satisfaction 5 on 09-15: supporter at
-     09-30 (214 days); never an advocate
+     09-30 (214 days); never an advocate. Surveys count for 365 days: the 2023 answer has expired by
+     2024-09-30 (client again), a second satisfaction 5 on 2024-10-01 makes E a supporter again at END
 
   prospect -> customer   B, C entered; B climbed              1/2, median 150; D too recent
   customer -> client     A, B entered; A climbed              1/2, median 28;  D too recent
@@ -69,11 +70,11 @@ def test_which_climbs_pay():
 def test_triage_per_rung(snap):
     """Quadrants at END (value line: the median lifetime revenue of buyers A 200, B 100, D 300, E 500 = 250;
     high risk: no purchase for more than 90 days): A client, 200, last 2023-02-10: dog (let go);
-    B client, 100, last 2024-12-20: marginal (develop); D customer, 300, last 2024-05-05: risky (recover);
+    B client, 100, last 2024-12-20: marginal (reduce_cost); D customer, 300, last 2024-05-05: risky (watch);
     E supporter, 500, last 2024-12-01: key (keep); C prospect: no purchase."""
     tri = climb.triage(queries.run("loyalty_triage", loyalty.params(START, END, NO_LAPSE), snap=snap))
     assert tri.to_dict("index") == {
-        "prospect": {"keep": 0, "develop": 0, "recover": 0, "let_go": 0, "no_purchase": 1},
-        "customer": {"keep": 0, "develop": 0, "recover": 1, "let_go": 0, "no_purchase": 0},
-        "client": {"keep": 0, "develop": 1, "recover": 0, "let_go": 1, "no_purchase": 0},
-        "supporter": {"keep": 1, "develop": 0, "recover": 0, "let_go": 0, "no_purchase": 0}}
+        "prospect": {"keep": 0, "reduce_cost": 0, "watch": 0, "let_go": 0, "no_purchase": 1},
+        "customer": {"keep": 0, "reduce_cost": 0, "watch": 1, "let_go": 0, "no_purchase": 0},
+        "client": {"keep": 0, "reduce_cost": 1, "watch": 0, "let_go": 1, "no_purchase": 0},
+        "supporter": {"keep": 1, "reduce_cost": 0, "watch": 0, "let_go": 0, "no_purchase": 0}}

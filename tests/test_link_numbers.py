@@ -12,18 +12,19 @@ PERIOD = ["2024-01-01", "2024-12-31"]
 INFINITE = ["1e309", "inf", "-inf", "Infinity", "-1E999", "+INF"]
 LOYALTY = ["min_orders_client", "satisfaction_min", "nps_supporter_min", "max_unresolved",
            "nps_advocate_min", "min_referrals", "abc_a", "abc_b", "top_pct", "discount_rate", "horizon_years",
-           "marketing_cost", "risk_cost_pct", "value_pct", "risk_days", "risk_complaints"]
+           "marketing_cost", "risk_cost_pct", "value_pct", "risk_days", "risk_complaints", "survey_days"]
 # page and the tab open (only the open tab's boxes are on the page; None: the page's first tab): the keys
 #   of its number boxes kept in the address
 NUMBER_BOXES = {
     ("churn", "At risk"): ["churn_days", "churn_multiplier", "churn_min_value", "churn_page"],
-    ("churn", "What if"): ["churn_whatif_points", "churn_margin_pct"],
+    ("churn", "What if"): ["churn_whatif_points", "churn_margin_pct", "loyalty_discount_rate", "loyalty_horizon_years",
+                           "loyalty_marketing_cost", "loyalty_risk_cost_pct"],  # the loyalty CLV settings, shared
     ("funnel", None): ["funnel_page"],
     ("funnel", "Who converts"): ["funnel_top"],
     ("funnel", "Owner risk"): ["funnel_risk_share"],
     # the churn rule's two settings have the same keys on the churn, complaints and loyalty pages
     ("complaints", None): ["complaints_repeat_days", "churn_days", "churn_multiplier", "complaints_revenue_days"],
-    ("loyalty", None): [f"loyalty_{name}" for name in LOYALTY] + ["churn_days", "churn_multiplier"],
+    ("loyalty", None): [f"loyalty_{name}" for name in LOYALTY] + ["churn_days", "churn_multiplier", "churn_margin_pct"],
     ("loyalty", "Climbing: worth it?"): [f"climb_cost_{rung}" for rung in ("prospect", "customer", "client", "supporter",
                                                                           "advocate")],
     ("followup", None): ["followup_days", "followup_outcome_days", "churn_days", "churn_multiplier",

@@ -2,21 +2,21 @@
 
 tests/fixtures/loyalty/ladder, ladder at END = 2024-12-31 with the default rules (client: 2+ purchases;
 supporter: client with latest satisfaction >= 4 or NPS >= 7 and no unresolved complaint; advocate:
-1+ purchase and NPS >= 9 or 1+ referral; partner: is_partner; lost: the churn rule set to 180 days flat
+a client (2+ purchases) with NPS >= 9 or 1+ referral (issue 14: one purchase and a high score is not
+enough); partner: is_partner, not a consumer segment; surveys count for 365 days; lost: the churn rule set to 180 days flat
 (churn_days 180, multiplier 0: lost once last purchase + 180 days <= the date), LOST_180 below):
 
   prospect  A1 (listed, no order), A2 (opportunity only, no customer row), A3 (only order cancelled),
             V4 (NPS 10 but no purchase: advocates must have bought)                              = 4
   customer  B1 (1 order, blank status counts), B2 (1 order + 1 refunded), B3 (1 order, no customer
             row), B4 (1 order + a -50 refund line: not a purchase), C3 (2nd order is in 2025),
-            R1 (1 order)                                                                          = 6
+            R1 (1 order), V1 (1 order, NPS exactly 9: not a client yet), V5 (1 order, NPS 10)       = 8
   client    C1 (2 orders; its satisfaction-5 survey is dated 2025), C2 (3 orders, sat 3, NPS 6),
             S2 (sat 5, complaint K1 open), S4 (sat 5 in March, latest sat 2), S6 (sat 5, K3 resolved
             only on 2025-01-05), V3 (referred R3, who is only known from 2025), L1 (2 orders, lapsed) = 7
   supporter S1 (sat exactly 4), S3 (NPS exactly 7; K2 resolved), S5 (two surveys on the same day,
             sat 3 and 5: average 4), S7 (sat 4; K4 'closed' without a resolved date)              = 4
-  advocate  V1 (1 order, NPS exactly 9), V2 (2 orders, referred R1), V5 (NPS 10 with an open
-            complaint: complaints only hold back supporters)                                      = 3
+  advocate  V2 (2 orders, referred R1)                                                       = 1
   partner   P1 (flag, no orders), P2 (flag, 3 orders, NPS 10)                                     = 2
   not known by END: R3 (signs up 2025-02-01), F1 (2025-03-01).  Known: 26.
 """
@@ -64,7 +64,7 @@ def customers(snap, end=END, **extra):
     return queries.run("loyalty_customers", p, snap=snap).set_index("customer_id")
 
 
-DEFAULT_RUNGS = {"prospect": 4, "customer": 6, "client": 7, "supporter": 4, "advocate": 3, "partner": 2}
+DEFAULT_RUNGS = {"prospect": 4, "customer": 8, "client": 7, "supporter": 4, "advocate": 1, "partner": 2}
 
 
 def test_every_known_customer_sits_on_exactly_one_rung(ladder_snap):
@@ -79,7 +79,7 @@ def test_every_known_customer_sits_on_exactly_one_rung(ladder_snap):
     ("B2", "customer"), ("B3", "customer"), ("B4", "customer"), ("C3", "customer"),
     ("C1", "client"), ("S2", "client"), ("S4", "client"), ("S6", "client"), ("V3", "client"),
     ("S1", "supporter"), ("S3", "supporter"), ("S5", "supporter"), ("S7", "supporter"),
-    ("V1", "advocate"), ("V2", "advocate"), ("V5", "advocate"), ("P1", "partner"), ("P2", "partner"),
+    ("V1", "customer"), ("V2", "advocate"), ("V5", "customer"), ("P1", "partner"), ("P2", "partner"),
 ])
 def test_each_rule_and_tie(ladder_snap, customer_id, rung):
     assert customers(ladder_snap).loc[customer_id, "rung"] == rung
@@ -107,7 +107,8 @@ def test_ladder_figures_per_rung(ladder_snap):
     df = summary(ladder_snap)
     revenue = part(df, "rung", "amt_revenue_period")
     # customer rung in 2024: B1 100 + B2 100 + B3 100 + B4 (100 - 50) + C3 100 (2025 order not counted) + R1 100
-    assert revenue["customer"] == 550
+    #   + V1 100 + V5 100 (one purchase each: not advocates)
+    assert revenue["customer"] == 750
     # partner: P2 100 + 100 + 200; prospects bought nothing
     assert revenue["partner"] == 400 and revenue["prospect"] == 0
     assert part(df, "rung", "share_customers")["client"] == pytest.approx(7 / 26)
@@ -125,15 +126,15 @@ def test_ladder_figures_per_rung(ladder_snap):
     ({"satisfaction_min": 5}, {"client": 10, "supporter": 1}),
     # NPS 8 needed for supporters: S3 (7) falls to client
     ({"nps_supporter_min": 8}, {"client": 8, "supporter": 3}),
-    # V1 (NPS 9) no longer an advocate; with one purchase it is a customer
-    ({"nps_advocate_min": 10}, {"customer": 7, "advocate": 2}),
+    # NPS 10 for advocates: V2 stays one through its referral, V1 and V5 were customers already
+    ({"nps_advocate_min": 10}, {}),
     # V2 has one referral only: back to client
-    ({"min_referrals": 2}, {"client": 8, "advocate": 2}),
-    # without the flag, P1 (no orders) is a prospect and P2 (NPS 10) an advocate
-    ({"use_partner_flag": False}, {"prospect": 5, "advocate": 4, "partner": 0}),
-    # 3 purchases for a client: only C2 keeps it (2-purchase clients and supporters become customers;
-    # V2 stays an advocate through its referral)
-    ({"min_orders_client": 3}, {"customer": 16, "client": 1, "supporter": 0}),
+    ({"min_referrals": 2}, {"client": 8, "advocate": 0}),
+    # without the flag, P1 (no orders) is a prospect and P2 (3 orders, NPS 10) an advocate
+    ({"use_partner_flag": False}, {"prospect": 5, "advocate": 2, "partner": 0}),
+    # 3 purchases for a client: only C2 keeps it (2-purchase clients and supporters become customers,
+    # and so does V2: an advocate must be a client first): 8 + 6 + 4 + 1
+    ({"min_orders_client": 3}, {"customer": 19, "client": 1, "supporter": 0, "advocate": 0}),
 ])
 def test_each_setting_moves_the_customers_it_should(ladder_snap, settings, moved):
     assert rung_counts(ladder_snap, **settings) == {**DEFAULT_RUNGS, **moved}
@@ -143,7 +144,7 @@ def test_filters_keep_matching_customer_rows_only(ladder_snap):
     # business: B4, C2, S2, S6, V5; customers without a row (A2, B3) have no segment
     assert rung_counts(ladder_snap, **{}) == DEFAULT_RUNGS
     df = summary(ladder_snap, filters={"segment": ["business"]})
-    assert {k: int(v) for k, v in part(df, "rung").items()} == {"customer": 1, "client": 3, "advocate": 1}
+    assert {k: int(v) for k, v in part(df, "rung").items()} == {"customer": 2, "client": 3}  # V5: one purchase
 
 
 def test_no_surveys_are_reported_as_a_blind_spot(ladder_snap):
@@ -162,10 +163,9 @@ EXPECTED_DECEMBER_FLOWS = {
     ("lost", "lost", "stayed"): 3,           # B1, B2, L1
     ("customer", "lost", "left"): 3,         # B3, B4 (06-20), R1 (07-01)
     ("client", "client", "stayed"): 4,       # C1, C2, S4, V3
-    ("customer", "customer", "stayed"): 1,   # C3
+    ("customer", "customer", "stayed"): 3,   # C3, V1 and V5 (NPS on 12-01, but one purchase: no advocates)
     ("supporter", "supporter", "stayed"): 4,  # S1, S3, S5, S7
     ("supporter", "client", "fell"): 2,      # S2 (K1 on 12-01), S6 (K3 on 12-20)
-    ("customer", "advocate", "climbed"): 2,  # V1 (NPS 9 on 12-01), V5 (NPS 10 on 12-01)
     ("advocate", "advocate", "stayed"): 1,   # V2
     ("new", "prospect", "joined"): 1,        # V4 signs up 12-05
     ("partner", "partner", "stayed"): 2,     # P1, P2
@@ -207,21 +207,22 @@ def test_flow_customers_are_listed_a_page_at_a_time(ladder_snap):
     # ordered by revenue between the dates (all 0), then id
     assert list(first["customer_id"]) + list(second["customer_id"]) == ["B3", "B4", "R1"]
     assert set(first["from_rung"]) == {"customer"}
-    climbed = queries.run("loyalty_flow_customers", {**p, "to_state": "advocate", "limit": 10}, snap=ladder_snap)
-    assert list(climbed["customer_id"]) == ["V1", "V5"]
+    stayed = queries.run("loyalty_flow_customers", {**p, "to_state": "customer", "limit": 10}, snap=ladder_snap)
+    assert list(stayed["customer_id"]) == ["C3", "V1", "V5"]  # V1 and V5: a high NPS after one purchase
 
 
 def test_customer_table_search_filter_sort_and_paging(ladder_snap):
     assert list(customers(ladder_snap, search="sierra").index) == ["S1", "S2", "S3", "S4", "S5", "S6", "S7"]
     assert list(customers(ladder_snap, search="b3").index) == ["B3"]  # by id, without a customer row
     assert list(customers(ladder_snap, states=["lost"]).index) == ["B1", "B2", "B3", "B4", "L1", "R1"]
-    assert list(customers(ladder_snap, states=["partner", "advocate"]).index) == ["P1", "P2", "V1", "V2", "V5"]
+    assert list(customers(ladder_snap, states=["partner", "advocate"]).index) == ["P1", "P2", "V2"]
     page = customers(ladder_snap, limit=5, offset=5, sort="customer_id")
     assert list(page.index) == ["B3", "B4", "C1", "C2", "C3"]
     assert page["n_matching"].iloc[0] == 26
 
 
-# tests/fixtures/loyalty/value, period 2024 (revenue in the period; no costs, so margin = revenue):
+# tests/fixtures/loyalty/value, period 2024 (revenue in the period; no costs, so the margin is the default 30% of
+# revenue, margin.FALLBACK, unless a margin is typed):
 #   X1 5 x 100 (last 12-01) = 500 | X2 100 + 100 (last 12-20) = 200 | X3 100 (06-01) | X4 100 (03-01)
 #   X5 50 (12-31) | X6 3 x 10 (last 11-01) = 30 | X7 20 (01-15) | X8 100 (07-01) - 150 refund = -50
 #   X9 only a cancelled order. 2023-06-01: 100 each for X1, X2, X3, X7 and Y1 (nothing since).
@@ -281,9 +282,10 @@ def discounted_years(retention, rate, years):
 
 def test_clv_hand_calculation(value_snap):
     # Active in the year before (2023-01-02..2024-01-01): X1, X2, X3, X7, Y1; of them active in the last
-    # 365 days: X1, X2, X3, X7 -> retention 4 / 5. Active in the last 365 days: X1..X8 (8); their margin
-    # (= revenue, no costs): 500 + 200 + 100 + 100 + 50 + 30 + 20 - 50 = 950 -> 118.75 per customer.
-    total = summary(value_snap).query("kind == 'total'").iloc[0]
+    # 365 days: X1, X2, X3, X7 -> retention 4 / 5. Active in the last 365 days: X1..X8 (8); their revenue
+    # 500 + 200 + 100 + 100 + 50 + 30 + 20 - 50 = 950 -> 118.75 per customer. No costs: the margin typed
+    # here (100%) is the whole revenue; the default (30%) is tested in test_value_definitions.
+    total = summary(value_snap, margin_pct=100).query("kind == 'total'").iloc[0]
     assert total["n_prev_active"] == 5 and total["n_retained"] == 4
     assert total["rate_retention"] == pytest.approx(0.8)
     assert total["amt_margin_year_per_active"] == pytest.approx(118.75)
@@ -294,17 +296,17 @@ def test_clv_hand_calculation(value_snap):
     # undiscounted expected years over the horizon: 0.8 + 0.64 + ... + 0.8^10
     assert total["years_expected"] == pytest.approx(sum(0.8 ** t for t in range(1, 11)))
     # marketing 10 a year and a 5% risk cost: (118.75 x 0.95 - 10) x years
-    costly = summary(value_snap, marketing_cost=10, risk_cost_pct=5).query("kind == 'total'").iloc[0]
+    costly = summary(value_snap, marketing_cost=10, risk_cost_pct=5, margin_pct=100).query("kind == 'total'").iloc[0]
     assert costly["amt_clv_forward"] == pytest.approx(102.8125 * years)
     # per customer: own margin of the last 365 days x the same factor; Y1 bought nothing that year
-    table = customers(value_snap)
+    table = customers(value_snap, **loyalty.params(START, END, {**LOST_180, "margin_pct": 100}))
     assert table.loc["X1", "amt_clv_forward"] == pytest.approx(500 * years)
     assert table.loc["Y1", "amt_clv_forward"] == 0
     assert table.loc["X1", "amt_margin_lifetime"] == 600  # historical value: 2023 and 2024
 
 
 def test_clv_by_channel_uses_each_groups_retention(value_snap):
-    df = summary(value_snap)
+    df = summary(value_snap, margin_pct=100)
     rate = part(df, "channel", "rate_retention")
     # online: X1, X2, Y1 active before, X1 and X2 again -> 2/3; store: X3, X7 both again -> 1
     assert rate["online"] == pytest.approx(2 / 3) and rate["store"] == pytest.approx(1.0)

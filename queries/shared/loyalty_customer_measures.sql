@@ -94,9 +94,7 @@ retention as (
     from base
 ),
 clv_factor as (
-    select rate_retention,
-           rate_retention / (1 + $discount_rate / 100.0) as q,
-           if(q = 1, $horizon_years, q * (1 - pow(q, $horizon_years)) / (1 - q)) as factor_discounted_years
+    select rate_retention, clv_factor(rate_retention, $discount_rate, $horizon_years) as factor_discounted_years
     from retention
 ),
 -- value quadrants among customers who have bought: value at or above the chosen percentile is high;

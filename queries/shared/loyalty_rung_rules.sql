@@ -15,15 +15,13 @@ step_of_day as (
           union select distinct coalesce(survey_date, date '0001-01-01') from stg_surveys), date_list l
     where day <= l.ends[len(l.ends)]
 ),
-has_cost as (
-    select count(cost) > 0 as has_cost from stg_orders
-),
 -- each order lands on the first as_of on or after its date (worked out once per calendar day, not per row);
 --   running sums give the state at each date.
 -- A purchase is an order (stg_orders.is_order); a refund line lowers revenue but is never a purchase. The
 --   step_* figures hold for one step only: with
 -- the single date $end they are the customer's figures for the period [$start, $end] and for the
--- years before $end (margin = profit when the data has costs, else revenue).
+-- years before $end (margin: order_margin, the one definition the churn what-if shares: a typed $margin_rate x the
+-- amount, else amount - cost when the order has a cost, else $margin_fallback x the amount).
 order_steps as (
     select o.customer_id,
            sd.as_of,
@@ -32,12 +30,13 @@ order_steps as (
            max(o.order_date) filter (where o.is_purchase) as last_ordered_at,
            coalesce(sum(o.amount) filter (where o.is_revenue), 0) as amt_revenue,
            sum(o.amount - o.cost) filter (where o.is_revenue) as step_amt_profit,
-           sum(if(h.has_cost, o.amount - o.cost, o.amount)) filter (where o.is_revenue) as step_amt_margin,
+           sum(order_margin(o.amount, o.cost, $margin_rate, $margin_fallback)) filter (where o.is_revenue)
+               as step_amt_margin,
            count(*) filter (where o.is_purchase and o.order_date >= $start) as step_n_orders_period,
            sum(o.amount) filter (where o.is_revenue and o.order_date >= $start) as step_amt_revenue_period,
            sum(o.amount - o.cost) filter (where o.is_revenue and o.order_date >= $start) as step_amt_profit_period,
            max(o.order_date) filter (where o.is_purchase and o.order_date >= $start) as step_last_ordered_in_period,
-           sum(if(h.has_cost, o.amount - o.cost, o.amount))
+           sum(order_margin(o.amount, o.cost, $margin_rate, $margin_fallback))
                filter (where o.is_revenue and o.order_date > $end::date - 365) as step_amt_margin_year,
            bool_or(o.is_purchase and o.order_date > $end::date - 365) as step_is_active_year,
            bool_or(o.is_purchase and o.order_date > $end::date - 730 and o.order_date <= $end::date - 365)
@@ -47,7 +46,6 @@ order_steps as (
         from stg_orders
     ) o
     join step_of_day sd on sd.day = o.order_date
-    cross join has_cost h
     where o.customer_id is not null
     group by o.customer_id, sd.as_of
 ),
@@ -67,7 +65,10 @@ first_seen as (
 ),
 profile as (
     select f.customer_id, f.known_since, c.name, c.segment, c.region, c.channel, c.owner,
-           coalesce(c.is_partner, false) as is_partner_flag
+           coalesce(c.is_partner, false) as is_partner_flag,
+           -- a segment that names end consumers (vocab.CONSUMER_SEGMENTS): the partner flag does not apply
+           coalesce(lower(trim(c.segment)) in (select word from vocabulary where kind = 'consumer_segment'), false)
+               as is_consumer_segment
     from first_seen f
     left join stg_customers c using (customer_id)
     where (len($segment) = 0 or list_contains($segment, c.segment))
@@ -80,11 +81,13 @@ grid as (
     from profile p
     join dates d on p.known_since <= d.as_of
 ),
--- surveys: the latest survey day in each step (several on one day: their average)
+-- surveys: the latest survey day in each step (several on one day: their average), and that day
 survey_steps as (
     select customer_id, as_of,
            arg_max(satisfaction, survey_day) filter (where satisfaction is not null) as satisfaction,
-           arg_max(nps, survey_day) filter (where nps is not null) as nps
+           max(survey_day) filter (where satisfaction is not null) as satisfaction_day,
+           arg_max(nps, survey_day) filter (where nps is not null) as nps,
+           max(survey_day) filter (where nps is not null) as nps_day
     from (
         select s.customer_id, s.survey_day, sd.as_of,
                avg(s.satisfaction) as satisfaction, avg(s.nps) as nps
@@ -103,12 +106,24 @@ step_state as (
            o.step_amt_profit, o.step_amt_margin, o.step_n_orders_period, o.step_amt_revenue_period,
            o.step_amt_profit_period, o.step_last_ordered_in_period, o.step_amt_margin_year,
            o.step_is_active_year, o.step_is_active_prev_year,
-           last_value(s.satisfaction ignore nulls) over w as latest_satisfaction,
-           last_value(s.nps ignore nulls) over w as latest_nps
+           last_value(s.satisfaction ignore nulls) over w as latest_satisfaction_seen,
+           last_value(s.satisfaction_day ignore nulls) over w as latest_satisfaction_day,
+           last_value(s.nps ignore nulls) over w as latest_nps_seen,
+           last_value(s.nps_day ignore nulls) over w as latest_nps_day
     from grid g
     left join order_steps o on o.customer_id = g.customer_id and o.as_of = g.as_of
     left join survey_steps s on s.customer_id = g.customer_id and s.as_of = g.as_of
     window w as (partition by g.customer_id order by g.as_of rows between unbounded preceding and current row)
+),
+-- the latest answer counts only when it is at most $survey_days old at the date (an undated survey, day 0001-01-01,
+--   has no age and counts): an old survey says nothing about how the customer feels now
+step_surveyed as (
+    select * exclude (latest_satisfaction_seen, latest_satisfaction_day, latest_nps_seen, latest_nps_day),
+           if(latest_satisfaction_day = date '0001-01-01' or as_of - latest_satisfaction_day <= $survey_days,
+              latest_satisfaction_seen, null) as latest_satisfaction,
+           if(latest_nps_day = date '0001-01-01' or as_of - latest_nps_day <= $survey_days,
+              latest_nps_seen, null) as latest_nps
+    from step_state
 ),
 -- complaints open at each date: created by then, not resolved by then (no resolved_at:
 --   stg_complaints.is_closed)
@@ -140,21 +155,23 @@ active_at as (
     join dates d on s.spell_start <= d.as_of and (s.lost_date is null or s.lost_date > d.as_of)
 ),
 rung_facts as (
-    select s.*, p.name, p.segment, p.region, p.channel, p.owner, p.is_partner_flag,
+    select s.*, p.name, p.segment, p.region, p.channel, p.owner, p.is_partner_flag, p.is_consumer_segment,
            coalesce(u.n_unresolved, 0) as n_unresolved, coalesce(r.n_referrals, 0) as n_referrals,
            a.customer_id is not null as is_in_lifetime
-    from step_state s
+    from step_surveyed s
     join profile p using (customer_id)
     left join unresolved u on u.customer_id = s.customer_id and u.as_of = s.as_of
     left join referrals r on r.customer_id = s.customer_id and r.as_of = s.as_of
     left join active_at a on a.customer_id = s.customer_id and a.as_of = s.as_of
 ),
--- the highest rung whose rule holds
+-- the highest rung whose rule holds. Partner: flagged, and not in a consumer segment (a partner is a business,
+--   seed 004). Advocate: a client first ($min_orders_client+ purchases; a supporter is a client too), then a
+--   recent NPS of $nps_advocate_min+ or $min_referrals+ referrals: one purchase and a high score is a customer.
 rung_placed as (
     select *,
            case
-               when $use_partner_flag and is_partner_flag then 'partner'
-               when n_orders >= 1
+               when $use_partner_flag and is_partner_flag and not is_consumer_segment then 'partner'
+               when n_orders >= $min_orders_client
                     and (latest_nps >= $nps_advocate_min or n_referrals >= $min_referrals) then 'advocate'
                when n_orders >= $min_orders_client
                     and (latest_satisfaction >= $satisfaction_min or latest_nps >= $nps_supporter_min)

@@ -5,6 +5,7 @@ and whatever the view used travels in the link."""
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from tests.browser.conftest import exceptions, metric_values, open_page, wait_for_app
 
@@ -62,7 +63,7 @@ def test_a_filter_after_the_what_if_recomputes_the_margin_and_the_link_reproduce
 def test_a_typed_margin_goes_into_the_link_and_stays_through_a_filter(app, page, browser):
     open_page(page, f"{app.url}/churn")
     open_what_if(page)
-    box = page.get_by_role("spinbutton", name="Profit margin (%)")
+    box = page.get_by_role("spinbutton", name="Margin (% of revenue)")
     assert box.input_value() == ""  # empty: taken from the data, shown as the placeholder
     assert re.fullmatch(r"From the data: \d+\.\d%", box.get_attribute("placeholder"))
     box.fill("25")
@@ -74,8 +75,17 @@ def test_a_typed_margin_goes_into_the_link_and_stays_through_a_filter(app, page,
     shown = visible_figures(page)
     assert "Margin used: 25.0%, as typed (kept in the link). Empty the box to take it from the data." in shown["captions"]
     assert "25.0% margin" in " ".join(shown["markdown"])
+    # issue 14: the lifetime (discounted) gain is shown beside the 12-month one, with the same margin
+    assert "Lifetime profit gained (discounted)" in shown["metrics"]
+    assert "× 25.0% = " in " ".join(shown["markdown"])
 
     assert same_in_a_fresh_browser(browser, page.url) == shown
+    # the one margin setting: the loyalty page's lifetime value reads the same link key
+    query = [(k, v) for k, v in parse_qsl(urlsplit(page.url).query) if k != "churn_tab"]
+    open_page(page, f"{app.url}/loyalty?{urlencode([*query, ('loyalty_tab', 'Lifetime value')])}")
+    page.get_by_text("Margin: 25.0% of revenue, as typed").first.wait_for()
+    assert page.get_by_role("spinbutton", name="Margin (% of revenue)").input_value() == "25.0"
+    assert exceptions(page) == []
 
 
 def test_the_what_if_change_is_in_percentage_points(app, page):
