@@ -73,7 +73,7 @@ def keep(path: pathlib.Path, version: int) -> None:
 def _record(con: duckdb.DuckDBPyConnection, what: str, table: str, mode: str, n_rows: int) -> None:
     con.execute(
         "insert into loads select coalesce(max(load_id), 0) + 1, "
-        "(select coalesce(max(version), 0) + 1 from meta), current_localtimestamp(), "
+        f"{store.NEXT_VERSION_SQL}, current_localtimestamp(), "
         "$file, $table, $mode, $n_rows, 0, '' from loads",
         {"file": what, "table": table, "mode": mode, "n_rows": n_rows})
 
@@ -100,7 +100,7 @@ def rollback(version: int, db: str | os.PathLike | None = None) -> int:
             con.execute("detach old")
         model.build(con)
         _record(con, f"version {version}", "all", "rollback", n_rows)
-        new_version = con.execute("select max(version) + 1 from meta").fetchone()[0]
+        new_version = con.execute(f"select {store.NEXT_VERSION_SQL}").fetchone()[0]
     return int(new_version)
 
 
@@ -112,7 +112,7 @@ def clear(table: str, db: str | os.PathLike | None = None) -> int:
         con.execute(f"create or replace table {quote_ident(table)} ({_columns(contract.TABLES[table])})")
         model.build(con)
         _record(con, "", table, "clear", 0)
-        new_version = con.execute("select max(version) + 1 from meta").fetchone()[0]
+        new_version = con.execute(f"select {store.NEXT_VERSION_SQL}").fetchone()[0]
     return int(new_version)
 
 
