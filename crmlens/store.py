@@ -482,8 +482,8 @@ def _lake_base(lake: Lake) -> _LakeBase:
             if "://" not in lake.data_path:
                 pathlib.Path(lake.data_path).mkdir(parents=True, exist_ok=True)
             con.execute(f"attach {_sql_string(lake.address)} as {_WRITE_ALIAS} {_attach_options(lake)}")
-            con.execute("set ducklake_max_retry_count = 0")  # a load that lost the race is run again, not merged
-            con.execute("set parquet_metadata_cache = true")  # the data files never change: read each footer once
+            con.execute("set global ducklake_max_retry_count = 0")  # a load that lost the race is run again, not merged
+            con.execute("set global parquet_metadata_cache = true")  # the data files never change: read each footer once
         except duckdb.Error as e:
             con.close()
             raise NotOurDatabase(lake, "unreadable", e) from e
