@@ -20,7 +20,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 
 ## make run: create the env and demo data when missing, then start the app on http://localhost:$(PORT)
 run: $(VENV)/.installed
-	@test -f "$(DB)" || $(BIN)/python -m crmlens demo --db "$(DB)"
+	@case "$(DB)" in ducklake:*) ;; *) test -f "$(DB)" || $(BIN)/python -m crmlens demo --db "$(DB)";; esac
 	CRMLENS_DB="$(DB)" $(BIN)/streamlit run app.py --server.port $(PORT)
 
 ## make test: the whole suite, browser tests included (installs Debian's Chromium and PostgreSQL when missing)
