@@ -636,3 +636,45 @@ def copy_store(source: str | os.PathLike | Lake, target: str | os.PathLike | Lak
         _bump_version(con, src.updated_at.to_pydatetime() if src.updated_at is not None else None)
         version = con.execute(f"select {NEXT_VERSION_SQL}").fetchone()[0]
     return int(version)
+
+
+class LakeAt:
+    """A DuckLake catalog as of one earlier snapshot (a data version to roll back to): DuckLake keeps them."""
+
+    def __init__(self, lake: Lake, snapshot_id: int):
+        self.lake, self.snapshot_id = lake, snapshot_id
+
+    def __str__(self) -> str:
+        return f"{self.lake} (snapshot {self.snapshot_id})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, LakeAt) and (self.lake, self.snapshot_id) == (other.lake, other.snapshot_id)
+
+    def __hash__(self) -> int:
+        return hash((self.lake, self.snapshot_id))
+
+
+def earlier_versions(path: Lake) -> dict[int, LakeAt]:
+    """DuckLake: the data versions of earlier loads whose snapshots the catalog still has (oldest first)."""
+    try:
+        snap = _lake_snapshot(path)
+    except NoData:
+        return {}
+    if "loads" not in snap.tables():
+        return {}
+    versions = snap.query("select distinct version from loads where version < $v order by 1", {"v": snap.version})
+    cur = snap.con.cursor()
+    try:
+        alive = {r[0] for r in cur.execute(f"select snapshot_id from {_WRITE_ALIAS}.snapshots()").fetchall()}
+    finally:
+        cur.close()
+    return {int(v): LakeAt(path, int(v)) for v in versions["version"] if int(v) in alive}
+
+
+def attach_read_only(con: duckdb.DuckDBPyConnection, source: pathlib.Path | LakeAt, alias: str) -> None:
+    """Attach a kept version (a snapshot file, or a DuckLake snapshot) to a writer's connection as `alias`."""
+    if isinstance(source, LakeAt):
+        con.execute(f"attach {_sql_string(source.lake.address)} as {alias} "
+                    f"{_attach_options(source.lake, f'snapshot_version {int(source.snapshot_id)}, read_only')}")
+    else:
+        con.execute(f"attach {_sql_string(str(source))} as {alias} (read_only)")

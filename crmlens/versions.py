@@ -45,8 +45,12 @@ def folder(path: pathlib.Path) -> pathlib.Path:
 
 
 def kept(db: str | os.PathLike | None = None) -> dict[int, pathlib.Path]:
-    """Version number -> its kept snapshot file."""
-    where = folder(store.db_path(db))
+    """Version number -> its kept snapshot file (on DuckLake: the catalog's own earlier snapshots, the last N)."""
+    path = store.db_path(db)
+    if store.is_lake(path):
+        n = keep_setting()
+        return dict(list(store.earlier_versions(path).items())[-n:]) if n > 0 else {}
+    where = folder(path)
     if not where.is_dir():
         return {}
     found = {int(m.group(1)): entry for entry in where.iterdir() if (m := _NAME.fullmatch(entry.name))}
@@ -84,7 +88,7 @@ def rollback(version: int, db: str | os.PathLike | None = None) -> int:
     if source is None:
         raise refuse("versions.not_kept", version=version, kept=", ".join(map(str, kept(db))) or "-")
     with store.writer(db) as con:
-        con.execute(f"attach {store._sql_string(str(source))} as old (read_only)")
+        store.attach_read_only(con, source, "old")
         try:
             old_tables = {r[0] for r in con.execute(
                 "select table_name from duckdb_tables() where database_name = 'old' and schema_name = 'main'").fetchall()}

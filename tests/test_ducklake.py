@@ -184,3 +184,18 @@ def test_the_overview_page_reads_a_lake(monkeypatch, tmp_path, new_lake):
     assert shown["Revenue"] == ("900", "+800.0%")  # 900 vs 100 (test_overview_queries)
     assert shown["Customers"] == ("4", "+100.0%")
     assert shown["Complaints"] == ("2", "+100.0%")
+
+
+def test_rolling_back_reads_the_catalogs_earlier_snapshot(tmp_path, new_lake):
+    from crmlens import versions
+
+    lake = new_lake()
+    ingest.load_files([customers_csv(tmp_path, "A", 3)], db=lake)
+    first = store.snapshot(lake).version
+    ingest.load_files([customers_csv(tmp_path, "B", 5)], db=lake)  # replaces A's customers
+    assert list(versions.kept(lake)) == [first]  # the current version is not offered
+    new = versions.rollback(first, db=lake)
+    assert new == store.snapshot(lake).version == snapshot_ids(lake)[-1]
+    assert sorted(r[0] for r in fetch(lake, "select customer_id from customers")) == ["A0", "A1", "A2"]
+    assert fetch(lake, "select file_name, table_name, mode from loads order by load_id")[-1] == (
+        f"version {first}", "all", "rollback")
