@@ -7,7 +7,7 @@ PORT ?= 8501
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test demo bench browser
+.PHONY: run test demo bench browser postgresql
 
 $(VENV)/.installed: requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,11 +20,11 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 
 ## make run: create the env and demo data when missing, then start the app on http://localhost:$(PORT)
 run: $(VENV)/.installed
-	@test -f "$(DB)" || $(BIN)/python -m crmlens demo --db "$(DB)"
+	@case "$(DB)" in ducklake:*) ;; *) test -f "$(DB)" || $(BIN)/python -m crmlens demo --db "$(DB)";; esac
 	CRMLENS_DB="$(DB)" $(BIN)/streamlit run app.py --server.port $(PORT)
 
-## make test: the whole suite, browser tests included (installs Debian's Chromium when missing)
-test: $(VENV)/.installed-dev browser
+## make test: the whole suite, browser tests included (installs Debian's Chromium and PostgreSQL when missing)
+test: $(VENV)/.installed-dev browser postgresql
 	$(BIN)/python -m pytest
 
 ## Headless Chromium and a font with Chinese characters, from Debian (Playwright's own download fails here)
@@ -32,6 +32,13 @@ browser:
 	@if [ ! -x "$(CHROMIUM)" ] || ! fc-list 2>/dev/null | grep -qi 'wenquanyi\|noto sans cjk'; then \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	fi
+
+## PostgreSQL from Debian for the DuckLake tests: they start a throw-away cluster of their own (tests/pg.py)
+postgresql:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; \
 	fi
 
 demo: $(VENV)/.installed

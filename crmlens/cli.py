@@ -20,7 +20,8 @@ def _fail(message: str) -> click.ClickException:
 
 db_option = click.option(
     "--db", type=click.Path(dir_okay=False), default=None,
-    help="DuckDB file (default: $CRMLENS_DB or data/crm.duckdb).",
+    help="DuckDB file, or a DuckLake catalog such as \"ducklake:postgres:dbname=crmlens host=db\" with its data "
+         "folder in $CRMLENS_DATA_PATH (default: $CRMLENS_DB or data/crm.duckdb).",
 )
 
 
@@ -236,6 +237,29 @@ def clear_cmd(table, db) -> None:
 
     new = _recorded_change(lambda: versions.clear(table, db), db)
     click.echo(f"{table} cleared: the data is now version {new}")
+
+
+@cli.command(name="migrate")
+@click.option("--from", "source", required=True, help="The store to copy from (a DuckDB file, or a ducklake: address).")
+@click.option("--to", "target", required=True,
+              help='The store to copy into, e.g. "ducklake:postgres:dbname=crmlens host=db" (data folder: '
+                   '$CRMLENS_DATA_PATH).')
+def migrate_cmd(source, target) -> None:
+    """Copy every table and the load history of one store into another, in one write.
+
+    Example: CRMLENS_DATA_PATH=/srv/crmlens-data/ python -m crmlens migrate --from data/crm.duckdb
+    --to "ducklake:postgres:dbname=crmlens host=127.0.0.1"
+    """
+    if str(store.db_path(source)) == str(store.db_path(target)):
+        raise _fail("--from and --to name the same store")
+    try:
+        ingest.ensure_derived(source)
+        version = store.attempts(lambda: store.copy_store(source, target))
+    except store.NoData as e:
+        raise _fail(f"no database at {e}: nothing to copy") from e
+    except (store.StoreBusy, store.NotOurDatabase) as e:
+        raise _fail(f"{e}\nNothing was copied.") from e
+    click.echo(f"copied {store.db_path(source)} into {store.db_path(target)}: the data is version {version} there")
 
 
 @cli.command(name="hash-password")

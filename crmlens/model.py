@@ -52,7 +52,10 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create or replace table vocabulary (kind varchar, word varchar)")
     con.executemany("insert into vocabulary values (?, ?)", vocab.rows())
     for name in OBJECTS:
-        con.execute(sql(name), BUILD_PARAMS.get(name, {}))
+        if name in MACROS:
+            store.create_macro(con, sql(name))
+        else:
+            con.execute(sql(name), BUILD_PARAMS.get(name, {}))
     con.execute("create or replace table model_info as select $v::integer as model_version, "
                 "(select max(order_date) from mart_customer_days) as spells_as_of", {"v": MODEL_VERSION})
 

@@ -8,16 +8,27 @@ current file, changes the copy in one transaction and atomically renames it over
 the original. Readers notice the new file on their next query and re-attach;
 queries already running finish on the snapshot they started on. A failed or
 killed load leaves only an unreferenced temporary file: the data is unchanged.
+
+A second kind of store, for more than one app server (README, "Several app servers"): when the
+address is `ducklake:...` (e.g. `ducklake:postgres:dbname=crmlens host=db`), the data is a DuckLake
+catalog in PostgreSQL with its Parquet files in CRMLENS_DATA_PATH. The same interface: a Snapshot is
+the catalog attached read-only at one DuckLake snapshot id, a writer is one DuckLake transaction
+(appends write new files, nothing is copied), and the data version is the DuckLake snapshot id of the
+last load. Loads from several processes are not serialised by a lock: a load that finds another one
+committed while it ran is refused (WriteConflict) and nothing of it is written; ingest runs it again.
+Only this module knows which kind of store it talks to.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import pathlib
 import re
 import shutil
+import tempfile
 import threading
 import time
 import uuid
@@ -59,8 +70,9 @@ class NotOurDatabase(Exception):
     database that CRM Lens did not write). str() names the file and the cause, for logs and the CLI.
     """
 
-    def __init__(self, path: pathlib.Path, reason: str, cause: Exception | None = None):
+    def __init__(self, path: pathlib.Path | Lake, reason: str, cause: Exception | None = None):
         what = ("is a DuckDB database that CRM Lens did not write" if reason == "foreign"
+                else "cannot be opened as a DuckLake catalog" if isinstance(path, Lake)
                 else "cannot be read as a DuckDB database")
         super().__init__(f"{path} {what}" + (f" ({cause})" if cause else ""))
         self.path, self.reason = path, reason
@@ -70,15 +82,74 @@ class StoreBusy(Exception):
     """Another load holds the write lock for longer than we wait."""
 
 
+class WriteConflict(StoreBusy):
+    """DuckLake: another process committed to the catalog while this writer ran; nothing of it was written."""
+
+
 class QueryFailed(Exception):
     def __init__(self, name: str, params: dict, cause: Exception):
         super().__init__(f"query {name} failed with params {params}: {cause}")
         self.name, self.params = name, params
 
 
-def db_path(path: str | os.PathLike | None = None) -> pathlib.Path:
-    """The database file: an explicit path, else $CRMLENS_DB, else data/crm.duckdb."""
-    return pathlib.Path(path or os.environ.get("CRMLENS_DB") or DEFAULT_DB).resolve()
+LAKE_PREFIX = "ducklake:"
+DATA_PATH_ENV = "CRMLENS_DATA_PATH"
+# The SQL value of the data version a writer publishes (loads record it in their history).
+NEXT_VERSION_SQL = "getvariable('crmlens_next_version')"
+
+
+class Lake:
+    """A DuckLake catalog address (`ducklake:postgres:dbname=... host=...`) and its data folder or bucket.
+
+    Stands where a database file's path stands (str() gives the address back); `with_name` gives a
+    local file for this catalog's lock files, in the temporary folder."""
+
+    def __init__(self, address: str, data_path: str | None):
+        self.address, self.data_path = address, data_path
+
+    def __str__(self) -> str:
+        return self.address
+
+    def __repr__(self) -> str:
+        return f"Lake({self.address!r}, data_path={self.data_path!r})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Lake) and (self.address, self.data_path) == (other.address, other.data_path)
+
+    def __hash__(self) -> int:
+        return hash((self.address, self.data_path))
+
+    @property
+    def name(self) -> str:
+        return "ducklake-" + hashlib.sha256(f"{self.address}|{self.data_path}".encode()).hexdigest()[:16]
+
+    @property
+    def parent(self) -> pathlib.Path:
+        return pathlib.Path(tempfile.gettempdir())
+
+    def with_name(self, name: str) -> pathlib.Path:
+        return self.parent / name
+
+    def resolve(self) -> Lake:
+        return self
+
+    def exists(self) -> bool:
+        return exists(self)
+
+
+def db_path(path: str | os.PathLike | Lake | None = None) -> pathlib.Path | Lake:
+    """The store: an explicit path or DuckLake address, else $CRMLENS_DB, else data/crm.duckdb.
+    A `ducklake:` address takes its data folder from $CRMLENS_DATA_PATH."""
+    if isinstance(path, Lake):
+        return path
+    value = path or os.environ.get("CRMLENS_DB") or DEFAULT_DB
+    if isinstance(value, str) and value.startswith(LAKE_PREFIX):
+        return Lake(value, os.environ.get(DATA_PATH_ENV) or None)
+    return pathlib.Path(value).resolve()
+
+
+def is_lake(path: str | os.PathLike | Lake | None = None) -> bool:
+    return isinstance(db_path(path), Lake)
 
 
 def _extension_dir() -> str | None:
@@ -126,10 +197,15 @@ class Snapshot:
     con: duckdb.DuckDBPyConnection
     version: int
     updated_at: pd.Timestamp | None
+    catalog: str = "crm"  # the attached database the queries read (DuckLake: one per snapshot id)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         cur = self.con.cursor()
-        cur.execute("use crm; set enable_progress_bar = false")
+        if self.catalog == "crm":
+            cur.execute("use crm; set enable_progress_bar = false")
+        else:  # DuckLake keeps no macros: the model's live in the in-memory database (_lake_base)
+            cur.execute(f"use {self.catalog}; set search_path = '{self.catalog}.main,memory.main'; "
+                        "set enable_progress_bar = false")
         return cur
 
     def query(self, sql: str, params: dict | None = None) -> pd.DataFrame:
@@ -141,13 +217,14 @@ class Snapshot:
             cur.close()
 
     def tables(self) -> set[str]:
-        return set(self.query("select table_name from duckdb_tables() where database_name = 'crm'")["table_name"])
+        return set(self.query("select table_name from duckdb_tables() where database_name = $c",
+                              {"c": self.catalog})["table_name"])
 
     def columns(self, table: str) -> list[str]:
         df = self.query(
-            "select column_name from duckdb_columns() where database_name = 'crm' and table_name = $t "
+            "select column_name from duckdb_columns() where database_name = $c and table_name = $t "
             "order by column_index",
-            {"t": table},
+            {"c": self.catalog, "t": table},
         )
         return list(df["column_name"])
 
@@ -189,9 +266,11 @@ def _open_snapshot(path: pathlib.Path) -> Snapshot:
     return Snapshot(path, before, con, int(version), pd.Timestamp(updated_at) if updated_at else None)
 
 
-def snapshot(path: str | os.PathLike | None = None) -> Snapshot:
-    """The current data. Re-attaches when a load has replaced the file."""
+def snapshot(path: str | os.PathLike | Lake | None = None) -> Snapshot:
+    """The current data. Re-attaches when a load has replaced the file (a new DuckLake snapshot)."""
     path = db_path(path)
+    if isinstance(path, Lake):
+        return _lake_snapshot(path)
     identity = _file_identity(path)
     current = _snapshots.get(path)
     if current is not None and current.identity == identity:
@@ -204,8 +283,15 @@ def snapshot(path: str | os.PathLike | None = None) -> Snapshot:
         return current
 
 
-def exists(path: str | os.PathLike | None = None) -> bool:
-    return db_path(path).exists()
+def exists(path: str | os.PathLike | Lake | None = None) -> bool:
+    path = db_path(path)
+    if isinstance(path, Lake):
+        try:
+            _lake_snapshot(path)
+        except NoData:
+            return False
+        return True
+    return path.exists()
 
 
 @contextlib.contextmanager
@@ -236,7 +322,8 @@ def _write_lock(path: pathlib.Path, timeout_s: float):
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the bookkeeping tables and every canonical table that is missing (empty)."""
     con.execute(META_DDL)
-    existing = {r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'main'").fetchall()}
+    existing = {r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'main' "
+                                          "and database_name = current_database()").fetchall()}
     for table in contract.TABLES.values():
         if table.name not in existing:
             cols = ", ".join(f'"{c.name}" {c.type}' for c in table.columns)
@@ -252,8 +339,15 @@ def writer(path: str | os.PathLike | None = None, lock_timeout_s: float = WRITE_
     raises, the copy is discarded and the published file is untouched. A change
     that leaves every figure as it was (new_version=False) keeps the data version,
     so links made on it raise no "data changed" notice.
+
+    On DuckLake the block is one DuckLake transaction; WriteConflict when another process committed
+    first (nothing written: run it again). The version it publishes is NEXT_VERSION_SQL in SQL.
     """
     path = db_path(path)
+    if isinstance(path, Lake):
+        with _lake_writer(path, new_version) as con:
+            yield con
+        return
     with _write_lock(path, lock_timeout_s):
         remove_orphans(path)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
@@ -274,6 +368,7 @@ def writer(path: str | os.PathLike | None = None, lock_timeout_s: float = WRITE_
             _remove_copy(tmp)
             raise
         try:
+            con.execute(f"set variable crmlens_next_version = {int(old_version) + 1}")
             ensure_schema(con)
             con.execute("begin")
             yield con
@@ -318,11 +413,10 @@ def _remove_copy(tmp: pathlib.Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def _bump_version(con: duckdb.DuckDBPyConnection) -> None:
-    row = con.execute("select max(version) from meta").fetchone()
-    version = (row[0] or 0) + 1
+def _bump_version(con: duckdb.DuckDBPyConnection, updated_at=None) -> None:
     con.execute("delete from meta")
-    con.execute("insert into meta values ($v, current_localtimestamp())", {"v": version})
+    con.execute(f"insert into meta values ({NEXT_VERSION_SQL}, coalesce($at, current_localtimestamp()))",
+                {"at": updated_at})
 
 
 def _publish(tmp: pathlib.Path, path: pathlib.Path) -> None:
@@ -334,3 +428,253 @@ def _publish(tmp: pathlib.Path, path: pathlib.Path) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def create_macro(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Run a model macro's `create or replace macro` on a writer's connection. A DuckLake catalog keeps no
+    macros: there it is made for this connection only (readers make theirs in _lake_base)."""
+    kind = con.execute("select type from duckdb_databases() where database_name = current_database()").fetchone()
+    if kind and kind[0] == "ducklake":
+        sql = re.sub(r"create\s+or\s+replace\s+macro", "create or replace temp macro", sql, count=1, flags=re.I)
+    con.execute(sql)
+
+
+# --- DuckLake: a catalog in PostgreSQL, Parquet files in a folder or bucket ------------------------------
+
+_WRITE_ALIAS = "crm_w"  # attached read-write at the latest snapshot: writers and "is there a newer one?"
+_KEEP_ATTACHED = 8  # snapshots attached at once per process (sessions still reading an older one)
+
+
+@dataclass
+class _LakeBase:
+    """One DuckDB instance per catalog and process: the extensions loaded once, the model's macros in its
+    in-memory database, and each snapshot readers use attached read-only under its own name."""
+
+    con: duckdb.DuckDBPyConnection
+    lock: threading.Lock
+    attached: list[str]
+
+
+_lake_bases: dict[Lake, _LakeBase] = {}
+_lake_bases_lock = threading.Lock()
+
+
+def _attach_options(lake: Lake, extra: str = "") -> str:
+    options = [f"data_path {_sql_string(lake.data_path)}"] if lake.data_path else []
+    return "(" + ", ".join(options + ([extra] if extra else [])) + ")" if options or extra else ""
+
+
+def _lake_base(lake: Lake) -> _LakeBase:
+    base = _lake_bases.get(lake)
+    if base is not None:
+        return base
+    with _lake_bases_lock:
+        if lake in _lake_bases:
+            return _lake_bases[lake]
+        if not lake.data_path:
+            raise NotOurDatabase(lake, "unreadable", ValueError(
+                f"{DATA_PATH_ENV} is not set: name the folder (or s3:// bucket) that holds the catalog's data files"))
+        con = connect()
+        try:
+            con.execute("load ducklake; load postgres")
+            if lake.data_path.startswith(("s3://", "gs://", "r2://", "http://", "https://")):
+                con.execute("load httpfs")
+            if "://" not in lake.data_path:
+                pathlib.Path(lake.data_path).mkdir(parents=True, exist_ok=True)
+            con.execute(f"attach {_sql_string(lake.address)} as {_WRITE_ALIAS} {_attach_options(lake)}")
+            con.execute("set global ducklake_max_retry_count = 0")  # a load that lost the race is run again, not merged
+            con.execute("set global parquet_metadata_cache = true")  # the data files never change: read each footer once
+        except duckdb.Error as e:
+            con.close()
+            raise NotOurDatabase(lake, "unreadable", e) from e
+        base = _LakeBase(con, threading.Lock(), [])
+        _lake_bases[lake] = base
+        return base
+
+
+def _create_reader_macros(cur: duckdb.DuckDBPyConnection, alias: str) -> None:
+    """The model's macros in the in-memory database, checked against snapshot `alias` (DuckDB binds a macro's
+    tables when it is made); queries find them through their search path. A snapshot without the model
+    (an older or empty catalog) has none until model.ensure builds it."""
+    from crmlens import model  # model builds on this module
+
+    cur.execute(f"use {alias}; set search_path = '{alias}.main,memory.main'")
+    try:
+        for name in model.MACROS:
+            cur.execute(model.sql(name).replace("create or replace macro ", "create or replace macro memory.main.", 1))
+    except duckdb.CatalogException:
+        pass
+
+
+def _lake_current(base: _LakeBase) -> int:
+    cur = base.con.cursor()
+    try:
+        return int(cur.execute(f"select id from {_WRITE_ALIAS}.current_snapshot()").fetchone()[0])
+    finally:
+        cur.close()
+
+
+def _lake_snapshot(lake: Lake) -> Snapshot:
+    base = _lake_base(lake)
+    try:
+        snapshot_id = _lake_current(base)
+    except duckdb.Error as e:  # PostgreSQL gone, the catalog damaged
+        raise NotOurDatabase(lake, "unreadable", e) from e
+    current = _snapshots.get(lake)
+    if current is not None and current.identity == ("ducklake", snapshot_id):
+        return current
+    with base.lock:
+        current = _snapshots.get(lake)
+        if current is None or current.identity != ("ducklake", snapshot_id):
+            current = _open_lake_snapshot(lake, base, snapshot_id)
+            _snapshots[lake] = current
+        return current
+
+
+def _open_lake_snapshot(lake: Lake, base: _LakeBase, snapshot_id: int) -> Snapshot:
+    """The catalog as of one DuckLake snapshot, attached read-only (call under base.lock)."""
+    alias = f"crm_s{snapshot_id}"
+    cur = base.con.cursor()
+    try:
+        if alias not in base.attached:
+            cur.execute(f"attach {_sql_string(lake.address)} as {alias} "
+                        f"{_attach_options(lake, f'snapshot_version {snapshot_id}, read_only')}")
+            base.attached.append(alias)
+            while len(base.attached) > _KEEP_ATTACHED:
+                cur.execute(f"detach {base.attached.pop(0)}")
+        found = cur.execute("select count(*) from duckdb_tables() where database_name = $c and table_name = 'meta'",
+                            {"c": alias}).fetchone()[0]
+        if not found:
+            raise NoData(str(lake))
+        row = cur.execute(f"select version, updated_at from {alias}.meta").fetchone()
+        _create_reader_macros(cur, alias)
+    except duckdb.Error as e:
+        raise NotOurDatabase(lake, "unreadable", e) from e
+    finally:
+        cur.close()
+    version, updated_at = row if row else (0, None)
+    return Snapshot(lake, ("ducklake", snapshot_id), base.con, int(version),
+                    pd.Timestamp(updated_at) if updated_at else None, catalog=alias)
+
+
+@contextlib.contextmanager
+def _lake_writer(lake: Lake, new_version: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One DuckLake transaction. Its data version is the snapshot id its commit makes: the catalog
+    refuses the commit (no retry, no merge) when another one took that id first."""
+    base = _lake_base(lake)
+    con = base.con.cursor()
+    try:
+        con.execute(f"use {_WRITE_ALIAS}; set search_path = '{_WRITE_ALIAS}.main,memory.main'; "
+                    "set enable_progress_bar = false")
+        _lake_ensure_schema(con, lake)
+        con.execute("begin")
+        started_at = con.execute(f"select max(snapshot_id) from {_WRITE_ALIAS}.snapshots()").fetchone()[0]
+        con.execute(f"set variable crmlens_next_version = {int(started_at or 0) + 1}")
+        yield con
+        if new_version:
+            _bump_version(con)
+        try:
+            con.execute("commit")
+        except duckdb.TransactionException as e:
+            raise WriteConflict(f"another load into {lake} was committed while this one ran; nothing of this "
+                                f"one was written: load it again") from e
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("rollback")
+        raise
+    finally:
+        con.close()
+
+
+def _lake_ensure_schema(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
+    """Make the missing tables in a transaction of their own. (DuckLake 0.3 loses the tables a transaction
+    made when it replaces one of them again in that transaction: a load replaces tables it must find made.)"""
+    needed = {"meta", "loads", "mappings", *(t.name for t in contract.TABLES.values())}
+    existing = {r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'main' "
+                                          "and database_name = current_database()").fetchall()}
+    if needed <= existing:
+        return
+    con.execute("begin")
+    ensure_schema(con)
+    try:
+        con.execute("commit")
+    except duckdb.TransactionException as e:
+        raise WriteConflict(f"another server was setting up {lake} at the same time; nothing was written: "
+                            "try again") from e
+
+
+def attempts(action: Callable[[], object], n: int = 3):
+    """Run a write (action) again when another process committed first (DuckLake); the last refusal stands."""
+    for attempt in range(n):
+        try:
+            return action()
+        except WriteConflict:
+            if attempt == n - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+def copy_store(source: str | os.PathLike | Lake, target: str | os.PathLike | Lake) -> int:
+    """Copy every table of one store into another (e.g. a DuckDB file into a DuckLake catalog) in one write:
+    the data, the load history, saved mappings, digests, with their column types; the model is rebuilt.
+    Returns the target's data version (a DuckLake snapshot id on DuckLake)."""
+    from crmlens import model
+
+    source = db_path(source)
+    src = snapshot(source)  # NoData / NotOurDatabase before anything is written
+    tables = sorted(src.tables() - {"meta"} - set(model.OBJECTS) - {"vocabulary", "model_info"})
+    options = (_attach_options(source, "read_only") if isinstance(source, Lake) else "(read_only)")
+    with writer(target, new_version=False) as con:
+        con.execute(f"attach {_sql_string(str(source))} as crm_source {options}")
+        try:
+            for table in tables:
+                name = '"' + table.replace('"', '""') + '"'
+                con.execute(f"create or replace table {name} as select * from crm_source.main.{name}")
+        finally:
+            con.execute("detach crm_source")
+        model.build(con)
+        _bump_version(con, src.updated_at.to_pydatetime() if src.updated_at is not None else None)
+        version = con.execute(f"select {NEXT_VERSION_SQL}").fetchone()[0]
+    return int(version)
+
+
+class LakeAt:
+    """A DuckLake catalog as of one earlier snapshot (a data version to roll back to): DuckLake keeps them."""
+
+    def __init__(self, lake: Lake, snapshot_id: int):
+        self.lake, self.snapshot_id = lake, snapshot_id
+
+    def __str__(self) -> str:
+        return f"{self.lake} (snapshot {self.snapshot_id})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, LakeAt) and (self.lake, self.snapshot_id) == (other.lake, other.snapshot_id)
+
+    def __hash__(self) -> int:
+        return hash((self.lake, self.snapshot_id))
+
+
+def earlier_versions(path: Lake) -> dict[int, LakeAt]:
+    """DuckLake: the data versions of earlier loads whose snapshots the catalog still has (oldest first)."""
+    try:
+        snap = _lake_snapshot(path)
+    except NoData:
+        return {}
+    if "loads" not in snap.tables():
+        return {}
+    versions = snap.query("select distinct version from loads where version < $v order by 1", {"v": snap.version})
+    cur = snap.con.cursor()
+    try:
+        alive = {r[0] for r in cur.execute(f"select snapshot_id from {_WRITE_ALIAS}.snapshots()").fetchall()}
+    finally:
+        cur.close()
+    return {int(v): LakeAt(path, int(v)) for v in versions["version"] if int(v) in alive}
+
+
+def attach_read_only(con: duckdb.DuckDBPyConnection, source: pathlib.Path | LakeAt, alias: str) -> None:
+    """Attach a kept version (a snapshot file, or a DuckLake snapshot) to a writer's connection as `alias`."""
+    if isinstance(source, LakeAt):
+        con.execute(f"attach {_sql_string(source.lake.address)} as {alias} "
+                    f"{_attach_options(source.lake, f'snapshot_version {int(source.snapshot_id)}, read_only')}")
+    else:
+        con.execute(f"attach {_sql_string(str(source))} as {alias} (read_only)")

@@ -45,8 +45,12 @@ def folder(path: pathlib.Path) -> pathlib.Path:
 
 
 def kept(db: str | os.PathLike | None = None) -> dict[int, pathlib.Path]:
-    """Version number -> its kept snapshot file."""
-    where = folder(store.db_path(db))
+    """Version number -> its kept snapshot file (on DuckLake: the catalog's own earlier snapshots, the last N)."""
+    path = store.db_path(db)
+    if store.is_lake(path):
+        n = keep_setting()
+        return dict(list(store.earlier_versions(path).items())[-n:]) if n > 0 else {}
+    where = folder(path)
     if not where.is_dir():
         return {}
     found = {int(m.group(1)): entry for entry in where.iterdir() if (m := _NAME.fullmatch(entry.name))}
@@ -73,7 +77,7 @@ def keep(path: pathlib.Path, version: int) -> None:
 def _record(con: duckdb.DuckDBPyConnection, what: str, table: str, mode: str, n_rows: int) -> None:
     con.execute(
         "insert into loads select coalesce(max(load_id), 0) + 1, "
-        "(select coalesce(max(version), 0) + 1 from meta), current_localtimestamp(), "
+        f"{store.NEXT_VERSION_SQL}, current_localtimestamp(), "
         "$file, $table, $mode, $n_rows, 0, '' from loads",
         {"file": what, "table": table, "mode": mode, "n_rows": n_rows})
 
@@ -84,7 +88,7 @@ def rollback(version: int, db: str | os.PathLike | None = None) -> int:
     if source is None:
         raise refuse("versions.not_kept", version=version, kept=", ".join(map(str, kept(db))) or "-")
     with store.writer(db) as con:
-        con.execute(f"attach {store._sql_string(str(source))} as old (read_only)")
+        store.attach_read_only(con, source, "old")
         try:
             old_tables = {r[0] for r in con.execute(
                 "select table_name from duckdb_tables() where database_name = 'old' and schema_name = 'main'").fetchall()}
@@ -100,7 +104,7 @@ def rollback(version: int, db: str | os.PathLike | None = None) -> int:
             con.execute("detach old")
         model.build(con)
         _record(con, f"version {version}", "all", "rollback", n_rows)
-        new_version = con.execute("select max(version) + 1 from meta").fetchone()[0]
+        new_version = con.execute(f"select {store.NEXT_VERSION_SQL}").fetchone()[0]
     return int(new_version)
 
 
@@ -112,7 +116,7 @@ def clear(table: str, db: str | os.PathLike | None = None) -> int:
         con.execute(f"create or replace table {quote_ident(table)} ({_columns(contract.TABLES[table])})")
         model.build(con)
         _record(con, "", table, "clear", 0)
-        new_version = con.execute("select max(version) + 1 from meta").fetchone()[0]
+        new_version = con.execute(f"select {store.NEXT_VERSION_SQL}").fetchone()[0]
     return int(new_version)
 
 

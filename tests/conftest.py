@@ -91,3 +91,40 @@ def served_like_the_real_app(monkeypatch):
         PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(PagesManager, "__init__", init_then_clear)
+
+
+# --- the two kinds of store: a DuckDB file, a DuckLake catalog in a throw-away PostgreSQL (tests/pg.py) ---
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL cluster of its own for this test session, stopped and deleted at the end."""
+    from tests import pg
+
+    cluster = pg.Cluster.new().start()
+    yield cluster
+    cluster.stop()
+    cluster.remove()
+
+
+@pytest.fixture
+def new_lake(request, monkeypatch, tmp_path):
+    """A function making an empty DuckLake catalog (its address; CRMLENS_DATA_PATH points at its folder)."""
+    def make(name: str = "lake") -> str:
+        cluster = request.getfixturevalue("postgres")
+        address, data_path = cluster.lake(tmp_path / f"{name}-files")
+        monkeypatch.setenv(store.DATA_PATH_ENV, data_path)
+        return address
+    return make
+
+
+@pytest.fixture(params=["file", "ducklake"])
+def empty_store(request, tmp_path, new_lake):
+    """Where a test writes: a DuckDB file path, or the address of an empty DuckLake catalog."""
+    return tmp_path / "crm.duckdb" if request.param == "file" else new_lake()
+
+
+@pytest.fixture
+def tiny_store(empty_store):
+    """tests/fixtures/tiny in each kind of store (see tiny_db)."""
+    ingest.load_files(sorted((FIXTURES / "tiny").glob("*.csv")), db=empty_store)
+    return empty_store

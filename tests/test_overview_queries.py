@@ -15,8 +15,8 @@ START, END = dt.date(2024, 7, 1), dt.date(2024, 12, 31)
 
 
 @pytest.fixture
-def kpis(tiny_db):
-    df = queries.run("overview_kpis", {"start": START, "end": END}, snap=store.snapshot(tiny_db))
+def kpis(tiny_store):  # on a DuckDB file and on a DuckLake catalog
+    df = queries.run("overview_kpis", {"start": START, "end": END}, snap=store.snapshot(tiny_store))
     return df.set_index("period")
 
 

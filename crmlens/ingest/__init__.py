@@ -128,29 +128,33 @@ def load_files(
                 sources[-1].missing = tuple(opts.missing)
                 opened.callback(sources[-1].close)
         options = [mappings.with_saved(s.headers, o, db) for s, o in zip(sources, options)]
-        with store.writer(db) as con:
-            for i, (path, name, opts, source) in enumerate(zip(paths, names, options, sources)):
-                report(i / (len(paths) + 1), name)
-                result = _noted(stage_file(con, path, contract.TABLES[opts.table] if opts.table else None, day_first,
-                                           name, opts.mapping, opts.encoding, partial_mapping=opts.partial,
-                                           source=source, date_window=date_window), opts)
-                # A second file for a table this load already replaced adds to it.
-                file_mode = "append" if mode == "replace" and result.table in replaced else mode
-                content_hash = file_hash(path)
-                if file_mode != "replace":
-                    _refuse_if_loaded_before(con, result, content_hash)
-                if file_mode == "append" and _reject_already_loaded(con, result):
-                    result.rejects = shown_rejects(con, name, result.row_offset)
-                _refuse_if_too_many_rejects(result, max_reject_share)
-                owners_before = _owners_before(con, result)
-                _write_table(con, result, file_mode)
-                replaced.add(result.table)
-                _record_load(con, result, file_mode, content_hash)
-                _record_owner_changes(con, owners_before)
-                mappings.remember(con, result)
-                results.append(result)
-            refresh_derived(con)
-            report(len(paths) / (len(paths) + 1), "publish")
+        def write() -> None:  # again from the start when another server committed first (DuckLake)
+            results.clear()
+            replaced.clear()
+            with store.writer(db) as con:
+                for i, (path, name, opts, source) in enumerate(zip(paths, names, options, sources)):
+                    report(i / (len(paths) + 1), name)
+                    result = _noted(stage_file(con, path, contract.TABLES[opts.table] if opts.table else None, day_first,
+                                               name, opts.mapping, opts.encoding, partial_mapping=opts.partial,
+                                               source=source, date_window=date_window), opts)
+                    # A second file for a table this load already replaced adds to it.
+                    file_mode = "append" if mode == "replace" and result.table in replaced else mode
+                    content_hash = file_hash(path)
+                    if file_mode != "replace":
+                        _refuse_if_loaded_before(con, result, content_hash)
+                    if file_mode == "append" and _reject_already_loaded(con, result):
+                        result.rejects = shown_rejects(con, name, result.row_offset)
+                    _refuse_if_too_many_rejects(result, max_reject_share)
+                    owners_before = _owners_before(con, result)
+                    _write_table(con, result, file_mode)
+                    replaced.add(result.table)
+                    _record_load(con, result, file_mode, content_hash)
+                    _record_owner_changes(con, owners_before)
+                    mappings.remember(con, result)
+                    results.append(result)
+                refresh_derived(con)
+                report(len(paths) / (len(paths) + 1), "publish")
+        store.attempts(write)
     report(1.0, "done")
     return results
 
@@ -224,7 +228,7 @@ def _write_table(con: duckdb.DuckDBPyConnection, result: FileResult, mode: str) 
 def _record_load(con: duckdb.DuckDBPyConnection, result: FileResult, mode: str, content_hash: str) -> None:
     con.execute(
         "insert into loads select coalesce(max(load_id), 0) + 1, "
-        "(select coalesce(max(version), 0) + 1 from meta), current_localtimestamp(), "
+        f"{store.NEXT_VERSION_SQL}, current_localtimestamp(), "
         "$file, $table, $mode, $n_rows, $n_rejected, $hash from loads",
         {
             "file": result.file_name, "table": result.table, "mode": mode,
@@ -272,6 +276,10 @@ def ensure_derived(db: str | pathlib.Path | None = None, lock_timeout_s: float =
 def load_tables(tables: dict[str, object], db: str | pathlib.Path | None = None,
                 source: str = "demo") -> None:
     """Replace whole tables with ready-made canonical data (the demo generator's output)."""
+    store.attempts(lambda: _replace_tables(tables, db, source))
+
+
+def _replace_tables(tables: dict[str, object], db, source: str) -> None:
     with store.writer(db) as con:
         for name, data in tables.items():
             con.register("_incoming", data)

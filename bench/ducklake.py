@@ -1,0 +1,82 @@
+"""DuckLake (catalog in PostgreSQL, Parquet files in a folder) against the DuckDB file, in one run:
+python -m bench.ducklake [--customers N] [--out FILE]
+
+The same demo data in both stores; then the cost of appending 100 orders (a small upload into a big
+store: the file copies itself, DuckLake writes new files) and of each page's queries (recorded by
+opening the page, bench.pages), as seconds and as ratios. Starts a throw-away PostgreSQL (tests/pg.py).
+Keep --customers modest on shared machines (80,000 customers give about 1M orders).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import tempfile
+import time
+
+from bench import pages
+from bench.__main__ import append_orders, timed
+from crmlens import demo, ingest, period, store
+from tests import pg
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--out", type=pathlib.Path, default=None, help="also write the results as JSON here")
+    args = parser.parse_args()
+
+    cluster = pg.Cluster.new().start()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            results = run(pathlib.Path(tmp), cluster, args.customers, args.repeat)
+    finally:
+        cluster.stop()
+        cluster.remove()
+    print(json.dumps(results, indent=2))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=2))
+
+
+def run(tmp: pathlib.Path, cluster: pg.Cluster, n_customers: int, repeat: int) -> dict:
+    file_db = tmp / "bench.duckdb"
+    lake, data_path = cluster.lake(tmp / "lake-files")
+    os.environ[store.DATA_PATH_ENV] = data_path
+    tables = demo.generate(n_customers=n_customers)
+    results: dict = {"customers": n_customers}
+    for label, db in (("file", file_db), ("ducklake", lake)):
+        t0 = time.perf_counter()
+        ingest.load_tables(tables, db=db)
+        results[f"write_all_{label}_s"] = round(time.perf_counter() - t0, 2)
+    del tables
+    results["orders"] = int(store.snapshot(file_db).query("select count(*) as n from orders")["n"][0])
+
+    for label, db in (("file", file_db), ("ducklake", lake)):
+        results[f"append_100_orders_{label}_s"] = round(timed(lambda db=db: append_orders(db, str(tmp)), repeat), 3)
+    results["append_100_orders_file_over_ducklake"] = round(
+        results["append_100_orders_file_s"] / results["append_100_orders_ducklake_s"], 2)
+
+    start, end = period.default_period(store.snapshot(file_db))
+    for page in pages.PAGES:
+        calls = pages.recorded(page, str(file_db))
+        seconds = {}
+        for label, db in (("file", file_db), ("ducklake", lake)):
+            pages.timed_page(calls, str(db))  # once to warm the snapshot (attach, extension)
+            seconds[label] = min(sum(pages.timed_page(calls, str(db)).values()) for _ in range(repeat))
+        results[f"page_{page}_file_s"] = round(seconds["file"], 3)
+        results[f"page_{page}_ducklake_s"] = round(seconds["ducklake"], 3)
+        results[f"page_{page}_ducklake_over_file"] = round(seconds["ducklake"] / seconds["file"], 2)
+    results["period"] = [str(start), str(end)]
+    files = list(pathlib.Path(data_path).rglob("*.parquet"))
+    results["ducklake_parquet_files"] = len(files)
+    results["ducklake_data_mb"] = round(sum(f.stat().st_size for f in files) / 1e6, 1)
+    results["file_mb"] = round(file_db.stat().st_size / 1e6, 1)
+    return results
+
+
+if __name__ == "__main__":
+    main()
