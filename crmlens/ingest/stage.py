@@ -52,6 +52,8 @@ class FileResult:
     layout: str = ""  # id of the known export layout (crmlens/layouts.json) the mapping came from
     sheet: str = ""  # an Excel workbook's sheet
     row_offset: int = 0  # added to row numbers shown: a workbook's rows above its header
+    header_row: int = 1  # the header's line or row in the file (0: the file has no header row)
+    header_detected: int = 1  # the one detection found
 
     @property
     def is_order_lines(self) -> bool:
@@ -231,7 +233,8 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
     generated = generates_order_ids(table, mapping)
     for col in table.columns:
         if col.name == "order_id" and generated:
-            typed.append("$file_name || '#' || _row::varchar as order_id")
+            # The file's own line (or a sheet's row): past title lines, or from 1 without a header row.
+            typed.append(f"$file_name || '#' || (_row + {int(source.header_row) - 1})::varchar as order_id")
         elif col.name in mapping:
             v = clean_cols[mapping[col.name]]
             typed.append(f"{convert.convert_expr(con, col, v, day_first)} as {quote_ident(col.name)}")
@@ -275,7 +278,7 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
         name, table.name, source.encoding, mapping, extras, n_read, n_loaded, shown_rejects(con, name, offset),
         delimiter=source.delimiter, headers=headers, n_rejected=n_rejected,
         n_lines=n_lines, n_cancelled=n_cancelled, generated_ids=generated, guesses=guesses, sheet=source.sheet,
-        row_offset=offset,
+        row_offset=offset, header_row=source.header_row, header_detected=source.header_detected,
         preview=con.execute(f"select * exclude (_row) from _accepted order by _row limit {PREVIEW_ROWS}").df(),
     )
 
