@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 
 from crmlens import contract, vocab
-from crmlens.ingest import convert, guess, read, truncated
+from crmlens.ingest import convert, guess, layouts, read, truncated
 from crmlens.ingest.convert import quote_ident
 from crmlens.ingest.errors import column_list, missing_key, refuse
 from crmlens.ingest.rejects import find_rejects, listed_rejects, plausible_dates
@@ -264,7 +264,7 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
     columns = [c.name for c in table.columns] + list(extras)
     n_lines = n_cancelled = 0
     if is_lines:
-        n_lines, n_cancelled = fold_order_lines(con, columns, extras)
+        n_lines, n_cancelled = fold_order_lines(con, columns, extras, layouts.order_level_columns(headers, mapping))
     else:
         con.execute(
             "create or replace temp table _accepted as select _row, "
@@ -319,7 +319,8 @@ def _has_order_lines(con: duckdb.DuckDBPyConnection, table: contract.Table, mapp
     return all_rows > 0 and line_rows >= ORDER_LINES_MIN_SHARE * all_rows
 
 
-def fold_order_lines(con: duckdb.DuckDBPyConnection, columns: list[str], extras: dict[str, str]) -> tuple[int, int]:
+def fold_order_lines(con: duckdb.DuckDBPyConnection, columns: list[str], extras: dict[str, str],
+                     once: set[str] = frozenset()) -> tuple[int, int]:
     """Turn accepted order lines into one row per order in _accepted; return (lines, cancelled orders).
 
     An order is cancelled when a line has a negative quantity or a cancel status, or its
@@ -340,7 +341,8 @@ def fold_order_lines(con: duckdb.DuckDBPyConnection, columns: list[str], extras:
         f"""
         create or replace temp table _accepted as
         select min(_row) as _row, order_id, {firsts},
-               min(order_date) as order_date, sum(amount) as amount, sum(cost) as cost, sum(quantity) as quantity,
+               min(order_date) as order_date, {"max" if "amount" in once else "sum"}(amount) as amount,
+               {"max" if "cost" in once else "sum"}(cost) as cost, sum(quantity) as quantity,
                case when bool_or(coalesce(quantity, 0) < 0)
                       or bool_or(list_contains($cancel_statuses, lower(coalesce(status, ''))))
                       or ($marker and bool_or(regexp_matches(order_id, '^[Cc]')))
