@@ -180,3 +180,26 @@ def test_data_page_shows_the_header_row_and_lets_the_user_choose_no_header(db_en
     rows = store.snapshot(db_env).query("select order_id, customer_id, amount from orders where order_id like 'N%' order by 1")
     assert rows.values.tolist() == [["N1", "C1", 120.0], ["N2", "C2", 80.0]]
     assert store.snapshot(db_env).version == before + 1
+
+
+def test_the_command_line_takes_a_header_row(tmp_path, db):
+    from click.testing import CliRunner
+
+    from crmlens.cli import cli
+
+    path = tmp_path / "rows.csv"
+    path.write_text("K1,2024-01-05,10\nK2,2024-01-06,4\n")
+    mapping = tmp_path / "m.json"
+    mapping.write_text('{"table": "orders", "columns": {"customer_id": "column_1", "order_date": "column_2", '
+                       '"amount": "column_3"}}')
+    result = CliRunner().invoke(cli, ["load", str(path), "--db", str(db), "--header-row", "0",
+                                      "--mapping", str(mapping)])
+    assert result.exit_code == 0, result.output
+    assert "no header row" in result.output and "rows.csv#1, rows.csv#2" in result.output
+    assert fetch(db, "select order_id, amount from orders order by 1") == [("rows.csv#1", 10.0), ("rows.csv#2", 4.0)]
+    titled = tmp_path / "report.csv"
+    titled.write_text(TITLED, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["load", str(titled), "--db", str(tmp_path / "b.duckdb"), "--max-rejects", "0.5"])
+    assert result.exit_code == 0, result.output
+    assert "header on line 3: the 2 line(s) above it left out" in result.output
+    assert "rejected row 5, column amount" in result.output
