@@ -203,3 +203,12 @@ def test_the_command_line_takes_a_header_row(tmp_path, db):
     assert result.exit_code == 0, result.output
     assert "header on line 3: the 2 line(s) above it left out" in result.output
     assert "rejected row 5, column amount" in result.output
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16"])
+def test_a_utf16_report_with_a_title_line(tmp_path, db, encoding):
+    path = tmp_path / "report.csv"
+    path.write_bytes(TITLED.encode(encoding))  # utf-16: with a byte-order mark; utf-16-le: without
+    [r] = ingest.load_files([path], db=db, max_reject_share=0.5)
+    assert (r.header_row, r.n_loaded) == (3, 2)
+    assert rejects_of(r) == [(5, "amount", "x", "invalid_double")]

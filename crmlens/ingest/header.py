@@ -35,15 +35,20 @@ def column_names(width: int) -> list[str]:
 def _lines(path: pathlib.Path, encoding: str) -> list[str]:
     with open(path, "rb") as fh:
         head = fh.read(SCAN_BYTES)
-    text = codecs.getincrementaldecoder(_codec(encoding))(errors="replace").decode(head).lstrip("\ufeff")
+    text = codecs.getincrementaldecoder(_codec(encoding, head))(errors="replace").decode(head).lstrip("\ufeff")
     lines = re.split(r"\r\n?|\n", text)
     if len(head) == SCAN_BYTES and len(lines) > 1:
         lines = lines[:-1]  # the last line may be cut off
     return lines[:SCAN_ROWS]
 
 
-def _codec(encoding: str) -> str:
-    return "utf-8-sig" if encoding == "utf-8" else encoding
+def _codec(encoding: str, head: bytes) -> str:
+    """Python's codec for a file DuckDB reads as `encoding` (its "utf-16" is little-endian without a BOM too)."""
+    if encoding == "utf-8":
+        return "utf-8-sig"
+    if encoding == "utf-16" and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16-le"
+    return encoding
 
 
 def likeliest_delimiter(lines: list[str]) -> str:
@@ -95,9 +100,11 @@ def detect(rows: list[list[str]]) -> int:
 def copy_from(path: pathlib.Path, encoding: str, header_row: int, delimiter: str, width: int) -> pathlib.Path:
     """A UTF-8 copy of the file from its header line on; with header_row 0 (no header row), the whole file
     under a header of column names by position (column_names). Lines are copied as they are."""
+    with open(path, "rb") as fh:
+        head = fh.read(2)
     fd, name = tempfile.mkstemp(prefix=f"crmlens-clean-{os.getpid()}-", suffix=".csv")  # tempfiles.sweep knows it
     try:
-        with open(path, encoding=_codec(encoding), errors="replace", newline="") as src, \
+        with open(path, encoding=_codec(encoding, head), errors="replace", newline="") as src, \
                 os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             if header_row == 0:
                 out.write(delimiter.join(column_names(width)) + "\n")
