@@ -71,6 +71,7 @@ def test_the_users_choice_of_header_row_wins(tmp_path):
     "a,b,c\n1,2,3\n",  # short
     "Sales 2024\nregion,2023,2024\nNorth,1,2\n",  # under the title, a line with numbers: not plainly a header
     "only one column\nx\ny\n",
+    "id,name\nK1,Li,Wei,Zhang\nK2,Ou,Yang,Min\n",  # a short header over ragged rows of text: still line 1
     "",
 ])
 def test_detection_leaves_plain_files_as_they_were(tmp_path, text):
@@ -140,6 +141,16 @@ def test_a_sheets_header_row_can_be_chosen(tmp_path):
     assert ingest.open_header(path)[3:5] == (2, 2)
     headers, _, _, used, detected, _ = ingest.open_header(path, header_row=1)
     assert (headers[0], used, detected) == ("Report", 1, 2)
+
+
+@pytest.mark.parametrize("text, row", [
+    ("订单报表 2024-01\n\n订单编号,客户,金额\nA1,C1,10\n", 3),
+    ("导出人：张敏,,导出时间：2025-04-01\n订单编号,客户,金额\nA1,C1,10\n", 2),  # key: value notes, padded
+    ("Exported on 2024-01-02 10:00\ncustomer_id,name,city\nK1,Li,Beijing\n", 2),
+])
+def test_title_lines_of_reports(text, row):
+    rows = [next(csv.reader([line]), []) for line in text.splitlines()]
+    assert header.detect(rows) == row
 
 
 # --- the Data page (AppTest) ---------------------------------------------------------------------

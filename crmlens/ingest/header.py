@@ -4,7 +4,7 @@ line), or none at all (a file of data rows only).
 A platform's report often starts with a line or two of its own (`订单报表 2024-01`, `Exported on
 ...`) above the header; DuckDB would take that title for the header. The header is the first of
 the top lines that is about as wide as the widest of them and holds no numbers or dates, provided
-every line above it is narrow (a title has one or two fields; a data row is as wide as the header).
+every line above it is a title (blank, one field, or "key: value" notes such as `导出人：张敏,导出时间：...`).
 When the top lines do not show that plainly, the first line is the header, as before. The user
 can choose another line, or say the file has no header row: its columns are then named by
 position (column_1, column_2, ...) and mapped by their values.
@@ -87,14 +87,30 @@ def detect(rows: list[list[str]]) -> int:
     if widest < 2:
         return 1
     wide = max(2.0, WIDE_SHARE * widest)
-    first = next(i for i, n in enumerate(widths) if n >= wide)
+    candidates = [i for i, n in enumerate(widths) if n >= wide and not _is_note(rows[i])]
+    if not candidates:
+        return 1
+    first = candidates[0]
     if first == 0:
         return 1
     cells = _filled(rows[first])
     below = [n for n in widths[first + 1:] if n]
     if any(DATA_LIKE.fullmatch(v.strip()) for v in cells) or not below or below[0] < wide:
         return 1  # no plain header under the title lines: leave it as it was
+    if not all(_is_title(r) for r in rows[:first]):
+        return 1  # a short first line of names (a header over ragged rows?): not taken for a title
     return first + 1
+
+
+def _is_title(row: list[str]) -> bool:
+    """A title line: blank, one field (a report's name, a date), or fields that are all "key: value" notes."""
+    cells = _filled(row)
+    return len(cells) <= 1 or _is_note(row)
+
+
+def _is_note(row: list[str]) -> bool:
+    cells = _filled(row)
+    return bool(cells) and all(":" in v or "：" in v for v in cells)
 
 
 def copy_from(path: pathlib.Path, encoding: str, header_row: int, delimiter: str, width: int) -> pathlib.Path:
