@@ -63,13 +63,18 @@ def file_options(upload, path: pathlib.Path, delimiter: str | None = None) -> in
             sheet = right.selectbox(t("importer.excel.sheet"), sheets, index=sheets.index(fullest), key=f"sheet_{key}")
             unsure = False
             header_row, detected, top = header_choice(right, str(path), None, upload.name, None, sheet, key)
-            headers = _headers(str(path), encoding, upload.name, sheet, header_row)
+            headers = _header_scan(str(path), None, upload.name, None, sheet)[2] if header_row == detected \
+                else _headers(str(path), encoding, upload.name, sheet, header_row)
         else:
             encoding = right.selectbox(t("data.file.encoding"), [AUTO, *ingest.ENCODINGS], key=f"enc_{key}",
                                        format_func=lambda e: t("data.file.auto") if e == AUTO else e)
             encoding = None if encoding == AUTO else encoding
             header_row, detected, top = header_choice(right, str(path), encoding, upload.name, delimiter, None, key)
-            headers, _, unsure = _layout(str(path), encoding, upload.name, delimiter, header_row)
+            # The scan that found the header read the file once already (line ends, bad bytes): reuse it.
+            if header_row == detected:
+                headers, unsure = _header_scan(str(path), encoding, upload.name, delimiter, None)[2:]
+            else:
+                headers, _, unsure = _layout(str(path), encoding, upload.name, delimiter, header_row)
     except ingest.IngestError as e:
         st.error(safe.md(refusal(e)))
         return None
@@ -119,7 +124,7 @@ def header_choice(container, path: str, encoding: str | None, name: str, delimit
                   key: str) -> tuple[int, int, list[list[str]]]:
     """The header's row for one file (detected; the user may choose another line or "no header row"), kept in the
     page's state per file like its encoding and sheet. Returns (row chosen, row detected, the file's top rows)."""
-    detected, top = _header_scan(path, encoding, name, delimiter, sheet)
+    detected, top, *_ = _header_scan(path, encoding, name, delimiter, sheet)
     rows = [NO_HEADER, *range(1, max(len(top), detected) + 1)]
     labels = {NO_HEADER: t("importer.header.none")}
     labels.update({i: t("importer.header.option", row=i, cells=_cells(top[i - 1] if i <= len(top) else []))
@@ -156,10 +161,11 @@ def _samples(headers: list[str], top: list[list[str]]) -> dict[str, str]:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _header_scan(path: str, encoding: str | None, name: str, delimiter: str | None,
-                 sheet: str | None) -> tuple[int, list[list[str]]]:
-    """The header row detected and the top rows, once per upload, encoding, delimiter and sheet."""
-    *_, detected, top = ingest.open_header(pathlib.Path(path), encoding, name, delimiter, sheet)
-    return detected, top
+                 sheet: str | None) -> tuple[int, list[list[str]], list[str], bool]:
+    """The header row detected, the top rows, the header there and whether the delimiter was unsure: once per
+    upload, encoding, delimiter and sheet."""
+    headers, _, unsure, _, detected, top = ingest.open_header(pathlib.Path(path), encoding, name, delimiter, sheet)
+    return detected, top, headers, unsure
 
 
 def _column_label(col: contract.Column) -> str:
