@@ -74,14 +74,18 @@ def demo(db: str | None, n_customers: int, seed: int) -> None:
 @click.option("--sheet", default=None, help="An Excel workbook's sheet (default: the one with the most filled rows).")
 @click.option("--missing", default="", help='More words that mean "missing" in these files, comma-separated '
                                             '(besides empty, NA, N/A, null, none, -, ?, 无), e.g. "unknown,n.a.".')
+@click.option("--header-row", type=click.IntRange(0, 30), default=None,
+              help="The line holding the column names (default: detected, past title lines); 0: the files have no "
+                   "header row, their columns are column_1, column_2, ... (name them in --mapping).")
 def load(files, db, table, mode, append_flag, mapping_file, encoding, delimiter, day_first, max_rejects, sheet,
-         missing) -> None:
+         missing, header_row) -> None:
     """Load CSV files: all of them or none (the data is unchanged on any error).
 
     Example: python -m crmlens load customers.csv orders.csv
     """
     options = dataclasses.replace(_file_options(mapping_file, table, encoding), sheet=sheet,
-                                  missing=tuple(w.strip() for w in missing.split(",") if w.strip()))
+                                  missing=tuple(w.strip() for w in missing.split(",") if w.strip()),
+                                  header_row=header_row)
     if delimiter:
         options = dataclasses.replace(options, delimiter=DELIMITERS[delimiter])
     try:
@@ -102,9 +106,13 @@ def load(files, db, table, mode, append_flag, mapping_file, encoding, delimiter,
         else:
             click.echo(f"{r.file_name} -> {r.table}: {r.n_loaded:,} rows loaded, {r.n_rejected:,} rejected "
                        f"(encoding {r.encoding})")
+        if r.header_row != 1:
+            click.echo(f"  no header row: columns named column_1, column_2, ..." if r.header_row == 0 else
+                       f"  header on line {r.header_row}: the {r.header_row - 1} line(s) above it left out")
         if getattr(r, "generated_ids", False):
+            first = r.header_row + 1
             click.echo(f"  no order id in the file: each line got one from the file name and row number "
-                       f"({r.file_name}#2, {r.file_name}#3, ...)")
+                       f"({r.file_name}#{first}, {r.file_name}#{first + 1}, ...)")
         if getattr(r, "layout", ""):
             click.echo(f"  recognised as {ingest_layouts.by_id(r.layout).title('en')}: columns mapped by its layout")
         if r.saved_mapping:

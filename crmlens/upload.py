@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from crmlens import contract, downloads, export, ingest, safe, store, tempfiles, ui
-from crmlens.ingest import excel, guess, layouts
+from crmlens.ingest import excel, guess, header, layouts
 from crmlens.ui import t
 
 NOT_MAPPED = ""
@@ -39,6 +39,7 @@ def forget_uploads(paths: list[pathlib.Path]) -> None:
 
 # The delimiter choice, kept in the address by name (?delimiter=whitespace); auto = detect.
 DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "bar": "|", "whitespace": ingest.WHITESPACE}
+DELIMITER_NAMES_BY_VALUE = {v: k for k, v in DELIMITER_NAMES.items()}
 
 
 def delimiter_choice(container) -> str | None:
@@ -61,12 +62,19 @@ def file_options(upload, path: pathlib.Path, delimiter: str | None = None) -> in
             sheets, fullest = _workbook(str(path), upload.name)
             sheet = right.selectbox(t("importer.excel.sheet"), sheets, index=sheets.index(fullest), key=f"sheet_{key}")
             unsure = False
-            headers = _headers(str(path), encoding, upload.name, sheet)
+            header_row, detected, top = header_choice(right, str(path), None, upload.name, None, sheet, key)
+            headers = _header_scan(str(path), None, upload.name, None, sheet)[2] if header_row == detected \
+                else _headers(str(path), encoding, upload.name, sheet, header_row)
         else:
             encoding = right.selectbox(t("data.file.encoding"), [AUTO, *ingest.ENCODINGS], key=f"enc_{key}",
                                        format_func=lambda e: t("data.file.auto") if e == AUTO else e)
             encoding = None if encoding == AUTO else encoding
-            headers, _, unsure = _layout(str(path), encoding, upload.name, delimiter)
+            header_row, detected, top = header_choice(right, str(path), encoding, upload.name, delimiter, None, key)
+            # The scan that found the header read the file once already (line ends, bad bytes): reuse it.
+            if header_row == detected:
+                headers, unsure = _header_scan(str(path), encoding, upload.name, delimiter, None)[2:]
+            else:
+                headers, _, unsure = _layout(str(path), encoding, upload.name, delimiter, header_row)
     except ingest.IngestError as e:
         st.error(safe.md(refusal(e)))
         return None
@@ -74,7 +82,10 @@ def file_options(upload, path: pathlib.Path, delimiter: str | None = None) -> in
         st.warning(t("data.file.delimiter_unsure", n=len(headers)))
     if delimiter is not None:  # other columns: the table and mapping are chosen afresh
         key = f"{key}_{list(DELIMITER_NAMES.values()).index(delimiter)}"
-    saved = ingest.saved_mapping(headers)
+    if header_row != detected:  # so do other header rows
+        key = f"{key}_h{header_row}"
+    samples = _samples(headers, top) if header_row == 0 else {}
+    saved = ingest.saved_mapping(headers) if header_row != 0 else None
     layout = None if saved else layouts.recognise(headers)  # a known export layout (crmlens/layouts.json)
     guessed = contract.TABLES[saved.table if saved else layout.table] if saved or layout \
         else ingest.guess_table(headers, upload.name)
@@ -92,16 +103,69 @@ def file_options(upload, path: pathlib.Path, delimiter: str | None = None) -> in
             st.info(t("importer.layout.recognised", name=layout.title(ui.language())))
         try:
             seed, guesses = _guesses(str(path), upload.name, table, encoding, tuple(sorted(fixed.items())), sheet,
-                                     delimiter)
+                                     delimiter, header_row)
         except ingest.IngestError as e:
             st.error(safe.md(refusal(e)))
             return None
         show_guesses(guesses, key)
-    mapping = _mapping_editor(contract.TABLES[table], headers, seed, key)
+    mapping = _mapping_editor(contract.TABLES[table], headers, seed, key, samples)
     missing = st.text_input(t("importer.missing.label"), key=f"missing_{key}", help=t("importer.missing.help"))
     return ingest.FileOptions(table=table, mapping=mapping, encoding=encoding, delimiter=delimiter,
                               layout=layout.id if layout and layout.table == table and not saved else None, sheet=sheet,
-                              missing=tuple(w.strip() for w in missing.split(",") if w.strip()))
+                              missing=tuple(w.strip() for w in missing.split(",") if w.strip()), header_row=header_row)
+
+
+NO_HEADER = 0
+SHOWN_CELLS = 4  # of a line, in the header row choice
+SHOWN_SAMPLES = 3  # values of a column, when the file has no header row
+
+
+def header_choice(container, path: str, encoding: str | None, name: str, delimiter: str | None, sheet: str | None,
+                  key: str) -> tuple[int, int, list[list[str]]]:
+    """The header's row for one file (detected; the user may choose another line or "no header row"), kept in the
+    page's state per file like its encoding and sheet. Returns (row chosen, row detected, the file's top rows)."""
+    detected, top, *_ = _header_scan(path, encoding, name, delimiter, sheet)
+    rows = [NO_HEADER, *range(1, max(len(top), detected) + 1)]
+    labels = {NO_HEADER: t("importer.header.none")}
+    labels.update({i: t("importer.header.option", row=i, cells=_cells(top[i - 1] if i <= len(top) else []))
+                   for i in rows[1:]})
+    widget = f"header_{key}_{sheet or ''}_{DELIMITER_NAMES_BY_VALUE.get(delimiter, AUTO)}"
+    chosen = container.selectbox(t("importer.header.label"), rows, index=rows.index(detected), key=widget,
+                                 format_func=labels.__getitem__, help=t("importer.header.help"))
+    if chosen == NO_HEADER:
+        st.info(t("importer.header.no_header"))
+    elif chosen <= len(top) and header.looks_like_data(top[chosen - 1]):
+        st.warning(t("importer.header.looks_like_data", row=chosen))
+    elif chosen != detected:
+        st.caption(t("importer.header.chosen", row=chosen, detected=detected))
+    elif detected > 1 and sheet is None:  # a workbook's header row is said with its counts
+        st.caption(t("importer.header.detected", row=detected, n=detected - 1))
+    return chosen, detected, top
+
+
+def _cells(row: list[str]) -> str:
+    cells = [c.strip() for c in row if c.strip()]
+    text = ", ".join(cells[:SHOWN_CELLS]) + (", …" if len(cells) > SHOWN_CELLS else "")
+    return text[:80] or "—"
+
+
+def _samples(headers: list[str], top: list[list[str]]) -> dict[str, str]:
+    """A few values of each column of a file without a header row (named by position), to map it by its values."""
+    out = {}
+    for i, h in enumerate(headers):
+        values = list(dict.fromkeys(r[i].strip() for r in top if len(r) > i and r[i].strip()))[:SHOWN_SAMPLES]
+        if values:
+            out[h] = t("importer.header.sample", header=h, values=", ".join(v[:30] for v in values))
+    return out
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _header_scan(path: str, encoding: str | None, name: str, delimiter: str | None,
+                 sheet: str | None) -> tuple[int, list[list[str]], list[str], bool]:
+    """The header row detected, the top rows, the header there and whether the delimiter was unsure: once per
+    upload, encoding, delimiter and sheet."""
+    headers, _, unsure, _, detected, top = ingest.open_header(pathlib.Path(path), encoding, name, delimiter, sheet)
+    return detected, top, headers, unsure
 
 
 def _column_label(col: contract.Column) -> str:
@@ -113,7 +177,8 @@ def _column_label(col: contract.Column) -> str:
     return label + (f" ({t('data.contract.required')})" if col.required else "")
 
 
-def _mapping_editor(table: contract.Table, headers: list[str], seed: dict[str, str], key: str) -> dict[str, str]:
+def _mapping_editor(table: contract.Table, headers: list[str], seed: dict[str, str], key: str,
+                    samples: dict[str, str] | None = None) -> dict[str, str]:
     keys = {col.name: f"map_{key}_{table.name}_{col.name}" for col in table.columns}
     # The widgets' current choices (from the last run) or the seed, for the count in the title.
     current = {c: st.session_state.get(k, seed.get(c, NOT_MAPPED)) for c, k in keys.items()}
@@ -138,7 +203,7 @@ def _mapping_editor(table: contract.Table, headers: list[str], seed: dict[str, s
             chosen = cell.selectbox(
                 _column_label(col), options,
                 index=options.index(FIXED if fixed else seeded) if seeded else 0,
-                key=keys[col.name], format_func=_option_label,
+                key=keys[col.name], format_func=lambda o: (samples or {}).get(o) or _option_label(o),
             )
             if chosen == FIXED:
                 value = cell.text_input(t("data.file.fixed_value", column=col.name), key=f"{keys[col.name]}_fixed",
@@ -151,16 +216,18 @@ def _mapping_editor(table: contract.Table, headers: list[str], seed: dict[str, s
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _layout(path: str, encoding: str | None, name: str, delimiter: str | None) -> tuple[list[str], str, bool]:
-    """Once per upload, encoding and delimiter: reading a header looks at the whole file (line ends, bad bytes)."""
-    return ingest.read_layout(pathlib.Path(path), encoding, name, delimiter)
+def _layout(path: str, encoding: str | None, name: str, delimiter: str | None,
+            header_row: int | None = None) -> tuple[list[str], str, bool]:
+    """Once per upload, encoding, delimiter and header row: reading a header looks at the whole file (line ends, bad bytes)."""
+    return ingest.read_layout(pathlib.Path(path), encoding, name, delimiter, header_row=header_row)
 
 
 def _guesses(path: str, name: str, table: str, encoding: str | None, fixed: tuple = (), sheet: str | None = None,
-             delimiter: str | None = None):
+             delimiter: str | None = None, header_row: int | None = None):
     """The automatic mapping for a table, each guess checked against the column's values (ingest.guess);
     `fixed`: (column, header) pairs a known layout gives, not guessed."""
-    return guess.guess_file(pathlib.Path(path), name, contract.TABLES[table], encoding, dict(fixed), sheet, delimiter)
+    return guess.guess_file(pathlib.Path(path), name, contract.TABLES[table], encoding, dict(fixed), sheet, delimiter,
+                            header_row)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -187,16 +254,18 @@ def show_guesses(guesses: list, key: str) -> None:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _headers(path: str, encoding: str | None, name: str, sheet: str | None = None) -> list[str]:
-    """Once per upload and encoding: reading a header looks at the whole file (line ends, bad bytes)."""
-    return ingest.read_headers(pathlib.Path(path), encoding, name, sheet)
+def _headers(path: str, encoding: str | None, name: str, sheet: str | None = None,
+             header_row: int | None = None) -> list[str]:
+    """Once per upload, encoding, sheet and header row: reading a header looks at the whole file (line ends, bad bytes)."""
+    return ingest.read_headers(pathlib.Path(path), encoding, name, sheet=sheet, header_row=header_row)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _inspect(path: str, name: str, table: str, mapping: tuple, encoding: str | None, day_first: bool,
-             layout: str | None = None, sheet: str | None = None, missing: tuple = (), delimiter: str | None = None):
+             layout: str | None = None, sheet: str | None = None, missing: tuple = (), delimiter: str | None = None,
+             header_row: int | None = None):
     options = ingest.FileOptions(table=table, mapping=dict(mapping), encoding=encoding, layout=layout, sheet=sheet,
-                                 missing=missing, delimiter=delimiter)
+                                 missing=missing, delimiter=delimiter, header_row=header_row)
     return ingest.inspect_file(path, name, options, day_first)
 
 
@@ -206,7 +275,8 @@ def inspect_upload(upload, path: pathlib.Path, options: ingest.FileOptions | Non
         return None
     try:
         result = _inspect(str(path), upload.name, options.table, tuple(sorted(options.mapping.items())),
-                          options.encoding, day_first, options.layout, options.sheet, options.missing, options.delimiter)
+                          options.encoding, day_first, options.layout, options.sheet, options.missing, options.delimiter,
+                          options.header_row)
     except ingest.IngestError as e:
         st.error(safe.md(refusal(e)))
         return None
@@ -217,7 +287,7 @@ def inspect_upload(upload, path: pathlib.Path, options: ingest.FileOptions | Non
     counts[2].metric(t("data.file.rejected"), f"{result.n_rejected:,}")
     counts[3].metric(t("data.file.format"), f"Excel · {result.sheet}" if getattr(result, "sheet", "")
                      else f"{result.encoding} · {_delimiter_name(result.delimiter)}")
-    if getattr(result, "sheet", ""):
+    if getattr(result, "sheet", "") and result.header_row > 0:
         st.caption(t("importer.excel.header_row", sheet=safe.md(result.sheet), row=result.row_offset + 1))
     if result.is_order_lines:
         st.caption(t("data.file.lines_note", lines=f"{result.n_lines:,}", orders=f"{result.n_loaded:,}",

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 # Order statuses that make an order line not count: not an order, no revenue.
 NON_REVENUE_STATUSES = ("cancelled", "canceled", "returned", "refunded", "voided", "已取消", "取消", "退货", "已退款",
-                        "交易关闭")  # voided: Shopify; 交易关闭: Taobao, closed unpaid
+                        "交易关闭", "已关闭")  # voided: Shopify; 交易关闭: Taobao, closed unpaid; 已关闭: Douyin, Youzan
 
 # The statuses among those that mean an order was cancelled (an order line folded into a cancelled order).
-CANCELLED_STATUSES = ("cancelled", "canceled", "voided", "已取消", "取消", "交易关闭")
+CANCELLED_STATUSES = ("cancelled", "canceled", "voided", "已取消", "取消", "交易关闭", "已关闭")
 
 # Opportunity stages that close a deal by default (the funnel page can name others).
 WON_STAGES = ("won", "closed won", "closed_won", "win", "赢单", "成交", "已成交", "签约")

@@ -37,6 +37,8 @@ EXPECTED = {
     "taobao_order_report": (3, REVENUE, 428.0),  # 128 + 300; 2893002 交易关闭 (paid 0)
     "jd_orders": (3, REVENUE, 597.0),  # 199 + 398; 300002 已取消
     "youzan_orders": (3, REVENUE, 153.0),  # 98 + 55; the closed one paid 0
+    # 6917...01: two sub-orders 49.90 + 29.90; ...02 已关闭 (refunded) is no revenue; ...03: 59.00
+    "douyin_orders": (3, REVENUE, 138.8),
     "wecom_customers": (3, CUSTOMERS, 3),
     "dingtalk_crm_customers": (3, CUSTOMERS, 3),
     "yonyou_crm_opportunities": (3, WON, 1),  # 赢单

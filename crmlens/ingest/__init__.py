@@ -33,7 +33,7 @@ from crmlens.ingest.stage import FileResult, detect_table, guess_table, is_fixed
 
 __all__ = [
     "DELIMITER_CHOICES", "ENCODINGS", "WHITESPACE", "FileOptions", "MAX_COLUMNS", "MODES", "FileResult", "IngestError", "MAX_REJECT_SHARE", "describe_reason",
-    "detect_encoding", "detect_table", "guess_table", "header_signature", "is_fixed", "read_headers", "read_layout", "inspect_file", "load_files", "load_tables",
+    "detect_encoding", "detect_table", "guess_table", "header_signature", "is_fixed", "read_headers", "read_layout", "open_header", "inspect_file", "load_files", "load_tables",
     "check_options", "plausible_dates", "saved_mapping",
 ]
 
@@ -45,19 +45,29 @@ Progress = Callable[[float, str], None]
 
 
 def read_headers(path: pathlib.Path, encoding: str | None = None, name: str | None = None,
-                 delimiter: str | None = None, sheet: str | None = None) -> list[str]:
+                 delimiter: str | None = None, sheet: str | None = None, header_row: int | None = None) -> list[str]:
     """The header row of a CSV file (checked to be a text file first), or of a workbook's sheet."""
-    return read_layout(path, encoding, name, delimiter, sheet)[0]
+    return read_layout(path, encoding, name, delimiter, sheet, header_row)[0]
 
 
 def read_layout(path: pathlib.Path, encoding: str | None = None, name: str | None = None,
-                delimiter: str | None = None, sheet: str | None = None) -> tuple[list[str], str, bool]:
+                delimiter: str | None = None, sheet: str | None = None,
+                header_row: int | None = None) -> tuple[list[str], str, bool]:
     """(header row, delimiter found, whether the delimiter detection was unsure) of a CSV file or a sheet."""
+    return open_header(path, encoding, name, delimiter, sheet, header_row)[:3]
+
+
+def open_header(path: pathlib.Path, encoding: str | None = None, name: str | None = None,
+                delimiter: str | None = None, sheet: str | None = None,
+                header_row: int | None = None) -> tuple[list[str], str, bool, int, int, list[list[str]]]:
+    """read_layout, and the header's line used, the line detection found, and the file's top rows (as fields)."""
     path = pathlib.Path(path)
     with contextlib.closing(store.connect()) as con:
-        source = read.open_source(con, path, name or path.name, encoding, delimiter=delimiter, sheet=sheet)
+        source = read.open_source(con, path, name or path.name, encoding, delimiter=delimiter, sheet=sheet,
+                                  header_row=header_row)
         source.close()
-        return source.headers, source.delimiter, source.delimiter_unsure
+        return (source.headers, source.delimiter, source.delimiter_unsure, source.header_row, source.header_detected,
+                source.top_rows)
 
 
 def inspect_file(path: str | pathlib.Path, name: str | None = None, options: FileOptions = FileOptions(),
@@ -69,7 +79,8 @@ def inspect_file(path: str | pathlib.Path, name: str | None = None, options: Fil
     check_options(options, name)
     date_window = date_window or plausible_dates()
     with contextlib.closing(store.connect()) as con:
-        source = read.open_source(con, path, name, options.encoding, delimiter=options.delimiter, sheet=options.sheet)
+        source = read.open_source(con, path, name, options.encoding, delimiter=options.delimiter, sheet=options.sheet,
+                                  header_row=options.header_row)
         source.missing = tuple(options.missing)
         try:
             options = mappings.with_saved(source.headers, options, db)
@@ -124,7 +135,7 @@ def load_files(
             sources = []
             for path, name, opts in zip(paths, names, options):
                 sources.append(read.open_source(probe, path, name, opts.encoding, delimiter=opts.delimiter,
-                                                sheet=opts.sheet))
+                                                sheet=opts.sheet, header_row=opts.header_row))
                 sources[-1].missing = tuple(opts.missing)
                 opened.callback(sources[-1].close)
         options = [mappings.with_saved(s.headers, o, db) for s, o in zip(sources, options)]

@@ -19,6 +19,7 @@ import tempfile
 import zipfile
 
 from crmlens.ingest.errors import refuse
+from crmlens.ingest.header import column_names
 
 HEADER_SCAN_ROWS = 30  # title rows above a header are looked for this far down
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls (and other old Office files)
@@ -95,9 +96,14 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def to_csv(path: pathlib.Path, name: str, sheet: str | None = None) -> tuple[pathlib.Path, str, int]:
+def to_csv(path: pathlib.Path, name: str, sheet: str | None = None, chosen_row: int | None = None,
+           with_detection: bool = False):
     """The sheet (default: the one with the most filled rows) as a UTF-8 CSV from its header row on; returns (csv, sheet,
-    the header's row number in the sheet, 1-based). The caller removes the CSV."""
+    the header's row number in the sheet, 1-based). The caller removes the CSV.
+
+    `chosen_row` is the user's choice of the header's row (1-based; 0: the sheet has no header row, its
+    columns are named by position, header.column_names), None to detect. With `with_detection`, also the
+    row detected and the sheet's top rows (as text): (csv, sheet, row used, row detected, top rows)."""
     book = _open(path, name)
     if sheet is not None and sheet not in book.sheet_names:
         raise refuse("ingest.excel.sheet", file=name, sheet=sheet, sheets=", ".join(book.sheet_names))
@@ -115,15 +121,21 @@ def to_csv(path: pathlib.Path, name: str, sheet: str | None = None) -> tuple[pat
         rows.pop()
     if not rows:
         raise refuse("ingest.excel.empty", file=name, sheet=sheet)
-    first = header_row(rows)
-    width = max(len(r) for r in rows[first:])
+    detected = header_row(rows) + 1
+    used = detected if chosen_row is None else chosen_row
+    first = max(used - 1, 0)
+    width = max(len(r) for r in rows[first:]) if rows[first:] else max(len(r) for r in rows)
     fd, out = tempfile.mkstemp(prefix=f"crmlens-clean-{os.getpid()}-", suffix=".csv")  # tempfiles.sweep knows it
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh, lineterminator="\n")
+            if used == 0:
+                writer.writerow(column_names(width))
             for row in rows[first:]:
                 writer.writerow(row + [""] * (width - len(row)))
     except BaseException:
         pathlib.Path(out).unlink(missing_ok=True)
         raise
-    return pathlib.Path(out), sheet, first + 1
+    if with_detection:
+        return pathlib.Path(out), sheet, used, detected, rows[:HEADER_SCAN_ROWS]
+    return pathlib.Path(out), sheet, used

@@ -132,7 +132,7 @@ def checked_mapping(con: duckdb.DuckDBPyConnection, relation: str, table: contra
 
 def guess_file(path, name: str, table: contract.Table, encoding: str | None = None,
                fixed: dict | None = None, sheet: str | None = None,
-               delimiter: str | None = None) -> tuple[dict[str, str], list[Guess]]:
+               delimiter: str | None = None, header_row: int | None = None) -> tuple[dict[str, str], list[Guess]]:
     """The checked automatic mapping of a file for `table` (the Data page's starting point), from
     a sample of its first rows, without staging the whole file. `fixed` (a known layout's mapping:
     column -> header, None or "=text") is taken as it is; the other columns are guessed."""
@@ -144,7 +144,8 @@ def guess_file(path, name: str, table: contract.Table, encoding: str | None = No
     from crmlens.ingest import read
 
     with contextlib.closing(store.connect()) as con:
-        source = read.open_source(con, pathlib.Path(path), name, encoding, sheet=sheet, delimiter=delimiter)
+        source = read.open_source(con, pathlib.Path(path), name, encoding, sheet=sheet, delimiter=delimiter,
+                                  header_row=header_row)
         try:
             headers = source.headers
             used = {h for h in fixed.values() if h}

@@ -27,6 +27,9 @@ class Layout:
     recognise: tuple[str, ...]
     columns: dict  # contract column -> header, [headers], None or "=text"
     source: str
+    # Columns whose value is the order's, repeated on each of its lines (JD's 应付金额 on every SKU row):
+    # an order folded from its lines takes it once, not summed.
+    order_level: tuple[str, ...] = ()
 
     def title(self, lang: str) -> str:
         return self.name.get(lang) or self.name["en"]
@@ -35,8 +38,8 @@ class Layout:
 @functools.cache
 def catalogue() -> tuple[Layout, ...]:
     data = json.loads(CATALOGUE.read_text(encoding="utf-8"))
-    return tuple(Layout(d["id"], d["name"], d["family"], d["table"], tuple(d["recognise"]), d["columns"], d["source"])
-                 for d in data["layouts"])
+    return tuple(Layout(d["id"], d["name"], d["family"], d["table"], tuple(d["recognise"]), d["columns"], d["source"],
+                        tuple(d.get("order_level", ()))) for d in data["layouts"])
 
 
 def by_id(layout_id: str | None) -> Layout | None:
@@ -48,6 +51,16 @@ def recognise(headers: list[str]) -> Layout | None:
     forms = {contract.normalize_header(h) for h in headers}
     fits = [lay for lay in catalogue() if all(contract.normalize_header(h) in forms for h in lay.recognise)]
     return max(fits, key=lambda lay: len(lay.recognise), default=None)
+
+
+def order_level_columns(headers: list[str], mapping: dict[str, str]) -> set[str]:
+    """The columns of a file of a known layout that hold the order's value on every line (taken once when its
+    lines fold into orders), provided the mapping takes them from the layout's header."""
+    layout = recognise(headers)
+    if layout is None or not layout.order_level:
+        return set()
+    own = mapping_for(layout, headers)
+    return {c for c in layout.order_level if own.get(c) and mapping.get(c) == own[c]}
 
 
 def mapping_for(layout: Layout, headers: list[str]) -> dict[str, str | None]:

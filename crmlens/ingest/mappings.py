@@ -13,7 +13,7 @@ import duckdb
 from crmlens import contract, store
 from crmlens.ingest import layouts
 from crmlens.ingest.errors import IngestError, refuse
-from crmlens.ingest.read import DELIMITER_CHOICES, ENCODINGS
+from crmlens.ingest.read import DELIMITER_CHOICES, ENCODINGS, check_header_row
 from crmlens.ingest.stage import FileResult, is_fixed
 
 
@@ -31,6 +31,7 @@ class FileOptions:
     layout: str | None = None  # the known export layout (ingest.layouts) the mapping comes from
     sheet: str | None = None  # an Excel workbook's sheet (None: the fullest)
     missing: tuple[str, ...] = ()  # more words that mean "missing" in this file (besides NA, null, -, ?, ...)
+    header_row: int | None = None  # the header's line (1 = the first; 0 = no header row); None means detect
 
 
 def check_options(options: FileOptions, name: str) -> FileOptions:
@@ -42,6 +43,7 @@ def check_options(options: FileOptions, name: str) -> FileOptions:
                      encodings=", ".join(ENCODINGS))
     if options.delimiter is not None and options.delimiter not in DELIMITER_CHOICES:
         raise refuse("ingest.mapping.delimiter", file=name, delimiter=repr(options.delimiter)[:80])
+    check_header_row(options.header_row, name)
     if options.mapping is None:
         return options
     if not isinstance(options.mapping, dict):
@@ -99,9 +101,12 @@ def with_saved(headers: list[str], options: FileOptions, db) -> FileOptions:
     """Options the user gave win; otherwise a mapping saved for this header is used (saved=True)."""
     if options.mapping is not None or options.table is not None:
         return options
+    if options.header_row == 0:
+        return options  # column names by position say nothing about the file: nothing saved applies
     saved = saved_mapping(headers, db)
     if saved:
-        return replace(saved, encoding=options.encoding, delimiter=options.delimiter, sheet=options.sheet)
+        return replace(saved, encoding=options.encoding, delimiter=options.delimiter, sheet=options.sheet,
+                       header_row=options.header_row, missing=options.missing)
     # A known export layout (Shopify orders, a CFPB complaints file, ...): its columns, the rest detected.
     if layout := layouts.recognise(headers):
         return replace(options, table=layout.table, mapping=layouts.mapping_for(layout, headers), partial=True,
@@ -110,6 +115,8 @@ def with_saved(headers: list[str], options: FileOptions, db) -> FileOptions:
 
 
 def remember(con: duckdb.DuckDBPyConnection, result: FileResult) -> None:
+    if result.header_row == 0:
+        return  # a file without a header row: its column names (by position) would fit any file as wide
     signature = header_signature(result.headers)
     con.execute("delete from mappings where signature = $s", {"s": signature})
     con.execute(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from crmlens.ingest import decode, excel
+from crmlens.ingest import decode, excel, header
 from crmlens.ingest.errors import IngestError, refuse
 
 BUILTIN_ENCODINGS = ("utf-8", "utf-16", "latin-1")
@@ -41,7 +41,9 @@ class Source:
     chosen_delimiter: str | None = None  # the user's choice (DELIMITER_CHOICES), None = detect
     delimiter_unsure: bool = False  # detection could not tell: the page offers the choice
     sheet: str = ""  # an Excel workbook's sheet (the copy holds it from its header row on)
-    header_row: int = 1  # the header's row in that sheet
+    header_row: int = 1  # the header's row (line of a CSV, row of a sheet); 0: the file has no header row
+    header_detected: int = 1  # the row detection found (shown on the page; the user may choose another)
+    top_rows: list[list[str]] = field(default_factory=list)  # the first rows, as fields: the page shows them
     missing: tuple[str, ...] = ()  # more words that mean "missing" in this file (the user's choice)
 
     def close(self) -> None:
@@ -137,17 +139,21 @@ def sniff_whitespace(path: pathlib.Path, encoding: str) -> tuple[bool, bool]:
 # --- opening a file --------------------------------------------------------------------------
 
 def open_source(con: duckdb.DuckDBPyConnection, path: pathlib.Path, name: str, encoding: str | None = None,
-                max_bytes: int | None = None, delimiter: str | None = None, sheet: str | None = None) -> Source:
+                max_bytes: int | None = None, delimiter: str | None = None, sheet: str | None = None,
+                header_row: int | None = None) -> Source:
     """Check, decode and sniff a file; `con` must not be inside a write transaction.
 
     `delimiter` is the user's choice (one of DELIMITER_CHOICES), None to detect. A
     whitespace-separated file is read from a tab-separated UTF-8 copy; an Excel workbook from a CSV
-    copy of one sheet (`sheet`, default: the fullest; excel.py). The caller closes the Source
-    (removing the clean copy, if one was made).
+    copy of one sheet (`sheet`, default: the fullest; excel.py). `header_row` is the user's choice
+    of the header's line (1 = the first; 0 = the file has no header row), None to detect (title
+    lines above a header are skipped; header.py). The caller closes the Source (removing the
+    clean copy, if one was made).
     """
     path = pathlib.Path(path)
+    check_header_row(header_row, name)
     if excel.is_workbook(path):
-        return _open_workbook(con, path, name, sheet, max_bytes)
+        return _open_workbook(con, path, name, sheet, max_bytes, header_row)
     check_file(path, name, max_bytes)
     encoding = encoding or decode.detect_encoding(path)
     if (n := _header_width(path, encoding)) > MAX_COLUMNS:  # before DuckDB: 100,000 columns exhaust its memory
@@ -162,6 +168,7 @@ def open_source(con: duckdb.DuckDBPyConnection, path: pathlib.Path, name: str, e
     elif copy:
         source.path, source.read_encoding, source.is_copy = decode.clean_copy(path, encoding), "utf-8", True
     try:
+        _header_from(source, header_row)
         _load_extension_for(con, source.read_encoding)
         source.headers = _headers(con, source, name)
         if len(source.headers) > MAX_COLUMNS:
@@ -182,13 +189,38 @@ def _delim_option(source: Source) -> tuple[str, dict]:
     return ", delim = $delim", {"delim": source.chosen_delimiter}
 
 
+def check_header_row(header_row, name: str) -> None:
+    """A header row chosen by hand is a line number (0: none) within the lines looked at."""
+    if header_row is None:
+        return
+    if isinstance(header_row, bool) or not isinstance(header_row, int) or not 0 <= header_row <= header.SCAN_ROWS:
+        raise refuse("ingest.header_row.invalid", file=name, row=repr(header_row)[:40], limit=header.SCAN_ROWS)
+
+
+def _header_from(source: Source, header_row: int | None) -> None:
+    """Find the header's line (or take the user's); a file whose header is not its first line is read from a
+    copy that starts at the header (or, with no header row, from one with a header of column numbers added)."""
+    scan_delimiter = "\t" if source.delimiter == WHITESPACE else source.chosen_delimiter
+    source.top_rows, delim = header.top_rows(source.path, source.read_encoding, scan_delimiter)
+    source.header_detected = header.detect(source.top_rows)
+    source.header_row = source.header_detected if header_row is None else header_row
+    if source.header_row == 1:
+        return
+    cut = header.copy_from(source.path, source.read_encoding, source.header_row, delim,
+                           width=max((len(r) for r in source.top_rows), default=1))
+    if source.is_copy:
+        source.path.unlink(missing_ok=True)
+    source.path, source.read_encoding, source.is_copy = cut, "utf-8", True
+
+
 def _open_workbook(con: duckdb.DuckDBPyConnection, path: pathlib.Path, name: str, sheet: str | None,
-                   max_bytes: int | None) -> Source:
+                   max_bytes: int | None, header_row: int | None = None) -> Source:
     size = path.stat().st_size
     if max_bytes is not None and size > max_bytes:
         raise refuse("ingest.file.too_big", file=name, mb=f"{size / 1e6:,.0f}", limit=f"{max_bytes / 1e6:,.0f}")
-    copy, sheet, header_row = excel.to_csv(path, name, sheet)
-    source = Source(copy, "excel", "utf-8", is_copy=True, sheet=sheet, header_row=header_row)
+    copy, sheet, chosen, detected, top = excel.to_csv(path, name, sheet, header_row, with_detection=True)
+    source = Source(copy, "excel", "utf-8", is_copy=True, sheet=sheet, header_row=chosen, header_detected=detected,
+                    top_rows=top)
     try:
         source.headers = _headers(con, source, name)
         if len(source.headers) > MAX_COLUMNS:

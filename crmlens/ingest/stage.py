@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 
 from crmlens import contract, vocab
-from crmlens.ingest import convert, guess, read, truncated
+from crmlens.ingest import convert, guess, layouts, read, truncated
 from crmlens.ingest.convert import quote_ident
 from crmlens.ingest.errors import column_list, missing_key, refuse
 from crmlens.ingest.rejects import find_rejects, listed_rejects, plausible_dates
@@ -52,6 +52,8 @@ class FileResult:
     layout: str = ""  # id of the known export layout (crmlens/layouts.json) the mapping came from
     sheet: str = ""  # an Excel workbook's sheet
     row_offset: int = 0  # added to row numbers shown: a workbook's rows above its header
+    header_row: int = 1  # the header's line or row in the file (0: the file has no header row)
+    header_detected: int = 1  # the one detection found
 
     @property
     def is_order_lines(self) -> bool:
@@ -231,7 +233,8 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
     generated = generates_order_ids(table, mapping)
     for col in table.columns:
         if col.name == "order_id" and generated:
-            typed.append("$file_name || '#' || _row::varchar as order_id")
+            # The file's own line (or a sheet's row): past title lines, or from 1 without a header row.
+            typed.append(f"$file_name || '#' || (_row + {int(source.header_row) - 1})::varchar as order_id")
         elif col.name in mapping:
             v = clean_cols[mapping[col.name]]
             typed.append(f"{convert.convert_expr(con, col, v, day_first)} as {quote_ident(col.name)}")
@@ -261,7 +264,7 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
     columns = [c.name for c in table.columns] + list(extras)
     n_lines = n_cancelled = 0
     if is_lines:
-        n_lines, n_cancelled = fold_order_lines(con, columns, extras)
+        n_lines, n_cancelled = fold_order_lines(con, columns, extras, layouts.order_level_columns(headers, mapping))
     else:
         con.execute(
             "create or replace temp table _accepted as select _row, "
@@ -275,7 +278,7 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
         name, table.name, source.encoding, mapping, extras, n_read, n_loaded, shown_rejects(con, name, offset),
         delimiter=source.delimiter, headers=headers, n_rejected=n_rejected,
         n_lines=n_lines, n_cancelled=n_cancelled, generated_ids=generated, guesses=guesses, sheet=source.sheet,
-        row_offset=offset,
+        row_offset=offset, header_row=source.header_row, header_detected=source.header_detected,
         preview=con.execute(f"select * exclude (_row) from _accepted order by _row limit {PREVIEW_ROWS}").df(),
     )
 
@@ -316,7 +319,8 @@ def _has_order_lines(con: duckdb.DuckDBPyConnection, table: contract.Table, mapp
     return all_rows > 0 and line_rows >= ORDER_LINES_MIN_SHARE * all_rows
 
 
-def fold_order_lines(con: duckdb.DuckDBPyConnection, columns: list[str], extras: dict[str, str]) -> tuple[int, int]:
+def fold_order_lines(con: duckdb.DuckDBPyConnection, columns: list[str], extras: dict[str, str],
+                     once: set[str] = frozenset()) -> tuple[int, int]:
     """Turn accepted order lines into one row per order in _accepted; return (lines, cancelled orders).
 
     An order is cancelled when a line has a negative quantity or a cancel status, or its
@@ -337,7 +341,8 @@ def fold_order_lines(con: duckdb.DuckDBPyConnection, columns: list[str], extras:
         f"""
         create or replace temp table _accepted as
         select min(_row) as _row, order_id, {firsts},
-               min(order_date) as order_date, sum(amount) as amount, sum(cost) as cost, sum(quantity) as quantity,
+               min(order_date) as order_date, {"max" if "amount" in once else "sum"}(amount) as amount,
+               {"max" if "cost" in once else "sum"}(cost) as cost, sum(quantity) as quantity,
                case when bool_or(coalesce(quantity, 0) < 0)
                       or bool_or(list_contains($cancel_statuses, lower(coalesce(status, ''))))
                       or ($marker and bool_or(regexp_matches(order_id, '^[Cc]')))
