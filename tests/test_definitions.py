@@ -1,0 +1,84 @@
+"""Issue 14: numbers a manager can defend. Each definition with a fixture whose figures are worked out by hand."""
+
+import datetime as dt
+
+import pytest
+
+from crmlens import ingest, metrics, queries, store
+from tests.conftest import fetch, rejects_of
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- 12: guest orders (no customer id) are orders and revenue, never customers ----------------------------------
+NAMED = """order_id,customer_id,order_date,amount,status
+O1,K1,2024-01-10,100,
+O3,K2,2024-02-01,200,
+O6,K1,2024-02-25,40,
+"""
+GUESTS = """O2,,2024-01-20,50,
+O4,,2024-02-15,30,
+O5,,2024-02-20,-10,
+"""
+
+
+@pytest.fixture
+def guest_dbs(tmp_path):
+    named, guests = tmp_path / "named.duckdb", tmp_path / "guests.duckdb"
+    ingest.load_files([write(tmp_path, "orders.csv", NAMED)], db=named)
+    [result] = ingest.load_files([write(tmp_path, "orders.csv", NAMED + GUESTS)], db=guests)
+    return named, guests, result
+
+
+def test_guest_orders_load_and_count_in_revenue_not_in_customers(guest_dbs):
+    """Jan-Feb 2024. Named: K1 100 (01-10) + 40 (02-25), K2 200 (02-01). Guests: 50 (01-20), 30 (02-15) and a
+    refund line of -10 (02-20).
+    revenue 100 + 40 + 200 + 50 + 30 - 10 = 410, of which 50 + 30 - 10 = 70 without a customer;
+    orders 5 (the refund is none), 2 of them guest orders; average order 410 / 5 = 82;
+    customers, active and new customers: 2 (K1, K2), exactly as without the guest orders."""
+    named, guests, result = guest_dbs
+    assert (result.n_read, result.n_loaded, result.n_rejected) == (6, 6, 0)
+    assert fetch(guests, "select count(*) from orders where customer_id is null") == [(3,)]
+    kpis = queries.run("overview_kpis", {"start": dt.date(2024, 1, 1), "end": dt.date(2024, 2, 29)},
+                       snap=store.snapshot(guests)).set_index("period").loc["current"]
+    assert (kpis["amt_revenue"], kpis["n_orders"], kpis["amt_avg_order"]) == (410, 5, 82)
+    assert (kpis["amt_revenue_no_customer"], kpis["n_orders_no_customer"]) == (70, 2)
+    assert (kpis["n_customers"], kpis["n_active_customers"], kpis["n_new_customers"]) == (2, 2, 2)
+    # new customers per month: January K1, February K2 (a guest order makes nobody new)
+    trend = queries.run("overview_trend", {"start": dt.date(2024, 1, 1), "end": dt.date(2024, 2, 29), "grain": "month"},
+                        snap=store.snapshot(guests))
+    assert trend["n_new_customers"].tolist() == [1, 1]
+    assert trend["amt_revenue"].tolist() == [150, 260]  # 100 + 50 | 200 + 30 - 10 + 40
+
+
+def test_guest_orders_change_no_customer_figure_anywhere(guest_dbs):
+    """Every headline of `metrics --json` on the two loads: only revenue, orders and the average order differ
+    (by the guest orders: +70 revenue, +2 orders, average 340 / 3 -> 410 / 5); every customer figure is equal."""
+    named, guests, _ = guest_dbs
+    def flat(d, prefix=""):
+        for k, v in d.items():
+            yield from flat(v, f"{prefix}{k}.") if isinstance(v, dict) else [(prefix + k, v)]
+    a = dict(flat(metrics.collect(store.snapshot(named), dt.date(2024, 1, 1), dt.date(2024, 2, 29))))
+    b = dict(flat(metrics.collect(store.snapshot(guests), dt.date(2024, 1, 1), dt.date(2024, 2, 29))))
+    assert a.keys() == b.keys()
+    differ = {k: (a[k], b[k]) for k in a if a[k] != b[k] and k != "data_updated_at"}
+    assert differ == {
+        "overview.amt_revenue": (340, 410), "overview.revenue": (340, 410),
+        "overview.n_orders": (3, 5), "overview.orders": (3, 5),
+        "overview.amt_avg_order": (pytest.approx(340 / 3, abs=1e-3), 82),
+        "overview.amt_revenue_no_customer": (0, 70), "overview.n_orders_no_customer": (0, 2),
+    }
+
+
+def test_an_order_line_without_customer_does_not_hide_the_customer_of_its_other_lines(tmp_path):
+    """Invoice 1 has three lines, the first without a customer: the order is K1's (10 + 20 + 30 = 60)."""
+    db = tmp_path / "lines.duckdb"
+    text = ("order_id,customer_id,order_date,product,quantity,amount\n1,,2024-01-05,A,1,10\n1,K1,2024-01-05,B,1,20\n"
+            "1,K1,2024-01-05,C,1,30\n2,,2024-01-06,A,1,5\n2,,2024-01-06,B,1,5\n")
+    [r] = ingest.load_files([write(tmp_path, "orders.csv", text)], db=db)
+    assert rejects_of(r) == []
+    assert fetch(db, "select order_id, customer_id, amount from orders order by 1") == [("1", "K1", 60), ("2", None, 10)]
