@@ -165,7 +165,11 @@ def logrank(frame: pd.DataFrame) -> dict | None:
 # --- drivers ------------------------------------------------------------------------------
 
 def attribute_tests(drivers: pd.DataFrame) -> pd.DataFrame:
-    """Chi-square test per attribute: does the churn rate really differ between its values?"""
+    """Chi-square test per attribute: does the churn rate really differ between its values?
+
+    With many attributes one differs by chance: p_adjusted is Holm-adjusted over the tested attributes (the
+    funnel's breakdown uses the same correction, survival.holm); verdict 'differs' below survival.SIGNIFICANCE
+    after adjustment, else 'chance', 'untestable' without a test."""
     rows = []
     for attribute, g in drivers.groupby("attribute", sort=False):
         table = np.column_stack([g["n_churned"], g["n_customers"] - g["n_churned"]]).astype(float)
@@ -177,8 +181,11 @@ def attribute_tests(drivers: pd.DataFrame) -> pd.DataFrame:
         spread = float(g["rate_churn"].max() - g["rate_churn"].min())
         rows.append({"attribute": attribute, "source": g["source"].iloc[0], "n_levels": len(g),
                      "spread": spread, "p_value": p})
-    return pd.DataFrame(rows, columns=["attribute", "source", "n_levels", "spread", "p_value"]).sort_values(
-        "spread", ascending=False, ignore_index=True)
+    out = pd.DataFrame(rows, columns=["attribute", "source", "n_levels", "spread", "p_value"])
+    out["p_adjusted"] = survival.holm(out["p_value"])
+    out["verdict"] = np.where(out["p_adjusted"].isna(), "untestable",
+                              np.where(out["p_adjusted"] < survival.SIGNIFICANCE, "differs", "chance"))
+    return out.sort_values("spread", ascending=False, ignore_index=True)
 
 
 # --- what-if ------------------------------------------------------------------------------

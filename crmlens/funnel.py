@@ -10,7 +10,6 @@ import re
 
 import pandas as pd
 from scipy.stats import norm
-from statsmodels.stats.multitest import multipletests
 
 from crmlens import contract, fmt, queries, store, survival
 
@@ -125,9 +124,7 @@ def significance(groups: pd.DataFrame, min_n: int = MIN_GROUP_SIZE, alpha: float
         p_values.append(2 * norm.sf(abs(z)))
     out["p_value"] = p_values
     tested = out["p_value"].notna()
-    out["p_adjusted"] = math.nan
-    if tested.any():
-        out.loc[tested, "p_adjusted"] = multipletests(out.loc[tested, "p_value"], method="holm")[1]
+    out["p_adjusted"] = survival.holm(out["p_value"])
     rate = out["n_won"] / closed.where(closed > 0)
     out["verdict"] = "no_difference"
     out.loc[out["p_adjusted"] < alpha, "verdict"] = "higher"

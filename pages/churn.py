@@ -169,8 +169,11 @@ for _ in controls.if_open(tabs[3]):
                                                          overall=fmt.percent(overall)), t),
                         width="stretch", key="churn_drivers_chart")
         st.markdown(f"**{t('churn.drivers.summary')}**")
-        tests = tests.assign(attribute=tests["attribute"].map(attribute_label))[["attribute", "n_levels", "spread", "p_value"]]
+        tests = tests.assign(attribute=tests["attribute"].map(attribute_label),
+                             verdict=[t(f"churn.drivers.verdict.{v}") for v in tests["verdict"]])[
+            ["attribute", "n_levels", "spread", "p_value", "p_adjusted", "verdict"]]
         tables.show(tests, "churn_driver_tests.csv", "churn.drivers", kinds={"spread": "pp"})
+        st.caption(t("churn.drivers.holm", n=fmt.number(int(tests["p_value"].notna().sum()), lang)))
         table = drivers.assign(value=drivers["label"], attribute=drivers["attribute"].map(attribute_label))[
             ["attribute", "value", "n_customers", "n_churned", "rate_churn", "rate_diff"]]
         tables.show(table, "churn_drivers.csv", "churn.drivers", kinds={"rate_diff": "pp"})

@@ -82,3 +82,32 @@ def test_an_order_line_without_customer_does_not_hide_the_customer_of_its_other_
     [r] = ingest.load_files([write(tmp_path, "orders.csv", text)], db=db)
     assert rejects_of(r) == []
     assert fetch(db, "select order_id, customer_id, amount from orders order by 1") == [("1", "K1", 60), ("2", None, 10)]
+
+
+# --- 8: the churn drivers get the funnel's multiple-comparison correction (Holm) ------------------------------
+def test_churn_drivers_are_holm_adjusted_like_the_funnel():
+    """Two attributes with the same 2x2 table: value a 10 of 100 lost, value b 20 of 100 lost.
+    chi-square (no continuity correction) = N (ad - bc)^2 / (r1 r2 c1 c2) = 200 x (10x80 - 90x20)^2 / (100 x 100 x
+    30 x 170) = 3.9216, 1 degree of freedom: p = erfc(sqrt(3.9216 / 2)) = 0.0477, under 5% on its own.
+    Holm over the 2 tested attributes: smallest p x 2 = 0.0954, then max(0.0954, p x 1) = 0.0954: both could be
+    chance. A third attribute with one value cannot be tested (and does not count in the correction)."""
+    import math
+
+    from crmlens import churn, funnel, survival
+    import pandas as pd
+
+    counts = pd.DataFrame({"attribute": ["x", "x", "y", "y", "z"], "source": "customers",
+                           "value": ["a", "b", "a", "b", "a"], "n_customers": [100, 100, 100, 100, 200],
+                           "n_churned": [10, 20, 10, 20, 30], "rate_churn": [0.1, 0.2, 0.1, 0.2, 0.15]})
+    tests = churn.attribute_tests(counts).set_index("attribute")
+    p = math.erfc(math.sqrt(3.9216 / 2))
+    assert p == pytest.approx(0.0477, abs=1e-4)
+    assert tests.loc["x", "p_value"] == pytest.approx(p, rel=1e-4)
+    assert tests["p_adjusted"].tolist()[:2] == pytest.approx([2 * p, 2 * p], rel=1e-4)
+    assert tests["verdict"].to_dict() == {"x": "chance", "y": "chance", "z": "untestable"}
+    # the funnel's breakdown adjusts with the same function
+    assert survival.holm(pd.Series([0.01, None, 0.04, 0.03])).tolist()[0] == pytest.approx(0.03)
+    assert survival.holm(pd.Series([0.01, None, 0.04, 0.03])).tolist()[2:] == pytest.approx([0.06, 0.06])
+    groups = pd.DataFrame({"n_won": [10, 30, 20], "n_lost": [40, 20, 30]})
+    out = funnel.significance(groups, min_n=10)
+    assert out["p_adjusted"].tolist() == pytest.approx(survival.holm(out["p_value"]).tolist())
