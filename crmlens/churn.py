@@ -248,6 +248,7 @@ def headline(snap: store.Snapshot, start: dt.date, end: dt.date, **settings) -> 
     return {
         "definition": definition,
         "periods": periods,
+        # lost in the period / active at its start (the leaky bucket's denominator; churn_summary.sql)
         "overall_churn_rate": fmt.json_value(summary["rate_churn"]),
         "at_risk_count": fmt.json_value(summary["n_at_risk"]) if definition == "orders" else None,
     }

@@ -111,3 +111,31 @@ def test_churn_drivers_are_holm_adjusted_like_the_funnel():
     groups = pd.DataFrame({"n_won": [10, 30, 20], "n_lost": [40, 20, 30]})
     out = funnel.significance(groups, min_n=10)
     assert out["p_adjusted"].tolist() == pytest.approx(survival.holm(out["p_value"]).tolist())
+
+
+# --- 5: the headline churn rate is the textbook one and reconciles with the leaky bucket -----------------------
+def test_period_churn_rate_is_lost_over_active_at_start_and_adds_up_with_the_bucket(tmp_path):
+    """tests/fixtures/churn (its docstring in tests/test_churn_queries.py), Q1 2024, lost after max(10 days,
+    3 x the customer's median gap). Limits: A 135 days, C 67, F 1081, G 30, one-day customers B, D, E 93.
+    Nobody comes back, so each customer has one lifetime:
+      active on 01-01 (the start): B (since 2023-12-20), C (since 2023-12-01), F (since 2022) -> 3
+      lost in Q1: B (12-20 + 93 = 03-22), C (01-15 + 67 = 03-22), G (02-11 + 30 = 03-12; new in February) -> 3
+      of them active at the start: B, C -> 2; won during the period and lost again: G -> 1
+    period churn rate = 2 / 3; the old figure (lost / everybody active at some time: A B C D E F G) was 3 / 7.
+    Leaky bucket, months: start 3 (Jan), lost 0 + 0 + 3 = 3; quarter: start 3, lost from start 2, rate 2 / 3."""
+    from crmlens import churn
+    from tests.conftest import load_fixture
+
+    db = load_fixture(tmp_path / "churn.duckdb", "churn")
+    params = churn.query_params(dt.date(2024, 1, 1), dt.date(2024, 3, 31), "orders", 10, 3.0)
+    s = queries.run("churn_summary", params, snap=store.snapshot(db)).iloc[0]
+    assert (s["n_start"], s["n_lost"], s["n_lost_from_start"], s["n_lost_new"]) == (3, 3, 2, 1)
+    assert s["rate_churn"] == pytest.approx(2 / 3)
+    assert (s["n_customers"], s["n_churned"], s["rate_churn_any"]) == (7, 3, pytest.approx(3 / 7))
+    months = queries.run("churn_bucket", {**params, "grain": "month"}, snap=store.snapshot(db))
+    assert months["n_start"].iloc[0] == s["n_start"] and months["n_lost"].sum() == s["n_lost"]
+    quarter = queries.run("churn_bucket", {**params, "grain": "quarter"}, snap=store.snapshot(db)).iloc[0]
+    assert (quarter["n_start"], quarter["n_lost_from_start"], quarter["rate_churn"]) == (3, 2, pytest.approx(2 / 3))
+    # metrics --json: the same rate under its old key
+    assert churn.headline(store.snapshot(db), dt.date(2024, 1, 1), dt.date(2024, 3, 31), churn_days=10,
+                          churn_multiplier=3.0)["overall_churn_rate"] == pytest.approx(2 / 3, abs=1e-4)
