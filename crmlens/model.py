@@ -18,7 +18,7 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 9  # 9: side files' attributes (products, the owners list) joined into stg_customers, stg_orders, stg_opportunities
+MODEL_VERSION = 10  # 10: stg_opportunities.dated_by (issue 14: opportunities without a creation date); 9: side files' attributes (products, the owners list) joined into stg_customers, stg_orders, stg_opportunities
 # The churn rule's defaults (a setting on every page that uses it): lost after max(N days, k x the
 # customer's usual gap between order days) without an order.
 CHURN_DAYS = 90

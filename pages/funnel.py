@@ -80,7 +80,8 @@ if not steps_keys:
     st.stop()
 date_columns = funnel.stage_date_columns(list(ui.run_query("funnel_columns")["column_name"]),
                                          [k for k in steps_keys if k not in won])
-params = funnel.params(start, end, order, won, lost, date_columns, **filters)
+include_undated = funnel.covers_all_data(snap, start, end)  # undated opportunities count in the whole-data view only
+params = funnel.params(start, end, order, won, lost, date_columns, include_undated, **filters)
 
 summary = ui.run_query("funnel_summary", params).iloc[0]
 n = int(summary["n_opportunities"])
@@ -98,9 +99,15 @@ if summary["n_outside_order"]:
                  stages=safe.md_list(summary["outside_stages"])))
 if summary["n_lost"] == 0 and summary["n_won"] > 0:
     st.warning(t("funnel.warn.no_lost"))
-for key, field in (("funnel.warn.no_amount", "n_no_amount"), ("funnel.warn.no_created", "n_no_created_date")):
-    if summary[field]:
-        st.caption(t(key, n=fmt.number(summary[field], lang)))
+if summary["n_no_amount"]:
+    st.caption(t("funnel.warn.no_amount", n=fmt.number(summary["n_no_amount"], lang)))
+# opportunities without a creation date: dated by their earliest date, or "undated" (issue 14, item 10)
+if summary["n_dated_first_stage"] or summary["n_dated_close"]:
+    st.caption(t("funnel.dated.other", n_stage=fmt.number(summary["n_dated_first_stage"], lang),
+                 n_close=fmt.number(summary["n_dated_close"], lang)))
+if summary["n_undated"]:
+    st.caption(t("funnel.dated.undated_in" if include_undated else "funnel.dated.undated_out",
+                 n=fmt.number(summary["n_undated"], lang)))
 
 CARDS = [  # (label key, value, help values)
     ("funnel.kpi.opportunities", fmt.number(n, lang), {}),

@@ -1,7 +1,7 @@
 -- funnel_stage_times: time spent in each step before moving on (median, p90)
 -- params: $start DATE, $end DATE, $owner VARCHAR[], $source VARCHAR[], $segment VARCHAR[],
 --   $region VARCHAR[], $stages VARCHAR[], $won_stages VARCHAR[], $lost_stages VARCHAR[],
---   $date_columns VARCHAR[], $date_stages VARCHAR[]
+--   $date_columns VARCHAR[], $date_stages VARCHAR[], $include_undated BOOLEAN
 -- returns: one row per funnel step except won: pos, stage_key, n_moved, days_median, days_p90, days_mean
 --   (days from entering the step to entering the next stage)
 -- include: funnel_base
@@ -15,7 +15,7 @@ entries as (
         from (select opportunity_id, unnest(history) as e from mart_opportunities
               where opportunity_id in (select opportunity_id from reach where rule = 'history')) o
         union all
-        select opportunity_id, (select stage_key from levels where pos = 1), created_date::timestamp
+        select opportunity_id, (select stage_key from levels where pos = 1), cycle_from::timestamp
         from reach where rule <> 'history'
         union all
         select d.opportunity_id, d.stage_key, d.entered_at

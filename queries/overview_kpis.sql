@@ -46,7 +46,7 @@ opportunity_figures as (
     select p.period, count(o.opportunity_id) as n_open_opportunities
     from periods p
     left join stg_opportunities o
-        on coalesce(o.created_date <= p.period_end, true)
+        on coalesce(o.effective_created <= p.period_end, true)  -- dated by created, else its earliest date
         and not coalesce(o.close_date <= p.period_end, o.status <> 'open')
     group by p.period
 ),

@@ -139,3 +139,56 @@ def test_period_churn_rate_is_lost_over_active_at_start_and_adds_up_with_the_buc
     # metrics --json: the same rate under its old key
     assert churn.headline(store.snapshot(db), dt.date(2024, 1, 1), dt.date(2024, 3, 31), churn_days=10,
                           churn_multiplier=3.0)["overall_churn_rate"] == pytest.approx(2 / 3, abs=1e-4)
+
+
+# --- 10: opportunities without a creation date count from their earliest date; undated ones in the whole view -----
+OPPS = """opportunity_id,stage,created_date,close_date,amount
+P1,won,2024-02-01,2024-03-01,100
+P2,lost,,2024-03-10,50
+P3,won,,2024-04-05,200
+P4,proposal,,,80
+P5,lead,2024-01-15,,10
+"""
+HISTORY = "opportunity_id,stage,entered_at\nP3,lead,2024-03-20 09:00\nP3,won,2024-04-05 10:00\n"
+ORDER = ["lead", "proposal", "won", "lost"]
+
+
+@pytest.fixture
+def undated_snap(tmp_path):
+    db = tmp_path / "opps.duckdb"
+    ingest.load_files([write(tmp_path, "opportunities.csv", OPPS), write(tmp_path, "opportunity_stage_history.csv", HISTORY)],
+                      db=db)
+    return store.snapshot(db)
+
+
+def test_opportunities_without_a_creation_date_count_from_their_earliest_date(undated_snap):
+    """P1 created 02-01 (won 03-01: cycle 29 days); P2 no created date, lost 03-10: dated by its close (03-10);
+    P3 no created date, entered lead 03-20, won 04-05: dated by its first stage (03-20), cycle 16 days;
+    P4 no date at all (open): undated; P5 created 01-15 (open). Dated span: 01-15 .. 03-20.
+    Whole year 2024 (covers all the data, so P4 counts as undated): 5 opportunities, won P1 P3, lost P2, open P4 P5;
+    win rate 2 / 3; cycle (29 + 16) / 2 = 22.5 days (P2, dated by its close, adds no cycle).
+    (By created_date alone the year held P1 and P5 only: 1 won, no lost.)
+    March 2024: P2 (03-10) and P3 (03-20): won 1, lost 1, win rate 1 / 2, cycle 16; P4 left out (reported)."""
+    from crmlens import funnel
+
+    dated = undated_snap.query("select opportunity_id, effective_created, dated_by from stg_opportunities order by 1")
+    assert dated["dated_by"].fillna("undated").tolist() == ["created", "close", "first_stage", "undated", "created"]
+    assert [d.date() if d == d else None for d in dated["effective_created"]] == [
+        dt.date(2024, 2, 1), dt.date(2024, 3, 10), dt.date(2024, 3, 20), None, dt.date(2024, 1, 15)]
+    year = (dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    assert funnel.covers_all_data(undated_snap, *year)
+    s = queries.run("funnel_summary", funnel.params(*year, ORDER, ["won"], ["lost"], {}, True),
+                    snap=undated_snap).iloc[0]
+    assert (s["n_opportunities"], s["n_won"], s["n_lost"], s["n_open"]) == (5, 2, 1, 2)
+    assert s["rate_win"] == pytest.approx(2 / 3) and s["days_avg_cycle"] == 22.5 and s["n_cycle"] == 2
+    assert (s["n_dated_first_stage"], s["n_dated_close"], s["n_undated_in"], s["n_undated"], s["n_no_created_date"]) == (
+        1, 1, 1, 1, 3)
+    march = (dt.date(2024, 3, 1), dt.date(2024, 3, 31))
+    assert not funnel.covers_all_data(undated_snap, *march)
+    m = queries.run("funnel_summary", funnel.params(*march, ORDER, ["won"], ["lost"], {}, False),
+                    snap=undated_snap).iloc[0]
+    assert (m["n_opportunities"], m["n_won"], m["n_lost"], m["rate_win"], m["days_avg_cycle"]) == (2, 1, 1, 0.5, 16)
+    assert (m["n_undated_in"], m["n_undated"]) == (0, 1)
+    # metrics --json: the same figures, the undated one included in the whole-data view
+    head = funnel.headline(undated_snap, *year, order=ORDER, won=["won"], lost=["lost"])
+    assert (head["won"], head["lost"], head["open"], head["avg_cycle_days"]) == (2, 1, 2, 22.5)

@@ -518,17 +518,18 @@ def test_a_complaints_digest_with_a_category_filter(churn_db):
 def test_a_funnel_digest_with_an_owner_filter_and_its_own_lost_stages(tmp_path):
     db = load_fixture(tmp_path / "mixed.duckdb", "funnel/mixed")
     year = "period=2024-01-01&period=2024-12-31"
-    # All of 2024 (N8 has no creation date): won H1 N1, lost H2 H4 N4 N5, open H3 N2 N3 N6 N7.
-    assert metrics_json(db, params=year)["funnel"]["win_rate"] == 0.3333  # 2 / (2 + 4)
+    # All of 2024 covers all the data, so N8 (no date at all) counts, as undated: won H1 N1 N8, lost H2 H4 N4 N5,
+    # open H3 N2 N3 N6 N7.
+    assert metrics_json(db, params=year)["funnel"]["win_rate"] == 0.4286  # 3 / (3 + 4)
     sent, _ = _digest_data(db, "funnel", f"{year}&owner=B")
     assert sent == metrics_json(db, params=f"{year}&owner=B")["funnel"]
     # Owner B: H4 N4 N5 lost, N3 N6 N7 open, nothing won.
     assert (sent["won"], sent["lost"], sent["open"], sent["win_rate"]) == (0, 3, 3, 0.0)
-    # A setting: "on hold" counted as lost too, as the page's stage settings allow: N6 is lost, 2 / (2 + 5).
+    # A setting: "on hold" counted as lost too, as the page's stage settings allow: N6 is lost, 3 / (3 + 5).
     params = f"{year}&funnel_lost=lost&funnel_lost=on hold"
     sent, _ = _digest_data(db, "funnel", params)
     assert sent == metrics_json(db, params=params)["funnel"]
-    assert (sent["won"], sent["lost"], sent["open"], sent["win_rate"]) == (2, 5, 4, 0.2857)
+    assert (sent["won"], sent["lost"], sent["open"], sent["win_rate"]) == (3, 5, 4, 0.375)
 
 
 def test_a_loyalty_digest_with_a_segment_filter(churn_db):

@@ -15,7 +15,9 @@ tests/fixtures/funnel/mixed (period 2024; order lead, qualified, proposal, negot
   N5  lost         05-01       30     B     call   close 05-11, no stage date                 lost_first  1
   N6  on hold      07-01       40     B     call   stage outside the order                    open        1
   N7  "Proposal "  07-10       60     B     call   other spelling of proposal                 open        3
-  N8  won          (none)      999    A     web    no creation date: in no period             --          --
+  N8  won          (none)      999    A     web    no date at all (no created, stage or close date):
+                                                  "undated", counted only in a view that covers all the data
+                                                  (include_undated; the page's 2024 does, these params do not)
 Customers: C1 business/East owner A (H1 H2 H3 N1), C2 consumer/North owner B (H4 N3..N7), C3 unlisted (N2).
 """
 
