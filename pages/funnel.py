@@ -178,6 +178,9 @@ for _ in controls.if_open(tab_funnel):
 for _ in controls.if_open(tab_speed):
     times = ui.run_query("funnel_stage_times", params)
     times["label"] = times["stage_key"].map(labels)
+    n_no_steps = int(times["n_no_steps"].iloc[0]) if len(times) else 0
+    if n_no_steps:  # no fake step times: a creation-to-close span is a whole cycle, not the time in one step
+        st.caption(t("funnel.times.no_steps", n=fmt.number(n_no_steps, lang)))
     if times["n_moved"].sum() == 0:
         st.info(t("funnel.times.empty"))
     else:
