@@ -87,7 +87,7 @@ def stage_date_columns(columns: list[str], stage_keys: list[str]) -> dict[str, s
 
 
 def params(start: dt.date, end: dt.date, order: list[str], won: list[str], lost: list[str],
-           date_columns: dict[str, str] | None = None, include_undated: bool = False, **filters) -> dict:
+           date_columns: dict[str, str] | None = None, include_undated: bool = False, window_days: int = 0, **filters) -> dict:
     """The parameters every funnel query shares (filters default to 'all')."""
     date_columns = date_columns or {}
     return {
@@ -98,6 +98,8 @@ def params(start: dt.date, end: dt.date, order: list[str], won: list[str], lost:
         "date_columns": list(date_columns), "date_stages": list(date_columns.values()),
         # opportunities with no date at all count ("undated") only in a view that covers all the data
         "include_undated": bool(include_undated),
+        # the conversion window (days; 0 = none): won within this many days of creation (funnel_summary)
+        "window_days": int(window_days),
     }
 
 

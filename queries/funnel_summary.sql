@@ -2,12 +2,16 @@
 --   rule applied
 -- params: $start DATE, $end DATE, $owner VARCHAR[], $source VARCHAR[], $segment VARCHAR[],
 --   $region VARCHAR[], $stages VARCHAR[], $won_stages VARCHAR[], $lost_stages VARCHAR[],
---   $date_columns VARCHAR[], $date_stages VARCHAR[], $include_undated BOOLEAN
+--   $date_columns VARCHAR[], $date_stages VARCHAR[], $include_undated BOOLEAN, $window_days INTEGER
 -- returns: one row: n_opportunities, n_won, n_lost, n_open, amt_avg_won, amt_won, amt_open_pipeline,
 --   days_avg_cycle, days_median_cycle, n_cycle (won deals, created to close), n_rule_* (how reach was decided),
 --   n_outside_order, outside_stages, n_no_amount, rate_win, amt_velocity_per_day, n_no_created_date (matching the
 --   filters, in any period), n_undated (of those, no date at all), n_dated_first_stage, n_dated_close (in this
---   view, dated by their first stage / close date), n_undated_in (undated ones counted here: $include_undated)
+--   view, dated by their first stage / close date), n_undated_in (undated ones counted here: $include_undated),
+--   rate_open (still open / all: beside the win rate, which is on closed deals only),
+--   conversion window ($window_days > 0, else NULL): window_as_of (the period end, or the newest opportunity date
+--   before it), n_window_elapsed (created at least $window_days days before window_as_of: they had the whole
+--   window), n_won_in_window (of those, won within $window_days days of their creation), rate_win_window
 -- include: funnel_base
 ,
 figures as (
@@ -43,10 +47,26 @@ undated as (
       and (len($source) = 0 or list_contains($source, o.source))
       and (len($segment) = 0 or list_contains($segment, o.segment))
       and (len($region) = 0 or list_contains($region, o.region))
+),
+window_figures as (
+    select w.window_as_of,
+           count(r.opportunity_id) filter (where r.effective_created + $window_days <= w.window_as_of) as n_window_elapsed,
+           count(r.opportunity_id) filter (where r.effective_created + $window_days <= w.window_as_of
+                                             and r.status = 'won' and r.closed_on - r.effective_created <= $window_days)
+               as n_won_in_window
+    from (select least($end::date, max(greatest(effective_created, close_date))) as window_as_of
+          from mart_opportunities) w
+    left join reach r on $window_days > 0 and r.effective_created is not null
+    group by w.window_as_of
 )
 select f.*,
        n_won / nullif(n_won + n_lost, 0) as rate_win,
+       n_open / nullif(n_opportunities, 0) as rate_open,
+       if($window_days > 0, wf.window_as_of, null) as window_as_of,
+       if($window_days > 0, wf.n_window_elapsed, null) as n_window_elapsed,
+       if($window_days > 0, wf.n_won_in_window, null) as n_won_in_window,
+       if($window_days > 0, wf.n_won_in_window / nullif(wf.n_window_elapsed, 0), null) as rate_win_window,
        -- sales velocity: open opportunities x win rate x average won deal / average cycle, per day
        n_open * (n_won / nullif(n_won + n_lost, 0)) * amt_avg_won / nullif(days_avg_cycle, 0) as amt_velocity_per_day,
        u.n_no_created_date, u.n_undated
-from figures f, undated u
+from figures f, undated u, window_figures wf

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 from crmlens import ingest, metrics, queries, store
@@ -192,3 +193,28 @@ def test_opportunities_without_a_creation_date_count_from_their_earliest_date(un
     # metrics --json: the same figures, the undated one included in the whole-data view
     head = funnel.headline(undated_snap, *year, order=ORDER, won=["won"], lost=["lost"])
     assert (head["won"], head["lost"], head["open"], head["avg_cycle_days"]) == (2, 1, 2, 22.5)
+
+
+# --- 11: open deals apart, win rate on closed deals with the share open, a conversion window -------------------
+def test_win_rate_on_closed_deals_share_open_and_the_conversion_window(undated_snap):
+    """The opportunities of test_opportunities_without_a_creation_date_count_from_their_earliest_date, 2024.
+    Win rate on closed deals: won P1 P3 / closed P1 P2 P3 = 2 / 3; still open P4 P5: 2 of 5 = 40%.
+    Conversion window: as of the newest opportunity date, 04-05 (P3's close; the period ends later).
+      30 days: created on or before 03-06 -> P1 (02-01), P5 (01-15); P1 won in 29 days <= 30: 1 of 2 = 50%.
+      20 days: created on or before 03-16 -> P1, P2 (03-10), P5; P1 took 29 > 20 days: 0 of 3 = 0%.
+      (P3, created 03-20, has not had a 20-day window by 04-05: left out; P4 has no date.)
+    No window (0): the window figures are empty, not 0%."""
+    from crmlens import funnel
+
+    year = (dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    def summary(window):
+        return queries.run("funnel_summary", funnel.params(*year, ORDER, ["won"], ["lost"], {}, True, window),
+                           snap=undated_snap).iloc[0]
+    s = summary(30)
+    assert s["rate_win"] == pytest.approx(2 / 3) and s["rate_open"] == pytest.approx(2 / 5)
+    assert s["window_as_of"].date() == dt.date(2024, 4, 5)
+    assert (s["n_window_elapsed"], s["n_won_in_window"], s["rate_win_window"]) == (2, 1, 0.5)
+    s = summary(20)
+    assert (s["n_window_elapsed"], s["n_won_in_window"], s["rate_win_window"]) == (3, 0, 0)
+    s = summary(0)
+    assert pd.isna(s["rate_win_window"]) and pd.isna(s["n_window_elapsed"])
