@@ -486,18 +486,20 @@ def test_a_filtered_churn_digest_sends_the_figures_of_metrics_params_not_all_cus
     sent = json.loads(parts["application/json"].get_content())["churn"]
     assert sent == metrics_json(churn_db, params=params)["churn"]
     # By hand, N = 30 for everyone: business customers are C, D, F. C is lost on 02-14 (01-15 + 30), D on
-    # 03-11 (02-10 + 30); F came back on 03-05 and is active on 03-31: 2 lost of 3.
-    assert sent["overall_churn_rate"] == 0.6667
+    # 03-11 (02-10 + 30); F came back on 03-05 and is active on 03-31. The period churn rate is lost / active at
+    # the start, and none of them was active on 01-01 (C's first lifetime ended 12-31): no rate, not 0%.
+    assert sent["overall_churn_rate"] is None
     # Months (start, new, reactivated, lost, end): Jan: C comes back on 01-01 (0, 0, 1, 0, 1); Feb: D new,
     # C lost (1, 1, 0, 1, 1); Mar: F back, D lost (1, 0, 1, 1, 1).
     assert [(p["start"], p["new"], p["reactivated"], p["lost"], p["end"]) for p in sent["periods"]] == [
         (0, 0, 1, 0, 1), (1, 1, 0, 1, 1), (1, 0, 1, 1, 1)]
-    # The same rule for all customers: B, C, D, G lost of A-G = 4 / 7. The segment makes the difference ...
-    assert metrics_json(churn_db, params=f"{Q1}&{RULE_30}")["churn"]["overall_churn_rate"] == 0.5714
-    # ... and so does the setting: with the default rule (90 days or 3 x the usual gap) only B is lost.
-    assert metrics_json(churn_db, params=Q1)["churn"]["overall_churn_rate"] == 0.1429
+    # The same rule for all customers: active on 01-01 only B, lost 01-19: 1 / 1. The segment makes the difference ...
+    assert metrics_json(churn_db, params=f"{Q1}&{RULE_30}")["churn"]["overall_churn_rate"] == 1.0
+    # ... and so does the setting: with the default rule (90 days or 3 x the usual gap) B, C and F are active on
+    # 01-01 and only B is lost: 1 / 3.
+    assert metrics_json(churn_db, params=Q1)["churn"]["overall_churn_rate"] == 0.3333
     text = parts["text/plain"].get_content()
-    assert "Churn rate: 66.7%" in text and "Customers at risk: 0" in text
+    assert "Churn rate: –" in text and "Customers at risk: 0" in text
     assert "Filters and settings: segment=business, churn_days=30, churn_multiplier=0." in text
     png = parts["image/png"].get_content()  # the leaky bucket of the filtered view
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
