@@ -230,7 +230,8 @@ def test_metrics_params_apply_to_the_views_that_take_them(db):
     assert run("load", *CHURN, "--db", db).exit_code == 0
     plain = json.loads(run("metrics", "--json", "--db", db, "--start", "2024-01-01", "--end", "2024-03-31").output)
     assert json.loads(run("metrics", "--json", "--db", db, "--params", Q1).output) == plain  # the period alone
-    result = run("metrics", "--json", "--db", db, "--params", f"{Q1}&segment=business&churn_days=30&churn_multiplier=0")
+    result = run("metrics", "--json", "--db", db, "--params",
+                 f"{Q1}&segment=business&churn_days=30&churn_multiplier=0&complaints_follow_days=30")
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     # Churn, lost after 30 days for everyone: C (01-15 + 30) and D (02-10 + 30) lost, F back in March. The period
@@ -242,8 +243,10 @@ def test_metrics_params_apply_to_the_views_that_take_them(db):
     assert plain["churn"]["overall_churn_rate"] == 0.3333
     # Complaints of business customers in Q1: K2 and K3 (both C's), of K1, K2, K3, K5.
     assert (out["complaints"]["total"], plain["complaints"]["total"]) == (2, 4)
-    # C's complaints: C is lost under the 30-day rule (1 of 1); others D lost, F not (1 of 2).
-    assert (out["complaints"]["churn_rate_complainers"], out["complaints"]["churn_rate_others"]) == (1.0, 0.5)
+    # Complainers and others followed for the same 30 days (data to 03-31): C from its first complaint 01-10 to
+    # 02-09, lost only on 02-14: 0 of 1; others D from its first Q1 order 02-10 to 03-11, lost on 03-11: 1 of 1;
+    # F's start (03-05) is too recent for 30 days of follow-up: left out.
+    assert (out["complaints"]["churn_rate_complainers"], out["complaints"]["churn_rate_others"]) == (0.0, 1.0)
     # Loyalty ladder: C and F clients, D a customer.
     assert (out["loyalty"]["rungs"]["client"], out["loyalty"]["rungs"]["customer"]) == (2, 1)
     # The overview has no filters: unchanged; the keys of every section are those of the plain run.

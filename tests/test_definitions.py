@@ -218,3 +218,25 @@ def test_win_rate_on_closed_deals_share_open_and_the_conversion_window(undated_s
     assert (s["n_window_elapsed"], s["n_won_in_window"], s["rate_win_window"]) == (3, 0, 0)
     s = summary(0)
     assert pd.isna(s["rate_win_window"]) and pd.isna(s["n_window_elapsed"])
+
+
+# --- 7: complainers and others on the same footing ------------------------------------------------------------
+def test_complainers_and_others_need_the_same_order_in_the_period(tmp_path):
+    """tests/fixtures/churn, Q1 2024. Complaints in Q1: B (K1 01-05), C (K2 01-10, K3), G (K5 02-20).
+    B's only Q1 order (B2, 01-10) was cancelled: B has no completed order in the period, and the others must
+    have one (A, D, E, F), so B is in neither group now (before: a complainer). Complainers C, G; others A D E F.
+    Follow-up 30 days, data to 03-31: C from 01-10 to 02-09, G from 02-20 to 03-21; others from their first Q1
+    order: A 01-01, D 02-10, E 03-20 (too recent: left out), F 03-05 (too recent). Lost (30 days, flat): C on
+    02-14 and G on 03-12 (02-11 + 30), D on 03-11, A on 03-01: within 30 days of the start: G (21 days) and D
+    (30 days); C (35), A (60) later. Complainers 1 of 2, others 1 of 2 (A, D)."""
+    from crmlens import complaints as cx
+    from tests.conftest import load_fixture
+
+    db = load_fixture(tmp_path / "churn.duckdb", "churn")
+    snap = store.snapshot(db)
+    p = cx.params(snap, dt.date(2024, 1, 1), dt.date(2024, 3, 31), churn_days=30, churn_multiplier=0.0, follow_days=30)
+    overall = queries.run("complaints_churn", p, snap=snap).set_index(["kind", "grp"]).loc["all"]
+    assert overall["n_customers"].to_dict() == {"complainers": 2, "others": 4}
+    assert overall["n_followed"].to_dict() == {"complainers": 2, "others": 2}
+    assert overall["n_churned_followed"].to_dict() == {"complainers": 1, "others": 1}
+    assert overall["rate_churn_followed"].to_dict() == {"complainers": 0.5, "others": 0.5}
