@@ -58,13 +58,19 @@ def choose_definition(source: pd.Series, wanted: str = "auto") -> str | None:
     return found[0] if found else None
 
 
+# Survival by complaint history starts the clock this many days after the first order (a landmark), counting
+# complaints up to it: a setting on the page (churn_landmark), see queries/churn_survival.sql.
+LANDMARK_DAYS = 90
+
+
 def query_params(start: dt.date, end: dt.date, definition: str, churn_days: int = CHURN_DAYS,
                  churn_multiplier: float = CHURN_MULTIPLIER, segment=(), region=(), channel=(), owner=(),
                  **more) -> dict:
     """The parameters every churn query shares (queries.bind passes each query what it uses)."""
     return {"start": start, "end": end, "definition": definition, "churn_days": int(churn_days),
             "churn_multiplier": float(churn_multiplier), "segment": list(segment), "region": list(region),
-            "channel": list(channel), "owner": list(owner), "max_levels": MAX_LEVELS, **more}
+            "channel": list(channel), "owner": list(owner), "max_levels": MAX_LEVELS,
+            "landmark_days": LANDMARK_DAYS, **more}
 
 
 # --- Kaplan-Meier -------------------------------------------------------------------------

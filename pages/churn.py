@@ -125,7 +125,12 @@ for _ in controls.if_open(tabs[1]):
 for _ in controls.if_open(tabs[2]):
     group = st.selectbox(t("churn.survival.group"), churn.SURVIVAL_GROUPS, format_func=lambda g: t(f"churn.group.{g}"),
                          key="churn_group", bind="query-params", help=t("churn.survival.group.help"))
-    lifetimes = ui.run_query("churn_survival", {**params, "group": group})
+    landmark = churn.LANDMARK_DAYS
+    if group == "complaint":  # a landmark, so that staying longer does not make a complainer (immortal-time bias)
+        landmark = int(controls.number_setting("churn_landmark", t("churn.survival.landmark"), churn.LANDMARK_DAYS,
+                                               0, 3650, 30, help=t("churn.survival.landmark.help")))
+        st.caption(t("churn.survival.landmark.note", days=fmt.number(landmark, lang)))
+    lifetimes = ui.run_query("churn_survival", {**params, "group": group, "landmark_days": landmark})
     lifetimes["grp"] = lifetimes["grp"].fillna(t("churn.unknown")).replace(
         {"no complaint": t("churn.no_complaint"), "complained": t("churn.complained"), "all": t("churn.group.none")})
     if lifetimes.empty:

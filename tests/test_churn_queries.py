@@ -289,10 +289,11 @@ def test_logrank_on_counts_matches_statsmodels_on_rows(churn_db):
 
 
 def test_survival_by_complaint_history(churn_db):
-    df = run(churn_db, "churn_survival", group="complaint")
-    # Complained by 03-31: B, C, G (A's complaint is in April).
+    df = run(churn_db, "churn_survival", group="complaint", landmark_days=20)
+    # A landmark 20 days after the first order (tests/test_definitions.py works it out): B and G complained by
+    # theirs; C's complaints came after its landmark (12-21), E's landmark (04-09) is after the as-of day.
     sizes = df.groupby("grp")["n_customers"].sum()
-    assert sizes.to_dict() == {"complained": 3, "no complaint": 4}
+    assert sizes.to_dict() == {"complained": 2, "no complaint": 4}
 
 
 def test_at_risk_counts_under_the_curve():

@@ -240,3 +240,29 @@ def test_complainers_and_others_need_the_same_order_in_the_period(tmp_path):
     assert overall["n_followed"].to_dict() == {"complainers": 2, "others": 2}
     assert overall["n_churned_followed"].to_dict() == {"complainers": 1, "others": 1}
     assert overall["rate_churn_followed"].to_dict() == {"complainers": 0.5, "others": 0.5}
+
+
+# --- 6: survival by complaint history from a landmark (no immortal-time bias) -----------------------------------
+def test_survival_by_complaint_history_starts_at_a_landmark(tmp_path):
+    """tests/fixtures/churn, N = 30 days flat, as of 03-31; landmark 20 days after each first order.
+    First lifetimes (start -> lost): A 01-01 -> 03-01, B 2023-12-20 -> 01-19, C 2023-12-01 -> 12-31,
+    D 02-10 -> 03-11, E 03-20 (active), F 2022-03-15 -> 2022-04-14, G 02-01 -> 03-12.
+    Landmarks: A 01-21, B 01-09, C 12-21, D 03-01, E 04-09 (after 03-31: left out), F 2022-04-04, G 02-21;
+    nobody was lost before theirs. Complaints on or before the landmark: B (K1 01-05), G (K5 02-20); C's come
+    on 01-10 and 01-12, after its landmark, and A's in April. Days from the landmark to the loss:
+      complained: B 10, G 20 (both lost); no complaint: A 40, C 10, D 10, F 10 (all lost).
+    (Counting any complaint up to the as-of day from the first order, C was a complainer: 3 against 4.)"""
+    from crmlens import churn
+    from tests.conftest import load_fixture
+
+    db = load_fixture(tmp_path / "churn.duckdb", "churn")
+    params = churn.query_params(dt.date(2024, 1, 1), dt.date(2024, 3, 31), "orders", 30, 0.0, group="complaint",
+                                landmark_days=20)
+    df = queries.run("churn_survival", params, snap=store.snapshot(db))
+    rows = sorted((g, int(d), bool(lost), int(n)) for g, d, lost, n in df[["grp", "n_days", "is_lost", "n_customers"]]
+                  .itertuples(index=False))
+    assert rows == [("complained", 10, True, 1), ("complained", 20, True, 1),
+                    ("no complaint", 10, True, 3), ("no complaint", 40, True, 1)]
+    # other groupings keep the clock from the first order: E is there, 11 days, active
+    seg = queries.run("churn_survival", {**params, "group": "segment"}, snap=store.snapshot(db))
+    assert seg["n_customers"].sum() == 7
