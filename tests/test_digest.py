@@ -554,17 +554,21 @@ def test_a_value_the_page_refuses_is_left_out_and_the_message_says_so(churn_db):
 
 def test_alerts_read_the_figure_of_their_filtered_view(churn_db, smtp):
     business, consumer = f"{Q1}&segment=business&{RULE_30}", f"{Q1}&segment=consumer&{RULE_30}"
-    assert _value(churn_db, "churn_rate", business) == metrics_json(churn_db, params=business)["churn"][
-        "overall_churn_rate"] == 0.6667
-    # Consumers A, B, E, G: B and G lost; A lost on 03-01 but back on 03-31: 2 of 4.
-    assert _value(churn_db, "churn_rate", consumer) == 0.5
-    # One rule on two views: each is checked on its own figure (only the business one is above 0.6).
+    # The period churn rate is lost / active at the period's start. Business C, D, F: none active on 01-01 (C's
+    # first lifetime ended 12-31), so no rate (None, not 0).
+    assert _value(churn_db, "churn_rate", business) is None
+    assert metrics_json(churn_db, params=business)["churn"]["overall_churn_rate"] is None
+    # Consumers A, B, E, G: active on 01-01 only B, lost 01-19: 1 of 1.
+    assert _value(churn_db, "churn_rate", consumer) == metrics_json(churn_db, params=consumer)["churn"][
+        "overall_churn_rate"] == 1.0
+    # One rule on two views: each is checked on its own figure (only the consumer one is above 0.6; a view
+    # without a figure does not fire).
     for name, params in (("business", business), ("consumer", consumer)):
         storage.save_alert(churn_db, model.make_alert(name, "churn_rate", "above", 0.6, params, [EMAIL], "en"))
     report = run.send_due(churn_db)
-    assert report.alerts_changed == [("business", "fired", 0.6667)]
+    assert report.alerts_changed == [("consumer", "fired", 1.0)]
     text = _parts(smtp.messages[0][1])["text/plain"].get_content()
-    assert "Filters and settings: segment=business, churn_days=30, churn_multiplier=0." in text
+    assert "Filters and settings: segment=consumer, churn_days=30, churn_multiplier=0." in text
 
 
 def test_digest_add_refuses_what_the_page_refuses(churn_db):

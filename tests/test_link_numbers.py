@@ -18,11 +18,12 @@ LOYALTY = ["min_orders_client", "satisfaction_min", "nps_supporter_min", "max_un
 NUMBER_BOXES = {
     ("churn", "At risk"): ["churn_days", "churn_multiplier", "churn_min_value", "churn_page"],
     ("churn", "What if"): ["churn_whatif_points", "churn_margin_pct"],
-    ("funnel", None): ["funnel_page"],
+    ("funnel", None): ["funnel_page", "funnel_window"],
     ("funnel", "Who converts"): ["funnel_top"],
     ("funnel", "Owner risk"): ["funnel_risk_share"],
     # the churn rule's two settings have the same keys on the churn, complaints and loyalty pages
-    ("complaints", None): ["complaints_repeat_days", "churn_days", "churn_multiplier", "complaints_revenue_days"],
+    ("complaints", None): ["complaints_repeat_days", "churn_days", "churn_multiplier", "complaints_revenue_days",
+                           "complaints_follow_days"],
     ("loyalty", None): [f"loyalty_{name}" for name in LOYALTY] + ["churn_days", "churn_multiplier"],
     ("loyalty", "Climbing: worth it?"): [f"climb_cost_{rung}" for rung in ("prospect", "customer", "client", "supporter",
                                                                           "advocate")],
