@@ -266,3 +266,18 @@ def test_survival_by_complaint_history_starts_at_a_landmark(tmp_path):
     # other groupings keep the clock from the first order: E is there, 11 days, active
     seg = queries.run("churn_survival", {**params, "group": "segment"}, snap=store.snapshot(db))
     assert seg["n_customers"].sum() == 7
+
+
+def test_the_overview_says_how_much_revenue_has_no_customer(guest_dbs, monkeypatch):
+    """The guest fixture above, Jan-Feb 2024: revenue 410, 70 of it (17.1%) on 2 guest orders; customers 2."""
+    from tests.conftest import app_test
+
+    _, guests, _ = guest_dbs
+    monkeypatch.setenv("CRMLENS_DB", str(guests))
+    at = app_test("overview", period=["2024-01-01", "2024-02-29"])
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}
+    # (no customer list is loaded, so the Customers card is "–"; the buyers are K1 and K2)
+    assert (shown["Revenue"], shown["Orders"], shown["Active customers"]) == ("410", "5", "2")
+    assert any(c.value.startswith("70 of the revenue (17.1%) comes from 2 orders without a customer id")
+               for c in at.caption)
