@@ -41,7 +41,7 @@ def test_guest_orders_load_and_count_in_revenue_not_in_customers(guest_dbs):
     revenue 100 + 40 + 200 + 50 + 30 - 10 = 410, of which 50 + 30 - 10 = 70 without a customer;
     orders 5 (the refund is none), 2 of them guest orders; average order 410 / 5 = 82;
     customers, active and new customers: 2 (K1, K2), exactly as without the guest orders."""
-    named, guests, result = guest_dbs
+    _, guests, result = guest_dbs
     assert (result.n_read, result.n_loaded, result.n_rejected) == (6, 6, 0)
     assert fetch(guests, "select count(*) from orders where customer_id is null") == [(3,)]
     kpis = queries.run("overview_kpis", {"start": dt.date(2024, 1, 1), "end": dt.date(2024, 2, 29)},
@@ -95,7 +95,6 @@ def test_churn_drivers_are_holm_adjusted_like_the_funnel():
     import math
 
     from crmlens import churn, funnel, survival
-    import pandas as pd
 
     counts = pd.DataFrame({"attribute": ["x", "x", "y", "y", "z"], "source": "customers",
                            "value": ["a", "b", "a", "b", "a"], "n_customers": [100, 100, 100, 100, 200],
@@ -174,7 +173,7 @@ def test_opportunities_without_a_creation_date_count_from_their_earliest_date(un
 
     dated = undated_snap.query("select opportunity_id, effective_created, dated_by from stg_opportunities order by 1")
     assert dated["dated_by"].fillna("undated").tolist() == ["created", "close", "first_stage", "undated", "created"]
-    assert [d.date() if d == d else None for d in dated["effective_created"]] == [
+    assert [d.date() if pd.notna(d) else None for d in dated["effective_created"]] == [
         dt.date(2024, 2, 1), dt.date(2024, 3, 10), dt.date(2024, 3, 20), None, dt.date(2024, 1, 15)]
     year = (dt.date(2024, 1, 1), dt.date(2024, 12, 31))
     assert funnel.covers_all_data(undated_snap, *year)

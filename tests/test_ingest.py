@@ -526,7 +526,7 @@ def _online_retail_expected():
 def test_online_retail_lines_without_customer_load_as_guest_orders(db, table):
     # Invoice lines with no amount column: quantity x unit price. A third of the lines have CustomerID NA:
     # guest orders, loaded by default (issue 14, item 12): they are revenue, not customers.
-    n_lines, n_invoices, revenue, n_guest_invoices, guest_revenue = _online_retail_expected()
+    n_lines, _, _, n_guest_invoices, guest_revenue = _online_retail_expected()
     assert n_guest_invoices > 0
     [result] = ingest.load_files([PUBLIC_DATA / "online_retail_semicolon.csv"], db=db, table=table)
     assert (result.table, result.n_read, result.n_rejected, result.n_lines) == ("orders", n_lines, 0, n_lines)
