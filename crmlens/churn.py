@@ -59,13 +59,19 @@ def choose_definition(source: pd.Series, wanted: str = "auto") -> str | None:
     return found[0] if found else None
 
 
+# Survival by complaint history starts the clock this many days after the first order (a landmark), counting
+# complaints up to it: a setting on the page (churn_landmark), see queries/churn_survival.sql.
+LANDMARK_DAYS = 90
+
+
 def query_params(start: dt.date, end: dt.date, definition: str, churn_days: int = CHURN_DAYS,
                  churn_multiplier: float = CHURN_MULTIPLIER, segment=(), region=(), channel=(), owner=(),
                  **more) -> dict:
     """The parameters every churn query shares (queries.bind passes each query what it uses)."""
     return {"start": start, "end": end, "definition": definition, "churn_days": int(churn_days),
             "churn_multiplier": float(churn_multiplier), "segment": list(segment), "region": list(region),
-            "channel": list(channel), "owner": list(owner), "max_levels": MAX_LEVELS, **more}
+            "channel": list(channel), "owner": list(owner), "max_levels": MAX_LEVELS,
+            "landmark_days": LANDMARK_DAYS, **more}
 
 
 # --- Kaplan-Meier -------------------------------------------------------------------------
@@ -166,7 +172,11 @@ def logrank(frame: pd.DataFrame) -> dict | None:
 # --- drivers ------------------------------------------------------------------------------
 
 def attribute_tests(drivers: pd.DataFrame) -> pd.DataFrame:
-    """Chi-square test per attribute: does the churn rate really differ between its values?"""
+    """Chi-square test per attribute: does the churn rate really differ between its values?
+
+    With many attributes one differs by chance: p_adjusted is Holm-adjusted over the tested attributes (the
+    funnel's breakdown uses the same correction, survival.holm); verdict 'differs' below survival.SIGNIFICANCE
+    after adjustment, else 'chance', 'untestable' without a test."""
     rows = []
     for attribute, g in drivers.groupby("attribute", sort=False):
         table = np.column_stack([g["n_churned"], g["n_customers"] - g["n_churned"]]).astype(float)
@@ -178,8 +188,11 @@ def attribute_tests(drivers: pd.DataFrame) -> pd.DataFrame:
         spread = float(g["rate_churn"].max() - g["rate_churn"].min())
         rows.append({"attribute": attribute, "source": g["source"].iloc[0], "n_levels": len(g),
                      "spread": spread, "p_value": p})
-    return pd.DataFrame(rows, columns=["attribute", "source", "n_levels", "spread", "p_value"]).sort_values(
-        "spread", ascending=False, ignore_index=True)
+    out = pd.DataFrame(rows, columns=["attribute", "source", "n_levels", "spread", "p_value"])
+    out["p_adjusted"] = survival.holm(out["p_value"])
+    out["verdict"] = np.where(out["p_adjusted"].isna(), "untestable",
+                              np.where(out["p_adjusted"] < survival.SIGNIFICANCE, "differs", "chance"))
+    return out.sort_values("spread", ascending=False, ignore_index=True)
 
 
 # --- what-if ------------------------------------------------------------------------------
@@ -274,6 +287,7 @@ def headline(snap: store.Snapshot, start: dt.date, end: dt.date, **settings) -> 
     return {
         "definition": definition,
         "periods": periods,
+        # lost in the period / active at its start (the leaky bucket's denominator; churn_summary.sql)
         "overall_churn_rate": fmt.json_value(summary["rate_churn"]),
         "at_risk_count": fmt.json_value(summary["n_at_risk"]) if definition == "orders" else None,
     }

@@ -56,7 +56,8 @@ OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
 DIMENSIONS = ("category", "sub_category", "channel", "severity", "product", "region", "segment", "owner")
 BAND_HOURS = [4.0, 24.0, 72.0, 168.0]  # resolution-time bands: <=4 h, 4-24 h, 1-3 d, 3-7 d, > 7 d (plus open)
 # Lost: the churn page's rule and defaults (customer_spells), so both pages agree on every customer.
-DEFAULTS = {"churn_days": churn.CHURN_DAYS, "churn_multiplier": churn.CHURN_MULTIPLIER, "repeat_days": 90, "revenue_days": 365}
+DEFAULTS = {"churn_days": churn.CHURN_DAYS, "churn_multiplier": churn.CHURN_MULTIPLIER, "repeat_days": 90, "revenue_days": 365,
+            "follow_days": 90}  # follow_days: complainers and others followed for the same days (complaints_churn)
 COX_MAX_ROWS = 20_000
 
 
@@ -214,6 +215,7 @@ def _num(x):
 NUMBER_SETTINGS = {
     "churn_days": churn.NUMBER_SETTINGS["churn_days"], "churn_multiplier": churn.NUMBER_SETTINGS["churn_multiplier"],
     "complaints_revenue_days": (DEFAULTS["revenue_days"], 1, 3650, 1),
+    "complaints_follow_days": (DEFAULTS["follow_days"], 1, 3650, 1),
     "complaints_repeat_days": (DEFAULTS["repeat_days"], 1, 3650, 1),
     "complaints_sla_other": (DEFAULT_SLA_HOURS, 1.0, 24.0 * 365, 1.0),
 }
@@ -262,7 +264,8 @@ def headline(snap: store.Snapshot, start: dt.date, end: dt.date, **settings) -> 
     km = kaplan_meier(queries.run("complaints_resolution_survival", p, snap=snap))
     churn = queries.run("complaints_churn", p, snap=snap)
     overall = churn[churn["kind"] == "all"].set_index("grp")
-    rate = lambda g: _num(overall.loc[g, "rate_churn"]) if g in overall.index else None  # noqa: E731
+    # like with like: the same eligibility and the same follow-up window for both groups (complaints_churn.sql)
+    rate = lambda g: _num(overall.loc[g, "rate_churn_followed"]) if g in overall.index else None  # noqa: E731
     return {
         "total": int(total["n_complaints"]),
         "by_category": {str(k if k is not None and k == k else "-"): int(n)

@@ -22,6 +22,9 @@ class Column:
     type: str  # VARCHAR, DATE, TIMESTAMP, DOUBLE, INTEGER, BOOLEAN
     required: bool = False
     aliases: tuple[str, ...] = ()
+    # A required column whose value may be blank on a row: the file must have the column, a row without a
+    # value still loads (an order without a customer id is a guest order: revenue, not a customer).
+    blank_ok: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ ORDERS = Table(
     (
         Column("order_id", "VARCHAR", True,
                ("order", "order_no", "order_number", "invoice", "invoice_no", "invoiceno", "订单编号", "订单号", "订单id", "单号")),
-        Column("customer_id", "VARCHAR", True, CUSTOMERS.column("customer_id").aliases),
+        Column("customer_id", "VARCHAR", True, CUSTOMERS.column("customer_id").aliases, blank_ok=True),
         Column("order_date", "DATE", True,
                ("date", "invoice_date", "invoicedate", "order_time", "purchase_date", "订单日期", "下单日期", "下单时间", "日期", "成交日期")),
         Column("amount", "DOUBLE", True,

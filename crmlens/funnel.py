@@ -10,7 +10,6 @@ import re
 
 import pandas as pd
 from scipy.stats import norm
-from statsmodels.stats.multitest import multipletests
 
 from crmlens import contract, fmt, queries, store, survival
 
@@ -88,7 +87,7 @@ def stage_date_columns(columns: list[str], stage_keys: list[str]) -> dict[str, s
 
 
 def params(start: dt.date, end: dt.date, order: list[str], won: list[str], lost: list[str],
-           date_columns: dict[str, str] | None = None, **filters) -> dict:
+           date_columns: dict[str, str] | None = None, include_undated: bool = False, window_days: int = 0, **filters) -> dict:
     """The parameters every funnel query shares (filters default to 'all')."""
     date_columns = date_columns or {}
     return {
@@ -97,6 +96,10 @@ def params(start: dt.date, end: dt.date, order: list[str], won: list[str], lost:
         "segment": list(filters.get("segment") or []), "region": list(filters.get("region") or []),
         "stages": list(order), "won_stages": list(won), "lost_stages": list(lost),
         "date_columns": list(date_columns), "date_stages": list(date_columns.values()),
+        # opportunities with no date at all count ("undated") only in a view that covers all the data
+        "include_undated": bool(include_undated),
+        # the conversion window (days; 0 = none): won within this many days of creation (funnel_summary)
+        "window_days": int(window_days),
     }
 
 
@@ -125,9 +128,7 @@ def significance(groups: pd.DataFrame, min_n: int = MIN_GROUP_SIZE, alpha: float
         p_values.append(2 * norm.sf(abs(z)))
     out["p_value"] = p_values
     tested = out["p_value"].notna()
-    out["p_adjusted"] = math.nan
-    if tested.any():
-        out.loc[tested, "p_adjusted"] = multipletests(out.loc[tested, "p_value"], method="holm")[1]
+    out["p_adjusted"] = survival.holm(out["p_value"])
     rate = out["n_won"] / closed.where(closed > 0)
     out["verdict"] = "no_difference"
     out.loc[out["p_adjusted"] < alpha, "verdict"] = "higher"
@@ -162,7 +163,17 @@ def headline_params(snap: store.Snapshot, start: dt.date, end: dt.date, order: l
     """The funnel queries' parameters for the page's stage settings (the proposed ones unless given) and
     filters (owner, source, segment, region: lists, empty = all), as crmlens.viewparams reads them."""
     order, won, lost, date_columns = settings_for(snap, order, won, lost)
-    return params(start, end, order, won, lost, date_columns, **filters)
+    return params(start, end, order, won, lost, date_columns, covers_all_data(snap, start, end), **filters)
+
+
+def covers_all_data(snap: store.Snapshot, start: dt.date, end: dt.date) -> bool:
+    """Whether start..end holds every dated opportunity (the whole data): then the undated ones (no creation,
+    stage or close date) are counted too, as "undated", rather than left out of every period."""
+    span = queries.run("data_span", snap=snap).set_index("table_name")
+    first, last = span.loc["opportunities", "first_date"], span.loc["opportunities", "last_date"]
+    if pd.isna(first) or pd.isna(last):
+        return True  # nothing dated: every opportunity is undated, and no period can hold them
+    return start <= pd.Timestamp(first).date() and end >= pd.Timestamp(last).date()
 
 
 def headline(snap: store.Snapshot, start: dt.date, end: dt.date, **settings) -> dict:

@@ -10,6 +10,7 @@ from crmlens import (churn, climb, complaints, departures, fmt, followup, foreca
 OVERVIEW_FIELDS = (
     "n_customers", "n_active_customers", "n_new_customers", "amt_revenue",
     "n_orders", "amt_avg_order", "n_open_opportunities", "n_complaints",
+    "amt_revenue_no_customer", "n_orders_no_customer",  # guest orders: in revenue and orders, no customer
 )
 
 

@@ -18,7 +18,7 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 12  # 12: 已关闭 is no revenue (vocabulary); 11: macros value_at_stake, last_followup, order_margin, clv_factor; vocabulary kind consumer_segment
+MODEL_VERSION = 13  # 13: stg_opportunities.dated_by; 12: 已关闭 is no revenue (vocabulary); 11: macros value_at_stake, last_followup, order_margin, clv_factor; vocabulary kind consumer_segment
 # The churn rule's defaults (a setting on every page that uses it): lost after max(N days, k x the
 # customer's usual gap between order days) without an order.
 CHURN_DAYS = 90

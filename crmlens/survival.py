@@ -17,6 +17,19 @@ CONFIDENCE = 0.95
 SIGNIFICANCE = 0.05  # a difference is called real below this p-value, on every page
 
 
+def holm(p_values: pd.Series) -> pd.Series:
+    """Holm-adjusted p-values over the tested ones (NaN/None = not tested, stays NaN): the one correction for
+    testing many groups or attributes at once, used by the funnel's breakdown and the churn drivers alike."""
+    from statsmodels.stats.multitest import multipletests
+
+    p = pd.to_numeric(pd.Series(p_values), errors="coerce").astype(float)
+    out = pd.Series(np.nan, index=p.index)
+    tested = p.notna()
+    if tested.any():
+        out[tested] = multipletests(p[tested], method="holm")[1]
+    return out
+
+
 def fit(times, events, weights) -> SurvfuncRight | None:
     """Kaplan-Meier on (time, event?, how many) rows; None when there is no row with a weight."""
     times, events, weights = (np.asarray(x, float) for x in (times, events, weights))

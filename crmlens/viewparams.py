@@ -33,6 +33,7 @@ WORD_CHOICES = {
 }
 COMPLAINTS_SETTINGS = {"churn_days": "churn_days", "churn_multiplier": "churn_multiplier",
                        "complaints_revenue_days": "revenue_days", "complaints_repeat_days": "repeat_days",
+                       "complaints_follow_days": "follow_days",
                        "complaints_sla_other": "sla_default_hours"}
 
 

@@ -61,9 +61,12 @@ else:
     if source["n_churn_unknown"] > 0:
         st.warning(t("churn.unknown_flags", n=fmt.number(source["n_churn_unknown"], lang)))
 
+undated = bool(summary["is_rate_undated"])  # explicit churn without any dates: no start of the period to count from
 cards = [("n_customers", "churn.kpi.customers", fmt.number(summary["n_customers"], lang)),
-         ("n_churned", "churn.kpi.churned", fmt.number(summary["n_churned"], lang)),
-         ("rate_churn", "churn.kpi.rate", fmt.percent(summary["rate_churn"])),
+         ("n_churned", "churn.kpi.churned", fmt.number(summary["n_churned"], lang))] if undated else [
+         ("n_start", "churn.kpi.start", fmt.number(summary["n_start"], lang)),
+         ("n_lost", "churn.kpi.lost", fmt.number(summary["n_lost"], lang))]
+cards += [("rate_churn", "churn.kpi.rate_undated" if undated else "churn.kpi.rate", fmt.percent(summary["rate_churn"])),
          ("rate_churn_12m", "churn.kpi.rate_12m", fmt.percent(summary["rate_churn_12m"])),
          ("n_active", "churn.kpi.active", fmt.number(summary["n_active"], lang))]
 if definition == "orders":
@@ -72,6 +75,16 @@ per_row = 3 if len(cards) > 5 else len(cards)  # whole names on the cards (six i
 for row in (cards[i:i + per_row] for i in range(0, len(cards), per_row)):
     for col, (_, key, value) in zip(st.columns(per_row), row):
         col.metric(t(key), value, help=t(key + ".help"), border=True)
+
+# the headline's definition next to it, and how it reconciles with the leaky bucket (issue 14, item 5)
+if not undated and not summary["n_start"]:
+    st.info(t("churn.rate.no_start", start=fmt.date(start, lang), n_lost=fmt.number(summary["n_lost"], lang)))
+elif not undated:
+    st.caption(t("churn.rate.definition", start=fmt.date(start, lang), as_of=fmt.date(as_of, lang),
+                 n_start=fmt.number(summary["n_start"], lang), n_lost_from_start=fmt.number(summary["n_lost_from_start"], lang),
+                 rate=fmt.percent(summary["rate_churn"]), n_lost=fmt.number(summary["n_lost"], lang),
+                 n_lost_new=fmt.number(summary["n_lost_new"], lang), rate_12m=fmt.percent(summary["rate_churn_12m"]),
+                 n_customers=fmt.number(summary["n_customers"], lang), rate_any=fmt.percent(summary["rate_churn_any"])))
 
 tabs = controls.page_tabs("churn", ("bucket", "cohorts", "survival", "drivers", "at_risk", "whatif"))
 
@@ -113,7 +126,12 @@ for _ in controls.if_open(tabs[1]):
 for _ in controls.if_open(tabs[2]):
     group = st.selectbox(t("churn.survival.group"), churn.SURVIVAL_GROUPS, format_func=lambda g: t(f"churn.group.{g}"),
                          key="churn_group", bind="query-params", help=t("churn.survival.group.help"))
-    lifetimes = ui.run_query("churn_survival", {**params, "group": group})
+    landmark = churn.LANDMARK_DAYS
+    if group == "complaint":  # a landmark, so that staying longer does not make a complainer (immortal-time bias)
+        landmark = int(controls.number_setting("churn_landmark", t("churn.survival.landmark"), churn.LANDMARK_DAYS,
+                                               0, 3650, 30, help=t("churn.survival.landmark.help")))
+        st.caption(t("churn.survival.landmark.note", days=fmt.number(landmark, lang)))
+    lifetimes = ui.run_query("churn_survival", {**params, "group": group, "landmark_days": landmark})
     lifetimes["grp"] = lifetimes["grp"].fillna(t("churn.unknown")).replace(
         {"no complaint": t("churn.no_complaint"), "complained": t("churn.complained"), "all": t("churn.group.none")})
     if lifetimes.empty:
@@ -170,8 +188,11 @@ for _ in controls.if_open(tabs[3]):
                                                          overall=fmt.percent(overall)), t),
                         width="stretch", key="churn_drivers_chart")
         st.markdown(f"**{t('churn.drivers.summary')}**")
-        tests = tests.assign(attribute=tests["attribute"].map(attribute_label))[["attribute", "n_levels", "spread", "p_value"]]
+        tests = tests.assign(attribute=tests["attribute"].map(attribute_label),
+                             verdict=[t(f"churn.drivers.verdict.{v}") for v in tests["verdict"]])[
+            ["attribute", "n_levels", "spread", "p_value", "p_adjusted", "verdict"]]
         tables.show(tests, "churn_driver_tests.csv", "churn.drivers", kinds={"spread": "pp"})
+        st.caption(t("churn.drivers.holm", n=fmt.number(int(tests["p_value"].notna().sum()), lang)))
         table = drivers.assign(value=drivers["label"], attribute=drivers["attribute"].map(attribute_label))[
             ["attribute", "value", "n_customers", "n_churned", "rate_churn", "rate_diff"]]
         tables.show(table, "churn_drivers.csv", "churn.drivers", kinds={"rate_diff": "pp"})

@@ -231,26 +231,34 @@ else:
 st.header(t("complaints.churn.header"))
 churn = pd.DataFrame()
 if has_customer and has_orders:
-    c = st.columns(3)
+    c = st.columns(4)
     churn_days = controls.number_setting("churn_days", t("complaints.churn_days"), *cx.NUMBER_SETTINGS["churn_days"],
                                    help=t("complaints.churn_days.help"), container=c[0])
     gap_multiple = controls.number_setting("churn_multiplier", t("complaints.gap_multiple"),
                                      *cx.NUMBER_SETTINGS["churn_multiplier"], help=t("complaints.gap_multiple.help"), container=c[1])
     revenue_days = controls.number_setting("complaints_revenue_days", t("complaints.revenue_days"),
                                      *cx.NUMBER_SETTINGS["complaints_revenue_days"], help=t("complaints.revenue_days.help"), container=c[2])
-    p.update(churn_days=int(churn_days), churn_multiplier=float(gap_multiple), revenue_days=int(revenue_days))
+    follow_days = controls.number_setting("complaints_follow_days", t("complaints.follow_days"),
+                                          *cx.NUMBER_SETTINGS["complaints_follow_days"],
+                                          help=t("complaints.follow_days.help"), container=c[3])
+    p.update(churn_days=int(churn_days), churn_multiplier=float(gap_multiple), revenue_days=int(revenue_days),
+             follow_days=int(follow_days))
     churn = ui.run_query("complaints_churn", p)
     overall = churn[churn["kind"] == "all"].set_index("grp")
     get = lambda g, col: overall.loc[g, col] if g in overall.index else None  # noqa: E731
     m = st.columns(3)
-    m[0].metric(t("complaints.kpi.churn_complainers"), fmt.percent(get("complainers", "rate_churn")), border=True,
-                help=t("complaints.kpi.churn.help", n=int(get("complainers", "n_churned") or 0),
-                       d=int(get("complainers", "n_customers") or 0)))
-    m[1].metric(t("complaints.kpi.churn_others"), fmt.percent(get("others", "rate_churn")), border=True,
-                help=t("complaints.kpi.churn.help", n=int(get("others", "n_churned") or 0),
-                       d=int(get("others", "n_customers") or 0)))
-    m[2].metric(t("complaints.kpi.revenue_lost"), fmt.number(get("complainers", "amt_revenue_lost"), lang), border=True,
-                help=t("complaints.kpi.revenue_lost.help", days=int(revenue_days)))
+    # like with like: both groups ordered in the period and are followed for the same days (issue 14, item 7)
+    m[0].metric(t("complaints.kpi.churn_complainers"), fmt.percent(get("complainers", "rate_churn_followed")), border=True,
+                help=t("complaints.kpi.churn_followed.help", n=int(get("complainers", "n_churned_followed") or 0),
+                       d=int(get("complainers", "n_followed") or 0), days=int(follow_days)))
+    m[1].metric(t("complaints.kpi.churn_others"), fmt.percent(get("others", "rate_churn_followed")), border=True,
+                help=t("complaints.kpi.churn_followed.help", n=int(get("others", "n_churned_followed") or 0),
+                       d=int(get("others", "n_followed") or 0), days=int(follow_days)))
+    m[2].metric(t("complaints.kpi.revenue_lost"), fmt.number(get("complainers", "amt_revenue_lost_followed"), lang),
+                border=True, help=t("complaints.kpi.revenue_lost.help", days=int(revenue_days)))
+    st.caption(t("complaints.churn.like_with_like", days=int(follow_days),
+                 left=fmt.number(sum(int(get(g, "n_customers") or 0) - int(get(g, "n_followed") or 0)
+                                     for g in ("complainers", "others")), lang)))
     st.caption(t("complaints.churn.definition", days=int(churn_days), multiple=fmt.number(gap_multiple, lang, 1)))
 
     left, right = st.columns(2)
@@ -267,7 +275,8 @@ if has_customer and has_orders:
                        width="stretch")
     st.caption(t("complaints.churn.bars_note"))
     churn_table = pd.concat([overall.reset_index().assign(label=lambda d: [t(f"complaints.grp.{g}") for g in d["grp"]]),
-                             by_cat, by_band]).assign(kind=lambda d: [t(f"complaints.kind.{k}") for k in d["kind"]])[["kind", "label", "n_customers", "n_churned", "rate_churn", "amt_revenue_lost"]]
+                             by_cat, by_band]).assign(kind=lambda d: [t(f"complaints.kind.{k}") for k in d["kind"]])[["kind", "label", "n_customers", "n_churned", "rate_churn", "amt_revenue_lost", "n_followed",
+                                                        "n_churned_followed", "rate_churn_followed"]]
     tables.show(churn_table, "complaints_churn.csv", "complaints")
 
     surv = ui.run_query("complaints_churn_survival", p)

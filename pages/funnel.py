@@ -70,6 +70,9 @@ with st.expander(t("funnel.settings.title"), icon=":material/tune:"):
         later.button(t("funnel.settings.later"), icon=":material/arrow_downward:", on_click=_move, args=(moving, 1),
                      width="stretch")
         reset.button(t("funnel.settings.reset"), icon=":material/restart_alt:", on_click=_reset, width="stretch")
+    # the conversion window, as funnel tools have it: won within N days of creation (0 = no window)
+    window_days = int(controls.number_setting("funnel_window", t("funnel.window"), 0, 0, 3650, 30,
+                                              help=t("funnel.window.help")))
     if overlap := [labels[k] for k in won if k in lost]:
         st.warning(t("funnel.settings.overlap", stages=safe.md_list(overlap)))
 
@@ -80,7 +83,8 @@ if not steps_keys:
     st.stop()
 date_columns = funnel.stage_date_columns(list(ui.run_query("funnel_columns")["column_name"]),
                                          [k for k in steps_keys if k not in won])
-params = funnel.params(start, end, order, won, lost, date_columns, **filters)
+include_undated = funnel.covers_all_data(snap, start, end)  # undated opportunities count in the whole-data view only
+params = funnel.params(start, end, order, won, lost, date_columns, include_undated, window_days, **filters)
 
 summary = ui.run_query("funnel_summary", params).iloc[0]
 n = int(summary["n_opportunities"])
@@ -98,9 +102,15 @@ if summary["n_outside_order"]:
                  stages=safe.md_list(summary["outside_stages"])))
 if summary["n_lost"] == 0 and summary["n_won"] > 0:
     st.warning(t("funnel.warn.no_lost"))
-for key, field in (("funnel.warn.no_amount", "n_no_amount"), ("funnel.warn.no_created", "n_no_created_date")):
-    if summary[field]:
-        st.caption(t(key, n=fmt.number(summary[field], lang)))
+if summary["n_no_amount"]:
+    st.caption(t("funnel.warn.no_amount", n=fmt.number(summary["n_no_amount"], lang)))
+# opportunities without a creation date: dated by their earliest date, or "undated" (issue 14, item 10)
+if summary["n_dated_first_stage"] or summary["n_dated_close"]:
+    st.caption(t("funnel.dated.other", n_stage=fmt.number(summary["n_dated_first_stage"], lang),
+                 n_close=fmt.number(summary["n_dated_close"], lang)))
+if summary["n_undated"]:
+    st.caption(t("funnel.dated.undated_in" if include_undated else "funnel.dated.undated_out",
+                 n=fmt.number(summary["n_undated"], lang)))
 
 CARDS = [  # (label key, value, help values)
     ("funnel.kpi.opportunities", fmt.number(n, lang), {}),
@@ -118,6 +128,16 @@ CARDS = [  # (label key, value, help values)
 for row in (CARDS[:4], CARDS[4:]):
     for col, (key, value, help_values) in zip(st.columns(len(row)), row):
         col.metric(t(key), value, help=t(f"{key}.help", **help_values), border=True)
+
+# the win rate is on closed deals: the share still open beside it, and the conversion window when one is set
+st.caption(t("funnel.win_rate.definition", rate=fmt.percent(summary["rate_win"]),
+             closed=fmt.number(summary["n_won"] + summary["n_lost"], lang), n_open=fmt.number(summary["n_open"], lang),
+             share_open=fmt.percent(summary["rate_open"]), n=fmt.number(n, lang)))
+if window_days:
+    st.caption(t("funnel.window.result", days=fmt.number(window_days, lang), won=fmt.number(summary["n_won_in_window"], lang),
+                 n=fmt.number(summary["n_window_elapsed"], lang), rate=fmt.percent(summary["rate_win_window"]),
+                 as_of=fmt.date(summary["window_as_of"], lang), left=fmt.number(n - int(summary["n_undated_in"])
+                                                                              - int(summary["n_window_elapsed"]), lang)))
 
 percent = st.column_config.NumberColumn(format="percent")
 tab_funnel, tab_speed, tab_trend, tab_groups, tab_owners, tab_forecast = controls.page_tabs(
@@ -171,6 +191,9 @@ for _ in controls.if_open(tab_funnel):
 for _ in controls.if_open(tab_speed):
     times = ui.run_query("funnel_stage_times", params)
     times["label"] = times["stage_key"].map(labels)
+    n_no_steps = int(times["n_no_steps"].iloc[0]) if len(times) else 0
+    if n_no_steps:  # no fake step times: a creation-to-close span is a whole cycle, not the time in one step
+        st.caption(t("funnel.times.no_steps", n=fmt.number(n_no_steps, lang)))
     if times["n_moved"].sum() == 0:
         st.info(t("funnel.times.empty"))
     else:

@@ -76,6 +76,12 @@ for row in (CARDS[:4], CARDS[4:]):
             border=True,
         )
 
+if current["amt_revenue_no_customer"] or current["n_orders_no_customer"]:
+    # guest orders (no customer id): counted in revenue and orders, never in the customer figures
+    st.caption(t("overview.no_customer", amount=fmt.number(current["amt_revenue_no_customer"], lang, 0),
+                 share=fmt.percent(current["amt_revenue_no_customer"] / current["amt_revenue"])
+                 if current["amt_revenue"] else "–", orders=fmt.number(current["n_orders_no_customer"], lang, 0)))
+
 grain = period.trend_grain(start, end)
 trend = ui.run_query("overview_trend", {"start": start, "end": end, "grain": grain})
 if trend["n_orders"].sum() == 0:

@@ -3,8 +3,15 @@
 -- params: $start DATE, $end DATE (inclusive), $definition VARCHAR ('orders' or 'explicit'),
 --   $churn_days INTEGER, $churn_multiplier DOUBLE, $segment VARCHAR[], $region VARCHAR[],
 --   $channel VARCHAR[], $owner VARCHAR[], $use_spells_mart BOOLEAN (set by crmlens.model)
--- returns: one row: as_of_date, n_customers (active at some time in the period), n_churned (their latest
--- lifetime ended in the period), rate_churn, n_active (at the as-of day), n_at_risk (active, past their usual
+-- returns: one row: as_of_date,
+--   n_start (customers active at the period's start: a lifetime begun before $start and not ended before it),
+--   n_lost_from_start (of those, lost in the period), n_lost (every departure in the period, new customers'
+--   too: the leaky bucket's lost summed over its periods), n_lost_new (n_lost - n_lost_from_start),
+--   rate_churn: THE period churn rate, n_lost_from_start / n_start (textbook: lost in the period / active at its
+--   start); explicit churn without any dates cannot be placed in time: then n_churned / n_customers and
+--   is_rate_undated,
+--   n_customers (active at some time in the period), n_churned (their latest lifetime ended in the period),
+--   rate_churn_any (n_churned / n_customers: the share of the period's customers lost), n_active (at the as-of day), n_at_risk (active, past their usual
 --   gap), n_base_12m (active 365 days before the as-of day), n_kept_12m (of those, active at the as-of day),
 --   rate_churn_12m, amt_revenue_12m (revenue of the active customers in the 365 days to the as-of day;
 --   explicit: 12 x monthly revenue), rate_margin (1 - cost / amount over those 365 days, NULL without costs),
@@ -30,11 +37,28 @@ recent_orders as (
     from stg_orders o semi join filtered f using (customer_id)
     where o.order_date > (select as_of_date from as_of) - 365 and o.order_date <= (select as_of_date from as_of)
       and o.is_order and len($segment) + len($region) + len($channel) + len($owner) > 0
+),
+dated as (
+    -- lifetimes placed in time, as the leaky bucket counts them (churn_bucket.sql)
+    select * from spells where spell_start is not null and not (is_lost and lost_date is null)
+),
+textbook as (
+    select count(*) filter (where spell_start < $start::date and coalesce(lost_date >= $start::date, true)) as n_start,
+           count(*) filter (where spell_start < $start::date and lost_date between $start::date and (select as_of_date from as_of))
+               as n_lost_from_start,
+           count(*) filter (where lost_date between $start::date and (select as_of_date from as_of)) as n_lost,
+           count(*) as n_dated
+    from dated
 )
 select (select as_of_date from as_of) as as_of_date,
+       tb.n_start, tb.n_lost_from_start, tb.n_lost, tb.n_lost - tb.n_lost_from_start as n_lost_new,
+       tb.n_dated = 0 as is_rate_undated,
+       if(tb.n_dated = 0,
+          (select count(*) filter (where churned) / nullif(count(*), 0) from customer_status),
+          tb.n_lost_from_start / nullif(tb.n_start, 0)) as rate_churn,
        (select count(*) from customer_status) as n_customers,
        (select count(*) filter (where churned) from customer_status) as n_churned,
-       (select count(*) filter (where churned) / nullif(count(*), 0) from customer_status) as rate_churn,
+       (select count(*) filter (where churned) / nullif(count(*), 0) from customer_status) as rate_churn_any,
        (select count(*) from active_now) as n_active,
        (select count(*) filter (where (select as_of_date from as_of) - last_order > usual_gap) from active_now) as n_at_risk,
        (select count(*) from year_ago) as n_base_12m,
@@ -46,3 +70,4 @@ select (select as_of_date from as_of) as as_of_date,
        (select 1 - sum(cost) / nullif(sum(amount), 0) from recent_orders where cost is not null and amount is not null)
            as rate_margin,
        (select median(gap_before) filter (where gap_before > 0) from order_gaps) as usual_gap_all
+from textbook tb

@@ -4,11 +4,15 @@
 --   $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $category VARCHAR[], $severity VARCHAR[],
 --   $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[],
 --   $owner VARCHAR[], $start DATE, $end DATE, $churn_multiplier DOUBLE, $churn_days INTEGER,
---   $revenue_days INTEGER, $use_spells_mart BOOLEAN (set by crmlens.model)
+--   $revenue_days INTEGER, $follow_days INTEGER, $use_spells_mart BOOLEAN (set by crmlens.model)
 -- returns: kind ('all', 'category' or 'band'), grp ('complainers'/'others', a category, or a band number as
 --   text),
--- n_customers, n_churned, rate_churn, amt_revenue_lost (NULL for others; completed-order revenue of churned
---     complainers in the $revenue_days days before their first complaint)
+-- n_customers, n_churned, rate_churn (lost by the newest order day: complainers and others followed for
+--   different lengths of time), amt_revenue_lost (NULL for others; completed-order revenue of churned
+--     complainers in the $revenue_days days before their first complaint),
+--   like with like (issue 14, item 7): n_followed (customers followed for the whole $follow_days days after their
+--   origin: the first complaint, or the first order in the period for others), n_churned_followed (of those,
+--   lost within $follow_days days of it), rate_churn_followed, amt_revenue_lost_followed
 -- include: complaints_scope
 -- include: complaints_churn_base
 ,
@@ -20,16 +24,29 @@ revenue_before as (
     group by p.customer_id
 ),
 rows as (
-    select p.grp, p.category, p.band, p.is_churned, coalesce(r.amt_revenue, 0) as amt_revenue
+    select p.grp, p.category, p.band, p.is_churned, coalesce(r.amt_revenue, 0) as amt_revenue,
+           p.origin + cast($follow_days as integer) <= p.ref_date as is_followed,
+           p.origin + cast($follow_days as integer) <= p.ref_date and p.is_churned
+               and p.lost_date <= p.origin + cast($follow_days as integer) as is_churned_followed
     from population p left join revenue_before r on r.customer_id = p.customer_id
 )
 select 'all' as kind, grp, count(*) as n_customers, count(*) filter (where is_churned) as n_churned,
-       avg(is_churned::int) as rate_churn, case when grp = 'complainers' then sum(amt_revenue) end as amt_revenue_lost
+       avg(is_churned::int) as rate_churn, case when grp = 'complainers' then sum(amt_revenue) end as amt_revenue_lost,
+       count(*) filter (where is_followed) as n_followed, count(*) filter (where is_churned_followed) as n_churned_followed,
+       count(*) filter (where is_churned_followed) / nullif(count(*) filter (where is_followed), 0) as rate_churn_followed,
+       case when grp = 'complainers' then coalesce(sum(amt_revenue) filter (where is_churned_followed), 0) end
+           as amt_revenue_lost_followed
 from rows group by grp
 union all
-select 'category', category, count(*), count(*) filter (where is_churned), avg(is_churned::int), sum(amt_revenue)
+select 'category', category, count(*), count(*) filter (where is_churned), avg(is_churned::int), sum(amt_revenue),
+       count(*) filter (where is_followed), count(*) filter (where is_churned_followed),
+       count(*) filter (where is_churned_followed) / nullif(count(*) filter (where is_followed), 0),
+       coalesce(sum(amt_revenue) filter (where is_churned_followed), 0)
 from rows where grp = 'complainers' group by category
 union all
-select 'band', band::varchar, count(*), count(*) filter (where is_churned), avg(is_churned::int), sum(amt_revenue)
+select 'band', band::varchar, count(*), count(*) filter (where is_churned), avg(is_churned::int), sum(amt_revenue),
+       count(*) filter (where is_followed), count(*) filter (where is_churned_followed),
+       count(*) filter (where is_churned_followed) / nullif(count(*) filter (where is_followed), 0),
+       coalesce(sum(amt_revenue) filter (where is_churned_followed), 0)
 from rows where grp = 'complainers' group by band
 order by kind, n_customers desc, grp

@@ -5,7 +5,7 @@ select 'customers' as table_name, count(*) as n_rows, min(signup_date) as first_
 union all
 select 'orders', count(*), min(order_date), max(order_date) from stg_orders
 union all
-select 'opportunities', count(*), min(created_date), max(created_date) from stg_opportunities
+select 'opportunities', count(*), min(effective_created), max(effective_created) from stg_opportunities  -- dated by created, else the earliest date
 union all
 select 'opportunity_stage_history', count(*), min(entered_at)::date, max(entered_at)::date from stg_opportunity_stage_history
 union all

@@ -1,7 +1,7 @@
 -- funnel_breakdown: the funnel's outcome per owner, source, segment, region or product
 -- params: $start DATE, $end DATE, $owner VARCHAR[], $source VARCHAR[], $segment VARCHAR[],
 --   $region VARCHAR[], $stages VARCHAR[], $won_stages VARCHAR[], $lost_stages VARCHAR[],
---   $date_columns VARCHAR[], $date_stages VARCHAR[],
+--   $date_columns VARCHAR[], $date_stages VARCHAR[], $include_undated BOOLEAN,
 --   $by VARCHAR ('owner', 'source', 'segment', 'region', 'product', or a side file's column: funnel_attributes)
 -- returns: one row per group (grp, NULL = not set), by value: n_opportunities, amt_value, n_won, n_lost,
 --   n_open, amt_won, amt_open_pipeline, rate_win, rate_conversion, days_avg_cycle
@@ -17,7 +17,7 @@ select grp,
        coalesce(sum(amount) filter (where status = 'open'), 0) as amt_open_pipeline,
        count(*) filter (where status = 'won') / nullif(count(*) filter (where status <> 'open'), 0) as rate_win,
        count(*) filter (where status = 'won') / count(*) as rate_conversion,
-       avg(closed_on - created_date) filter (where status = 'won' and closed_on >= created_date) as days_avg_cycle
+       avg(closed_on - cycle_from) filter (where status = 'won' and closed_on >= cycle_from) as days_avg_cycle
 from grouped
 group by grp
 order by amt_value desc, n_opportunities desc, grp nulls last

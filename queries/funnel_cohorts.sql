@@ -2,7 +2,7 @@
 --   open
 -- params: $start DATE, $end DATE, $owner VARCHAR[], $source VARCHAR[], $segment VARCHAR[],
 --   $region VARCHAR[], $stages VARCHAR[], $won_stages VARCHAR[], $lost_stages VARCHAR[],
---   $date_columns VARCHAR[], $date_stages VARCHAR[]
+--   $date_columns VARCHAR[], $date_stages VARCHAR[], $include_undated BOOLEAN
 -- returns: one row per creation month in the period: month_start, n_created, n_won, n_lost, n_open,
 --   amt_created, amt_won, rate_win, rate_conversion, rate_open
 -- include: funnel_base
@@ -22,6 +22,6 @@ select m.month_start,
        count(r.opportunity_id) filter (where r.status = 'won') / nullif(count(r.opportunity_id), 0) as rate_conversion,
        count(r.opportunity_id) filter (where r.status = 'open') / nullif(count(r.opportunity_id), 0) as rate_open
 from months m
-left join reach r on date_trunc('month', r.created_date) = m.month_start
+left join reach r on date_trunc('month', r.effective_created) = m.month_start
 group by m.month_start
 order by m.month_start

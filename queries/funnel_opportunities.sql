@@ -2,7 +2,7 @@
 --   the next)
 -- params: $start DATE, $end DATE, $owner VARCHAR[], $source VARCHAR[], $segment VARCHAR[],
 --   $region VARCHAR[], $stages VARCHAR[], $won_stages VARCHAR[], $lost_stages VARCHAR[],
---   $date_columns VARCHAR[], $date_stages VARCHAR[], $list_stage VARCHAR,
+--   $date_columns VARCHAR[], $date_stages VARCHAR[], $include_undated BOOLEAN, $list_stage VARCHAR,
 --   $list_mode VARCHAR ('reached' or 'dropped'), $limit INTEGER, $offset INTEGER
 -- returns: one page of opportunities (largest amount first): opportunity_id, customer_id, stage, status,
 --   amount, owner, source, product, segment, region, created_date, closed_on, rule, n_total

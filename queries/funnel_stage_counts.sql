@@ -1,7 +1,7 @@
 -- funnel_stage_counts: how many opportunities (and how much value) reached each step of the funnel
 -- params: $start DATE, $end DATE, $owner VARCHAR[], $source VARCHAR[], $segment VARCHAR[],
 --   $region VARCHAR[], $stages VARCHAR[], $won_stages VARCHAR[], $lost_stages VARCHAR[],
---   $date_columns VARCHAR[], $date_stages VARCHAR[]
+--   $date_columns VARCHAR[], $date_stages VARCHAR[], $include_undated BOOLEAN
 -- returns: one row per funnel step (pos, stage_key): n_reached, amt_reached, n_reached_no_amount, rate_step
 --   (vs previous step), rate_overall (vs first step), n_dropped, amt_dropped, rate_dropped (reached this step,
 --   not the next), n_open_here, n_lost_here

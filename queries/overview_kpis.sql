@@ -3,7 +3,9 @@
 -- returns: one row per period ('current', 'previous'): period, period_start, period_end,
 --   n_customers (known by period end), n_active_customers (bought in period),
 --   n_new_customers (first purchase in period), amt_revenue, n_orders, amt_avg_order,
---   n_open_opportunities (open at period end), n_complaints (created in period)
+--   n_open_opportunities (open at period end), n_complaints (created in period),
+--   amt_revenue_no_customer, n_orders_no_customer: the part of amt_revenue and n_orders on orders without a
+--   customer id (guest orders: revenue and orders, never a customer)
 with periods as (
     select 'current' as period, $start::date as period_start, $end::date as period_end
     union all
@@ -25,7 +27,9 @@ order_figures as (
     select p.period,
            count(distinct o.customer_id) filter (where o.is_order) as n_active_customers,
            coalesce(sum(o.amount), 0) as amt_revenue,
-           count(*) filter (where o.is_order) as n_orders
+           count(*) filter (where o.is_order) as n_orders,
+           coalesce(sum(o.amount) filter (where o.customer_id is null), 0) as amt_revenue_no_customer,
+           count(*) filter (where o.is_order and o.customer_id is null) as n_orders_no_customer
     from periods p
     left join revenue_orders o on o.order_date between p.period_start and p.period_end
     group by p.period
@@ -42,7 +46,7 @@ opportunity_figures as (
     select p.period, count(o.opportunity_id) as n_open_opportunities
     from periods p
     left join stg_opportunities o
-        on coalesce(o.created_date <= p.period_end, true)
+        on coalesce(o.effective_created <= p.period_end, true)  -- dated by created, else its earliest date
         and not coalesce(o.close_date <= p.period_end, o.status <> 'open')
     group by p.period
 ),
@@ -59,6 +63,8 @@ select p.period, p.period_start, p.period_end,
        o.amt_revenue,
        o.n_orders,
        o.amt_revenue / nullif(o.n_orders, 0) as amt_avg_order,
+       o.amt_revenue_no_customer,
+       o.n_orders_no_customer,
        op.n_open_opportunities,
        c.n_complaints
 from periods p

@@ -6,7 +6,8 @@ with revenue_orders as materialized (
     -- include: revenue_orders
 ),
 first_purchase as (
-    select customer_id, min(order_date) as first_ordered_at from revenue_orders where is_order group by 1
+    select customer_id, min(order_date) as first_ordered_at from revenue_orders
+    where is_order and customer_id is not null group by 1  -- a guest order is no customer
 ),
 buckets as (
     select distinct date_trunc($grain, d::date)::date as bucket_start

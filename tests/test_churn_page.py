@@ -31,13 +31,20 @@ def test_orders_definition_with_settings_from_the_url(churn_env):
     at = open_churn(period=PERIOD, churn_days="30", churn_multiplier="0")
     assert not at.exception
     shown = metrics(at)
-    # 7 customers in Q1, 4 lost (B, C, D, G), 3 active (A, E, F), nobody past their usual gap.
-    assert shown["Customers"] == "7"
-    assert shown["Lost"] == "4"
-    assert shown["Period churn rate"] == "57.1%"
+    # Active on 01-01 only B (C's first lifetime ended 12-31); departures in Q1: B, C, A, D, G (the bucket's
+    # 1 + 1 + 3); the period churn rate: B lost of the 1 active at the start = 100%. 3 active now (A, E, F),
+    # nobody past their usual gap.
+    assert shown["Active at the start"] == "1"
+    assert shown["Lost in the period"] == "5"
+    assert shown["Period churn rate"] == "100.0%"
     assert shown["Active now"] == "3"
     assert shown["At risk"] == "0"
     assert "Definition: from orders" in at.info[0].value and "30 days pass" in at.info[0].value
+    # the definition next to the number, reconciled with the bucket; the 12-month rate under its own name
+    assert any("Period churn rate = 1 of the 1 customers active on 2024/01/01" in c.value or
+               "Period churn rate = 1 of the 1 customers active on" in c.value for c in at.caption)
+    assert any("its lost add up to 5 for the same span (1 active at the start, 4 won during the period" in c.value
+               for c in at.caption)
     bucket = at.dataframe[0].value
     assert list(bucket.iloc[:, 0]) == ["2024-01", "2024-02", "2024-03"]
     assert list(bucket["Lost"]) == [1, 1, 3]
@@ -50,7 +57,7 @@ def test_changing_n_days_changes_the_figures(churn_env):
     assert not at.exception
     # N = 60: lost B (02-18) and C (03-15); at risk D and G (see test_at_risk_list_scores_sorts_and_pages).
     shown = metrics(at)
-    assert shown["Lost"] == "2"
+    assert shown["Lost in the period"] == "2"
     assert shown["At risk"] == "2"
     risk = at.dataframe[-1].value  # the at-risk list is the last table
     assert list(risk["Customer"]) == ["G", "D"]
@@ -61,7 +68,9 @@ def test_subscription_export_switches_to_the_explicit_definition(subscription_en
     assert not at.exception
     assert "explicit churn data" in at.info[0].value
     shown = metrics(at)
-    assert shown["Period churn rate"] == "37.5%"  # 3 of 8
+    # no signup, churn or contract-end dates: no period start to count from, so the share churned, under its name
+    assert shown["Share churned"] == "37.5%"  # 3 of 8
+    assert "Period churn rate" not in shown
     assert "At risk" not in shown
     assert any("no dates" in i.value for i in at.info)  # the bucket cannot place anyone in time
     # At risk: the active subscribers ranked by their chance of leaving (worked out in test_churn_queries)
@@ -75,7 +84,8 @@ def test_churn_page_in_chinese(churn_env):
     at = open_churn(period=PERIOD, lang="中文", churn_days="30", churn_multiplier="0")
     assert not at.exception
     assert at.title[0].value == "客户流失与留存"
-    assert metrics(at)["本期流失率"] == "57.1%"
+    assert metrics(at)["本期流失率"] == "100.0%"  # B lost, of the 1 customer active on 01-01 (see above)
+    assert metrics(at)["期初活跃客户"] == "1"
     assert "口径：按订单" in at.info[0].value
 
 

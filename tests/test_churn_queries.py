@@ -122,7 +122,10 @@ def test_summary(churn_db):
     s = run(churn_db, "churn_summary").iloc[0]
     # In the period: A, B, C, D, E, F, G (all active at some time in Q1). Lost at the end: B, C, D, G.
     assert (s["n_customers"], s["n_churned"]) == (7, 4)
-    assert s["rate_churn"] == pytest.approx(4 / 7)
+    assert s["rate_churn_any"] == pytest.approx(4 / 7)
+    # The period churn rate (textbook): active at the start (on 01-01) only B, lost 01-19: 1 / 1. Departures in
+    # the period: B, C, A, D, G = 5, the leaky bucket's 1 + 1 + 3 (test_bucket_months_with_reactivation_and_revenue).
+    assert (s["n_start"], s["n_lost_from_start"], s["n_lost"], s["rate_churn"]) == (1, 1, 5, 1.0)
     assert s["n_active"] == 3  # A, E, F
     # At risk: past their usual gap. A 0 days since; E 11 < 31 (everybody's median); F 26 < 360.5.
     assert s["n_at_risk"] == 0
@@ -286,10 +289,11 @@ def test_logrank_on_counts_matches_statsmodels_on_rows(churn_db):
 
 
 def test_survival_by_complaint_history(churn_db):
-    df = run(churn_db, "churn_survival", group="complaint")
-    # Complained by 03-31: B, C, G (A's complaint is in April).
+    df = run(churn_db, "churn_survival", group="complaint", landmark_days=20)
+    # A landmark 20 days after the first order (tests/test_definitions.py works it out): B and G complained by
+    # theirs; C's complaints came after its landmark (12-21), E's landmark (04-09) is after the as-of day.
     sizes = df.groupby("grp")["n_customers"].sum()
-    assert sizes.to_dict() == {"complained": 3, "no complaint": 4}
+    assert sizes.to_dict() == {"complained": 2, "no complaint": 4}
 
 
 def test_at_risk_counts_under_the_curve():
@@ -365,7 +369,9 @@ def test_headline_has_the_fields_the_metrics_contract_asks_for(churn_db):
     assert set(out["periods"][0]) == {"period", "start", "new", "reactivated", "lost", "end", "churn_rate"}
     assert [p["lost"] for p in out["periods"]] == [0, 0, 1]
     assert out["periods"][0]["start"] == 3
-    assert out["overall_churn_rate"] == pytest.approx(round(1 / 7, 4))
+    # The period churn rate: lost in the period / active at its start (B, C, F on 01-01; B lost) = 1 / 3, the
+    # leaky bucket's first start and its lost summed (0 + 0 + 1). (Over everybody active in the period it was 1 / 7.)
+    assert out["overall_churn_rate"] == pytest.approx(round(1 / 3, 4))
     assert out["at_risk_count"] == 3  # C (76 days > 22.5), D (50 > 31), G (49 > 10)
 
 
@@ -464,7 +470,10 @@ def _retail_expected(orders, start, end, n_days, multiplier):
         if s[4] is None or s[4] >= start:  # active at some time from start to the as-of day
             latest[s[0]] = s
     active = [c for c, s in latest.items() if s[4] is None]
+    at_start = [s for s in spells if s[2] < start and (s[4] is None or s[4] >= start)]
     summary = {"as_of": as_of, "n_customers": len(latest), "n_churned": sum(s[4] is not None for s in latest.values()),
+               "n_start": len(at_start), "n_lost_from_start": sum(s[4] is not None for s in at_start),
+               "n_lost": sum(s[4] is not None and s[4] >= start for s in spells),
                "n_active": len(active),
                "n_at_risk": sum((as_of - last[c]).days > usual[c] for c in active),
                "amt_revenue_12m": sum(revenue(c, as_of - dt.timedelta(days=364), as_of) for c in active),
@@ -478,7 +487,12 @@ def _check_retail(db, orders, start, end, n_days, multiplier):
     assert s["as_of_date"].date() == summary["as_of"]
     for key in ("n_customers", "n_churned", "n_active", "n_at_risk"):
         assert (key, s[key]) == (key, summary[key])
-    assert s["rate_churn"] == pytest.approx(summary["n_churned"] / summary["n_customers"])
+    for key in ("n_start", "n_lost_from_start", "n_lost"):
+        assert (key, s[key]) == (key, summary[key])
+    # the period churn rate: lost in the period / active at its start; the share of everybody active in the period
+    # that was lost has its own name
+    assert s["rate_churn"] == pytest.approx(summary["n_lost_from_start"] / summary["n_start"])
+    assert s["rate_churn_any"] == pytest.approx(summary["n_churned"] / summary["n_customers"])
     assert s["usual_gap_all"] == pytest.approx(summary["usual_gap_all"])
     assert s["amt_revenue_12m"] == pytest.approx(summary["amt_revenue_12m"])
     assert s["n_base_12m"] == 0 and pd.isna(s["rate_churn_12m"])  # the data starts 2010-12-01: no year back
@@ -489,6 +503,8 @@ def _check_retail(db, orders, start, end, n_days, multiplier):
     for key in ("amt_revenue_lost", "amt_revenue_base"):
         assert (key, df[key].tolist()) == (key, pytest.approx([m[key] for m in months]))
     assert df["rate_churn"].tolist() == pytest.approx([m["n_lost_from_start"] / m["n_start"] for m in months])
+    # the headline reconciles with the bucket: the same start, its lost added up
+    assert (df["n_start"].iloc[0], df["n_lost"].sum()) == (s["n_start"], s["n_lost"])
     return summary, months
 
 

@@ -230,16 +230,23 @@ def test_metrics_params_apply_to_the_views_that_take_them(db):
     assert run("load", *CHURN, "--db", db).exit_code == 0
     plain = json.loads(run("metrics", "--json", "--db", db, "--start", "2024-01-01", "--end", "2024-03-31").output)
     assert json.loads(run("metrics", "--json", "--db", db, "--params", Q1).output) == plain  # the period alone
-    result = run("metrics", "--json", "--db", db, "--params", f"{Q1}&segment=business&churn_days=30&churn_multiplier=0")
+    result = run("metrics", "--json", "--db", db, "--params",
+                 f"{Q1}&segment=business&churn_days=30&churn_multiplier=0&complaints_follow_days=30")
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
-    # Churn, lost after 30 days for everyone: C (01-15 + 30) and D (02-10 + 30) lost, F active: 2 of 3.
-    assert out["churn"]["overall_churn_rate"] == 0.6667
-    assert plain["churn"]["overall_churn_rate"] == 0.1429  # default rule, all customers: B of A-G
+    # Churn, lost after 30 days for everyone: C (01-15 + 30) and D (02-10 + 30) lost, F back in March. The period
+    # churn rate is lost / active at the start, and none of C, D, F was active on 01-01 (C's first lifetime ended
+    # 12-31, F's in 2023): no rate (null, not 0%), though both business losses show in the bucket.
+    assert out["churn"]["overall_churn_rate"] is None
+    assert [p["lost"] for p in out["churn"]["periods"]] == [0, 1, 1]
+    # default rule, all customers: active on 01-01 B, C, F; lost by 03-31 B: 1 of 3
+    assert plain["churn"]["overall_churn_rate"] == 0.3333
     # Complaints of business customers in Q1: K2 and K3 (both C's), of K1, K2, K3, K5.
     assert (out["complaints"]["total"], plain["complaints"]["total"]) == (2, 4)
-    # C's complaints: C is lost under the 30-day rule (1 of 1); others D lost, F not (1 of 2).
-    assert (out["complaints"]["churn_rate_complainers"], out["complaints"]["churn_rate_others"]) == (1.0, 0.5)
+    # Complainers and others followed for the same 30 days (data to 03-31): C from its first complaint 01-10 to
+    # 02-09, lost only on 02-14: 0 of 1; others D from its first Q1 order 02-10 to 03-11, lost on 03-11: 1 of 1;
+    # F's start (03-05) is too recent for 30 days of follow-up: left out.
+    assert (out["complaints"]["churn_rate_complainers"], out["complaints"]["churn_rate_others"]) == (0.0, 1.0)
     # Loyalty ladder: C and F clients, D a customer.
     assert (out["loyalty"]["rungs"]["client"], out["loyalty"]["rungs"]["customer"]) == (2, 1)
     # The overview has no filters: unchanged; the keys of every section are those of the plain run.

@@ -41,8 +41,8 @@ def test_headline_speed_outcome_and_churn(complaints_env):
     assert shown["Repeat complainers"] == "75.0%"  # C1, C3, C4 of 4
     assert shown["Reopened"] == "40.0%"
     # the churn page's default rule: nobody lost by 2024-06-30 (test_complaints_queries.test_churn_with_the_gap_rule)
-    assert shown["Period churn rate: complainers"] == "0.0%"
-    assert shown["Period churn rate: others"] == "0.0%"
+    assert shown["Churn within the follow-up: complainers"] == "0.0%"
+    assert shown["Churn within the follow-up: others"] == "0.0%"
     assert shown["Revenue of lost complainers"] == "0"
     assert any("Top cause:" in md.value and "Delivery" in md.value for md in at.markdown)
     assert any("2 open complaints are treated as censored" in c.value for c in at.caption)
@@ -62,8 +62,11 @@ def test_category_filter_and_churn_settings(complaints_env):
     at.multiselect(key="category").set_value(["hardware", "price"]).run()
     assert metrics(at)["Complaints"] == "3"  # K10, K11, K4
     at = open_page(churn_days="90", churn_multiplier="0")
-    assert metrics(at)["Period churn rate: complainers"] == "75.0%"  # C1, C3, C4 without the gap rule
-    assert metrics(at)["Revenue of lost complainers"] == "1,430"
+    # without the gap rule C1, C3, C4 are lost by 06-30, but followed for the same 90 days from the first
+    # complaint only C4 (02-15 -> lost 05-01, 76 days): 1 of 4; its revenue before the complaint 1,000
+    # (test_complaints_queries.test_churn_with_a_fixed_number_of_days)
+    assert metrics(at)["Churn within the follow-up: complainers"] == "25.0%"
+    assert metrics(at)["Revenue of lost complainers"] == "1,000"
 
 
 def test_in_chinese(complaints_env):
@@ -87,6 +90,6 @@ def test_without_customer_ids_volume_causes_and_speed_remain(monkeypatch, tmp_pa
     shown = metrics(at)
     assert shown["Complaints"] == "3"
     assert shown["Median (resolved only)"] == "18.0 h"  # 12 h and 24 h
-    assert "Period churn rate: complainers" not in shown and "Repeat complainers" not in shown
+    assert "Churn within the follow-up: complainers" not in shown and "Repeat complainers" not in shown
     assert any("need a customer_id column" in w.value for w in at.warning)
     assert any("The link to churn needs a customer id" in c.value for c in at.caption)

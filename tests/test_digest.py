@@ -486,18 +486,20 @@ def test_a_filtered_churn_digest_sends_the_figures_of_metrics_params_not_all_cus
     sent = json.loads(parts["application/json"].get_content())["churn"]
     assert sent == metrics_json(churn_db, params=params)["churn"]
     # By hand, N = 30 for everyone: business customers are C, D, F. C is lost on 02-14 (01-15 + 30), D on
-    # 03-11 (02-10 + 30); F came back on 03-05 and is active on 03-31: 2 lost of 3.
-    assert sent["overall_churn_rate"] == 0.6667
+    # 03-11 (02-10 + 30); F came back on 03-05 and is active on 03-31. The period churn rate is lost / active at
+    # the start, and none of them was active on 01-01 (C's first lifetime ended 12-31): no rate, not 0%.
+    assert sent["overall_churn_rate"] is None
     # Months (start, new, reactivated, lost, end): Jan: C comes back on 01-01 (0, 0, 1, 0, 1); Feb: D new,
     # C lost (1, 1, 0, 1, 1); Mar: F back, D lost (1, 0, 1, 1, 1).
     assert [(p["start"], p["new"], p["reactivated"], p["lost"], p["end"]) for p in sent["periods"]] == [
         (0, 0, 1, 0, 1), (1, 1, 0, 1, 1), (1, 0, 1, 1, 1)]
-    # The same rule for all customers: B, C, D, G lost of A-G = 4 / 7. The segment makes the difference ...
-    assert metrics_json(churn_db, params=f"{Q1}&{RULE_30}")["churn"]["overall_churn_rate"] == 0.5714
-    # ... and so does the setting: with the default rule (90 days or 3 x the usual gap) only B is lost.
-    assert metrics_json(churn_db, params=Q1)["churn"]["overall_churn_rate"] == 0.1429
+    # The same rule for all customers: active on 01-01 only B, lost 01-19: 1 / 1. The segment makes the difference ...
+    assert metrics_json(churn_db, params=f"{Q1}&{RULE_30}")["churn"]["overall_churn_rate"] == 1.0
+    # ... and so does the setting: with the default rule (90 days or 3 x the usual gap) B, C and F are active on
+    # 01-01 and only B is lost: 1 / 3.
+    assert metrics_json(churn_db, params=Q1)["churn"]["overall_churn_rate"] == 0.3333
     text = parts["text/plain"].get_content()
-    assert "Churn rate: 66.7%" in text and "Customers at risk: 0" in text
+    assert "Churn rate: –" in text and "Customers at risk: 0" in text
     assert "Filters and settings: segment=business, churn_days=30, churn_multiplier=0." in text
     png = parts["image/png"].get_content()  # the leaky bucket of the filtered view
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
@@ -518,17 +520,18 @@ def test_a_complaints_digest_with_a_category_filter(churn_db):
 def test_a_funnel_digest_with_an_owner_filter_and_its_own_lost_stages(tmp_path):
     db = load_fixture(tmp_path / "mixed.duckdb", "funnel/mixed")
     year = "period=2024-01-01&period=2024-12-31"
-    # All of 2024 (N8 has no creation date): won H1 N1, lost H2 H4 N4 N5, open H3 N2 N3 N6 N7.
-    assert metrics_json(db, params=year)["funnel"]["win_rate"] == 0.3333  # 2 / (2 + 4)
+    # All of 2024 covers all the data, so N8 (no date at all) counts, as undated: won H1 N1 N8, lost H2 H4 N4 N5,
+    # open H3 N2 N3 N6 N7.
+    assert metrics_json(db, params=year)["funnel"]["win_rate"] == 0.4286  # 3 / (3 + 4)
     sent, _ = _digest_data(db, "funnel", f"{year}&owner=B")
     assert sent == metrics_json(db, params=f"{year}&owner=B")["funnel"]
     # Owner B: H4 N4 N5 lost, N3 N6 N7 open, nothing won.
     assert (sent["won"], sent["lost"], sent["open"], sent["win_rate"]) == (0, 3, 3, 0.0)
-    # A setting: "on hold" counted as lost too, as the page's stage settings allow: N6 is lost, 2 / (2 + 5).
+    # A setting: "on hold" counted as lost too, as the page's stage settings allow: N6 is lost, 3 / (3 + 5).
     params = f"{year}&funnel_lost=lost&funnel_lost=on hold"
     sent, _ = _digest_data(db, "funnel", params)
     assert sent == metrics_json(db, params=params)["funnel"]
-    assert (sent["won"], sent["lost"], sent["open"], sent["win_rate"]) == (2, 5, 4, 0.2857)
+    assert (sent["won"], sent["lost"], sent["open"], sent["win_rate"]) == (3, 5, 4, 0.375)
 
 
 def test_a_loyalty_digest_with_a_segment_filter(churn_db):
@@ -551,17 +554,21 @@ def test_a_value_the_page_refuses_is_left_out_and_the_message_says_so(churn_db):
 
 def test_alerts_read_the_figure_of_their_filtered_view(churn_db, smtp):
     business, consumer = f"{Q1}&segment=business&{RULE_30}", f"{Q1}&segment=consumer&{RULE_30}"
-    assert _value(churn_db, "churn_rate", business) == metrics_json(churn_db, params=business)["churn"][
-        "overall_churn_rate"] == 0.6667
-    # Consumers A, B, E, G: B and G lost; A lost on 03-01 but back on 03-31: 2 of 4.
-    assert _value(churn_db, "churn_rate", consumer) == 0.5
-    # One rule on two views: each is checked on its own figure (only the business one is above 0.6).
+    # The period churn rate is lost / active at the period's start. Business C, D, F: none active on 01-01 (C's
+    # first lifetime ended 12-31), so no rate (None, not 0).
+    assert _value(churn_db, "churn_rate", business) is None
+    assert metrics_json(churn_db, params=business)["churn"]["overall_churn_rate"] is None
+    # Consumers A, B, E, G: active on 01-01 only B, lost 01-19: 1 of 1.
+    assert _value(churn_db, "churn_rate", consumer) == metrics_json(churn_db, params=consumer)["churn"][
+        "overall_churn_rate"] == 1.0
+    # One rule on two views: each is checked on its own figure (only the consumer one is above 0.6; a view
+    # without a figure does not fire).
     for name, params in (("business", business), ("consumer", consumer)):
         storage.save_alert(churn_db, model.make_alert(name, "churn_rate", "above", 0.6, params, [EMAIL], "en"))
     report = run.send_due(churn_db)
-    assert report.alerts_changed == [("business", "fired", 0.6667)]
+    assert report.alerts_changed == [("consumer", "fired", 1.0)]
     text = _parts(smtp.messages[0][1])["text/plain"].get_content()
-    assert "Filters and settings: segment=business, churn_days=30, churn_multiplier=0." in text
+    assert "Filters and settings: segment=consumer, churn_days=30, churn_multiplier=0." in text
 
 
 def test_digest_add_refuses_what_the_page_refuses(churn_db):

@@ -31,20 +31,25 @@ def metrics(at: AppTest) -> dict[str, str]:
 def test_headline_figures_and_the_rule_statement(funnel_env):
     at = open_funnel(period=YEAR, funnel_stages=ORDER)
     assert not at.exception
+    # 2024 holds every dated opportunity (01-01 .. 07-10), so N8, with no date at all, counts too, as undated:
+    # won H1 N1 N8 (win rate 3 / 7), average won (100 + 300 + 999) / 3 = 466; the cycle stays H1 20 and N1 30
+    # days (N8 has no dates); velocity 5 open x 3/7 x 466.33 / 25 = 40.
     assert metrics(at) == {
-        "Opportunities": "11", "Won": "2", "Lost": "4", "Open": "5", "Win rate": "33.3%",
-        "Average won deal": "200", "Average sales cycle": "25.0 days", "Sales velocity (per day)": "13"}
+        "Opportunities": "12", "Won": "3", "Lost": "4", "Open": "5", "Win rate": "42.9%",
+        "Average won deal": "466", "Average sales cycle": "25.0 days", "Sales velocity (per day)": "40"}
+    assert any("1 opportunities have no date at all" in c.value and "counted, as \"undated\"" in c.value
+               for c in at.caption)
     rule = at.info[0].value
-    assert "11 opportunities" in rule
+    assert "12 opportunities" in rule
     assert "4 from their stage history" in rule
-    assert "1 won without history" in rule and "4 open without history" in rule
+    assert "2 won without history" in rule and "4 open without history" in rule
     assert "1 lost without history: counted up to the last stage whose date column is filled" in rule
     assert "qualified\\_date → qualified" in rule  # column and stage names from data arrive escaped (safe.md)
     assert "1 lost without history or stage dates: counted at the first step only" in rule
     assert "(on hold)" in at.warning[0].value  # N6's stage is outside the order
     steps = at.dataframe[0].value
     assert steps["Stage"].tolist() == ["lead", "qualified", "proposal", "negotiation", "won"]
-    assert steps["Reached"].tolist() == [11, 8, 5, 3, 2]
+    assert steps["Reached"].tolist() == [12, 9, 6, 4, 3]  # test_funnel_queries' counts + N8 (won reaches every step)
 
 
 def test_owner_filter_from_the_url(funnel_env):
@@ -75,14 +80,16 @@ def test_reordering_stages_moves_them_and_keeps_the_order_in_the_url(funnel_env)
     # on hold now comes before negotiation: N6 (on hold) reaches lead..on hold.
     steps = at.dataframe[0].value
     assert steps["Stage"].tolist()[3] == "on hold"
-    # qualified 8 + N6, proposal 5 + N6, on hold: H1 N1 (won), N2 (negotiation is now later), N6; then 3, 2.
-    assert steps["Reached"].tolist() == [11, 9, 6, 4, 3, 2]
+    # qualified 8 + N6, proposal 5 + N6, on hold: H1 N1 (won), N2 (negotiation is now later), N6; then 3, 2;
+    # each + N8 (undated, won: every step), as 2024 covers all the data.
+    assert steps["Reached"].tolist() == [12, 10, 7, 5, 4, 3]
 
 
 def test_breakdown_marks_small_groups(funnel_env):
     at = open_funnel(period=YEAR, funnel_stages=ORDER, funnel_by="Source", funnel_tab="Who converts")
     [table] = [d.value for d in at.dataframe if "Verdict" in d.value.columns]
-    assert table["Source"].tolist() == ["fair", "web", "call"]
+    # web: H1 100 + N2 400 + N8 999 (undated, counted in the whole-data view); fair 500; call 210
+    assert table["Source"].tolist() == ["web", "fair", "call"]
     assert set(table["Verdict"]) == {"too few to tell"}  # every group has under 30 closed
 
 

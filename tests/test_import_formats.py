@@ -14,7 +14,7 @@ from crmlens.cli import cli
 from tests.test_ingest import fetch, rejects_of, sha256, write
 
 # Invoice lines, as a shop exports them: no amount, a cancellation (leading C and negative
-# quantity), a line with no customer, two lines of one invoice.
+# quantity), a line with no customer (a guest order), two lines of one invoice.
 LINES = (
     "InvoiceNo;StockCode;Description;Quantity;InvoiceDate;UnitPrice;CustomerID;Country\n"
     "536365;85123A;WHITE HANGING HEART;6;12/01/2010 08:26;2,55;17850;United Kingdom\n"
@@ -33,20 +33,21 @@ def db(tmp_path) -> pathlib.Path:
 
 
 def test_order_lines_are_folded_into_orders_with_cancellations_kept(tmp_path, db):
-    [r] = ingest.load_files([write(tmp_path, "invoices.csv", LINES)], db=db, max_reject_share=0.2)
-    # 7 lines; the 536380 line has no customer (rejected); 6 lines make 4 invoices.
-    assert (r.table, r.n_read, r.n_rejected, r.n_lines, r.n_loaded, r.n_cancelled) == ("orders", 7, 1, 6, 4, 1)
-    assert rejects_of(r) == [(6, "customer_id", None, "missing_value")]
+    [r] = ingest.load_files([write(tmp_path, "invoices.csv", LINES)], db=db)
+    # 7 lines make 5 invoices; the 536380 line has no customer: a guest order, loaded (issue 14, item 12).
+    assert (r.table, r.n_read, r.n_rejected, r.n_lines, r.n_loaded, r.n_cancelled) == ("orders", 7, 0, 7, 5, 1)
+    assert rejects_of(r) == []
     rows = fetch(db, "select order_id, customer_id, amount, quantity, status from orders order by order_id")
     assert rows == [
         ("536365", "17850", pytest.approx(6 * 2.55 + 6 * 3.39), 12.0, None),  # decimal commas: 2,55 = 2.55
         ("536366", "17850", pytest.approx(6 * 1.85), 6.0, None),
+        ("536380", None, pytest.approx(24 * 1.45), 24.0, None),  # the guest order
         ("536381", "15311", pytest.approx(3 * 4.95), 3.0, None),  # two lines of one invoice
         ("C536379", "14527", pytest.approx(-27.5), -1.0, "cancelled"),
     ]
     # Cancelled orders are not revenue.
     assert fetch(db, "select sum(amount) from orders where status is distinct from 'cancelled'")[0][0] == \
-        pytest.approx(35.64 + 11.10 + 14.85)
+        pytest.approx(35.64 + 11.10 + 34.80 + 14.85)
 
 
 def test_a_leading_c_is_no_cancel_marker_when_every_id_has_it(tmp_path, db):
@@ -132,8 +133,8 @@ def test_inspect_shows_what_would_load_and_writes_nothing(tmp_path, db):
     ingest.load_files([write(tmp_path, "customers.csv", "customer_id\nK0\n")], db=db)
     before = sha256(db)
     result = ingest.inspect_file(write(tmp_path, "invoices.csv", LINES), options=ingest.FileOptions(table="orders"))
-    assert (result.n_read, result.n_loaded, result.n_rejected, result.delimiter) == (7, 4, 1, ";")
-    assert list(result.preview["order_id"]) == ["536365", "536366", "C536379", "536381"]
+    assert (result.n_read, result.n_loaded, result.n_rejected, result.delimiter) == (7, 5, 0, ";")
+    assert list(result.preview["order_id"]) == ["536365", "536366", "C536379", "536380", "536381"]
     assert sha256(db) == before
 
 
@@ -160,7 +161,7 @@ def test_cli_reports_order_lines(tmp_path, db):
     path = write(tmp_path, "invoices.csv", LINES)
     result = CliRunner().invoke(cli, ["load", str(path), "--db", str(db), "--max-rejects", "0.2"])
     assert result.exit_code == 0, result.output
-    assert "invoices.csv -> orders: 6 order lines loaded as 4 orders (1 cancelled), 1 rows rejected" in result.output
+    assert "invoices.csv -> orders: 7 order lines loaded as 5 orders (1 cancelled), 0 rows rejected" in result.output
 
 
 def test_date_times_with_an_offset_and_no_seconds(tmp_path, db):

@@ -19,11 +19,12 @@ NUMBER_BOXES = {
     ("churn", "At risk"): ["churn_days", "churn_multiplier", "churn_min_value", "churn_page"],
     ("churn", "What if"): ["churn_whatif_points", "churn_margin_pct", "loyalty_discount_rate", "loyalty_horizon_years",
                            "loyalty_marketing_cost", "loyalty_risk_cost_pct"],  # the loyalty CLV settings, shared
-    ("funnel", None): ["funnel_page"],
+    ("funnel", None): ["funnel_page", "funnel_window"],
     ("funnel", "Who converts"): ["funnel_top"],
     ("funnel", "Owner risk"): ["funnel_risk_share"],
     # the churn rule's two settings have the same keys on the churn, complaints and loyalty pages
-    ("complaints", None): ["complaints_repeat_days", "churn_days", "churn_multiplier", "complaints_revenue_days"],
+    ("complaints", None): ["complaints_repeat_days", "churn_days", "churn_multiplier", "complaints_revenue_days",
+                           "complaints_follow_days"],
     ("loyalty", None): [f"loyalty_{name}" for name in LOYALTY] + ["churn_days", "churn_multiplier", "churn_margin_pct"],
     ("loyalty", "Climbing: worth it?"): [f"climb_cost_{rung}" for rung in ("prospect", "customer", "client", "supporter",
                                                                           "advocate")],

@@ -71,7 +71,7 @@ def find_rejects(con: duckdb.DuckDBPyConnection, table: contract.Table, checked:
             f"select _row, '{col.name}', {text}, "
             f"'invalid_{col.type.lower()}' from _typed where {text} is not null and {c} is null"
         )
-        if col.required:
+        if col.required and not col.blank_ok:
             parts.append(f"select _row, '{col.name}', null, 'missing_value' from _typed where {text} is null")
         if col.type in ("DATE", "TIMESTAMP"):
             parts.append(f"select _row, '{col.name}', {text}, 'implausible_date' from _typed "

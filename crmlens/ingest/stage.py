@@ -333,8 +333,10 @@ def fold_order_lines(con: duckdb.DuckDBPyConnection, columns: list[str], extras:
     marker = con.execute(
         "select count(*) filter (where regexp_matches(order_id, '^[Cc]')) < count(*) / 2 from _lines"
     ).fetchone()[0]
+    # the first line's value; a guest line (no customer) does not hide the customer another line names
     firsts = ", ".join(
-        f"arg_min({quote_ident(c)}, _row) as {quote_ident(c)}"
+        f"arg_min({quote_ident(c)}, _row) filter (where {quote_ident(c)} is not null) as {quote_ident(c)}"
+        if c == "customer_id" else f"arg_min({quote_ident(c)}, _row) as {quote_ident(c)}"
         for c in columns if c not in ("order_id", "order_date", "amount", "cost", "quantity", "status")
     )
     con.execute(

@@ -17,7 +17,7 @@ histories as (
     from entered
     group by opportunity_id
 )
-select o.opportunity_id, o.customer_id, o.stage, o.stage_key, o.status, o.created_date, o.effective_created,
+select o.opportunity_id, o.customer_id, o.stage, o.stage_key, o.status, o.created_date, o.effective_created, o.dated_by,
        o.close_date, o.amount, o.owner, o.source, o.product, c.segment, c.region, h.history
 from stg_opportunities o
 left join stg_customers c on c.customer_id = o.customer_id

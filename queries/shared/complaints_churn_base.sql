@@ -57,12 +57,14 @@ first_complaint as (
     group by customer_id
 ),
 population as materialized (
-    -- complainers, and others: customers with a completed order in the period and no complaint in it
+    -- complainers and others, on the same footing: customers with a completed order in the period, with a
+    -- (matching) complaint in it or with no complaint in it (a complainer who did not order in the period is in
+    -- neither group: the others must have ordered, so must they)
     select s.*, f.first_at, f.category, f.band, f.hours_to_resolve_or_open, f.is_unresolved, f.is_breached,
            case when f.customer_id is not null then 'complainers' else 'others' end as grp,
            case when f.customer_id is not null then f.first_at::date else s.first_order_in_period end as origin
     from status s
     left join first_complaint f on f.customer_id = s.customer_id
-    where f.customer_id is not null
-       or (s.first_order_in_period is not null and s.customer_id not in (select customer_id from any_complaint))
+    where s.first_order_in_period is not null
+      and (f.customer_id is not null or s.customer_id not in (select customer_id from any_complaint))
 )

@@ -8,7 +8,9 @@ n_levels as (select count(*) as n from levels),
 level_list as (select list(stage_key order by pos) as keys from levels),
 opp as materialized (
     select o.opportunity_id, o.customer_id, trim(o.stage) as stage, o.stage_key,
-           o.created_date, o.close_date, o.amount, o.owner, o.source, o.product, o.segment, o.region,
+           o.created_date, o.effective_created, o.dated_by, o.close_date, o.amount,
+           -- a cycle or first-step time counts from a creation or first-stage date, never from the close date
+           if(o.dated_by in ('created', 'first_stage'), o.effective_created, null) as cycle_from, o.owner, o.source, o.product, o.segment, o.region,
            case when list_contains($won_stages, o.stage_key) then 'won'
                 when list_contains($lost_stages, o.stage_key) then 'lost'
                 else 'open' end as status,
@@ -19,7 +21,9 @@ opp as materialized (
                                                             or list_contains($lost_stages, e.stage_key)),
                                    e -> e.entered_at)) as hist_closed_at
     from mart_opportunities o, level_list v
-    where o.created_date between $start and $end
+    -- in the period by its effective creation date; undated ones (no date at all) only when the view covers all
+    -- the data ($include_undated, crmlens.funnel.covers_all_data)
+    where (o.effective_created between $start and $end or (o.effective_created is null and $include_undated))
       and (len($owner) = 0 or list_contains($owner, o.owner))
       and (len($source) = 0 or list_contains($source, o.source))
       and (len($segment) = 0 or list_contains($segment, o.segment))
@@ -31,7 +35,7 @@ dated as materialized (
     select u.opportunity_id, l.stage_key, l.pos, try_cast(u.val as timestamp) as entered_at
     from (
         unpivot (
-            select opportunity_id, columns(c -> c = 'stage' or c not in ('opportunity_id', 'created_date',
+            select opportunity_id, columns(c -> c = 'stage' or c not in ('opportunity_id', 'created_date', 'effective_created', 'dated_by',
                    'customer_id', 'amount', 'owner', 'source', 'product', 'close_date'))::varchar
             from stg_opportunities
             where len($date_columns) > 0 and opportunity_id in (select opportunity_id from opp)

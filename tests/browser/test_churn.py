@@ -42,6 +42,10 @@ def test_changing_n_days_moves_the_figures_and_the_url(app, page):
     assert after["Period churn rate"] != before["Period churn rate"]
     assert float(after["Period churn rate"].rstrip("%")) > float(before["Period churn rate"].rstrip("%"))
     assert "30 days pass without an order" in main_alert(page)
+    # the headline's definition beside it: lost of those active at the start, reconciled with the leaky bucket
+    definition = page.get_by_test_id("stCaptionContainer").filter(has_text="Period churn rate =").first.inner_text()
+    assert f"= {after['Period churn rate']}" in definition and "reconciles with the leaky bucket" in definition
+    assert f"of the {after['Active at the start']} customers active on" in definition
     page.screenshot(path="/tmp/churn-n-days.png", full_page=True)
 
 
