@@ -71,7 +71,7 @@ def query_params(start: dt.date, end: dt.date, definition: str, churn_days: int 
     return {"start": start, "end": end, "definition": definition, "churn_days": int(churn_days),
             "churn_multiplier": float(churn_multiplier), "segment": list(segment), "region": list(region),
             "channel": list(channel), "owner": list(owner), "max_levels": MAX_LEVELS,
-            "landmark_days": LANDMARK_DAYS, **more}
+            "landmark_days": LANDMARK_DAYS, "margin_fallback": margins.FALLBACK, **more}
 
 
 # --- Kaplan-Meier -------------------------------------------------------------------------

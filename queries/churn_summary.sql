@@ -2,7 +2,7 @@
 --   from
 -- params: $start DATE, $end DATE (inclusive), $definition VARCHAR ('orders' or 'explicit'),
 --   $churn_days INTEGER, $churn_multiplier DOUBLE, $segment VARCHAR[], $region VARCHAR[],
---   $channel VARCHAR[], $owner VARCHAR[], $use_spells_mart BOOLEAN (set by crmlens.model)
+--   $channel VARCHAR[], $owner VARCHAR[], $margin_fallback DOUBLE, $use_spells_mart BOOLEAN (set by crmlens.model)
 -- returns: one row: as_of_date,
 --   n_start (customers active at the period's start: a lifetime begun before $start and not ended before it),
 --   n_lost_from_start (of those, lost in the period), n_lost (every departure in the period, new customers'
@@ -14,7 +14,8 @@
 --   rate_churn_any (n_churned / n_customers: the share of the period's customers lost), n_active (at the as-of day), n_at_risk (active, past their usual
 --   gap), n_base_12m (active 365 days before the as-of day), n_kept_12m (of those, active at the as-of day),
 --   rate_churn_12m, amt_revenue_12m (revenue of the active customers in the 365 days to the as-of day;
---   explicit: 12 x monthly revenue), rate_margin (1 - cost / amount over those 365 days, NULL without costs),
+--   explicit: 12 x monthly revenue), rate_margin (order_margin / amount over those 365 days: each order's cost, else
+--   $margin_fallback; NULL when no order has a cost),
 --   usual_gap_all (everybody's median gap between order days, used for one-day customers)
 with
 -- include: churn_spells
@@ -67,7 +68,7 @@ select (select as_of_date from as_of) as as_of_date,
            as rate_churn_12m,
        if($definition = 'explicit', (select 12 * sum(monthly_revenue) from active_now),
           (select sum(amount) from recent_orders semi join active_now using (customer_id))) as amt_revenue_12m,
-       (select 1 - sum(cost) / nullif(sum(amount), 0) from recent_orders where cost is not null and amount is not null)
-           as rate_margin,
+       (select sum(order_margin(amount, cost, NULL, $margin_fallback)) / nullif(sum(amount), 0)
+        from recent_orders where amount is not null having count(cost) > 0) as rate_margin,
        (select median(gap_before) filter (where gap_before > 0) from order_gaps) as usual_gap_all
 from textbook tb

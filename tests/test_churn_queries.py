@@ -131,9 +131,11 @@ def test_summary(churn_db):
     assert s["n_at_risk"] == 0
     # Active 365 days earlier (2023-04-01): F (its 2023-03-10 lifetime runs to 04-09); F is active now.
     assert (s["n_base_12m"], s["n_kept_12m"], s["rate_churn_12m"]) == (1, 1, 0)
-    # Revenue of A, E, F after 2023-04-01: 300 + 60 + 300; margin from A's orders: 1 - 180 / 300.
+    # Revenue of A, E, F after 2023-04-01: 300 + 60 + 300.
     assert s["amt_revenue_12m"] == 660
-    assert s["rate_margin"] == pytest.approx(0.4)
+    # Margin over every order of those 365 days (order_margin): A's 300 less its costs 180 = 120; the 660 of
+    # orders without a cost (B1 50, C 60, D1 40, E1 60, F3 300, G 150; B2 is cancelled) at the 30% fallback = 198.
+    assert s["rate_margin"] == pytest.approx((120 + 0.3 * 660) / 960)
 
 
 def test_at_risk_list_scores_sorts_and_pages(churn_db):
