@@ -324,7 +324,8 @@ for _ in controls.if_open(tab_customers):
     st.caption(t("loyalty.cust.count", n=fmt.number(n_match, lang), page=page_no, pages=pages))
     rows = labelled(rows.drop(columns=["n_matching"]), rung="loyalty.rung", rfm_segment="loyalty.rfm.seg", quadrant="loyalty.quad")
     table = tables.Table(rows, "loyalty", kinds=COLUMNS)
-    st.dataframe(table.styler(), hide_index=True, width="stretch", column_config=table.column_config())
+    st.dataframe(table.styler(), hide_index=True, width="stretch", column_config=table.column_config(),
+                 placeholder=tables.MISSING)
     snapshot = ui.snapshot()
     codes = {"rung": "loyalty.rung", "rfm_segment": "loyalty.rfm.seg", "quadrant": "loyalty.quad"}
 
