@@ -184,7 +184,7 @@ for _ in controls.if_open(tab_moves):
                                                           "to_state": b, "limit": loyalty.PAGE_SIZE,
                                                           "offset": (int(page_no) - 1) * loyalty.PAGE_SIZE})
             who = labelled(who.drop(columns=["n_matching", "from_state", "to_state"]),
-                           from_rung="loyalty.rung", to_rung="loyalty.rung")
+                           from_rung="loyalty.state", to_rung="loyalty.state")  # "Lost", "Not yet known" too
             show_table(who, "loyalty_flow_customers.csv")
 
 # --- ABC / Pareto ---
