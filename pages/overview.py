@@ -82,3 +82,7 @@ if trend["n_orders"].sum() == 0:
     st.info(t("overview.trend.empty"))
 else:
     st.plotly_chart(charts.revenue_and_new_customers(trend, t, grain, lang), width="stretch")
+    if not trend["is_complete"].all():  # the chart's hatched bars, said in words
+        st.caption(t("overview.trend.partial_note", grain=t(f"grain.{grain}"),
+                     first=fmt.date(_day(span.loc["orders", "first_date"]), lang),
+                     last=fmt.date(_day(span.loc["orders", "last_date"]), lang)))

@@ -367,3 +367,17 @@ def test_servicenow_resolution_times_and_breaches(servicenow):
     p1 = [(_ts(r["resolved_at"]) - _ts(r["opened_at"])).total_seconds() / 3600
           for r in kept if r["resolved_at"] and r["priority"] == "1"]
     assert speed.set_index("severity").loc["1", "median_hours_to_resolve"] == pytest.approx(statistics.median(p1))
+
+
+def test_volume_marks_buckets_the_period_or_the_complaints_data_cut(snap):
+    """Complaints were created from 2023-12-20 (K8) to 2024-03-31 22:00 (K5, stored in UTC).
+    Q1 by month: three whole months. 2024-01-15..2024-04-30: January cut by the period, April after the last
+    complaint (no complaint data at all: never a whole month), February and March whole."""
+    v = run(snap, "complaints_volume", grain="month")
+    assert v["is_complete"].tolist() == [True, True, True]
+    cut = queries.run("complaints_volume", {**cx.params(snap, dt.date(2024, 1, 15), dt.date(2024, 4, 30), None, sla=SLA),
+                                            "grain": "month"}, snap=snap)
+    assert [(d.month, bool(c)) for d, c in zip(cut["bucket_start"], cut["is_complete"])] == [
+        (1, False), (2, True), (3, True), (4, False)]
+    assert cut["first_day"].iloc[0].date() == dt.date(2024, 1, 15)
+    assert cut["last_day"].iloc[-1].date() == dt.date(2024, 3, 31)  # before April: nothing covered

@@ -9,6 +9,7 @@ from plotly.subplots import make_subplots
 
 from crmlens.charts.common import (BAD, GOOD, NEUTRAL, PALETTE, date_axis, finish, has_long_labels, layout, nice_ticks,
                                    short_labels)
+from crmlens.charts.partial import mark_partial
 
 
 def volume(df: pd.DataFrame, measure: str, labels: dict, grain: str) -> go.Figure:
@@ -23,6 +24,8 @@ def volume(df: pd.DataFrame, measure: str, labels: dict, grain: str) -> go.Figur
     fig.update_yaxes(title_text=labels["backlog"], secondary_y=True, rangemode="tozero", showgrid=False,
                      **_whole_numbers(df["n_open_end"].max()))
     date_axis(fig, grain)
+    if "is_complete" in df and "partial" in labels:  # a bucket the dates or the data cut: lighter and hatched
+        mark_partial(fig, df["bucket_start"], df["is_complete"], labels["partial"])
     return finish(fig)
 
 
