@@ -30,8 +30,8 @@ def leaky_bucket(df: pd.DataFrame, t: Callable[..., str], grain: str) -> go.Figu
                 customdata=df["n_lost"], hovertemplate="%{customdata:,d}")
     fig.add_scatter(x=x, y=df["n_end"], name=t("churn.bucket.end"), mode="lines+markers", line_color=PALETTE[0],
                     secondary_y=True)
-    mark_partial(fig, x, df["is_complete"], t("churn.bucket.unfinished"))
     fig.update_layout(barmode="relative")
+    mark_partial(fig, x, df["is_complete"], t("churn.bucket.unfinished"))
     fig.update_yaxes(title_text=t("churn.bucket.count"), secondary_y=False, zeroline=True, zerolinewidth=2)
     fig.update_yaxes(title_text=t("churn.bucket.end"), secondary_y=True, showgrid=False, rangemode="tozero")
     return layout(fig, t("churn.bucket.title", grain=t(f"grain.{grain}") if grain == "month" else t("churn.grain.quarter")))

@@ -19,12 +19,15 @@ def mark_partial(fig: go.Figure, x: Sequence, is_complete: Sequence, note: str) 
     complete = [bool(c) for c in is_complete]
     if all(complete):
         return fig
-    for trace in fig.data:
-        if trace.type == "bar":
-            trace.marker.opacity = [1.0 if c else PARTIAL_OPACITY for c in complete]
-            trace.marker.pattern = dict(shape=["" if c else HATCH for c in complete], solidity=0.25)
-    for xi, c in zip(x, complete):
-        if not c:
-            fig.add_annotation(x=xi, y=0, yref="y", text=note, showarrow=False, yshift=-12, font_color=NEUTRAL,
-                               font_size=11)
+    bars = [trace for trace in fig.data if trace.type == "bar"]
+    for trace in bars:
+        trace.marker.opacity = [1.0 if c else PARTIAL_OPACITY for c in complete]
+        trace.marker.pattern = dict(shape=["" if c else HATCH for c in complete], solidity=0.25)
+    stacked = fig.layout.barmode in ("relative", "stack")
+    for i, (xi, c) in enumerate(zip(x, complete)):
+        if not c:  # above the bar (under it would sit on the axis's date)
+            heights = [max(float(trace.y[i]), 0.0) for trace in bars if trace.y is not None and trace.y[i] == trace.y[i]]
+            top = (sum(heights) if stacked else max(heights)) if heights else 0.0
+            fig.add_annotation(x=xi, y=top, yref="y", text=note, showarrow=False, yanchor="bottom", yshift=2,
+                               font_color=NEUTRAL, font_size=11)
     return fig
