@@ -41,6 +41,9 @@ def test_overview_trend_hatches_the_cut_months_only():
     fig = overview_charts.revenue_and_new_customers(df, t, "month", "en")
     assert partial_bars(fig) == {"overview.trend.revenue": [True, False, True]}
     assert notes(fig).count("overview.trend.partial") == 2
+    # the first bar is partial: the legend's key for revenue is a plain square, not a hatched bar
+    keys = [(tr.type, tr.name) for tr in fig.data if tr.showlegend is not False]
+    assert ("scatter", "overview.trend.revenue") in keys and ("bar", "overview.trend.revenue") not in keys
     whole = overview_charts.revenue_and_new_customers(df.assign(is_complete=True), t, "month", "en")
     assert partial_bars(whole) == {"overview.trend.revenue": [False, False, False]}
     assert "overview.trend.partial" not in notes(whole)

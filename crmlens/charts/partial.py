@@ -23,6 +23,13 @@ def mark_partial(fig: go.Figure, x: Sequence, is_complete: Sequence, note: str) 
     for trace in bars:
         trace.marker.opacity = [1.0 if c else PARTIAL_OPACITY for c in complete]
         trace.marker.pattern = dict(shape=["" if c else HATCH for c in complete], solidity=0.25)
+    if not complete[0]:  # a legend draws a bar trace as its first bar: keep its key solid with a plain square
+        for i, trace in enumerate(bars):
+            group = trace.legendgroup or f"partial_{i}"
+            trace.update(legendgroup=group, showlegend=False)
+            fig.add_scatter(x=[None], y=[None], mode="markers", name=trace.name, legendgroup=group, hoverinfo="skip",
+                            legendrank=1 + i,
+                            marker=dict(symbol="square", size=12, color=trace.marker.color))
     stacked = fig.layout.barmode in ("relative", "stack")
     for i, (xi, c) in enumerate(zip(x, complete)):
         if not c:  # above the bar (under it would sit on the axis's date)
