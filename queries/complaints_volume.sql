@@ -5,9 +5,9 @@
 --   $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[],
 --   $owner VARCHAR[], $start DATE, $end DATE, $grain VARCHAR ('day', 'week' or 'month')
 -- returns: bucket_start, n_complaints, n_resolved, n_active_customers, n_orders, rate_per_100_customers,
---   rate_per_1000_orders, n_open_end, first_day, last_day (the days of the bucket the period and the complaints'
---   data span cover), is_complete (covered whole: not cut by the period's dates nor by the first or last
---   complaint date in the data)
+--   rate_per_1000_orders, n_open_end, first_day, last_day (the days of the bucket the period and the data's
+--   span cover), is_complete (covered whole: not cut by the period's dates nor by the first or last day of
+--   any activity in the data: an order, a complaint opened or resolved)
 -- include: complaints_scope
 ,
 buckets as (
@@ -19,8 +19,12 @@ buckets as (
           from range($start::date, $end::date + 1, interval 1 day) as r(d))
 ),
 complaints_span as (
-    -- the complaints file's own span (every complaint, whatever the filters keep)
-    select min(created_at)::date as first_complaint, max(created_at)::date as last_complaint from stg_complaints
+    -- the data's span: the first and last day of any activity (orders, complaints opened or resolved), whatever
+    --   the filters keep; a quiet week without complaints inside it is not a gap in the data
+    select min(d) as first_complaint, max(d) as last_complaint
+    from (select order_date as d from stg_orders
+          union all select created_at::date from stg_complaints
+          union all select resolved_at::date from stg_complaints)
 ),
 covered as (
     select bucket_start, bucket_end,
