@@ -7,9 +7,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from crmlens.charts import bars
 from crmlens.charts.common import (BAD, GOOD, NEUTRAL, PALETTE, date_axis, finish, has_long_labels, layout, nice_ticks,
                                    short_labels)
-from crmlens.charts import bars
 from crmlens.charts.partial import mark_partial
 
 
