@@ -280,6 +280,7 @@ for _ in controls.if_open(tab_climb):
         cols = ["from_rung", "to_rung", "n_entered", "n_climbed", "rate_12m", "median_days", "n_too_recent", "amt_clv_from",
                 "amt_clv_to", "amt_value_climb", "amt_cost_climb", "amt_net_climb", "is_paying"]
         st.dataframe(shown[cols].round({c: 0 for c in cols if c.startswith("amt_")}), hide_index=True, width="stretch",
+                     placeholder=tables.MISSING,
                      column_config={c: st.column_config.NumberColumn(t(f"climb.col.{c}"), format="percent") if c == "rate_12m"
                                     else st.column_config.NumberColumn(t(f"climb.col.{c}"), format="localized")
                                     if c.startswith(("amt_", "n_", "median")) else t(f"climb.col.{c}") for c in cols})
@@ -295,7 +296,7 @@ for _ in controls.if_open(tab_climb):
     tri = climb.triage(ui.run_query("loyalty_triage", p))
     tri.index = [t(f"loyalty.rung.{r}") for r in tri.index]
     tri.columns = [t(f"climb.triage.{c}") for c in tri.columns]
-    st.dataframe(tri, width="stretch")
+    st.dataframe(tri, width="stretch", placeholder=tables.MISSING)
     controls.download_csv(tri.rename_axis(t("loyalty.col.rung")).reset_index(), "loyalty_triage.csv")
 
 # --- customers ---

@@ -51,3 +51,18 @@ def test_funnel_tables_show_blanks_as_a_dash_and_deal_sizes_as_whole_numbers(lan
     step_cells = shown_cells(steps)
     assert step_cells.iloc[0, 3] == "–"  # the first step: no step conversion
     assert step_cells.iloc[0, 2] == f"{steps.value.iloc[0, 2]:,.0f}"  # value reached: 2,200-style, no cents
+
+
+@pytest.mark.parametrize("fixture, page, query", [
+    ("followup", "followup", {"period": YEAR, "churn_days": "30", "churn_multiplier": "0"}),
+    ("climb", "loyalty", {"period": YEAR, "churn_days": "3650", "churn_multiplier": "0",
+                          "loyalty_tab": "Climbing: worth it?"}),
+])
+def test_tables_drawn_outside_the_table_layer_show_blanks_as_a_dash_too(fixture, page, query, monkeypatch, tmp_path):
+    """The follow-up tables, the loyalty climb and triage tables (and the forecast and future-value tables,
+    drawn the same way) are shown by st.dataframe directly: their blanks are "–" as well, never "None"."""
+    serve_fixture(monkeypatch, tmp_path, fixture)
+    at = app_test(page, timeout=90, **query)
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.dataframe) >= 2
+    assert [d.proto.placeholder for d in at.dataframe] == ["–"] * len(at.dataframe)
