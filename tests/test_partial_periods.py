@@ -81,3 +81,17 @@ def test_pages_say_which_periods_are_partial(monkeypatch, tmp_path):
     complaints = app_test("complaints", period=cut, lang="中文")
     assert not complaints.exception
     assert "带斜线的柱" in " ".join(c.value for c in complaints.caption)
+
+
+def test_the_digest_charts_mark_the_same_partial_months(tiny_db):
+    """A digest's main chart is the page's chart: tests/fixtures/tiny, 2024-04-15..2024-12-31 cuts April."""
+    import datetime as dt
+
+    from crmlens import store
+    from crmlens.digest import figures
+
+    snap = store.snapshot(tiny_db)
+    for page in ("overview", "complaints"):
+        fig = figures.main_chart(snap, page, dt.date(2024, 4, 15), dt.date(2024, 12, 31), t, "en")
+        marks = next(iter(partial_bars(fig).values()))
+        assert marks[0] and not any(marks[1:]), (page, marks)

@@ -125,7 +125,8 @@ def main_chart(snap: store.Snapshot, page: str, start: dt.date, end: dt.date, t,
         vol = queries.run("complaints_volume", {**complaints.headline_params(snap, start, end, **kw), "grain": "month"},
                           snap=snap)
         labels = {"title": t("complaints.volume.title", grain=t("complaints.grain.month")),
-                  "measure": t("complaints.measure.count"), "backlog": t("complaints.volume.backlog")}
+                  "measure": t("complaints.measure.count"), "backlog": t("complaints.volume.backlog"),
+                  "partial": t("complaints.volume.partial")}  # a month cut by the dates or the data, as on the page
         return None if vol.empty else complaints_charts.volume(vol, "n_complaints", labels, "month")
     raise KeyError(page)
 
