@@ -22,9 +22,10 @@ def _to_overview() -> None:
     st.switch_page(overview, query_params={k: st.query_params.get_all(k) for k in st.query_params})
 
 
+home = st.Page(_to_overview, title=ui.t("nav.overview"), url_path="home", default=True, visibility="hidden")
 pages = {
     ui.t("nav.section.views"): [
-        st.Page(_to_overview, title=ui.t("nav.overview"), url_path="home", default=True, visibility="hidden"),
+        home,
         overview,
         st.Page("pages/funnel.py", title=ui.t("nav.funnel"), icon=":material/filter_alt:", url_path="funnel"),
         st.Page("pages/loyalty.py", title=ui.t("nav.loyalty"), icon=":material/military_tech:", url_path="loyalty"),
@@ -51,4 +52,5 @@ chrome.link_notices(snap)
 try:
     page.run()
 finally:  # also when the page stops early: the widgets that refused link values have run by then
-    chrome.refused_link_notice()
+    if page is not home:  # the root address only passes its link on: the overview's run tells what it refused
+        chrome.refused_link_notice()

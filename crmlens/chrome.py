@@ -58,7 +58,10 @@ def app_style() -> None:
 
 
 def _css_text(text: str) -> str:
-    return json.dumps(text)  # a CSS string: quoted, with quotes and backslashes escaped
+    """A CSS string: quoted, with quotes and backslashes escaped, other characters as they are (json.dumps's
+    "\\u9009" is not a CSS escape: the reader saw "u9009u62e9" for 选择)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ").replace("<", "\\3C ") + '"'
+
 
 
 def uploader_words() -> str:

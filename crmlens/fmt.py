@@ -105,8 +105,8 @@ def timestamp(ts: dt.datetime | None, lang: str) -> str:
 
 # --- table cells: the one format of every table on screen and in its CSV download -------------------------------
 
-CELL_KINDS = ("text", "int", "money", "pct", "pp", "decimal", "days", "score", "p", "date", "datetime", "bool")
-CELL_DECIMALS = {"int": 0, "money": 2, "decimal": 2, "days": 1, "score": 1}
+CELL_KINDS = ("text", "int", "money", "money_whole", "pct", "pp", "decimal", "days", "score", "p", "date", "datetime", "bool")
+CELL_DECIMALS = {"int": 0, "money": 2, "money_whole": 0, "decimal": 2, "days": 1, "score": 1}
 
 
 def cell(value, kind: str, lang: str, yes_no: tuple[str, str] = ("Yes", "No")) -> str:
@@ -156,7 +156,7 @@ def cell_kind(column: str, dtype) -> str:
         return "pct"
     if c.startswith(("n_", "count_")) or pd.api.types.is_integer_dtype(dtype):
         return "int"
-    if c.startswith("amt_") or c.endswith(("_revenue", "_value")):
+    if c.startswith("amt_") or c.endswith(("_revenue", "_value", "_amount")) or c == "amount":
         return "money"
     if "days" in c or "hours" in c or c.endswith("_months"):
         return "days"

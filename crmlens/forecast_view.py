@@ -8,7 +8,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from crmlens import controls, fmt, forecast, ui
+from crmlens import controls, fmt, forecast, tables, ui
 from crmlens.charts import forecast as charts
 from crmlens.ui import t
 
@@ -120,5 +120,5 @@ def _money_table(df: pd.DataFrame, file_name: str) -> None:
         else:
             config[c] = st.column_config.Column(label)
     shown = df.round({c: 0 for c in df.columns if c.startswith("amt_")})
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, placeholder=tables.MISSING)
     controls.download_csv(df, file_name, key=f"forecast_{file_name}")

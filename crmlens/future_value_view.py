@@ -9,7 +9,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from crmlens import controls, fmt, future_value, store, ui
+from crmlens import controls, fmt, future_value, store, tables, ui
 from crmlens.customer_base import TooLittleData
 from crmlens.ui import t
 
@@ -81,5 +81,5 @@ def _table(df: pd.DataFrame, file_name: str) -> None:
     config = {c: (st.column_config.NumberColumn(t(f"fv.col.{c}"), format=FORMATS[c]) if c in FORMATS
                   else st.column_config.TextColumn(t(f"fv.col.{c}"))) for c in df.columns}
     shown = df.round({c: 0 for c in df.columns if c.startswith("amt_")})
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, placeholder=tables.MISSING)
     controls.download_csv(df, file_name, key=f"fv_{file_name}")

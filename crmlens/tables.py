@@ -16,6 +16,9 @@ from crmlens import downloads, export, fmt, i18n
 from crmlens.ui import language, t
 
 
+MISSING = "–"  # a blank cell on screen (Streamlit draws a missing value as "None" unless told: show(placeholder=))
+
+
 def _known(lang: str, key: str) -> str | None:
     text = i18n.translate(lang, key)
     return None if text == key else text
@@ -46,6 +49,12 @@ def renamed(df: pd.DataFrame, names: dict) -> pd.DataFrame:
     return out
 
 
+def _whole(values: pd.Series) -> bool:
+    """Every amount given is a whole number (none has cents): shown without decimals."""
+    numbers = pd.to_numeric(values, errors="coerce").dropna()
+    return len(numbers) > 0 and bool((numbers == numbers.round()).all())
+
+
 class Table:
     """A frame ready to show: translated headers and codes, each column's kind."""
 
@@ -62,6 +71,9 @@ class Table:
                 df[column] = [coded(v, prefix, self.lang) for v in df[column]]
         kinds = {**df.attrs.get("kinds", {}), **(kinds or {})}
         self.kinds = {c: kinds.get(c) or fmt.cell_kind(str(c), df[c].dtype) for c in df.columns}
+        for c, kind in self.kinds.items():  # amounts kept in whole units (deal sizes) read without ".00"
+            if kind == "money" and _whole(df[c]):
+                self.kinds[c] = "money_whole"
         for c, kind in self.kinds.items():
             if kind in ("date", "datetime") and not pd.api.types.is_datetime64_any_dtype(df[c].dtype):
                 df[c] = pd.to_datetime(df[c], errors="coerce")
@@ -89,8 +101,8 @@ class Table:
         for c, kind in self.kinds.items():
             if kind == "bool":  # a flag column of True/False shown as words
                 shown[c] = shown[c].astype("object")
-        formats = {c: (lambda v, c=c: self.text(c, v) or "–") for c in shown.columns}
-        return shown.style.format(formats, na_rep="–")
+        formats = {c: (lambda v, c=c: self.text(c, v) or MISSING) for c in shown.columns}
+        return shown.style.format(formats, na_rep=MISSING)
 
     def column_config(self) -> dict:
         return {c: st.column_config.Column(help=h) for c, h in self.helps.items() if h}
@@ -104,7 +116,7 @@ def show(df: pd.DataFrame, file_name: str, prefixes: tuple[str, ...] | str = (),
         df = df.reset_index()
     table = Table(df, prefixes, kinds, codes)
     st.dataframe(table.styler(), hide_index=True, width="stretch", column_config=table.column_config(),
-                 key=key, **dataframe_kwargs)
+                 key=key, **{"placeholder": MISSING, **dataframe_kwargs})
     whole = table if download is None else Table(download.reset_index() if index else download, prefixes, kinds, codes)
     downloads.button(t("common.download_csv"), whole.csv, file_name=file_name,
                      key=f"download_{file_name}" if key is None else f"download_{key}", icon=":material/download:")

@@ -98,10 +98,13 @@ with volume_box:
     vol = ui.run_query("complaints_volume", {**p, "grain": grain})
     st.plotly_chart(charts.volume(vol, measure, {
         "title": t("complaints.volume.title", grain=t(f"complaints.grain.{grain}")), "measure": t(measures[measure]),
-        "backlog": t("complaints.volume.backlog")}, grain), width="stretch")
+        "backlog": t("complaints.volume.backlog"), "partial": t("complaints.volume.partial")}, grain), width="stretch")
     st.caption(t("complaints.volume.note"))
+    if len(vol) and not vol["is_complete"].all():  # the chart's hatched bars, said in words
+        st.caption(t("complaints.volume.partial_note", grain=t(f"complaints.grain.{grain}"),
+                     first=fmt.date(vol["first_day"].min().date(), lang), last=fmt.date(vol["last_day"].max().date(), lang)))
     with st.expander(t("complaints.table")):
-        tables.show(vol, "complaints_volume.csv", "complaints", kinds={
+        tables.show(vol.drop(columns=["first_day", "last_day"]), "complaints_volume.csv", "complaints", kinds={
             "bucket_start": "date", "rate_per_100_customers": "decimal", "rate_per_1000_orders": "decimal"})
 
 # ---- 2. causes ------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from crmlens import controls, signin, ui
-from crmlens.digest import render, run, storage, widgets
+from crmlens.digest import model, render, run, storage, widgets
 from crmlens.ui import t
 
 ui.run_through_app()
@@ -52,7 +52,7 @@ if not alerts:
     st.caption(t("digest.list.no_alerts"))
 else:
     lang = ui.language()
-    rows = [{"name": a.name, "rule": t(f"digest.rule.{a.operator}", metric=t(f"digest.metric.{a.metric}"),
+    rows = [{"name": a.name, "rule": t(f"digest.rule.{a.operator}", metric=t(model.metric_key(a.metric)),
                                        threshold=render.show(a.threshold, render.ALERT_KINDS[a.metric], lang)),
              "state": t("digest.state.firing" if a.is_firing else "digest.state.quiet"),
              "last_value": render.show(a.last_value, render.ALERT_KINDS[a.metric], lang)

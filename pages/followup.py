@@ -4,7 +4,7 @@ worth, who still waits for a call; and the books of salespeople who left."""
 import pandas as pd
 import streamlit as st
 
-from crmlens import churn, controls, departures, downloads, export, fmt, followup, queries, safe, survival, ui
+from crmlens import churn, controls, departures, downloads, export, fmt, followup, queries, safe, survival, tables, ui
 from crmlens.charts import churn as churn_charts
 from crmlens.charts import followup as charts
 from crmlens.ui import t
@@ -39,7 +39,8 @@ def column_config(df: pd.DataFrame) -> dict:
 
 def show(df: pd.DataFrame, file_name: str) -> None:
     whole = {c: 0 for c in MONEY if c in df.columns}
-    st.dataframe(df.round(whole), hide_index=True, width="stretch", column_config=column_config(df))
+    st.dataframe(df.round(whole), hide_index=True, width="stretch", column_config=column_config(df),
+                 placeholder=tables.MISSING)
     controls.download_csv(df, file_name)
 
 
@@ -127,7 +128,8 @@ else:
     else:
         work = work.drop(columns=["n_total"]).assign(kind=[t(f"followup.kind.{k}") for k in work["kind"]])
         whole = {"amt_at_stake": 0}
-        st.dataframe(work.round(whole), hide_index=True, width="stretch", column_config=column_config(work))
+        st.dataframe(work.round(whole), hide_index=True, width="stretch", column_config=column_config(work),
+                     placeholder=tables.MISSING)
         snapshot = ui.snapshot()
         full_params = {**p, "limit": followup.EXPORT_ROWS}
 

@@ -192,7 +192,7 @@ for _ in controls.if_open(tab_moves):
                                                           "to_state": b, "limit": loyalty.PAGE_SIZE,
                                                           "offset": (int(page_no) - 1) * loyalty.PAGE_SIZE})
             who = labelled(who.drop(columns=["n_matching", "from_state", "to_state"]),
-                           from_rung="loyalty.rung", to_rung="loyalty.rung")
+                           from_rung="loyalty.state", to_rung="loyalty.state")  # "Lost", "Not yet known" too
             show_table(who, "loyalty_flow_customers.csv")
 
 # --- ABC / Pareto ---
@@ -296,6 +296,7 @@ for _ in controls.if_open(tab_climb):
         cols = ["from_rung", "to_rung", "n_entered", "n_climbed", "rate_12m", "median_days", "n_too_recent", "amt_clv_from",
                 "amt_clv_to", "amt_value_climb", "amt_cost_climb", "amt_net_climb", "is_paying"]
         st.dataframe(shown[cols].round({c: 0 for c in cols if c.startswith("amt_")}), hide_index=True, width="stretch",
+                     placeholder=tables.MISSING,
                      column_config={c: st.column_config.NumberColumn(t(f"climb.col.{c}"), format="percent") if c == "rate_12m"
                                     else st.column_config.NumberColumn(t(f"climb.col.{c}"), format="localized")
                                     if c.startswith(("amt_", "n_", "median")) else t(f"climb.col.{c}") for c in cols})
@@ -311,7 +312,7 @@ for _ in controls.if_open(tab_climb):
     tri = climb.triage(ui.run_query("loyalty_triage", p))
     tri.index = [t(f"loyalty.rung.{r}") for r in tri.index]
     tri.columns = [t(f"climb.triage.{c}") for c in tri.columns]
-    st.dataframe(tri, width="stretch")
+    st.dataframe(tri, width="stretch", placeholder=tables.MISSING)
     controls.download_csv(tri.rename_axis(t("loyalty.col.rung")).reset_index(), "loyalty_triage.csv")
 
 # --- customers ---
@@ -340,7 +341,8 @@ for _ in controls.if_open(tab_customers):
     st.caption(t("loyalty.cust.count", n=fmt.number(n_match, lang), page=page_no, pages=pages))
     rows = labelled(rows.drop(columns=["n_matching"]), rung="loyalty.rung", rfm_segment="loyalty.rfm.seg", quadrant="loyalty.quad")
     table = tables.Table(rows, "loyalty", kinds=COLUMNS)
-    st.dataframe(table.styler(), hide_index=True, width="stretch", column_config=table.column_config())
+    st.dataframe(table.styler(), hide_index=True, width="stretch", column_config=table.column_config(),
+                 placeholder=tables.MISSING)
     snapshot = ui.snapshot()
     codes = {"rung": "loyalty.rung", "rfm_segment": "loyalty.rfm.seg", "quadrant": "loyalty.quad"}
 

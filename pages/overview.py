@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from crmlens import controls, fmt, period, ui
+from crmlens import churn, controls, fmt, period, ui
 from crmlens.charts import overview as charts
 from crmlens.ui import t
 
@@ -42,8 +42,12 @@ covered = {name: period.days_covered(prev_start, prev_end, _day(span.loc[name, "
                                      _day(span.loc[name, "last_date"])) if name == "orders" else
            period.days_covered(prev_start, prev_end, first_any, last_any) for name in span.index}
 length = (prev_end - prev_start).days + 1
+subscribers = None  # without orders, a subscription export still says who is active: the Churn page's count
 if not loaded.get("orders"):
     st.info(t("overview.no_orders"), icon=":material/info:")
+    churn_params = churn.headline_params(snap, start, end)
+    if churn_params is not None and churn_params["definition"] == "explicit":
+        subscribers = ui.run_query("churn_summary", churn_params).iloc[0]["n_active"]
 thin = covered.get("orders", 0) < length * period.MIN_COVERED_SHARE and loaded.get("orders")
 if thin:
     st.warning(t("overview.compare.thin", days=covered.get("orders", 0), length=length,
@@ -62,6 +66,10 @@ CARDS = [  # (column, label key, decimals)
 for row in (CARDS[:4], CARDS[4:]):
     for col, (field, key, decimals) in zip(st.columns(len(row)), row):
         source = SOURCE[field]
+        if field == "n_active_customers" and subscribers is not None:
+            col.metric(t("kpi.active_subscribers"), fmt.number(subscribers, lang), border=True,
+                       help=t("kpi.active_subscribers.help"))
+            continue
         has_data = loaded.get(source, False)
         comparable = has_data and (source == "customers" or covered.get(source, 0) >= length * period.MIN_COVERED_SHARE)
         col.metric(
@@ -88,3 +96,7 @@ if trend["n_orders"].sum() == 0:
     st.info(t("overview.trend.empty"))
 else:
     st.plotly_chart(charts.revenue_and_new_customers(trend, t, grain, lang), width="stretch")
+    if not trend["is_complete"].all():  # the chart's hatched bars, said in words
+        st.caption(t("overview.trend.partial_note", grain=t(f"grain.{grain}"),
+                     first=fmt.date(_day(span.loc["orders", "first_date"]), lang),
+                     last=fmt.date(_day(span.loc["orders", "last_date"]), lang)))

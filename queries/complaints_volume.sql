@@ -5,14 +5,32 @@
 --   $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[],
 --   $owner VARCHAR[], $start DATE, $end DATE, $grain VARCHAR ('day', 'week' or 'month')
 -- returns: bucket_start, n_complaints, n_resolved, n_active_customers, n_orders, rate_per_100_customers,
---   rate_per_1000_orders, n_open_end
+--   rate_per_1000_orders, n_open_end, first_day, last_day (the days of the bucket the period and the data's
+--   span cover), is_complete (covered whole: not cut by the period's dates nor by the first or last day of
+--   any activity in the data: an order, a complaint opened or resolved)
 -- include: complaints_scope
 ,
 buckets as (
     select bucket_start,
-           coalesce(lead(bucket_start) over (order by bucket_start), $end::date + 1) as bucket_next
+           coalesce(lead(bucket_start) over (order by bucket_start), $end::date + 1) as bucket_next,
+           (bucket_start + case $grain when 'month' then interval 1 month when 'week' then interval 7 day
+                                       else interval 1 day end)::date - 1 as bucket_end
     from (select distinct date_trunc($grain, d::date)::date as bucket_start
           from range($start::date, $end::date + 1, interval 1 day) as r(d))
+),
+complaints_span as (
+    -- the data's span: the first and last day of any activity (orders, complaints opened or resolved), whatever
+    --   the filters keep; a quiet week without complaints inside it is not a gap in the data
+    select min(d) as first_complaint, max(d) as last_complaint
+    from (select order_date as d from stg_orders
+          union all select created_at::date from stg_complaints
+          union all select resolved_at::date from stg_complaints)
+),
+covered as (
+    select bucket_start, bucket_end,
+           greatest(bucket_start, $start::date, coalesce(first_complaint, bucket_start)) as first_day,
+           least(bucket_end, $end::date, coalesce(last_complaint, bucket_end)) as last_day
+    from buckets cross join complaints_span
 ),
 created as (
     select date_trunc($grain, created_at)::date as bucket_start, count(*) as n_complaints from pk group by 1
@@ -50,8 +68,10 @@ select b.bucket_start,
        coalesce(a.n_orders, 0) as n_orders,
        100.0 * coalesce(c.n_complaints, 0) / nullif(a.n_active_customers, 0) as rate_per_100_customers,
        1000.0 * coalesce(c.n_complaints, 0) / nullif(a.n_orders, 0) as rate_per_1000_orders,
-       (select n from backlog_start) + sum(coalesce(g.delta, 0)) over (order by b.bucket_start) as n_open_end
+       (select n from backlog_start) + sum(coalesce(g.delta, 0)) over (order by b.bucket_start) as n_open_end,
+       v.first_day, v.last_day, v.first_day = v.bucket_start and v.last_day = v.bucket_end as is_complete
 from buckets b
+join covered v using (bucket_start)
 left join created c using (bucket_start)
 left join resolved r using (bucket_start)
 left join activity a using (bucket_start)

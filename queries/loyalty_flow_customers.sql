@@ -8,10 +8,11 @@
 --   $margin_rate DOUBLE (0-1, typed; NULL = from the data), $margin_fallback DOUBLE (orders without a cost),
 --   $churn_days INTEGER, $churn_multiplier DOUBLE,
 --   $limit INTEGER, $offset INTEGER, $use_spells_mart BOOLEAN (set by crmlens.model)
--- returns: customer_id, name, segment, channel, owner, from_state, to_state, from_rung, to_rung, n_orders,
---   last_ordered_at,
--- amt_revenue_between (after from_date up to to_date), latest_satisfaction, latest_nps, n_unresolved,
---     n_referrals, n_matching
+-- returns: customer_id, name, from_rung, to_rung (where the customer stood at each date as the ladder shows
+--   it: a rung, 'lost' for a customer who had left, 'new' before we knew them), amt_revenue_between (revenue
+--   dated after from_date up to to_date, refunds netted, 0 when nothing), n_orders, last_ordered_at, segment,
+--   channel, owner, from_state, to_state, latest_satisfaction, latest_nps, n_unresolved, n_referrals,
+--   n_matching
 with dates(as_of) as (
     select distinct d from unnest([$from_date::date, $to_date::date]) as t(d)
 ),
@@ -22,11 +23,9 @@ pairs as (
            any_value(name) as name, any_value(segment) as segment, any_value(channel) as channel, any_value(owner) as owner,
            coalesce(max(state) filter (where as_of = $from_date::date), 'new') as from_state,
            max(state) filter (where as_of = $to_date::date) as to_state,
-           max(rung) filter (where as_of = $from_date::date) as from_rung,
-           max(rung) filter (where as_of = $to_date::date) as to_rung,
            max(n_orders) filter (where as_of = $to_date::date) as n_orders,
            max(last_ordered_at) filter (where as_of = $to_date::date) as last_ordered_at,
-           max(amt_revenue_step) filter (where as_of = $to_date::date) as amt_revenue_between,
+           coalesce(max(amt_revenue_step) filter (where as_of = $to_date::date), 0) as amt_revenue_between,
            max(latest_satisfaction) filter (where as_of = $to_date::date) as latest_satisfaction,
            max(latest_nps) filter (where as_of = $to_date::date) as latest_nps,
            max(n_unresolved) filter (where as_of = $to_date::date) as n_unresolved,
@@ -35,7 +34,9 @@ pairs as (
     group by customer_id
     having count(*) filter (where as_of = $to_date::date) > 0
 )
-select *, count(*) over () as n_matching
+select customer_id, name, from_state as from_rung, to_state as to_rung, amt_revenue_between, n_orders,
+       last_ordered_at, segment, channel, owner, from_state, to_state, latest_satisfaction, latest_nps,
+       n_unresolved, n_referrals, count(*) over () as n_matching
 from pairs
 where from_state = $from_state and to_state = $to_state
 order by amt_revenue_between desc, customer_id

@@ -377,3 +377,18 @@ def test_servicenow_resolution_times_and_breaches(servicenow):
     p1 = [(_ts(r["resolved_at"]) - _ts(r["opened_at"])).total_seconds() / 3600
           for r in kept if r["resolved_at"] and r["priority"] == "1"]
     assert speed.set_index("severity").loc["1", "median_hours_to_resolve"] == pytest.approx(statistics.median(p1))
+
+
+def test_volume_marks_buckets_the_period_or_the_data_cut(snap):
+    """The data's span: its first and last day of any activity, orders included (a quiet stretch without
+    complaints is not a gap in the data): C1's order of 2023-11-01 to C5's of 2024-06-30.
+    Q1 by month: three whole months. 2024-01-15..2024-07-31: January cut by the period, July after the data
+    ends (no data at all: never a whole month); February to June whole, though April to June hold no complaint."""
+    v = run(snap, "complaints_volume", grain="month")
+    assert v["is_complete"].tolist() == [True, True, True]
+    cut = queries.run("complaints_volume", {**cx.params(snap, dt.date(2024, 1, 15), dt.date(2024, 7, 31), None, sla=SLA),
+                                            "grain": "month"}, snap=snap)
+    assert [(d.month, bool(c)) for d, c in zip(cut["bucket_start"], cut["is_complete"])] == [
+        (1, False), (2, True), (3, True), (4, True), (5, True), (6, True), (7, False)]
+    assert cut["first_day"].iloc[0].date() == dt.date(2024, 1, 15)
+    assert cut["last_day"].iloc[-1].date() == dt.date(2024, 6, 30)  # before July: nothing covered

@@ -167,7 +167,7 @@ def test_email_digest_carries_the_metrics_figures_chart_and_link(tiny_db, smtp):
     parts = _parts(msg)
     text = parts["text/plain"].get_content()
     # In Chinese: labels, dates and the change against the previous half-year (revenue 100 -> 900: +800%).
-    assert "收入: 900 (+800.0%)" in text and "订单数: 3 (+200.0%)" in text and "平均订单金额: 300.00 (+200.0%)" in text
+    assert "收入: 900 (+800.0%)" in text and "订单数: 3 (+200.0%)" in text and "客单价: 300.00 (+200.0%)" in text
     assert "期间:2024年7月1日 至 2024年12月31日。" in text
     # The figures are the overview section of `metrics --json` for the same period, value for value.
     figures = json.loads(parts["application/json"].get_content())
@@ -202,8 +202,8 @@ def test_send_due_sends_once_per_schedule_day(tiny_db, smtp, monkeypatch):
     _, msg = smtp.messages[0]
     text = _parts(msg)["text/plain"].get_content()
     churn = metrics_json(tiny_db)["churn"]
-    assert f"Churn rate: {fmt.percent(churn['overall_churn_rate'])}" in text
-    assert f"Customers at risk: {churn['at_risk_count']}" in text
+    assert f"Period churn rate: {fmt.percent(churn['overall_churn_rate'])}" in text
+    assert f"At risk: {churn['at_risk_count']}" in text
 
 
 def test_unreachable_smtp_is_retried_and_recorded_then_due_again(tiny_db, monkeypatch):
@@ -241,7 +241,7 @@ def test_chat_webhooks_in_each_platforms_format(tiny_db, chat):
     markdown, image = chat.bodies("/wecom")
     assert markdown["msgtype"] == "markdown"
     content = markdown["markdown"]["content"]
-    assert f"Churn rate: **{rate}**" in content and f"Customers at risk: **{at_risk}**" in content
+    assert f"Period churn rate: **{rate}**" in content and f"At risk: **{at_risk}**" in content
     assert f"[Open the view]({link})" in content
     png = base64.b64decode(image["image"]["base64"])
     assert image["msgtype"] == "image" and png[:4] == b"\x89PNG" and image["image"]["md5"] == hashlib.md5(png).hexdigest()
@@ -252,7 +252,7 @@ def test_chat_webhooks_in_each_platforms_format(tiny_db, chat):
     expected_sign = base64.b64encode(hmac.new(DING_SECRET.encode(), f"{query['timestamp']}\n{DING_SECRET}".encode(),
                                               hashlib.sha256).digest()).decode()
     assert query["sign"] == expected_sign
-    assert body["msgtype"] == "markdown" and f"Churn rate: **{rate}**" in body["markdown"]["text"]
+    assert body["msgtype"] == "markdown" and f"Period churn rate: **{rate}**" in body["markdown"]["text"]
     assert body["markdown"]["title"].startswith("CRM Lens · Churn · churn-en")
     assert body["markdown"]["text"].endswith("\n\nCRM Lens")  # the keyword a robot may be secured with
 
@@ -262,14 +262,14 @@ def test_chat_webhooks_in_each_platforms_format(tiny_db, chat):
     assert card["sign"] == base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
     assert card["msg_type"] == "interactive"
     assert card["card"]["header"]["title"]["content"] == "Churn: churn-en"
-    assert f"Churn rate: {rate}" in card["card"]["elements"][0]["text"]["content"]
+    assert f"Period churn rate: {rate}" in card["card"]["elements"][0]["text"]["content"]
     assert card["card"]["elements"][1]["actions"][0]["url"] == link
     assert card["card"]["elements"][2] == {"tag": "note", "elements": [{"tag": "plain_text", "content": "CRM Lens"}]}
 
     # Slack: blocks with the figures and a button to the view, and a text fallback.
     [slack] = chat.bodies("/slack")
     assert [b["type"] for b in slack["blocks"]] == ["header", "section", "context", "actions"]
-    assert f"Churn rate: {rate}" in slack["blocks"][1]["text"]["text"]
+    assert f"Period churn rate: {rate}" in slack["blocks"][1]["text"]["text"]
     assert slack["blocks"][3]["elements"][0]["url"] == link and link in slack["text"]
 
 
@@ -352,8 +352,8 @@ def test_alert_on_churn_rate_reads_the_metrics_figure(tiny_db, smtp):
     report = run.send_due(tiny_db)
     assert report.alerts_changed == [("churn", "fired", 0.0)]
     _, msg = smtp.messages[0]
-    assert msg["Subject"] == "CRM Lens 预警:churn:流失率 为 0.0%"
-    assert "规则:流失率 低于 5.0%。" in _parts(msg)["text/plain"].get_content()
+    assert msg["Subject"] == "CRM Lens 预警:churn:本期流失率 为 0.0%"
+    assert "规则:本期流失率 低于 5.0%。" in _parts(msg)["text/plain"].get_content()
 
 
 def test_without_a_browser_for_the_chart_the_figures_and_link_still_go(tiny_db, smtp, monkeypatch):
@@ -499,7 +499,7 @@ def test_a_filtered_churn_digest_sends_the_figures_of_metrics_params_not_all_cus
     # 01-01 and only B is lost: 1 / 3.
     assert metrics_json(churn_db, params=Q1)["churn"]["overall_churn_rate"] == 0.3333
     text = parts["text/plain"].get_content()
-    assert "Churn rate: –" in text and "Customers at risk: 0" in text
+    assert "Period churn rate: –" in text and "At risk: 0" in text
     assert "Filters and settings: segment=business, churn_days=30, churn_multiplier=0." in text
     png = parts["image/png"].get_content()  # the leaky bucket of the filtered view
     assert png[:8] == b"\x89PNG\r\n\x1a\n"

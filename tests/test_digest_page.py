@@ -64,7 +64,7 @@ def test_alert_me_when_from_the_churn_view(db_env):
     assert "Alert me when …" in _expander_labels(at)
     at.sidebar.text_input(key="digest_alert_name").input("at risk")
     assert at.sidebar.selectbox(key="digest_alert_en_metric").options == [
-        "Churn rate", "Revenue at stake of customers at risk"]
+        "Period churn rate", "Revenue at stake of customers at risk"]  # the churn page's name
     at.sidebar.selectbox(key="digest_alert_en_metric").select("at_risk_value")
     at.sidebar.number_input(key="digest_alert_threshold").set_value(5000)
     at.sidebar.text_input(key="digest_alert_en_webhook").input("https://oapi.dingtalk.com/robot/send?access_token=x")

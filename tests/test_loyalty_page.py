@@ -86,3 +86,19 @@ def test_data_without_surveys_says_which_rungs_it_cannot_tell_apart(db_env):
     assert "supporters and advocates cannot be told apart" in warnings
     assert "partners cannot be told apart" in warnings
     assert any("Clients here include any supporters and advocates" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("lang, flow, before, after, revenue", [
+    ("English", "Customer → Lost", "Customer", "Lost", "Revenue between the dates"),
+    ("中文", "顾客 → 已流失", "顾客", "已流失", "两日期间收入"),
+])
+def test_customers_who_left_are_listed_as_lost(ladder_env, lang, flow, before, after, revenue):
+    """December 2024: B3, B4 and R1 leave (test_loyalty_queries); "Rung after" says Lost, not their old rung,
+    and the revenue between the dates is a figure (0: nothing bought), never a blank."""
+    at = open_loyalty(lang=lang, loyalty_grain="month", loyalty_move_to="2024-12-31", loyalty_flow=flow,
+                      churn_days="180", churn_multiplier="0")  # the queries test's rule
+    flow_table = at.dataframe[-1].value
+    assert list(flow_table.iloc[:, 0]) == ["B3", "B4", "R1"]
+    assert set(flow_table.iloc[:, 2]) == {before} and set(flow_table.iloc[:, 3]) == {after}
+    assert list(flow_table.columns)[4] == revenue
+    assert flow_table.iloc[:, 4].tolist() == [0, 0, 0]

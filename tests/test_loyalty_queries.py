@@ -412,3 +412,36 @@ def test_real_export_rungs_abc_and_top_share_match_an_independent_count(retail):
     assert out["abc"] == classes
     assert out["top20_revenue_share"] == pytest.approx(top, abs=1e-4)
     assert expected_rungs["customer"] > 100 and expected_rungs["client"] > 100  # a real mix, not a degenerate file
+
+
+def flow(snap, from_date, to_date, a, b, **settings):
+    p = {**loyalty.params(START, END, {**LOST_180, **settings}), "from_date": from_date, "to_date": to_date,
+         "from_state": a, "to_state": b, "limit": 10, "offset": 0}
+    return queries.run("loyalty_flow_customers", p, snap=snap).set_index("customer_id")
+
+
+def test_flow_customers_name_where_they_stand_lost_included_and_what_they_spent_between(ladder_snap):
+    """Step 2024-07-31 -> 2024-08-31 with the 180-day rule:
+    L1 (orders 01-10, 02-10: a client) is lost from 02-10 + 180 = 08-08: client -> lost, nothing bought
+      between the dates (0), still 2 purchases, last 02-10; "Rung after" says lost, not the client rung the
+      rules would give.
+    C1 (orders 07-01, 08-01): customer at 07-31, client at 08-31; revenue between the dates: the 100 of 08-01.
+    With a 20-day rule (multiplier 0) C1 is lost at 07-31 (07-01 + 20 = 07-21) and again at 08-31 (08-01 + 20 =
+    08-21), yet bought 100 in between: lost -> lost with 100."""
+    jul, aug = dt.date(2024, 7, 31), dt.date(2024, 8, 31)
+    left = flow(ladder_snap, jul, aug, "client", "lost")
+    assert list(left.index) == ["L1"]
+    assert left.loc["L1", ["from_rung", "to_rung", "n_orders", "amt_revenue_between"]].tolist() == ["client", "lost", 2, 0]
+    assert left.loc["L1", "last_ordered_at"].date() == dt.date(2024, 2, 10)
+    climbed = flow(ladder_snap, jul, aug, "customer", "client")
+    assert climbed.loc["C1", ["from_rung", "to_rung", "amt_revenue_between"]].tolist() == ["customer", "client", 100]
+    short = flow(ladder_snap, jul, aug, "lost", "lost", churn_days=20, churn_multiplier=0.0)
+    assert short.loc["C1", ["from_rung", "to_rung", "amt_revenue_between"]].tolist() == ["lost", "lost", 100]
+    # the revenue between the dates comes first among the figures, so a wide table does not hide it off screen
+    assert list(left.columns[:4]) == ["name", "from_rung", "to_rung", "amt_revenue_between"]
+
+
+def test_flow_customers_not_known_at_the_first_date_are_new(ladder_snap):
+    """V4 signs up 2024-12-05 (no order): between 11-30 and 12-31 it joins as a prospect."""
+    joined = flow(ladder_snap, dt.date(2024, 11, 30), END, "new", "prospect")
+    assert joined.loc["V4", ["from_rung", "to_rung", "amt_revenue_between"]].tolist() == ["new", "prospect", 0]

@@ -97,3 +97,26 @@ def test_filter_options_lists_values_by_frequency(tiny_db):
     assert list(segments["value"]) == ["consumer", "business", "distributor"]
     assert list(segments["n_rows"]) == [2, 1, 1]
     assert list(df.loc[df["dimension"] == "category", "value"]) == ["delivery", "price", "product quality"]
+
+
+def trend(tiny_db, start, end, grain="month"):
+    df = queries.run("overview_trend", {"start": start, "end": end, "grain": grain}, snap=store.snapshot(tiny_db))
+    return [(d.strftime("%m-%d"), bool(c)) for d, c in zip(df["bucket_start"], df["is_complete"])]
+
+
+def test_trend_marks_buckets_the_period_or_the_data_cut(tiny_db):
+    """Orders in the data run from 2024-03-05 (O1) to 2025-01-02 (O6).
+    2024-07-01..12-31: six whole months. 2024-07-15..11-20: July and November cut by the period's dates.
+    2024-02-01..04-30: February has no data at all, March only from 03-05: both partial; April whole.
+    2024-12-01..2025-01-31: January holds data up to 01-02 only."""
+    assert all(c for _, c in trend(tiny_db, START, END))
+    assert trend(tiny_db, dt.date(2024, 7, 15), dt.date(2024, 11, 20)) == [
+        ("07-01", False), ("08-01", True), ("09-01", True), ("10-01", True), ("11-01", False)]
+    assert trend(tiny_db, dt.date(2024, 2, 1), dt.date(2024, 4, 30)) == [
+        ("02-01", False), ("03-01", False), ("04-01", True)]
+    assert trend(tiny_db, dt.date(2024, 12, 1), dt.date(2025, 1, 31)) == [("12-01", True), ("01-01", False)]
+    # weeks (Mondays): 2024-12-23 whole, 2024-12-30 .. 2025-01-05 cut at 01-02 by the data
+    assert trend(tiny_db, dt.date(2024, 12, 23), dt.date(2025, 1, 5), "week") == [("12-23", True), ("12-30", False)]
+    df = queries.run("overview_trend", {"start": dt.date(2024, 12, 1), "end": dt.date(2025, 1, 31), "grain": "month"},
+                     snap=store.snapshot(tiny_db))
+    assert [d.date() for d in df["last_day"]] == [dt.date(2024, 12, 31), dt.date(2025, 1, 2)]

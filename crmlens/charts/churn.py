@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from crmlens.charts.common import BAD, GOOD, NEUTRAL, PALETTE, layout
+from crmlens.charts.partial import mark_partial
 
 REACTIVATED = "#8CCFA9"
 
@@ -22,20 +23,15 @@ def _period_label(d, grain: str) -> str:
 def leaky_bucket(df: pd.DataFrame, t: Callable[..., str], grain: str) -> go.Figure:
     """Customers flowing in (new, reactivated: up) and leaking out (lost: down), and the level at the end."""
     x = [_period_label(d, grain) for d in df["period_start"]]
-    opacity = [1.0 if c else 0.45 for c in df["is_complete"]]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_bar(x=x, y=df["n_new"], name=t("churn.bucket.new"), marker_color=GOOD, marker_opacity=opacity)
-    fig.add_bar(x=x, y=df["n_reactivated"], name=t("churn.bucket.reactivated"), marker_color=REACTIVATED,
-                marker_opacity=opacity)
-    fig.add_bar(x=x, y=-df["n_lost"], name=t("churn.bucket.lost"), marker_color=BAD, marker_opacity=opacity,
+    fig.add_bar(x=x, y=df["n_new"], name=t("churn.bucket.new"), marker_color=GOOD)
+    fig.add_bar(x=x, y=df["n_reactivated"], name=t("churn.bucket.reactivated"), marker_color=REACTIVATED)
+    fig.add_bar(x=x, y=-df["n_lost"], name=t("churn.bucket.lost"), marker_color=BAD,
                 customdata=df["n_lost"], hovertemplate="%{customdata:,d}")
     fig.add_scatter(x=x, y=df["n_end"], name=t("churn.bucket.end"), mode="lines+markers", line_color=PALETTE[0],
                     secondary_y=True)
-    for xi, complete in zip(x, df["is_complete"]):
-        if not complete:
-            fig.add_annotation(x=xi, y=0, text=t("churn.bucket.unfinished"), showarrow=False, yshift=-12,
-                               font_color=NEUTRAL, font_size=11)
     fig.update_layout(barmode="relative")
+    mark_partial(fig, x, df["is_complete"], t("churn.bucket.unfinished"))
     fig.update_yaxes(title_text=t("churn.bucket.count"), secondary_y=False, zeroline=True, zerolinewidth=2)
     fig.update_yaxes(title_text=t("churn.bucket.end"), secondary_y=True, showgrid=False, rangemode="tozero")
     return layout(fig, t("churn.bucket.title", grain=t(f"grain.{grain}") if grain == "month" else t("churn.grain.quarter")))

@@ -7,8 +7,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from crmlens.charts import bars
 from crmlens.charts.common import (BAD, GOOD, NEUTRAL, PALETTE, date_axis, finish, has_long_labels, layout, nice_ticks,
                                    short_labels)
+from crmlens.charts.partial import mark_partial
 
 
 def volume(df: pd.DataFrame, measure: str, labels: dict, grain: str) -> go.Figure:
@@ -23,6 +25,8 @@ def volume(df: pd.DataFrame, measure: str, labels: dict, grain: str) -> go.Figur
     fig.update_yaxes(title_text=labels["backlog"], secondary_y=True, rangemode="tozero", showgrid=False,
                      **_whole_numbers(df["n_open_end"].max()))
     date_axis(fig, grain)
+    if "is_complete" in df and "partial" in labels:  # a bucket the dates or the data cut: lighter and hatched
+        mark_partial(fig, df["bucket_start"], df["is_complete"], labels["partial"])
     return finish(fig)
 
 
@@ -105,23 +109,28 @@ def survival(curve: pd.DataFrame, labels: dict, names: dict) -> go.Figure:
 
 def rate_bars(df: pd.DataFrame, x: str, y: str, labels: dict, highlight: str | None = None,
               percent: bool = True, text: str | None = None) -> go.Figure:
-    """Horizontal-reading bars of a rate per group, optionally one bar coloured as the bad one."""
+    """Bars of a rate per group, optionally one bar coloured as the bad one; horizontal when a name is long."""
     colours = [BAD if highlight is not None and v == highlight else PALETTE[0] for v in df[x]]
-    fig = go.Figure(go.Bar(x=df[x], y=df[y], marker_color=colours, text=df[text] if text else None,
-                           textposition="outside"))
+    turned = bars.horizontal(df[x])
+    fig = go.Figure(bars.bar(df[x], df[y], turned, "%{value:.1%}" if percent else "%{value:,.2f}",
+                             marker_color=colours, text=df[text] if text else None, textposition="outside"))
     layout(fig, labels["title"])
     fig.update_layout(hovermode="x", showlegend=False)
-    fig.update_yaxes(title_text=labels["y"], tickformat=".0%" if percent else None, rangemode="tozero")
+    bars.value_axis(fig, turned, title_text=labels["y"], tickformat=".0%" if percent else None, rangemode="tozero")
+    bars.finish_layout(fig, turned, len(df))
     return finish(fig)
 
 
 def satisfaction(df: pd.DataFrame, labels: dict) -> go.Figure:
+    """Average satisfaction (1-5) per group; horizontal when a name (a long category) is long."""
     colours = [GOOD if v >= 4 else BAD if v < 3 else PALETTE[1] for v in df["avg_satisfaction"].fillna(0)]
-    fig = go.Figure(go.Bar(x=df["label"], y=df["avg_satisfaction"], marker_color=colours,
-                           text=df["avg_satisfaction"].round(2), textposition="outside"))
+    turned = bars.horizontal(df["label"])
+    fig = go.Figure(bars.bar(df["label"], df["avg_satisfaction"], turned, "%{value:.2f}", marker_color=colours,
+                             text=df["avg_satisfaction"].round(2), textposition="outside"))
     layout(fig, labels["title"])
     fig.update_layout(hovermode="x", showlegend=False)
-    fig.update_yaxes(title_text=labels["y"], range=[0, 5.3])
+    bars.value_axis(fig, turned, title_text=labels["y"], range=[0, 5.3])
+    bars.finish_layout(fig, turned, len(df))
     return finish(fig)
 
 

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from crmlens import fmt
+from crmlens.charts import bars
 from crmlens.charts.common import BAD, GOOD, NEUTRAL, PALETTE, layout
 
 COUNT_COLOR, VALUE_COLOR = PALETTE[0], PALETTE[2]
@@ -81,11 +82,13 @@ def group_funnels(df: pd.DataFrame, t: Callable[..., str], dimension_label: str)
 
 def owner_shares(df: pd.DataFrame, t: Callable[..., str], threshold: float) -> go.Figure:
     colors = [BAD if flag else PALETTE[0] for flag in df["is_concentrated"]]
-    fig = go.Figure(go.Bar(x=df["owner"], y=df["rate_revenue_share"], marker_color=colors,
-                           text=[_pct(v) for v in df["rate_revenue_share"]], textposition="outside",
-                           name=t("funnel.owner.rate_revenue_share")))
-    fig.add_hline(y=threshold, line_dash="dash", line_color=BAD,
-                  annotation_text=t("funnel.owner.threshold_line", share=_pct(threshold)))
+    turned = bars.horizontal(df["owner"])  # long owner names (a team, a branch): horizontal bars
+    fig = go.Figure(bars.bar(df["owner"], df["rate_revenue_share"], turned, "%{value:.1%}", marker_color=colors,
+                             text=[_pct(v) for v in df["rate_revenue_share"]], textposition="outside",
+                             name=t("funnel.owner.rate_revenue_share")))
+    bars.threshold_line(fig, turned, threshold, line_dash="dash", line_color=BAD,
+                        annotation_text=t("funnel.owner.threshold_line", share=_pct(threshold)))
     fig.update_layout(height=360, showlegend=False)
-    fig.update_yaxes(title_text=t("funnel.owner.rate_revenue_share"), tickformat=".0%", rangemode="tozero")
+    bars.value_axis(fig, turned, title_text=t("funnel.owner.rate_revenue_share"), tickformat=".0%", rangemode="tozero")
+    bars.finish_layout(fig, turned, len(df))
     return layout(fig, t("funnel.owner.chart_title"))

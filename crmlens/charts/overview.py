@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from crmlens.charts.common import PALETTE, date_axis, layout, value_axis
+from crmlens.charts.partial import mark_partial
 
 REVENUE_COLOR, CUSTOMER_COLOR = PALETTE[0], PALETTE[1]
 
@@ -24,4 +25,6 @@ def revenue_and_new_customers(df: pd.DataFrame, t: Callable[..., str], grain: st
     value_axis(fig, df["n_new_customers"].max(), lang, title_text=t("overview.trend.new_customers"),
                secondary_y=True, showgrid=False)
     date_axis(fig, grain)
+    if "is_complete" in df:  # a month the dates or the data cut: lighter and hatched, not a fall
+        mark_partial(fig, df["bucket_start"], df["is_complete"], t("overview.trend.partial"))
     return layout(fig, t("overview.trend.title", grain=t(f"grain.{grain}")))

@@ -28,29 +28,34 @@ IMAGE_SIZE = (900, 450)
 WEEK_DAYS = 7
 OWNER_SHARE_LIMIT = 15.0  # the funnel page's default "share of revenue" limit (percent)
 
-# What a message shows of each page's section: (label key, path in the section, kind).
+# What a message shows of each page's section: (label key, path in the section, kind). The label is the page's
+# own name for the figure (its card or ladder row), so a figure has one name in the app and in its digest.
 SHOWN: dict[str, list[tuple[str, tuple, str]]] = {
-    "overview": [("digest.fig.customers", ("customers",), "count"),
-                 ("digest.fig.active_customers", ("n_active_customers",), "count"),
-                 ("digest.fig.new_customers", ("n_new_customers",), "count"),
-                 ("digest.fig.revenue", ("revenue",), "money"),
-                 ("digest.fig.orders", ("orders",), "count"),
-                 ("digest.fig.avg_order", ("amt_avg_order",), "money2"),
-                 ("digest.fig.open_opportunities", ("n_open_opportunities",), "count"),
-                 ("digest.fig.complaints", ("n_complaints",), "count")],
-    "funnel": [("digest.fig.won", ("won",), "count"), ("digest.fig.lost", ("lost",), "count"),
-               ("digest.fig.open", ("open",), "count"), ("digest.fig.win_rate", ("win_rate",), "percent"),
-               ("digest.fig.avg_cycle_days", ("avg_cycle_days",), "days")],
-    "loyalty": [*[(f"digest.fig.rung.{r}", ("rungs", r), "count") for r in loyalty.RUNGS],
-                ("digest.fig.top20_share", ("top20_revenue_share",), "percent")],
-    "churn": [("digest.fig.churn_rate", ("overall_churn_rate",), "percent"),
-              ("digest.fig.at_risk", ("at_risk_count",), "count")],
-    "complaints": [("digest.fig.complaints", ("total",), "count"),
-                   ("digest.fig.median_resolution_hours", ("median_resolution_hours",), "hours"),
-                   ("digest.fig.sla_breach_rate", ("sla_breach_rate",), "percent"),
-                   ("digest.fig.churn_complainers", ("churn_rate_complainers",), "percent"),
-                   ("digest.fig.churn_others", ("churn_rate_others",), "percent")],
+    "overview": [("kpi.customers", ("customers",), "count"),
+                 ("kpi.active_customers", ("n_active_customers",), "count"),
+                 ("kpi.new_customers", ("n_new_customers",), "count"),
+                 ("kpi.revenue", ("revenue",), "money"),
+                 ("kpi.orders", ("orders",), "count"),
+                 ("kpi.avg_order", ("amt_avg_order",), "money2"),
+                 ("kpi.open_opportunities", ("n_open_opportunities",), "count"),
+                 ("kpi.complaints", ("n_complaints",), "count")],
+    "funnel": [("funnel.kpi.won", ("won",), "count"), ("funnel.kpi.lost", ("lost",), "count"),
+               ("funnel.kpi.open", ("open",), "count"), ("funnel.kpi.win_rate", ("win_rate",), "percent"),
+               ("funnel.kpi.cycle", ("avg_cycle_days",), "days")],
+    "loyalty": [*[(f"loyalty.rung.{r}", ("rungs", r), "count") for r in loyalty.RUNGS],
+                ("loyalty.kpi.top_share", ("top20_revenue_share",), "percent")],
+    "churn": [("churn.kpi.rate", ("overall_churn_rate",), "percent"),
+              ("churn.kpi.at_risk", ("at_risk_count",), "count")],
+    "complaints": [("complaints.kpi.total", ("total",), "count"),
+                   ("complaints.kpi.km_median", ("median_resolution_hours",), "hours"),
+                   ("complaints.kpi.breach", ("sla_breach_rate",), "percent"),
+                   ("complaints.kpi.churn_complainers", ("churn_rate_complainers",), "percent"),
+                   ("complaints.kpi.churn_others", ("churn_rate_others",), "percent")],
 }
+# Values a page's label takes ("Top 20% of customers hold": the headline's share is of the top 20%).
+LABEL_VALUES: dict[str, dict] = {"loyalty.kpi.top_share": {"pct": "20%"}}
+# A figure's unit as its page writes it: "66.9 days", "12.5 h".
+UNIT_KEYS = {"days": ("funnel.kpi.days", "days"), "hours": ("complaints.hours", "h")}
 
 
 def view_period(snap: store.Snapshot, params: list[tuple[str, str]]) -> tuple[dt.date, dt.date]:
@@ -120,7 +125,8 @@ def main_chart(snap: store.Snapshot, page: str, start: dt.date, end: dt.date, t,
         vol = queries.run("complaints_volume", {**complaints.headline_params(snap, start, end, **kw), "grain": "month"},
                           snap=snap)
         labels = {"title": t("complaints.volume.title", grain=t("complaints.grain.month")),
-                  "measure": t("complaints.measure.count"), "backlog": t("complaints.volume.backlog")}
+                  "measure": t("complaints.measure.count"), "backlog": t("complaints.volume.backlog"),
+                  "partial": t("complaints.volume.partial")}  # a month cut by the dates or the data, as on the page
         return None if vol.empty else complaints_charts.volume(vol, "n_complaints", labels, "month")
     raise KeyError(page)
 

@@ -24,6 +24,16 @@ ALERT_METRICS = {
     "owner_revenue_share": "funnel",   # the largest share of revenue one sales owner holds (0-1)
     "load_rejected_rows": "data",      # rows the latest load rejected
 }
+
+# An alert's figure by its page's name where a page shows it (digest.metric.<name> for the others).
+ALERT_LABELS = {"churn_rate": "churn.kpi.rate", "sla_breach_rate": "complaints.kpi.breach"}
+
+
+def metric_key(metric: str) -> str:
+    """The translation key of an alert's figure: the page's own where the page shows it."""
+    return ALERT_LABELS.get(metric, f"digest.metric.{metric}")
+
+
 OPERATORS = ("above", "below")
 NAME_RE = re.compile(r"^[\w .\-]{1,60}$")
 EMAIL_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")

@@ -99,8 +99,11 @@ def digest_message(snap: store.Snapshot, d: model.Digest, with_image: bool = Tru
     lines = []
     for key, path, kind in figures.SHOWN[d.page]:
         value = show(figures.value_at(sec, path), kind, d.lang)
+        if kind in figures.UNIT_KEYS and value != "–":  # with its unit, as the page writes it
+            unit_key, name = figures.UNIT_KEYS[kind]
+            value = t(unit_key, **{name: value})
         change = fmt.signed_percent(fmt.change(figures.value_at(sec, path), figures.previous_value(sec, path)))
-        lines.append((t(key), f"{value} ({change})" if change else value))
+        lines.append((t(key, **figures.LABEL_VALUES.get(key, {})), f"{value} ({change})" if change else value))
     page_name = t(f"digest.page.{d.page}")
     notes = [t("digest.note.period", start=fmt.date(start, d.lang), end=fmt.date(end, d.lang)),
              t("digest.note.version", version=snap.version,
@@ -130,7 +133,7 @@ def digest_message(snap: store.Snapshot, d: model.Digest, with_image: bool = Tru
 def alert_message(snap: store.Snapshot, a: model.Alert, value: float | None, fired: bool) -> Message:
     t = _t(a.lang)
     start, end = figures.view_period(snap, a.params)
-    metric = t(f"digest.metric.{a.metric}")
+    metric = t(model.metric_key(a.metric))
     kind = ALERT_KINDS[a.metric]
     shown, threshold = show(value, kind, a.lang), show(a.threshold, kind, a.lang)
     state = "fired" if fired else "cleared"

@@ -123,8 +123,9 @@ def _alert_box(metrics: list[str], lang: str) -> None:
         st.caption(t("digest.alert_me.help"))
         name = st.text_input(t("digest.form.name"), key="digest_alert_name")
         prefix = f"digest_alert_{lang}"  # a key per language, as in the digest box
+        # the page's own name where a page shows the figure (model.metric_key), in this run's language
         metric = st.selectbox(t("digest.form.metric"), metrics, key=f"{prefix}_metric",
-                              format_func=_label("digest.metric"))
+                              format_func=lambda m: i18n.translate(lang, model.metric_key(m)))
         operator = st.selectbox(t("digest.form.operator"), model.OPERATORS, key=f"{prefix}_operator",
                                 format_func=_label("digest.operator"))
         threshold = st.number_input(t("digest.form.threshold"), value=0.0, step=0.01, format="%g",

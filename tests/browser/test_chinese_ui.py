@@ -59,3 +59,21 @@ def test_the_overview_has_its_own_address(app, page):
     open_page(page, f"{app.url}/?period=2026-01-01&period=2026-06-30")
     page.wait_for_url(re.compile(r"/overview\?.*period=2026-01-01&period=2026-06-30"))
     assert page.get_by_text("Page not found").count() == 0
+
+
+def test_the_uploader_words_are_drawn_in_chinese(app, browser):
+    """Streamlit's own uploader words are hidden and drawn again through CSS (chrome.uploader_words): the drawn
+    text is the Chinese itself, not "u9009u62e9u6587u4ef6" (a JSON escape is no CSS escape)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    try:
+        open_page(page, f"{app.url}/data?lang=中文")
+        page.get_by_test_id("stFileUploaderDropzoneInstructions").locator("span").first.wait_for(state="attached")
+        after = page.evaluate("""() => [
+            '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p',
+            '[data-testid="stFileUploaderDropzoneInstructions"] span',
+        ].map(s => getComputedStyle(document.querySelector(s), '::after').content)""")
+        assert after[0] == '"选择文件"'
+        assert after[1].startswith('"每个文件不超过 ') and "u" not in after[1].split("·")[0]
+    finally:
+        context.close()

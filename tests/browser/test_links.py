@@ -67,3 +67,16 @@ def test_a_language_switch_rewrites_the_choices_in_the_address_and_back_undoes_i
     assert page.get_by_role("heading", name="Churn and retention").is_visible()
     assert pressed(page, "Quarters")
     assert metric_values(page) == english
+
+
+def test_a_bad_link_at_the_root_address_keeps_its_notice_on_the_overview(app, page):
+    """`/` passes its link on to /overview (app.py's hidden home page): the bad values are still ignored and
+    the "not valid" notice survives the hand-over."""
+    open_page(page, f"{app.url}/?period=2024-13-45&period=2024-12-31&overview_compare=bogus")
+    page.wait_for_url("**/overview?**")
+    wait_for_app(page)
+    assert page.get_by_role("heading", name="Overview").is_visible()
+    notice = page.get_by_test_id("stSidebar").get_by_test_id("stAlertContentWarning").inner_text()
+    assert "were not valid and were ignored" in notice
+    assert "period=2024-13-45" in notice and "overview_compare=bogus" in notice
+    assert "2024-13-45" not in page.url and "bogus" not in page.url

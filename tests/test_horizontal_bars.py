@@ -1,0 +1,56 @@
+"""Issue 16, defect 5 (left over): long category names squash upright bars. Besides the complaints Pareto,
+the bars of a value per category turn horizontal when a name is long (crmlens.charts.bars, the Pareto's
+rule: common.has_long_labels): the name cut on the axis, whole on hover, the first category on top; short
+names keep upright bars."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from crmlens.charts import complaints as complaint_charts
+from crmlens.charts import funnel as funnel_charts
+
+LONG = "Delivery arrived damaged and the courier refused to take the parcel back"
+
+
+def t(key, **values):
+    return key
+
+
+def only_bar(fig):
+    (bar,) = [trace for trace in fig.data if trace.type == "bar"]
+    return bar
+
+
+@pytest.mark.parametrize("names", [[LONG, "Price"], ["华东区大客户部第二销售团队（含代理商渠道）", "价格"]])
+def test_complaint_rates_and_satisfaction_turn_horizontal_for_long_names(names):
+    df = pd.DataFrame({"label": names, "rate_churn": [0.4, 0.1], "avg_satisfaction": [2.5, 4.2]})
+    for fig, value in ((complaint_charts.rate_bars(df, "label", "rate_churn", {"title": "T", "y": "Y"}), [0.4, 0.1]),
+                       (complaint_charts.satisfaction(df, {"title": "T", "y": "Y"}), [2.5, 4.2])):
+        bar = only_bar(fig)
+        assert bar.orientation == "h"
+        assert list(bar.x) == value
+        assert list(bar.customdata) == names  # the whole name on hover
+        assert bar.y[0].endswith("…") and bar.y[1] == names[1]
+        assert bar.hovertemplate.startswith("%{customdata}")
+        assert fig.layout.yaxis.autorange == "reversed"  # the first (highest ranked) on top
+        assert fig.layout.xaxis.title.text == "Y"
+
+
+def test_short_names_keep_upright_bars():
+    df = pd.DataFrame({"label": ["High", "Low"], "rate_breach": [0.3, 0.1]})
+    bar = only_bar(complaint_charts.rate_bars(df, "label", "rate_breach", {"title": "T", "y": "Y"}))
+    assert bar.orientation in (None, "v") and list(bar.x) == ["High", "Low"]
+
+
+def test_owner_shares_turn_horizontal_with_the_limit_as_a_vertical_line():
+    df = pd.DataFrame({"owner": ["Key Accounts East (reseller channel)", "Amy"], "rate_revenue_share": [0.6, 0.4],
+                       "is_concentrated": [True, False]})
+    fig = funnel_charts.owner_shares(df, t, 0.15)
+    bar = only_bar(fig)
+    assert bar.orientation == "h" and list(bar.customdata) == list(df["owner"])
+    (line,) = fig.layout.shapes
+    assert (line.x0, line.x1) == (0.15, 0.15)  # the 15% limit across the horizontal bars
+    upright = funnel_charts.owner_shares(df.assign(owner=["Bob", "Amy"]), t, 0.15)
+    assert only_bar(upright).orientation in (None, "v") and upright.layout.shapes[0].y0 == 0.15
