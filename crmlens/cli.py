@@ -107,7 +107,7 @@ def load(files, db, table, mode, append_flag, mapping_file, encoding, delimiter,
             click.echo(f"{r.file_name} -> {r.table}: {r.n_loaded:,} rows loaded, {r.n_rejected:,} rejected "
                        f"(encoding {r.encoding})")
         if r.header_row != 1:
-            click.echo(f"  no header row: columns named column_1, column_2, ..." if r.header_row == 0 else
+            click.echo("  no header row: columns named column_1, column_2, ..." if r.header_row == 0 else
                        f"  header on line {r.header_row}: the {r.header_row - 1} line(s) above it left out")
         if getattr(r, "generated_ids", False):
             first = r.header_row + 1
