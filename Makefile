@@ -23,9 +23,9 @@ run: $(VENV)/.installed
 	@case "$(DB)" in ducklake:*) ;; *) test -f "$(DB)" || $(BIN)/python -m crmlens demo --db "$(DB)";; esac
 	CRMLENS_DB="$(DB)" $(BIN)/streamlit run app.py --server.port $(PORT)
 
-## make test: the whole suite, browser tests included (installs Debian's Chromium and PostgreSQL when missing)
+## make test: the whole suite, browser tests included (installs Debian's Chromium and PostgreSQL when missing), on two workers
 test: $(VENV)/.installed-dev browser postgresql
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 ## Headless Chromium and a font with Chinese characters, from Debian (Playwright's own download fails here)
 browser:
