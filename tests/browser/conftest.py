@@ -163,11 +163,14 @@ def choose_files(page: Page, path) -> None:
     uploader.set_input_files(str(path) if not isinstance(path, list) else [str(p) for p in path])
 
 
-def upload_and_load(page: Page, app_url: str, path, mode_label: str | None = None) -> str:
-    """Load one file through the Data page as a person does; returns the success message."""
+def upload_and_load(page: Page, app_url: str, path, mode_label: str | None = None, expect_text: str | None = None) -> str:
+    """Load one file through the Data page as a person does (checking the page first shows `expect_text`,
+    e.g. the layout it recognised); returns the success message."""
     open_page(page, f"{app_url}/data")
     choose_files(page, path)
     wait_for_app(page)
+    if expect_text:
+        assert page.get_by_text(expect_text).is_visible()
     if mode_label:
         page.get_by_text(mode_label, exact=True).click()
         wait_for_app(page)

@@ -8,7 +8,7 @@ import re
 
 import duckdb
 
-from tests.browser.conftest import choose, choose_files, open_page, wait_for_app
+from tests.browser.conftest import choose, choose_files, open_page, upload_and_load, wait_for_app
 from tests.test_importer_defects import CFPB_EXTRACT
 
 
@@ -113,14 +113,8 @@ def test_shopify_export_made_from_the_documented_headers(own_app, page):
         status.setdefault(line["Name"], line["Financial Status"])
     revenue = sum(float(x["Lineitem quantity"]) * float(x["Lineitem price"]) for x in lines
                   if status[x["Name"]] not in ("refunded", "voided"))
-    open_page(page, f"{own_app.url}/data")
-    choose_files(page, export)
-    wait_for_app(page)
-    assert page.get_by_text("Recognised as Shopify orders export").is_visible()
-    page.get_by_role("button", name=re.compile("Load 1 file")).click()
-    wait_for_app(page)
-    assert f"{len(lines)} order lines loaded as {len(status)} orders" in \
-        page.get_by_test_id("stAlertContentSuccess").inner_text()
+    loaded = upload_and_load(page, own_app.url, export, expect_text="Recognised as Shopify orders export")
+    assert f"{len(lines)} order lines loaded as {len(status)} orders" in loaded
     open_page(page, f"{own_app.url}/?period=2025-03-01&period=2025-03-31")
     assert metric_values(page)["Revenue"] == fmt.number(revenue, "en")
 

@@ -5,9 +5,8 @@ Overview's revenue as counted here with the csv module."""
 from __future__ import annotations
 
 import csv
-import re
 
-from tests.browser.conftest import choose_files, metric_values, open_page, wait_for_app
+from tests.browser.conftest import metric_values, open_page, upload_and_load
 
 
 def test_jd_export_with_a_real_header_loads_in_one_click(own_app, page):
@@ -20,13 +19,7 @@ def test_jd_export_with_a_real_header_loads_in_one_click(own_app, page):
     orders = {r["订单号"]: r for r in rows}  # 应付金额 is the order's, on each of its SKU rows
     revenue = sum(float(o["应付金额"]) for o in orders.values() if o["订单状态"] != "已取消")
     cancelled = sum(1 for o in orders.values() if o["订单状态"] == "已取消")
-    open_page(page, f"{own_app.url}/data")
-    choose_files(page, export)
-    wait_for_app(page)
-    assert page.get_by_text("Recognised as JD.com merchant order export (京东)").is_visible()
-    page.get_by_role("button", name=re.compile("Load 1 file")).click()
-    wait_for_app(page)
-    assert f"{len(rows)} order lines loaded as {len(orders)} orders ({cancelled} cancelled)" in \
-        page.get_by_test_id("stAlertContentSuccess").inner_text()
+    loaded = upload_and_load(page, own_app.url, export, expect_text="Recognised as JD.com merchant order export (京东)")
+    assert f"{len(rows)} order lines loaded as {len(orders)} orders ({cancelled} cancelled)" in loaded
     open_page(page, f"{own_app.url}/?period=2025-03-01&period=2025-03-31")
     assert metric_values(page)["Revenue"] == fmt.number(revenue, "en")
