@@ -15,15 +15,23 @@ mart_step as (
                                                     interval 1 month)) as t(b)) m
     where m.day > e.first_end and m.day <= e.last_end
 ),
+-- steps of one mart date (month ends month by month) take its revenue as it is; longer steps (quarters) sum theirs
+long_steps as (
+    select day, as_of from mart_step where as_of in (select as_of from mart_step group by as_of having count(*) > 1)
+),
 step_revenue as (
     select m.customer_id, s.as_of, sum(m.amt_revenue_month) as amt_revenue_step
     from mart_loyalty_months m
-    join mart_step s on s.day = m.as_of
+    join long_steps s on s.day = m.as_of
     group by all
 ),
 rung_inputs as (
     select m.customer_id, m.as_of, m.n_orders, m.last_ordered_at,
-           if(m.as_of = e.first_end, m.amt_revenue_to_date, coalesce(r.amt_revenue_step, 0)) as amt_revenue_step,
+           case
+               when m.as_of = e.first_end then m.amt_revenue_to_date
+               when m.as_of in (select as_of from long_steps) then coalesce(r.amt_revenue_step, 0)
+               else m.amt_revenue_month
+           end as amt_revenue_step,
            m.latest_satisfaction_seen, m.latest_satisfaction_day, m.latest_nps_seen, m.latest_nps_day,
            m.n_unresolved, m.n_referrals
     from mart_loyalty_months m
