@@ -26,15 +26,22 @@ active_at as (
     from spells s
     join dates d on s.spell_start <= d.as_of and (s.lost_date is null or s.lost_date > d.as_of)
 ),
+-- each listed customer's attributes and flags, worked out once per customer rather than per date
+profile as (
+    select customer_id, name, segment, region, channel, owner,
+           coalesce(is_partner, false) as is_partner_flag,
+           -- a segment that names end consumers (vocab.CONSUMER_SEGMENTS): the partner flag does not apply
+           coalesce(lower(trim(segment)) in (select word from vocabulary where kind = 'consumer_segment'), false)
+               as is_consumer_segment
+    from stg_customers
+),
 rung_facts as (
     select s.*, c.name, c.segment, c.region, c.channel, c.owner,
-           coalesce(c.is_partner, false) as is_partner_flag,
-           -- a segment that names end consumers (vocab.CONSUMER_SEGMENTS): the partner flag does not apply
-           coalesce(lower(trim(c.segment)) in (select word from vocabulary where kind = 'consumer_segment'), false)
-               as is_consumer_segment,
+           coalesce(c.is_partner_flag, false) as is_partner_flag,
+           coalesce(c.is_consumer_segment, false) as is_consumer_segment,
            a.customer_id is not null as is_in_lifetime
     from step_surveyed s
-    left join stg_customers c using (customer_id)
+    left join profile c using (customer_id)
     left join active_at a on a.customer_id = s.customer_id and a.as_of = s.as_of
     where (len($segment) = 0 or list_contains($segment, c.segment))
       and (len($region) = 0 or list_contains($region, c.region))
