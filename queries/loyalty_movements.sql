@@ -22,19 +22,16 @@ dates(as_of) as (
 ),
 -- include: loyalty_rung_inputs
 -- include: loyalty_rung_rules
+moves as (
+    select customer_id, as_of as to_date, state as to_state, rung_rank as to_rank, amt_revenue_step,
+           lag(state) over w as from_state_seen, lag(rung_rank) over w as from_rank
+    from rung_states
+    window w as (partition by customer_id order by as_of)
+),
 date_pairs as (
     select lag(as_of) over (order by as_of) as from_date, as_of as to_date from dates
-),
--- each customer's state at a date and at the date before (a customer once known is known at every later date, so
---   the row at the date before is the customer's previous row)
-moves as (
-    select p.from_date, p.to_date, t.state as to_state, t.rung_rank as to_rank, t.amt_revenue_step,
-           f.state as from_state_seen, f.rung_rank as from_rank
-    from rung_states t
-    join date_pairs p on p.to_date = t.as_of and p.from_date is not null
-    left join rung_states f on f.customer_id = t.customer_id and f.as_of = p.from_date
 )
-select m.from_date, m.to_date,
+select p.from_date, p.to_date,
        coalesce(m.from_state_seen, 'new') as from_state, m.to_state,
        case
            when m.from_state_seen is null then 'joined'
@@ -48,5 +45,7 @@ select m.from_date, m.to_date,
        count(*) as n_customers,
        sum(m.amt_revenue_step) as amt_revenue
 from moves m
+join date_pairs p on p.to_date = m.to_date
+where p.from_date is not null
 group by all
-order by m.to_date, from_state, m.to_state
+order by p.to_date, from_state, m.to_state
