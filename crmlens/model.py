@@ -18,7 +18,8 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 13  # 13: stg_opportunities.dated_by; 12: 已关闭 is no revenue (vocabulary); 11: macros value_at_stake, last_followup, order_margin, clv_factor; vocabulary kind consumer_segment
+MODEL_VERSION = 14  # 14: mart_loyalty_months (the loyalty rung inputs at every month end); 13: stg_opportunities.dated_by;
+# 12: 已关闭 is no revenue (vocabulary); 11: macros value_at_stake, last_followup, order_margin, clv_factor; vocabulary kind consumer_segment
 # The churn rule's defaults (a setting on every page that uses it): lost after max(N days, k x the
 # customer's usual gap between order days) without an order.
 CHURN_DAYS = 90
@@ -30,14 +31,25 @@ STAGING = ("stg_customers", "stg_orders", "stg_opportunities", "stg_opportunity_
 # Staging kept as a table rather than a view: its rule reads an aggregate that every query would pay again.
 STAGING_TABLES = ("stg_opportunities",)
 MARTS = ("mart_customers", "mart_customer_days", "mart_customer_spells", "mart_filter_values", "mart_opportunities",
-         "mart_stage_spellings")
+         "mart_stage_spellings", "mart_loyalty_months")
 MACROS = ("period_as_of", "customer_spells", "lifetimes", "value_at_stake", "last_followup", "order_margin", "clv_factor")
 OBJECTS = ("stg_product_attributes", "stg_customers", "stg_orders", "stg_opportunities",
            "stg_opportunity_stage_history", "stg_complaints", "stg_surveys", "stg_activities", "stg_owners",
            "stg_owner_changes", "stg_targets", "mart_customers", "mart_customer_days", "period_as_of", "customer_spells",
            "mart_customer_spells", "lifetimes", "mart_filter_values", "mart_opportunities", "mart_stage_spellings",
-           "value_at_stake", "last_followup", "order_margin", "clv_factor")
-BUILD_PARAMS = {"mart_customer_spells": {"churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER}}
+           "value_at_stake", "last_followup", "order_margin", "clv_factor", "mart_loyalty_months")
+BUILD_PARAMS = {"mart_customer_spells": {"churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER},
+                # the inputs' step_* period figures read these; the mart does not keep those figures
+                "mart_loyalty_months": {"start": "2000-01-01", "end": "2000-01-01", "margin_rate": None,
+                                        "margin_fallback": 0.0}}
+# Model files that pull in shared query pieces (`-- include:`), expanded like the page queries.
+WITH_PIECES = ("mart_loyalty_months",)
+# Queries whose loyalty rung inputs can come from mart_loyalty_months: the piece loyalty_rung_inputs is swapped for
+# loyalty_rung_inputs_mart when every date they read is kept there (use_loyalty_mart). The others read the step_*
+# period figures, which depend on the period and the margin setting, and stay on the live inputs.
+LOYALTY_MART_QUERIES = ("loyalty_movements", "loyalty_flow_customers", "loyalty_climb")
+MART_PIECES = {"loyalty_rung_inputs": "loyalty_rung_inputs_mart"}
+USE_LOYALTY_MART = True  # the tests switch it off to run the live inputs on the same fixtures
 RAW_TABLES = ("customers", "orders", "opportunities", "opportunity_stage_history", "complaints", "surveys",
               "activities", "owners", "owner_changes", "targets", "product_attributes")
 
@@ -55,9 +67,18 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
         if name in MACROS:
             store.create_macro(con, sql(name))
         else:
-            con.execute(sql(name), BUILD_PARAMS.get(name, {}))
+            con.execute(_with_pieces(name) if name in WITH_PIECES else sql(name), BUILD_PARAMS.get(name, {}))
     con.execute("create or replace table model_info as select $v::integer as model_version, "
-                "(select max(order_date) from mart_customer_days) as spells_as_of", {"v": MODEL_VERSION})
+                "(select max(order_date) from mart_customer_days) as spells_as_of, "
+                "(select min(as_of) from mart_loyalty_months) as loyalty_from, "
+                "(select max(as_of) from mart_loyalty_months) as loyalty_to, "
+                "coalesce((select list(distinct as_of order by as_of) from mart_loyalty_months"
+                " where as_of != last_day(as_of)), []::date[]) as loyalty_days", {"v": MODEL_VERSION})
+
+
+def _with_pieces(name: str) -> str:
+    from crmlens import queries  # queries imports this module
+    return queries.expand(sql(name), (name,))
 
 
 def _drop_views_now_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -101,6 +122,54 @@ def _spells_as_of(snap: store.Snapshot) -> pd.Timestamp | None:
             _spells_as_of_seen.clear()
         _spells_as_of_seen[key] = None if pd.isna(value) else pd.Timestamp(value)
     return _spells_as_of_seen[key]
+
+
+def use_loyalty_mart(snap: store.Snapshot, name: str, params: dict) -> bool:
+    """Whether query `name` can read its rung inputs from mart_loyalty_months: every date it reads is a month
+    end the mart keeps (loyalty_from .. loyalty_to) or one of its other days (loyalty_days: the newest date in the
+    data, where the default period ends, and the newest order day)."""
+    if not USE_LOYALTY_MART or name not in LOYALTY_MART_QUERIES:
+        return False
+    span = _loyalty_span(snap)
+    if span is None:
+        return False
+    first, last, days = span
+
+    def kept(day) -> bool:
+        day = pd.Timestamp(day)
+        return first <= day <= last and (day in days or (day + pd.Timedelta(days=1)).day == 1)
+
+    try:
+        if name == "loyalty_flow_customers":
+            return kept(params["from_date"]) and kept(params["to_date"])
+        end = pd.Timestamp(params["end"])
+        if name == "loyalty_movements":  # the month (quarter) end before the period starts, then each one to the end
+            start = pd.Timestamp(params["start"])
+            begins = start.to_period("Q" if params.get("grain") == "quarter" else "M").start_time
+            before = begins - pd.Timedelta(days=1)
+            return before <= end and kept(before) and kept(end)
+        return kept(end)  # loyalty_climb: month ends from the first order's month on, then the end
+    except (KeyError, TypeError, ValueError):
+        return False
+
+
+_loyalty_span_seen: dict[tuple, tuple | None] = {}  # per snapshot, like _spells_as_of
+
+
+def _loyalty_span(snap: store.Snapshot) -> tuple[pd.Timestamp, pd.Timestamp, set[pd.Timestamp]] | None:
+    """mart_loyalty_months' first and last date and its days that are not month ends."""
+    key = (str(snap.path), snap.identity)
+    if key not in _loyalty_span_seen:
+        try:
+            row = snap.query("select loyalty_from as f, loyalty_to as t, loyalty_days as d from model_info").iloc[0]
+            span = None if pd.isna(row["f"]) or pd.isna(row["t"]) else (
+                pd.Timestamp(row["f"]), pd.Timestamp(row["t"]), {pd.Timestamp(d) for d in row["d"]})
+        except duckdb.Error:
+            span = None
+        if len(_loyalty_span_seen) > 64:
+            _loyalty_span_seen.clear()
+        _loyalty_span_seen[key] = span
+    return _loyalty_span_seen[key]
 
 
 def ensure(db: str | pathlib.Path | None = None, lock_timeout_s: float = store.WRITE_LOCK_TIMEOUT_S) -> None:

@@ -34,23 +34,30 @@ DEFAULT_PARAMS = {
 
 
 @functools.cache
-def sql_text(name: str) -> str:
-    """The query's SQL, with each `-- include: piece` line replaced by queries/shared/piece.sql."""
+def sql_text(name: str, from_marts: bool = False) -> str:
+    """The query's SQL, with each `-- include: piece` line replaced by queries/shared/piece.sql (from_marts:
+    the pieces model.MART_PIECES names read from a mart instead)."""
     path = QUERY_DIR / f"{name}.sql"
     if not path.is_file():
         raise KeyError(f"no query named {name!r} in {QUERY_DIR}")
-    return _expand(path.read_text(encoding="utf-8"), seen=(name,))
+    return _expand(path.read_text(encoding="utf-8"), seen=(name,), swap=model.MART_PIECES if from_marts else {})
 
 
-def _piece_text(name: str, seen: tuple[str, ...]) -> str:
+def expand(sql: str, seen: tuple[str, ...] = ()) -> str:
+    """SQL text with its `-- include:` lines expanded (the model's marts that share a piece with the queries)."""
+    return _expand(sql, seen)
+
+
+def _piece_text(name: str, seen: tuple[str, ...], swap: dict) -> str:
+    name = swap.get(name, name)
     path = SHARED_DIR / f"{name}.sql"
     if name in seen or not path.is_file():
         raise KeyError(f"cannot include {name!r}: {'a cycle' if name in seen else f'no file {path}'}")
-    return _expand(path.read_text(encoding="utf-8").rstrip("\n"), seen + (name,))
+    return _expand(path.read_text(encoding="utf-8").rstrip("\n"), seen + (name,), swap)
 
 
-def _expand(sql: str, seen: tuple[str, ...]) -> str:
-    return _INCLUDE.sub(lambda match: _piece_text(match.group(1), seen), sql)
+def _expand(sql: str, seen: tuple[str, ...], swap: dict | None = None) -> str:
+    return _INCLUDE.sub(lambda match: _piece_text(match.group(1), seen, swap or {}), sql)
 
 
 def parameters(sql: str) -> list[str]:
@@ -69,9 +76,9 @@ def declared_parameters(sql: str) -> list[str]:
     return list(dict.fromkeys(_PARAM.findall("\n".join(header))))
 
 
-def bind(name: str, params: dict) -> dict:
+def bind(name: str, params: dict, from_marts: bool = False) -> dict:
     """The subset of params (plus defaults) that query `name` uses; missing ones are an error."""
-    wanted = parameters(sql_text(name))
+    wanted = parameters(sql_text(name, from_marts))
     # use_spells_mart is a fact about the snapshot's model (set by run), never the caller's
     merged = {**DEFAULT_PARAMS, **params, "use_spells_mart": False}
     missing = [p for p in wanted if p not in merged]
@@ -83,11 +90,12 @@ def bind(name: str, params: dict) -> dict:
 def run(name: str, params: dict | None = None, snap: store.Snapshot | None = None) -> pd.DataFrame:
     """Run queries/<name>.sql on a snapshot (default: the current data)."""
     snap = snap or store.snapshot()
-    bound = bind(name, params or {})
+    from_marts = model.use_loyalty_mart(snap, name, {**DEFAULT_PARAMS, **(params or {})})
+    bound = bind(name, params or {}, from_marts)
     if "use_spells_mart" in bound:
         bound["use_spells_mart"] = model.use_spells_mart(snap, {**DEFAULT_PARAMS, **(params or {})})
     try:
-        return snap.query(sql_text(name), bound)
+        return snap.query(sql_text(name, from_marts), bound)
     except duckdb.Error as e:
         raise store.QueryFailed(name, bound, e) from e
 

@@ -9,6 +9,7 @@
 --   $use_spells_mart BOOLEAN (set by crmlens.model)
 -- returns: customer_id, rung, state (the rung, or 'lost'), segment
 with dates(as_of) as (select $end::date),
+-- include: loyalty_rung_inputs
 -- include: loyalty_rung_rules
 placed as (
     select customer_id, rung, state, segment from rung_states

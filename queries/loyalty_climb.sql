@@ -18,6 +18,7 @@ dates(as_of) as (
     select distinct least((b + interval 1 month - interval 1 day)::date, $end::date)
     from unnest(generate_series(date_trunc('month', (select d from first_day)), $end::date::timestamp, interval 1 month)) as t(b)
 ),
+-- include: loyalty_rung_inputs
 -- include: loyalty_rung_rules
 data_end as (
     select period_as_of($end) as d

@@ -18,6 +18,7 @@
 --     latest_nps, n_unresolved, n_referrals, n_complaints_period,
 --   abc_class, r_score, f_score, m_score, rfm_segment, quadrant, n_matching (rows matching before paging)
 with dates(as_of) as (select $end::date),
+-- include: loyalty_rung_inputs
 -- include: loyalty_rung_rules
 -- include: loyalty_customer_measures
 matching as (

@@ -16,6 +16,7 @@
 with dates(as_of) as (
     select distinct d from unnest([$from_date::date, $to_date::date]) as t(d)
 ),
+-- include: loyalty_rung_inputs
 -- include: loyalty_rung_rules
 -- one row per customer with its state at both dates (rung_states read once)
 pairs as (

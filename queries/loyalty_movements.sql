@@ -20,6 +20,7 @@ dates(as_of) as (
     select distinct least((b + s.step - interval 1 day)::date, $end::date)
     from step s, unnest(generate_series(date_trunc(s.part, $start::date) - s.step, $end::date::timestamp, s.step)) as t(b)
 ),
+-- include: loyalty_rung_inputs
 -- include: loyalty_rung_rules
 moves as (
     select customer_id, as_of as to_date, state as to_state, rung_rank as to_rank, amt_revenue_step,

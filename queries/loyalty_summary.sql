@@ -23,6 +23,7 @@
 --     factor_discounted_years, years_expected, amt_clv_forward (per active customer),
 --     amt_clv_forward_sum (customers' own margins)
 with dates(as_of) as (select $end::date),
+-- include: loyalty_rung_inputs
 -- include: loyalty_rung_rules
 -- include: loyalty_customer_measures
 grouped as (

@@ -12,6 +12,7 @@
 -- returns: rung, rung_rank, quadrant ('key', 'risky', 'marginal', 'dog'; NULL: no purchase yet),
 --   n_customers, amt_clv_forward (their forward CLV, summed)
 with dates(as_of) as (select $end::date),
+-- include: loyalty_rung_inputs
 -- include: loyalty_rung_rules
 -- include: loyalty_customer_measures
 per_rung as (

@@ -26,7 +26,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from crmlens import climb, loyalty, queries, store
+from crmlens import climb, loyalty, model, queries, store
 from tests.conftest import load_fixture
 
 START, END = dt.date(2024, 1, 1), dt.date(2024, 12, 31)
@@ -38,8 +38,17 @@ def snap(tmp_path_factory):
     return store.snapshot(load_fixture(tmp_path_factory.mktemp("climb") / "c.duckdb", "climb"))
 
 
-def test_climb_rates_and_times(snap):
-    df = queries.run("loyalty_climb", loyalty.params(START, END, NO_LAPSE), snap=snap)
+@pytest.fixture(params=["mart", "live"])
+def inputs(request, monkeypatch):
+    """Run a test with the rung inputs read from mart_loyalty_months, then live."""
+    monkeypatch.setattr(model, "USE_LOYALTY_MART", request.param == "mart")
+    return request.param
+
+
+def test_climb_rates_and_times(snap, inputs):
+    p = loyalty.params(START, END, NO_LAPSE)
+    assert model.use_loyalty_mart(snap, "loyalty_climb", p) == (inputs == "mart")
+    df = queries.run("loyalty_climb", p, snap=snap)
     got = [[r.from_rung, r.to_rung, r.n_entered, r.n_climbed, None if pd.isna(r.median_days) else r.median_days, r.n_too_recent]
            for r in df.itertuples()]
     assert got == [["prospect", "customer", 2, 1, 150, 1], ["customer", "client", 2, 1, 28, 1],
@@ -48,7 +57,7 @@ def test_climb_rates_and_times(snap):
     assert df["rate_12m"].tolist()[:4] == [0.5, 0.5, 0.5, 0.0] and pd.isna(df["rate_12m"].iloc[4])
 
 
-def test_headline_names_the_issue_keys(snap):
+def test_headline_names_the_issue_keys(snap, inputs):
     got = climb.headline(snap, START, END, settings=NO_LAPSE)
     assert got[0] == {"from": "prospect", "to": "customer", "rate_12m": 0.5, "median_days": 150.0}
     assert got[-1] == {"from": "advocate", "to": "partner", "rate_12m": None, "median_days": None}

@@ -26,7 +26,7 @@ import math
 
 import pytest
 
-from crmlens import loyalty, queries, store
+from crmlens import loyalty, model, queries, store
 from tests.conftest import load_fixture
 
 START, END = dt.date(2024, 1, 1), dt.date(2024, 12, 31)
@@ -43,6 +43,13 @@ def ladder_snap(tmp_path_factory):
 @pytest.fixture(scope="module")
 def value_snap(tmp_path_factory):
     return store.snapshot(load_fixture(tmp_path_factory.mktemp("value") / "value.duckdb", "loyalty/value"))
+
+
+@pytest.fixture(params=["mart", "live"])
+def inputs(request, monkeypatch):
+    """Run a test with the rung inputs read from mart_loyalty_months where it keeps the dates, then live."""
+    monkeypatch.setattr(model, "USE_LOYALTY_MART", request.param == "mart")
+    return request.param
 
 
 def summary(snap, start=START, end=END, filters=None, **settings):
@@ -176,7 +183,9 @@ def movements(snap, start, end, grain="month"):
     return queries.run("loyalty_movements", {**loyalty.params(start, end, LOST_180), "grain": grain}, snap=snap)
 
 
-def test_movements_between_month_ends(ladder_snap):
+def test_movements_between_month_ends(ladder_snap, inputs):
+    p = {**loyalty.params(dt.date(2024, 10, 1), END, LOST_180), "grain": "month"}
+    assert model.use_loyalty_mart(ladder_snap, "loyalty_movements", p) == (inputs == "mart")
     df = movements(ladder_snap, dt.date(2024, 10, 1), END)
     pairs = sorted({(a.date(), b.date()) for a, b in zip(df["from_date"], df["to_date"])})
     assert pairs == [(dt.date(2024, 9, 30), dt.date(2024, 10, 31)), (dt.date(2024, 10, 31), dt.date(2024, 11, 30)),
@@ -189,7 +198,7 @@ def test_movements_between_month_ends(ladder_snap):
     assert december.set_index(["from_state", "to_state"]).loc[("partner", "partner"), "amt_revenue"] == 200
 
 
-def test_movement_dates_by_quarter_and_for_a_partial_last_month(ladder_snap):
+def test_movement_dates_by_quarter_and_for_a_partial_last_month(ladder_snap, inputs):
     df = movements(ladder_snap, START, END, grain="quarter")
     assert sorted({d.date() for d in df["to_date"]}) == [dt.date(2024, 3, 31), dt.date(2024, 6, 30),
                                                          dt.date(2024, 9, 30), END]
@@ -198,9 +207,10 @@ def test_movement_dates_by_quarter_and_for_a_partial_last_month(ladder_snap):
     assert df["to_date"].max().date() == dt.date(2024, 12, 15)
 
 
-def test_flow_customers_are_listed_a_page_at_a_time(ladder_snap):
+def test_flow_customers_are_listed_a_page_at_a_time(ladder_snap, inputs):
     p = {**loyalty.params(START, END, LOST_180), "from_date": dt.date(2024, 11, 30), "to_date": END,
          "from_state": "customer", "to_state": "lost", "limit": 2, "offset": 0}
+    assert model.use_loyalty_mart(ladder_snap, "loyalty_flow_customers", p) == (inputs == "mart")
     first = queries.run("loyalty_flow_customers", p, snap=ladder_snap)
     second = queries.run("loyalty_flow_customers", {**p, "offset": 2}, snap=ladder_snap)
     assert first["n_matching"].iloc[0] == 3

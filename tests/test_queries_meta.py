@@ -5,7 +5,7 @@ import pathlib
 
 import pytest
 
-from crmlens import queries
+from crmlens import model, queries
 
 TESTS = pathlib.Path(__file__).resolve().parent
 ALL = queries.names()
@@ -55,11 +55,20 @@ def test_include_lines_pull_in_shared_pieces():
     assert "from stg_orders\nwhere not is_void" in sql
 
 
-def test_every_shared_piece_is_used():  # by an include line
+def test_every_shared_piece_is_used():  # by an include line, or in place of one when a mart has its facts
     used = "\n".join(p.read_text(encoding="utf-8") for p in queries.QUERY_DIR.glob("*.sql"))
     used += "\n".join(p.read_text(encoding="utf-8") for p in queries.SHARED_DIR.glob("*.sql"))
+    used += "\n".join(f"-- include: {mart_piece}" for mart_piece in model.MART_PIECES.values())
     for piece in queries.SHARED_DIR.glob("*.sql"):
         assert f"-- include: {piece.stem}" in used, piece.name
+
+
+def test_mart_pieces_replace_their_live_piece_only_when_asked():
+    for name in model.LOYALTY_MART_QUERIES:
+        assert "from mart_loyalty_months" not in queries.sql_text(name)
+        assert "from mart_loyalty_months" in queries.sql_text(name, from_marts=True)
+        assert "from stg_orders" not in queries.sql_text(name, from_marts=True).replace(
+            "(select min(order_date) from stg_orders)", "")  # loyalty_climb's first month
 
 
 def test_include_takes_the_piece(tmp_path, monkeypatch):
