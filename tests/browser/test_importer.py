@@ -166,3 +166,25 @@ def test_real_cfpb_rows_are_recognised_and_loaded(own_app, page):
     shown = metric_values(page)
     assert shown["Complaints"] == fmt.number(len(complaints), "en")
     assert shown["Open now"] == fmt.number(len(still_open), "en")
+
+
+def test_salesforce_report_made_from_the_documented_headers_drives_the_funnel(own_app, page):
+    """The CRM-pipeline family (Salesforce, HubSpot): a report written from Salesforce's documented export
+    columns, recognised and loaded in one click; the Funnel's headline counted again with the csv module."""
+    from tests.browser.conftest import metric_values
+    from tests.test_layouts import FIXTURES
+
+    export = FIXTURES / "salesforce_opportunity_report.csv"
+    with open(export, newline="", encoding="utf-8") as fh:
+        deals = list(csv.DictReader(fh))
+    loaded = upload_and_load(page, own_app.url, export, expect_text="Recognised as Salesforce opportunity report")
+    assert f"{len(deals)} rows loaded into Opportunities, 0 rejected." in loaded
+    assert "Mapped as Salesforce opportunity report." in loaded
+    won = sum(1 for d in deals if d["Stage"] == "Closed Won")
+    lost = sum(1 for d in deals if d["Stage"] == "Closed Lost")
+    first, last = min(d["Created Date"] for d in deals), max(d["Created Date"] for d in deals)
+    open_page(page, f"{own_app.url}/funnel?period={first}&period={last}")
+    shown = metric_values(page)
+    assert (shown["Opportunities"], shown["Won"], shown["Lost"], shown["Open"]) == (
+        str(len(deals)), str(won), str(lost), str(len(deals) - won - lost))
+    assert shown["Win rate"] == f"{100 * won / (won + lost):.1f}%"
