@@ -54,3 +54,18 @@ def test_owner_shares_turn_horizontal_with_the_limit_as_a_vertical_line():
     assert (line.x0, line.x1) == (0.15, 0.15)  # the 15% limit across the horizontal bars
     upright = funnel_charts.owner_shares(df.assign(owner=["Bob", "Amy"]), t, 0.15)
     assert only_bar(upright).orientation in (None, "v") and upright.layout.shapes[0].y0 == 0.15
+
+
+def test_step_times_turn_horizontal_when_a_step_name_is_long():
+    """Stage names are the user's own (a CRM's "Negotiation/Review with legal and procurement"): both bars of
+    a step turn, the whole name on hover, the days on the x axis; short names stay upright."""
+    df = pd.DataFrame({"label": ["Negotiation/Review with legal and procurement", "Won"],
+                       "days_median": [12.0, 3.0], "days_p90": [40.0, 9.0]})
+    fig = funnel_charts.stage_times(df, t)
+    median, p90 = [trace for trace in fig.data if trace.type == "bar"]
+    assert (median.orientation, p90.orientation) == ("h", "h")
+    assert list(median.x) == [12.0, 3.0] and list(p90.x) == [40.0, 9.0]
+    assert list(median.customdata) == list(df["label"]) and median.y[0].endswith("…")
+    assert fig.layout.xaxis.title.text == "funnel.times.days"
+    upright = funnel_charts.stage_times(df.assign(label=["Qualified", "Won"]), t)
+    assert [b.orientation for b in upright.data] == [None, None] and list(upright.data[0].x) == ["Qualified", "Won"]

@@ -42,13 +42,16 @@ def funnel(steps: pd.DataFrame, t: Callable[..., str], lang: str) -> go.Figure:
 
 
 def stage_times(times: pd.DataFrame, t: Callable[..., str]) -> go.Figure:
+    """Median and 90th-percentile days in each step; horizontal when a step's name is long."""
+    turned = bars.horizontal(times["label"])
     fig = go.Figure()
-    fig.add_bar(x=times["label"], y=times["days_median"], name=t("funnel.times.median"), marker_color=PALETTE[0],
-                text=[f"{v:.1f}" if pd.notna(v) else "" for v in times["days_median"]], textposition="outside")
-    fig.add_bar(x=times["label"], y=times["days_p90"], name=t("funnel.times.p90"), marker_color=PALETTE[1],
-                text=[f"{v:.1f}" if pd.notna(v) else "" for v in times["days_p90"]], textposition="outside")
+    for col, key, color in (("days_median", "funnel.times.median", PALETTE[0]), ("days_p90", "funnel.times.p90", PALETTE[1])):
+        fig.add_trace(bars.bar(times["label"], times[col], turned, hover_value="%{value:.1f}", name=t(key),
+                               marker_color=color, text=[f"{v:.1f}" if pd.notna(v) else "" for v in times[col]],
+                               textposition="outside"))
     fig.update_layout(barmode="group", height=340)
-    fig.update_yaxes(title_text=t("funnel.times.days"), rangemode="tozero")
+    bars.value_axis(fig, turned, title_text=t("funnel.times.days"), rangemode="tozero")
+    bars.finish_layout(fig, turned, 2 * len(times))
     return layout(fig, t("funnel.times.title"))
 
 
