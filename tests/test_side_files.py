@@ -74,7 +74,7 @@ def test_an_orders_export_without_amounts_is_still_refused(tmp_path):
 
 
 def test_side_file_columns_are_funnel_breakdowns(tmp_path):
-    from crmlens import funnel  # noqa: F401 - the page's module, for the dimensions it offers
+    from crmlens import funnel
     db = tmp_path / "crm.duckdb"
     ingest.load_files([write(tmp_path, n, t) for n, t in (
         ("sales_pipeline.csv", PIPELINE), ("products.csv", PRODUCTS), ("sales_teams.csv", TEAMS))], db=db)
@@ -82,9 +82,7 @@ def test_side_file_columns_are_funnel_breakdowns(tmp_path):
     # the owners list's own column (branch) and the file's others, then the product list's
     assert list(queries.run("funnel_attributes", snap=snap)["column_name"]) == ["branch", "manager", "regional_office",
                                                                               "series", "sales_price"]
-    params = {"start": dt.date(2024, 1, 1), "end": dt.date(2024, 12, 31), "owner": [], "source": [], "segment": [],
-              "region": [], "stages": ["engaging", "won"], "won_stages": ["won"], "lost_stages": ["lost"],
-              "date_columns": [], "date_stages": []}
+    params = funnel.params(dt.date(2024, 1, 1), dt.date(2024, 12, 31), ["engaging", "won"], ["won"], ["lost"])
     # O1 (won, 550) and O3 (open) are Anna Snelling's: Dustin Brinkmann; O2 (lost) Cecily Lampkin's: Melvin Marxen.
     by_manager = queries.run("funnel_breakdown", {**params, "by": "manager"}, snap=snap).set_index("grp")
     assert by_manager.loc["Dustin Brinkmann", ["n_opportunities", "n_won", "n_open"]].tolist() == [2, 1, 1]

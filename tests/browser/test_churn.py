@@ -73,7 +73,7 @@ def test_a_subscription_export_uploaded_on_the_data_page_switches_the_definition
     assert exceptions(page) == []
     assert "Definition: explicit churn data" in main_alert(page)
     shown = metric_values(page)
-    assert shown["Period churn rate"] == "37.5%"  # S1, S2, S5 of 8
+    assert shown["Share churned"] == "37.5%"  # S1, S2, S5 of 8: no dates, so no period rate (the page says so)
     assert shown["Customers"] == "8"
     assert "At risk" not in shown
     page.get_by_role("tab", name="Drivers").click()
