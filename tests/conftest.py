@@ -117,6 +117,13 @@ def new_lake(request, monkeypatch, tmp_path):
     return make
 
 
+@pytest.fixture
+def db(tmp_path) -> pathlib.Path:
+    """A database file that does not exist yet: the first load creates it (test files with a loaded fixture
+    database define their own `db`)."""
+    return tmp_path / "crm.duckdb"
+
+
 @pytest.fixture(params=["file", "ducklake"])
 def empty_store(request, tmp_path, new_lake):
     """Where a test writes: a DuckDB file path, or the address of an empty DuckLake catalog."""

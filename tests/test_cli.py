@@ -36,11 +36,6 @@ def no_default_db(monkeypatch, tmp_path):
     monkeypatch.setenv("CRMLENS_DB", str(tmp_path / "default.duckdb"))
 
 
-@pytest.fixture
-def db(tmp_path) -> pathlib.Path:
-    return tmp_path / "crm.duckdb"
-
-
 # --- load -----------------------------------------------------------------------------------
 
 def test_load_prints_one_line_per_file(db):

@@ -28,11 +28,6 @@ TITLED = (
 )
 
 
-@pytest.fixture
-def db(tmp_path) -> pathlib.Path:
-    return tmp_path / "crm.duckdb"
-
-
 def test_title_lines_above_the_header_are_found_and_left_out(tmp_path, db):
     path = tmp_path / "report.csv"
     path.write_text(TITLED, encoding="utf-8")

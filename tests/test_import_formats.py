@@ -4,7 +4,6 @@ hand-made and saved column mappings, previews that write nothing, and the CLI's 
 from __future__ import annotations
 
 import json
-import pathlib
 
 import pytest
 from click.testing import CliRunner
@@ -25,11 +24,6 @@ LINES = (
     "536381;22139;RETROSPOT TEA SET;2;12/02/2010 10:00;4,95;15311;United Kingdom\n"
     "536381;22139;RETROSPOT TEA SET;1;12/02/2010 10:00;4,95;15311;United Kingdom\n"
 )
-
-
-@pytest.fixture
-def db(tmp_path) -> pathlib.Path:
-    return tmp_path / "crm.duckdb"
 
 
 def test_order_lines_are_folded_into_orders_with_cancellations_kept(tmp_path, db):

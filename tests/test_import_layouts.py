@@ -22,11 +22,6 @@ def cdnow_with_header(folder: pathlib.Path, name: str = "cdnow.txt") -> pathlib.
     return path
 
 
-@pytest.fixture
-def db(tmp_path) -> pathlib.Path:
-    return tmp_path / "crm.duckdb"
-
-
 # Three customers; runs of spaces (and a tab) between fields, leading spaces, CRLF ends, a blank line.
 SPACED = (
     "  customer_id    order_date     amount\r\n"

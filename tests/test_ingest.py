@@ -26,11 +26,6 @@ def write(tmp_path: pathlib.Path, name: str, text: str, encoding: str = "utf-8")
 
 
 @pytest.fixture
-def db(tmp_path) -> pathlib.Path:
-    return tmp_path / "crm.duckdb"
-
-
-@pytest.fixture
 def any_db(empty_store):
     """The tests that take it run on both kinds of store (conftest.empty_store)."""
     return empty_store

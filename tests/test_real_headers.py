@@ -23,11 +23,6 @@ def read(name: str, encoding: str = "utf-8-sig") -> list[dict]:
         return list(csv.DictReader(fh))
 
 
-@pytest.fixture
-def db(tmp_path) -> pathlib.Path:
-    return tmp_path / "crm.duckdb"
-
-
 @pytest.mark.parametrize("name, encoding, layout_id", [
     ("taobao_order_report_gbk.csv", "gb18030", "taobao_order_report"),
     ("jd_order_export.csv", "utf-8-sig", "jd_orders"),
