@@ -20,7 +20,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, AppServer, make_demo_db, open_page, wait_for_app  # noqa: E402
 
-PAGES = ("overview", "funnel", "loyalty", "churn", "complaints", "data")
+PAGES = ("overview", "funnel", "loyalty", "churn", "complaints", "followup", "data")
 LOCALES = {"zh": ("zh-CN", "中文"), "en": ("en-US", "English")}
 
 
