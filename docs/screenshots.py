@@ -2,7 +2,7 @@
 
     .venv/bin/python docs/screenshots.py [--out docs] [--pages churn,loyalty] [--langs zh,en]
 
-Builds the demo data (400 customers) in a temporary folder, starts `streamlit run app.py` on a free port
+Builds the demo data (400 customers) in a temporary folder (or copies `--db`), starts `streamlit run app.py` on a free port
 and photographs each page in Chromium as a reader sees it (the harness of tests/browser/conftest.py).
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import pathlib
+import shutil
 import sys
 import tempfile
 
@@ -30,11 +31,16 @@ def main() -> None:
     ap.add_argument("--pages", default=",".join(PAGES))
     ap.add_argument("--langs", default="zh,en")
     ap.add_argument("--query", default="", help="extra address parameters, e.g. segment=business")
+    ap.add_argument("--db", help="photograph this database instead of the demo data (it is copied, never changed)")
     args = ap.parse_args()
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        db = make_demo_db(pathlib.Path(tmp) / "demo.duckdb")
+        db = pathlib.Path(tmp) / "shown.duckdb"
+        if args.db:
+            shutil.copyfile(args.db, db)
+        else:
+            make_demo_db(db)
         with AppServer(db, pathlib.Path(tmp)) as server, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for lang in args.langs.split(","):
