@@ -203,14 +203,18 @@ def test_concurrent_readers_see_whole_versions_while_loads_replace(db):
     loading = threading.Event()
     loading.set()
 
+    def read_once(i: int) -> None:
+        snap = store.snapshot(db)
+        df = snap.query("select (select version from meta) as v, (select count(*) from customers) as n")
+        v, n = int(df["v"][0]), int(df["n"][0])
+        assert v == snap.version
+        seen[i].append((v, n))
+
     def read(i: int) -> None:
         try:
             while len(seen[i]) < min_queries or loading.is_set():
-                snap = store.snapshot(db)
-                df = snap.query("select (select version from meta) as v, (select count(*) from customers) as n")
-                v, n = int(df["v"][0]), int(df["n"][0])
-                assert v == snap.version
-                seen[i].append((v, n))
+                read_once(i)
+            read_once(i)  # once more after the loads end: the newest version, whatever the timing
         except BaseException as e:  # reported below, with the thread's results
             errors.append(e)
 
