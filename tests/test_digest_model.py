@@ -185,3 +185,33 @@ def test_alerts_on_the_same_figure_read_it_once(tiny_db, monkeypatch):
     assert reads == ["hi"]
     assert states == {"hi": (True, 0.5, True), "lo": (False, 0.5, False)}  # lo: quiet, its value recorded
     assert report.alerts_changed == [("hi", "fired", 0.5)]
+
+
+def test_a_chart_export_refused_once_is_tried_again(monkeypatch):
+    """kaleido's page can be asked before its script has loaded on a busy machine; the digest tries again
+    rather than going out without its chart, and gives up after EXPORT_ATTEMPTS."""
+    import plotly.graph_objects as go
+
+    from crmlens.digest import figures
+
+    monkeypatch.setattr(figures.time, "sleep", lambda s: None)
+    calls = []
+
+    def to_image(self, **kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise RuntimeError("ReferenceError: kaleido_scopes is not defined")
+        return b"png"
+
+    monkeypatch.setattr(go.Figure, "to_image", to_image)
+    assert figures.png(go.Figure()) == b"png" and len(calls) == 2
+
+    def never(self, **kwargs):
+        calls.append(kwargs)
+        raise RuntimeError("no browser")
+
+    monkeypatch.setattr(go.Figure, "to_image", never)
+    calls.clear()
+    with pytest.raises(RuntimeError):
+        figures.png(go.Figure())
+    assert len(calls) == figures.EXPORT_ATTEMPTS

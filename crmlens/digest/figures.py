@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import pathlib
+import time
 
 import plotly.graph_objects as go
 
@@ -131,6 +132,9 @@ def main_chart(snap: store.Snapshot, page: str, start: dt.date, end: dt.date, t,
     raise KeyError(page)
 
 
+EXPORT_ATTEMPTS = 3
+
+
 def png(fig: go.Figure | None) -> bytes | None:
     """The chart as PNG through Plotly's static export (kaleido 1.x driving the system Chromium).
 
@@ -142,7 +146,15 @@ def png(fig: go.Figure | None) -> bytes | None:
     if "BROWSER_PATH" not in os.environ and pathlib.Path(CHROMIUM).exists():
         os.environ["BROWSER_PATH"] = CHROMIUM
     width, height = IMAGE_SIZE
-    return fig.to_image(format="png", width=width, height=height, scale=1)
+    for attempt in range(1, EXPORT_ATTEMPTS + 1):
+        try:
+            return fig.to_image(format="png", width=width, height=height, scale=1)
+        except (RuntimeError, OSError):
+            # On a busy machine kaleido's page can be asked before its script has loaded
+            # ("ReferenceError: kaleido_scopes is not defined"); a second try finds it ready.
+            if attempt == EXPORT_ATTEMPTS:
+                raise
+            time.sleep(attempt)
 
 
 # --- what alerts watch -------------------------------------------------------------------------
