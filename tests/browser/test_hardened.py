@@ -51,7 +51,8 @@ def test_viewer_sign_in_keeps_the_page_the_link_named(guarded_app, browser):
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
         try:
             page = open_page(context.new_page(), guarded_app.url + path)
-            assert not page.get_by_test_id("stSidebarNavLink").count()  # nothing of the app before sign-in
+            # nothing of the app before sign-in (a busy machine may still be fading out the first run's elements)
+            expect(page.get_by_test_id("stSidebarNavLink")).to_have_count(0)
             sign_in(page)
             # waits for the page to draw (a busy machine may still be fading the previous run in)
             expect(page.get_by_role("heading", name=heading, exact=True).first).to_be_visible()

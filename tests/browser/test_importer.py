@@ -7,6 +7,7 @@ import csv
 import re
 
 import duckdb
+from playwright.sync_api import expect
 
 from tests.browser.conftest import choose, choose_files, open_page, upload_and_load, wait_for_app
 from tests.test_importer_defects import CFPB_EXTRACT
@@ -31,7 +32,7 @@ def test_mapping_panel_stays_open_while_columns_and_fixed_values_are_chosen(own_
     assert region.is_visible()
     choose(page, "region", "片区")  # a change reruns the page: the panel is still open
     assert region.is_visible()
-    assert page.get_by_text("3 of 14 columns matched", exact=True).is_visible()
+    expect(page.get_by_text("3 of 14 columns matched", exact=True)).to_be_visible()  # the rerun may still be drawing
     choose(page, "segment", "✎ the same value in every row")
     box = page.get_by_label("Value of segment for every row")
     assert box.is_visible()  # the box to type the value in is there, not hidden in a closed panel
