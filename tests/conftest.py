@@ -56,6 +56,12 @@ def load_fixture(db: pathlib.Path, name: str) -> pathlib.Path:
     return db
 
 
+def fixture_snapshot(tmp_path_factory, name: str):
+    """A read snapshot of tests/fixtures/<name>/ loaded into a fresh database (for module-scoped fixtures)."""
+    db = tmp_path_factory.mktemp(name.replace("/", "_")) / "fixture.duckdb"
+    return store.snapshot(load_fixture(db, name))
+
+
 def serve_fixture(monkeypatch, tmp_path: pathlib.Path, name: str) -> pathlib.Path:
     """Load tests/fixtures/<name>/ into a fresh database and point the app (CRMLENS_DB) at it."""
     db = load_fixture(tmp_path / (name.replace("/", "_") + ".duckdb"), name)

@@ -26,8 +26,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from crmlens import climb, loyalty, model, queries, store
-from tests.conftest import load_fixture
+from crmlens import climb, loyalty, model, queries
+from tests.conftest import fixture_snapshot
 
 START, END = dt.date(2024, 1, 1), dt.date(2024, 12, 31)
 NO_LAPSE = {"churn_days": 3650, "churn_multiplier": 0.0}
@@ -35,7 +35,7 @@ NO_LAPSE = {"churn_days": 3650, "churn_multiplier": 0.0}
 
 @pytest.fixture(scope="module")
 def snap(tmp_path_factory):
-    return store.snapshot(load_fixture(tmp_path_factory.mktemp("climb") / "c.duckdb", "climb"))
+    return fixture_snapshot(tmp_path_factory, "climb")
 
 
 @pytest.fixture(params=["mart", "live"])

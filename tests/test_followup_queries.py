@@ -24,7 +24,7 @@ import datetime as dt
 import pytest
 
 from crmlens import followup, queries, store
-from tests.conftest import load_fixture
+from tests.conftest import fixture_snapshot, load_fixture
 
 START, END = dt.date(2024, 1, 1), dt.date(2024, 12, 31)
 FLAT_30 = {"churn_days": 30, "churn_multiplier": 0.0}
@@ -32,7 +32,7 @@ FLAT_30 = {"churn_days": 30, "churn_multiplier": 0.0}
 
 @pytest.fixture(scope="module")
 def snap(tmp_path_factory):
-    return store.snapshot(load_fixture(tmp_path_factory.mktemp("followup") / "f.duckdb", "followup"))
+    return fixture_snapshot(tmp_path_factory, "followup")
 
 
 def run(snap, name, **settings):

@@ -27,7 +27,7 @@ import pandas as pd
 import pytest
 
 from crmlens import funnel, queries, store
-from tests.conftest import load_fixture
+from tests.conftest import fixture_snapshot
 
 YEAR = (dt.date(2024, 1, 1), dt.date(2024, 12, 31))
 ORDER = ["lead", "qualified", "proposal", "negotiation", "won", "lost"]  # "on hold" left out
@@ -35,12 +35,12 @@ ORDER = ["lead", "qualified", "proposal", "negotiation", "won", "lost"]  # "on h
 
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory):
-    return store.snapshot(load_fixture(tmp_path_factory.mktemp("funnel") / "mixed.duckdb", "funnel/mixed"))
+    return fixture_snapshot(tmp_path_factory, "funnel/mixed")
 
 
 @pytest.fixture(scope="module")
 def zh(tmp_path_factory):
-    return store.snapshot(load_fixture(tmp_path_factory.mktemp("funnel") / "zh.duckdb", "funnel/zh"))
+    return fixture_snapshot(tmp_path_factory, "funnel/zh")
 
 
 def mixed_params(**filters):

@@ -27,7 +27,7 @@ import math
 import pytest
 
 from crmlens import loyalty, model, queries, store
-from tests.conftest import load_fixture
+from tests.conftest import fixture_snapshot
 
 START, END = dt.date(2024, 1, 1), dt.date(2024, 12, 31)
 LOST_180 = {"churn_days": 180, "churn_multiplier": 0.0}
@@ -37,12 +37,12 @@ NO_FILTERS = {"search": "", "states": [], "abc_classes": [], "rfm_segments": [],
 
 @pytest.fixture(scope="module")
 def ladder_snap(tmp_path_factory):
-    return store.snapshot(load_fixture(tmp_path_factory.mktemp("ladder") / "ladder.duckdb", "loyalty/ladder"))
+    return fixture_snapshot(tmp_path_factory, "loyalty/ladder")
 
 
 @pytest.fixture(scope="module")
 def value_snap(tmp_path_factory):
-    return store.snapshot(load_fixture(tmp_path_factory.mktemp("value") / "value.duckdb", "loyalty/value"))
+    return fixture_snapshot(tmp_path_factory, "loyalty/value")
 
 
 @pytest.fixture(params=["mart", "live"])

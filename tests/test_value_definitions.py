@@ -7,8 +7,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from crmlens import churn, climb, i18n, loyalty, margin, queries, store
-from tests.conftest import load_fixture
+from crmlens import churn, climb, i18n, loyalty, margin, queries
+from tests.conftest import fixture_snapshot
 
 START, END = dt.date(2024, 1, 1), dt.date(2024, 12, 31)
 LOST_180 = {"churn_days": 180, "churn_multiplier": 0.0}
@@ -21,12 +21,12 @@ def discounted_years(retention, rate=0.10, years=10):
 
 @pytest.fixture(scope="module")
 def rules_snap(tmp_path_factory):
-    return store.snapshot(load_fixture(tmp_path_factory.mktemp("rules") / "rules.duckdb", "loyalty/rules"))
+    return fixture_snapshot(tmp_path_factory, "loyalty/rules")
 
 
 @pytest.fixture(scope="module")
 def value_snap(tmp_path_factory):
-    return store.snapshot(load_fixture(tmp_path_factory.mktemp("value14") / "value.duckdb", "loyalty/value"))
+    return fixture_snapshot(tmp_path_factory, "loyalty/value")
 
 
 def summary(snap, **settings):
