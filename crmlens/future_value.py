@@ -14,7 +14,7 @@ from crmlens import customer_base, queries, store
 from crmlens.customer_base import TooLittleData
 
 DEFAULT_MONTHS = 12
-ALIVE_MIN = 0.5  # P(alive) from which a customer counts as alive in the headline
+ALIVE_MIN = 0.5  # P(alive) from which a repeat buyer counts as alive in the headline
 
 
 @dataclass
@@ -27,7 +27,13 @@ class FutureValue:
 
     @property
     def n_alive(self) -> int:
-        return int((self.customers["p_alive"] >= ALIVE_MIN).sum())
+        """Repeat buyers with P(alive) >= ALIVE_MIN. BG/NBD gives every one-time buyer P(alive) = 1 (it cannot
+        tell), so counting them would call someone who bought once, years ago, alive."""
+        return int(is_alive(self.customers).sum())
+
+    @property
+    def n_one_time(self) -> int:
+        return int((self.customers["n_repeat"] == 0).sum())
 
     @property
     def expected_value(self) -> float:
@@ -76,6 +82,7 @@ def headline(snap: store.Snapshot, start: dt.date, end: dt.date) -> dict:
         "time_unit": "week",
         "n_customers": int(len(fv.customers)),
         "n_alive": fv.n_alive,
+        "n_one_time_buyers": fv.n_one_time,
         "expected_value_12m": round(fv.expected_value, 2),
         "expected_purchases_holdout": None if fv.expected_holdout is None else round(fv.expected_holdout, 2),
         "actual_purchases_holdout": fv.actual_holdout,
@@ -83,14 +90,19 @@ def headline(snap: store.Snapshot, start: dt.date, end: dt.date) -> dict:
     }
 
 
+def is_alive(customers: pd.DataFrame) -> pd.Series:
+    return (customers["p_alive"] >= ALIVE_MIN) & (customers["n_repeat"] > 0)
+
+
 def by_group(fv: FutureValue, groups: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Sums per rung or segment: customers, alive (P >= 0.5), expected purchases and value (the page's filters
+    """Sums per rung or segment: customers, repeat buyers alive (P >= 0.5), expected purchases and value (the page's filters
     are in `groups`: customers not in it are left out)."""
     joined = fv.customers.merge(groups[["customer_id", column]], on="customer_id", how="inner")
     joined[column] = joined[column].fillna("")
+    joined["is_alive"] = is_alive(joined)
     out = joined.groupby(column, dropna=False).agg(
         n_customers=("customer_id", "size"),
-        n_alive=("p_alive", lambda s: int((s >= ALIVE_MIN).sum())),
+        n_alive=("is_alive", "sum"),
         p_alive_avg=("p_alive", "mean"),
         n_expected=("n_expected", "sum"),
         amt_expected_value=("amt_expected_value", "sum"),

@@ -39,7 +39,7 @@ def show(end: dt.date, loyalty_params: dict) -> None:
     n_months = fmt.number(months, lang)
     cols = st.columns(4)
     cols[0].metric(t("fv.kpi.customers"), fmt.number(len(fv.customers), lang), border=True)
-    cols[1].metric(t("fv.kpi.alive"), fmt.number(fv.n_alive, lang), help=t("fv.kpi.alive.help"), border=True)
+    cols[1].metric(t("fv.kpi.alive"), fmt.number(fv.n_alive, lang), help=t("fv.kpi.alive.help", one_time=fmt.number(fv.n_one_time, lang)), border=True)
     cols[2].metric(t("fv.kpi.purchases", months=n_months), fmt.number(fv.expected_purchases, lang),
                    help=t("fv.kpi.purchases.help"), border=True)
     cols[3].metric(t("fv.kpi.value", months=n_months), fmt.number(fv.expected_value, lang),

@@ -7,6 +7,7 @@ import datetime as dt
 import pathlib
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from crmlens import customer_base, future_value, ingest, queries, store
@@ -130,6 +131,20 @@ def test_summary_query_on_a_hand_worked_fixture(tmp_path):
                    ("K2", 0, 0.0, pytest.approx(2 / 7), None, 0, 0.0, "2024-02-12")]
 
 
+def test_a_period_ending_after_the_newest_order_is_measured_to_that_day(tmp_path):
+    """The same orders, calibration end 2024-03-31, six weeks after the newest order day (2024-02-12): the
+    customers' age T runs to 02-12 (period_as_of), not to 03-31. K1: first purchase 01-01, T = 42 days = 6
+    weeks; x = 2 (01-15, 02-12), t_x = 42 days. K2: first 01-29, T = 14 days = 2 weeks."""
+    db = tmp_path / "crm.duckdb"
+    path = tmp_path / "o.csv"
+    path.write_text("order_id,customer_id,order_date,amount\n1,K1,2024-01-01,10\n3,K1,2024-01-15,20\n"
+                    "4,K1,2024-02-12,30\n5,K2,2024-01-29,8\n")
+    ingest.load_files([path], db=db)
+    s = queries.run("future_value_summary", {"end": dt.date(2024, 3, 31)}, snap=store.snapshot(db))
+    assert [(r.customer_id, r.n_repeat, r.weeks_recency, r.weeks_age) for r in s.itertuples()] == [
+        ("K1", 2, 6.0, 6.0), ("K2", 0, 0.0, 2.0)]
+
+
 # --- the loyalty page's Future value tab ---------------------------------------------------------
 
 @pytest.fixture
@@ -149,7 +164,7 @@ def test_future_value_tab_shows_the_fit_and_its_holdout_check(cdnow_env, cdnow_f
     assert not at.exception, [e.value for e in at.exception]
     shown = _metrics(at)
     assert shown["Customers fitted"] == "2,349"
-    assert shown["Alive (P ≥ 50%)"] == f"{cdnow_fit.n_alive:,}"
+    assert shown["Repeat buyers still alive (P ≥ 50%)"] == f"{cdnow_fit.n_alive:,}"
     assert shown["Expected value, next 12 months"] == f"{cdnow_fit.expected_value:,.0f}"
     holdout = next(c.value for c in at.caption if "weeks up to the newest order" in c.value)
     assert "39.0 weeks" in holdout and "1,882 happened" in holdout
@@ -199,3 +214,15 @@ def test_metrics_json_future_value_on_cdnow(cdnow_db, cdnow_fit):
     assert fv["expected_value_12m"] == pytest.approx(cdnow_fit.expected_value, abs=0.01)
     assert fv["actual_purchases_holdout"] == 1882
     assert fv["expected_purchases_holdout"] == pytest.approx(cdnow_fit.expected_holdout, abs=0.01)
+
+
+def test_alive_counts_repeat_buyers_only():
+    """Three customers: a repeat buyer at P(alive) 0.8 (alive), a repeat buyer at 0.3 (not), and a one-time buyer
+    the model gives P(alive) = 1 (left out of the count, counted apart)."""
+    customers = pd.DataFrame({"customer_id": ["A", "B", "C"], "n_repeat": [3, 1, 0], "p_alive": [0.8, 0.3, 1.0],
+                              "n_expected": [1.0, 0.5, 0.2], "amt_expected_value": [10.0, 5.0, 2.0]})
+    fv = future_value.FutureValue(dt.date(2024, 1, 31), 12, None, customers, 0)
+    assert (fv.n_alive, fv.n_one_time) == (1, 1)
+    groups = pd.DataFrame({"customer_id": ["A", "B", "C"], "rung": ["loyal", "loyal", "first"]})
+    per_rung = future_value.by_group(fv, groups, "rung").set_index("rung")["n_alive"].to_dict()
+    assert per_rung == {"loyal": 1, "first": 0}
