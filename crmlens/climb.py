@@ -25,18 +25,26 @@ def cost_key(rung: str) -> str:
 
 
 def worth(climbs: pd.DataFrame, summary: pd.DataFrame, costs: dict[str, float]) -> pd.DataFrame:
-    """Each climb with the forward CLV per active customer on both rungs (a rung without one: 0), the value
-    of a climb (the difference), its cost, the net and whether it pays (net > 0)."""
+    """Each climb with the forward CLV per active customer on both rungs, the value of a climb (the
+    difference), its cost, the net and whether it pays (net > 0). A prospect has bought nothing: its CLV is 0.
+    Another rung without a CLV (no active customers, no retention to reckon with) leaves the climb's value
+    unknown: is_paying is None ("cannot tell"), never a verdict."""
     rungs = summary[summary["kind"] == "rung"].set_index("key")["amt_clv_forward"]
-    clv = {r: float(rungs.get(r)) if pd.notna(rungs.get(r)) else 0.0 for r in loyalty.RUNGS}
+    clv = {r: float(rungs.get(r, float("nan"))) for r in loyalty.RUNGS}
+    if pd.isna(clv["prospect"]):
+        clv["prospect"] = 0.0
     out = climbs.copy()
     out["amt_clv_from"] = [clv[r] for r in out["from_rung"]]
     out["amt_clv_to"] = [clv[r] for r in out["to_rung"]]
     out["amt_value_climb"] = out["amt_clv_to"] - out["amt_clv_from"]
     out["amt_cost_climb"] = [float(costs.get(r, COST_DEFAULTS[r])) for r in out["from_rung"]]
     out["amt_net_climb"] = out["amt_value_climb"] - out["amt_cost_climb"]
-    out["is_paying"] = out["amt_net_climb"] > 0
+    out["is_paying"] = [None if pd.isna(net) else bool(net > 0) for net in out["amt_net_climb"]]
     return out
+
+
+def verdict_key(is_paying: bool | None) -> str:
+    return {True: "climb.pays", False: "climb.does_not_pay", None: "climb.cannot_tell"}[is_paying]
 
 
 def triage(df: pd.DataFrame) -> pd.DataFrame:

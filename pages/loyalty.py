@@ -292,7 +292,7 @@ for _ in controls.if_open(tab_climb):
         st.plotly_chart(charts.climb(worth, t, lang), width="stretch")
         shown = worth.assign(from_rung=[t(f"loyalty.rung.{r}") for r in worth["from_rung"]],
                              to_rung=[t(f"loyalty.rung.{r}") for r in worth["to_rung"]],
-                             is_paying=[t("climb.pays") if x else t("climb.does_not_pay") for x in worth["is_paying"]])
+                             is_paying=[t(climb.verdict_key(x)) for x in worth["is_paying"]])
         cols = ["from_rung", "to_rung", "n_entered", "n_climbed", "rate_12m", "median_days", "n_too_recent", "amt_clv_from",
                 "amt_clv_to", "amt_value_climb", "amt_cost_climb", "amt_net_climb", "is_paying"]
         st.dataframe(shown[cols].round({c: 0 for c in cols if c.startswith("amt_")}), hide_index=True, width="stretch",
@@ -302,7 +302,10 @@ for _ in controls.if_open(tab_climb):
                                     if c.startswith(("amt_", "n_", "median")) else t(f"climb.col.{c}") for c in cols})
         controls.download_csv(shown[cols], "loyalty_climb.csv")
         for r in worth.itertuples(index=False):
-            if r.n_entered:
+            if r.n_entered and r.is_paying is None:
+                st.markdown(t("climb.sentence.unknown", a=t(f"loyalty.rung.{r.from_rung}"), b=t(f"loyalty.rung.{r.to_rung}"),
+                              rate=fmt.percent(r.rate_12m)))
+            elif r.n_entered:
                 st.markdown(t("climb.sentence.pays" if r.is_paying else "climb.sentence.loses",
                               a=t(f"loyalty.rung.{r.from_rung}"), b=t(f"loyalty.rung.{r.to_rung}"),
                               rate=fmt.percent(r.rate_12m), value=fmt.number(r.amt_value_climb, lang),

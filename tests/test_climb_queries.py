@@ -76,6 +76,18 @@ def test_which_climbs_pay():
     assert climb.worth(climbs, summary, {"client": 100.0})["is_paying"].tolist() == [False, True, True, False, True]
 
 
+def test_a_rung_without_a_lifetime_value_gives_no_verdict():
+    """Partner has no forward CLV (no active partners): the climb advocate -> partner cannot be valued, so it
+    neither pays nor loses; the others keep their verdicts (supporter 1500 -> advocate 1200: -300 - 800)."""
+    summary = pd.DataFrame({"kind": "rung", "key": list(loyalty.RUNGS),
+                            "amt_clv_forward": [float("nan"), 0.0, 1000.0, 1500.0, 1200.0, float("nan")]})
+    climbs = pd.DataFrame({"from_rung": loyalty.RUNGS[:-1], "to_rung": loyalty.RUNGS[1:]})
+    worth = climb.worth(climbs, summary, {})
+    assert worth["is_paying"].tolist() == [False, True, False, False, None]
+    assert pd.isna(worth["amt_value_climb"].iloc[-1])
+    assert [climb.verdict_key(p) for p in worth["is_paying"]][-1] == "climb.cannot_tell"
+
+
 def test_triage_per_rung(snap):
     """Quadrants at END (value line: the median lifetime revenue of buyers A 200, B 100, D 300, E 500 = 250;
     high risk: no purchase for more than 90 days): A client, 200, last 2023-02-10: dog (let go);

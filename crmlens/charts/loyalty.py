@@ -192,7 +192,7 @@ def climb(df: pd.DataFrame, t: Callable[..., str], lang: str) -> go.Figure:
     labels = [f"{t(f'loyalty.rung.{a}')} → {t(f'loyalty.rung.{b}')}" for a, b in zip(df["from_rung"], df["to_rung"])]
     fig = go.Figure()
     fig.add_bar(x=labels, y=df["amt_value_climb"], name=t("climb.col.amt_value_climb"),
-                marker_color=[GOOD if p else BAD for p in df["is_paying"]],
+                marker_color=[NEUTRAL if p is None else GOOD if p else BAD for p in df["is_paying"]],
                 customdata=df["rate_12m"], hovertemplate="%{x}: %{y:,.0f} (12m: %{customdata:.0%})<extra></extra>")
     fig.add_scatter(x=labels, y=df["amt_cost_climb"], mode="markers", marker_symbol="line-ew-open", marker_size=40,
                     marker_line_width=3, marker_color=NEUTRAL, name=t("climb.col.amt_cost_climb"))
