@@ -72,14 +72,10 @@ def show(end: dt.date, loyalty_params: dict) -> None:
                      hide_index=True, column_config={"param": t("fv.col.param"), "value": t("fv.col.value")})
 
 
-FORMATS = {"n_customers": "localized", "n_alive": "localized", "n_repeat": "localized", "p_alive_avg": "percent",
-           "p_alive": "percent", "n_expected": "%.2f", "amt_expected_value": "localized",
-           "amt_expected_per_purchase": "localized", "weeks_recency": "%.1f", "weeks_age": "%.1f"}
+# p_alive is a probability, n_expected a count the model expects (fractional), weeks a duration in weeks
+KINDS = {"p_alive": "pct", "p_alive_avg": "pct", "n_expected": "decimal", "weeks_recency": "decimal",
+         "weeks_age": "decimal"}
 
 
 def _table(df: pd.DataFrame, file_name: str) -> None:
-    config = {c: (st.column_config.NumberColumn(t(f"fv.col.{c}"), format=FORMATS[c]) if c in FORMATS
-                  else st.column_config.TextColumn(t(f"fv.col.{c}"))) for c in df.columns}
-    shown = df.round({c: 0 for c in df.columns if c.startswith("amt_")})
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, placeholder=tables.MISSING)
-    controls.download_csv(df, file_name, key=f"fv_{file_name}")
+    tables.show(df, file_name, "fv", kinds={c: k for c, k in KINDS.items() if c in df.columns}, key=f"fv_{file_name}")

@@ -290,17 +290,11 @@ for _ in controls.if_open(tab_climb):
     else:
         worth = climb.worth(climbs, summary, costs)
         st.plotly_chart(charts.climb(worth, t, lang), width="stretch")
-        shown = worth.assign(from_rung=[t(f"loyalty.rung.{r}") for r in worth["from_rung"]],
-                             to_rung=[t(f"loyalty.rung.{r}") for r in worth["to_rung"]],
-                             is_paying=[t(climb.verdict_key(x)) for x in worth["is_paying"]])
+        shown = worth.assign(is_paying=[t(climb.verdict_key(x)) for x in worth["is_paying"]])
         cols = ["from_rung", "to_rung", "n_entered", "n_climbed", "rate_12m", "median_days", "n_too_recent", "amt_clv_from",
                 "amt_clv_to", "amt_value_climb", "amt_cost_climb", "amt_net_climb", "is_paying"]
-        st.dataframe(shown[cols].round({c: 0 for c in cols if c.startswith("amt_")}), hide_index=True, width="stretch",
-                     placeholder=tables.MISSING,
-                     column_config={c: st.column_config.NumberColumn(t(f"climb.col.{c}"), format="percent") if c == "rate_12m"
-                                    else st.column_config.NumberColumn(t(f"climb.col.{c}"), format="localized")
-                                    if c.startswith(("amt_", "n_", "median")) else t(f"climb.col.{c}") for c in cols})
-        controls.download_csv(shown[cols], "loyalty_climb.csv")
+        tables.show(shown[cols], "loyalty_climb.csv", "climb", kinds={"is_paying": "text"},
+                    codes={"from_rung": "loyalty.rung", "to_rung": "loyalty.rung"})
         for r in worth.itertuples(index=False):
             if r.n_entered and r.is_paying is None:
                 st.markdown(t("climb.sentence.unknown", a=t(f"loyalty.rung.{r.from_rung}"), b=t(f"loyalty.rung.{r.to_rung}"),

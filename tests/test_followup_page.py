@@ -100,7 +100,8 @@ def test_loyalty_climb_tab(climb_env):
     assert not at.exception
     texts = [shown_text(m.value) for m in at.markdown]
     assert any(t.startswith("**Prospect → Customer**: 50.0% climb within 12 months") for t in texts)
-    climbs = table_with(at, "rate_12m")
-    assert list(climbs["n_entered"]) == [2, 2, 2, 1, 0]
+    climbs = table_with(at, "Climb rate (12 months)")
+    assert list(climbs["Stood on it (12 months ago or more)"]) == [2, 2, 2, 1, 0]
+    assert list(climbs["From"]) == ["Prospect", "Customer", "Client", "Supporter", "Advocate"]
     triage = table_with(at, "keep (key)")
     assert triage.loc["Supporter", "keep (key)"] == 1 and triage.loc["Client", "let go (dog)"] == 1
