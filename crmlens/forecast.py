@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import pandas as pd
 from scipy.stats import norm
 
-from crmlens import fmt, funnel, queries, store
+from crmlens import fmt, funnel, queries, store, survival
 
 COMMIT_MIN = 0.7  # a deal this likely or more counts as "commit" (a setting)
-MIN_CLOSED = 30  # an owner's own win rate is used from this many closed deals at the step (a setting)
+MIN_CLOSED = survival.MIN_GROUP  # an owner's own win rate is used from this many closed deals at the step (a setting)
 RANGE_LEVEL = 0.95  # the range around the weighted forecast (binomial spread, normal approximation)
 BACKTEST_MONTHS = 3  # the back-test forecasts from this many months before the as-of date (a setting)
 Z = float(norm.ppf(0.5 + RANGE_LEVEL / 2))

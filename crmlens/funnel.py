@@ -22,7 +22,7 @@ KNOWN_OPEN_STAGES = (
     ("proposal", "quote", "quotation", "proposal price quote", "方案报价", "方案", "报价", "提案"),
     ("negotiation", "negotiation review", "negotiating", "谈判", "商务谈判", "合同谈判"),
 )
-MIN_GROUP_SIZE = 30  # closed opportunities a group needs before its win rate is tested
+MIN_GROUP_SIZE = survival.MIN_GROUP  # closed opportunities a group needs before its win rate is tested
 ALPHA = survival.SIGNIFICANCE
 OWNER_SHARE_LIMIT_PCT = 15.0  # an owner holding more of the revenue is flagged (customers leave with them)
 BREAKDOWN_DIMENSIONS = ("owner", "source", "segment", "region", "product")
