@@ -166,10 +166,11 @@ def headline_params(snap: store.Snapshot, start: dt.date, end: dt.date, order: l
     return params(start, end, order, won, lost, date_columns, covers_all_data(snap, start, end), **filters)
 
 
-def covers_all_data(snap: store.Snapshot, start: dt.date, end: dt.date) -> bool:
+def covers_all_data(snap: store.Snapshot, start: dt.date, end: dt.date, span: pd.DataFrame | None = None) -> bool:
     """Whether start..end holds every dated opportunity (the whole data): then the undated ones (no creation,
-    stage or close date) are counted too, as "undated", rather than left out of every period."""
-    span = queries.run("data_span", snap=snap).set_index("table_name")
+    stage or close date) are counted too, as "undated", rather than left out of every period. span: data_span's
+    frame when the caller has it (the page runs it through its cache), else run here."""
+    span = (queries.run("data_span", snap=snap) if span is None else span).set_index("table_name")
     first, last = span.loc["opportunities", "first_date"], span.loc["opportunities", "last_date"]
     if pd.isna(first) or pd.isna(last):
         return True  # nothing dated: every opportunity is undated, and no period can hold them
