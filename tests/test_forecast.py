@@ -314,3 +314,17 @@ def test_forecast_tab_says_how_many_deals_have_no_date(monkeypatch, tmp_path):
     assert ("1 open opportunities have no date at all (no creation, stage or close date), worth 800: no day can place "
             "them in a pipeline, so they are not in the forecast.") in captions
     assert any(c.startswith("1 won or lost opportunities have no close date and no stage history") for c in captions)
+
+
+def test_target_words_for_the_whole_company_come_from_vocab(tmp_path):
+    """stg_targets reads its "everyone" words from the vocabulary table (crmlens.vocab.EVERYONE_OWNERS), like every
+    other word list: "合计", " Total " and an empty owner mean the whole company; "Totals" is an owner."""
+    (tmp_path / "targets.csv").write_text("owner,month,target\n合计,2025-01,10\n Total ,2025-01,20\n,2025-01,30\n"
+                                          "Totals,2025-01,40\n", encoding="utf-8")
+    db = tmp_path / "t.duckdb"
+    from crmlens import ingest
+    ingest.load_files([tmp_path / "targets.csv"], db=db)
+    snap = store.snapshot(db)
+    assert set(vocab.EVERYONE_OWNERS) <= set(snap.query("select word from vocabulary where kind = 'everyone_owner'")["word"])
+    rows = snap.query("select owner_key, amount from stg_targets order by amount")
+    assert rows["owner_key"].isna().tolist() == [True, True, True, False] and rows["owner_key"].iloc[3] == "Totals"
