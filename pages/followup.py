@@ -113,7 +113,8 @@ else:
         show(shown[["grp", "n_customers", "n_churned", "rate_churn", "n_repeat", "rate_repeat", "n_surveyed",
                     "avg_satisfaction"]], "followup_payoff.csv")
         for measure, (verdict, p_value) in followup.verdicts(payoff).items():
-            st.markdown(t(f"followup.payoff.{verdict}", measure=t(f"followup.measure.{measure}"),
+            key = "too_few_to_tell" if verdict == "too_few" else verdict  # followup.payoff.too_few: no groups at all
+            st.markdown(t(f"followup.payoff.{key}", measure=t(f"followup.measure.{measure}"),
                           p=fmt.p_value(p_value, lang), n=survival.MIN_GROUP))
 
     # the work list
