@@ -39,9 +39,10 @@ def curves(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return out
 
 
-def logrank(frame: pd.DataFrame) -> dict | None:
-    """Log-rank test that the departed owner's customers and the others share one curve (None: cannot tell), with
-    its verdict (survival.verdict on the customers of each group: too few to tell under survival.MIN_GROUP)."""
+def logrank(frame: pd.DataFrame) -> dict:
+    """Log-rank test that the departed owner's customers and the others share one curve (p_value None: no test
+    could be made), with its verdict (survival.verdict on the customers of each group: too few to tell under
+    survival.MIN_GROUP)."""
     test = survival.logrank(frame, "grp")
     sizes = [frame.loc[frame["grp"] == g, ["n_event", "n_censored"]].to_numpy().sum() for g in GROUPS]
     return {**(test or {"p_value": None}), "verdict": survival.verdict(test["p_value"] if test else None, sizes)}

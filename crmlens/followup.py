@@ -34,10 +34,10 @@ def params(start: dt.date, end: dt.date, followup_days: int = FOLLOWUP_DAYS, out
             "limit": int(limit), "won_stages": list(won_stages), "lost_stages": list(lost_stages)}
 
 
-def stage_lists(vocab: pd.DataFrame) -> dict:
+def stage_lists(stage_vocab: pd.DataFrame) -> dict:
     """{won_stages, lost_stages}: the funnel's proposed stage settings (crmlens.funnel.propose) on funnel_stage_vocab,
     a stage marked both counting as lost as on the funnel page: which deals are won deals to follow up."""
-    _, won, lost = funnel.propose(vocab)
+    _, won, lost = funnel.propose(stage_vocab)
     return {"won_stages": [k for k in won if k not in lost], "lost_stages": list(lost)}
 
 
