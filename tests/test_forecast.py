@@ -271,7 +271,8 @@ def test_funnel_and_forecast_share_closed_on_and_cycle(tmp_path):
 def test_forecast_tab_runs_actuals_and_targets_once_through_the_cache(forecast_env, monkeypatch):
     """forecast_actuals and forecast_targets run once on the first view (the back-test's actuals, 3 months back from
     03-31, are this quarter's: won after 2024-12-31, the same query from the cache; before, the quarter, owner
-    and pace figures and the back-test ran it four times uncached), and nothing again on a rerun."""
+    and pace figures and the back-test ran it four times uncached), and nothing again on a rerun (nor data_span,
+    which the funnel page ran uncached on every render to know whether the period covers all the data)."""
     calls = []
     real_run = queries.run
     monkeypatch.setattr(queries, "run", lambda name, *a, **k: (calls.append(name), real_run(name, *a, **k))[1])
@@ -282,6 +283,7 @@ def test_forecast_tab_runs_actuals_and_targets_once_through_the_cache(forecast_e
     at.run()
     assert not at.exception
     assert (calls.count("forecast_actuals"), calls.count("forecast_targets"), calls.count("forecast_months")) == (0, 0, 0)
+    assert calls.count("data_span") == 0  # funnel.covers_all_data reads it through the cache too
 
 
 @pytest.mark.parametrize(("min_closed", "note"), [
