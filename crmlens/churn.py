@@ -81,14 +81,23 @@ def kaplan_meier(days: np.ndarray, lost: np.ndarray, counts: np.ndarray, confide
 
     Returns one row per time with a loss, plus t = 0: months, n_days, survival, lower, upper, n_at_risk, n_lost.
     """
-    sf = survival.fit(days, lost, counts)
-    lower, upper = survival.band(sf, confidence)
-    curve = pd.DataFrame({"n_days": np.asarray(sf.surv_times, float), "survival": np.asarray(sf.surv_prob, float),
-                          "lower": lower, "upper": upper,
-                          "n_at_risk": np.asarray(sf.n_risk, float), "n_lost": np.asarray(sf.n_events, float)})
+    return survival_curve(survival.fit(days, lost, counts), confidence)
+
+
+def survival_curve(sf, confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """kaplan_meier's frame from a fitted curve (survival.fit / survival.fit_counts; None: no event, flat at 1)."""
+    if sf is None:
+        curve = pd.DataFrame(columns=["n_days", "survival", "lower", "upper", "n_at_risk", "n_lost"], dtype=float)
+        n_total = 0.0
+    else:
+        lower, upper = survival.band(sf, confidence)
+        curve = pd.DataFrame({"n_days": np.asarray(sf.surv_times, float), "survival": np.asarray(sf.surv_prob, float),
+                              "lower": lower, "upper": upper,
+                              "n_at_risk": np.asarray(sf.n_risk, float), "n_lost": np.asarray(sf.n_events, float)})
+        n_total = float(np.sum(sf.freq_weights)) if getattr(sf, "freq_weights", None) is not None else float(sf.n_risk[0])
     start = pd.DataFrame({"n_days": [0.0], "survival": [1.0], "lower": [1.0], "upper": [1.0],
-                          "n_at_risk": [float(np.sum(counts))], "n_lost": [0.0]})
-    curve = pd.concat([start, curve[curve["n_days"] > 0]], ignore_index=True)
+                          "n_at_risk": [n_total], "n_lost": [0.0]})
+    curve = pd.concat([start, curve[curve["n_days"] > 0]], ignore_index=True) if len(curve) else start
     curve["months"] = curve["n_days"] / DAYS_PER_MONTH
     return curve
 
@@ -160,13 +169,17 @@ def risk_params(chances: pd.DataFrame) -> dict:
 
 def logrank(frame: pd.DataFrame) -> dict | None:
     """Log-rank test that the groups share one survival curve, on (grp, n_days, is_lost, n_customers);
-    `differ` says whether the difference is significant."""
+    `verdict` (survival.verdict: too few to tell when a group has fewer than survival.MIN_GROUP customers) and
+    `differ` (the verdict is 'real')."""
     f = frame.dropna(subset=["grp"])
     counts = pd.DataFrame({"grp": f["grp"], "t": f["n_days"],
                            "n_event": np.where(f["is_lost"], f["n_customers"], 0),
                            "n_censored": np.where(f["is_lost"], 0, f["n_customers"])})
     test = survival.logrank(counts)
-    return test and {**test, "differ": test["p_value"] < survival.SIGNIFICANCE}
+    if test is None:
+        return None
+    verdict = survival.verdict(test["p_value"], counts.groupby("grp")[["n_event", "n_censored"]].sum().sum(axis=1))
+    return {**test, "verdict": verdict, "differ": verdict == "real"}
 
 
 # --- drivers ------------------------------------------------------------------------------

@@ -22,9 +22,11 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from crmlens import survival
+
 DAYS_PER_WEEK = 7.0
 WEEKS_PER_MONTH = 365.25 / 12 / DAYS_PER_WEEK
-MIN_REPEAT_CUSTOMERS = 30  # fewer repeat buyers than this cannot tell a model: the page says so
+MIN_REPEAT_CUSTOMERS = survival.MIN_GROUP  # fewer repeat buyers than this cannot tell a model: the page says so
 
 
 class TooLittleData(ValueError):

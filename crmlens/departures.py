@@ -35,16 +35,17 @@ def curves(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
         g = frame[frame["grp"] == grp]
         if g["n_event"].sum() + g["n_censored"].sum() == 0:
             continue
-        days = pd.concat([g["t"], g["t"]]).to_numpy(float)
-        lost = [1.0] * len(g) + [0.0] * len(g)
-        counts = pd.concat([g["n_event"], g["n_censored"]]).to_numpy(float)
-        out[grp] = churn.kaplan_meier(days, lost, counts)
+        out[grp] = churn.survival_curve(survival.fit_counts(g))
     return out
 
 
-def logrank(frame: pd.DataFrame) -> dict | None:
-    """Log-rank test that the departed owner's customers and the others share one curve (None: cannot tell)."""
-    return survival.logrank(frame, "grp")
+def logrank(frame: pd.DataFrame) -> dict:
+    """Log-rank test that the departed owner's customers and the others share one curve (p_value None: no test
+    could be made), with its verdict (survival.verdict on the customers of each group: too few to tell under
+    survival.MIN_GROUP)."""
+    test = survival.logrank(frame, "grp")
+    sizes = [frame.loc[frame["grp"] == g, ["n_event", "n_censored"]].to_numpy().sum() for g in GROUPS]
+    return {**(test or {"p_value": None}), "verdict": survival.verdict(test["p_value"] if test else None, sizes)}
 
 
 def headline(snap: store.Snapshot, end: dt.date, **settings) -> list[dict]:

@@ -13,7 +13,7 @@ import math
 import pandas as pd
 from scipy import stats
 
-from crmlens import churn, fmt, queries, store, survival
+from crmlens import churn, fmt, funnel, queries, store, survival, vocab
 
 FOLLOWUP_DAYS = 7      # a record counts as followed up when an activity comes within this many days
 OUTCOME_DAYS = 180     # payoff: churn, repeat purchase and satisfaction judged this many days after the window
@@ -26,10 +26,19 @@ GROUPS = ("followed", "not_followed")
 
 def params(start: dt.date, end: dt.date, followup_days: int = FOLLOWUP_DAYS, outcome_days: int = OUTCOME_DAYS,
            owner=(), churn_days: int = churn.CHURN_DAYS, churn_multiplier: float = churn.CHURN_MULTIPLIER,
-           limit: int = WORKLIST_ROWS) -> dict:
+           limit: int = WORKLIST_ROWS, won_stages=vocab.WON_STAGES, lost_stages=vocab.LOST_STAGES) -> dict:
+    """The follow-up queries' parameters; won_stages, lost_stages: the funnel's stage settings (stage_lists; by
+    default the known closing stage names, stg_opportunities.status's rule)."""
     return {"start": start, "end": end, "followup_days": int(followup_days), "outcome_days": int(outcome_days),
             "owner": list(owner), "churn_days": int(churn_days), "churn_multiplier": float(churn_multiplier),
-            "limit": int(limit)}
+            "limit": int(limit), "won_stages": list(won_stages), "lost_stages": list(lost_stages)}
+
+
+def stage_lists(stage_vocab: pd.DataFrame) -> dict:
+    """{won_stages, lost_stages}: the funnel's proposed stage settings (crmlens.funnel.propose) on funnel_stage_vocab,
+    a stage marked both counting as lost as on the funnel page: which deals are won deals to follow up."""
+    _, won, lost = funnel.propose(stage_vocab)
+    return {"won_stages": [k for k in won if k not in lost], "lost_stages": list(lost)}
 
 
 def payoff_tests(payoff: pd.DataFrame) -> dict[str, float | None]:
@@ -61,14 +70,20 @@ def payoff_tests(payoff: pd.DataFrame) -> dict[str, float | None]:
     return {"churn": chi2("n_churned"), "repeat": chi2("n_repeat"), "satisfaction": welch()}
 
 
-def is_significant(p_value: float | None) -> bool | None:
-    return None if p_value is None else p_value < survival.SIGNIFICANCE
+def verdicts(payoff: pd.DataFrame) -> dict[str, tuple[str, float | None]]:
+    """{measure: (survival.verdict, p)} for churn, repeat purchase and satisfaction: too few to tell when either
+    group has fewer than survival.MIN_GROUP customers (surveys, for satisfaction)."""
+    tests = payoff_tests(payoff)
+    rows = payoff.set_index("grp")
+    size = {m: [rows.loc[g, col] if g in rows.index else 0 for g in GROUPS]
+            for m, col in (("churn", "n_customers"), ("repeat", "n_customers"), ("satisfaction", "n_surveyed"))}
+    return {m: (survival.verdict(p, size[m]), p) for m, p in tests.items()}
 
 
 def headline(snap: store.Snapshot, start: dt.date, end: dt.date, **settings) -> dict:
     """`metrics --json` follow_up: coverage, median_delay_days, churn_followed, churn_not_followed (None when the
     data cannot tell: no activities, or no record whose window is over)."""
-    p = params(start, end, **settings)
+    p = params(start, end, **settings, **stage_lists(queries.run("funnel_stage_vocab", snap=snap)))
     cov = queries.run("followup_coverage", p, snap=snap)
     total = cov[cov["dim"] == "total"]
     has_activities = len(total) and int(total["n_activities"].iloc[0] or 0) > 0

@@ -7,15 +7,16 @@ them up into the figures sales teams know: best case / commit / weighted, attain
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
 from scipy.stats import norm
 
-from crmlens import fmt, funnel, queries, store
+from crmlens import fmt, funnel, queries, store, survival
 
 COMMIT_MIN = 0.7  # a deal this likely or more counts as "commit" (a setting)
-MIN_CLOSED = 30  # an owner's own win rate is used from this many closed deals at the step (a setting)
+MIN_CLOSED = survival.MIN_GROUP  # an owner's own win rate is used from this many closed deals at the step (a setting)
 RANGE_LEVEL = 0.95  # the range around the weighted forecast (binomial spread, normal approximation)
 BACKTEST_MONTHS = 3  # the back-test forecasts from this many months before the as-of date (a setting)
 Z = float(norm.ppf(0.5 + RANGE_LEVEL / 2))
@@ -91,7 +92,35 @@ class Quarters:
         return self.won_to_date / due if due else None
 
 
-def quarters(snap: store.Snapshot, p: dict, months: pd.DataFrame | None = None) -> Quarters:
+Run = Callable[[str, dict], pd.DataFrame]  # (query name, params) -> frame: queries.run on a snapshot, or the page's cache
+
+
+def runner(snap: store.Snapshot) -> Run:
+    """queries.run on snap (the command line); the page passes crmlens.ui.run_query, cached per data version."""
+    return lambda name, params: queries.run(name, params, snap=snap)
+
+
+def actuals_params(p: dict, after: dt.date | None = None) -> dict:
+    """forecast_actuals' parameters: won after `after` (default: the day before this quarter) up to the as-of date."""
+    after = quarter_start(p["as_of"]) - dt.timedelta(days=1) if after is None else after
+    return {"from": after, "to": p["as_of"], "won_stages": p["won_stages"], "lost_stages": p["lost_stages"],
+            "owner": p["owner"]}
+
+
+def targets_params(p: dict) -> dict:
+    """forecast_targets' parameters: the three months of the as-of date's quarter."""
+    start = quarter_start(p["as_of"])
+    return {"from_month": start, "to_month": add_months(start, 2)}
+
+
+def undated_params(p: dict) -> dict:
+    return {"won_stages": p["won_stages"], "lost_stages": p["lost_stages"], "owner": p["owner"]}
+
+
+def quarters(snap: store.Snapshot, p: dict, months: pd.DataFrame | None = None, won: pd.DataFrame | None = None,
+             targets: pd.DataFrame | None = None) -> Quarters:
+    """This quarter and the next; months, won (forecast_actuals on actuals_params) and targets (forecast_targets on
+    targets_params) are run here unless given (the page runs them once, through its cache, for every figure)."""
     as_of = p["as_of"]
     start = quarter_start(as_of)
     next_start = add_months(start, 3)
@@ -99,9 +128,8 @@ def quarters(snap: store.Snapshot, p: dict, months: pd.DataFrame | None = None) 
     month = month_dates(months["month"])
     rest = months.loc[_between(month, dt.date.min, next_start), "amt_weighted"].sum()
     nxt = months.loc[_between(month, next_start, add_months(next_start, 3)), "amt_weighted"].sum()
-    won = queries.run("forecast_actuals", {"from": start - dt.timedelta(days=1), "to": as_of,
-                                          "won_stages": p["won_stages"], "owner": p["owner"]}, snap=snap)
-    targets = queries.run("forecast_targets", {"from_month": start, "to_month": add_months(start, 2)}, snap=snap)
+    won = queries.run("forecast_actuals", actuals_params(p), snap=snap) if won is None else won
+    targets = queries.run("forecast_targets", targets_params(p), snap=snap) if targets is None else targets
     quarter_days = (next_start - start).days
     return Quarters(start, float(won["amt_won"].sum()), float(rest), float(nxt), total_target(targets, p["owner"]),
                     ((as_of - start).days + 1) / quarter_days)
@@ -120,14 +148,15 @@ def total_target(targets: pd.DataFrame, owners: list[str]) -> float | None:
     return float(targets["amt_target"].sum())
 
 
-def by_owner(snap: store.Snapshot, p: dict, opportunities: pd.DataFrame) -> pd.DataFrame:
-    """Per owner this quarter: target, won to date, weighted forecast for the rest, attainment and pace."""
+def by_owner(snap: store.Snapshot, p: dict, opportunities: pd.DataFrame, won: pd.DataFrame | None = None,
+             targets: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per owner this quarter: target, won to date, weighted forecast for the rest, attainment and pace (won and
+    targets as in quarters)."""
     as_of = p["as_of"]
     start = quarter_start(as_of)
     next_start = add_months(start, 3)
-    won = queries.run("forecast_actuals", {"from": start - dt.timedelta(days=1), "to": as_of,
-                                          "won_stages": p["won_stages"], "owner": p["owner"]}, snap=snap)
-    targets = queries.run("forecast_targets", {"from_month": start, "to_month": add_months(start, 2)}, snap=snap)
+    won = queries.run("forecast_actuals", actuals_params(p), snap=snap) if won is None else won
+    targets = queries.run("forecast_targets", targets_params(p), snap=snap) if targets is None else targets
     month = month_dates(opportunities["month"])
     rest = opportunities[_between(month, dt.date.min, next_start)].groupby("owner", dropna=False)["amt_weighted"].sum()
     out = pd.concat([
@@ -146,16 +175,16 @@ def by_owner(snap: store.Snapshot, p: dict, opportunities: pd.DataFrame) -> pd.D
     return out.sort_values("amt_expected", ascending=False, ignore_index=True)
 
 
-def backtest(snap: store.Snapshot, p: dict, months_back: int = BACKTEST_MONTHS) -> pd.DataFrame:
+def backtest(snap: store.Snapshot, p: dict, months_back: int = BACKTEST_MONTHS, run: Run | None = None) -> pd.DataFrame:
     """The forecast made as of `months_back` months before p's as-of date, per month up to it, against what was
-    won: month, amt_weighted, amt_low, amt_high, amt_won."""
+    won: month, amt_weighted, amt_low, amt_high, amt_won. run: how to run a query (default runner(snap))."""
+    run = run or runner(snap)
     as_of = p["as_of"]
     then = months_before(as_of, months_back)
-    made = queries.run("forecast_months", {**p, "as_of": then}, snap=snap)
+    made = run("forecast_months", {**p, "as_of": then})
     made = made[made["month"].notna()]
     made = made[_between(month_dates(made["month"]), dt.date.min, as_of + dt.timedelta(days=1))]
-    won = queries.run("forecast_actuals", {"from": then, "to": as_of, "won_stages": p["won_stages"],
-                                          "owner": p["owner"]}, snap=snap)
+    won = run("forecast_actuals", actuals_params(p, after=then))
     actual = won.groupby("month")["amt_won"].sum()
     out = made[["month", "amt_weighted", "amt_low", "amt_high"]].set_index("month").join(actual, how="outer")
     out = out.fillna({"amt_weighted": 0.0, "amt_low": 0.0, "amt_high": 0.0, "amt_won": 0.0}).reset_index()
@@ -181,13 +210,14 @@ def headline(snap: store.Snapshot, start: dt.date, end: dt.date, order: list[str
     }
 
 
-def quarter_months(snap: store.Snapshot, p: dict, months: pd.DataFrame) -> pd.DataFrame:
-    """This quarter month by month, cumulative: target (the pace line), won, won + weighted forecast."""
+def quarter_months(snap: store.Snapshot, p: dict, months: pd.DataFrame, won: pd.DataFrame | None = None,
+                   targets: pd.DataFrame | None = None) -> pd.DataFrame:
+    """This quarter month by month, cumulative: target (the pace line), won, won + weighted forecast (won and
+    targets as in quarters)."""
     start = quarter_start(p["as_of"])
     firsts = [add_months(start, i) for i in range(3)]
-    won = queries.run("forecast_actuals", {"from": start - dt.timedelta(days=1), "to": p["as_of"],
-                                          "won_stages": p["won_stages"], "owner": p["owner"]}, snap=snap)
-    targets = queries.run("forecast_targets", {"from_month": start, "to_month": firsts[-1]}, snap=snap)
+    won = queries.run("forecast_actuals", actuals_params(p), snap=snap) if won is None else won
+    targets = queries.run("forecast_targets", targets_params(p), snap=snap) if targets is None else targets
     target_months = month_dates(targets["month"])
     by_month_target = {m: total_target(targets[target_months == m], p["owner"]) or 0.0 for m in firsts}
     won_by = won.assign(m=month_dates(won["month"])).groupby("m")["amt_won"].sum()

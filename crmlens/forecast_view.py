@@ -42,8 +42,10 @@ def show(end: dt.date, order: list[str], won: list[str], lost: list[str], owners
         return
     opps = ui.run_query("forecast_opportunities", p)
     months = ui.run_query("forecast_months", p)
+    won_so_far = ui.run_query("forecast_actuals", forecast.actuals_params(p))  # once, for every figure below
+    targets = ui.run_query("forecast_targets", forecast.targets_params(p))
     snap = ui.snapshot()
-    q = forecast.quarters(snap, p, months)
+    q = forecast.quarters(snap, p, months, won_so_far, targets)
     cols = st.columns(4)
     cols[0].metric(t("forecast.kpi.this_quarter"), fmt.number(q.expected_this, lang),
                    help=t("forecast.kpi.this_quarter.help", won=fmt.number(q.won_to_date, lang),
@@ -56,7 +58,7 @@ def show(end: dt.date, order: list[str], won: list[str], lost: list[str], owners
                    help=t("forecast.kpi.pace.help"), border=True)
     if q.target_this is None:
         st.caption(t("forecast.no_targets"))
-    _notes(opps, steps, lang)
+    _notes(opps, steps, lang, s["min_closed"], ui.run_query("forecast_undated", forecast.undated_params(p)))
 
     st.subheader(t("forecast.months.title"), help=t("forecast.months.help"))
     if months["month"].notna().any():
@@ -69,11 +71,12 @@ def show(end: dt.date, order: list[str], won: list[str], lost: list[str], owners
 
     st.subheader(t("forecast.pace.title"), help=t("forecast.pace.help"))
     if q.target_this is not None:
-        st.plotly_chart(charts.pace(forecast.quarter_months(snap, p, months), t, lang), width="stretch")
-    _money_table(forecast.by_owner(snap, p, opps), "forecast_owners.csv")
+        st.plotly_chart(charts.pace(forecast.quarter_months(snap, p, months, won_so_far, targets), t, lang),
+                        width="stretch")
+    _money_table(forecast.by_owner(snap, p, opps, won_so_far, targets), "forecast_owners.csv")
 
     st.subheader(t("forecast.backtest.title"), help=t("forecast.backtest.help"))
-    back = forecast.backtest(snap, p, s["backtest_months"])
+    back = forecast.backtest(snap, p, s["backtest_months"], run=ui.run_query)
     then, back.attrs = back.attrs["as_of"], {}
     st.caption(t("forecast.backtest.caption", then=fmt.date(then, lang), as_of=fmt.date(end, lang),
                  expected=fmt.number(back["amt_weighted"].sum(), lang), won=fmt.number(back["amt_won"].sum(), lang)))
@@ -86,7 +89,7 @@ def show(end: dt.date, order: list[str], won: list[str], lost: list[str], owners
         _money_table(shown.drop(columns=["pos"]), "forecast_opportunities.csv")
 
 
-def _notes(opps: pd.DataFrame, steps: pd.DataFrame, lang: str) -> None:
+def _notes(opps: pd.DataFrame, steps: pd.DataFrame, lang: str, min_closed: int, undated: pd.DataFrame) -> None:
     n_unknown = int(opps["is_stage_unknown"].sum())
     if n_unknown:
         st.caption(t("forecast.note.stage_unknown", n=fmt.number(n_unknown, lang)))
@@ -99,9 +102,15 @@ def _notes(opps: pd.DataFrame, steps: pd.DataFrame, lang: str) -> None:
     n_no_amount = int(opps["is_amount_missing"].sum())
     if n_no_amount:
         st.caption(t("forecast.note.no_amount", n=fmt.number(n_no_amount, lang)))
-    thin = steps[(steps["n_closed"] > 0) & (steps["n_closed"] < forecast.MIN_CLOSED)]
+    thin = steps[(steps["n_closed"] > 0) & (steps["n_closed"] < min_closed)]  # the reader's setting
     if len(thin):
-        st.caption(t("forecast.note.thin", n=fmt.number(forecast.MIN_CLOSED, lang)))
+        st.caption(t("forecast.note.thin", n=fmt.number(min_closed, lang)))
+    row = undated.iloc[0] if len(undated) else None
+    if row is not None and row["n_undated_open"]:
+        st.caption(t("forecast.note.undated_open", n=fmt.number(row["n_undated_open"], lang),
+                     amount=fmt.number(row["amt_undated_open"], lang)))
+    if row is not None and row["n_closed_undated"]:
+        st.caption(t("forecast.note.closed_undated", n=fmt.number(row["n_closed_undated"], lang)))
 
 
 PERCENT = {"rate_win", "rate_attainment", "rate_pace"}

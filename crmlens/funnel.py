@@ -22,7 +22,7 @@ KNOWN_OPEN_STAGES = (
     ("proposal", "quote", "quotation", "proposal price quote", "方案报价", "方案", "报价", "提案"),
     ("negotiation", "negotiation review", "negotiating", "谈判", "商务谈判", "合同谈判"),
 )
-MIN_GROUP_SIZE = 30  # closed opportunities a group needs before its win rate is tested
+MIN_GROUP_SIZE = survival.MIN_GROUP  # closed opportunities a group needs before its win rate is tested
 ALPHA = survival.SIGNIFICANCE
 OWNER_SHARE_LIMIT_PCT = 15.0  # an owner holding more of the revenue is flagged (customers leave with them)
 BREAKDOWN_DIMENSIONS = ("owner", "source", "segment", "region", "product")
@@ -166,10 +166,11 @@ def headline_params(snap: store.Snapshot, start: dt.date, end: dt.date, order: l
     return params(start, end, order, won, lost, date_columns, covers_all_data(snap, start, end), **filters)
 
 
-def covers_all_data(snap: store.Snapshot, start: dt.date, end: dt.date) -> bool:
+def covers_all_data(snap: store.Snapshot, start: dt.date, end: dt.date, span: pd.DataFrame | None = None) -> bool:
     """Whether start..end holds every dated opportunity (the whole data): then the undated ones (no creation,
-    stage or close date) are counted too, as "undated", rather than left out of every period."""
-    span = queries.run("data_span", snap=snap).set_index("table_name")
+    stage or close date) are counted too, as "undated", rather than left out of every period. span: data_span's
+    frame when the caller has it (the page runs it through its cache), else run here."""
+    span = (queries.run("data_span", snap=snap) if span is None else span).set_index("table_name")
     first, last = span.loc["opportunities", "first_date"], span.loc["opportunities", "last_date"]
     if pd.isna(first) or pd.isna(last):
         return True  # nothing dated: every opportunity is undated, and no period can hold them

@@ -18,7 +18,8 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 14  # 14: mart_loyalty_months (the loyalty rung inputs at every month end); 13: stg_opportunities.dated_by;
+MODEL_VERSION = 15  # 15: macros data_end, opportunity_status, opportunity_closed_on, opportunity_cycle_days;
+# vocabulary kind everyone_owner; 14: mart_loyalty_months (the loyalty rung inputs at every month end); 13: stg_opportunities.dated_by;
 # 12: 已关闭 is no revenue (vocabulary); 11: macros value_at_stake, last_followup, order_margin, clv_factor; vocabulary kind consumer_segment
 # The churn rule's defaults (a setting on every page that uses it): lost after max(N days, k x the
 # customer's usual gap between order days) without an order.
@@ -32,12 +33,14 @@ STAGING = ("stg_customers", "stg_orders", "stg_opportunities", "stg_opportunity_
 STAGING_TABLES = ("stg_opportunities",)
 MARTS = ("mart_customers", "mart_customer_days", "mart_customer_spells", "mart_filter_values", "mart_opportunities",
          "mart_stage_spellings", "mart_loyalty_months")
-MACROS = ("period_as_of", "customer_spells", "lifetimes", "value_at_stake", "last_followup", "order_margin", "clv_factor")
-OBJECTS = ("stg_product_attributes", "stg_customers", "stg_orders", "stg_opportunities",
+MACROS = ("period_as_of", "customer_spells", "lifetimes", "value_at_stake", "last_followup", "order_margin", "clv_factor",
+          "data_end", "opportunity_status", "opportunity_closed_on", "opportunity_cycle_days")
+OBJECTS = ("opportunity_status", "stg_product_attributes", "stg_customers", "stg_orders", "stg_opportunities",
            "stg_opportunity_stage_history", "stg_complaints", "stg_surveys", "stg_activities", "stg_owners",
            "stg_owner_changes", "stg_targets", "mart_customers", "mart_customer_days", "period_as_of", "customer_spells",
            "mart_customer_spells", "lifetimes", "mart_filter_values", "mart_opportunities", "mart_stage_spellings",
-           "value_at_stake", "last_followup", "order_margin", "clv_factor", "mart_loyalty_months")
+           "value_at_stake", "last_followup", "order_margin", "clv_factor", "mart_loyalty_months", "data_end",
+           "opportunity_closed_on", "opportunity_cycle_days")
 BUILD_PARAMS = {"mart_customer_spells": {"churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER},
                 # the inputs' step_* period figures read these; the mart does not keep those figures
                 "mart_loyalty_months": {"start": "2000-01-01", "end": "2000-01-01", "margin_rate": None,

@@ -15,6 +15,21 @@ from statsmodels.duration.survfunc import SurvfuncRight
 
 CONFIDENCE = 0.95
 SIGNIFICANCE = 0.05  # a difference is called real below this p-value, on every page
+MIN_GROUP = 30  # a group smaller than this is too few to tell a difference from, on every page (the funnel's
+# breakdown, the forecast's own win rates, the customer-base model and the follow-up, departure and churn tests)
+VERDICTS = ("real", "chance", "untestable", "too_few")
+
+
+def verdict(p_value: float | None, sizes, min_group: int = MIN_GROUP, alpha: float = SIGNIFICANCE) -> str:
+    """The one verdict on a difference between groups: 'too_few' when a group has fewer than min_group members
+    (whatever p says), 'untestable' when no test could be made (p None or NaN), 'real' when p < alpha, else
+    'chance'. sizes: the group sizes the test compared (customers, or surveys for a mean)."""
+    sizes = [float(n) for n in sizes]
+    if not sizes or min(sizes) < min_group:
+        return "too_few"
+    if p_value is None or np.isnan(p_value):
+        return "untestable"
+    return "real" if p_value < alpha else "chance"
 
 
 def holm(p_values: pd.Series) -> pd.Series:

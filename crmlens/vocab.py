@@ -36,6 +36,9 @@ YES_TOKENS = ("yes", "y", "true", "t", "1", "是", "已重开")
 CONSUMER_SEGMENTS = ("consumer", "consumers", "individual", "individuals", "personal", "private", "b2c", "retail customer",
                      "个人", "个人客户", "消费者", "散客", "零售客户", "c端", "c端客户")
 
+# Owner cells of a targets file that mean the whole company, not one owner or team (an empty cell does too).
+EVERYONE_OWNERS = ("all", "total", "everyone", "全部", "合计", "全公司")
+
 # kind -> words, as stored in the vocabulary table.
 KINDS: dict[str, tuple[str, ...]] = {
     "non_revenue_status": NON_REVENUE_STATUSES,
@@ -45,6 +48,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "reopened_complaint_status": REOPENED_COMPLAINT_STATUSES,
     "yes_token": YES_TOKENS,
     "consumer_segment": CONSUMER_SEGMENTS,
+    "everyone_owner": EVERYONE_OWNERS,
 }
 
 

@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from crmlens import churn, complaints, controls, fmt, loyalty, safe, tables, ui
+from crmlens import churn, complaints, controls, fmt, loyalty, safe, survival, tables, ui
 from crmlens import margin as margins
 from crmlens.charts import churn as charts
 from crmlens.ui import t
@@ -157,7 +157,8 @@ for _ in controls.if_open(tabs[2]):
                     kinds={c: "int" for c in at_risk_counts.columns})
         test = churn.logrank(lifetimes)
         if test is not None:
-            verdict = t("churn.survival.differ") if test["differ"] else t("churn.survival.same")
+            verdict = t({"real": "churn.survival.differ", "too_few": "churn.survival.too_few"}.get(
+                test["verdict"], "churn.survival.same"), n=survival.MIN_GROUP)
             st.markdown(t("churn.survival.logrank", chi2=fmt.number(test["chi2"], lang, 1), df=test["df"],
                           p=fmt.p_value(test["p_value"], lang), verdict=verdict))
 

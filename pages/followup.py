@@ -59,7 +59,8 @@ churn_days = int(controls.number_setting("churn_days", t("churn.setting.days"), 
 multiplier = float(controls.number_setting("churn_multiplier", t("churn.setting.multiplier"),
                                            *churn.NUMBER_SETTINGS["churn_multiplier"],
                                            help=t("churn.setting.multiplier.help"), container=c[3]))
-p = followup.params(start, end, days, outcome_days, owners, churn_days, multiplier)
+p = followup.params(start, end, days, outcome_days, owners, churn_days, multiplier,
+                    **followup.stage_lists(ui.run_query("funnel_stage_vocab")))
 
 # --- 1. follow-up coverage (回访) -------------------------------------------------------------
 st.header(t("followup.coverage.title"), anchor="follow-up")
@@ -108,15 +109,13 @@ else:
     if set(payoff["grp"]) != set(followup.GROUPS):
         st.info(t("followup.payoff.too_few", days=days + outcome_days))
     else:
-        tests = followup.payoff_tests(payoff)
         shown = payoff.assign(grp=[t(f"followup.grp.{g}") for g in payoff["grp"]])
         show(shown[["grp", "n_customers", "n_churned", "rate_churn", "n_repeat", "rate_repeat", "n_surveyed",
                     "avg_satisfaction"]], "followup_payoff.csv")
-        for measure in ("churn", "repeat", "satisfaction"):
-            verdict = followup.is_significant(tests[measure])
-            key = "untestable" if verdict is None else ("real" if verdict else "chance")
+        for measure, (verdict, p_value) in followup.verdicts(payoff).items():
+            key = "too_few_to_tell" if verdict == "too_few" else verdict  # followup.payoff.too_few: no groups at all
             st.markdown(t(f"followup.payoff.{key}", measure=t(f"followup.measure.{measure}"),
-                          p=fmt.p_value(tests[measure], lang)))
+                          p=fmt.p_value(p_value, lang), n=survival.MIN_GROUP))
 
     # the work list
     st.subheader(t("followup.work.title"))
@@ -164,6 +163,10 @@ else:
                           left_on=fmt.date(pd.Timestamp(r.left_on).date(), lang), n=fmt.number(r.n_active, lang),
                           share=fmt.percent(r.share_revenue), after=fmt.percent(r.rate_churn_after),
                           comparable=fmt.percent(r.rate_churn_comparable), days=int(r.days_followed)))
+        elif r.days_followed < churn_days:  # nobody followed long enough for the churn rule: no comparison
+            st.markdown(t("departures.too_early", owner=safe.md(r.owner),
+                          left_on=fmt.date(pd.Timestamp(r.left_on).date(), lang), n=fmt.number(r.n_active, lang),
+                          days=int(r.days_followed), churn_days=churn_days))
     names = list(found["owner"])
     pick = st.selectbox(t("departures.pick"), names, key="departure_owner", bind="query-params")
     pick = pick if pick in names else names[0]
@@ -177,8 +180,7 @@ else:
         fig.update_xaxes(title_text=t("departures.survival.x"))
         st.plotly_chart(fig, width="stretch")
         test = departures.logrank(frame)
-        key = "untestable" if test is None else ("real" if test["p_value"] < survival.SIGNIFICANCE else "chance")
-        st.markdown(t(f"departures.logrank.{key}", p=fmt.p_value(test["p_value"] if test else None, lang)))
+        st.markdown(t(f"departures.logrank.{test['verdict']}", p=fmt.p_value(test["p_value"], lang), n=survival.MIN_GROUP))
     st.subheader(t("departures.handover.title", owner=safe.md(pick)))
     handover = ui.run_query("departures_handover", sp)
     st.caption(t("departures.handover.caption", n=fmt.number(len(handover), lang)))

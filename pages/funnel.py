@@ -83,7 +83,7 @@ if not steps_keys:
     st.stop()
 date_columns = funnel.stage_date_columns(list(ui.run_query("funnel_columns")["column_name"]),
                                          [k for k in steps_keys if k not in won])
-include_undated = funnel.covers_all_data(snap, start, end)  # undated opportunities count in the whole-data view only
+include_undated = funnel.covers_all_data(snap, start, end, ui.run_query("data_span"))  # undated opportunities count in the whole-data view only
 params = funnel.params(start, end, order, won, lost, date_columns, include_undated, window_days, **filters)
 
 summary = ui.run_query("funnel_summary", params).iloc[0]

@@ -2,14 +2,14 @@
 --   stake and risk, highest value first
 -- params: $end DATE, $inactive_days INTEGER, $departed_owner VARCHAR, $churn_days INTEGER,
 --   $churn_multiplier DOUBLE, $use_spells_mart BOOLEAN (set by crmlens.model)
--- returns: customer_id, name, segment, region, owner_now (as listed now), last_order, days_since (data end -
---   last order), lost_on (the day the churn rule counts them lost without another order), score (days_since /
---   their days to lost, 0-100), amt_at_stake (revenue in the 365 days to the data end), last_followup_date
+-- returns: customer_id, name, segment, region, owner_now (as listed now), last_order, days_since (from the last
+--   order to the as-of day, period_as_of of the data end), lost_on (the day the churn rule counts them lost
+--   without another order), score (days_since / their days to lost, 0-100), amt_at_stake (revenue in the 365 days to the data end), last_followup_date
 with
 -- include: departures_found
 spells as materialized (
     select customer_id, last_order, n_days, is_lost
-    from lifetimes(period_as_of((select d from data_end)), $churn_days, $churn_multiplier, $use_spells_mart)
+    from lifetimes((select as_of from data_end), $churn_days, $churn_multiplier, $use_spells_mart)
     qualify row_number() over (partition by customer_id order by spell_no desc) = 1
 ),
 remaining as (
@@ -19,8 +19,8 @@ remaining as (
     where h.owner = $departed_owner and not s.is_lost
 )
 select r.customer_id, c.name, c.segment, c.region, c.owner as owner_now, r.last_order,
-       (select d from data_end) - r.last_order as days_since, r.last_order + r.n_days as lost_on,
-       round(100.0 * ((select d from data_end) - r.last_order) / r.n_days) as score,
+       (select as_of from data_end) - r.last_order as days_since, r.last_order + r.n_days as lost_on,
+       round(100.0 * ((select as_of from data_end) - r.last_order) / r.n_days) as score,
        coalesce(v.amt_at_stake, 0) as amt_at_stake, t.last_followup_date
 from remaining r
 left join stg_customers c using (customer_id)

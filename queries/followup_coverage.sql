@@ -1,6 +1,7 @@
 -- followup_coverage: the share of orders, complaints and won deals in the period followed up (回访) within
 --   $followup_days days, in total, by owner, by month and by kind, with the median delay
--- params: $start DATE, $end DATE, $followup_days INTEGER, $owner VARCHAR[]
+-- params: $start DATE, $end DATE, $followup_days INTEGER, $owner VARCHAR[], $won_stages VARCHAR[],
+--   $lost_stages VARCHAR[] (the funnel's stage settings: which deals are won)
 -- returns: dim ('total', 'owner', 'month', 'kind'), key (owner, first day of the month as text, kind; NULL
 --   for total or no owner), n_events (records whose follow-up window is over), n_followed (followed within
 --   the window), rate_coverage (n_followed / n_events), median_delay_days (of the followed ones),

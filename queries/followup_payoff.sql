@@ -1,9 +1,11 @@
 -- followup_payoff: churn, repeat purchase and satisfaction of customers whose first record in the period was
 --   followed up within $followup_days days, against those whose first record was not; both judged over the
 --   same window: $followup_days + $outcome_days days after that record (customers whose window is not over
---   by the data end are left out)
+--   by the day outcomes are known to, period_as_of of the data end: lost and repeat orders cannot be seen past
+--   the newest order day, are left out)
 -- params: $start DATE, $end DATE, $followup_days INTEGER, $outcome_days INTEGER, $owner VARCHAR[],
---   $churn_days INTEGER, $churn_multiplier DOUBLE, $use_spells_mart BOOLEAN (set by crmlens.model)
+--   $won_stages VARCHAR[], $lost_stages VARCHAR[] (the funnel's), $churn_days INTEGER, $churn_multiplier DOUBLE,
+--   $use_spells_mart BOOLEAN (set by crmlens.model)
 -- returns: grp ('followed', 'not_followed'), n_customers, n_churned (lost by the churn rule, customer_spells,
 --   on a day in the window), rate_churn, n_repeat (another completed order in the window), rate_repeat,
 --   n_surveyed (a survey satisfaction in the window), avg_satisfaction, var_satisfaction (sample variance)
@@ -22,12 +24,12 @@ firsts as (
 eligible as (
     select f.*, f.event_date + $followup_days + $outcome_days as window_end
     from firsts f
-    where f.event_date + $followup_days + $outcome_days <= (select d from data_end)
+    where f.event_date + $followup_days + $outcome_days <= (select as_of from data_end)
 ),
 lost as (
     select e.customer_id
     from eligible e
-    join lifetimes(period_as_of((select d from data_end)), $churn_days, $churn_multiplier, $use_spells_mart) s
+    join lifetimes((select as_of from data_end), $churn_days, $churn_multiplier, $use_spells_mart) s
       on s.customer_id = e.customer_id and s.lost_date > e.event_date and s.lost_date <= e.window_end
     group by e.customer_id
 ),

@@ -1,6 +1,7 @@
 -- followup_worklist: customers with an order, complaint or won deal in the last $followup_days days of the
 --   data and no follow-up of it yet, ranked by the value at stake
--- params: $start DATE (records from then on), $end DATE, $followup_days INTEGER, $owner VARCHAR[], $limit INTEGER
+-- params: $start DATE (records from then on), $end DATE, $followup_days INTEGER, $owner VARCHAR[], $limit INTEGER,
+--   $won_stages VARCHAR[], $lost_stages VARCHAR[] (the funnel's stage settings: which deals are won)
 -- returns: customer_id, name, owner, kind (of their latest record waiting), record_id, event_date,
 --   days_waiting, n_waiting (their records waiting), amt_at_stake (their revenue in the 365 days to the data
 --   end), last_followup_date (any activity), n_total (customers on the whole list)

@@ -17,7 +17,7 @@ select grp,
        coalesce(sum(amount) filter (where status = 'open'), 0) as amt_open_pipeline,
        count(*) filter (where status = 'won') / nullif(count(*) filter (where status <> 'open'), 0) as rate_win,
        count(*) filter (where status = 'won') / count(*) as rate_conversion,
-       avg(closed_on - cycle_from) filter (where status = 'won' and closed_on >= cycle_from) as days_avg_cycle
+       avg(days_cycle) as days_avg_cycle
 from grouped
 group by grp
 order by amt_value desc, n_opportunities desc, grp nulls last

@@ -97,3 +97,13 @@ def test_what_if_shows_the_assumptions(churn_env):
     # can be cut: kept 0.
     assert shown["Customers kept"] == "0"
     assert any("Assumptions" in m.value for m in at.markdown)
+
+
+def test_survival_tab_says_too_few_customers_to_tell(churn_env):
+    """The churn fixture's survival groups hold a handful of customers each (fewer than survival.MIN_GROUP = 30):
+    the log-rank line gives its numbers but no verdict either way."""
+    at = open_churn(period=PERIOD, churn_tab="Survival", churn_group="Segment")
+    assert not at.exception
+    logrank = [m.value for m in at.markdown if m.value.startswith("Log-rank test")]
+    assert len(logrank) == 1
+    assert logrank[0].endswith("Too few customers to tell whether the groups differ (fewer than 30 in a group).")

@@ -88,7 +88,8 @@ def test_survival_from_the_departure_day(db):
     curves = departures.curves(frame)
     assert curves["held"]["survival"].tolist() == [1.0, 0.5]
     assert curves["stayed"]["survival"].tolist() == pytest.approx([1.0, 2 / 3, 1 / 3])
-    assert departures.logrank(frame)["p_value"] > 0.05  # two against three customers: nothing to conclude
+    test = departures.logrank(frame)
+    assert test["p_value"] > 0.05 and test["verdict"] == "too_few"  # two against three customers: nothing to conclude
 
 
 def test_handover_list(db):
@@ -114,7 +115,9 @@ def test_demo_leavers_are_found(tmp_path):
     ingest.load_tables(demo.generate(n_customers=1500, seed=3), db=db)
     found = departures.headline(store.snapshot(db), dt.date(2026, 10, 31))
     assert [d["owner"] for d in found] == [demo.OWNERS[i] for i, _ in sorted(demo.LEAVERS, key=lambda x: x[1])]
-    assert all(d["churn_after"] > d["churn_comparable"] for d in found)
+    # the last one left at 85% of the demo's span (2026-08-31): 61 days followed, fewer than the 90 churn days
+    assert all(d["churn_after"] > d["churn_comparable"] for d in found[:2])
+    assert (found[2]["churn_after"], found[2]["churn_comparable"]) == (None, None)
 
 
 def test_without_activities_silence_tells_nothing(tmp_path):
@@ -123,3 +126,56 @@ def test_without_activities_silence_tells_nothing(tmp_path):
     db = tmp_path / "d.duckdb"
     ingest.load_files(files, db=db)
     assert run(db, "departures")["owner"].tolist() == ["Cy"]
+
+
+def test_an_owner_seen_only_in_opportunities_never_left(tmp_path):
+    """Dee (an opportunity created 2024-03-01, no activity of her own) is silent for 60 days by the opportunities
+    alone: that is no sign of leaving. Only owners with activities of their own can be silent: Ann and Cy."""
+    db = load_fixture(tmp_path / "d.duckdb", "departures")
+    ingest.load_files([FIXTURES / "departures" / "opportunity_only" / "opportunities.csv"], db=db)
+    assert run(db, "departures")["owner"].tolist() == ["Ann", "Cy"]
+
+
+@pytest.mark.parametrize(("changed_on", "expected"), [
+    # handed on before she left (07-01): D1 was Bob's by then; Ann held D2 only (active, not lost by 09-29);
+    #   Bob's customers active on 07-01 are now D1, D3, D4, D7 = 4, lost by 09-29: D1 (07-20), D3 (08-09) = 2
+    ("2024-05-01", ["Ann", "2024-07-01", "inactive", 1, 1, 0, 4, 2, 90]),
+    # taken away after she left: still hers on the day (the numbers of test_departures_found_with_churn...)
+    ("2024-08-01", ["Ann", "2024-07-01", "inactive", 2, 2, 1, 3, 1, 90]),
+])
+def test_customers_handed_on_before_leaving_were_not_held(db, changed_on, expected):
+    """A load hands D1 from Ann to Bob; Ann keeps D2 (so the list does not call her gone) and is silent from 07-01."""
+    ingest.load_files([FIXTURES / "departures" / "handed_on" / "customers.csv"], db=db)
+    with store.writer(db) as con:
+        con.execute("update owner_changes set changed_on = ?", [dt.date.fromisoformat(changed_on)])
+    assert listed(run(db, "departures"))[0] == expected
+
+
+def test_too_early_to_tell(db):
+    """The data to 2024-10-15 (D2's order that day): Cy left 10-01, followed 14 days, fewer than the 30 churn days:
+    no rates (NULL), the counts stay (D5 active on 10-01; Bob's D4, D7 active then, D3 and D6 already lost).
+    Ann: followed min(90, 10-15 - 07-01 = 106) = 90 days, her rates as in the full data (D1 lost 07-20, D3 08-09)."""
+    df = queries.run("departures", departures.params(dt.date(2024, 10, 15), window_days=90, **FLAT_30),
+                     snap=store.snapshot(db))
+    assert listed(df) == [["Ann", "2024-07-01", "inactive", 2, 2, 1, 3, 1, 90],
+                          ["Cy", "2024-10-01", "marked", 1, 1, 0, 2, 0, 14]]
+    assert df["rate_churn_after"].tolist()[0] == 0.5 and df["rate_churn_comparable"].tolist()[0] == pytest.approx(1 / 3)
+    assert df["rate_churn_after"].isna().tolist() == [False, True]
+    assert df["rate_churn_comparable"].isna().tolist() == [False, True]
+
+
+def test_outcomes_are_followed_to_the_newest_order_day(tmp_path):
+    """Bob logs a call on 2025-06-30: the data reaches 2025-06-30, but the orders stop on 2024-12-28, and whether a
+    customer is lost is known only to then (period_as_of). Cy (left 10-01) is followed min(90, 12-28 - 10-01) = 88
+    days, not 90; in the survival input Ann's D2 and Bob's D7 are censored at 12-28 - 07-01 = 180 days, not 364."""
+    db = tmp_path / "d.duckdb"
+    ingest.load_files([FIXTURES / "departures" / f for f in ("customers.csv", "orders.csv", "owners.csv")]
+                      + [FIXTURES / "departures" / "late_activity" / "activities.csv"], db=db)
+    df = queries.run("departures", departures.params(dt.date(2025, 12, 31), window_days=90, **FLAT_30),
+                     snap=store.snapshot(db))
+    assert listed(df) == [["Ann", "2024-07-01", "inactive", 2, 2, 1, 3, 1, 90],
+                          ["Cy", "2024-10-01", "marked", 1, 1, 1, 2, 1, 88]]
+    frame = queries.run("departures_survival", departures.params(dt.date(2025, 12, 31), departed_owner="Ann", **FLAT_30),
+                        snap=store.snapshot(db))
+    assert frame[["grp", "t", "n_event", "n_censored"]].values.tolist() == [
+        ["held", 19, 1, 0], ["held", 180, 0, 1], ["stayed", 39, 1, 0], ["stayed", 126, 1, 0], ["stayed", 180, 0, 1]]

@@ -44,8 +44,9 @@ def test_coverage_payoff_and_work_list(followup_env):
     assert list(payoff["grp"]) == ["followed up", "not followed up"]
     assert list(payoff["n_churned"]) == [0, 2] and list(payoff["n_customers"]) == [2, 2]
     texts = [shown_text(m.value) for m in at.markdown]
-    assert "**Churn**: the difference is real (p = 0.046)." in texts
-    assert "**Satisfaction**: too few customers to test." in texts
+    # p = 0.046 on two customers a group: under survival.MIN_GROUP (30), no verdict either way
+    assert ("**Churn**: too few customers to tell (fewer than 30 in a group, surveys for satisfaction).") in texts
+    assert not any("the difference is real" in x for x in texts)
     work = table_with(at, "days_waiting")
     assert list(work["customer_id"]) == ["F1", "F4"] and list(work["amt_at_stake"]) == [200, 0]
 
@@ -81,12 +82,25 @@ def test_departures_and_handover(departures_env):
     assert any(t.startswith("**Cy** left on 2024-10-01: 1 active customers") for t in texts)
     found = table_with(at, "how")
     assert list(found["how"]) == ["silent", "marked as left"]
+    assert "Too few customers to tell whether the curves differ (fewer than 30 in a group)." in texts
     handover = table_with(at, "owner_now")
     assert list(handover["customer_id"]) == ["D2"]
     at.selectbox(key="departure_owner").set_value("Cy").run()
     assert not at.exception
     assert not any("owner_now" in d.value.columns for d in at.dataframe)  # D5 was lost: nobody to hand over
     assert any(s.value == "Handover list: Cy's customers still active" for s in at.subheader)
+
+
+def test_departures_too_early_to_tell(departures_env):
+    """The period to 2024-10-15: Cy left 10-01, 14 days followed, fewer than the 30 churn days (the numbers of
+    test_departures_queries.test_too_early_to_tell): said so, no "0% vs 0%" comparison."""
+    at = app_test("followup", timeout=90, period=["2024-01-01", "2024-10-15"], **FLAT_30, departure_window_days="90")
+    assert not at.exception
+    texts = [shown_text(m.value) for m in at.markdown]
+    assert ("**Cy** left on 2024-10-01 with 1 active customers: too early to tell whether they were lost, only 14 "
+            "days followed, fewer than the 30 days the churn rule needs.") in texts
+    assert not any(x.startswith("**Cy** left on 2024-10-01: ") for x in texts)
+    assert any(x.startswith("**Ann** left on 2024-07-01: 2 active customers") for x in texts)
 
 
 @pytest.fixture

@@ -96,6 +96,10 @@ def test_payoff_same_window_for_both_groups(snap):
     # repeat [[1, 1], [0, 2]]: expected [[.5, 1.5], [.5, 1.5]], chi2 = 2 x (0.25/0.5 + 0.25/1.5) = 4/3, p = 0.2482
     assert tests["repeat"] == pytest.approx(0.2482, abs=1e-4)
     assert tests["satisfaction"] is None  # one survey among the followed: nothing to test
+    # p = 0.0455 < 5%, but on 2 customers a group (fewer than survival.MIN_GROUP = 30): too few to tell
+    verdicts = followup.verdicts(df.reset_index())
+    assert {m: v for m, (v, _) in verdicts.items()} == {"churn": "too_few", "repeat": "too_few", "satisfaction": "too_few"}
+    assert verdicts["churn"][1] == pytest.approx(0.0455, abs=1e-4)
 
 
 def test_worklist_ranked_by_value_with_owner_filter(snap):
@@ -149,3 +153,29 @@ def test_the_demo_has_a_rep_whose_customers_are_often_never_called(tmp_path):
     assert 0.35 < never[neglectful] < 0.65
     leavers = {demo.OWNERS[i] for i, _ in demo.LEAVERS}  # their orphaned customers are neglected too
     assert (never.drop([neglectful, *leavers], errors="ignore") < 0.25).all()
+
+
+def test_won_deals_follow_the_funnel_stage_setting(snap):
+    """The funnel names only "closed won" as won: P1 (stage "won") is no won deal, so no record to follow up.
+    Left: O1 (followed), O7, O2, O3, K1 (followed) = 2 of 5; O6 and K2 pending."""
+    df = run(snap, "followup_coverage", won_stages=["closed won"], lost_stages=["lost"])
+    total = df[df["dim"] == "total"].iloc[0]
+    assert (total["n_events"], total["n_followed"], total["n_pending"]) == (5, 2, 2)
+    assert "won_deal" not in set(df.loc[df["dim"] == "kind", "key"])
+
+
+def test_payoff_windows_end_by_the_newest_order_day(tmp_path):
+    """A call on 2025-03-31 (A6, about K2) takes the data to that day, but the orders stop on 2024-12-28: who is lost
+    or orders again is known only to then (period_as_of). F4's first record K2 (12-24) has its 7 + 30 day window end
+    on 2025-01-30, before 03-31 but after 12-28: still left out; the groups are those of
+    test_payoff_same_window_for_both_groups (followed F1, F5; not followed F2, F3)."""
+    db = load_fixture(tmp_path / "f.duckdb", "followup")
+    from crmlens import ingest
+    from tests.conftest import FIXTURES
+    ingest.load_files([FIXTURES / "followup" / "late_activity" / "activities.csv"], db=db)
+    s = store.snapshot(db)
+    assert s.query("select count(*) as n from stg_activities")["n"].iloc[0] == 6
+    p = followup.params(START, dt.date(2025, 6, 30), outcome_days=30, **FLAT_30)
+    df = queries.run("followup_payoff", p, snap=s).set_index("grp")
+    assert df.loc["followed", ["n_customers", "n_churned", "n_repeat"]].tolist() == [2, 0, 1]
+    assert df.loc["not_followed", ["n_customers", "n_churned", "n_repeat"]].tolist() == [2, 2, 0]

@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -164,7 +165,8 @@ def test_backtest_months_and_commit_are_settings_in_the_address(forecast_env):
 def test_actuals_query_counts_won_deals_by_close_month(db):
     """Won in (2024-12-31, 2025-04-30]: C1 100 (January, A), C2 200 (February, B), O4 500 (April, B)."""
     rows = run(db, "forecast_actuals", {"from": dt.date(2024, 12, 31), "to": dt.date(2025, 4, 30),
-                                        "won_stages": list(vocab.WON_STAGES), "owner": []})
+                                        "won_stages": list(vocab.WON_STAGES), "lost_stages": list(vocab.LOST_STAGES),
+                                        "owner": []})
     assert [(str(m)[:7], o, n, a) for m, o, n, a in rows.itertuples(index=False)] == [
         ("2025-01", "A", 1, 100), ("2025-02", "B", 1, 200), ("2025-04", "B", 1, 500)]
 
@@ -210,3 +212,121 @@ def test_per_product_rates(tmp_path):
     assert (opps.loc["O4", "rate_source"], opps.loc["O4", "rate_win"]) == ("pooled", pytest.approx(0.4))
     with pytest.raises(ValueError):
         p(rate_by="region")
+
+
+def test_undated_deals_add_no_cycle_and_no_closed_then(tmp_path):
+    """The fixture and three deals without some date:
+      W1 won  A 300, no created date, closed 02-15: dated by its close date (02-15), so it adds no sales cycle
+      W2 lost B  -   created 01-02, no close date, no history: closed on a day nobody knows
+      U1 lead A 800, no date at all: in no pipeline
+    The opportunities reach 04-15 (O4's close), after the as-of day 03-31, so W2 is neither closed nor open on
+    03-31 nor on 01-31: it is in no win rate.
+    As of 03-31: closed C1, C2, W1 won, C3, C4, C5 lost: step 1 3/6 = 0.5; steps 2, 3 C1, C2, W1, C5 = 3/4.
+      Median cycle of C1 30, C2 40 = 35 (W1's 0 days left out): O1 03-01 + 35 = 04-05, O3 03-15 + 35 = 04-19.
+      Won this quarter: C1 100 + C2 200 + W1 300 = 600. Undated: U1 open (800), W2 closed without a day.
+    Back-test as of 01-31: closed then C1 only (W2 is not "lost then"): rates 1.0, February C2 200, March C5 400;
+      won since: February C2 200 + W1 300 = 500, March 0."""
+    import shutil
+
+    from crmlens import ingest
+    folder = tmp_path / "fixture"
+    shutil.copytree(load_fixture.__globals__["FIXTURES"] / "forecast", folder)
+    with (folder / "opportunities.csv").open("a") as f:
+        f.write("W1,won,,300,A,2025-02-15\nW2,lost,2025-01-02,,B,\nU1,lead,,800,A,\n")
+    db = tmp_path / "u.duckdb"
+    ingest.load_files(sorted(folder.glob("*.csv")), db=db)
+    steps = run(db, "forecast_steps", p())
+    assert [tuple(r) for r in steps[["stage_key", "n_closed", "n_won"]].itertuples(index=False)] == [
+        ("lead", 6, 3), ("qualified", 4, 3), ("proposal", 4, 3)]
+    opps = run(db, "forecast_opportunities", p()).set_index("opportunity_id")
+    assert sorted(opps.index) == ["O1", "O2", "O3", "O4"]
+    assert {k: str(v)[:10] for k, v in opps["expected_close_on"].items()} == {
+        "O1": "2025-04-05", "O2": "2025-05-20", "O3": "2025-04-19", "O4": "2025-04-15"}
+    assert forecast.quarters(store.snapshot(db), p()).won_to_date == 600
+    undated = run(db, "forecast_undated", forecast.undated_params(p())).iloc[0]
+    assert (undated["n_undated_open"], undated["amt_undated_open"], undated["n_closed_undated"]) == (1, 800, 1)
+    back = forecast.backtest(store.snapshot(db), p(), months_back=2)
+    assert [(str(m)[:7], w, a) for m, w, a in back[["month", "amt_weighted", "amt_won"]].itertuples(index=False)] == [
+        ("2025-02", 200, 500), ("2025-03", 400, 0)]
+
+
+def test_funnel_and_forecast_share_closed_on_and_cycle(tmp_path):
+    """One "closed on" (opportunity_closed_on) and one cycle rule (opportunity_cycle_days): a deal without a close
+    date closes on the day its history entered a won or lost stage; one dated by its close date has no cycle."""
+    snap = store.snapshot(load_fixture(tmp_path / "f.duckdb", "forecast"))
+    df = snap.query("select opportunity_id, opportunity_closed_on(close_date, history, ['won'], ['lost']) as closed_on, "
+                    "opportunity_cycle_days(dated_by, effective_created, opportunity_closed_on(close_date, history, "
+                    "['won'], ['lost'])) as days from mart_opportunities where opportunity_id in ('C1', 'C5', 'O1') "
+                    "order by 1")
+    assert df["opportunity_id"].tolist() == ["C1", "C5", "O1"]
+    assert [str(d)[:10] for d in df["closed_on"][:2]] == ["2025-01-31", "2025-03-01"] and pd.isna(df["closed_on"][2])
+    assert df["days"][:2].tolist() == [30, 57] and pd.isna(df["days"][2])  # C5: created 01-03, closed 03-01
+    no_close = snap.query("select opportunity_closed_on(null, [{'stage_key': 'proposal', 'entered_at': "
+                          "timestamp '2025-02-10'}, {'stage_key': 'lost', 'entered_at': timestamp '2025-03-01'}], "
+                          "['won'], ['lost']) as d, opportunity_cycle_days('close', date '2025-02-15', "
+                          "date '2025-02-15') as c, opportunity_status('won', ['won'], ['lost']) as s")
+    assert (str(no_close["d"].iloc[0])[:10], no_close["c"].isna().iloc[0], no_close["s"].iloc[0]) == ("2025-03-01", True, "won")
+
+
+def test_forecast_tab_runs_actuals_and_targets_once_through_the_cache(forecast_env, monkeypatch):
+    """forecast_actuals and forecast_targets run once on the first view (the back-test's actuals, 3 months back from
+    03-31, are this quarter's: won after 2024-12-31, the same query from the cache; before, the quarter, owner
+    and pace figures and the back-test ran it four times uncached), and nothing again on a rerun (nor data_span,
+    which the funnel page ran uncached on every render to know whether the period covers all the data)."""
+    calls = []
+    real_run = queries.run
+    monkeypatch.setattr(queries, "run", lambda name, *a, **k: (calls.append(name), real_run(name, *a, **k))[1])
+    at = app_test("funnel", timeout=90, period=["2025-01-01", "2025-03-31"], lang="English", funnel_tab="Forecast")
+    assert not at.exception
+    assert (calls.count("forecast_actuals"), calls.count("forecast_targets")) == (1, 1)
+    calls.clear()
+    at.run()
+    assert not at.exception
+    assert (calls.count("forecast_actuals"), calls.count("forecast_targets"), calls.count("forecast_months")) == (0, 0, 0)
+    assert calls.count("data_span") == 0  # funnel.covers_all_data reads it through the cache too
+
+
+@pytest.mark.parametrize(("min_closed", "note"), [
+    ("3", None),  # steps closed 5, 3, 3: none under 3
+    ("4", "Some steps have fewer than 4 closed deals behind their win rate: read those rates as rough."),
+])
+def test_thin_history_note_follows_the_setting(forecast_env, min_closed, note):
+    at = app_test("funnel", timeout=90, period=["2025-01-01", "2025-03-31"], lang="English", funnel_tab="Forecast",
+                  forecast_min_closed=min_closed)
+    assert not at.exception
+    thin = [c.value for c in at.caption if c.value.startswith("Some steps have fewer than")]
+    assert thin == ([note] if note else [])
+
+
+def test_forecast_tab_says_how_many_deals_have_no_date(monkeypatch, tmp_path):
+    """The fixture with W1, W2, U1 (test_undated_deals_add_no_cycle_and_no_closed_then): U1, open, 800, no date."""
+    import shutil
+
+    from crmlens import ingest
+    folder = tmp_path / "fixture"
+    shutil.copytree(load_fixture.__globals__["FIXTURES"] / "forecast", folder)
+    with (folder / "opportunities.csv").open("a") as f:
+        f.write("W1,won,,300,A,2025-02-15\nW2,lost,2025-01-02,,B,\nU1,lead,,800,A,\n")
+    db = tmp_path / "u.duckdb"
+    ingest.load_files(sorted(folder.glob("*.csv")), db=db)
+    monkeypatch.setenv("CRMLENS_DB", str(db))
+    at = app_test("funnel", timeout=90, period=["2025-01-01", "2025-03-31"], lang="English", funnel_tab="Forecast")
+    assert not at.exception
+    captions = [c.value for c in at.caption]
+    assert ("1 open opportunities have no date at all (no creation, stage or close date), worth 800: no day can place "
+            "them in a pipeline, so they are not in the forecast.") in captions
+    assert any(c.startswith("1 won or lost opportunities have no close date and no stage history") for c in captions)
+
+
+def test_target_words_for_the_whole_company_come_from_vocab(tmp_path):
+    """stg_targets reads its "everyone" words from the vocabulary table (crmlens.vocab.EVERYONE_OWNERS), like every
+    other word list: "合计", " Total " and an empty owner mean the whole company; "Totals" is an owner."""
+    (tmp_path / "targets.csv").write_text("owner,month,target\n合计,2025-01,10\n Total ,2025-01,20\n,2025-01,30\n"
+                                          "Totals,2025-01,40\n", encoding="utf-8")
+    db = tmp_path / "t.duckdb"
+    from crmlens import ingest
+    ingest.load_files([tmp_path / "targets.csv"], db=db)
+    snap = store.snapshot(db)
+    assert set(vocab.EVERYONE_OWNERS) <= set(snap.query("select word from vocabulary where kind = 'everyone_owner'")["word"])
+    rows = snap.query("select owner_key, amount from stg_targets order by amount")
+    assert rows["owner_key"].isna().tolist() == [True, True, True, False] and rows["owner_key"].iloc[3] == "Totals"

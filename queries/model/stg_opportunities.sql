@@ -3,7 +3,8 @@
 --   every funnel query would otherwise pay again)
 -- grain: opportunity_id; source: opportunities, opportunity_stage_history, vocabulary (won_stage, lost_stage)
 --   stage_key: the stage in lower case, trimmed (how every stage rule compares it)
---   status: 'won' / 'lost' by the known closing stage names, else 'open' (the funnel page can name others)
+--   status: 'won' / 'lost' by the known closing stage names, else 'open' (opportunity_status; the funnel page can
+--     name others)
 --   effective_created: created_date, else the earliest date the row has (the first stage entered, its close
 --     date): pipeline exports with only an engage and a close date still fall in a period (issue 14, item 10)
 --   dated_by: where effective_created came from: 'created', 'first_stage', 'close'; NULL = undated (no date at all)
@@ -19,9 +20,7 @@ first_entered as (
 )
 select o.*,
        lower(trim(o.stage)) as stage_key,
-       case when list_contains(w.won, lower(trim(o.stage))) then 'won'
-            when list_contains(w.lost, lower(trim(o.stage))) then 'lost'
-            else 'open' end as status,
+       opportunity_status(lower(trim(o.stage)), w.won, w.lost) as status,
        coalesce(o.created_date, least(f.first_entered_on, o.close_date)) as effective_created,
        case when o.created_date is not null then 'created'
             when f.first_entered_on is not null and f.first_entered_on <= coalesce(o.close_date, f.first_entered_on) then 'first_stage'

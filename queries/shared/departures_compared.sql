@@ -1,9 +1,9 @@
 -- shared piece departures_compared: what a departure is compared with, after departures_found
--- Output: CTEs spells (customer_id, spell_start, lost_date: every lifetime under the churn rule as of the data
---   end), stayers (customer_id: customers of owners who stayed, none of them held by a departed owner)
+-- Output: CTEs spells (customer_id, spell_start, lost_date: every lifetime under the churn rule as of
+--   data_end.as_of), stayers (customer_id: customers of owners who stayed, none of them held by a departed owner)
 spells as materialized (
     select customer_id, spell_start, lost_date
-    from lifetimes(period_as_of((select d from data_end)), $churn_days, $churn_multiplier, $use_spells_mart)
+    from lifetimes((select as_of from data_end), $churn_days, $churn_multiplier, $use_spells_mart)
 ),
 stayers as (
     select c.customer_id

@@ -3,16 +3,14 @@
 --   (stg_owners.left_on on or before the data end); gone from the customer list at a load (stg_owner_changes:
 --   none of their customers is listed with them afterwards; left_on: the day after they were last seen
 --   working, else the load's day, at most the data end); no activity logged and no opportunity created for
---   $inactive_days days before the data end (left_on: the day after the last one; only when activities are
---   loaded).
--- Output: CTEs data_end (d: the day the data reaches, at most $end), departed (owner, left_on, how
---   ('marked', 'list', 'inactive'), last_seen), held (owner, customer_id: listed with them now, or taken
---   from them by a load)
-data_end as (
-    select least($end::date, greatest(
-        coalesce((select max(order_date) from stg_orders), date '0001-01-01'),
-        coalesce((select max(activity_date) from stg_activities), date '0001-01-01'),
-        coalesce((select max(effective_created) from stg_opportunities), date '0001-01-01'))) as d
+--   $inactive_days days before the data end (left_on: the day after the last one; only for owners with activities
+--   of their own: opportunities alone are too sparse to call someone gone).
+-- Output: CTEs data_end (d: the day the data reaches, at most $end (the macro data_end); as_of: the day customer
+--   figures are judged as of, period_as_of(d): lost and active cannot be known past the newest order day),
+--   departed (owner, left_on, how ('marked', 'list', 'inactive'), last_seen), held (owner, customer_id: listed
+--   with them now, or taken from them by a load on or after the day they left)
+data_end as materialized (
+    select d, period_as_of(d) as as_of from (select data_end($end) as d)
 ),
 last_seen as (
     select owner, max(day) as last_seen
@@ -43,7 +41,7 @@ signs as (
     select owner, last_seen + 1, 'inactive', 3
     from last_seen
     where last_seen + $inactive_days <= (select d from data_end)
-      and exists (select 1 from stg_activities)  -- opportunities alone are too sparse to call someone gone
+      and owner in (select trim(owner) from stg_activities where owner is not null)
 ),
 departed as (
     select s.owner, s.left_on, s.how, l.last_seen
@@ -56,7 +54,10 @@ held as (
     from (
         select trim(c.owner) as owner, c.customer_id from stg_customers c
         union all
-        select trim(h.owner_before), h.customer_id from stg_owner_changes h
+        -- taken away by a load on or after the day they left (a customer handed on earlier was no longer theirs)
+        select trim(h.owner_before), h.customer_id
+        from stg_owner_changes h
+        join departed d on d.owner = trim(h.owner_before) and h.changed_on >= d.left_on
     )
     where owner in (select owner from departed) and customer_id is not null
 ),

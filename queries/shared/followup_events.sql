@@ -1,18 +1,16 @@
 -- shared piece followup_events: the records that call for a follow-up (回访): completed orders
---   (stg_orders.is_order), complaints, won deals (stg_opportunities.status = 'won'), and the first follow-up
---   of each within $followup_days days
+--   (stg_orders.is_order), complaints, won deals (opportunity_status by the funnel's $won_stages, $lost_stages; on
+--   the day they closed, opportunity_closed_on: a won deal without a close day is no record), and the first
+--   follow-up of each within $followup_days days
 -- A follow-up is an activity (stg_activities) for the same customer on or after the record's day, whose
---   related_id names the record or is empty. Output: CTEs data_end (the day the data reaches, at most $end),
+--   related_id names the record or is empty. Output: CTEs data_end (d: the day the data reaches, at most $end: the
+--   macro data_end; as_of: the day customer outcomes are known to, period_as_of(d)),
 --   events (one row per record of customers in $owner, or all when empty: kind, record_id, customer_id,
 --   owner, event_date, first_followup_date, delay_days, followup_type, is_followed (within the window),
 --   is_window_over (event_date + $followup_days <= data_end: only these count in the coverage)); records
 --   from $start on only
 data_end as materialized (
-    select least($end::date, greatest(
-        coalesce((select max(order_date) from stg_orders), date '0001-01-01'),
-        coalesce((select max(activity_date) from stg_activities), date '0001-01-01'),
-        coalesce((select max(created_at)::date from stg_complaints), date '0001-01-01'),
-        coalesce((select max(close_date) from stg_opportunities where status = 'won'), date '0001-01-01'))) as d
+    select d, period_as_of(d) as as_of from (select data_end($end) as d)
 ),
 raw_events as (
     select 'order' as kind, order_id as record_id, customer_id, null::varchar as record_owner, order_date as event_date
@@ -21,8 +19,10 @@ raw_events as (
     select 'complaint', complaint_id, customer_id, null, created_at::date
     from stg_complaints where customer_id is not null
     union all
-    select 'won_deal', opportunity_id, customer_id, owner, coalesce(close_date, effective_created)
-    from stg_opportunities where status = 'won' and customer_id is not null
+    select 'won_deal', opportunity_id, customer_id, owner,
+           opportunity_closed_on(close_date, history, $won_stages, $lost_stages)
+    from mart_opportunities
+    where opportunity_status(stage_key, $won_stages, $lost_stages) = 'won' and customer_id is not null
 ),
 scoped_events as materialized (
     select e.kind, e.record_id, e.customer_id, coalesce(e.record_owner, c.owner) as owner, e.event_date

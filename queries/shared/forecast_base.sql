@@ -1,7 +1,10 @@
 -- shared piece forecast_base: the pipeline as of a date ($as_of): closed history, each step's win rate (pooled
 --   and per owner), and the opportunities open then with their chance to be won and expected close day.
--- Status by the funnel's stage settings ($won_stages, $lost_stages: stg_opportunities.status unless the page
---   names others); an opportunity counts from stg_opportunities.effective_created.
+-- Status by the funnel's stage settings (opportunity_status on $won_stages, $lost_stages); an opportunity counts
+--   from its effective_created (an undated one is in no pipeline: forecast_undated counts them); it closed on
+--   opportunity_closed_on (the funnel's "closed on"): a deal closed on an unknown day counts as closed only when
+--   $as_of reaches the newest opportunity day (the present); as of an earlier day (the back-test) it is left out
+--   of both the closed history and the open pipeline, and it adds no sales cycle (opportunity_cycle_days).
 -- Input: the parameters $as_of, $stages, $won_stages, $lost_stages, $owner, $rate_by ('pooled', 'owner' or
 --   'product': whose own rate a deal takes when its group closed $min_closed or more from its step), $min_closed.
 -- Output CTEs: step_rates (pos, stage_key, n_closed, n_won, rate_win), group_rates, open_scored.
@@ -14,8 +17,6 @@ levels as (
 n_levels as (select count(*) as n from levels),
 hist_by_opp as materialized (
     select h.opportunity_id,
-           (min(h.entered_at) filter (where list_contains($won_stages, h.stage_key)
-                                         or list_contains($lost_stages, h.stage_key)))::date as closed_on_history,
            max(l.pos) filter (where h.entered_at::date <= $as_of) as max_pos_as_of,
            arg_max(h.stage_key, h.entered_at) filter (where h.entered_at::date <= $as_of) as stage_key_as_of
     from stg_opportunity_stage_history h
@@ -23,22 +24,31 @@ hist_by_opp as materialized (
     group by h.opportunity_id
 ),
 opp as materialized (
-    select o.opportunity_id, o.owner, o.stage_key, o.amount, o.effective_created, o.close_date,
+    select o.opportunity_id, o.owner, o.stage_key, o.amount, o.effective_created, o.dated_by, o.close_date,
            case $rate_by when 'owner' then o.owner when 'product' then o.product end as rate_group,
-           case when list_contains($won_stages, o.stage_key) then 'won'
-                when list_contains($lost_stages, o.stage_key) then 'lost'
-                else 'open' end as status_now,
+           opportunity_status(o.stage_key, $won_stages, $lost_stages) as status_now,
            h.opportunity_id is not null as has_history, h.max_pos_as_of, h.stage_key_as_of,
-           -- the day it closed: its close date, else the day its history entered a closing stage, else (unknown) the
-           --   day it counts from
-           coalesce(o.close_date, h.closed_on_history, o.effective_created) as closed_on
-    from stg_opportunities o
+           opportunity_closed_on(o.close_date, o.history, $won_stages, $lost_stages) as closed_on
+    from mart_opportunities o
     left join hist_by_opp h using (opportunity_id)
     where o.effective_created <= $as_of
       and (len($owner) = 0 or list_contains($owner, o.owner))
 ),
+present as (
+    -- the newest day the opportunities reach (created, closed, a stage entered; an open deal's close date is only
+    --   expected): as of then or later, what is closed now was closed then
+    select max(greatest(effective_created,
+                        if(opportunity_status(stage_key, $won_stages, $lost_stages) <> 'open', close_date, null),
+                        list_max(list_transform(history, e -> e.entered_at))::date)) as d
+    from mart_opportunities
+),
 as_of_status as (
-    select *, if(status_now <> 'open' and closed_on <= $as_of, status_now, 'open') as status_as_of
+    select *,
+           case when status_now = 'open' then 'open'
+                when closed_on <= $as_of then status_now
+                when closed_on is null and $as_of >= (select d from present) then status_now
+                when closed_on is null then 'unknown'  -- closed on a day nobody knows: neither closed nor open then
+                else 'open' end as status_as_of
     from opp
 ),
 closed as materialized (
@@ -49,7 +59,7 @@ closed as materialized (
                 when has_history then coalesce(max_pos_as_of, 1)
                 else 1 end as reach
     from as_of_status
-    where status_as_of <> 'open'
+    where status_as_of in ('won', 'lost')
 ),
 step_rates as (
     select l.pos, l.stage_key, count(c.reach) as n_closed, count(c.reach) filter (where c.is_won) as n_won,
@@ -67,8 +77,8 @@ group_rates as (
     group by c.rate_group, l.pos
 ),
 cycle as (
-    -- the median sales cycle (days from counting to closing) of the deals won by $as_of
-    select median(closed_on - effective_created) as days_median
+    -- the median sales cycle (opportunity_cycle_days, the funnel's rule) of the deals won by $as_of
+    select median(opportunity_cycle_days(dated_by, effective_created, closed_on)) as days_median
     from as_of_status
     where status_as_of = 'won'
 ),

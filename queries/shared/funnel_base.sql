@@ -11,15 +11,12 @@ opp as materialized (
            o.created_date, o.effective_created, o.dated_by, o.close_date, o.amount,
            -- a cycle or first-step time counts from a creation or first-stage date, never from the close date
            if(o.dated_by in ('created', 'first_stage'), o.effective_created, null) as cycle_from, o.owner, o.source, o.product, o.segment, o.region,
-           case when list_contains($won_stages, o.stage_key) then 'won'
-                when list_contains($lost_stages, o.stage_key) then 'lost'
-                else 'open' end as status,
-           -- with a stage history: the furthest step entered, and when it was won or lost
+           opportunity_status(o.stage_key, $won_stages, $lost_stages) as status,
+           -- with a stage history: the furthest step entered
            o.history is not null as has_history,
            list_max(list_transform(o.history, e -> list_position(v.keys, e.stage_key))) as hist_max_pos,
-           list_min(list_transform(list_filter(o.history, e -> list_contains($won_stages, e.stage_key)
-                                                            or list_contains($lost_stages, e.stage_key)),
-                                   e -> e.entered_at)) as hist_closed_at
+           -- the day it closed (its close date, else its history's first won or lost stage; NULL: unknown)
+           opportunity_closed_on(o.close_date, o.history, $won_stages, $lost_stages) as closed_on
     from mart_opportunities o, level_list v
     -- in the period by its effective creation date; undated ones (no date at all) only when the view covers all
     -- the data ($include_undated, crmlens.funnel.covers_all_data)
@@ -57,7 +54,8 @@ reach as materialized (
                 when o.status = 'open' then coalesce(l.pos, 1)
                 else coalesce(d.max_pos, 1) end as reach,
            o.status = 'open' and l.pos is null as is_outside_order,
-           coalesce(o.close_date, o.hist_closed_at::date) as closed_on
+           -- a won deal's sales cycle (NULL for one dated only by its close date: it adds no cycle)
+           if(o.status = 'won', opportunity_cycle_days(o.dated_by, o.effective_created, o.closed_on), null) as days_cycle
     from opp o
     left join levels l on l.stage_key = o.stage_key
     left join (select opportunity_id, max(pos) as max_pos from dated group by opportunity_id) d
