@@ -18,7 +18,7 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 14  # 14: mart_loyalty_months (the loyalty rung inputs at every month end); 13: stg_opportunities.dated_by;
+MODEL_VERSION = 15  # 15: mart_order_days (the loyalty period figures per customer and day); 14: mart_loyalty_months (the loyalty rung inputs at every month end); 13: stg_opportunities.dated_by;
 # 12: 已关闭 is no revenue (vocabulary); 11: macros value_at_stake, last_followup, order_margin, clv_factor; vocabulary kind consumer_segment
 # The churn rule's defaults (a setting on every page that uses it): lost after max(N days, k x the
 # customer's usual gap between order days) without an order.
@@ -31,13 +31,13 @@ STAGING = ("stg_customers", "stg_orders", "stg_opportunities", "stg_opportunity_
 # Staging kept as a table rather than a view: its rule reads an aggregate that every query would pay again.
 STAGING_TABLES = ("stg_opportunities",)
 MARTS = ("mart_customers", "mart_customer_days", "mart_customer_spells", "mart_filter_values", "mart_opportunities",
-         "mart_stage_spellings", "mart_loyalty_months")
+         "mart_stage_spellings", "mart_loyalty_months", "mart_order_days")
 MACROS = ("period_as_of", "customer_spells", "lifetimes", "value_at_stake", "last_followup", "order_margin", "clv_factor")
 OBJECTS = ("stg_product_attributes", "stg_customers", "stg_orders", "stg_opportunities",
            "stg_opportunity_stage_history", "stg_complaints", "stg_surveys", "stg_activities", "stg_owners",
            "stg_owner_changes", "stg_targets", "mart_customers", "mart_customer_days", "period_as_of", "customer_spells",
            "mart_customer_spells", "lifetimes", "mart_filter_values", "mart_opportunities", "mart_stage_spellings",
-           "value_at_stake", "last_followup", "order_margin", "clv_factor", "mart_loyalty_months")
+           "value_at_stake", "last_followup", "order_margin", "clv_factor", "mart_loyalty_months", "mart_order_days")
 BUILD_PARAMS = {"mart_customer_spells": {"churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER},
                 # the inputs' step_* period figures read these; the mart does not keep those figures
                 "mart_loyalty_months": {"start": "2000-01-01", "end": "2000-01-01", "margin_rate": None,
@@ -50,6 +50,12 @@ WITH_PIECES = ("mart_loyalty_months",)
 LOYALTY_MART_QUERIES = ("loyalty_movements", "loyalty_flow_customers", "loyalty_climb")
 MART_PIECES = {"loyalty_rung_inputs": "loyalty_rung_inputs_mart"}
 USE_LOYALTY_MART = True  # the tests switch it off to run the live inputs on the same fixtures
+# Queries that read the rung inputs at the single date $end (with the step_* period, lifetime and margin figures):
+# for any period and setting their piece loyalty_rung_inputs is swapped for loyalty_rung_inputs_end, which reads
+# mart_order_days (per customer and day) and mart_customers instead of the order lines.
+END_QUERIES = ("loyalty_summary", "loyalty_customers", "loyalty_triage")
+END_PIECES = {"loyalty_rung_inputs": "loyalty_rung_inputs_end"}
+USE_END_MARTS = True  # the tests switch it off to compare with the live inputs
 RAW_TABLES = ("customers", "orders", "opportunities", "opportunity_stage_history", "complaints", "surveys",
               "activities", "owners", "owner_changes", "targets", "product_attributes")
 
@@ -122,6 +128,16 @@ def _spells_as_of(snap: store.Snapshot) -> pd.Timestamp | None:
             _spells_as_of_seen.clear()
         _spells_as_of_seen[key] = None if pd.isna(value) else pd.Timestamp(value)
     return _spells_as_of_seen[key]
+
+
+def use_end_marts(name: str) -> bool:
+    """Whether query `name` reads its rung inputs at $end from mart_order_days (any period and setting)."""
+    return USE_END_MARTS and name in END_QUERIES
+
+
+def mart_pieces(name: str) -> dict[str, str]:
+    """The shared pieces query `name` takes from marts instead of the live ones, when it reads marts."""
+    return END_PIECES if name in END_QUERIES else MART_PIECES
 
 
 def use_loyalty_mart(snap: store.Snapshot, name: str, params: dict) -> bool:

@@ -36,11 +36,11 @@ DEFAULT_PARAMS = {
 @functools.cache
 def sql_text(name: str, from_marts: bool = False) -> str:
     """The query's SQL, with each `-- include: piece` line replaced by queries/shared/piece.sql (from_marts:
-    the pieces model.MART_PIECES names read from a mart instead)."""
+    the pieces model.mart_pieces(name) names read from a mart instead)."""
     path = QUERY_DIR / f"{name}.sql"
     if not path.is_file():
         raise KeyError(f"no query named {name!r} in {QUERY_DIR}")
-    return _expand(path.read_text(encoding="utf-8"), seen=(name,), swap=model.MART_PIECES if from_marts else {})
+    return _expand(path.read_text(encoding="utf-8"), seen=(name,), swap=model.mart_pieces(name) if from_marts else {})
 
 
 def expand(sql: str, seen: tuple[str, ...] = ()) -> str:
@@ -90,7 +90,7 @@ def bind(name: str, params: dict, from_marts: bool = False) -> dict:
 def run(name: str, params: dict | None = None, snap: store.Snapshot | None = None) -> pd.DataFrame:
     """Run queries/<name>.sql on a snapshot (default: the current data)."""
     snap = snap or store.snapshot()
-    from_marts = model.use_loyalty_mart(snap, name, {**DEFAULT_PARAMS, **(params or {})})
+    from_marts = model.use_end_marts(name) or model.use_loyalty_mart(snap, name, {**DEFAULT_PARAMS, **(params or {})})
     bound = bind(name, params or {}, from_marts)
     if "use_spells_mart" in bound:
         bound["use_spells_mart"] = model.use_spells_mart(snap, {**DEFAULT_PARAMS, **(params or {})})
