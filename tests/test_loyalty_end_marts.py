@@ -1,7 +1,8 @@
 """The ladder summary, the customer table and triage read their rung inputs at the period end from marts
-(mart_order_days, mart_customers: loyalty_rung_inputs_end) instead of the order lines, and give the same figures as
-the live inputs (loyalty_rung_inputs) on demo data, for every setting the page offers: the period (the default one,
-a month end, a mid-month end, a short period), the filters, the survey window, the margin and the value measure."""
+(loyalty_rung_inputs_end: order facts per customer from mart_customer_period at the default period, else summed from
+mart_order_days; first seen from mart_customers) instead of the order lines, and give the same figures as the live
+inputs (loyalty_rung_inputs) on demo data, for every setting the page offers: the period (the default one, a month
+end, a mid-month end, a short period), the filters, the survey window, the margin and the value measure."""
 
 import datetime as dt
 
@@ -33,17 +34,23 @@ def demo_snap(tmp_path_factory):
     return store.snapshot(db)
 
 
-def both(snap, name, params, monkeypatch):
-    """The query read from the marts (which it must use) and from the live inputs."""
-    assert model.use_end_marts(name), f"{name} does not read the marts"
-    assert "from mart_order_days" in queries.sql_text(name, from_marts=True)
-    assert "from stg_orders" not in queries.sql_text(name, from_marts=True)
-    from_marts = queries.run(name, params, snap=snap)
+def both(snap, name, params, monkeypatch, variant=True):
+    """The query read from the marts (the way `variant` names, which it must be), summed from mart_order_days when that
+    is not already the way, and from the live inputs: [marts, (order days,) live]."""
+    assert model.end_marts(snap, name, params) == variant, f"{name} does not read the marts as expected"
+    assert "from stg_orders" not in queries.sql_text(name, from_marts=variant)
+    assert ("from mart_customer_period" if variant == "period" else "from mart_order_days") in queries.sql_text(
+        name, from_marts=variant)
+    out = [queries.run(name, params, snap=snap)]
+    if variant == "period":
+        monkeypatch.setattr(model, "USE_PERIOD_MART", False)
+        out.append(queries.run(name, params, snap=snap))
+        monkeypatch.setattr(model, "USE_PERIOD_MART", True)
     monkeypatch.setattr(model, "USE_END_MARTS", False)
     assert "from stg_orders" in queries.sql_text(name)
-    live = queries.run(name, params, snap=snap)
+    out.append(queries.run(name, params, snap=snap))
     monkeypatch.setattr(model, "USE_END_MARTS", True)
-    return from_marts, live
+    return out
 
 
 def same(a, b):
@@ -62,6 +69,9 @@ def settings_cases(snap):
     month_end = dt.date(end.year, end.month, 1) - dt.timedelta(days=1)
     return [
         ("default", start, end, {}, {}),
+        ("default period, profit, typed margin, filtered", start, end,
+         {"measure": "profit", "margin_pct": 42.5, "survey_days": 60, "risk_measure": "complaints"},
+         {"segment": ["business", "consumer"], "owner": ["Li Wei", "Zhang Min", "Wang Fang"]}),
         ("month end, profit, typed margin", dt.date(month_end.year - 1, month_end.month, 1), month_end,
          {"measure": "profit", "margin_pct": 35.0}, {}),
         ("mid-month, short period, surveys 90 days", end - dt.timedelta(days=120), end - dt.timedelta(days=40),
@@ -73,18 +83,36 @@ def settings_cases(snap):
     ]
 
 
-@pytest.mark.parametrize("case", range(5))
+@pytest.mark.parametrize("case", range(6))
 def test_summary_triage_and_customers_from_the_marts_are_the_live_ones(demo_snap, monkeypatch, case):
     label, start, end, settings, filters = settings_cases(demo_snap)[case]
+    variant = "period" if (start, end) == period.default_period(demo_snap) else True
     p = loyalty.params(start, end, settings, filters)
-    summary, live = both(demo_snap, "loyalty_summary", p, monkeypatch)
+    summary, *others = both(demo_snap, "loyalty_summary", p, monkeypatch, variant)
     total = summary[summary["kind"] == "total"].iloc[0]
     assert total["n_customers"] > 20, label  # the case has customers to compare
-    same(summary, live)
-    same(*both(demo_snap, "loyalty_triage", p, monkeypatch))
-    customers, live_customers = both(demo_snap, "loyalty_customers", {**p, **CUSTOMER_TABLE}, monkeypatch)
+    assert total["amt_revenue_period"] > 0 and total["n_active_year"] > 0, label
+    for other in others:
+        same(summary, other)
+    triage, *others = both(demo_snap, "loyalty_triage", p, monkeypatch, variant)
+    for other in others:
+        same(triage, other)
+    customers, *others = both(demo_snap, "loyalty_customers", {**p, **CUSTOMER_TABLE}, monkeypatch, variant)
     assert len(customers) == total["n_customers"]
-    same(customers, live_customers)
+    for other in others:
+        same(customers, other)
+
+
+def test_only_the_default_period_reads_the_per_customer_mart(demo_snap):
+    """mart_customer_period was built for the period the pages open with; a period a day longer or shorter sums
+    mart_order_days."""
+    start, end = period.default_period(demo_snap)
+    assert model.end_marts(demo_snap, "loyalty_summary", loyalty.params(start, end)) == "period"
+    assert demo_snap.query("select max(as_of) as d from mart_customer_period").iloc[0]["d"].date() == end
+    day = dt.timedelta(days=1)
+    for other in ((start - day, end), (start + day, end), (start, end - day), (start + day, end + day)):
+        assert model.end_marts(demo_snap, "loyalty_summary", loyalty.params(*other)) is True, other
+    assert model.end_marts(demo_snap, "loyalty_movements", loyalty.params(start, end)) is False
 
 
 def test_the_cases_exercise_refunds_costs_surveys_and_complaints(demo_snap):

@@ -1,32 +1,12 @@
 -- shared piece loyalty_rung_inputs_end: loyalty_rung_inputs at the single date $end, read from marts instead of
 --   the order lines (the ladder summary, the customer table and triage; queries.run swaps it in)
 -- Input: a CTE dates(as_of) holding $end only. Output: rung_inputs with every column of loyalty_rung_inputs,
--- the step_* figures included (the step is everything up to $end): order facts per customer and day from
--- mart_order_days (any period and margin setting), when each customer was first known from mart_customers,
+-- the step_* figures included (the step is everything up to $end): order facts per customer (order_facts:
+-- loyalty_order_facts_days, from mart_order_days for any period and margin setting, or loyalty_order_facts_period
+-- from mart_customer_period at the default period), when each customer was first known from mart_customers,
 -- surveys, complaints and referrals from their staging views. The same figures as loyalty_rung_inputs (a test
 -- compares both on demo data); sums of doubles may differ in their last bits (summed per day first).
-order_facts as (
-    select customer_id,
-           sum(n_orders)::bigint as n_orders,
-           max(order_date) filter (where n_orders > 0) as last_ordered_at,
-           sum(amt_revenue) as amt_revenue,
-           sum(amt_profit) as step_amt_profit,
-           sum(if($margin_rate is null, coalesce(amt_profit, 0) + coalesce(amt_revenue_no_cost, 0) * $margin_fallback,
-                  amt_revenue * $margin_rate)) as step_amt_margin,
-           (sum(n_orders) filter (where order_date >= $start))::bigint as step_n_orders_period,
-           sum(amt_revenue) filter (where order_date >= $start) as step_amt_revenue_period,
-           sum(amt_profit) filter (where order_date >= $start) as step_amt_profit_period,
-           max(order_date) filter (where n_orders > 0 and order_date >= $start) as step_last_ordered_in_period,
-           sum(if($margin_rate is null, coalesce(amt_profit, 0) + coalesce(amt_revenue_no_cost, 0) * $margin_fallback,
-                  amt_revenue * $margin_rate))
-               filter (where order_date > $end::date - 365) as step_amt_margin_year,
-           bool_or(n_orders > 0 and order_date > $end::date - 365) as step_is_active_year,
-           bool_or(n_orders > 0 and order_date > $end::date - 730 and order_date <= $end::date - 365)
-               as step_is_active_prev_year
-    from mart_order_days
-    where order_date <= $end::date
-    group by customer_id
-),
+-- include: loyalty_order_facts_days
 -- when we first knew each customer id (as loyalty_rung_inputs: a customer row, any order line, an opportunity)
 first_seen as (
     select customer_id, min(seen_on) as known_since
