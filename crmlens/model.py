@@ -19,7 +19,7 @@ from crmlens import store, vocab
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
 MODEL_VERSION = 15  # 15: mart_order_days, mart_customer_period (the loyalty period figures per customer and day,
-# and per customer at the default period); 14: mart_loyalty_months (the loyalty rung inputs at every month end); 13: stg_opportunities.dated_by;
+# and per customer at the default period), mart_loyalty_months from mart_order_days; 14: mart_loyalty_months (the loyalty rung inputs at every month end); 13: stg_opportunities.dated_by;
 # 12: 已关闭 is no revenue (vocabulary); 11: macros value_at_stake, last_followup, order_margin, clv_factor; vocabulary kind consumer_segment
 # The churn rule's defaults (a setting on every page that uses it): lost after max(N days, k x the
 # customer's usual gap between order days) without an order.
@@ -32,22 +32,20 @@ STAGING = ("stg_customers", "stg_orders", "stg_opportunities", "stg_opportunity_
 # Staging kept as a table rather than a view: its rule reads an aggregate that every query would pay again.
 STAGING_TABLES = ("stg_opportunities",)
 MARTS = ("mart_customers", "mart_customer_days", "mart_customer_spells", "mart_filter_values", "mart_opportunities",
-         "mart_stage_spellings", "mart_loyalty_months", "mart_order_days", "mart_customer_period")
+         "mart_stage_spellings", "mart_order_days", "mart_customer_period", "mart_loyalty_months")
 MACROS = ("period_as_of", "customer_spells", "lifetimes", "value_at_stake", "last_followup", "order_margin", "clv_factor")
 OBJECTS = ("stg_product_attributes", "stg_customers", "stg_orders", "stg_opportunities",
            "stg_opportunity_stage_history", "stg_complaints", "stg_surveys", "stg_activities", "stg_owners",
            "stg_owner_changes", "stg_targets", "mart_customers", "mart_customer_days", "period_as_of", "customer_spells",
            "mart_customer_spells", "lifetimes", "mart_filter_values", "mart_opportunities", "mart_stage_spellings",
-           "value_at_stake", "last_followup", "order_margin", "clv_factor", "mart_loyalty_months", "mart_order_days", "mart_customer_period")
-BUILD_PARAMS = {"mart_customer_spells": {"churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER},
-                # the inputs' step_* period figures read these; the mart does not keep those figures
-                "mart_loyalty_months": {"start": "2000-01-01", "end": "2000-01-01", "margin_rate": None,
-                                        "margin_fallback": 0.0}}
-# Model files that pull in shared query pieces (`-- include:`), expanded like the page queries.
-WITH_PIECES = ("mart_loyalty_months",)
+           "value_at_stake", "last_followup", "order_margin", "clv_factor", "mart_order_days", "mart_customer_period", "mart_loyalty_months")
+BUILD_PARAMS = {"mart_customer_spells": {"churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER}}
+# Model files that pull in shared query pieces (`-- include:`), expanded like the page queries (none since model 15:
+# mart_loyalty_months computes its facts from mart_order_days itself, one window instead of the live piece's joins).
+WITH_PIECES: tuple[str, ...] = ()
 # Queries whose loyalty rung inputs can come from mart_loyalty_months: the piece loyalty_rung_inputs is swapped for
 # loyalty_rung_inputs_mart when every date they read is kept there (use_loyalty_mart). The others read the step_*
-# period figures, which depend on the period and the margin setting, and stay on the live inputs.
+# period figures, which depend on the period and the margin setting: END_QUERIES below.
 LOYALTY_MART_QUERIES = ("loyalty_movements", "loyalty_flow_customers", "loyalty_climb")
 MART_PIECES = {"loyalty_rung_inputs": "loyalty_rung_inputs_mart"}
 USE_LOYALTY_MART = True  # the tests switch it off to run the live inputs on the same fixtures
