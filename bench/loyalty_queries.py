@@ -26,6 +26,8 @@ SCENARIOS = {  # name -> the page address (query parameters)
     "segment business": {"segment": "business"},
     "customers tab, margin 35%": {"loyalty_tab": "Customers", "churn_margin_pct": "35"},
     "surveys 90 days": {"loyalty_survey_days": "90"},
+    "another period (to a month end)": {"period": ["2025-07-01", "2026-06-30"]},
+    "another period, customers tab": {"period": ["2025-07-01", "2026-06-30"], "loyalty_tab": "Customers"},
 }
 
 
