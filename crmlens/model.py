@@ -18,8 +18,10 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 15  # 15: macros data_end, opportunity_status, opportunity_closed_on, opportunity_cycle_days;
-# vocabulary kind everyone_owner; 14: mart_loyalty_months (the loyalty rung inputs at every month end); 13: stg_opportunities.dated_by;
+MODEL_VERSION = 16  # 16: mart_order_days, mart_customer_period (the loyalty period figures per customer and day,
+# and per customer at the default period), mart_loyalty_months from mart_order_days; 15: macros data_end,
+# opportunity_status, opportunity_closed_on, opportunity_cycle_days; vocabulary kind everyone_owner;
+# 14: mart_loyalty_months (the loyalty rung inputs at every month end); 13: stg_opportunities.dated_by;
 # 12: 已关闭 is no revenue (vocabulary); 11: macros value_at_stake, last_followup, order_margin, clv_factor; vocabulary kind consumer_segment
 # The churn rule's defaults (a setting on every page that uses it): lost after max(N days, k x the
 # customer's usual gap between order days) without an order.
@@ -32,27 +34,34 @@ STAGING = ("stg_customers", "stg_orders", "stg_opportunities", "stg_opportunity_
 # Staging kept as a table rather than a view: its rule reads an aggregate that every query would pay again.
 STAGING_TABLES = ("stg_opportunities",)
 MARTS = ("mart_customers", "mart_customer_days", "mart_customer_spells", "mart_filter_values", "mart_opportunities",
-         "mart_stage_spellings", "mart_loyalty_months")
+         "mart_stage_spellings", "mart_order_days", "mart_customer_period", "mart_loyalty_months")
 MACROS = ("period_as_of", "customer_spells", "lifetimes", "value_at_stake", "last_followup", "order_margin", "clv_factor",
           "data_end", "opportunity_status", "opportunity_closed_on", "opportunity_cycle_days")
 OBJECTS = ("opportunity_status", "stg_product_attributes", "stg_customers", "stg_orders", "stg_opportunities",
            "stg_opportunity_stage_history", "stg_complaints", "stg_surveys", "stg_activities", "stg_owners",
            "stg_owner_changes", "stg_targets", "mart_customers", "mart_customer_days", "period_as_of", "customer_spells",
            "mart_customer_spells", "lifetimes", "mart_filter_values", "mart_opportunities", "mart_stage_spellings",
-           "value_at_stake", "last_followup", "order_margin", "clv_factor", "mart_loyalty_months", "data_end",
-           "opportunity_closed_on", "opportunity_cycle_days")
-BUILD_PARAMS = {"mart_customer_spells": {"churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER},
-                # the inputs' step_* period figures read these; the mart does not keep those figures
-                "mart_loyalty_months": {"start": "2000-01-01", "end": "2000-01-01", "margin_rate": None,
-                                        "margin_fallback": 0.0}}
-# Model files that pull in shared query pieces (`-- include:`), expanded like the page queries.
-WITH_PIECES = ("mart_loyalty_months",)
+           "value_at_stake", "last_followup", "order_margin", "clv_factor", "mart_order_days", "mart_customer_period",
+           "mart_loyalty_months", "data_end", "opportunity_closed_on", "opportunity_cycle_days")
+BUILD_PARAMS = {"mart_customer_spells": {"churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER}}
+# Model files that pull in shared query pieces (`-- include:`), expanded like the page queries (none since model 16:
+# mart_loyalty_months computes its facts from mart_order_days itself, one window instead of the live piece's joins).
+WITH_PIECES: tuple[str, ...] = ()
 # Queries whose loyalty rung inputs can come from mart_loyalty_months: the piece loyalty_rung_inputs is swapped for
 # loyalty_rung_inputs_mart when every date they read is kept there (use_loyalty_mart). The others read the step_*
-# period figures, which depend on the period and the margin setting, and stay on the live inputs.
+# period figures, which depend on the period and the margin setting: END_QUERIES below.
 LOYALTY_MART_QUERIES = ("loyalty_movements", "loyalty_flow_customers", "loyalty_climb")
 MART_PIECES = {"loyalty_rung_inputs": "loyalty_rung_inputs_mart"}
 USE_LOYALTY_MART = True  # the tests switch it off to run the live inputs on the same fixtures
+# Queries that read the rung inputs at the single date $end (with the step_* period, lifetime and margin figures):
+# for any period and setting their piece loyalty_rung_inputs is swapped for loyalty_rung_inputs_end, which reads
+# mart_order_days (per customer and day) and mart_customers instead of the order lines. At the default period (the
+# 365 days up to the newest date in the data) the order facts come per customer from mart_customer_period instead.
+END_QUERIES = ("loyalty_summary", "loyalty_customers", "loyalty_triage")
+END_PIECES = {"loyalty_rung_inputs": "loyalty_rung_inputs_end"}
+PERIOD_PIECES = {**END_PIECES, "loyalty_order_facts_days": "loyalty_order_facts_period"}
+USE_END_MARTS = True  # the tests switch it off to compare with the live inputs
+USE_PERIOD_MART = True  # ... and this one to compare mart_customer_period with the sums of mart_order_days
 RAW_TABLES = ("customers", "orders", "opportunities", "opportunity_stage_history", "complaints", "surveys",
               "activities", "owners", "owner_changes", "targets", "product_attributes")
 
@@ -125,6 +134,50 @@ def _spells_as_of(snap: store.Snapshot) -> pd.Timestamp | None:
             _spells_as_of_seen.clear()
         _spells_as_of_seen[key] = None if pd.isna(value) else pd.Timestamp(value)
     return _spells_as_of_seen[key]
+
+
+def use_end_marts(name: str) -> bool:
+    """Whether query `name` reads its rung inputs at $end from mart_order_days (any period and setting)."""
+    return USE_END_MARTS and name in END_QUERIES
+
+
+def end_marts(snap: store.Snapshot, name: str, params: dict) -> bool | str:
+    """How query `name` reads its rung inputs at $end: False (live), True (mart_order_days) or "period" (its order
+    facts from mart_customer_period: the period is the one that mart was built for)."""
+    if not use_end_marts(name):
+        return False
+    if not USE_PERIOD_MART:
+        return True
+    as_of = _period_as_of(snap)
+    try:
+        start, end = pd.Timestamp(params["start"]), pd.Timestamp(params["end"])
+    except (KeyError, TypeError, ValueError):
+        return True
+    return "period" if as_of is not None and end == as_of and start == as_of - pd.Timedelta(days=364) else True
+
+
+_period_as_of_seen: dict[tuple, pd.Timestamp | None] = {}  # per snapshot, like _spells_as_of
+
+
+def _period_as_of(snap: store.Snapshot) -> pd.Timestamp | None:
+    key = (str(snap.path), snap.identity)
+    if key not in _period_as_of_seen:
+        try:
+            value = snap.query("select max(as_of) as d from mart_customer_period").iloc[0]["d"]
+        except duckdb.Error:
+            value = None
+        if len(_period_as_of_seen) > 64:
+            _period_as_of_seen.clear()
+        _period_as_of_seen[key] = None if pd.isna(value) else pd.Timestamp(value)
+    return _period_as_of_seen[key]
+
+
+def mart_pieces(name: str, variant: bool | str = True) -> dict[str, str]:
+    """The shared pieces query `name` takes from marts instead of the live ones, when it reads marts (variant: what
+    end_marts said)."""
+    if name in END_QUERIES:
+        return PERIOD_PIECES if variant == "period" else END_PIECES
+    return MART_PIECES
 
 
 def use_loyalty_mart(snap: store.Snapshot, name: str, params: dict) -> bool:

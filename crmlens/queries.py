@@ -34,13 +34,13 @@ DEFAULT_PARAMS = {
 
 
 @functools.cache
-def sql_text(name: str, from_marts: bool = False) -> str:
+def sql_text(name: str, from_marts: bool | str = False) -> str:
     """The query's SQL, with each `-- include: piece` line replaced by queries/shared/piece.sql (from_marts:
-    the pieces model.MART_PIECES names read from a mart instead)."""
+    the pieces model.mart_pieces(name, from_marts) names read from a mart instead)."""
     path = QUERY_DIR / f"{name}.sql"
     if not path.is_file():
         raise KeyError(f"no query named {name!r} in {QUERY_DIR}")
-    return _expand(path.read_text(encoding="utf-8"), seen=(name,), swap=model.MART_PIECES if from_marts else {})
+    return _expand(path.read_text(encoding="utf-8"), seen=(name,), swap=model.mart_pieces(name, from_marts) if from_marts else {})
 
 
 def expand(sql: str, seen: tuple[str, ...] = ()) -> str:
@@ -76,7 +76,7 @@ def declared_parameters(sql: str) -> list[str]:
     return list(dict.fromkeys(_PARAM.findall("\n".join(header))))
 
 
-def bind(name: str, params: dict, from_marts: bool = False) -> dict:
+def bind(name: str, params: dict, from_marts: bool | str = False) -> dict:
     """The subset of params (plus defaults) that query `name` uses; missing ones are an error."""
     wanted = parameters(sql_text(name, from_marts))
     # use_spells_mart is a fact about the snapshot's model (set by run), never the caller's
@@ -90,7 +90,8 @@ def bind(name: str, params: dict, from_marts: bool = False) -> dict:
 def run(name: str, params: dict | None = None, snap: store.Snapshot | None = None) -> pd.DataFrame:
     """Run queries/<name>.sql on a snapshot (default: the current data)."""
     snap = snap or store.snapshot()
-    from_marts = model.use_loyalty_mart(snap, name, {**DEFAULT_PARAMS, **(params or {})})
+    from_marts = (model.end_marts(snap, name, {**DEFAULT_PARAMS, **(params or {})})
+                  or model.use_loyalty_mart(snap, name, {**DEFAULT_PARAMS, **(params or {})}))
     bound = bind(name, params or {}, from_marts)
     if "use_spells_mart" in bound:
         bound["use_spells_mart"] = model.use_spells_mart(snap, {**DEFAULT_PARAMS, **(params or {})})

@@ -1,0 +1,95 @@
+"""The loyalty page's queries, before and after a change, interleaved: medians of several runs.
+
+    python bench/loyalty_queries.py record --db FILE --out CALLS.pickle
+        opens the loyalty page in AppTest (bench.pages.recorded) for each scenario below and keeps the queries it ran
+    python bench/loyalty_queries.py time --db FILE --calls CALLS.pickle
+        (run from a checkout: its crmlens) times each recorded query once, no cache; prints JSON
+    python bench/loyalty_queries.py compare --calls CALLS.pickle --before DIR=FILE --after DIR=FILE [--reps 3]
+        runs `time` in each checkout DIR on its database FILE, before and after in turn, and prints medians
+
+Only the scenario's loyalty_* queries are timed (the period and filter look-ups are the same on both sides).
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import statistics
+import subprocess
+import sys
+import time
+
+SCENARIOS = {  # name -> the page address (query parameters)
+    "default view (movements tab)": {},
+    "customers tab": {"loyalty_tab": "Customers"},
+    "climb tab (climbs, triage)": {"loyalty_tab": "Climbing: worth it?"},
+    "segment business": {"segment": "business"},
+    "customers tab, margin 35%": {"loyalty_tab": "Customers", "churn_margin_pct": "35"},
+    "surveys 90 days": {"loyalty_survey_days": "90"},
+    "another period (to a month end)": {"period": ["2025-07-01", "2026-06-30"]},
+    "another period, customers tab": {"period": ["2025-07-01", "2026-06-30"], "loyalty_tab": "Customers"},
+}
+
+
+def record(db: str, out: str) -> None:
+    sys.path.insert(0, ".")
+    import streamlit as st
+
+    from bench import pages
+
+    calls = {}
+    for name, query in SCENARIOS.items():
+        st.cache_data.clear()  # every scenario runs all of its queries, as a fresh view would
+        ran = pages.recorded("loyalty", db, **query)
+        calls[name] = [(q, p) for q, p in ran if q.startswith("loyalty_") and q != "loyalty_coverage"]
+        print(name, [q for q, _ in calls[name]], flush=True)
+    with open(out, "wb") as fh:
+        pickle.dump(calls, fh)
+
+
+def time_calls(db: str, calls_file: str) -> None:
+    sys.path.insert(0, ".")
+    from crmlens import queries, store
+
+    with open(calls_file, "rb") as fh:
+        calls = pickle.load(fh)
+    snap = store.snapshot(db)
+    queries.run("data_span", snap=snap)  # open the file once before timing
+    out = {}
+    for scenario, ran in calls.items():
+        for i, (name, params) in enumerate(ran):
+            t0 = time.perf_counter()
+            queries.run(name, params, snap=snap)
+            out[f"{scenario} | {i} {name}"] = time.perf_counter() - t0
+    print(json.dumps(out))
+
+
+def compare(calls_file: str, before: str, after: str, reps: int) -> None:
+    sides = {"before": before.split("=", 1), "after": after.split("=", 1)}
+    runs: dict[str, list[dict]] = {"before": [], "after": []}
+    for rep in range(reps):
+        for side, (folder, db) in sides.items():
+            done = subprocess.run([sys.executable, __file__, "time", "--db", db, "--calls", calls_file], cwd=folder,
+                                  capture_output=True, text=True, check=True)
+            runs[side].append(json.loads(done.stdout.strip().splitlines()[-1]))
+            print(rep, side, round(sum(runs[side][-1].values()), 2), flush=True)
+    keys = list(runs["after"][0])
+    print("| query | before | after | x faster |\n| --- | ---: | ---: | ---: |")
+    for key in keys:
+        b = statistics.median(r[key] for r in runs["before"])
+        a = statistics.median(r[key] for r in runs["after"])
+        print(f"| {key} | {b:.2f} s | {a:.2f} s | {b / a:.1f} |")
+    for scenario in dict.fromkeys(k.split(" | ")[0] for k in keys):
+        b = statistics.median(sum(v for k, v in r.items() if k.startswith(scenario + " |")) for r in runs["before"])
+        a = statistics.median(sum(v for k, v in r.items() if k.startswith(scenario + " |")) for r in runs["after"])
+        print(f"| **{scenario}**, together | {b:.2f} s | {a:.2f} s | {b / a:.1f} |")
+
+
+if __name__ == "__main__":
+    args = dict(zip(sys.argv[2::2], sys.argv[3::2]))
+    if sys.argv[1] == "record":
+        record(args["--db"], args["--out"])
+    elif sys.argv[1] == "time":
+        time_calls(args["--db"], args["--calls"])
+    else:
+        compare(args["--calls"], args["--before"], args["--after"], int(args.get("--reps", 3)))
