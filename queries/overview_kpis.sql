@@ -11,8 +11,20 @@ with periods as (
     union all
     select 'previous', $start::date - ($end::date - $start::date + 1)::integer, $start::date - 1
 ),
-revenue_orders as materialized (
-    -- include: revenue_orders
+edge_months as (
+    -- the months a period cuts (it starts after their first day or ends before their last): their active customers
+    -- come from the days, the whole months' from mart_customer_months
+    select period, period_start, period_end, month
+    from periods, unnest([date_trunc('month', period_start)::date, date_trunc('month', period_end)::date]) as m(month)
+    where month < period_start or last_day(month) > period_end
+),
+active_customers as (
+    select p.period, m.customer_id
+    from periods p join mart_customer_months m on m.month >= p.period_start and last_day(m.month) <= p.period_end
+    union all
+    select e.period, d.customer_id
+    from edge_months e join mart_customer_days d
+        on date_trunc('month', d.order_date) = e.month and d.order_date between e.period_start and e.period_end
 ),
 -- one row per customer: when we first knew them (NULL = listed without a signup date,
 -- known all along) and their first purchase
@@ -24,14 +36,19 @@ customer_dates as (
     where is_listed or first_order_on is not null
 ),
 order_figures as (
+    -- revenue (refunds subtract, cancelled lines count for nothing) and orders per day (mart_order_dates)
     select p.period,
-           count(distinct o.customer_id) filter (where o.is_order) as n_active_customers,
-           coalesce(sum(o.amount), 0) as amt_revenue,
-           count(*) filter (where o.is_order) as n_orders,
-           coalesce(sum(o.amount) filter (where o.customer_id is null), 0) as amt_revenue_no_customer,
-           count(*) filter (where o.is_order and o.customer_id is null) as n_orders_no_customer
+           coalesce(sum(d.amt_revenue), 0) as amt_revenue,
+           coalesce(sum(d.n_orders), 0)::bigint as n_orders,
+           coalesce(sum(d.amt_revenue_no_customer), 0) as amt_revenue_no_customer,
+           coalesce(sum(d.n_orders_no_customer), 0)::bigint as n_orders_no_customer
     from periods p
-    left join revenue_orders o on o.order_date between p.period_start and p.period_end
+    left join mart_order_dates d on d.order_date between p.period_start and p.period_end
+    group by p.period
+),
+active_figures as (
+    select p.period, count(distinct a.customer_id) as n_active_customers
+    from periods p left join active_customers a using (period)
     group by p.period
 ),
 customer_figures as (
@@ -58,7 +75,7 @@ complaint_figures as (
 )
 select p.period, p.period_start, p.period_end,
        coalesce(cf.n_customers, 0) as n_customers,
-       o.n_active_customers,
+       af.n_active_customers,
        coalesce(cf.n_new_customers, 0) as n_new_customers,
        o.amt_revenue,
        o.n_orders,
@@ -69,6 +86,7 @@ select p.period, p.period_start, p.period_end,
        c.n_complaints
 from periods p
 join order_figures o using (period)
+join active_figures af using (period)
 left join customer_figures cf using (period)
 join opportunity_figures op using (period)
 join complaint_figures c using (period)
