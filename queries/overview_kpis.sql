@@ -11,20 +11,24 @@ with periods as (
     union all
     select 'previous', $start::date - ($end::date - $start::date + 1)::integer, $start::date - 1
 ),
-edge_months as (
-    -- the months a period cuts (it starts after their first day or ends before their last): their active customers
-    -- come from the days, the whole months' from mart_customer_months
-    select period, period_start, period_end, month
-    from periods, unnest([date_trunc('month', period_start)::date, date_trunc('month', period_end)::date]) as m(month)
-    where month < period_start or last_day(month) > period_end
+period_months as (
+    -- each month a period touches; whole: the period covers all its days
+    select period, period_start, period_end, month::date as month,
+           month >= period_start and last_day(month) <= period_end as is_whole
+    from periods,
+         unnest(generate_series(date_trunc('month', period_start), date_trunc('month', period_end), interval 1 month))
+             as m(month)
 ),
 active_customers as (
-    select p.period, m.customer_id
-    from periods p join mart_customer_months m on m.month >= p.period_start and last_day(m.month) <= p.period_end
+    -- customers with an order in the period: whole months from mart_customer_months, cut months from their days
+    select pm.period, m.customer_id
+    from period_months pm join mart_customer_months m using (month)
+    where pm.is_whole
     union all
-    select e.period, d.customer_id
-    from edge_months e join mart_customer_days d
-        on date_trunc('month', d.order_date) = e.month and d.order_date between e.period_start and e.period_end
+    select pm.period, d.customer_id
+    from period_months pm join mart_customer_days d
+        on date_trunc('month', d.order_date) = pm.month and d.order_date between pm.period_start and pm.period_end
+    where not pm.is_whole
 ),
 -- one row per customer: when we first knew them (NULL = listed without a signup date,
 -- known all along) and their first purchase
