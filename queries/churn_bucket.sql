@@ -47,9 +47,12 @@ lost_spells as (
     from periods p join dated s on s.lost_date between p.first_day and p.last_day
 ),
 lost_revenue as (
-    select l.customer_id, l.lost_date, sum(r.amount) as amt
-    from lost_spells l join revenue_orders r
-        on r.customer_id = l.customer_id and r.order_date >= l.lost_date - 365 and r.order_date < l.lost_date
+    -- their order days straight from mart_customer_days: lost_spells holds only chosen customers, and every day
+    -- before a lost day is on or before the as-of day
+    select l.customer_id, l.lost_date, sum(d.amount) as amt
+    from lost_spells l join mart_customer_days d
+        on d.customer_id = l.customer_id and d.order_date >= l.lost_date - 365 and d.order_date < l.lost_date
+    where d.order_date >= (select min(first_day) from periods) - 365
     group by all
 ),
 lost as (
@@ -66,11 +69,19 @@ revenue_base as (
     from periods p join daily_revenue d on d.order_date between p.first_day - 365 and p.first_day - 1
     group by p.period_start
 ),
+chosen_history as (
+    -- the chosen customers' months with an order up to the as-of day (their first one starts the history)
+    select m.month from mart_customer_months m
+    where m.month <= (select as_of_date from as_of) and len($segment) + len($region) + len($channel) + len($owner) = 0
+    union all
+    select m.month from mart_customer_months m semi join filtered f using (customer_id)
+    where m.month <= (select as_of_date from as_of) and len($segment) + len($region) + len($channel) + len($owner) > 0
+),
 nrr_periods as (
     -- complete periods with two full years of order history before their end
     select * from periods
     where $definition = 'orders' and first_day = period_start and last_day = period_end
-      and end_month - interval 23 month >= (select date_trunc('month', min(order_date)) from revenue_orders)
+      and end_month - interval 23 month >= (select min(month) from chosen_history)
 ),
 chosen_months as (
     -- the chosen customers' months (mart_customer_months; two branches like revenue_orders in churn_spells)
