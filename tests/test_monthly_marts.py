@@ -77,6 +77,9 @@ def test_order_dates_hold_every_line_guests_refunds_and_cancelled_too(db):
         ("2023-08-01", 3, 3, 1, 210.0, 70.0),         # M6 60 + M9 70 (guest) + M10 80
         ("2023-08-02", 1, 0, 0, -15.0, 0.0),          # M7, the refund
         ("2025-08-31", 1, 1, 0, 25.0, 0.0)]
+    # data_span counts every line from it: the ten lines, from M1's day to M8's
+    span = queries.run("data_span", snap=store.snapshot(db)).set_index("table_name").loc["orders"]
+    assert (span["n_rows"], str(span["first_date"].date()), str(span["last_date"].date())) == (10, "2022-01-10", "2025-08-31")
 
 
 def test_net_revenue_retention_from_the_retained_bits(db):

@@ -1,5 +1,5 @@
 -- mart_order_dates: one row per day with an order line of any kind (cancelled, refunds and guest orders too)
--- grain: order_date; source: stg_orders
+-- grain: order_date (a line without a date, if one ever got in, has its row with order_date NULL); source: stg_orders
 --   n_lines: order lines that day (any status)
 --   n_orders: orders (is_order), n_orders_no_customer: of those, without a customer id (guest orders)
 --   amt_revenue: what the day adds to revenue (amt_revenue: void lines 0, refunds negative),
@@ -12,5 +12,4 @@ select order_date,
        sum(amt_revenue) as amt_revenue,
        coalesce(sum(amt_revenue) filter (where customer_id is null), 0) as amt_revenue_no_customer
 from stg_orders
-where order_date is not null
 group by order_date
