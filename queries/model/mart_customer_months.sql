@@ -14,12 +14,21 @@ with months as (
 ),
 numbered as (
     select *, year(month) * 12 + month(month) as month_no from months
+),
+gaps as (
+    -- near: months back to the customer's oldest order month within the last 11 (0: none);
+    -- far: months back to their latest order month 12 or more months back (NULL: none)
+    select *,
+           coalesce(month_no - min(month_no) over (partition by customer_id order by month_no
+                                                   range between 11 preceding and 1 preceding), 0) as near,
+           month_no - max(month_no) over (partition by customer_id order by month_no
+                                          range between unbounded preceding and 12 preceding) as far
+    from numbered
 )
+-- Bit j asks for an order 12 - j .. 23 - j months back: a window of 12 months starting at most 12 months back. Such
+-- a window is empty only inside the stretch without orders between `near` and `far` months back (a stretch that
+-- begins further back than 11 months cannot hold it), so bits max(0, 24 - far) .. 11 - near are clear, the others set.
 select customer_id, month, n_orders, n_order_days, amount,
-       -- an earlier month d months back (1-23) sets bits max(0, 12 - d) .. min(11, 23 - d)
-       coalesce(list_reduce(list_transform(list(month_no) over earlier,
-                                           p -> (1 << (least(11, 23 - (month_no - p)) + 1))
-                                                - (1 << greatest(0, 12 - (month_no - p)))),
-                            (a, b) -> a | b), 0)::integer as retained_bits
-from numbered
-window earlier as (partition by customer_id order by month_no range between 23 preceding and 1 preceding)
+       (4095 - if(greatest(0, 24 - coalesce(far, 24)) <= 11 - near,
+                  (1 << (12 - near)) - (1 << greatest(0, 24 - coalesce(far, 24))), 0))::integer as retained_bits
+from gaps
