@@ -70,7 +70,8 @@ def old_sql(rev: str, tmp: pathlib.Path) -> dict[str, str]:
 
 
 def run_sql(snap: store.Snapshot, name: str, sql: str, params: dict) -> float:
-    bound = {p: v for p, v in {**queries.DEFAULT_PARAMS, **params}.items() if p in queries.parameters(sql)}
+    merged = {**queries.DEFAULT_PARAMS, **params, "use_spells_mart": False}
+    bound = {p: merged[p] for p in queries.parameters(sql)}
     if "use_spells_mart" in bound:
         bound["use_spells_mart"] = model.use_spells_mart(snap, {**queries.DEFAULT_PARAMS, **params})
     t0 = time.perf_counter()
@@ -104,6 +105,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--builds", type=int, default=3)
     parser.add_argument("--out", type=pathlib.Path, default=None)
+    parser.add_argument("--skip-views", action="store_true", help="time the model builds only")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -116,7 +118,7 @@ def main() -> None:
         from crmlens import period
         start, end = period.default_period(snap)
         results: dict = {"db": str(args.db), "before": args.before, "repeat": args.repeat, "views": {}}
-        for label, (page, query) in views(start, end).items():
+        for label, (page, query) in ({} if args.skip_views else views(start, end)).items():
             st.cache_data.clear()
             calls = pages.recorded(page, str(db), **query)
             rows = []
