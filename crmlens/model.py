@@ -18,7 +18,8 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 16  # 16: mart_order_days, mart_customer_period (the loyalty period figures per customer and day,
+MODEL_VERSION = 17  # 17: mart_customer_months, mart_order_dates (churn bucket, cohorts, overview);
+# 16: mart_order_days, mart_customer_period (the loyalty period figures per customer and day,
 # and per customer at the default period), mart_loyalty_months from mart_order_days; 15: macros data_end,
 # opportunity_status, opportunity_closed_on, opportunity_cycle_days; vocabulary kind everyone_owner;
 # 14: mart_loyalty_months (the loyalty rung inputs at every month end); 13: stg_opportunities.dated_by;
@@ -33,13 +34,15 @@ STAGING = ("stg_customers", "stg_orders", "stg_opportunities", "stg_opportunity_
            "stg_product_attributes")
 # Staging kept as a table rather than a view: its rule reads an aggregate that every query would pay again.
 STAGING_TABLES = ("stg_opportunities",)
-MARTS = ("mart_customers", "mart_customer_days", "mart_customer_spells", "mart_filter_values", "mart_opportunities",
-         "mart_stage_spellings", "mart_order_days", "mart_customer_period", "mart_loyalty_months")
+MARTS = ("mart_customers", "mart_customer_days", "mart_customer_months", "mart_order_dates", "mart_customer_spells",
+         "mart_filter_values", "mart_opportunities", "mart_stage_spellings", "mart_order_days", "mart_customer_period",
+         "mart_loyalty_months")
 MACROS = ("period_as_of", "customer_spells", "lifetimes", "value_at_stake", "last_followup", "order_margin", "clv_factor",
           "data_end", "opportunity_status", "opportunity_closed_on", "opportunity_cycle_days")
 OBJECTS = ("opportunity_status", "stg_product_attributes", "stg_customers", "stg_orders", "stg_opportunities",
            "stg_opportunity_stage_history", "stg_complaints", "stg_surveys", "stg_activities", "stg_owners",
-           "stg_owner_changes", "stg_targets", "mart_customers", "mart_customer_days", "period_as_of", "customer_spells",
+           "stg_owner_changes", "stg_targets", "mart_customers", "mart_customer_days", "mart_customer_months",
+           "mart_order_dates", "period_as_of", "customer_spells",
            "mart_customer_spells", "lifetimes", "mart_filter_values", "mart_opportunities", "mart_stage_spellings",
            "value_at_stake", "last_followup", "order_margin", "clv_factor", "mart_order_days", "mart_customer_period",
            "mart_loyalty_months", "data_end", "opportunity_closed_on", "opportunity_cycle_days")

@@ -47,9 +47,12 @@ lost_spells as (
     from periods p join dated s on s.lost_date between p.first_day and p.last_day
 ),
 lost_revenue as (
-    select l.customer_id, l.lost_date, sum(r.amount) as amt
-    from lost_spells l join revenue_orders r
-        on r.customer_id = l.customer_id and r.order_date >= l.lost_date - 365 and r.order_date < l.lost_date
+    -- their order days straight from mart_customer_days: lost_spells holds only chosen customers, and every day
+    -- before a lost day is on or before the as-of day
+    select l.customer_id, l.lost_date, sum(d.amount) as amt
+    from lost_spells l join mart_customer_days d
+        on d.customer_id = l.customer_id and d.order_date >= l.lost_date - 365 and d.order_date < l.lost_date
+    where d.order_date >= (select min(first_day) from periods) - 365
     group by all
 ),
 lost as (
@@ -66,35 +69,56 @@ revenue_base as (
     from periods p join daily_revenue d on d.order_date between p.first_day - 365 and p.first_day - 1
     group by p.period_start
 ),
-customer_months as (
-    select customer_id, date_trunc('month', order_date)::date as month, sum(amount) as amt
-    from revenue_orders
-    where $definition = 'orders' and order_date >= (select min(end_month) from periods) - interval 23 month
-    group by all
+chosen_history as (
+    -- the chosen customers' months with an order up to the as-of day (their first one starts the history)
+    select m.month from mart_customer_months m
+    where m.month <= (select as_of_date from as_of) and len($segment) + len($region) + len($channel) + len($owner) = 0
+    union all
+    select m.month from mart_customer_months m semi join filtered f using (customer_id)
+    where m.month <= (select as_of_date from as_of) and len($segment) + len($region) + len($channel) + len($owner) > 0
 ),
 nrr_periods as (
     -- complete periods with two full years of order history before their end
     select * from periods
-    where first_day = period_start and last_day = period_end
-      and end_month - interval 23 month >= (select date_trunc('month', min(order_date)) from revenue_orders)
+    where $definition = 'orders' and first_day = period_start and last_day = period_end
+      and end_month - interval 23 month >= (select min(month) from chosen_history)
 ),
-nrr_prior as (
-    select p.period_start, c.customer_id, sum(c.amt) as amt
-    from nrr_periods p join customer_months c
-        on c.month between p.end_month - interval 23 month and p.end_month - interval 12 month
+chosen_months as (
+    -- the chosen customers' months (mart_customer_months; two branches like revenue_orders in churn_spells)
+    select m.month, m.amount, m.retained_bits
+    from mart_customer_months m
+    where m.month <= (select max(end_month) from nrr_periods)
+      and len($segment) + len($region) + len($channel) + len($owner) = 0
+    union all
+    select m.month, m.amount, m.retained_bits
+    from mart_customer_months m semi join filtered f using (customer_id)
+    where m.month <= (select max(end_month) from nrr_periods)
+      and len($segment) + len($region) + len($channel) + len($owner) > 0
+),
+month_bits as (
+    -- the chosen customers' revenue per month and set of periods in which it counts as kept
+    select month, retained_bits, sum(amount) as amt from chosen_months group by all
+),
+nrr_base as (
+    -- revenue in the 12 months before the 12 months to the period end (every customer who bought then)
+    select p.period_start, p.end_month, sum(b.amt) as amt
+    from nrr_periods p
+    join month_bits b on b.month between p.end_month - interval 23 month and p.end_month - interval 12 month
     group by all
 ),
-nrr_current as (
-    select p.period_start, c.customer_id, sum(c.amt) as amt
-    from nrr_periods p join customer_months c on c.month between p.end_month - interval 11 month and p.end_month
+nrr_kept as (
+    -- revenue in the 12 months to the period end from the customers who also bought in the 12 months before:
+    -- a month's revenue counts for the period ending j months later when its bit j is set
+    select (b.month + to_months(j::integer))::date as end_month, sum(b.amt) as amt
+    from month_bits b cross join range(12) as r(j)
+    where (b.retained_bits >> j::integer) & 1 = 1
     group by all
 ),
 nrr as (
     -- net revenue retention: revenue in the 12 months to the period end from the customers who bought in
     -- the 12 months before, divided by what they spent then
-    select b.period_start, sum(coalesce(c.amt, 0)) / nullif(sum(b.amt), 0) as rate_nrr
-    from nrr_prior b left join nrr_current c using (period_start, customer_id)
-    group by b.period_start
+    select b.period_start, coalesce(k.amt, 0) / nullif(b.amt, 0) as rate_nrr
+    from nrr_base b left join nrr_kept k using (end_month)
 )
 select p.period_start, p.first_day, p.last_day,
        p.first_day = p.period_start and p.last_day = p.period_end as is_complete,

@@ -11,22 +11,34 @@
 with filtered as (
     -- include: churn_customer_filter
 ),
-revenue_orders as (
-    select o.customer_id, o.order_date, o.amount
-    from stg_orders o
-    where o.order_date <= $end::date
-      and o.is_order
-      and (len($segment) + len($region) + len($channel) + len($owner) = 0
-           or o.customer_id in (select customer_id from filtered))
-),
 as_of as materialized (
-    -- the period end, or the newest order before it
-    select least($end::date, max(order_date)) as as_of_date from stg_orders
-    where is_order
+    -- the period end, or the newest order (a guest's too) before it
+    select least($end::date, max(order_date)) as as_of_date from mart_order_dates
+    where n_orders > 0
+),
+whole_months as materialized (
+    -- the first month not wholly on or before $end: the month of $end, or the next one when $end is its last day
+    select date_trunc('month', $end::date + 1)::date as first_cut
+),
+all_months as (
+    -- each customer's orders per month up to $end: whole months from mart_customer_months, the days of a cut
+    -- month from mart_customer_days
+    select customer_id, month, amount as amt
+    from mart_customer_months
+    where month < (select first_cut from whole_months)
+    union all
+    select customer_id, date_trunc('month', order_date)::date as month, sum(amount) as amt
+    from mart_customer_days
+    where order_date >= (select first_cut from whole_months) and order_date <= $end::date
+    group by all
 ),
 customer_months as materialized (
-    select customer_id, date_trunc('month', order_date)::date as month, sum(amount) as amt
-    from revenue_orders group by all
+    -- the chosen customers' months (two branches, one pruned by the bound filter parameters)
+    select customer_id, month, amt from all_months
+    where len($segment) + len($region) + len($channel) + len($owner) = 0
+    union all
+    select customer_id, month, amt from all_months semi join filtered f using (customer_id)
+    where len($segment) + len($region) + len($channel) + len($owner) > 0
 ),
 cohorts as (
     select customer_id, min(month) as cohort_month, arg_min(amt, month) as amt_first

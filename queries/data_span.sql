@@ -3,7 +3,7 @@
 -- returns: table_name, n_rows, first_date, last_date
 select 'customers' as table_name, count(*) as n_rows, min(signup_date) as first_date, max(signup_date) as last_date from stg_customers
 union all
-select 'orders', count(*), min(order_date), max(order_date) from stg_orders
+select 'orders', coalesce(sum(n_lines), 0)::bigint, min(order_date), max(order_date) from mart_order_dates  -- every line
 union all
 select 'opportunities', count(*), min(effective_created), max(effective_created) from stg_opportunities  -- dated by created, else the earliest date
 union all

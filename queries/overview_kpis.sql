@@ -11,8 +11,24 @@ with periods as (
     union all
     select 'previous', $start::date - ($end::date - $start::date + 1)::integer, $start::date - 1
 ),
-revenue_orders as materialized (
-    -- include: revenue_orders
+period_months as (
+    -- each month a period touches; whole: the period covers all its days
+    select period, period_start, period_end, month::date as month,
+           month >= period_start and last_day(month) <= period_end as is_whole
+    from periods,
+         unnest(generate_series(date_trunc('month', period_start), date_trunc('month', period_end), interval 1 month))
+             as m(month)
+),
+active_customers as (
+    -- customers with an order in the period: whole months from mart_customer_months, cut months from their days
+    select pm.period, m.customer_id
+    from period_months pm join mart_customer_months m using (month)
+    where pm.is_whole
+    union all
+    select pm.period, d.customer_id
+    from period_months pm join mart_customer_days d
+        on date_trunc('month', d.order_date) = pm.month and d.order_date between pm.period_start and pm.period_end
+    where not pm.is_whole
 ),
 -- one row per customer: when we first knew them (NULL = listed without a signup date,
 -- known all along) and their first purchase
@@ -24,14 +40,19 @@ customer_dates as (
     where is_listed or first_order_on is not null
 ),
 order_figures as (
+    -- revenue (refunds subtract, cancelled lines count for nothing) and orders per day (mart_order_dates)
     select p.period,
-           count(distinct o.customer_id) filter (where o.is_order) as n_active_customers,
-           coalesce(sum(o.amount), 0) as amt_revenue,
-           count(*) filter (where o.is_order) as n_orders,
-           coalesce(sum(o.amount) filter (where o.customer_id is null), 0) as amt_revenue_no_customer,
-           count(*) filter (where o.is_order and o.customer_id is null) as n_orders_no_customer
+           coalesce(sum(d.amt_revenue), 0) as amt_revenue,
+           coalesce(sum(d.n_orders), 0)::bigint as n_orders,
+           coalesce(sum(d.amt_revenue_no_customer), 0) as amt_revenue_no_customer,
+           coalesce(sum(d.n_orders_no_customer), 0)::bigint as n_orders_no_customer
     from periods p
-    left join revenue_orders o on o.order_date between p.period_start and p.period_end
+    left join mart_order_dates d on d.order_date between p.period_start and p.period_end
+    group by p.period
+),
+active_figures as (
+    select p.period, count(distinct a.customer_id) as n_active_customers
+    from periods p left join active_customers a using (period)
     group by p.period
 ),
 customer_figures as (
@@ -58,7 +79,7 @@ complaint_figures as (
 )
 select p.period, p.period_start, p.period_end,
        coalesce(cf.n_customers, 0) as n_customers,
-       o.n_active_customers,
+       af.n_active_customers,
        coalesce(cf.n_new_customers, 0) as n_new_customers,
        o.amt_revenue,
        o.n_orders,
@@ -69,6 +90,7 @@ select p.period, p.period_start, p.period_end,
        c.n_complaints
 from periods p
 join order_figures o using (period)
+join active_figures af using (period)
 left join customer_figures cf using (period)
 join opportunity_figures op using (period)
 join complaint_figures c using (period)

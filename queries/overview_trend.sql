@@ -4,12 +4,9 @@
 --   bucket_start, amt_revenue, n_orders, n_new_customers, first_day, last_day (the days of the bucket the
 --   period and the orders' data span cover), is_complete (the bucket covered whole: not cut by the period's
 --   dates nor by the first or last order date in the data)
-with revenue_orders as materialized (
-    -- include: revenue_orders
-),
-first_purchase as (
-    select customer_id, min(order_date) as first_ordered_at from revenue_orders
-    where is_order and customer_id is not null group by 1  -- a guest order is no customer
+with first_purchase as (
+    -- each customer's first order (a guest order is no customer)
+    select customer_id, first_order_on as first_ordered_at from mart_customers where first_order_on is not null
 ),
 buckets as (
     select bucket_start,
@@ -19,11 +16,13 @@ buckets as (
           from range($start::date, $end::date + 1, interval 1 day) as r(d))
 ),
 data_span as (
-    select min(order_date) as first_order, max(order_date) as last_order from stg_orders
+    select min(order_date) as first_order, max(order_date) as last_order from mart_order_dates
 ),
 revenue as (
-    select date_trunc($grain, order_date)::date as bucket_start, sum(amount) as amt_revenue, count(*) filter (where is_order) as n_orders
-    from revenue_orders
+    -- revenue (refunds subtract, cancelled lines count for nothing) and orders per day (mart_order_dates)
+    select date_trunc($grain, order_date)::date as bucket_start, sum(amt_revenue) as amt_revenue,
+           sum(n_orders)::bigint as n_orders
+    from mart_order_dates
     where order_date between $start and $end
     group by 1
 ),

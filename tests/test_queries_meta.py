@@ -50,9 +50,9 @@ def test_bind_passes_only_what_the_query_uses_and_requires_the_rest():
 
 
 def test_include_lines_pull_in_shared_pieces():
-    sql = queries.sql_text("overview_trend")
+    sql = queries.sql_text("churn_cohorts")
     assert "-- include:" not in sql
-    assert "from stg_orders\nwhere not is_void" in sql
+    assert "select customer_id from stg_customers c\n" in sql
 
 
 def test_every_shared_piece_is_used():  # by an include line, or in place of one when a mart has its facts
