@@ -147,3 +147,17 @@ def test_a_link_in_chinese_with_an_unknown_version_says_so_and_shows_the_latest(
     notice = at.warning[0].value
     assert "数据版本 `999999`" in notice and f"最新数据（版本 {history['v2']}" in notice
     assert at.button(key="asof_open_latest").label == "打开最新数据"
+
+
+def test_opening_older_versions_never_detaches_the_latest(history, lake, monkeypatch):
+    """Each process keeps a few snapshots attached; links to many versions push out the least recently used
+    older ones, never the latest that every other session reads, and a pushed-out one is attached again."""
+    monkeypatch.setattr(store, "_KEEP_ATTACHED", 1)
+    n_orders = "select count(*) as n from orders"
+    latest = store.snapshot(lake)
+    for version in (history["v1"], history["old_model"], history["v1"]):
+        then = store.snapshot_at(version, lake)
+        assert then.version == version
+        assert then.query(n_orders)["n"][0] == 7
+        assert store.snapshot(lake) is latest and latest.query(n_orders)["n"][0] == 8
+    assert store._lake_bases[store.db_path(lake)].attached[-1] == f"crm_s{history['v1']}"
