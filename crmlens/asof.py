@@ -26,6 +26,7 @@ from crmlens import fmt, model, share, store
 
 VERSION_KEY = share.VERSION_KEY
 _VIEW_KEY = "_crmlens_link_view"
+_KEPT_KEY = "_crmlens_link_version"  # the version this session's pages show, kept across pages
 _VERSION = re.compile(r"[0-9]{1,15}")
 SHOWN_RAW = 40  # characters of a malformed value shown back
 
@@ -84,8 +85,20 @@ def resolve(latest: store.Snapshot | None, asked: str | None, db=None) -> LinkVi
 
 
 def choose(latest: store.Snapshot | None) -> store.Snapshot | None:
-    """This run's snapshot for the address's `v` (ui.begin_run); remembered for notice()."""
-    view = resolve(latest, st.query_params.get(VERSION_KEY))
+    """This run's snapshot for the address's `v` (ui.begin_run); remembered for notice().
+
+    A session that opened a link on a version it can show keeps that version from page to page: Streamlit
+    drops the address's parameters when the reader moves to another page, so `v` is put back (as the
+    language is), until the reader opens the latest data."""
+    asked = st.query_params.get(VERSION_KEY)
+    if asked is None and _KEPT_KEY in st.session_state:
+        asked = st.session_state[_KEPT_KEY]
+        st.query_params[VERSION_KEY] = asked
+    view = resolve(latest, asked)
+    if view.kind in ("as_of", "latest") and asked is not None:
+        st.session_state[_KEPT_KEY] = asked
+    else:
+        st.session_state.pop(_KEPT_KEY, None)
     st.session_state[_VIEW_KEY] = view
     return view.shown
 
@@ -97,9 +110,10 @@ def current_view() -> LinkView | None:
 def open_latest() -> None:
     """The button's action: the address names the newest version, so the next run shows it."""
     try:
-        st.query_params[VERSION_KEY] = str(store.snapshot().version)
+        st.query_params[VERSION_KEY] = st.session_state[_KEPT_KEY] = str(store.snapshot().version)
     except (store.NoData, store.NotOurDatabase):
         st.query_params.pop(VERSION_KEY, None)
+        st.session_state.pop(_KEPT_KEY, None)
 
 
 def follow_own_load() -> None:

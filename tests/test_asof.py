@@ -134,6 +134,12 @@ def test_a_link_with_the_older_version_shows_its_numbers_until_the_reader_opens_
     assert f"Data version {history['v1']}," in sidebar
     assert f"v={history['v1']}" in sidebar  # the share box passes the same version on
 
+    # Moving to another page drops the address's parameters (Streamlit); the session keeps the link's version.
+    del at.query_params["v"]
+    at.run()
+    assert overview_figures(at) == {"Orders": "3", "Revenue": "900"}
+    assert at.query_params["v"] == str(history["v1"])
+
     at.button(key="asof_open_latest").click().run()
     assert not at.exception
     assert at.query_params["v"] == str(history["v2"])  # the address names what is shown
