@@ -87,7 +87,7 @@ def resolve(latest: store.Snapshot | None, asked: str | None, db=None) -> LinkVi
 def choose(latest: store.Snapshot | None) -> store.Snapshot | None:
     """This run's snapshot for the address's `v` (ui.begin_run); remembered for notice().
 
-    A session that opened a link on a version it can show keeps that version from page to page: Streamlit
+    On DuckLake, a session that opened a link on a version it can show keeps it from page to page: Streamlit
     drops the address's parameters when the reader moves to another page, so `v` is put back (as the
     language is), until the reader opens the latest data."""
     asked = st.query_params.get(VERSION_KEY)
@@ -95,7 +95,7 @@ def choose(latest: store.Snapshot | None) -> store.Snapshot | None:
         asked = st.session_state[_KEPT_KEY]
         st.query_params[VERSION_KEY] = asked
     view = resolve(latest, asked)
-    if view.kind in ("as_of", "latest") and asked is not None:
+    if view.kind in ("as_of", "latest") and asked is not None and store.keeps_history():
         st.session_state[_KEPT_KEY] = asked
     else:
         st.session_state.pop(_KEPT_KEY, None)
