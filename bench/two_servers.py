@@ -8,6 +8,7 @@ every viewer reruns once; the same through the second server. Reported: errors (
 alerts, JavaScript errors, tracebacks in the servers' logs), how many viewers showed the new data version on
 their first run after each load, and how long the viewers took. A few viewers hold a link made on the first
 version (`v=`): they must keep that version's numbers through both loads (time travel), with its notice.
+Last, what opening an older version costs (bench process: attach, the overview's headline query).
 
 Keep --customers modest on shared machines (20,000 customers give about 230,000 orders).
 """
@@ -25,7 +26,7 @@ import time
 
 from playwright.sync_api import sync_playwright
 
-from crmlens import demo, ingest, period, store
+from crmlens import demo, ingest, period, queries, store
 from tests import pg
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, AppServer, metric_values, upload_and_load, wait_for_app
 
@@ -80,6 +81,27 @@ def everyone_once(viewers: list[Viewer], first: bool = False) -> tuple[list[dict
     return seen, time.perf_counter() - t0
 
 
+def as_of_cost(lake: str, version: int) -> dict:
+    """What opening an older version costs a server: attaching its snapshot (once per process), and the
+    overview's headline query on it, cold and cached by DuckDB, against the same on the latest."""
+    out = {}
+    t0 = time.perf_counter()
+    then = store.snapshot_at(version, lake)
+    out["as_of_attach_s"] = round(time.perf_counter() - t0, 3)
+    t0 = time.perf_counter()
+    store.snapshot_at(version, lake)
+    out["as_of_again_s"] = round(time.perf_counter() - t0, 4)
+    start, end = period.default_period(then)
+    for label, snap in (("as_of", then), ("latest", store.snapshot(lake))):
+        runs = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            queries.run("overview_kpis", {"start": start, "end": end}, snap=snap)
+            runs.append(time.perf_counter() - t0)
+        out[f"overview_kpis_{label}_s"] = round(min(runs), 3)
+    return out
+
+
 def run(tmp: pathlib.Path, cluster: pg.Cluster, n_customers: int, n_viewers: int) -> dict:
     lake, data_path = cluster.lake(tmp / "lake-files")
     os.environ[store.DATA_PATH_ENV] = data_path  # the servers inherit it
@@ -128,6 +150,7 @@ def run(tmp: pathlib.Path, cluster: pg.Cluster, n_customers: int, n_viewers: int
                                    "after": sorted({s["orders"] for s in seen})}
         results["js_errors"] = sum(len(v.js_errors) for v in viewers)
         browser.close()
+    results.update(as_of_cost(lake, first_version))
     logs = [s.log.read_text(errors="replace") for s in (one, other)]
     results["server_tracebacks"] = sum(log.count("Traceback") for log in logs)
     results["errors_total"] = (results["js_errors"] + results["server_tracebacks"] + results["page_errors_at_open"]
