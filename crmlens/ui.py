@@ -115,7 +115,8 @@ def _cached_query(name: str, params: dict, db: str, identity: tuple, _snap: stor
 
 
 def run_query(name: str, params: dict | None = None) -> pd.DataFrame:
-    """Run queries/<name>.sql on this run's snapshot; cached per data version."""
+    """Run queries/<name>.sql on this run's snapshot; cached per snapshot identity (a DuckLake snapshot id, or
+    the file's): a link's older version (crmlens.asof) never shares results with the latest."""
     snap = snapshot()
     if snap is None:
         raise store.NoData(str(store.db_path()))
