@@ -16,6 +16,8 @@ the catalog attached read-only at one DuckLake snapshot id, a writer is one Duck
 (appends write new files, nothing is copied), and the data version is the DuckLake snapshot id of the
 last load. Loads from several processes are not serialised by a lock: a load that finds another one
 committed while it ran is refused (WriteConflict) and nothing of it is written; ingest runs it again.
+DuckLake keeps every load's snapshot, so an earlier data version can be read as it was (snapshot_at: the
+version a shared link names, crmlens.asof); the file store's views read the current file only.
 Only this module knows which kind of store it talks to.
 """
 
