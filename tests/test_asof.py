@@ -167,3 +167,10 @@ def test_opening_older_versions_never_detaches_the_latest(history, lake, monkeyp
         assert then.query(n_orders)["n"][0] == 7
         assert store.snapshot(lake) is latest and latest.query(n_orders)["n"][0] == 8
     assert store._lake_bases[store.db_path(lake)].attached[-1] == f"crm_s{history['v1']}"
+
+
+def test_the_churn_and_data_pages_open_on_an_older_version_too(history, lake):
+    for page in ("churn", "data"):
+        at = app_test(page, lang="English", v=str(history["v1"]))
+        assert not at.exception, page
+        assert f"(data version {history['v1']})" in at.warning[0].value, page
