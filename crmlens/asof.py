@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import duckdb
 import streamlit as st
 
 from crmlens import fmt, model, share, store
@@ -77,9 +78,10 @@ def resolve(latest: store.Snapshot | None, asked: str | None, db=None) -> LinkVi
         return LinkView("changed", latest, latest, asked)
     try:
         then = store.snapshot_at(version, db)
-    except store.VersionUnavailable:
+        current_model = _model_is_current(then)
+    except (store.VersionUnavailable, duckdb.Error):  # e.g. its data files removed by a cleanup job
         return LinkView("unknown", latest, latest, asked)
-    if not _model_is_current(then):
+    if not current_model:
         return LinkView("outdated", latest, latest, asked)
     return LinkView("as_of", then, latest, asked)
 
