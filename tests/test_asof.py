@@ -174,3 +174,15 @@ def test_the_churn_and_data_pages_open_on_an_older_version_too(history, lake):
         at = app_test(page, lang="English", v=str(history["v1"]))
         assert not at.exception, page
         assert f"(data version {history['v1']})" in at.warning[0].value, page
+
+
+def test_the_readers_own_load_moves_the_links_version_to_the_one_it_made(db_env):
+    """A link's `v` names the version shown; after a load of the reader's own, that is the version just made."""
+    before = store.snapshot(db_env).version
+    at = app_test("data", lang="English", v=str(before))
+    at.file_uploader[0].set_value(("surveys.csv", b"customer_id,nps\nC1,9\n", "text/csv")).run()
+    at.button[0].click().run()
+    assert not at.exception
+    assert "1 row" in at.success[0].value
+    assert at.query_params["v"] == str(before + 1) == str(store.snapshot(db_env).version)
+    assert not at.warning  # the reader sees what they loaded, nothing to say about versions
