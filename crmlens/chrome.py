@@ -6,7 +6,7 @@ import json
 
 import streamlit as st
 
-from crmlens import fmt, share, store
+from crmlens import asof, fmt, share, store
 from crmlens.ui import LANG_KEY, LANGUAGE_NAMES, language, t
 
 
@@ -20,14 +20,13 @@ def share_box(snap: store.Snapshot | None) -> None:
     """A copyable link to exactly this view (the code block has a copy button)."""
     with st.sidebar.expander(t("share.title"), icon=":material/link:"):
         st.code(share.share_link(snap, (LANG_KEY, LANGUAGE_NAMES[language()])), language=None, wrap_lines=True)
-        st.caption(t("share.help"))
+        st.caption(t("asof.share_help" if store.keeps_history() else "share.help"))
 
 
 def link_notices(snap: store.Snapshot | None) -> None:
-    """Tell the reader when the data changed since the link was made."""
-    notice = share.version_notice(snap, language(), t)
-    if notice:
-        st.warning(notice, icon=":material/history:")
+    """Tell the reader which data version the link's view shows: as of the link's (DuckLake), or the latest
+    because the data changed, or because the link's version cannot be opened (crmlens.asof)."""
+    asof.notice(language(), t)
 
 
 def refused_link_notice() -> None:

@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from crmlens import contract, i18n, ingest, metrics, period, store, viewparams
+from crmlens import contract, i18n, ingest, metrics, model, period, store, viewparams
 from crmlens.ingest import layouts as ingest_layouts
 
 
@@ -159,7 +159,10 @@ DELIMITERS = {"comma": ",", "semicolon": ";", "tab": "\t", "bar": "|", "whitespa
               help='Filters and settings as a page\'s address (and a digest) keeps them, e.g. '
                    '"segment=business&churn_days=60"; each view takes the keys it knows, '
                    'period=START&period=END is the period.')
-def metrics_cmd(db, as_json, start, end, view_params) -> None:
+@click.option("--data-version", "data_version", type=click.IntRange(min=0), default=None,
+              help="The figures as of this earlier data version (a shared link's v=): DuckLake keeps every "
+                   "load's snapshot; the DuckDB file store cannot open older versions.")
+def metrics_cmd(db, as_json, start, end, view_params, data_version) -> None:
     """Headline figures of every view as JSON.
 
     Example: python -m crmlens metrics --json --start 2026-01-01 --end 2026-06-30 --params "segment=business"
@@ -167,6 +170,15 @@ def metrics_cmd(db, as_json, start, end, view_params) -> None:
     try:
         ingest.ensure_derived(db)
         snap = store.snapshot(db)
+        if data_version is not None and data_version != snap.version:
+            latest, snap = snap, store.snapshot_at(data_version, db)
+            if not model.is_current(snap):
+                raise _fail(f"data version {data_version} was loaded by an older CRM Lens, whose figures this one "
+                            f"cannot reproduce exactly (the latest is {latest.version})")
+    except store.VersionUnavailable as e:
+        raise _fail(f"data version {e.version} cannot be opened: " + (
+            "this DuckDB file store keeps no older versions to read (DuckLake does)" if e.reason == "no_history"
+            else f"no load of this store made it, or its history was expired (the latest is {snap.version})")) from e
     except store.NoData as e:
         raise _fail(f"no database at {e}; run `python -m crmlens demo` or load CSV files first") from e
     except store.NotOurDatabase as e:

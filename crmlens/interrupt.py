@@ -53,7 +53,8 @@ def when_abandoned(cursor: duckdb.DuckDBPyConnection) -> Iterator[None]:
         while not finished.wait(POLL_S):
             if _requested(requests):
                 fired.set()
-                cursor.interrupt()
+                with contextlib.suppress(duckdb.Error):  # the query ended and its cursor closed meanwhile
+                    cursor.interrupt()
                 return
 
     watcher = threading.Thread(target=watch, name="crmlens-query-watch", daemon=True)

@@ -10,7 +10,7 @@ import urllib.parse
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from crmlens import fmt, store
+from crmlens import store
 
 VERSION_KEY = "v"
 _INCOMING_KEY = "_crmlens_incoming_link"
@@ -96,17 +96,3 @@ def share_link(snap: store.Snapshot | None, language_param: tuple[str, str]) -> 
     base = st.context.url or ""
     return base + ("?" + urllib.parse.urlencode(params, doseq=True) if params else "")
 
-
-def link_version() -> int | None:
-    """The data version a shared link was made on, if it carries a valid one."""
-    value = st.query_params.get(VERSION_KEY)
-    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 12 else None
-
-
-def version_notice(snap: store.Snapshot | None, lang: str, t) -> str | None:
-    """Text telling that the data changed since the link was made, or None."""
-    made_on = link_version()
-    if snap is None or made_on is None or made_on == snap.version:
-        return None
-    when = fmt.timestamp(snap.updated_at.to_pydatetime(), lang) if snap.updated_at is not None else "–"
-    return t("share.version_changed", link_version=made_on, version=snap.version, when=when)

@@ -16,6 +16,8 @@ the catalog attached read-only at one DuckLake snapshot id, a writer is one Duck
 (appends write new files, nothing is copied), and the data version is the DuckLake snapshot id of the
 last load. Loads from several processes are not serialised by a lock: a load that finds another one
 committed while it ran is refused (WriteConflict) and nothing of it is written; ingest runs it again.
+DuckLake keeps every load's snapshot, so an earlier data version can be read as it was (snapshot_at: the
+version a shared link names, crmlens.asof); the file store's views read the current file only.
 Only this module knows which kind of store it talks to.
 """
 
@@ -84,6 +86,16 @@ class StoreBusy(Exception):
 
 class WriteConflict(StoreBusy):
     """DuckLake: another process committed to the catalog while this writer ran; nothing of it was written."""
+
+
+class VersionUnavailable(Exception):
+    """A data version (a shared link's `v`) that cannot be opened as it was. reason: "no_history" (the DuckDB
+    file store: views read the current file only) or "unknown" (no load of this store made that version, or
+    DuckLake's history of it was expired)."""
+
+    def __init__(self, version: int, reason: str):
+        super().__init__(f"data version {version} cannot be opened ({reason})")
+        self.version, self.reason = version, reason
 
 
 class QueryFailed(Exception):
@@ -521,11 +533,11 @@ def _lake_snapshot(lake: Lake) -> Snapshot:
     except duckdb.Error as e:  # PostgreSQL gone, the catalog damaged
         raise NotOurDatabase(lake, "unreadable", e) from e
     current = _snapshots.get(lake)
-    if current is not None and current.identity == ("ducklake", snapshot_id):
+    if current is not None and current.identity == ("ducklake", snapshot_id) and current.catalog in base.attached:
         return current
     with base.lock:
         current = _snapshots.get(lake)
-        if current is None or current.identity != ("ducklake", snapshot_id):
+        if current is None or current.identity != ("ducklake", snapshot_id) or current.catalog not in base.attached:
             current = _open_lake_snapshot(lake, base, snapshot_id)
             _snapshots[lake] = current
         return current
@@ -540,8 +552,7 @@ def _open_lake_snapshot(lake: Lake, base: _LakeBase, snapshot_id: int) -> Snapsh
             cur.execute(f"attach {_sql_string(lake.address)} as {alias} "
                         f"{_attach_options(lake, f'snapshot_version {snapshot_id}, read_only')}")
             base.attached.append(alias)
-            while len(base.attached) > _KEEP_ATTACHED:
-                cur.execute(f"detach {base.attached.pop(0)}")
+            _detach_least_recent(lake, base, cur, keep=alias)
         found = cur.execute("select count(*) from duckdb_tables() where database_name = $c and table_name = 'meta'",
                             {"c": alias}).fetchone()[0]
         if not found:
@@ -555,6 +566,68 @@ def _open_lake_snapshot(lake: Lake, base: _LakeBase, snapshot_id: int) -> Snapsh
     version, updated_at = row if row else (0, None)
     return Snapshot(lake, ("ducklake", snapshot_id), base.con, int(version),
                     pd.Timestamp(updated_at) if updated_at else None, catalog=alias)
+
+
+def _detach_least_recent(lake: Lake, base: _LakeBase, cur: duckdb.DuckDBPyConnection, keep: str) -> None:
+    """Keep at most _KEEP_ATTACHED snapshots attached: detach the least recently used ones, never the one just
+    opened nor the latest (every session without a link's older version reads it). Call under base.lock."""
+    latest = _snapshots.get(lake)
+    spared = {keep, latest.catalog if latest is not None else keep}
+    for alias in [a for a in base.attached if a not in spared][:max(0, len(base.attached) - _KEEP_ATTACHED)]:
+        cur.execute(f"detach {alias}")
+        base.attached.remove(alias)
+
+
+# Earlier snapshots opened for links that name their data version: (catalog, data version) -> Snapshot.
+_as_of: dict[tuple[Lake, int], Snapshot] = {}
+
+
+def keeps_history(path: str | os.PathLike | Lake | None = None) -> bool:
+    """Whether a view can be read as of an earlier data version (snapshot_at): DuckLake keeps every load's
+    snapshot; the DuckDB file store's views read the current file only."""
+    return is_lake(path)
+
+
+def snapshot_at(version: int, path: str | os.PathLike | Lake | None = None) -> Snapshot:
+    """The data exactly as data version `version` left it, read-only (DuckLake time travel: the catalog
+    attached at the snapshot id that load committed). VersionUnavailable when the store keeps no history
+    (the DuckDB file) or this version is not one of its loads' (never made, made by another store, or
+    expired); NoData / NotOurDatabase as snapshot()."""
+    path = db_path(path)
+    if not isinstance(path, Lake):
+        raise VersionUnavailable(version, "no_history")
+    latest = _lake_snapshot(path)
+    if version == latest.version:
+        return latest
+    base = _lake_base(path)
+    found = _as_of.get((path, version))
+    with base.lock:
+        if found is not None and found.catalog in base.attached:
+            base.attached.remove(found.catalog)  # most recently used: detached last
+            base.attached.append(found.catalog)
+            return found
+        cur = base.con.cursor()
+        try:
+            known = cur.execute(f"select count(*) from {_WRITE_ALIAS}.snapshots() where snapshot_id = $v",
+                                {"v": version}).fetchone()[0]
+        except duckdb.Error as e:  # PostgreSQL gone, the catalog damaged
+            raise NotOurDatabase(path, "unreadable", e) from e
+        finally:
+            cur.close()
+        if not known:
+            raise VersionUnavailable(version, "unknown")
+        try:
+            found = _open_lake_snapshot(path, base, version)
+        except NoData:  # a snapshot before the first load
+            raise VersionUnavailable(version, "unknown") from None
+        # A data version is the snapshot id of the load that made it; any other snapshot (a model upgrade,
+        # a saved mapping, a migrated history's numbering) is refused rather than shown as that version.
+        if found.version != version:
+            raise VersionUnavailable(version, "unknown")
+        if len(_as_of) > 64:
+            _as_of.clear()
+        _as_of[(path, version)] = found
+        return found
 
 
 @contextlib.contextmanager

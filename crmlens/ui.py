@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from crmlens import i18n, ingest, queries, share, store, tempfiles
+from crmlens import asof, i18n, ingest, queries, share, store, tempfiles
 
 LANG_KEY = "lang"
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}  # also the language's value in the address
@@ -79,11 +79,12 @@ def _switch_language() -> None:
 
 
 def begin_run() -> store.Snapshot | None:
-    """Read the data snapshot once per script run, so no view mixes two versions."""
+    """Read the data snapshot once per script run, so no view mixes two versions: the latest, or the one
+    a shared link names (crmlens.asof)."""
     tempfiles.sweep_once()  # uploads a killed server left behind
     try:
         _upgrade(store.db_path())
-        snap = store.snapshot()
+        snap = asof.choose(store.snapshot())  # a link's older data version: the view as of it (DuckLake)
     except store.NoData:
         snap = None
     except store.NotOurDatabase as e:  # the reader is told what is wrong; the server path goes to the log only
@@ -114,7 +115,8 @@ def _cached_query(name: str, params: dict, db: str, identity: tuple, _snap: stor
 
 
 def run_query(name: str, params: dict | None = None) -> pd.DataFrame:
-    """Run queries/<name>.sql on this run's snapshot; cached per data version."""
+    """Run queries/<name>.sql on this run's snapshot; cached per snapshot identity (a DuckLake snapshot id, or
+    the file's): a link's older version (crmlens.asof) never shares results with the latest."""
     snap = snapshot()
     if snap is None:
         raise store.NoData(str(store.db_path()))

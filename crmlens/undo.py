@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from crmlens import contract, ingest, safe, store, ui, versions
+from crmlens import asof, contract, ingest, safe, store, ui, versions
 from crmlens.ui import t
 
 
@@ -57,4 +57,5 @@ def _run(action) -> None:
     for key in ("undo_sure", "clear_sure"):
         st.session_state.pop(key, None)
     st.session_state["_undo_messages"] = [message]
+    asof.follow_own_load()
     st.rerun()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from crmlens import contract, downloads, export, ingest, safe, store, tempfiles, ui
+from crmlens import asof, contract, downloads, export, ingest, safe, store, tempfiles, ui
 from crmlens.ingest import excel, guess, header, layouts
 from crmlens.ui import t
 
@@ -416,6 +416,7 @@ def follow_load() -> None:
             bar.progress(job.fraction, text=t("data.upload.progress", step=job.step))
         _record_outcome(job)
         if job.error is None:
+            asof.follow_own_load()  # a link's older data version gives way to the data just loaded
             st.rerun()  # a fresh uploader; the messages show at the top
         bar.empty()
     error = st.session_state.get(_ERROR_KEY)
