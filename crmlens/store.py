@@ -110,26 +110,18 @@ DATA_PATH_ENV = "CRMLENS_DATA_PATH"
 NEXT_VERSION_SQL = "getvariable('crmlens_next_version')"
 
 
+@dataclass(frozen=True)
 class Lake:
     """A DuckLake catalog address (`ducklake:postgres:dbname=... host=...`) and its data folder or bucket.
 
     Stands where a database file's path stands (str() gives the address back); `with_name` gives a
     local file for this catalog's lock files, in the temporary folder."""
 
-    def __init__(self, address: str, data_path: str | None):
-        self.address, self.data_path = address, data_path
+    address: str
+    data_path: str | None
 
     def __str__(self) -> str:
         return self.address
-
-    def __repr__(self) -> str:
-        return f"Lake({self.address!r}, data_path={self.data_path!r})"
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, Lake) and (self.address, self.data_path) == (other.address, other.data_path)
-
-    def __hash__(self) -> int:
-        return hash((self.address, self.data_path))
 
     @property
     def name(self) -> str:
@@ -711,20 +703,15 @@ def copy_store(source: str | os.PathLike | Lake, target: str | os.PathLike | Lak
     return int(version)
 
 
+@dataclass(frozen=True)
 class LakeAt:
     """A DuckLake catalog as of one earlier snapshot (a data version to roll back to): DuckLake keeps them."""
 
-    def __init__(self, lake: Lake, snapshot_id: int):
-        self.lake, self.snapshot_id = lake, snapshot_id
+    lake: Lake
+    snapshot_id: int
 
     def __str__(self) -> str:
         return f"{self.lake} (snapshot {self.snapshot_id})"
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, LakeAt) and (self.lake, self.snapshot_id) == (other.lake, other.snapshot_id)
-
-    def __hash__(self) -> int:
-        return hash((self.lake, self.snapshot_id))
 
 
 def earlier_versions(path: Lake) -> dict[int, LakeAt]:
