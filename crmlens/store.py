@@ -21,9 +21,11 @@ Only this module knows which kind of store it talks to.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import hashlib
+import importlib.util
 import os
 import pathlib
 import re
@@ -152,7 +154,19 @@ def is_lake(path: str | os.PathLike | Lake | None = None) -> bool:
     return isinstance(db_path(path), Lake)
 
 
+# DuckDB's extensions come from pip packages, never from the network (autoinstall and autoload are off).
+# DuckDB 1.5: one package per extension (`duckdb-extension-<name>`), holding
+# `duckdb_extension_<name>/extensions/v<version>/<name>.duckdb_extension`, loaded by path. DuckDB takes an
+# extension's entry point from its file name, and the postgres file is named `postgres` where its entry point
+# is `postgres_scanner`: such a file is loaded through a link with the right name in a private folder.
+# DuckDB 1.4 (`duckdb-ext-*` packages): one `duckdb_ext` folder given as extension_directory, loaded by name.
+_EXTENSION_ENTRY_NAMES = {"postgres": "postgres_scanner"}
+_extension_links: pathlib.Path | None = None
+_extension_links_lock = threading.Lock()
+
+
 def _extension_dir() -> str | None:
+    """DuckDB 1.4's extension folder (the `duckdb_ext` package), when it is installed."""
     try:
         import duckdb_ext
     except ImportError:
@@ -160,8 +174,40 @@ def _extension_dir() -> str | None:
     return str(pathlib.Path(list(duckdb_ext.__path__)[0]) / "extensions")
 
 
+def extension_file(name: str) -> pathlib.Path | None:
+    """The file of extension `name` from its `duckdb-extension-<name>` package for the running DuckDB, loadable
+    by path (named after its entry point); None without that package."""
+    global _extension_links
+    spec = importlib.util.find_spec(f"duckdb_extension_{name}")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = pathlib.Path(list(spec.submodule_search_locations)[0]) / "extensions" / f"v{duckdb.__version__}"
+    path = folder / f"{name}.duckdb_extension"
+    if not path.is_file():
+        return None
+    entry = _EXTENSION_ENTRY_NAMES.get(name, name)
+    if entry == name:
+        return path
+    with _extension_links_lock:
+        if _extension_links is None:
+            _extension_links = pathlib.Path(tempfile.mkdtemp(prefix="crmlens-duckdb-extensions-"))
+            atexit.register(shutil.rmtree, _extension_links, True)
+        link = _extension_links / f"{entry}.duckdb_extension"
+        if not link.exists():
+            link.symlink_to(path)
+    return link
+
+
+def load_extension(con: duckdb.DuckDBPyConnection, *names: str) -> None:
+    """Load DuckDB extensions (encodings, excel, ducklake, postgres, httpfs) from their pip packages, offline.
+    The one place that knows how; a missing package fails with DuckDB's "not found" for that extension."""
+    for name in names:
+        path = extension_file(name)
+        con.execute(f"load {_sql_string(str(path))}" if path else f"load {name}")
+
+
 def connect(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with our limits and the offline extensions (encodings, excel)."""
+    """A DuckDB connection with our limits, extensions off until load_extension (offline, from pip packages)."""
     config = {
         "threads": THREADS,
         "memory_limit": MEMORY_LIMIT,
@@ -476,9 +522,9 @@ def _lake_base(lake: Lake) -> _LakeBase:
                 f"{DATA_PATH_ENV} is not set: name the folder (or s3:// bucket) that holds the catalog's data files"))
         con = connect()
         try:
-            con.execute("load ducklake; load postgres")
+            load_extension(con, "ducklake", "postgres")
             if lake.data_path.startswith(("s3://", "gs://", "r2://", "http://", "https://")):
-                con.execute("load httpfs")
+                load_extension(con, "httpfs")
             if "://" not in lake.data_path:
                 pathlib.Path(lake.data_path).mkdir(parents=True, exist_ok=True)
             con.execute(f"attach {_sql_string(lake.address)} as {_WRITE_ALIAS} {_attach_options(lake)}")
