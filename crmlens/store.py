@@ -527,7 +527,10 @@ def _lake_base(lake: Lake) -> _LakeBase:
                 load_extension(con, "httpfs")
             if "://" not in lake.data_path:
                 pathlib.Path(lake.data_path).mkdir(parents=True, exist_ok=True)
-            con.execute(f"attach {_sql_string(lake.address)} as {_WRITE_ALIAS} {_attach_options(lake)}")
+            # DuckLake 1.0 (DuckDB 1.5) keeps inserts of up to 10 rows in the catalog database by default ("data
+            # inlining"); every table's rows stay Parquet files in the data folder, as with DuckDB 1.4.
+            con.execute(f"attach {_sql_string(lake.address)} as {_WRITE_ALIAS} "
+                        f"{_attach_options(lake, 'data_inlining_row_limit 0')}")
             con.execute("set global ducklake_max_retry_count = 0")  # a load that lost the race is run again, not merged
             con.execute("set global parquet_metadata_cache = true")  # the data files never change: read each footer once
         except duckdb.Error as e:
@@ -669,15 +672,10 @@ def copy_store(source: str | os.PathLike | Lake, target: str | os.PathLike | Lak
     source = db_path(source)
     src = snapshot(source)  # NoData / NotOurDatabase before anything is written
     tables = sorted(src.tables() - {"meta"} - set(model.OBJECTS) - {"vocabulary", "model_info"})
-    options = (_attach_options(source, "read_only") if isinstance(source, Lake) else "(read_only)")
-    with writer(target, new_version=False) as con:
-        con.execute(f"attach {_sql_string(str(source))} as crm_source {options}")
-        try:
-            for table in tables:
-                name = '"' + table.replace('"', '""') + '"'
-                con.execute(f"create or replace table {name} as select * from crm_source.main.{name}")
-        finally:
-            con.execute("detach crm_source")
+    with writer_reading(target, source, new_version=False) as (con, alias):
+        for table in tables:
+            name = '"' + table.replace('"', '""') + '"'
+            con.execute(f"create or replace table {name} as select * from {alias}.main.{name}")
         model.build(con)
         _bump_version(con, src.updated_at.to_pydatetime() if src.updated_at is not None else None)
         version = con.execute(f"select {NEXT_VERSION_SQL}").fetchone()[0]
@@ -717,10 +715,37 @@ def earlier_versions(path: Lake) -> dict[int, LakeAt]:
     return {int(v): LakeAt(path, int(v)) for v in versions["version"] if int(v) in alive}
 
 
-def attach_read_only(con: duckdb.DuckDBPyConnection, source: pathlib.Path | LakeAt, alias: str) -> None:
-    """Attach a kept version (a snapshot file, or a DuckLake snapshot) to a writer's connection as `alias`."""
+def attach_read_only(con: duckdb.DuckDBPyConnection, source: pathlib.Path | Lake | LakeAt, alias: str) -> None:
+    """Attach a store (a DuckDB file, a DuckLake catalog at its newest snapshot) or a kept version (a snapshot
+    file, or a DuckLake snapshot) to a writer's connection as `alias`."""
     if isinstance(source, LakeAt):
         con.execute(f"attach {_sql_string(source.lake.address)} as {alias} "
                     f"{_attach_options(source.lake, f'snapshot_version {int(source.snapshot_id)}, read_only')}")
+    elif isinstance(source, Lake):
+        con.execute(f"attach {_sql_string(source.address)} as {alias} {_attach_options(source, 'read_only')}")
     else:
         con.execute(f"attach {_sql_string(str(source))} as {alias} (read_only)")
+
+
+@contextlib.contextmanager
+def writer_reading(target: str | os.PathLike | Lake | None, source: pathlib.Path | Lake | LakeAt,
+                   new_version: bool = True) -> Iterator[tuple[duckdb.DuckDBPyConnection, str]]:
+    """writer(target) with `source` attached read-only (attach_read_only) under the alias it yields.
+    The source stays attached until the write has ended: DuckDB 1.5 refuses to detach, inside a transaction,
+    a database the transaction read. A file writer's connection goes with its copy; on DuckLake the shared
+    instance detaches it after the commit (or the rollback)."""
+    alias = f"crm_source_{uuid.uuid4().hex[:12]}"
+    try:
+        with writer(target, new_version=new_version) as con:
+            attach_read_only(con, source, alias)
+            yield con, alias
+    finally:
+        lake = db_path(target)
+        base = _lake_bases.get(lake) if isinstance(lake, Lake) else None
+        if base is not None:
+            with base.lock:
+                cur = base.con.cursor()
+                try:
+                    cur.execute(f"detach database if exists {alias}")
+                finally:
+                    cur.close()
