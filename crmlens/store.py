@@ -23,9 +23,11 @@ Only this module knows which kind of store it talks to.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import hashlib
+import importlib.util
 import os
 import pathlib
 import re
@@ -156,7 +158,19 @@ def is_lake(path: str | os.PathLike | Lake | None = None) -> bool:
     return isinstance(db_path(path), Lake)
 
 
+# DuckDB's extensions come from pip packages, never from the network (autoinstall and autoload are off).
+# DuckDB 1.5: one package per extension (`duckdb-extension-<name>`), holding
+# `duckdb_extension_<name>/extensions/v<version>/<name>.duckdb_extension`, loaded by path. DuckDB takes an
+# extension's entry point from its file name, and the postgres file is named `postgres` where its entry point
+# is `postgres_scanner`: such a file is loaded through a link with the right name in a private folder.
+# DuckDB 1.4 (`duckdb-ext-*` packages): one `duckdb_ext` folder given as extension_directory, loaded by name.
+_EXTENSION_ENTRY_NAMES = {"postgres": "postgres_scanner"}
+_extension_links: pathlib.Path | None = None
+_extension_links_lock = threading.Lock()
+
+
 def _extension_dir() -> str | None:
+    """DuckDB 1.4's extension folder (the `duckdb_ext` package), when it is installed."""
     try:
         import duckdb_ext
     except ImportError:
@@ -164,8 +178,40 @@ def _extension_dir() -> str | None:
     return str(pathlib.Path(list(duckdb_ext.__path__)[0]) / "extensions")
 
 
+def extension_file(name: str) -> pathlib.Path | None:
+    """The file of extension `name` from its `duckdb-extension-<name>` package for the running DuckDB, loadable
+    by path (named after its entry point); None without that package."""
+    global _extension_links
+    spec = importlib.util.find_spec(f"duckdb_extension_{name}")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = pathlib.Path(list(spec.submodule_search_locations)[0]) / "extensions" / f"v{duckdb.__version__}"
+    path = folder / f"{name}.duckdb_extension"
+    if not path.is_file():
+        return None
+    entry = _EXTENSION_ENTRY_NAMES.get(name, name)
+    if entry == name:
+        return path
+    with _extension_links_lock:
+        if _extension_links is None:
+            _extension_links = pathlib.Path(tempfile.mkdtemp(prefix="crmlens-duckdb-extensions-"))
+            atexit.register(shutil.rmtree, _extension_links, True)
+        link = _extension_links / f"{entry}.duckdb_extension"
+        if not link.exists():
+            link.symlink_to(path)
+    return link
+
+
+def load_extension(con: duckdb.DuckDBPyConnection, *names: str) -> None:
+    """Load DuckDB extensions (encodings, excel, ducklake, postgres, httpfs) from their pip packages, offline.
+    The one place that knows how; a missing package fails with DuckDB's "not found" for that extension."""
+    for name in names:
+        path = extension_file(name)
+        con.execute(f"load {_sql_string(str(path))}" if path else f"load {name}")
+
+
 def connect(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with our limits and the offline extensions (encodings, excel)."""
+    """A DuckDB connection with our limits, extensions off until load_extension (offline, from pip packages)."""
     config = {
         "threads": THREADS,
         "memory_limit": MEMORY_LIMIT,
@@ -480,12 +526,15 @@ def _lake_base(lake: Lake) -> _LakeBase:
                 f"{DATA_PATH_ENV} is not set: name the folder (or s3:// bucket) that holds the catalog's data files"))
         con = connect()
         try:
-            con.execute("load ducklake; load postgres")
+            load_extension(con, "ducklake", "postgres")
             if lake.data_path.startswith(("s3://", "gs://", "r2://", "http://", "https://")):
-                con.execute("load httpfs")
+                load_extension(con, "httpfs")
             if "://" not in lake.data_path:
                 pathlib.Path(lake.data_path).mkdir(parents=True, exist_ok=True)
-            con.execute(f"attach {_sql_string(lake.address)} as {_WRITE_ALIAS} {_attach_options(lake)}")
+            # DuckLake 1.0 (DuckDB 1.5) keeps inserts of up to 10 rows in the catalog database by default ("data
+            # inlining"); every table's rows stay Parquet files in the data folder, as with DuckDB 1.4.
+            con.execute(f"attach {_sql_string(lake.address)} as {_WRITE_ALIAS} "
+                        f"{_attach_options(lake, 'data_inlining_row_limit 0')}")
             con.execute("set global ducklake_max_retry_count = 0")  # a load that lost the race is run again, not merged
             con.execute("set global parquet_metadata_cache = true")  # the data files never change: read each footer once
         except duckdb.Error as e:
@@ -688,15 +737,10 @@ def copy_store(source: str | os.PathLike | Lake, target: str | os.PathLike | Lak
     source = db_path(source)
     src = snapshot(source)  # NoData / NotOurDatabase before anything is written
     tables = sorted(src.tables() - {"meta"} - set(model.OBJECTS) - {"vocabulary", "model_info"})
-    options = (_attach_options(source, "read_only") if isinstance(source, Lake) else "(read_only)")
-    with writer(target, new_version=False) as con:
-        con.execute(f"attach {_sql_string(str(source))} as crm_source {options}")
-        try:
-            for table in tables:
-                name = '"' + table.replace('"', '""') + '"'
-                con.execute(f"create or replace table {name} as select * from crm_source.main.{name}")
-        finally:
-            con.execute("detach crm_source")
+    with writer_reading(target, source, new_version=False) as (con, alias):
+        for table in tables:
+            name = '"' + table.replace('"', '""') + '"'
+            con.execute(f"create or replace table {name} as select * from {alias}.main.{name}")
         model.build(con)
         _bump_version(con, src.updated_at.to_pydatetime() if src.updated_at is not None else None)
         version = con.execute(f"select {NEXT_VERSION_SQL}").fetchone()[0]
@@ -731,10 +775,37 @@ def earlier_versions(path: Lake) -> dict[int, LakeAt]:
     return {int(v): LakeAt(path, int(v)) for v in versions["version"] if int(v) in alive}
 
 
-def attach_read_only(con: duckdb.DuckDBPyConnection, source: pathlib.Path | LakeAt, alias: str) -> None:
-    """Attach a kept version (a snapshot file, or a DuckLake snapshot) to a writer's connection as `alias`."""
+def attach_read_only(con: duckdb.DuckDBPyConnection, source: pathlib.Path | Lake | LakeAt, alias: str) -> None:
+    """Attach a store (a DuckDB file, a DuckLake catalog at its newest snapshot) or a kept version (a snapshot
+    file, or a DuckLake snapshot) to a writer's connection as `alias`."""
     if isinstance(source, LakeAt):
         con.execute(f"attach {_sql_string(source.lake.address)} as {alias} "
                     f"{_attach_options(source.lake, f'snapshot_version {int(source.snapshot_id)}, read_only')}")
+    elif isinstance(source, Lake):
+        con.execute(f"attach {_sql_string(source.address)} as {alias} {_attach_options(source, 'read_only')}")
     else:
         con.execute(f"attach {_sql_string(str(source))} as {alias} (read_only)")
+
+
+@contextlib.contextmanager
+def writer_reading(target: str | os.PathLike | Lake | None, source: pathlib.Path | Lake | LakeAt,
+                   new_version: bool = True) -> Iterator[tuple[duckdb.DuckDBPyConnection, str]]:
+    """writer(target) with `source` attached read-only (attach_read_only) under the alias it yields.
+    The source stays attached until the write has ended: DuckDB 1.5 refuses to detach, inside a transaction,
+    a database the transaction read. A file writer's connection goes with its copy; on DuckLake the shared
+    instance detaches it after the commit (or the rollback)."""
+    alias = f"crm_source_{uuid.uuid4().hex[:12]}"
+    try:
+        with writer(target, new_version=new_version) as con:
+            attach_read_only(con, source, alias)
+            yield con, alias
+    finally:
+        lake = db_path(target)
+        base = _lake_bases.get(lake) if isinstance(lake, Lake) else None
+        if base is not None:
+            with base.lock:
+                cur = base.con.cursor()
+                try:
+                    cur.execute(f"detach database if exists {alias}")
+                finally:
+                    cur.close()

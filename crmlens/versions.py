@@ -87,21 +87,18 @@ def rollback(version: int, db: str | os.PathLike | None = None) -> int:
     source = kept(db).get(version)
     if source is None:
         raise refuse("versions.not_kept", version=version, kept=", ".join(map(str, kept(db))) or "-")
-    with store.writer(db) as con:
-        store.attach_read_only(con, source, "old")
-        try:
-            old_tables = {r[0] for r in con.execute(
-                "select table_name from duckdb_tables() where database_name = 'old' and schema_name = 'main'").fetchall()}
-            n_rows = 0
-            for table in contract.TABLES.values():
-                name = quote_ident(table.name)
-                if table.name in old_tables:
-                    con.execute(f"create or replace table {name} as select * from old.main.{name}")
-                else:
-                    con.execute(f"create or replace table {name} ({_columns(table)})")
-                n_rows += con.execute(f"select count(*) from {name}").fetchone()[0]
-        finally:
-            con.execute("detach old")
+    with store.writer_reading(db, source) as (con, old):
+        old_tables = {r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = $old and schema_name = 'main'",
+            {"old": old}).fetchall()}
+        n_rows = 0
+        for table in contract.TABLES.values():
+            name = quote_ident(table.name)
+            if table.name in old_tables:
+                con.execute(f"create or replace table {name} as select * from {old}.main.{name}")
+            else:
+                con.execute(f"create or replace table {name} ({_columns(table)})")
+            n_rows += con.execute(f"select count(*) from {name}").fetchone()[0]
         model.build(con)
         _record(con, f"version {version}", "all", "rollback", n_rows)
         new_version = con.execute(f"select {store.NEXT_VERSION_SQL}").fetchone()[0]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from crmlens import store
 from crmlens.ingest import decode, excel, header
 from crmlens.ingest.errors import IngestError, refuse
 
@@ -86,7 +87,7 @@ def file_hash(path: pathlib.Path) -> str:
 
 def _load_extension_for(con: duckdb.DuckDBPyConnection, encoding: str) -> None:
     if encoding not in BUILTIN_ENCODINGS:
-        con.execute("load encodings")
+        store.load_extension(con, "encodings")
 
 
 def _header_width(path: pathlib.Path, encoding: str) -> int:
