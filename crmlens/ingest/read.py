@@ -255,19 +255,35 @@ def _sniff_delimiter(con: duckdb.DuckDBPyConnection, source: Source) -> str:
 
 
 def read_raw(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> list[str]:
-    """Read the CSV into temp table _raw (all text, plus _row: the row number a spreadsheet shows)."""
+    """Read the CSV into temp table _raw_text (all text, in file order) and make view _raw over it: the same
+    columns plus _row, the row number a spreadsheet shows. One pass over the file: the row numbers are the
+    table's row ids (rows are stored in the order read), not a window over the whole file."""
     _load_extension_for(con, source.read_encoding)
     delim, params = _delim_option(source)
     try:
         con.execute(
-            "create or replace temp table _raw as "
-            "select row_number() over () + 1 as _row, * "
-            f"from read_csv($path, encoding = $encoding, {CSV_OPTIONS}{delim})",
+            f"create or replace temp table _raw_text as select * from read_csv($path, encoding = $encoding, {CSV_OPTIONS}{delim})",
             {"path": str(source.path), "encoding": source.read_encoding, **params},
         )
     except duckdb.Error as e:
         raise csv_problem(e, name, source.encoding, source.path) from e
-    return [r[0] for r in con.execute("select column_name from (describe _raw)").fetchall()][1:]
+    headers = [r[0] for r in con.execute("select column_name from (describe _raw_text)").fetchall()]
+    # Row ids count from 0, or from a large base inside a transaction; rows stored in the order read, one after another.
+    first, last, n = con.execute("select min(rowid), max(rowid), count(*) from _raw_text").fetchone() \
+        if not any(h.lower() == "rowid" for h in headers) else (None, None, None)  # a column of that name hides it
+    if first is not None and last - first + 1 == n:
+        con.execute(f"create or replace temp view _raw as select rowid - {int(first)} + 2 as _row, * from _raw_text")
+    elif n == 0:
+        con.execute("create or replace temp view _raw as select 0::bigint as _row, * from _raw_text")
+    else:
+        con.execute("create or replace temp table _raw_text as select row_number() over () - 1 as _rowid, * "
+                    "from _raw_text")
+        con.execute("create or replace temp view _raw as select _rowid + 2 as _row, * exclude (_rowid) from _raw_text")
+    return headers
+
+
+def drop_raw(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("drop view if exists _raw; drop table if exists _raw_text")
 
 
 # --- DuckDB's reading errors in the user's terms ---------------------------------------------
