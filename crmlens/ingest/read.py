@@ -269,17 +269,15 @@ def read_raw(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> list[
         raise csv_problem(e, name, source.encoding, source.path) from e
     headers = [r[0] for r in con.execute("select column_name from (describe _raw_text)").fetchall()]
     # Row ids count from 0, or from a large base inside a transaction; rows stored in the order read, one after another.
-    first, last, n = con.execute("select min(rowid), max(rowid), count(*) from _raw_text").fetchone() \
-        if not any(h.lower() == "rowid" for h in headers) else (None, None, None)  # a column of that name hides it
-    if first is not None and last - first + 1 == n:
-        con.execute(f"create or replace temp view _raw as select rowid - {int(first)} + 2 as _row, * from _raw_text")
-    elif n == 0:
-        con.execute("create or replace temp view _raw as select 0::bigint as _row, * from _raw_text")
-    else:
-        con.execute("create or replace temp table _raw_text as select row_number() over () - 1 as _rowid, * "
-                    "from _raw_text")
-        con.execute("create or replace temp view _raw as select _rowid + 2 as _row, * exclude (_rowid) from _raw_text")
-    return headers
+    if not {h.lower() for h in headers} & {"rowid", "_row"}:  # a column named rowid hides the row id
+        first, last, n = con.execute("select min(rowid), max(rowid), count(*) from _raw_text").fetchone()
+        if n and last - first + 1 == n:
+            con.execute(f"create or replace temp view _raw as select rowid - {int(first)} + 2 as _row, * from _raw_text")
+            return headers
+    # Otherwise numbered by a window (a header _row is renamed _row_1, as a table of both names has it).
+    con.execute("create or replace temp table _raw_text as select row_number() over () + 1 as _row, * from _raw_text")
+    con.execute("create or replace temp view _raw as select * from _raw_text")
+    return [r[0] for r in con.execute("select column_name from (describe _raw_text)").fetchall()][1:]
 
 
 def drop_raw(con: duckdb.DuckDBPyConnection) -> None:
