@@ -1,6 +1,6 @@
 """SQL that turns a file's text values into the contract's types (NULL when it cannot).
 
-Every expression works on a column of temp table _clean (trimmed text, 'missing'
+Every expression works on a column of temp view (or table) _clean (trimmed text, 'missing'
 spellings already NULL). Layout choices that depend on the whole column (month- or
 day-first dates, decimal comma) are made by counting in SQL first.
 """

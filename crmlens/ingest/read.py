@@ -260,6 +260,7 @@ def read_raw(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> list[
     table's row ids (rows are stored in the order read), not a window over the whole file."""
     _load_extension_for(con, source.read_encoding)
     delim, params = _delim_option(source)
+    con.execute("set preserve_insertion_order = true")  # DuckDB's default, which the row ids below rely on
     try:
         con.execute(
             f"create or replace temp table _raw_text as select * from read_csv($path, encoding = $encoding, {CSV_OPTIONS}{delim})",
