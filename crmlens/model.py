@@ -10,6 +10,7 @@ transaction, so readers see a model that matches its data.
 from __future__ import annotations
 
 import pathlib
+import re
 
 import duckdb
 import pandas as pd
@@ -73,15 +74,22 @@ def sql(name: str) -> str:
     return (MODEL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
-def build(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)build the vocabulary, views, marts and macros on a writer's connection."""
+def build(con: duckdb.DuckDBPyConnection, changed: set[str] | frozenset[str] | None = None) -> None:
+    """(Re)build the vocabulary, views, marts and macros on a writer's connection.
+
+    `changed`: the loaded tables this write changed (None: any may have). A table of the model (a mart, or
+    staging kept as a table) that reads none of them, directly or through other objects (inputs()), is kept
+    as it is when the database's model is the current version and the vocabulary is unchanged: loading
+    orders does not rebuild the opportunity marts. Views and macros are always made again (they cost nothing).
+    """
+    kept = _unaffected_tables(con, changed)
     _drop_views_now_tables(con)
     con.execute("create or replace table vocabulary (kind varchar, word varchar)")
     con.executemany("insert into vocabulary values (?, ?)", vocab.rows())
     for name in OBJECTS:
         if name in MACROS:
             store.create_macro(con, sql(name))
-        else:
+        elif name not in kept:
             con.execute(_with_pieces(name) if name in WITH_PIECES else sql(name), BUILD_PARAMS.get(name, {}))
     con.execute("create or replace table model_info as select $v::integer as model_version, "
                 "(select max(order_date) from mart_customer_days) as spells_as_of, "
@@ -89,6 +97,42 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
                 "(select max(as_of) from mart_loyalty_months) as loyalty_to, "
                 "coalesce((select list(distinct as_of order by as_of) from mart_loyalty_months"
                 " where as_of != last_day(as_of)), []::date[]) as loyalty_days", {"v": MODEL_VERSION})
+
+
+def _source(name: str) -> str:
+    return _with_pieces(name) if name in WITH_PIECES else sql(name)
+
+
+_inputs_seen: dict[str, frozenset[str]] = {}
+
+
+def inputs(name: str) -> frozenset[str]:
+    """The loaded tables a model object reads, directly or through the model objects it names (its SQL text,
+    pieces included, comments too: a name mentioned is counted as read, which errs on the side of rebuilding)."""
+    if name not in _inputs_seen:
+        words = set(re.findall(r"[a-z_][a-z0-9_]*", re.sub(r"\s+", " ", _source(name)).lower()))
+        found: set[str] = set(words & (set(RAW_TABLES) | {"vocabulary"}))
+        for other in words & set(OBJECTS) - {name}:
+            found |= inputs(other)
+        _inputs_seen[name] = frozenset(found)
+    return _inputs_seen[name]
+
+
+def _unaffected_tables(con: duckdb.DuckDBPyConnection, changed) -> set[str]:
+    """The model's tables that may be kept as they are (build): none when `changed` is None, the database has
+    no current model, or the vocabulary is not the one it was built with."""
+    if changed is None:
+        return set()
+    try:
+        version = con.execute("select max(model_version) from model_info").fetchone()[0]
+        words = sorted(con.execute("select kind, word from vocabulary").fetchall(), key=str)
+    except duckdb.CatalogException:
+        return set()
+    if version != MODEL_VERSION or words != sorted(vocab.rows(), key=str):
+        return set()
+    existing = {r[0] for r in con.execute("select table_name from duckdb_tables() where database_name = current_database() "
+                                          "and schema_name = 'main'").fetchall()}
+    return {name for name in (*STAGING_TABLES, *MARTS) if name in existing and not inputs(name) & set(changed)}
 
 
 def _with_pieces(name: str) -> str:

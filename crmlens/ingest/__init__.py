@@ -163,7 +163,8 @@ def load_files(
                     _record_owner_changes(con, owners_before)
                     mappings.remember(con, result)
                     results.append(result)
-                refresh_derived(con)
+                changed = {r.table for r in results}
+                refresh_derived(con, changed | ({"owner_changes"} if "customers" in changed else set()))
                 report(len(paths) / (len(paths) + 1), "publish")
         store.attempts(write)
     report(1.0, "done")
@@ -274,9 +275,10 @@ def _record_owner_changes(con: duckdb.DuckDBPyConnection, before: str | None) ->
     con.execute("drop table _owners_before")
 
 
-def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild the model (staging views, marts, macros) inside the load's transaction."""
-    model.build(con)
+def refresh_derived(con: duckdb.DuckDBPyConnection, changed: set[str] | None = None) -> None:
+    """Rebuild the model (staging views, marts, macros) inside the load's transaction; with `changed` (the tables
+    the load wrote), only the marts that read one of them (model.build)."""
+    model.build(con, changed)
 
 
 def ensure_derived(db: str | pathlib.Path | None = None, lock_timeout_s: float = store.WRITE_LOCK_TIMEOUT_S) -> None:

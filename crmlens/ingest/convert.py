@@ -1,6 +1,6 @@
 """SQL that turns a file's text values into the contract's types (NULL when it cannot).
 
-Every expression works on a column of temp table _clean (trimmed text, 'missing'
+Every expression works on a column of temp view (or table) _clean (trimmed text, 'missing'
 spellings already NULL). Layout choices that depend on the whole column (month- or
 day-first dates, decimal comma) are made by counting in SQL first.
 """
@@ -16,7 +16,10 @@ from crmlens import contract
 NULL_TOKENS = ["", "na", "n/a", "null", "none", "nan", "-", "--", "#n/a", "无", "空", "?"]  # "?": ServiceNow's empty field
 # A value that is one of NULL_TOKENS, in any case, with spaces around it (or only spaces).
 NULL_PATTERN = "\\s*(" + "|".join(re.escape(t) for t in NULL_TOKENS if t) + ")?\\s*"
-BLANKS = "' \t\r\n'"  # what a value is trimmed of (DuckDB's trim alone takes spaces only)
+BLANKS = "' \t\r\n'"
+# A value that may change when cleaned: blank space (\s: space, \t, \n, \f, \r) at either end, or a whole
+# value that is one of NULL_TOKENS or empty. Any other value is its own cleaned value (nothing to trim, not missing).
+NEEDS_CLEANING = "^\\s|\\s$|^(?:" + "|".join(re.escape(t) for t in NULL_TOKENS if t) + ")?$"  # what a value is trimmed of (DuckDB's trim alone takes spaces only)
 TRUE_TOKENS = ["yes", "y", "true", "t", "1", "是", "对", "√"]
 FALSE_TOKENS = ["no", "n", "false", "f", "0", "否", "不是", "×"]
 
@@ -59,7 +62,10 @@ def cleaned(header: str) -> str:
     # 2M rows of 5 columns: 2.4 s against 1.6 s; both on a busy 2-core machine).
     # Tabs trimmed too: Douyin (抖店) and other Chinese exports put one before long ids so that Excel
     # keeps them as text ("\t6917926768823643751"); see tests/fixtures/real_headers/README.md.
-    return f"if(regexp_full_match({h}, '{NULL_PATTERN}', 'i'), null, trim({h}, {BLANKS}))"
+    # Most values have nothing to trim and are no 'missing' word: one cheap test (NEEDS_CLEANING) lets them
+    # through as they are; only the others take the trim and the full pattern (2M rows: 3x less work).
+    return (f"case when regexp_matches({h}, '{NEEDS_CLEANING}', 'i') "
+            f"then if(regexp_full_match({h}, '{NULL_PATTERN}', 'i'), null, trim({h}, {BLANKS})) else {h} end")
 
 
 def _date_families(con: duckdb.DuckDBPyConnection, v: str, day_first: bool) -> list[list[str]] | None:
@@ -74,9 +80,11 @@ def _date_families(con: duckdb.DuckDBPyConnection, v: str, day_first: bool) -> l
         f"select count(try_strptime(v, {sql_list(MDY_FORMATS)})), count(try_strptime(v, {sql_list(DMY_FORMATS)})), "
         f"count(*) filter (where try_cast(v as double) between 1 and 80000), count(*) from candidates"
     ).fetchone()
-    year_first = con.execute(f"select count(*) from _clean where regexp_matches({v}, '^\\d{{4}}[-/.年]')").fetchone()[0]
-    if total and serial == total and not year_first:
-        return None
+    if total and serial == total:  # every sampled value a day number: unless the column also has year-first dates
+        year_first = con.execute(f"select count(*) from (select 1 from _clean where regexp_matches({v}, "
+                                 f"'^\\d{{4}}[-/.年]') limit 1)").fetchone()[0]
+        if not year_first:
+            return None
     if mdy == dmy:
         middle = DMY_FORMATS if day_first else MDY_FORMATS
     else:
@@ -118,7 +126,8 @@ def _date_expr(con: duckdb.DuckDBPyConnection, v: str, day_first: bool) -> str:
 
 def _number_expr(con: duckdb.DuckDBPyConnection, v: str, type_: str) -> str:
     text = f"regexp_replace({v}, '{CURRENCY}|[\\s\u00a0]', '', 'g')"
-    if _uses_decimal_comma(con, v):
+    comma = _uses_decimal_comma(con, v)
+    if comma:
         text = f"replace(replace({text}, '.', ''), ',', '.')"
     else:
         text = f"replace({text}, ',', '')"
@@ -126,13 +135,19 @@ def _number_expr(con: duckdb.DuckDBPyConnection, v: str, type_: str) -> str:
         f"case when ends_with({text}, '%') "
         f"then try_cast(rtrim({text}, '%') as double) / 100 else try_cast({text} as double) end"
     )
+    if not comma:
+        # A plain number (1234.5) reads as it is, without the currency, space and thousands rewriting, which
+        # leaves such a value unchanged anyway (no symbol, space, comma or % in it).
+        number = f"coalesce(try_cast({v} as double), {number})"
     return f"try_cast({number} as {type_})"
 
 
 def convert_expr(con: duckdb.DuckDBPyConnection, column: contract.Column, v: str, day_first: bool) -> str:
     """SQL turning the cleaned text column `v` of _clean into the canonical type (NULL if it cannot)."""
     if column.type in ("DATE", "TIMESTAMP"):
-        return f"({_date_expr(con, v, day_first)})::{column.type}"
+        # An ISO date (2024-03-01) is what the layouts below read as a cast anyway: cast it first.
+        return (f"coalesce(case when regexp_full_match({v}, '\\d{{4}}-\\d\\d-\\d\\d') then try_cast({v} as {column.type}) end, "
+                f"({_date_expr(con, v, day_first)})::{column.type})")
     if column.type in ("DOUBLE", "INTEGER"):
         return _number_expr(con, v, column.type)
     if column.type == "BOOLEAN":

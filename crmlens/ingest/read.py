@@ -256,19 +256,34 @@ def _sniff_delimiter(con: duckdb.DuckDBPyConnection, source: Source) -> str:
 
 
 def read_raw(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> list[str]:
-    """Read the CSV into temp table _raw (all text, plus _row: the row number a spreadsheet shows)."""
+    """Read the CSV into temp table _raw_text (all text, in file order) and make view _raw over it: the same
+    columns plus _row, the row number a spreadsheet shows. One pass over the file: the row numbers are the
+    table's row ids (rows are stored in the order read), not a window over the whole file."""
     _load_extension_for(con, source.read_encoding)
     delim, params = _delim_option(source)
+    con.execute("set preserve_insertion_order = true")  # DuckDB's default, which the row ids below rely on
     try:
         con.execute(
-            "create or replace temp table _raw as "
-            "select row_number() over () + 1 as _row, * "
-            f"from read_csv($path, encoding = $encoding, {CSV_OPTIONS}{delim})",
+            f"create or replace temp table _raw_text as select * from read_csv($path, encoding = $encoding, {CSV_OPTIONS}{delim})",
             {"path": str(source.path), "encoding": source.read_encoding, **params},
         )
     except duckdb.Error as e:
         raise csv_problem(e, name, source.encoding, source.path) from e
-    return [r[0] for r in con.execute("select column_name from (describe _raw)").fetchall()][1:]
+    headers = [r[0] for r in con.execute("select column_name from (describe _raw_text)").fetchall()]
+    # Row ids count from 0, or from a large base inside a transaction; rows stored in the order read, one after another.
+    if not {h.lower() for h in headers} & {"rowid", "_row"}:  # a column named rowid hides the row id
+        first, last, n = con.execute("select min(rowid), max(rowid), count(*) from _raw_text").fetchone()
+        if n and last - first + 1 == n:
+            con.execute(f"create or replace temp view _raw as select rowid - {int(first)} + 2 as _row, * from _raw_text")
+            return headers
+    # Otherwise numbered by a window (a header _row is renamed _row_1, as a table of both names has it).
+    con.execute("create or replace temp table _raw_text as select row_number() over () + 1 as _row, * from _raw_text")
+    con.execute("create or replace temp view _raw as select * from _raw_text")
+    return [r[0] for r in con.execute("select column_name from (describe _raw_text)").fetchall()][1:]
+
+
+def drop_raw(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("drop view if exists _raw; drop table if exists _raw_text")
 
 
 # --- DuckDB's reading errors in the user's terms ---------------------------------------------

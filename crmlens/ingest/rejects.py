@@ -45,6 +45,12 @@ def plausible_dates(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
     return earliest, (today or dt.date.today()) + ahead
 
 
+def text_column(col: contract.Column) -> str:
+    """The column of _typed holding a checked column's cleaned text: `_text_<name>`, or the column itself for
+    text (a VARCHAR column is its text: never stored twice)."""
+    return quote_ident(col.name if col.type == "VARCHAR" else "_text_" + col.name)
+
+
 def listed_rejects(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
     return con.execute(REJECTS_SQL, {"file": name, "limit": MAX_LISTED_REJECTS}).df()
 
@@ -52,25 +58,27 @@ def listed_rejects(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
 def find_rejects(con: duckdb.DuckDBPyConnection, table: contract.Table, checked: list[contract.Column],
                  check_key: bool = True, unit_price: bool = False,
                  date_window: tuple[dt.date, dt.date] | None = None, bad_text: bool = False,
-                 lines: bool = False) -> int:
+                 lines: bool = False, repeated: str | None = None) -> int:
     """Fill temp table _rejects (row_no, column_name, value, reason); return how many rows are rejected.
 
     Besides values that do not convert: dates outside `date_window` (implausible_date),
     infinite numbers (not_finite), scores outside their scale (out_of_range), time-zone
     offsets beyond +-14:00 (invalid_time_zone), text with bytes that were not UTF-8 in any
     column (invalid_text, when `bad_text`), and order lines of one order id naming another
-    customer than its first line (conflicting_order, when `lines`).
+    customer than its first line (conflicting_order, when `lines`). `repeated` names a table of the key
+    values on more than one row (stage._repeated_keys): only their rows are looked at for duplicates.
     """
     earliest, latest = date_window or plausible_dates()
     ranges = contract.VALUE_RANGES.get(table.name, {})
     parts = [("select _row as row_no, ''::varchar as column_name, ''::varchar as value, ''::varchar as reason "
               "from _typed where false")]
     for col in checked:
-        c, text = quote_ident(col.name), quote_ident("_text_" + col.name)
-        parts.append(
-            f"select _row, '{col.name}', {text}, "
-            f"'invalid_{col.type.lower()}' from _typed where {text} is not null and {c} is null"
-        )
+        c, text = quote_ident(col.name), text_column(col)
+        if text != c:  # text converts to itself: never invalid
+            parts.append(
+                f"select _row, '{col.name}', {text}, "
+                f"'invalid_{col.type.lower()}' from _typed where {text} is not null and {c} is null"
+            )
         if col.required and not col.blank_ok:
             parts.append(f"select _row, '{col.name}', null, 'missing_value' from _typed where {text} is null")
         if col.type in ("DATE", "TIMESTAMP"):
@@ -109,14 +117,15 @@ def find_rejects(con: duckdb.DuckDBPyConnection, table: contract.Table, checked:
                      "and (_text_unit_price is null or _text_quantity is null)")
     if check_key and table.key and any(col.name == table.key for col in checked):
         k = quote_ident(table.key)
+        among = f"{k} in (select {k} from {repeated})" if repeated else f"{k} is not null"
         parts.append(
             f"select _row, '{table.key}', {k}, 'duplicate_key' from "
             f"(select _row, {k}, row_number() over (partition by {k} order by _row) as n from _typed "
-            f"where {k} is not null) where n > 1"
+            f"where {among}) where n > 1"
         )
     if table.name == "complaints":
         for col in ("first_response_at", "resolved_at"):
-            text = quote_ident("_text_" + col) if any(c.name == col for c in checked) else "null"
+            text = next((text_column(c) for c in checked if c.name == col), "null")
             parts.append(f"select _row, '{col}', {text}, 'before_created' from _typed where {col} < created_at")
     sql = "create or replace temp table _rejects as " + " union all ".join(parts)
     params = {"earliest": earliest, "latest": latest}

@@ -17,7 +17,7 @@ from crmlens import contract, vocab
 from crmlens.ingest import convert, guess, layouts, read, truncated
 from crmlens.ingest.convert import quote_ident
 from crmlens.ingest.errors import column_list, missing_key, refuse
-from crmlens.ingest.rejects import find_rejects, listed_rejects, plausible_dates
+from crmlens.ingest.rejects import find_rejects, listed_rejects, plausible_dates, text_column
 
 MAX_EXTRA_NAME = 60  # characters of a header used to name its column
 PREVIEW_ROWS = 10
@@ -200,7 +200,7 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
             name: str, mapping: dict[str, str] | None, partial_mapping: bool,
             date_window: tuple[dt.date, dt.date] | None) -> FileResult:
     headers = read.read_raw(con, source, name)
-    n_read = con.execute("select count(*) from _raw").fetchone()[0]
+    n_read = con.execute("select count(*) from _raw_text").fetchone()[0]
     if n_read == 0:
         raise refuse("ingest.file.no_rows", file=name)
     table = table or detect_table(headers, name)
@@ -218,17 +218,7 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
     # Fixed values (a mapping "=lead") become constant columns, bound as parameters.
     fixed = sorted({v for c, v in mapping.items() if v not in headers and is_fixed(v)})
     clean_cols.update({v: f"_f{i}" for i, v in enumerate(fixed)})
-    con.execute(
-        "create or replace temp table _clean as select _row, "
-        + ", ".join([f"{convert.cleaned(h)} as {clean_cols[h]}" for h in headers]
-                    + [f"$f{i}::varchar as _f{i}" for i in range(len(fixed))]) + " from _raw",
-        {f"f{i}": v[len(FIXED_PREFIX):] for i, v in enumerate(fixed)},
-    )
-    if words := sorted({w.strip().lower() for w in source.missing if w.strip()}):
-        # The user's own "missing" words (besides convert.NULL_TOKENS), whole cells, any case.
-        cols = [c for c in clean_cols.values() if c.startswith("_v")]
-        con.execute("update _clean set " + ", ".join(f"{c} = if(list_contains($words, lower({c})), null, {c})"
-                                                     for c in cols), {"words": words})
+    clean_kind = _make_clean(con, headers, clean_cols, fixed, source.missing)
     typed, checked = ["_row"], []
     generated = generates_order_ids(table, mapping)
     for col in table.columns:
@@ -238,7 +228,8 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
         elif col.name in mapping:
             v = clean_cols[mapping[col.name]]
             typed.append(f"{convert.convert_expr(con, col, v, day_first)} as {quote_ident(col.name)}")
-            typed.append(f"{v} as {quote_ident('_text_' + col.name)}")
+            if text_column(col) != quote_ident(col.name):  # text is kept as it is: its own text
+                typed.append(f"{v} as {text_column(col)}")
             checked.append(col)
         elif col.name == "amount" and price_header:
             price = convert.convert_expr(con, contract.Column("unit_price", "DOUBLE"), clean_cols[price_header], day_first)
@@ -251,16 +242,18 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
     sql = "create or replace temp table _typed as select " + ", ".join(typed) + " from _clean"
     tokens = {"true_tokens": convert.TRUE_TOKENS, "false_tokens": convert.FALSE_TOKENS, "file_name": name}
     con.execute(sql, {k: v for k, v in tokens.items() if f"${k}" in sql})
-    con.execute("drop table _clean")  # each full copy of a file dropped once used: a wide file holds two at most
+    con.execute(f"drop {clean_kind} _clean")  # each full copy of a file dropped once used: a wide file holds two at most
 
-    is_lines = bool(price_header) or _has_order_lines(con, table, mapping)
+    repeated = _repeated_keys(con, table, mapping, checked)
+    is_lines = bool(price_header) or _has_order_lines(con, table, mapping, repeated)
     n_rejected = find_rejects(con, table, checked, check_key=not is_lines, unit_price=bool(price_header),
                               date_window=date_window or plausible_dates(), bad_text=source.bad_bytes > 0,
-                              lines=is_lines)
+                              lines=is_lines, repeated=repeated)
     read_delimiter = "\t" if source.delimiter == read.WHITESPACE else source.delimiter  # read from a tab copy
     if truncated.cut_off_last_row(source.path, source.read_encoding, read_delimiter, len(headers)):
         n_rejected = _reject_cut_off_row(con)
-    con.execute("drop table _raw")
+    read.drop_raw(con)
+    con.execute("drop table if exists _repeated")
     columns = [c.name for c in table.columns] + list(extras)
     n_lines = n_cancelled = 0
     if is_lines:
@@ -306,16 +299,67 @@ def _extra_columns(table: contract.Table, headers: list[str], mapping: dict[str,
     return extras
 
 
-def _has_order_lines(con: duckdb.DuckDBPyConnection, table: contract.Table, mapping: dict[str, str]) -> bool:
+def _make_clean(con: duckdb.DuckDBPyConnection, headers: list[str], clean_cols: dict[str, str], fixed: list[str],
+                missing: tuple[str, ...]) -> str:
+    """_clean: every column of _raw trimmed, its 'missing' spellings NULL (convert.cleaned), plus the fixed
+    values' constant columns; returns "view" or "table". A view in the usual case: the values are cleaned
+    as _typed is made, in the same pass, rather than stored once more. A table when fixed values or the
+    user's own missing words are bound as parameters (a view keeps no parameters)."""
+    select = ("select _row, " + ", ".join([f"{convert.cleaned(h)} as {clean_cols[h]}" for h in headers]
+                                         + [f"$f{i}::varchar as _f{i}" for i in range(len(fixed))]) + " from _raw")
+    words = sorted({w.strip().lower() for w in missing if w.strip()})
+    if not fixed and not words:
+        con.execute("create or replace temp view _clean as " + select)
+        return "view"
+    con.execute("create or replace temp table _clean as " + select,
+                {f"f{i}": v[len(FIXED_PREFIX):] for i, v in enumerate(fixed)})
+    if words:
+        # The user's own "missing" words (besides convert.NULL_TOKENS), whole cells, any case.
+        cols = [c for c in clean_cols.values() if c.startswith("_v")]
+        con.execute("update _clean set " + ", ".join(f"{c} = if(list_contains($words, lower({c})), null, {c})"
+                                                     for c in cols), {"words": words})
+    return "table"
+
+
+def _repeated_keys(con: duckdb.DuckDBPyConnection, table: contract.Table, mapping: dict[str, str],
+                   checked: list[contract.Column]) -> str | None:
+    """Temp table _repeated: each key value on more than one row of _typed, with its row count (and, for
+    orders with products, the smallest and largest product and customer of its rows); one pass grouping the
+    keys, which both the order-lines test and the duplicate-key check read (usually a handful of rows).
+    None when the file's key is not checked."""
+    if not table.key or not any(col.name == table.key for col in checked):
+        return None
+    k = quote_ident(table.key)
+    lines = table.name == "orders" and "product" in mapping and table.key == "order_id"
+    extra = (", min(product) as min_product, max(product) as max_product, min(customer_id) as min_customer, "
+             "max(customer_id) as max_customer") if lines else ""
+    con.execute(f"create or replace temp table _repeated as select {k}, count(*) as n{extra} from _typed "
+                f"where {k} is not null group by {k} having count(*) > 1")
+    return "_repeated"
+
+
+def _has_order_lines(con: duckdb.DuckDBPyConnection, table: contract.Table, mapping: dict[str, str],
+                     repeated: str | None = None) -> bool:
     """One row per order line: order ids on several rows with different products (and one
-    customer) make up ORDER_LINES_MIN_SHARE of the rows, not just one repeated id."""
+    customer) make up ORDER_LINES_MIN_SHARE of the rows, not just one repeated id.
+
+    `repeated` (_repeated_keys, when the order id is checked) holds the ids on several rows: an id's
+    products differ when its smallest and largest differ, it names one customer (or none) when its
+    smallest and largest customer are the same (or both missing)."""
     if table.name != "orders" or "product" not in mapping:
         return False
-    line_rows, all_rows = con.execute(
-        "select coalesce(sum(n) filter (where n > 1 and n_products > 1 and n_customers <= 1), 0), "
-        "coalesce(sum(n), 0) from (select order_id, count(*) as n, count(distinct product) as n_products, "
-        "count(distinct customer_id) as n_customers from _typed where order_id is not null group by order_id)"
-    ).fetchone()
+    if repeated is not None:
+        line_rows, all_rows = con.execute(
+            f"select (select coalesce(sum(n) filter (where min_product < max_product and "
+            f"min_customer is not distinct from max_customer), 0) from {repeated}), "
+            f"(select count(order_id) from _typed)"
+        ).fetchone()
+    else:
+        line_rows, all_rows = con.execute(
+            "select coalesce(sum(n) filter (where n > 1 and n_products > 1 and n_customers <= 1), 0), "
+            "coalesce(sum(n), 0) from (select order_id, count(*) as n, count(distinct product) as n_products, "
+            "count(distinct customer_id) as n_customers from _typed where order_id is not null group by order_id)"
+        ).fetchone()
     return all_rows > 0 and line_rows >= ORDER_LINES_MIN_SHARE * all_rows
 
 
