@@ -106,16 +106,19 @@ def _source(name: str) -> str:
 _inputs_seen: dict[str, frozenset[str]] = {}
 
 
-def inputs(name: str) -> frozenset[str]:
+def inputs(name: str, _visiting: frozenset[str] = frozenset()) -> frozenset[str]:
     """The loaded tables a model object reads, directly or through the model objects it names (its SQL text,
-    pieces included, comments too: a name mentioned is counted as read, which errs on the side of rebuilding)."""
-    if name not in _inputs_seen:
-        words = set(re.findall(r"[a-z_][a-z0-9_]*", re.sub(r"\s+", " ", _source(name)).lower()))
-        found: set[str] = set(words & (set(RAW_TABLES) | {"vocabulary"}))
-        for other in words & set(OBJECTS) - {name}:
-            found |= inputs(other)
+    pieces included, comments too: a name mentioned is counted as read, which errs on the side of rebuilding).
+    Two objects may name each other (a macro's comment names the view that uses it): each is followed once."""
+    if name in _inputs_seen:
+        return _inputs_seen[name]
+    words = set(re.findall(r"[a-z_][a-z0-9_]*", re.sub(r"\s+", " ", _source(name)).lower()))
+    found: set[str] = set(words & (set(RAW_TABLES) | {"vocabulary"}))
+    for other in words & set(OBJECTS) - {name} - _visiting:
+        found |= inputs(other, _visiting | {name})
+    if not _visiting:  # a result found inside a cycle may miss what the cycle's start reads: keep only whole ones
         _inputs_seen[name] = frozenset(found)
-    return _inputs_seen[name]
+    return frozenset(found)
 
 
 def _unaffected_tables(con: duckdb.DuckDBPyConnection, changed) -> set[str]:
