@@ -104,17 +104,44 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser, request) -> Page:
+# A page of the shared context starts as a page of a new context does: Streamlit remembers the sidebar's
+# state in localStorage, so the first document a page loads from an address forgets what earlier tests left.
+FORGET_STORAGE_JS = """
+(() => {
+  try {
+    if (!sessionStorage.getItem("__crmlensFresh")) {
+      localStorage.clear();
+      sessionStorage.setItem("__crmlensFresh", "1");
+    }
+  } catch (e) {}
+})();
+"""
+
+
+@pytest.fixture(scope="session")
+def shared_context(browser):
+    """One browser context per worker for the `page` fixture. A new context starts with empty caches, and
+    Chromium then parses and compiles Streamlit's and Plotly's scripts (~8 MB) again for its first page;
+    that costs the browser more CPU time than the app's server spends on the page. Each test still gets a
+    new page (a new Streamlit session), no cookies and no localStorage from earlier tests."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    context.add_init_script(FORGET_STORAGE_JS)
     watch_runs(context)
-    pg = context.new_page()
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(shared_context, request) -> Page:
+    shared_context.clear_cookies()
+    pg = shared_context.new_page()
     yield pg
     if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
         shot = ROOT / "tests" / "artifacts" / f"{request.node.name}.png"
         shot.parent.mkdir(exist_ok=True)
         pg.screenshot(path=str(shot), full_page=True)
-    context.close()
+    for opened in list(shared_context.pages):  # also pages the test opened itself
+        opened.close()
 
 
 @pytest.hookimpl(hookwrapper=True)
