@@ -152,7 +152,7 @@ def pytest_runtest_makereport(item, call):
 
 
 # Runs seen by the page itself: a MutationObserver notes when the app's script state turns to running, and
-# input listeners note the last click, key or change. wait_for_app can then tell "the run this step started
+# input listeners note the last press of a mouse button or key, or change of a value. wait_for_app can then tell "the run this step started
 # has begun (maybe ended)" from "nothing has started yet" without a fixed pause.
 WATCH_RUNS_JS = """
 (() => {
@@ -161,7 +161,8 @@ WATCH_RUNS_JS = """
   window.__crmlensInput = -1;
   window.__crmlensWaited = -1;
   const mark = () => { window.__crmlensInput = performance.now(); };
-  for (const type of ["pointerdown", "mousedown", "mouseup", "click", "keydown", "keyup", "input", "change"])
+  // the first event of a step (not its mouseup, click or keyup: its run may begin before those arrive)
+  for (const type of ["pointerdown", "mousedown", "keydown", "input", "change"])
     document.addEventListener(type, mark, true);
   const busy = (state) => state === "running" || state === "rerunRequested";
   new MutationObserver((records) => {
