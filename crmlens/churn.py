@@ -238,9 +238,12 @@ CLV_SETTINGS = ("discount_rate", "horizon_years", "marketing_cost", "risk_cost_p
 
 
 def lifetime_params(result: dict, clv: dict) -> dict:
-    """churn_whatif_lifetime's parameters: the yearly retention before and after the cut, and the CLV settings."""
+    """churn_whatif_lifetime's parameters: the yearly retention before and after the cut, the margin a year per
+    active customer and the CLV settings."""
     return {"retention_before": 1 - result["rate_churn_12m"], "retention_after": 1 - result["rate_after"],
-            "discount_rate": float(clv["discount_rate"]), "horizon_years": int(clv["horizon_years"])}
+            "discount_rate": float(clv["discount_rate"]), "horizon_years": int(clv["horizon_years"]),
+            "margin_year": float(result["amt_revenue_per_customer"] * result["margin"]),
+            "risk_cost_pct": float(clv["risk_cost_pct"]), "marketing_cost": float(clv["marketing_cost"])}
 
 
 def what_if_lifetime(result: dict, clv: dict, snap: store.Snapshot | None = None, factors: pd.Series | None = None) -> dict | None:
@@ -249,16 +252,15 @@ def what_if_lifetime(result: dict, clv: dict, snap: store.Snapshot | None = None
 
     r = 1 - the 12-month churn rate, before and after the cut; m = revenue per active customer x margin;
     CLV per customer = (m x (1 - risk) - marketing) x clv_factor(r, discount, horizon); the gain is every active
-    customer's CLV after minus before. `clv` holds CLV_SETTINGS; `factors` (factor_before, factor_after) is
-    churn_whatif_lifetime's row, run here when not given. None without a churn rate.
+    customer's CLV after minus before. `clv` holds CLV_SETTINGS; `factors` (factor_before, factor_after,
+    amt_clv_before, amt_clv_after) is churn_whatif_lifetime's row, run here when not given. None without a churn rate.
     """
     if result["rate_churn_12m"] is None or result["rate_after"] is None:
         return None
     if factors is None:
         factors = queries.run("churn_whatif_lifetime", lifetime_params(result, clv), snap=snap).iloc[0]
     m = result["amt_revenue_per_customer"] * result["margin"]
-    per_year = m * (1 - float(clv["risk_cost_pct"]) / 100.0) - float(clv["marketing_cost"])
-    before, after = per_year * float(factors["factor_before"]), per_year * float(factors["factor_after"])
+    before, after = float(factors["amt_clv_before"]), float(factors["amt_clv_after"])
     return {"rate_retention_before": 1 - result["rate_churn_12m"], "rate_retention_after": 1 - result["rate_after"],
             "amt_margin_per_customer": m, "factor_before": float(factors["factor_before"]),
             "factor_after": float(factors["factor_after"]), "amt_clv_before": before, "amt_clv_after": after,

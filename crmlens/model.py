@@ -19,7 +19,7 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 17  # 17: mart_customer_months, mart_order_dates (churn bucket, cohorts, overview);
+MODEL_VERSION = 18  # 18: macro clv_forward (the CLV formula, once); 17: mart_customer_months, mart_order_dates (churn bucket, cohorts, overview);
 # 16: mart_order_days, mart_customer_period (the loyalty period figures per customer and day,
 # and per customer at the default period), mart_loyalty_months from mart_order_days; 15: macros data_end,
 # opportunity_status, opportunity_closed_on, opportunity_cycle_days; vocabulary kind everyone_owner;
@@ -39,13 +39,13 @@ MARTS = ("mart_customers", "mart_customer_days", "mart_customer_months", "mart_o
          "mart_filter_values", "mart_opportunities", "mart_stage_spellings", "mart_order_days", "mart_customer_period",
          "mart_loyalty_months")
 MACROS = ("period_as_of", "customer_spells", "lifetimes", "value_at_stake", "last_followup", "order_margin", "clv_factor",
-          "data_end", "opportunity_status", "opportunity_closed_on", "opportunity_cycle_days")
+          "data_end", "opportunity_status", "opportunity_closed_on", "opportunity_cycle_days", "clv_forward")
 OBJECTS = ("opportunity_status", "stg_product_attributes", "stg_customers", "stg_orders", "stg_opportunities",
            "stg_opportunity_stage_history", "stg_complaints", "stg_surveys", "stg_activities", "stg_owners",
            "stg_owner_changes", "stg_targets", "mart_customers", "mart_customer_days", "mart_customer_months",
            "mart_order_dates", "period_as_of", "customer_spells",
            "mart_customer_spells", "lifetimes", "mart_filter_values", "mart_opportunities", "mart_stage_spellings",
-           "value_at_stake", "last_followup", "order_margin", "clv_factor", "mart_order_days", "mart_customer_period",
+           "value_at_stake", "last_followup", "order_margin", "clv_factor", "clv_forward", "mart_order_days", "mart_customer_period",
            "mart_loyalty_months", "data_end", "opportunity_closed_on", "opportunity_cycle_days")
 BUILD_PARAMS = {"mart_customer_spells": {"churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER}}
 # Model files that pull in shared query pieces (`-- include:`), expanded like the page queries (none since model 16:

@@ -109,7 +109,7 @@ select kind, key, key2, grid_segment, n_customers,
        n_top, amt_value_top, amt_value_top / nullif(amt_value_positive, 0) as share_value_top,
        n_active_year, n_prev_active, n_retained, rate_retention, retention_basis, amt_margin_year_per_active,
        factor_discounted_years, years_expected,
-       (amt_margin_year_per_active * (1 - $risk_cost_pct / 100.0) - $marketing_cost) * factor_discounted_years as amt_clv_forward,
+       clv_forward(amt_margin_year_per_active, $risk_cost_pct, $marketing_cost, factor_discounted_years) as amt_clv_forward,
        amt_clv_forward_sum
 from group_clv
 order by kind, key2, try_cast(key as integer), key

@@ -109,7 +109,7 @@ measures as (
            r.recency_days, r.r_score, r.f_score, r.m_score, r.fm_score, r.rfm_segment,
            $end::date - b.last_ordered_at as days_since_order,
            if(b.is_active_year,
-              (b.amt_margin_year * (1 - $risk_cost_pct / 100.0) - $marketing_cost) * cf.factor_discounted_years,
+              clv_forward(b.amt_margin_year, $risk_cost_pct, $marketing_cost, cf.factor_discounted_years),
               0) as amt_clv_forward,
            case when b.n_orders >= 1 then
                case
