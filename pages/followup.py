@@ -4,7 +4,7 @@ worth, who still waits for a call; and the books of salespeople who left."""
 import pandas as pd
 import streamlit as st
 
-from crmlens import churn, controls, departures, downloads, export, fmt, followup, queries, safe, survival, tables, ui
+from crmlens import churn, controls, departures, downloads, fmt, followup, queries, safe, survival, tables, ui
 from crmlens.charts import churn as churn_charts
 from crmlens.charts import followup as charts
 from crmlens.ui import t
@@ -16,32 +16,8 @@ start, end = controls.period_filter(snap)
 lang = ui.language()
 owners = controls.choice_filter("owner", t("followup.filter.owner"), controls.filter_options("owner"))
 
-MONEY = ("amt_at_stake", "amt_revenue_year")
-PCT = ("rate_coverage", "share_revenue", "rate_churn_after", "rate_churn_comparable", "rate_churn", "rate_repeat",
-       "share_never", "share_always")
-
-
-def column_config(df: pd.DataFrame) -> dict:
-    out = {}
-    for col in df.columns:
-        label = t(f"followup.col.{col}")
-        if col in PCT:
-            out[col] = st.column_config.NumberColumn(label, format="percent")
-        elif col in MONEY:
-            out[col] = st.column_config.NumberColumn(label, format="localized")
-        elif pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col]):
-            out[col] = st.column_config.NumberColumn(label, format="localized")
-        else:
-            out[col] = st.column_config.TextColumn(label) if not pd.api.types.is_datetime64_any_dtype(df[col]) \
-                else st.column_config.DateColumn(label)
-    return out
-
-
 def show(df: pd.DataFrame, file_name: str) -> None:
-    whole = {c: 0 for c in MONEY if c in df.columns}
-    st.dataframe(df.round(whole), hide_index=True, width="stretch", column_config=column_config(df),
-                 placeholder=tables.MISSING)
-    controls.download_csv(df, file_name)
+    tables.show(df, file_name, "followup")
 
 
 def setting(key: str, ranges: dict, container) -> int:
@@ -125,16 +101,16 @@ else:
     if not len(work):
         st.success(t("followup.work.empty", days=days))
     else:
-        work = work.drop(columns=["n_total"]).assign(kind=[t(f"followup.kind.{k}") for k in work["kind"]])
-        whole = {"amt_at_stake": 0}
-        st.dataframe(work.round(whole), hide_index=True, width="stretch", column_config=column_config(work),
+        codes = {"kind": "followup.kind"}
+        table = tables.Table(work.drop(columns=["n_total"]), "followup", codes=codes)
+        st.dataframe(table.styler(), hide_index=True, width="stretch", column_config=table.column_config(),
                      placeholder=tables.MISSING)
         snapshot = ui.snapshot()
         full_params = {**p, "limit": followup.EXPORT_ROWS}
 
         def export_rows() -> bytes:  # runs on click, on its own thread: no session state here
             full = queries.run("followup_worklist", full_params, snap=snapshot)
-            return export.to_csv_bytes(full.drop(columns=["n_total"]))
+            return tables.Table(full.drop(columns=["n_total"]), "followup", codes=codes, lang=lang).csv()
 
         downloads.button(t("followup.work.download", n=fmt.number(min(n_total, followup.EXPORT_ROWS), lang)), export_rows,
                          file_name="followup_worklist.csv", key="followup_worklist_download", icon=":material/download:")

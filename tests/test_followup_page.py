@@ -40,22 +40,22 @@ def test_coverage_payoff_and_work_list(followup_env):
     assert shown["Median delay"] == "4.0 days"       # median(2, 4, 7)
     assert shown["Customers never followed up"] == "25.0%"   # F2 of F1, F2, F3, F5
     assert shown["Customers always followed up"] == "25.0%"  # F5
-    payoff = table_with(at, "n_repeat")  # the frame keeps its own column names; the grid shows labels
-    assert list(payoff["grp"]) == ["followed up", "not followed up"]
-    assert list(payoff["n_churned"]) == [0, 2] and list(payoff["n_customers"]) == [2, 2]
+    payoff = table_with(at, "Bought again")  # headers as the reader reads them (tables.show)
+    assert list(payoff["Group"]) == ["followed up", "not followed up"]
+    assert list(payoff["Lost"]) == [0, 2] and list(payoff["Customers"]) == [2, 2]
     texts = [shown_text(m.value) for m in at.markdown]
     # p = 0.046 on two customers a group: under survival.MIN_GROUP (30), no verdict either way
     assert ("**Churn**: too few customers to tell (fewer than 30 in a group, surveys for satisfaction).") in texts
     assert not any("the difference is real" in x for x in texts)
-    work = table_with(at, "days_waiting")
-    assert list(work["customer_id"]) == ["F1", "F4"] and list(work["amt_at_stake"]) == [200, 0]
+    work = table_with(at, "Days waiting")
+    assert list(work["Customer"]) == ["F1", "F4"] and list(work["Value at stake"]) == [200, 0]
 
 
 def test_owner_filter_in_the_address(followup_env):
     at = open_page(followup_outcome_days="30", owner="Bob")
     assert not at.exception
     assert metrics(at)["Followed up"] == "66.7%"     # O3, K1, P1: 2 of 3
-    assert list(table_with(at, "days_waiting")["customer_id"]) == ["F4"]
+    assert list(table_with(at, "Days waiting")["Customer"]) == ["F4"]
 
 
 def test_chinese(followup_env):
@@ -80,14 +80,14 @@ def test_departures_and_handover(departures_env):
     assert ("**Ann** left on 2024-07-01: 2 active customers (42.9% of revenue in the year before). 50.0% of them "
             "were lost within 90 days, against 33.3% of comparable customers of owners who stayed.") in texts
     assert any(t.startswith("**Cy** left on 2024-10-01: 1 active customers") for t in texts)
-    found = table_with(at, "how")
-    assert list(found["how"]) == ["silent", "marked as left"]
+    found = table_with(at, "Found by")
+    assert list(found["Found by"]) == ["silent", "marked as left"]
     assert "Too few customers to tell whether the curves differ (fewer than 30 in a group)." in texts
-    handover = table_with(at, "owner_now")
-    assert list(handover["customer_id"]) == ["D2"]
+    handover = table_with(at, "Owner now")
+    assert list(handover["Customer"]) == ["D2"]
     at.selectbox(key="departure_owner").set_value("Cy").run()
     assert not at.exception
-    assert not any("owner_now" in d.value.columns for d in at.dataframe)  # D5 was lost: nobody to hand over
+    assert not any("Owner now" in d.value.columns for d in at.dataframe)  # D5 was lost: nobody to hand over
     assert any(s.value == "Handover list: Cy's customers still active" for s in at.subheader)
 
 
