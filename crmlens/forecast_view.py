@@ -113,21 +113,8 @@ def _notes(opps: pd.DataFrame, steps: pd.DataFrame, lang: str, min_closed: int, 
         st.caption(t("forecast.note.closed_undated", n=fmt.number(row["n_closed_undated"], lang)))
 
 
-PERCENT = {"rate_win", "rate_attainment", "rate_pace"}
+DATES = ("month", "expected_close_on")
 
 
 def _money_table(df: pd.DataFrame, file_name: str) -> None:
-    config = {}
-    for c in df.columns:
-        label = t(f"forecast.col.{c}")
-        if c in PERCENT:
-            config[c] = st.column_config.NumberColumn(label, format="percent")
-        elif c.startswith("amt_") or c.startswith("n_") or c == "amount":
-            config[c] = st.column_config.NumberColumn(label, format="localized")
-        elif c in ("month", "expected_close_on"):
-            config[c] = st.column_config.DateColumn(label)
-        else:
-            config[c] = st.column_config.Column(label)
-    shown = df.round({c: 0 for c in df.columns if c.startswith("amt_")})
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, placeholder=tables.MISSING)
-    controls.download_csv(df, file_name, key=f"forecast_{file_name}")
+    tables.show(df, file_name, "forecast", kinds={c: "date" for c in DATES if c in df.columns}, key=f"forecast_{file_name}")
