@@ -117,4 +117,5 @@ DATES = ("month", "expected_close_on")
 
 
 def _money_table(df: pd.DataFrame, file_name: str) -> None:
-    tables.show(df, file_name, "forecast", kinds={c: "date" for c in DATES if c in df.columns}, key=f"forecast_{file_name}")
+    tables.show(df, file_name, "forecast", kinds={c: "date" for c in DATES if c in df.columns},
+                codes={"rate_source": "forecast.rate_source"}, key=f"forecast_{file_name}")
