@@ -19,7 +19,8 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 18  # 18: macro clv_forward (the CLV formula, once); 17: mart_customer_months, mart_order_dates (churn bucket, cohorts, overview);
+MODEL_VERSION = 19  # 19: mart_loyalty_months reads the shared pieces customer_first_seen and
+# loyalty_open_complaints_referrals again (one rule for the live inputs, the mart and the end marts); 18: macro clv_forward (the CLV formula, once); 17: mart_customer_months, mart_order_dates (churn bucket, cohorts, overview);
 # 16: mart_order_days, mart_customer_period (the loyalty period figures per customer and day,
 # and per customer at the default period), mart_loyalty_months from mart_order_days; 15: macros data_end,
 # opportunity_status, opportunity_closed_on, opportunity_cycle_days; vocabulary kind everyone_owner;
@@ -48,9 +49,8 @@ OBJECTS = ("opportunity_status", "stg_product_attributes", "stg_customers", "stg
            "value_at_stake", "last_followup", "order_margin", "clv_factor", "clv_forward", "mart_order_days", "mart_customer_period",
            "mart_loyalty_months", "data_end", "opportunity_closed_on", "opportunity_cycle_days")
 BUILD_PARAMS = {"mart_customer_spells": {"churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER}}
-# Model files that pull in shared query pieces (`-- include:`), expanded like the page queries (none since model 16:
-# mart_loyalty_months computes its facts from mart_order_days itself, one window instead of the live piece's joins).
-WITH_PIECES: tuple[str, ...] = ()
+# Model files that pull in shared query pieces (`-- include:`), expanded like the page queries.
+WITH_PIECES = ("mart_loyalty_months",)
 # Queries whose loyalty rung inputs can come from mart_loyalty_months: the piece loyalty_rung_inputs is swapped for
 # loyalty_rung_inputs_mart when every date they read is kept there (use_loyalty_mart). The others read the step_*
 # period figures, which depend on the period and the margin setting: END_QUERIES below.

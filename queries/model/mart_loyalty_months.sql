@@ -44,20 +44,8 @@ step_of_day as (
           union select distinct coalesce(survey_date, date '0001-01-01') from stg_surveys), date_list l
     where day <= l.ends[len(l.ends)]
 ),
--- when we first knew each customer id: a customer row (no signup date = known all along), any order line (a
---   cancelled one too: mart_customers.first_line_on), or an opportunity
-first_seen as (
-    select customer_id, min(seen_on) as known_since
-    from (
-        select customer_id, coalesce(signup_date, date '0001-01-01') as seen_on from stg_customers
-        union all
-        select customer_id, first_line_on from mart_customers where first_line_on is not null
-        union all
-        select customer_id, coalesce(created_date, date '0001-01-01') from stg_opportunities
-    )
-    where customer_id is not null
-    group by customer_id
-),
+-- include: customer_first_seen
+-- include: loyalty_open_complaints_referrals
 -- purchases, last purchase and revenue per customer and step (a refund lowers revenue, it is never a purchase)
 order_steps as (
     select d.customer_id, s.as_of, sum(d.n_orders) as n_orders,
@@ -122,24 +110,6 @@ step_state as (
     left join order_runs o on o.customer_id = f.customer_id and o.as_of <= d.as_of and d.as_of < o.next_as_of
     left join satisfaction_runs sa on sa.customer_id = f.customer_id and sa.as_of <= d.as_of and d.as_of < sa.next_as_of
     left join nps_runs np on np.customer_id = f.customer_id and np.as_of <= d.as_of and d.as_of < np.next_as_of
-),
--- complaints open at each date: created by then, not resolved by then (no resolved_at: stg_complaints.is_closed)
-unresolved as (
-    select k.customer_id, d.as_of, count(*) as n_unresolved
-    from stg_complaints k
-    join dates d on k.created_at::date <= d.as_of
-    where k.customer_id is not null
-      and (k.resolved_at::date > d.as_of or not k.is_closed)
-    group by k.customer_id, d.as_of
-),
--- customers who name this customer as their referrer and are known by each date
-referrals as (
-    select r.referred_by as customer_id, d.as_of, count(*) as n_referrals
-    from stg_customers r
-    join first_seen f on f.customer_id = r.customer_id
-    join dates d on f.known_since <= d.as_of
-    where r.referred_by is not null and r.referred_by <> r.customer_id
-    group by r.referred_by, d.as_of
 )
 select s.customer_id, s.as_of, s.n_orders, s.last_ordered_at, s.amt_revenue_month, s.amt_revenue_to_date,
        s.latest_satisfaction_seen, s.latest_satisfaction_day, s.latest_nps_seen, s.latest_nps_day,

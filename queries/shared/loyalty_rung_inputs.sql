@@ -23,7 +23,6 @@ step_of_day as (
 order_steps as (
     select o.customer_id,
            sd.as_of,
-           min(o.order_date) as first_any_order,
            count(*) filter (where o.is_purchase) as n_orders,
            max(o.order_date) filter (where o.is_purchase) as last_ordered_at,
            coalesce(sum(o.amount) filter (where o.is_revenue), 0) as amt_revenue,
@@ -47,20 +46,7 @@ order_steps as (
     where o.customer_id is not null
     group by o.customer_id, sd.as_of
 ),
--- when we first knew each customer id: a customer row (no signup date = known all along), any order
--- (a customer whose only order was cancelled is a prospect), or an opportunity
-first_seen as (
-    select customer_id, min(seen_on) as known_since
-    from (
-        select customer_id, coalesce(signup_date, date '0001-01-01') as seen_on from stg_customers
-        union all
-        select customer_id, first_any_order from order_steps
-        union all
-        select customer_id, coalesce(created_date, date '0001-01-01') from stg_opportunities
-    )
-    where customer_id is not null
-    group by customer_id
-),
+-- include: customer_first_seen
 grid as (
     select f.customer_id, d.as_of
     from first_seen f
@@ -100,25 +86,7 @@ step_state as (
     left join survey_steps s on s.customer_id = g.customer_id and s.as_of = g.as_of
     window w as (partition by g.customer_id order by g.as_of rows between unbounded preceding and current row)
 ),
--- complaints open at each date: created by then, not resolved by then (no resolved_at:
---   stg_complaints.is_closed)
-unresolved as (
-    select k.customer_id, d.as_of, count(*) as n_unresolved
-    from stg_complaints k
-    join dates d on k.created_at::date <= d.as_of
-    where k.customer_id is not null
-      and (k.resolved_at::date > d.as_of or not k.is_closed)
-    group by k.customer_id, d.as_of
-),
--- customers who name this customer as their referrer and are known by each date
-referrals as (
-    select r.referred_by as customer_id, d.as_of, count(*) as n_referrals
-    from stg_customers r
-    join first_seen f on f.customer_id = r.customer_id
-    join dates d on f.known_since <= d.as_of
-    where r.referred_by is not null and r.referred_by <> r.customer_id
-    group by r.referred_by, d.as_of
-),
+-- include: loyalty_open_complaints_referrals
 rung_inputs as (
     select s.*, coalesce(u.n_unresolved, 0) as n_unresolved, coalesce(r.n_referrals, 0) as n_referrals
     from step_state s

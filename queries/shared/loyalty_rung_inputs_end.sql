@@ -7,19 +7,7 @@
 -- surveys, complaints and referrals from their staging views. The same figures as loyalty_rung_inputs (a test
 -- compares both on demo data); sums of doubles may differ in their last bits (summed per day first).
 -- include: loyalty_order_facts_days
--- when we first knew each customer id (as loyalty_rung_inputs: a customer row, any order line, an opportunity)
-first_seen as (
-    select customer_id, min(seen_on) as known_since
-    from (
-        select customer_id, coalesce(signup_date, date '0001-01-01') as seen_on from stg_customers
-        union all
-        select customer_id, first_line_on from mart_customers where first_line_on is not null
-        union all
-        select customer_id, coalesce(created_date, date '0001-01-01') from stg_opportunities
-    )
-    where customer_id is not null
-    group by customer_id
-),
+-- include: customer_first_seen
 known as (
     select customer_id from first_seen where known_since <= $end::date
 ),
