@@ -29,17 +29,23 @@ def main() -> None:
     parser.add_argument("--out", type=pathlib.Path, default=None, help="also write the results as JSON here")
     args = parser.parse_args()
 
+    report_on_a_cluster(lambda tmp, cluster: run(tmp, cluster, args.customers, args.repeat), args.out)
+
+
+def report_on_a_cluster(work, out: pathlib.Path | None) -> None:
+    """Run work(folder, cluster) on a throw-away PostgreSQL and a temporary folder; print its results as JSON
+    (and write them to `out`)."""
     cluster = pg.Cluster.new().start()
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            results = run(pathlib.Path(tmp), cluster, args.customers, args.repeat)
+            results = work(pathlib.Path(tmp), cluster)
     finally:
         cluster.stop()
         cluster.remove()
     print(json.dumps(results, indent=2))
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(results, indent=2))
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(results, indent=2))
 
 
 def run(tmp: pathlib.Path, cluster: pg.Cluster, n_customers: int, repeat: int) -> dict:

@@ -23,11 +23,11 @@ import pathlib
 import re
 import subprocess
 import sys
-import tempfile
 import time
 
 from playwright.sync_api import sync_playwright
 
+from bench import ducklake
 from crmlens import demo, ingest, period, queries, store
 from tests import pg
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, AppServer, metric_values, upload_and_load, wait_for_app
@@ -173,17 +173,7 @@ def main() -> None:
     if args.as_of_cost:  # the child process of run()
         print(json.dumps(as_of_cost(args.as_of_cost[0], int(args.as_of_cost[1]))))
         return
-    cluster = pg.Cluster.new().start()
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            results = run(pathlib.Path(tmp), cluster, args.customers, args.viewers)
-    finally:
-        cluster.stop()
-        cluster.remove()
-    print(json.dumps(results, indent=2))
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(results, indent=2))
+    ducklake.report_on_a_cluster(lambda tmp, cluster: run(tmp, cluster, args.customers, args.viewers), args.out)
 
 
 if __name__ == "__main__":

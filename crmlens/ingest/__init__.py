@@ -28,7 +28,7 @@ from crmlens.ingest.decode import detect_encoding
 from crmlens.ingest.errors import IngestError, describe_reason, refuse
 from crmlens.ingest.mappings import FileOptions, check_options, header_signature, saved_mapping
 from crmlens.ingest.read import DELIMITER_CHOICES, ENCODINGS, MAX_COLUMNS, WHITESPACE, file_hash
-from crmlens.ingest.rejects import listed_rejects, plausible_dates
+from crmlens.ingest.rejects import plausible_dates
 from crmlens.ingest.stage import FileResult, detect_table, guess_table, is_fixed, shown_rejects, stage_file
 
 __all__ = [

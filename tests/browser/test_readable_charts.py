@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import re
 
-from tests.browser.conftest import exceptions, open_page, upload_and_load, wait_for_app
+from tests.browser.conftest import exceptions, open_page, upload_and_load
 
 UNITS = {"": 1, "%": 0.01, "K": 1e3, "M": 1e6, "B": 1e9, "万": 1e4, "亿": 1e8}
 
