@@ -407,13 +407,21 @@ def load_running() -> bool:
     return _JOB_KEY in st.session_state
 
 
+def progress_text(step: str) -> str:
+    """The progress bar's line: the file being loaded (a user's file name, shown as the characters it is: the bar
+    reads Markdown) or the step after the files."""
+    if step in ("", "publish", "done"):
+        return t("data.upload.progress", step=t(f"data.upload.step.{step or 'start'}"))
+    return t("data.upload.progress", step=safe.md(step))
+
+
 def follow_load() -> None:
     """Show the running load's progress until it ends, then its outcome (once)."""
     job: LoadJob | None = st.session_state.get(_JOB_KEY)
     if job is not None:
-        bar = st.progress(job.fraction, text=t("data.upload.progress", step=job.step))
+        bar = st.progress(job.fraction, text=progress_text(job.step))
         while not job.finished.wait(0.25):
-            bar.progress(job.fraction, text=t("data.upload.progress", step=job.step))
+            bar.progress(job.fraction, text=progress_text(job.step))
         _record_outcome(job)
         if job.error is None:
             asof.follow_own_load()  # a link's older data version gives way to the data just loaded

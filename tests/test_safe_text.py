@@ -162,3 +162,13 @@ def test_md_escapes_every_markdown_construct():
 def test_chart_labels_keep_numbers_and_escape_tags():
     assert safe.label('<a href="x">y</a>') == '&lt;a href="x"&gt;y&lt;/a&gt;'
     assert safe.label(3) == 3
+
+
+def test_the_load_progress_line_shows_a_file_name_as_text():
+    """The progress bar reads Markdown: a file named like a link is escaped there too (the browser test only
+    catches the bar in the moment it is drawn); the steps after the files are words of the reader's language."""
+    from crmlens import upload
+    line = upload.progress_text("[Sign in again](http:evil.example).csv")
+    assert not live_payloads(line)
+    assert re.sub(r"\\(.)", r"\1", line).replace(safe.WORD_JOINER, "").endswith("[Sign in again](http:evil.example).csv")
+    assert upload.progress_text("publish").endswith("publishing the new data version")

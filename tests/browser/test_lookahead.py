@@ -58,7 +58,7 @@ def test_forecast_tab(forecast_app, page, lang, tab, this_quarter, attainment):
 
 @pytest.mark.parametrize("lang, tab, fitted, alive", [
     ("English", "Future value", "Customers fitted", "Repeat buyers still alive (P ≥ 50%)"),
-    ("中文", "未来价值", "参与拟合的客户", "仍存活（概率 ≥ 50%）"),
+    ("中文", "未来价值", "参与拟合的客户", "复购客户中仍存活（概率 ≥ 50%）"),
 ])
 def test_future_value_tab(cdnow_app, page, lang, tab, fitted, alive):
     shown = open_tab(page, f"{cdnow_app.url}/loyalty?period=1997-01-01&period=1997-09-30&lang={lang}", tab)
