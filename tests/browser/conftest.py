@@ -230,6 +230,10 @@ def open_page(page: Page, url: str) -> Page:
 
 
 def metric_values(page: Page) -> dict[str, str]:
+    """The figures on the page, label -> value, once the first is drawn (a page may rerun once more after
+    its first run ends, e.g. to keep its settings in the address, and draw them only then)."""
+    with contextlib.suppress(Exception):  # a page without figures: read what is there
+        page.locator('[data-testid="stMetricValue"]').first.wait_for(state="visible", timeout=30_000)
     labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
     values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
     return {label.strip(): value.strip() for label, value in zip(labels, values)}
