@@ -104,44 +104,16 @@ def browser():
         b.close()
 
 
-# A page of the shared context starts as a page of a new context does: Streamlit remembers the sidebar's
-# state in localStorage, so the first document a page loads from an address forgets what earlier tests left.
-FORGET_STORAGE_JS = """
-(() => {
-  try {
-    if (!sessionStorage.getItem("__crmlensFresh")) {
-      localStorage.clear();
-      sessionStorage.setItem("__crmlensFresh", "1");
-    }
-  } catch (e) {}
-})();
-"""
-
-
-@pytest.fixture(scope="session")
-def shared_context(browser):
-    """One browser context per worker for the `page` fixture. A new context starts with empty caches, and
-    Chromium then parses and compiles Streamlit's and Plotly's scripts (~8 MB) again for its first page;
-    that costs the browser more CPU time than the app's server spends on the page. Each test still gets a
-    new page (a new Streamlit session), no cookies and no localStorage from earlier tests."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
-    context.add_init_script(FORGET_STORAGE_JS)
-    watch_runs(context)
-    yield context
-    context.close()
-
-
 @pytest.fixture
-def page(shared_context, request) -> Page:
-    shared_context.clear_cookies()
-    pg = shared_context.new_page()
+def page(browser, request) -> Page:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    pg = context.new_page()
     yield pg
     if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
         shot = ROOT / "tests" / "artifacts" / f"{request.node.name}.png"
         shot.parent.mkdir(exist_ok=True)
         pg.screenshot(path=str(shot), full_page=True)
-    for opened in list(shared_context.pages):  # also pages the test opened itself
-        opened.close()
+    context.close()
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -151,79 +123,16 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"rep_{rep.when}", rep)
 
 
-# Runs seen by the page itself: a MutationObserver notes when the app's script state turns to running, and
-# input listeners note the last press of a mouse button or key, or change of a value. wait_for_app can then tell "the run this step started
-# has begun (maybe ended)" from "nothing has started yet" without a fixed pause.
-WATCH_RUNS_JS = """
-(() => {
-  if (window.__crmlensRuns !== undefined) return;
-  window.__crmlensRuns = [];
-  window.__crmlensInput = -1;
-  window.__crmlensWaited = -1;
-  const mark = () => { window.__crmlensInput = performance.now(); };
-  // the first event of a step (not its mouseup, click or keyup: its run may begin before those arrive)
-  for (const type of ["pointerdown", "mousedown", "keydown", "input", "change"])
-    document.addEventListener(type, mark, true);
-  const busy = (state) => state === "running" || state === "rerunRequested";
-  new MutationObserver((records) => {
-    // records come in batches: the value after one change is the old value of the next (the last: current)
-    records.forEach((r, i) => {
-      const later = records.slice(i + 1).find((n) => n.target === r.target);
-      const now = later ? later.oldValue : r.target.getAttribute("data-test-script-state");
-      if (busy(now) && !busy(r.oldValue)) window.__crmlensRuns.push(performance.now());
-    });
-  }).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
-                        attributeFilter: ["data-test-script-state"]});
-})();
-"""
-# True once a run has begun after the last input and the last finished wait, or while a freshly loaded
-# document has had no run yet ("initial": the waits below cannot pass before its first run ends).
-RAN_SINCE_LAST_STEP_JS = """() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  if (!app || app.getAttribute("data-test-script-state") === "initial") return true;
-  const runs = window.__crmlensRuns;
-  return runs.length > 0 && runs[runs.length - 1] > Math.max(window.__crmlensInput, window.__crmlensWaited);
-}"""
-
-
-def watch_runs(context) -> None:
-    """Install the run watcher in every page this context opens from now on (once per context)."""
-    if not getattr(context, "_crmlens_watching", False):
-        context.add_init_script(WATCH_RUNS_JS)
-        context._crmlens_watching = True
-
-
-def _watching(page: Page) -> bool:
-    try:
-        return page.evaluate("() => window.__crmlensRuns !== undefined")
-    except Exception:  # noqa: BLE001 - the document is being replaced: wait the old way
-        return False
-
-
 def wait_for_app(page: Page, timeout_ms: int = 60_000) -> None:
-    """Wait the way Streamlit's own tests do: connected, script not running, no skeletons.
-
-    First the run the last step started must have begun: seen at once when the page's run watcher noted it
-    (even one that already ended), else waited for up to 1.5 s (a step that starts no run, or a page
-    without the watcher: contexts made by a test get it here for their next pages)."""
-    if _watching(page):
-        with contextlib.suppress(Exception):  # a step that starts no run
-            page.wait_for_function(RAN_SINCE_LAST_STEP_JS, timeout=1500)
-    else:
-        watch_runs(page.context)
-        with contextlib.suppress(Exception):
-            page.evaluate(WATCH_RUNS_JS)
-        with contextlib.suppress(Exception):  # the run may start and finish before we look
-            page.wait_for_selector('[data-test-script-state="running"]', timeout=1500)
+    """Wait the way Streamlit's own tests do: connected, script not running, no skeletons."""
+    with contextlib.suppress(Exception):  # the run may start and finish before we look
+        page.wait_for_selector('[data-test-script-state="running"]', timeout=1500)
     page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]', timeout=timeout_ms)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms)
     page.wait_for_selector('[data-testid="stSkeleton"]', state="detached", timeout=timeout_ms)
-    with contextlib.suppress(Exception):
-        page.evaluate("() => { if (window.__crmlensRuns !== undefined) window.__crmlensWaited = performance.now(); }")
 
 
 def open_page(page: Page, url: str) -> Page:
-    watch_runs(page.context)
     page.goto(url)
     wait_for_app(page)
     return page
