@@ -226,15 +226,7 @@ def test_undated_deals_add_no_cycle_and_no_closed_then(tmp_path):
       Won this quarter: C1 100 + C2 200 + W1 300 = 600. Undated: U1 open (800), W2 closed without a day.
     Back-test as of 01-31: closed then C1 only (W2 is not "lost then"): rates 1.0, February C2 200, March C5 400;
       won since: February C2 200 + W1 300 = 500, March 0."""
-    import shutil
-
-    from crmlens import ingest
-    folder = tmp_path / "fixture"
-    shutil.copytree(load_fixture.__globals__["FIXTURES"] / "forecast", folder)
-    with (folder / "opportunities.csv").open("a") as f:
-        f.write("W1,won,,300,A,2025-02-15\nW2,lost,2025-01-02,,B,\nU1,lead,,800,A,\n")
-    db = tmp_path / "u.duckdb"
-    ingest.load_files(sorted(folder.glob("*.csv")), db=db)
+    db = _forecast_with_undated_deals(tmp_path)
     steps = run(db, "forecast_steps", p())
     assert [tuple(r) for r in steps[["stage_key", "n_closed", "n_won"]].itertuples(index=False)] == [
         ("lead", 6, 3), ("qualified", 4, 3), ("proposal", 4, 3)]
@@ -300,15 +292,7 @@ def test_thin_history_note_follows_the_setting(forecast_env, min_closed, note):
 
 def test_forecast_tab_says_how_many_deals_have_no_date(monkeypatch, tmp_path):
     """The fixture with W1, W2, U1 (test_undated_deals_add_no_cycle_and_no_closed_then): U1, open, 800, no date."""
-    import shutil
-
-    from crmlens import ingest
-    folder = tmp_path / "fixture"
-    shutil.copytree(load_fixture.__globals__["FIXTURES"] / "forecast", folder)
-    with (folder / "opportunities.csv").open("a") as f:
-        f.write("W1,won,,300,A,2025-02-15\nW2,lost,2025-01-02,,B,\nU1,lead,,800,A,\n")
-    db = tmp_path / "u.duckdb"
-    ingest.load_files(sorted(folder.glob("*.csv")), db=db)
+    db = _forecast_with_undated_deals(tmp_path)
     monkeypatch.setenv("CRMLENS_DB", str(db))
     at = app_test("funnel", timeout=90, period=["2025-01-01", "2025-03-31"], lang="English", funnel_tab="Forecast")
     assert not at.exception
@@ -330,3 +314,18 @@ def test_target_words_for_the_whole_company_come_from_vocab(tmp_path):
     assert set(vocab.EVERYONE_OWNERS) <= set(snap.query("select word from vocabulary where kind = 'everyone_owner'")["word"])
     rows = snap.query("select owner_key, amount from stg_targets order by amount")
     assert rows["owner_key"].isna().tolist() == [True, True, True, False] and rows["owner_key"].iloc[3] == "Totals"
+
+
+def _forecast_with_undated_deals(tmp_path):
+    """The forecast fixture plus W1 (won, no created day, closed 2025-02-15), W2 (lost, no amount, no close day) and
+    U1 (open, 800, no day)."""
+    import shutil
+
+    from crmlens import ingest
+    folder = tmp_path / "fixture"
+    shutil.copytree(load_fixture.__globals__["FIXTURES"] / "forecast", folder)
+    with (folder / "opportunities.csv").open("a") as f:
+        f.write("W1,won,,300,A,2025-02-15\nW2,lost,2025-01-02,,B,\nU1,lead,,800,A,\n")
+    db = tmp_path / "u.duckdb"
+    ingest.load_files(sorted(folder.glob("*.csv")), db=db)
+    return db
