@@ -7,7 +7,7 @@
 -- returns: n_complaints, n_active_customers, n_orders (completed orders in the period, customer filters
 --   applied), rate_per_100_customers (complaints per 100 active customers; NULL without any),
 --   n_with_customer, n_known_customer, n_with_response, n_with_resolved, n_closed_no_time, n_rated,
---   n_orders_total, as_of_at
+--   n_orders_total (order lines of any kind in the data: mart_order_dates), as_of_at
 -- include: complaints_scope
 ,
 orders_in_scope as (
@@ -26,6 +26,6 @@ select count(*) as n_complaints,
        count(resolved_at) as n_with_resolved,
        count(*) filter (where resolved_at is null and not is_open) as n_closed_no_time,
        count(satisfaction) as n_rated,
-       (select count(*) from stg_orders) as n_orders_total,
+       (select coalesce(sum(n_lines), 0) from mart_order_dates) as n_orders_total,
        (select as_of_at from as_of) as as_of_at
 from pk

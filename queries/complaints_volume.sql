@@ -22,7 +22,7 @@ complaints_span as (
     -- the data's span: the first and last day of any activity (orders, complaints opened or resolved), whatever
     --   the filters keep; a quiet week without complaints inside it is not a gap in the data
     select min(d) as first_complaint, max(d) as last_complaint
-    from (select order_date as d from stg_orders
+    from (select order_date as d from mart_order_dates
           union all select created_at::date from stg_complaints
           union all select resolved_at::date from stg_complaints)
 ),
