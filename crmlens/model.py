@@ -19,7 +19,8 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 19  # 19: mart_loyalty_months reads the shared pieces customer_first_seen and
+MODEL_VERSION = 20  # 20: mart_data_span (data_span read on every page); data_end reads mart_order_dates.
+# 19: mart_loyalty_months reads the shared pieces customer_first_seen and
 # loyalty_open_complaints_referrals again (one rule for the live inputs, the mart and the end marts); 18: macro clv_forward (the CLV formula, once); 17: mart_customer_months, mart_order_dates (churn bucket, cohorts, overview);
 # 16: mart_order_days, mart_customer_period (the loyalty period figures per customer and day,
 # and per customer at the default period), mart_loyalty_months from mart_order_days; 15: macros data_end,
@@ -38,7 +39,7 @@ STAGING = ("stg_customers", "stg_orders", "stg_opportunities", "stg_opportunity_
 STAGING_TABLES = ("stg_opportunities",)
 MARTS = ("mart_customers", "mart_customer_days", "mart_customer_months", "mart_order_dates", "mart_customer_spells",
          "mart_filter_values", "mart_opportunities", "mart_stage_spellings", "mart_order_days", "mart_customer_period",
-         "mart_loyalty_months")
+         "mart_loyalty_months", "mart_data_span")
 MACROS = ("period_as_of", "customer_spells", "lifetimes", "value_at_stake", "last_followup", "order_margin", "clv_factor",
           "data_end", "opportunity_status", "opportunity_closed_on", "opportunity_cycle_days", "clv_forward")
 OBJECTS = ("opportunity_status", "stg_product_attributes", "stg_customers", "stg_orders", "stg_opportunities",
@@ -47,7 +48,7 @@ OBJECTS = ("opportunity_status", "stg_product_attributes", "stg_customers", "stg
            "mart_order_dates", "period_as_of", "customer_spells",
            "mart_customer_spells", "lifetimes", "mart_filter_values", "mart_opportunities", "mart_stage_spellings",
            "value_at_stake", "last_followup", "order_margin", "clv_factor", "clv_forward", "mart_order_days", "mart_customer_period",
-           "mart_loyalty_months", "data_end", "opportunity_closed_on", "opportunity_cycle_days")
+           "mart_loyalty_months", "data_end", "opportunity_closed_on", "opportunity_cycle_days", "mart_data_span")
 BUILD_PARAMS = {"mart_customer_spells": {"churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER}}
 # Model files that pull in shared query pieces (`-- include:`), expanded like the page queries.
 WITH_PIECES = ("mart_loyalty_months",)

@@ -4,7 +4,7 @@
 -- the newest order day.
 create or replace macro data_end(end_date) as
 least(end_date::date, greatest(
-    coalesce((select max(order_date) from stg_orders), date '0001-01-01'),
+    coalesce((select max(order_date) from mart_order_dates), date '0001-01-01'),
     coalesce((select max(activity_date) from stg_activities), date '0001-01-01'),
     coalesce((select max(created_at)::date from stg_complaints), date '0001-01-01'),
     coalesce((select max(greatest(effective_created, if(status <> 'open', close_date, null))) from stg_opportunities),
