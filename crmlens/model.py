@@ -19,7 +19,8 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 20  # 20: mart_data_span (data_span read on every page); data_end reads mart_order_dates.
+MODEL_VERSION = 20  # 20: mart_data_span (data_span read on every page); data_end reads mart_order_dates, which
+# counts the lines with a cost (loyalty_coverage).
 # 19: mart_loyalty_months reads the shared pieces customer_first_seen and
 # loyalty_open_complaints_referrals again (one rule for the live inputs, the mart and the end marts); 18: macro clv_forward (the CLV formula, once); 17: mart_customer_months, mart_order_dates (churn bucket, cohorts, overview);
 # 16: mart_order_days, mart_customer_period (the loyalty period figures per customer and day,

@@ -36,7 +36,7 @@ lost as (
 repeats as (
     select e.customer_id
     from eligible e
-    join stg_orders o on o.customer_id = e.customer_id and o.is_order
+    join mart_customer_days o on o.customer_id = e.customer_id  -- days with a completed order
      and o.order_date > e.event_date and o.order_date <= e.window_end
     group by e.customer_id
 ),

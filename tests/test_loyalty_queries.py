@@ -163,6 +163,13 @@ def test_no_surveys_are_reported_as_a_blind_spot(ladder_snap):
     assert blind.merged_rungs() == {"client": "loyalty.merged.client_no_surveys"}
 
 
+def test_coverage_counts_every_order_line_and_those_with_a_cost(tmp_path_factory):
+    """tests/fixtures/churn/orders.csv: 15 lines (B2 cancelled counts as a line too), a cost on A1, A2, A3 only."""
+    cov = queries.run("loyalty_coverage", snap=fixture_snapshot(tmp_path_factory, "churn")).iloc[0]
+    assert (int(cov["n_orders"]), int(cov["n_orders_with_cost"])) == (15, 3)
+    assert loyalty.Coverage.from_row(cov).has_cost
+
+
 # Movements, monthly from 2024-10-01: period ends 09-30, 10-31, 11-30, 12-31.
 # From 11-30 to 12-31 (lost at 11-30: last purchase before 06-03; at 12-31: before 07-04):
 EXPECTED_DECEMBER_FLOWS = {
