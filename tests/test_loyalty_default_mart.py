@@ -10,7 +10,10 @@ import json
 import pytest
 
 from crmlens import loyalty, model, period, queries
-from tests.test_loyalty_end_marts import CUSTOMER_TABLE, demo_snap, same  # noqa: F401 (demo_snap: the fixture)
+from tests import test_loyalty_end_marts as end_marts
+
+CUSTOMER_TABLE, same = end_marts.CUSTOMER_TABLE, end_marts.same
+demo_snap = end_marts.demo_snap  # the same demo data: refunds, orders without a cost, surveys, complaints, referrals
 
 
 def every_way(snap, name, params, monkeypatch):
