@@ -119,3 +119,21 @@ def test_the_mart_keeps_every_known_customer_and_the_settings_it_was_built_with(
     # every parameter the replaced pieces read is among the settings, so none can differ unseen
     pieces = "\n".join(queries.expand(f"-- include: {piece}", (), model.PERIOD_PIECES) for piece in model.DEFAULT_PIECES)
     assert set(queries.parameters(pieces)) - {"use_spells_mart"} == set(settings)
+
+
+def test_without_orders_the_mart_is_never_read(tmp_path):
+    """No order: no default period to keep the measures at. The mart is built empty with no settings, so no
+    parameters can match it, and the page's queries work the (few) customers out per query: C1 and C2 are prospects."""
+    from crmlens import ingest, store
+
+    path = tmp_path / "customers.csv"
+    path.write_text("customer_id,signup_date\nC1,2026-03-01\nC2,2026-04-15\n", encoding="utf-8")
+    db = tmp_path / "crm.duckdb"
+    ingest.load_files([path], db=db)
+    snap = store.snapshot(db)
+    assert snap.query("select count(*) as n from mart_loyalty_customers").iloc[0]["n"] == 0
+    p = default_params(snap)
+    assert model.default_measures(snap, "loyalty_summary", p) is False
+    summary = queries.run("loyalty_summary", p, snap=snap)
+    rungs = summary[summary["kind"] == "rung"].set_index("key")["n_customers"]
+    assert rungs.to_dict() == {"prospect": 2}
