@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import numbers
 import pathlib
 import re
 
@@ -143,11 +144,13 @@ def settings_key(params: dict, names) -> str:
     def norm(value):
         if isinstance(value, bool) or value is None or isinstance(value, str):
             return value
-        if isinstance(value, (int, float)):
+        if isinstance(value, numbers.Number):
             return float(value)
         if isinstance(value, (list, tuple)):
             return [norm(v) for v in value]
-        return pd.Timestamp(value).date().isoformat()
+        if isinstance(value, (dt.date, pd.Timestamp)):
+            return pd.Timestamp(value).date().isoformat()
+        return repr(value)  # anything else: its text (a value the mart was not built with never matches)
     return json.dumps({n: norm(params.get(n, "(missing)")) for n in names}, sort_keys=True)
 
 
