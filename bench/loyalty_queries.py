@@ -6,6 +6,9 @@
         (run from a checkout: its crmlens) times each recorded query once, no cache; prints JSON
     python bench/loyalty_queries.py compare --calls CALLS.pickle --before DIR=FILE --after DIR=FILE [--reps 3]
         runs `time` in each checkout DIR on its database FILE, before and after in turn, and prints medians
+    python bench/loyalty_queries.py builds --before DIR=FILE --after DIR=FILE [--reps 3]
+        builds the whole model (crmlens.model.build's statements, in one transaction) of each checkout on a copy of its
+        FILE, before and after in turn, each object timed; prints the medians of the total and of the loyalty objects
 
 Only the scenario's loyalty_* queries are timed (the period and filter look-ups are the same on both sides).
 """
@@ -85,11 +88,64 @@ def compare(calls_file: str, before: str, after: str, reps: int) -> None:
         print(f"| **{scenario}**, together | {b:.2f} s | {a:.2f} s | {b / a:.1f} |")
 
 
+BUILD = """
+import json, shutil, sys, time
+sys.path.insert(0, ".")
+import duckdb
+from crmlens import model, store, vocab
+shutil.copyfile(sys.argv[1], sys.argv[2])
+con = duckdb.connect(sys.argv[2])
+times, t_all = {}, time.perf_counter()
+con.execute("begin")
+model._drop_views_now_tables(con)
+con.execute("create or replace table vocabulary (kind varchar, word varchar)")
+con.executemany("insert into vocabulary values (?, ?)", vocab.rows())
+for name in model.OBJECTS:
+    t0 = time.perf_counter()
+    if name in model.MACROS:
+        store.create_macro(con, model.sql(name))
+    else:
+        params = model._build_params(con, name) if hasattr(model, "_build_params") else model.BUILD_PARAMS.get(name, {})
+        con.execute(model._with_pieces(name) if name in model.WITH_PIECES else model.sql(name), params)
+    times[name] = time.perf_counter() - t0
+con.execute("commit")
+times["total"] = time.perf_counter() - t_all
+con.close()
+print(json.dumps(times))
+"""
+LOYALTY_OBJECTS = ("mart_order_days", "mart_customer_period", "mart_loyalty_months", "mart_loyalty_customers")
+
+
+def builds(before: str, after: str, reps: int) -> None:
+    import os
+    import tempfile
+    sides = {"before": before.split("=", 1), "after": after.split("=", 1)}
+    runs: dict[str, list[dict]] = {"before": [], "after": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for rep in range(reps):
+            for side, (folder, db) in sides.items():
+                copy = os.path.join(tmp, f"{side}.duckdb")
+                done = subprocess.run([sys.executable, "-c", BUILD, db, copy], cwd=folder, capture_output=True, text=True,
+                                      check=True)
+                os.remove(copy)
+                runs[side].append(json.loads(done.stdout.strip().splitlines()[-1]))
+                print(rep, side, json.dumps({k: round(v, 2) for k, v in runs[side][-1].items() if v > 0.5}), flush=True)
+    print("| model build | before | after |\n| --- | ---: | ---: |")
+    for key in ("total", *LOYALTY_OBJECTS):
+        values = {side: [r[key] for r in runs[side] if key in r] for side in runs}
+        shown = {side: f"{statistics.median(v):.2f} s" if v else "-" for side, v in values.items()}
+        print(f"| {key} | {shown['before']} | {shown['after']} |")
+    sums = {side: statistics.median(sum(r.get(k, 0) for k in LOYALTY_OBJECTS) for r in runs[side]) for side in runs}
+    print(f"| the loyalty objects together | {sums['before']:.2f} s | {sums['after']:.2f} s |")
+
+
 if __name__ == "__main__":
     args = dict(zip(sys.argv[2::2], sys.argv[3::2]))
     if sys.argv[1] == "record":
         record(args["--db"], args["--out"])
     elif sys.argv[1] == "time":
         time_calls(args["--db"], args["--calls"])
+    elif sys.argv[1] == "builds":
+        builds(args["--before"], args["--after"], int(args.get("--reps", 3)))
     else:
         compare(args["--calls"], args["--before"], args["--after"], int(args.get("--reps", 3)))

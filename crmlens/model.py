@@ -9,6 +9,10 @@ transaction, so readers see a model that matches its data.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import json
+import numbers
 import pathlib
 import re
 
@@ -19,7 +23,8 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 20  # 20: mart_data_span (data_span read on every page); data_end reads mart_order_dates, which
+MODEL_VERSION = 21  # 21: mart_loyalty_customers (the loyalty measures per customer at the default period and
+# settings); 20: mart_data_span (data_span read on every page); data_end reads mart_order_dates, which
 # counts the lines with a cost (loyalty_coverage).
 # 19: mart_loyalty_months reads the shared pieces customer_first_seen and
 # loyalty_open_complaints_referrals again (one rule for the live inputs, the mart and the end marts); 18: macro clv_forward (the CLV formula, once); 17: mart_customer_months, mart_order_dates (churn bucket, cohorts, overview);
@@ -40,7 +45,7 @@ STAGING = ("stg_customers", "stg_orders", "stg_opportunities", "stg_opportunity_
 STAGING_TABLES = ("stg_opportunities",)
 MARTS = ("mart_customers", "mart_customer_days", "mart_customer_months", "mart_order_dates", "mart_customer_spells",
          "mart_filter_values", "mart_opportunities", "mart_stage_spellings", "mart_order_days", "mart_customer_period",
-         "mart_loyalty_months", "mart_data_span")
+         "mart_loyalty_months", "mart_loyalty_customers", "mart_data_span")
 MACROS = ("period_as_of", "customer_spells", "lifetimes", "value_at_stake", "last_followup", "order_margin", "clv_factor",
           "data_end", "opportunity_status", "opportunity_closed_on", "opportunity_cycle_days", "clv_forward")
 OBJECTS = ("opportunity_status", "stg_product_attributes", "stg_customers", "stg_orders", "stg_opportunities",
@@ -49,10 +54,11 @@ OBJECTS = ("opportunity_status", "stg_product_attributes", "stg_customers", "stg
            "mart_order_dates", "period_as_of", "customer_spells",
            "mart_customer_spells", "lifetimes", "mart_filter_values", "mart_opportunities", "mart_stage_spellings",
            "value_at_stake", "last_followup", "order_margin", "clv_factor", "clv_forward", "mart_order_days", "mart_customer_period",
-           "mart_loyalty_months", "data_end", "opportunity_closed_on", "opportunity_cycle_days", "mart_data_span")
+           "mart_loyalty_months", "data_end", "opportunity_closed_on", "opportunity_cycle_days", "mart_loyalty_customers",
+           "mart_data_span")
 BUILD_PARAMS = {"mart_customer_spells": {"churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER}}
 # Model files that pull in shared query pieces (`-- include:`), expanded like the page queries.
-WITH_PIECES = ("mart_loyalty_months",)
+WITH_PIECES = ("mart_loyalty_months", "mart_loyalty_customers")
 # Queries whose loyalty rung inputs can come from mart_loyalty_months: the piece loyalty_rung_inputs is swapped for
 # loyalty_rung_inputs_mart when every date they read is kept there (use_loyalty_mart). The others read the step_*
 # period figures, which depend on the period and the margin setting: END_QUERIES below.
@@ -68,6 +74,14 @@ END_PIECES = {"loyalty_rung_inputs": "loyalty_rung_inputs_end"}
 PERIOD_PIECES = {**END_PIECES, "loyalty_order_facts_days": "loyalty_order_facts_period"}
 USE_END_MARTS = True  # the tests switch it off to compare with the live inputs
 USE_PERIOD_MART = True  # ... and this one to compare mart_customer_period with the sums of mart_order_days
+# At the default period with the default settings and no filter the three END_QUERIES read each customer's measures
+# (rung, ABC class, RFM, quadrant, CLV) from mart_loyalty_customers, built at load with the same pieces:
+# default_measures says "default" when every parameter those pieces read is the one the mart was built with.
+DEFAULT_PIECES = {"loyalty_rung_inputs": "loyalty_measures_mart", "loyalty_rung_rules": "loyalty_measures_kept",
+                  "loyalty_customer_measures": "loyalty_measures_kept"}
+USE_DEFAULT_MART = True  # the tests switch it off to compare with the pieces worked out per query
+# Model files built with pieces swapped, as the queries take them from marts.
+BUILD_PIECES = {"mart_loyalty_customers": PERIOD_PIECES}
 RAW_TABLES = ("customers", "orders", "opportunities", "opportunity_stage_history", "complaints", "surveys",
               "activities", "owners", "owner_changes", "targets", "product_attributes")
 
@@ -92,13 +106,55 @@ def build(con: duckdb.DuckDBPyConnection, changed: set[str] | frozenset[str] | N
         if name in MACROS:
             store.create_macro(con, sql(name))
         elif name not in kept:
-            con.execute(_with_pieces(name) if name in WITH_PIECES else sql(name), BUILD_PARAMS.get(name, {}))
+            con.execute(_with_pieces(name) if name in WITH_PIECES else sql(name), _build_params(con, name))
     con.execute("create or replace table model_info as select $v::integer as model_version, "
                 "(select max(order_date) from mart_customer_days) as spells_as_of, "
                 "(select min(as_of) from mart_loyalty_months) as loyalty_from, "
                 "(select max(as_of) from mart_loyalty_months) as loyalty_to, "
                 "coalesce((select list(distinct as_of order by as_of) from mart_loyalty_months"
                 " where as_of != last_day(as_of)), []::date[]) as loyalty_days", {"v": MODEL_VERSION})
+
+
+def _build_params(con: duckdb.DuckDBPyConnection, name: str) -> dict:
+    """The parameters model file `name` is built with (mart_loyalty_customers: the loyalty defaults at the default
+    period, worked out from the marts built before it)."""
+    if name != "mart_loyalty_customers":
+        return BUILD_PARAMS.get(name, {})
+    from crmlens import loyalty, queries  # both import this module
+    as_of, order_day = con.execute("select (select max(as_of) from mart_customer_period), "
+                                   "(select max(order_date) from mart_customer_days)").fetchone()
+    known = as_of is not None  # no orders: no default period to keep the measures at (settings NULL: never read)
+    as_of = as_of if known else dt.date(2000, 1, 1)
+    params = {**queries.DEFAULT_PARAMS, **loyalty.params(as_of - dt.timedelta(days=364), as_of)}
+    params["use_spells_mart"] = bool(order_day and as_of >= order_day and params["churn_days"] == CHURN_DAYS
+                                     and params["churn_multiplier"] == CHURN_MULTIPLIER)
+    names = _default_mart_parameters()
+    params["settings"] = settings_key(params, names) if known else None
+    return {p: params[p] for p in (*names, "use_spells_mart", "settings")}
+
+
+@functools.cache
+def _default_mart_parameters() -> tuple[str, ...]:
+    """The parameters mart_loyalty_customers' pieces read (its settings), in first-use order."""
+    from crmlens import queries
+    return tuple(p for p in queries.parameters(_with_pieces("mart_loyalty_customers"))
+                 if p not in ("use_spells_mart", "settings"))
+
+
+def settings_key(params: dict, names) -> str:
+    """The values of `names` in params as one JSON text, numbers as floats and dates as ISO days (so that 10 and
+    10.0, a date and a timestamp of it compare equal)."""
+    def norm(value):
+        if isinstance(value, bool) or value is None or isinstance(value, str):
+            return value
+        if isinstance(value, numbers.Number):
+            return float(value)
+        if isinstance(value, (list, tuple)):
+            return [norm(v) for v in value]
+        if isinstance(value, (dt.date, pd.Timestamp)):
+            return pd.Timestamp(value).date().isoformat()
+        return repr(value)  # anything else: its text (a value the mart was not built with never matches)
+    return json.dumps({n: norm(params.get(n, "(missing)")) for n in names}, sort_keys=True)
 
 
 def _source(name: str) -> str:
@@ -142,7 +198,7 @@ def _unaffected_tables(con: duckdb.DuckDBPyConnection, changed) -> set[str]:
 
 def _with_pieces(name: str) -> str:
     from crmlens import queries  # queries imports this module
-    return queries.expand(sql(name), (name,))
+    return queries.expand(sql(name), (name,), BUILD_PIECES.get(name))
 
 
 def _drop_views_now_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -224,10 +280,39 @@ def _period_as_of(snap: store.Snapshot) -> pd.Timestamp | None:
     return _period_as_of_seen[key]
 
 
+def default_measures(snap: store.Snapshot, name: str, params: dict) -> bool | str:
+    """"default" when query `name` can read each customer's measures (rung, ABC class, RFM, quadrant, CLV) from
+    mart_loyalty_customers: every parameter the pieces it replaces read is the one that mart was built with (the
+    default period, settings and no filter); else False (end_marts decides)."""
+    if not (USE_DEFAULT_MART and USE_PERIOD_MART and use_end_marts(name)):
+        return False
+    settings = _default_settings(snap)
+    return "default" if settings is not None and settings == settings_key(params, _default_mart_parameters()) else False
+
+
+_default_settings_seen: dict[tuple, str | None] = {}  # per snapshot, like _spells_as_of
+
+
+def _default_settings(snap: store.Snapshot) -> str | None:
+    """The settings mart_loyalty_customers was built with (None: none, or an empty mart)."""
+    key = (str(snap.path), snap.identity)
+    if key not in _default_settings_seen:
+        try:
+            value = snap.query("select any_value(settings) as s from mart_loyalty_customers").iloc[0]["s"]
+        except duckdb.Error:
+            value = None
+        if len(_default_settings_seen) > 64:
+            _default_settings_seen.clear()
+        _default_settings_seen[key] = None if pd.isna(value) else str(value)
+    return _default_settings_seen[key]
+
+
 def mart_pieces(name: str, variant: bool | str = True) -> dict[str, str]:
     """The shared pieces query `name` takes from marts instead of the live ones, when it reads marts (variant: what
-    end_marts said)."""
+    end_marts or default_measures said)."""
     if name in END_QUERIES:
+        if variant == "default":
+            return DEFAULT_PIECES
         return PERIOD_PIECES if variant == "period" else END_PIECES
     return MART_PIECES
 

@@ -43,9 +43,10 @@ def sql_text(name: str, from_marts: bool | str = False) -> str:
     return _expand(path.read_text(encoding="utf-8"), seen=(name,), swap=model.mart_pieces(name, from_marts) if from_marts else {})
 
 
-def expand(sql: str, seen: tuple[str, ...] = ()) -> str:
-    """SQL text with its `-- include:` lines expanded (the model's marts that share a piece with the queries)."""
-    return _expand(sql, seen)
+def expand(sql: str, seen: tuple[str, ...] = (), swap: dict | None = None) -> str:
+    """SQL text with its `-- include:` lines expanded (the model's marts that share a piece with the queries; swap:
+    pieces to take in place of others, as sql_text's from_marts)."""
+    return _expand(sql, seen, swap)
 
 
 def _piece_text(name: str, seen: tuple[str, ...], swap: dict) -> str:
@@ -90,7 +91,8 @@ def bind(name: str, params: dict, from_marts: bool | str = False) -> dict:
 def run(name: str, params: dict | None = None, snap: store.Snapshot | None = None) -> pd.DataFrame:
     """Run queries/<name>.sql on a snapshot (default: the current data)."""
     snap = snap or store.snapshot()
-    from_marts = (model.end_marts(snap, name, {**DEFAULT_PARAMS, **(params or {})})
+    from_marts = (model.default_measures(snap, name, {**DEFAULT_PARAMS, **(params or {})})
+                  or model.end_marts(snap, name, {**DEFAULT_PARAMS, **(params or {})})
                   or model.use_loyalty_mart(snap, name, {**DEFAULT_PARAMS, **(params or {})}))
     bound = bind(name, params or {}, from_marts)
     if "use_spells_mart" in bound:

@@ -26,6 +26,34 @@ with dates(as_of) as (select $end::date),
 -- include: loyalty_rung_inputs
 -- include: loyalty_rung_rules
 -- include: loyalty_customer_measures
+-- one pass over the customers to the cells every grouping but the Pareto buckets is made of (rung x ABC class x RFM
+--   cell x quadrant x segment x channel: thousands of cells for 100,000 customers), the groupings then over the cells;
+--   the Pareto buckets in a pass of their own. Fewer passes over the customers than grouping sets over them
+--   (measured: half the time); the figures are the same sums, counts and maxima.
+cells as (
+    select rung, abc_class, rfm_segment, r_score, fm_score, quadrant, segment, channel,
+           count(*) as n_customers,
+           count(*) filter (where is_lapsed) as n_lapsed,
+           count(*) filter (where latest_satisfaction is null and latest_nps is null) as n_without_survey,
+           sum(amt_revenue_period) as amt_revenue_period,
+           sum(amt_profit_period) as amt_profit_period,
+           sum(amt_value_period) filter (where amt_value_period > 0) as amt_value_positive,
+           sum(amt_value_period) as amt_value_period,
+           sum(amt_value_lifetime) as amt_value_lifetime,
+           sum(amt_margin_lifetime) as amt_margin_lifetime,
+           sum(recency_days) as sum_recency_days,
+           count(recency_days) as n_recency_days,
+           max(share_value_cumulative) as share_value_cumulative,
+           count(*) filter (where is_top) as n_top,
+           sum(amt_value_period) filter (where is_top) as amt_value_top,
+           count(*) filter (where is_active_year) as n_active_year,
+           count(*) filter (where is_active_prev_year) as n_prev_active,
+           count(*) filter (where is_active_prev_year and is_active_year) as n_retained,
+           sum(amt_margin_year) filter (where is_active_year) as amt_margin_year_active,
+           sum(amt_clv_forward) as amt_clv_forward_sum
+    from measures
+    group by rung, abc_class, rfm_segment, r_score, fm_score, quadrant, segment, channel
+),
 grouped as (
     select
         case
@@ -36,7 +64,6 @@ grouped as (
             when grouping(quadrant) = 0 then 'quadrant'
             when grouping(segment) = 0 then 'segment'
             when grouping(channel) = 0 then 'channel'
-            when grouping(pareto_bucket) = 0 then 'pareto'
             else 'total'
         end as kind,
         case
@@ -47,31 +74,53 @@ grouped as (
             when grouping(quadrant) = 0 then quadrant
             when grouping(segment) = 0 then segment
             when grouping(channel) = 0 then channel
-            when grouping(pareto_bucket) = 0 then pareto_bucket::varchar
         end as key,
         if(grouping(fm_score) = 0, fm_score, null) as key2,
         if(grouping(r_score) = 0, rfm_segment, null) as grid_segment,
-        count(*) as n_customers,
-        count(*) filter (where is_lapsed) as n_lapsed,
-        count(*) filter (where latest_satisfaction is null and latest_nps is null) as n_without_survey,
+        sum(n_customers)::bigint as n_customers,
+        sum(n_lapsed)::bigint as n_lapsed,
+        sum(n_without_survey)::bigint as n_without_survey,
         sum(amt_revenue_period) as amt_revenue_period,
         sum(amt_profit_period) as amt_profit_period,
-        sum(amt_value_period) filter (where amt_value_period > 0) as amt_value_positive,
+        sum(amt_value_positive) as amt_value_positive,
         sum(amt_value_period) as amt_value_period,
         sum(amt_value_lifetime) as amt_value_lifetime,
         sum(amt_margin_lifetime) as amt_margin_lifetime,
-        avg(recency_days) as amt_avg_recency_days,
+        sum(sum_recency_days) / nullif(sum(n_recency_days), 0) as amt_avg_recency_days,
         max(share_value_cumulative) as share_value_cumulative,
-        count(*) filter (where is_top) as n_top,
-        sum(amt_value_period) filter (where is_top) as amt_value_top,
-        count(*) filter (where is_active_year) as n_active_year,
-        count(*) filter (where is_active_prev_year) as n_prev_active,
-        count(*) filter (where is_active_prev_year and is_active_year) as n_retained,
-        sum(amt_margin_year) filter (where is_active_year) as amt_margin_year_active,
-        sum(amt_clv_forward) as amt_clv_forward_sum
+        sum(n_top)::bigint as n_top,
+        sum(amt_value_top) as amt_value_top,
+        sum(n_active_year)::bigint as n_active_year,
+        sum(n_prev_active)::bigint as n_prev_active,
+        sum(n_retained)::bigint as n_retained,
+        sum(amt_margin_year_active) as amt_margin_year_active,
+        sum(amt_clv_forward_sum) as amt_clv_forward_sum
+    from cells
+    group by grouping sets ((rung), (abc_class), (rfm_segment), (r_score, fm_score, rfm_segment), (quadrant), (segment),
+                            (channel), ())
+    union all
+    select 'pareto' as kind, pareto_bucket::varchar as key, null as key2, null as grid_segment,
+           count(*) as n_customers,
+           count(*) filter (where is_lapsed) as n_lapsed,
+           count(*) filter (where latest_satisfaction is null and latest_nps is null) as n_without_survey,
+           sum(amt_revenue_period) as amt_revenue_period,
+           sum(amt_profit_period) as amt_profit_period,
+           sum(amt_value_period) filter (where amt_value_period > 0) as amt_value_positive,
+           sum(amt_value_period) as amt_value_period,
+           sum(amt_value_lifetime) as amt_value_lifetime,
+           sum(amt_margin_lifetime) as amt_margin_lifetime,
+           avg(recency_days) as amt_avg_recency_days,
+           max(share_value_cumulative) as share_value_cumulative,
+           count(*) filter (where is_top) as n_top,
+           sum(amt_value_period) filter (where is_top) as amt_value_top,
+           count(*) filter (where is_active_year) as n_active_year,
+           count(*) filter (where is_active_prev_year) as n_prev_active,
+           count(*) filter (where is_active_prev_year and is_active_year) as n_retained,
+           sum(amt_margin_year) filter (where is_active_year) as amt_margin_year_active,
+           sum(amt_clv_forward) as amt_clv_forward_sum
     from measures
-    group by grouping sets ((rung), (abc_class), (rfm_segment), (r_score, fm_score, rfm_segment), (quadrant), (segment), (channel),
-                            (pareto_bucket), ())
+    where pareto_bucket is not null
+    group by pareto_bucket
 ),
 kept as (
     select * from grouped

@@ -1,0 +1,2 @@
+-- shared piece loyalty_measures_kept: in place of loyalty_rung_rules and loyalty_customer_measures when
+--   loyalty_measures_mart reads their result from mart_loyalty_customers (nothing left to work out here)
