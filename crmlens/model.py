@@ -19,7 +19,8 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 19  # 19: mart_loyalty_months reads the shared pieces customer_first_seen and
+MODEL_VERSION = 20  # 20: macro customer_gaps, mart_customer_churn (usual gaps and 12-month figures as of the newest
+# order day: customer_spells reads them for any churn setting, the churn summary and at-risk list at the default end); 19: mart_loyalty_months reads the shared pieces customer_first_seen and
 # loyalty_open_complaints_referrals again (one rule for the live inputs, the mart and the end marts); 18: macro clv_forward (the CLV formula, once); 17: mart_customer_months, mart_order_dates (churn bucket, cohorts, overview);
 # 16: mart_order_days, mart_customer_period (the loyalty period figures per customer and day,
 # and per customer at the default period), mart_loyalty_months from mart_order_days; 15: macros data_end,
@@ -36,15 +37,16 @@ STAGING = ("stg_customers", "stg_orders", "stg_opportunities", "stg_opportunity_
            "stg_product_attributes")
 # Staging kept as a table rather than a view: its rule reads an aggregate that every query would pay again.
 STAGING_TABLES = ("stg_opportunities",)
-MARTS = ("mart_customers", "mart_customer_days", "mart_customer_months", "mart_order_dates", "mart_customer_spells",
+MARTS = ("mart_customers", "mart_customer_days", "mart_customer_months", "mart_order_dates", "mart_customer_churn",
+         "mart_customer_spells",
          "mart_filter_values", "mart_opportunities", "mart_stage_spellings", "mart_order_days", "mart_customer_period",
          "mart_loyalty_months")
-MACROS = ("period_as_of", "customer_spells", "lifetimes", "value_at_stake", "last_followup", "order_margin", "clv_factor",
+MACROS = ("period_as_of", "customer_gaps", "customer_spells", "lifetimes", "value_at_stake", "last_followup", "order_margin", "clv_factor",
           "data_end", "opportunity_status", "opportunity_closed_on", "opportunity_cycle_days", "clv_forward")
 OBJECTS = ("opportunity_status", "stg_product_attributes", "stg_customers", "stg_orders", "stg_opportunities",
            "stg_opportunity_stage_history", "stg_complaints", "stg_surveys", "stg_activities", "stg_owners",
            "stg_owner_changes", "stg_targets", "mart_customers", "mart_customer_days", "mart_customer_months",
-           "mart_order_dates", "period_as_of", "customer_spells",
+           "mart_order_dates", "customer_gaps", "mart_customer_churn", "period_as_of", "customer_spells",
            "mart_customer_spells", "lifetimes", "mart_filter_values", "mart_opportunities", "mart_stage_spellings",
            "value_at_stake", "last_followup", "order_margin", "clv_factor", "clv_forward", "mart_order_days", "mart_customer_period",
            "mart_loyalty_months", "data_end", "opportunity_closed_on", "opportunity_cycle_days")
@@ -164,6 +166,20 @@ def use_spells_mart(snap: store.Snapshot, params: dict) -> bool:
     """Whether customer lifetimes for these parameters are the ones mart_customer_spells holds: the default
     rule, as of the newest order day (a period ending then or later)."""
     if int(params.get("churn_days", -1)) != CHURN_DAYS or float(params.get("churn_multiplier", -1)) != CHURN_MULTIPLIER:
+        return False
+    as_of = _spells_as_of(snap)
+    end = params.get("end")
+    return as_of is not None and end is not None and pd.Timestamp(end) >= as_of
+
+
+USE_CHURN_MART = True  # the tests switch it off to compare mart_customer_churn with the figures worked out per query
+
+
+def use_churn_mart(snap: store.Snapshot, params: dict) -> bool:
+    """Whether the churn figures as of these parameters' as-of day (period_as_of of the end) are the ones
+    mart_customer_churn keeps: churn from orders, and the period reaches the newest order day (any churn setting;
+    explicit churn has an as-of day of its own)."""
+    if not USE_CHURN_MART or params.get("definition", "orders") != "orders":
         return False
     as_of = _spells_as_of(snap)
     end = params.get("end")

@@ -27,9 +27,6 @@ revenue_orders as (
     where d.order_date <= (select as_of_date from as_of)
       and len($segment) + len($region) + len($channel) + len($owner) > 0
 ),
-order_gaps as materialized (
-    select customer_id, order_date, gap_before from revenue_orders where $definition = 'orders'
-),
 order_spells as (
     -- lifetimes from orders: the one definition of "lost" (queries/model/customer_spells.sql, via lifetimes)
     select s.customer_id, s.spell_no, s.spell_start, s.last_order, s.usual_gap, s.n_days, s.is_lost, s.lost_date
