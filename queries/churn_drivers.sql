@@ -3,8 +3,8 @@
 -- params: $start DATE, $end DATE (inclusive), $max_levels INTEGER (attributes with more values are skipped),
 --   $definition VARCHAR ('orders' or 'explicit'), $churn_days INTEGER, $churn_multiplier DOUBLE,
 --   $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[],
---   $use_spells_mart BOOLEAN, $use_drivers_mart BOOLEAN (set by crmlens.model; the latter: the period is the
---   pages' default one, whose order values mart_customer_order_modes keeps)
+--   $use_spells_mart BOOLEAN, $use_churn_mart BOOLEAN, $use_drivers_mart BOOLEAN (set by crmlens.model; the
+--   last: the period is the pages' default one, whose order values mart_customer_order_modes keeps)
 -- returns: attribute, source ('customers', 'orders', 'complaints'), value (NULL = blank / no complaint),
 --   n_customers, n_churned, rate_churn, rate_overall, rate_diff (rate_churn - rate_overall), n_levels;
 --   sorted by rate_diff, highest first
