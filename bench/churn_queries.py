@@ -33,7 +33,7 @@ CHANGED = {"churn_days": "60", "segment": "business"}
 
 
 def views() -> dict[str, tuple[str, dict]]:
-    tab = lambda key, **more: {"lang": "English", "churn_tab": i18n.translate("en", f"churn.tab.{key}"), **more}  # noqa: E731
+    tab = lambda key, **more: {"lang": "English", "churn_tab": i18n.translate("en", f"churn.tab.{key}"), **more}
     out = {}
     for key in ("bucket", "cohorts", "survival", "drivers", "at_risk", "whatif"):
         out[f"churn {key}, default"] = ("churn", tab(key))

@@ -15,9 +15,9 @@ day each: everybody's median gap, median(214, 10, 20) = 20.
 
 import datetime as dt
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pandas as pd
 import pytest
 
 from crmlens import churn, demo, ingest, model, period, queries, store
