@@ -23,7 +23,10 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 21  # 21: mart_loyalty_customers (the loyalty measures per customer at the default period and
+MODEL_VERSION = 22  # 22: macro customer_gaps, mart_customer_churn (usual gaps and 12-month figures as of the newest
+# order day: customer_spells reads them for any churn setting, the churn summary and at-risk list at the default end),
+# mart_customer_order_modes (the churn drivers' order values at the default period);
+# 21: mart_loyalty_customers (the loyalty measures per customer at the default period and
 # settings); 20: mart_data_span (data_span read on every page); data_end reads mart_order_dates, which
 # counts the lines with a cost (loyalty_coverage).
 # 19: mart_loyalty_months reads the shared pieces customer_first_seen and
@@ -43,19 +46,20 @@ STAGING = ("stg_customers", "stg_orders", "stg_opportunities", "stg_opportunity_
            "stg_product_attributes")
 # Staging kept as a table rather than a view: its rule reads an aggregate that every query would pay again.
 STAGING_TABLES = ("stg_opportunities",)
-MARTS = ("mart_customers", "mart_customer_days", "mart_customer_months", "mart_order_dates", "mart_customer_spells",
+MARTS = ("mart_customers", "mart_customer_days", "mart_customer_months", "mart_order_dates", "mart_customer_churn",
+         "mart_customer_spells",
          "mart_filter_values", "mart_opportunities", "mart_stage_spellings", "mart_order_days", "mart_customer_period",
-         "mart_loyalty_months", "mart_loyalty_customers", "mart_data_span")
-MACROS = ("period_as_of", "customer_spells", "lifetimes", "value_at_stake", "last_followup", "order_margin", "clv_factor",
+         "mart_loyalty_months", "mart_loyalty_customers", "mart_customer_order_modes", "mart_data_span")
+MACROS = ("period_as_of", "customer_gaps", "customer_spells", "lifetimes", "value_at_stake", "last_followup", "order_margin", "clv_factor",
           "data_end", "opportunity_status", "opportunity_closed_on", "opportunity_cycle_days", "clv_forward")
 OBJECTS = ("opportunity_status", "stg_product_attributes", "stg_customers", "stg_orders", "stg_opportunities",
            "stg_opportunity_stage_history", "stg_complaints", "stg_surveys", "stg_activities", "stg_owners",
            "stg_owner_changes", "stg_targets", "mart_customers", "mart_customer_days", "mart_customer_months",
-           "mart_order_dates", "period_as_of", "customer_spells",
+           "mart_order_dates", "customer_gaps", "mart_customer_churn", "period_as_of", "customer_spells",
            "mart_customer_spells", "lifetimes", "mart_filter_values", "mart_opportunities", "mart_stage_spellings",
            "value_at_stake", "last_followup", "order_margin", "clv_factor", "clv_forward", "mart_order_days", "mart_customer_period",
            "mart_loyalty_months", "data_end", "opportunity_closed_on", "opportunity_cycle_days", "mart_loyalty_customers",
-           "mart_data_span")
+           "mart_customer_order_modes", "mart_data_span")
 BUILD_PARAMS = {"mart_customer_spells": {"churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER}}
 # Model files that pull in shared query pieces (`-- include:`), expanded like the page queries.
 WITH_PIECES = ("mart_loyalty_months", "mart_loyalty_customers")
@@ -226,6 +230,48 @@ def use_spells_mart(snap: store.Snapshot, params: dict) -> bool:
     as_of = _spells_as_of(snap)
     end = params.get("end")
     return as_of is not None and end is not None and pd.Timestamp(end) >= as_of
+
+
+USE_CHURN_MART = True  # the tests switch it off to compare mart_customer_churn with the figures worked out per query
+
+
+def use_churn_mart(snap: store.Snapshot, params: dict) -> bool:
+    """Whether the churn figures as of these parameters' as-of day (period_as_of of the end) are the ones
+    mart_customer_churn keeps: churn from orders, and the period reaches the newest order day (any churn setting;
+    explicit churn has an as-of day of its own)."""
+    if not USE_CHURN_MART or params.get("definition", "orders") != "orders":
+        return False
+    as_of = _spells_as_of(snap)
+    end = params.get("end")
+    return as_of is not None and end is not None and pd.Timestamp(end) >= as_of
+
+
+def use_drivers_mart(snap: store.Snapshot, params: dict) -> bool:
+    """Whether churn_drivers' order values for these parameters are the ones mart_customer_order_modes keeps: the
+    churn figures as of the newest order day (use_churn_mart), from the start of the year before the period."""
+    if not use_churn_mart(snap, params):
+        return False
+    from_date = _order_modes_from(snap)
+    try:
+        return from_date is not None and pd.Timestamp(params["start"]) - pd.Timedelta(days=365) == from_date
+    except (KeyError, TypeError, ValueError):
+        return False
+
+
+_order_modes_from_seen: dict[tuple, pd.Timestamp | None] = {}  # per snapshot, like _spells_as_of
+
+
+def _order_modes_from(snap: store.Snapshot) -> pd.Timestamp | None:
+    key = (str(snap.path), snap.identity)
+    if key not in _order_modes_from_seen:
+        try:
+            value = snap.query("select max(from_date) as d from mart_customer_order_modes").iloc[0]["d"]
+        except duckdb.Error:
+            value = None
+        if len(_order_modes_from_seen) > 64:
+            _order_modes_from_seen.clear()
+        _order_modes_from_seen[key] = None if pd.isna(value) else pd.Timestamp(value)
+    return _order_modes_from_seen[key]
 
 
 _spells_as_of_seen: dict[tuple, pd.Timestamp | None] = {}  # per snapshot (path, identity): it never changes

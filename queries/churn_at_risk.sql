@@ -4,7 +4,7 @@
 --   $sort VARCHAR ('score', 'value', 'last_order', 'days'), $limit INTEGER, $offset INTEGER,
 --   $definition VARCHAR ('orders' or 'explicit'), $churn_days INTEGER, $churn_multiplier DOUBLE,
 --   $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[],
---   $use_spells_mart BOOLEAN (set by crmlens.model)
+--   $use_spells_mart BOOLEAN, $use_churn_mart BOOLEAN (set by crmlens.model)
 -- returns: customer_id, name, segment, region, owner, last_order, days_since (as-of day - last order),
 -- usual_gap (days), lost_on (the day they count as lost without an order), score (days_since / n_days,
 --     0-100),
@@ -20,11 +20,16 @@ at_risk as (
       and (select as_of_date from as_of) - s.last_order > s.usual_gap
 ),
 recent as (
+    -- their orders in the 365 days to the as-of day: kept at load for the newest order day (mart_customer_churn)
     select customer_id, sum(amount) as amt, sum(n_orders)::bigint as n_orders
     from revenue_orders
     where order_date > (select as_of_date from as_of) - 365
-      and customer_id in (select customer_id from at_risk)
+      and customer_id in (select customer_id from at_risk) and not $use_churn_mart
     group by customer_id
+    union all
+    select customer_id, amt_12m, n_orders_12m
+    from mart_customer_churn
+    where $use_churn_mart and customer_id in (select customer_id from at_risk)
 ),
 last_complaint as (
     select customer_id, max(created_at) as created_at, arg_max(category, created_at) as category

@@ -3,7 +3,7 @@
 -- params: $start DATE, $end DATE (inclusive), $grain VARCHAR ('month' or 'quarter'),
 --   $definition VARCHAR ('orders' or 'explicit'), $churn_days INTEGER, $churn_multiplier DOUBLE,
 --   $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[],
---   $use_spells_mart BOOLEAN (set by crmlens.model)
+--   $use_spells_mart BOOLEAN, $use_churn_mart BOOLEAN (set by crmlens.model)
 -- returns: one row per period from $start to the as-of day: period_start, first_day, last_day, is_complete,
 -- n_start, n_new, n_reactivated, n_lost, n_lost_from_start, n_end, rate_churn (n_lost_from_start / n_start),
 --   amt_revenue_lost (lost customers' revenue in their last 365 days; explicit: 12 x monthly revenue),

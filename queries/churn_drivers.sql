@@ -3,7 +3,8 @@
 -- params: $start DATE, $end DATE (inclusive), $max_levels INTEGER (attributes with more values are skipped),
 --   $definition VARCHAR ('orders' or 'explicit'), $churn_days INTEGER, $churn_multiplier DOUBLE,
 --   $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[],
---   $use_spells_mart BOOLEAN (set by crmlens.model)
+--   $use_spells_mart BOOLEAN, $use_churn_mart BOOLEAN, $use_drivers_mart BOOLEAN (set by crmlens.model; the
+--   last: the period is the pages' default one, whose order values mart_customer_order_modes keeps)
 -- returns: attribute, source ('customers', 'orders', 'complaints'), value (NULL = blank / no complaint),
 --   n_customers, n_churned, rate_churn, rate_overall, rate_diff (rate_churn - rate_overall), n_levels;
 --   sorted by rate_diff, highest first
@@ -28,7 +29,7 @@ order_columns as (
                               is_void, is_order, is_refund, amt_revenue))::varchar
     from stg_orders semi join population using (customer_id)
     where order_date <= (select as_of_date from as_of) and order_date >= $start::date - 365
-      and is_order
+      and is_order and not $use_drivers_mart
 ),
 order_value_counts as (
     select customer_id, attribute, value, count(*) as n, max(_ordered_on) as last_ordered_on
@@ -42,6 +43,11 @@ order_attributes as (
     select customer_id, attribute, first(value order by n desc, last_ordered_on desc, value) as value
     from order_value_counts
     group by customer_id, attribute
+    union all
+    -- the same, kept at load for the default period (mart_customer_order_modes)
+    select customer_id, attribute, value
+    from mart_customer_order_modes semi join population using (customer_id)
+    where $use_drivers_mart
 ),
 complaint_attributes as (
     -- the category of the customer's latest complaint up to the as-of day (NULL: never complained)

@@ -7,7 +7,7 @@
 --   $risk_probs DOUBLE[] (the chance of leaving within the horizon for a customer of that group still
 --     there after that many whole months; '' = no contract type),
 --   $sort VARCHAR ('expected', 'probability', 'value', 'tenure'), $limit INTEGER, $offset INTEGER,
---   $use_spells_mart BOOLEAN (set by crmlens.model)
+--   $use_spells_mart BOOLEAN, $use_churn_mart BOOLEAN (set by crmlens.model)
 -- returns: customer_id, name, contract_type, tenure_months, monthly_revenue, p_leave, amt_at_stake (12 x
 --   monthly revenue),
 -- amt_expected_loss (p_leave x amt_at_stake), owner, segment, region, n_total, amt_total_expected_loss (over

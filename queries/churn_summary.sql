@@ -2,7 +2,9 @@
 --   from
 -- params: $start DATE, $end DATE (inclusive), $definition VARCHAR ('orders' or 'explicit'),
 --   $churn_days INTEGER, $churn_multiplier DOUBLE, $segment VARCHAR[], $region VARCHAR[],
---   $channel VARCHAR[], $owner VARCHAR[], $margin_fallback DOUBLE, $use_spells_mart BOOLEAN (set by crmlens.model)
+--   $channel VARCHAR[], $owner VARCHAR[], $margin_fallback DOUBLE, $use_spells_mart BOOLEAN,
+--   $use_churn_mart BOOLEAN (both set by crmlens.model; the latter: the as-of day is the newest order day, whose
+--   12-month figures and usual gaps mart_customer_churn keeps)
 -- returns: one row: as_of_date,
 --   n_start (customers active at the period's start: a lifetime begun before $start and not ended before it),
 --   n_lost_from_start (of those, lost in the period), n_lost (every departure in the period, new customers'
@@ -29,15 +31,33 @@ year_ago as (
       and coalesce(lost_date > (select as_of_date from as_of) - 365, not is_lost)
 ),
 recent_orders as (
+    -- the chosen customers' order lines in the 365 days to the as-of day (an earlier as-of day than the mart's)
     select o.customer_id, o.amount, o.cost
     from stg_orders o
     where o.order_date > (select as_of_date from as_of) - 365 and o.order_date <= (select as_of_date from as_of)
-      and o.is_order and len($segment) + len($region) + len($channel) + len($owner) = 0
+      and o.is_order and len($segment) + len($region) + len($channel) + len($owner) = 0 and not $use_churn_mart
     union all
     select o.customer_id, o.amount, o.cost
     from stg_orders o semi join filtered f using (customer_id)
     where o.order_date > (select as_of_date from as_of) - 365 and o.order_date <= (select as_of_date from as_of)
-      and o.is_order and len($segment) + len($region) + len($channel) + len($owner) > 0
+      and o.is_order and len($segment) + len($region) + len($channel) + len($owner) > 0 and not $use_churn_mart
+),
+recent_customers as (
+    -- the same per customer, kept at load for the newest order day (mart_customer_churn; its row without a
+    -- customer holds the guest orders, which only the unfiltered margin counts, as recent_orders does)
+    select m.customer_id, m.amt_12m, m.amt_margin_cost_12m, m.amt_no_cost_12m, m.n_cost_12m
+    from mart_customer_churn m
+    where $use_churn_mart and len($segment) + len($region) + len($channel) + len($owner) = 0
+    union all
+    select m.customer_id, m.amt_12m, m.amt_margin_cost_12m, m.amt_no_cost_12m, m.n_cost_12m
+    from mart_customer_churn m semi join filtered f using (customer_id)
+    where $use_churn_mart and len($segment) + len($region) + len($channel) + len($owner) > 0
+),
+order_gaps as (
+    -- the chosen customers' gaps between order days up to the as-of day, for their median (usual_gap_all);
+    -- without a filter at the newest order day it is kept in mart_customer_churn
+    select gap_before from revenue_orders
+    where $definition = 'orders' and not ($use_churn_mart and len($segment) + len($region) + len($channel) + len($owner) = 0)
 ),
 dated as (
     -- lifetimes placed in time, as the leaky bucket counts them (churn_bucket.sql)
@@ -66,9 +86,17 @@ select (select as_of_date from as_of) as as_of_date,
        (select count(*) from year_ago semi join active_now using (customer_id)) as n_kept_12m,
        1 - (select count(*) from year_ago semi join active_now using (customer_id)) / nullif((select count(*) from year_ago), 0)
            as rate_churn_12m,
-       if($definition = 'explicit', (select 12 * sum(monthly_revenue) from active_now),
-          (select sum(amount) from recent_orders semi join active_now using (customer_id))) as amt_revenue_12m,
-       (select sum(order_margin(amount, cost, NULL, $margin_fallback)) / nullif(sum(amount), 0)
-        from recent_orders where amount is not null having count(cost) > 0) as rate_margin,
-       (select median(gap_before) filter (where gap_before > 0) from order_gaps) as usual_gap_all
+       case when $definition = 'explicit' then (select 12 * sum(monthly_revenue) from active_now)
+            when $use_churn_mart then (select sum(amt_12m) from recent_customers semi join active_now using (customer_id))
+            else (select sum(amount) from recent_orders semi join active_now using (customer_id)) end as amt_revenue_12m,
+       -- order_margin(amount, cost, NULL, fallback) line by line is amount - cost, else fallback x amount: its sum is
+       -- the sum of those two parts
+       coalesce((select sum(order_margin(amount, cost, NULL, $margin_fallback)) / nullif(sum(amount), 0)
+                 from recent_orders where amount is not null having count(cost) > 0),
+                (select (sum(amt_margin_cost_12m) + $margin_fallback * coalesce(sum(amt_no_cost_12m), 0)) / nullif(sum(amt_12m), 0)
+                 from recent_customers having sum(n_cost_12m) > 0)) as rate_margin,
+       coalesce((select median(gap_before) filter (where gap_before > 0) from order_gaps),
+                (select max(usual_gap_all) from mart_customer_churn
+                 where $definition = 'orders' and $use_churn_mart
+                   and len($segment) + len($region) + len($channel) + len($owner) = 0)) as usual_gap_all
 from textbook tb

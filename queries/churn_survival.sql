@@ -4,7 +4,7 @@
 --   $group VARCHAR ('none', 'segment', 'channel', 'region', 'owner', 'contract', 'complaint'),
 --   $definition VARCHAR ('orders' or 'explicit'), $churn_days INTEGER, $churn_multiplier DOUBLE,
 --   $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[],
---   $landmark_days INTEGER, $use_spells_mart BOOLEAN (set by crmlens.model)
+--   $landmark_days INTEGER, $use_spells_mart BOOLEAN, $use_churn_mart BOOLEAN (set by crmlens.model)
 -- complaint: a landmark analysis, so that staying longer does not make a customer a complainer (immortal-time
 --   bias): the clock starts $landmark_days days after the first order (the landmark); only customers still
 --   active then, with the landmark on or before the as-of day, count; 'complained' = a complaint on or before

@@ -2,7 +2,7 @@
 -- One row per customer lifetime (spell) up to as_of: spell_no 1 starts at the first order, a new spell
 -- starts at an order after a gap longer than the customer's n_days.
 --   usual_gap: the median gap between the customer's order days up to as_of (a customer with one order
---              day gets everybody's median gap)
+--              day gets everybody's median gap): customer_gaps(as_of), kept in mart_customer_churn for the newest day
 --   n_days: max(churn_days, floor(churn_multiplier x usual_gap)): the days without an order after
 --           which the customer counts as lost
 --   is_lost / lost_date: lost once last_order + n_days <= as_of, on that day
@@ -12,23 +12,29 @@ with days as (
     from mart_customer_days
     where order_date <= as_of::date
 ),
-everybody as (
-    select median(gap_before) filter (where gap_before > 0) as usual_gap from days
+newest as (
+    select max(order_date) as order_date from mart_customer_days
+),
+gaps as (
+    -- the usual gaps (customer_gaps): as of the newest order day (or later: no order day after it) they are kept
+    -- at load in mart_customer_churn, whatever churn_days and churn_multiplier; for an earlier day worked out here
+    select customer_id, last_order, usual_gap from mart_customer_churn
+    where as_of::date >= (select order_date from newest) and customer_id is not null
+    union all
+    -- (NULL: no day, so that nothing is computed when the mart holds them)
+    select customer_id, last_order, usual_gap
+    from customer_gaps(if(as_of::date < (select max(order_date) from mart_customer_days), as_of::date, null))
 ),
 thresholds as (
     select customer_id, last_order, usual_gap,
            greatest(churn_days, floor(churn_multiplier * coalesce(usual_gap, 0)))::integer as n_days
-    from (
-        select customer_id, max(order_date) as last_order,
-               coalesce(median(gap_before) filter (where gap_before > 0), (select usual_gap from everybody)) as usual_gap
-        from days
-        group by customer_id
-    )
+    from gaps
 ),
 spell_starts as (
     select d.customer_id, d.order_date, d.gap_before, t.last_order, t.usual_gap, t.n_days
     from days d join thresholds t using (customer_id)
-    where d.gap_before is null or d.gap_before > t.n_days
+    -- (the first test is implied by the second, as n_days >= churn_days: it drops most days before the join)
+    where (d.gap_before is null or d.gap_before > churn_days) and (d.gap_before is null or d.gap_before > t.n_days)
 ),
 spells as (
     select customer_id, row_number() over w as spell_no, order_date as spell_start, usual_gap, n_days,

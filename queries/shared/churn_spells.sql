@@ -16,19 +16,18 @@ as_of as materialized (
 revenue_orders as (
     -- order days of the chosen customers up to the as-of day (mart_customer_days), with the days since
     -- their previous order day (NULL: the first)
-    -- (two branches, one pruned by the bound filter parameters: an OR with the IN costs a join on every row)
+    -- (two branches, one pruned by the bound filter parameters: an OR with the IN costs a join on every row;
+    --  $use_churn_mart: the as-of day is the newest order day, every day is up to it: no test, so that the planner
+    --  knows how many rows come and joins the few chosen customers to them, not them to the customers)
     select d.customer_id, d.order_date, d.amount, d.n_orders, d.gap_before
     from mart_customer_days d
-    where d.order_date <= (select as_of_date from as_of)
+    where ($use_churn_mart or d.order_date <= (select as_of_date from as_of))
       and len($segment) + len($region) + len($channel) + len($owner) = 0
     union all
     select d.customer_id, d.order_date, d.amount, d.n_orders, d.gap_before
     from mart_customer_days d semi join filtered f using (customer_id)
-    where d.order_date <= (select as_of_date from as_of)
+    where ($use_churn_mart or d.order_date <= (select as_of_date from as_of))
       and len($segment) + len($region) + len($channel) + len($owner) > 0
-),
-order_gaps as materialized (
-    select customer_id, order_date, gap_before from revenue_orders where $definition = 'orders'
 ),
 order_spells as (
     -- lifetimes from orders: the one definition of "lost" (queries/model/customer_spells.sql, via lifetimes)
