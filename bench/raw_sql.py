@@ -240,6 +240,16 @@ from scope
 """,
 }
 
+# A plain monthly cohort-retention table straight from the raw orders: what one hand-written query costs (the
+# yardstick of the browser target: a page drawn within the time of this query on the same file).
+COHORT = """
+select date_trunc('month', first_on) as cohort, date_diff('month', first_on, order_date) as k,
+       count(distinct customer_id) as n_customers
+from (select customer_id, order_date, min(order_date) over (partition by customer_id) as first_on
+      from orders where coalesce(status, '') not in ('cancelled', 'canceled', 'returned', 'refunded'))
+group by all
+"""
+
 FIGURES = {
     "overview": ("n_customers", "n_active_customers", "n_new_customers", "amt_revenue", "n_orders",
                  "n_open_opportunities", "n_complaints"),
