@@ -186,9 +186,13 @@ CHANGED = {"funnel": {"segment": "business"}, "loyalty": {"segment": "business"}
            "churn": {"segment": "business", "churn_days": "60"}, "complaints": {"segment": "business"}}
 
 
-def queries_seconds(calls: list[tuple[str, dict]], db: str, repeat: int) -> float:
-    """A page's queries together, without cache: the median of `repeat` passes."""
-    return statistics.median(sum(pages.timed_page(calls, db).values()) for _ in range(repeat))
+def queries_seconds(calls: list[tuple[str, dict]], db: str, repeat: int, per_query: dict | None = None) -> float:
+    """A page's queries together, without cache: the median of `repeat` passes (and into per_query, when given,
+    each query's median seconds: what costs what)."""
+    passes = [pages.timed_page(calls, db) for _ in range(repeat)]
+    if per_query is not None:
+        per_query.update({name: round(statistics.median(p[name] for p in passes), 3) for name in passes[0]})
+    return statistics.median(sum(p.values()) for p in passes)
 
 
 def page_times(db: str, start: dt.date, end: dt.date, cohort_raw_s: float, repeat: int = 1,
@@ -203,8 +207,10 @@ def page_times(db: str, start: dt.date, end: dt.date, cohort_raw_s: float, repea
             calls = pages.recorded(page, db, **query)
             if label == "default":
                 default_calls[page] = calls
-            seconds = queries_seconds(calls, db, repeat)
+            per_query: dict = {}
+            seconds = queries_seconds(calls, db, repeat, per_query)
             out[f"{page}_{label}_s"] = round(seconds, 3)
+            out[f"{page}_{label}_by_query_s"] = dict(sorted(per_query.items(), key=lambda kv: -kv[1]))
             out[f"{page}_{label}_x_cohort_raw"] = round(seconds / cohort_raw_s, 1)
             out[f"{page}_{label}_n_queries"] = len(calls)
         for tab in TABS.get(page, ())[1:] if tabs else ():
@@ -363,6 +369,9 @@ def table(r: dict) -> str:
             lines.append(row((page, f"{pg[f'{page}_default_s']:.3f}", f"{pg[f'{page}_changed_s']:.3f}",
                               f"{x['raw_sql_s']:.3f}" if x else "-", f"{x['raw_over_page']:.2f}" if x else "-",
                               f"{p['pandas_s']:.3f}" if p else "-", f"{p['page_over_pandas']:.2f}" if p else "-", same), w))
+        lines.append("what costs most, default view (s): " + "; ".join(
+            f"{page}: " + ", ".join(f"{q} {v:.3f}" for q, v in list(pg.get(f"{page}_default_by_query_s", {}).items())[:3])
+            for page in pages.PAGES))
         tabs = [(k[:-2], v) for k, v in pg.items() if "_tab_" in k and k.endswith("_s")]
         if tabs:
             lines.append("other tabs opened (s): " + ", ".join(f"{k.replace('_tab_', ' ')} {v:.3f}" for k, v in tabs))
