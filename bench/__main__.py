@@ -395,11 +395,13 @@ def table(r: dict) -> str:
             b = r[key]
             lines.append(f"Chromium, cold, to the last chart drawn, {b['orders']:,} orders (cohort query "
                          f"{b['cohort_raw_s']:.3f} s; app peak RSS {b['app_peak_rss_mb']} MB):")
-            lines.append(row(("page", "default", "x cohort", "other period", "x cohort"), (12, 10, 10, 13, 10)))
+            w = (12, 10, 10, 13, 10, 20)
+            lines.append(row(("page", "default", "x cohort", "other period", "x cohort", "script ended at"), w))
             for page in pages.PAGES:
                 lines.append(row((page, f"{b[f'{page}_default_s']:.2f}", b[f"{page}_default_x_cohort_raw"],
-                                  f"{b[f'{page}_other_period_s']:.2f}", b[f"{page}_other_period_x_cohort_raw"]),
-                                 (12, 10, 10, 13, 10)))
+                                  f"{b[f'{page}_other_period_s']:.2f}", b[f"{page}_other_period_x_cohort_raw"],
+                                  f"{b[f'{page}_default_script_done_s']:.2f} / {b[f'{page}_other_period_script_done_s']:.2f}"),
+                                 w))
     lines.append("")
     lines.append(f"targets (issue 13; set for 10M orders, this run has {r['orders']:,}):")
     for t in r["targets"]:

@@ -12,6 +12,9 @@ reported is the moment that state was first seen (polled every 50 ms), so the wa
 Waiting only for the charts present at the first quiet moment would stop before a chart that a second run
 draws.
 
+`<page>_<view>_script_done_s` is when the server's last script run for the page ended; the rest, up to
+`<page>_<view>_s`, is the browser receiving and drawing (Plotly) the elements.
+
 The server's peak memory is VmHWM of the `streamlit run` process (/proc/<pid>/status), read after every page
 was opened: the app's own peak, not the benchmark's.
 """
@@ -58,12 +61,14 @@ def drawn_seconds(browser, url: str, min_charts: int = 1) -> dict:
     try:
         t0 = time.perf_counter()
         page.goto(url)
-        since, seen = None, None
+        since, seen, stopped = None, None, None
         while True:
             s = page.evaluate(STATE)
             now = time.perf_counter()
             if s["errors"]:
                 raise RuntimeError(f"{url}: {s['errors']}")
+            # when the server's last script run ended: the rest of the wait is the browser drawing
+            stopped = None if s["running"] or not s["connected"] else stopped or now
             done = (s["connected"] and not s["running"] and s["skeletons"] == 0 and s["charts"] >= min_charts
                     and s["drawn"] == s["charts"])
             if not done:
@@ -71,7 +76,7 @@ def drawn_seconds(browser, url: str, min_charts: int = 1) -> dict:
             elif since is None or seen != s["charts"]:
                 since, seen = now, s["charts"]
             elif now - since >= SETTLED_S:
-                return {"seconds": since - t0, "charts": seen}
+                return {"seconds": since - t0, "script_done_s": (stopped or since) - t0, "charts": seen}
             if now - t0 > TIMEOUT_S:
                 raise TimeoutError(f"{url}: not drawn after {TIMEOUT_S} s: {s}")
             time.sleep(POLL_S)
@@ -108,6 +113,7 @@ def page_times(db: pathlib.Path, repeat: int = 1) -> dict:
                         for label, url in (("default", address), ("other_period", f"{address}&{year_before}")):
                             got = drawn_seconds(browser, url)
                             runs.setdefault(f"{name}_{label}_s", []).append(got["seconds"])
+                            runs.setdefault(f"{name}_{label}_script_done_s", []).append(got["script_done_s"])
                             charts[f"{name}_{label}"] = got["charts"]
                     rss.append(peak_rss_mb(server.proc.pid))
         finally:
