@@ -216,7 +216,9 @@ def complaints(f: dict, p: dict) -> dict:
     closed = k["resolved_at"].notna() | _words(k["status"]).isin(p["closed_words"])
     o = orders_ruled(f, p)
     active = int(o.loc[o["is_order"] & o["order_date"].between(start, end), "customer_id"].nunique())
-    median = lambda s: None if s.dropna().empty else float(s.median())  # noqa: E731
+    def median(s: pd.Series) -> float | None:
+        return None if s.dropna().empty else float(s.median())
+
     return {"n_complaints": len(k), "n_active_customers": active,
             "rate_per_100_customers": 100.0 * len(k) / active if active else None,
             "n_open": int((~closed).sum()),

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
+
 from crmlens import churn, loyalty, queries, store, vocab
 
 # The pieces each page's SQL starts from. Written once per page on purpose: each is one plain query.
@@ -325,10 +327,7 @@ def _plain(value):
     """A number as Python int/float (NaN and NA as None), so figures compare and go into JSON."""
     if value is None:
         return None
-    try:
-        if value != value:  # NaN
-            return None
-    except TypeError:
+    if pd.isna(value):  # NaN, NA, NaT
         return None
     if hasattr(value, "item"):
         value = value.item()

@@ -73,7 +73,7 @@ def test_raw_sql_and_pandas_give_the_page_figures(page, demo_db, data, monkeypat
 
 def test_the_comparison_notices_a_different_rule(data):
     """A refund counted as an order would change the figures: the comparison is sharp enough to see it."""
-    snap, start, end, frames = data
+    _, start, end, frames = data
     p = raw_sql.params(start, end)
     honest = raw_pandas.overview(frames, p)
     orders = frames["orders"]
