@@ -44,5 +44,6 @@ postgresql:
 demo: $(VENV)/.installed
 	$(BIN)/python -m crmlens demo --db "$(DB)"
 
-bench: $(VENV)/.installed-dev
-	$(BIN)/python -m bench
+## make bench: issue 13's benchmark (demo data, every part; BENCH_ARGS="--customers 800000" for 10M orders, see README "Performance")
+bench: $(VENV)/.installed-dev browser
+	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -1,7 +1,7 @@
 """The queries each page runs, recorded by opening the page in AppTest, then timed on their own.
 
 `recorded(page, db, **query)` opens pages/<page>.py through app.py with these address parameters and
-returns every (query name, parameters) the page ran, in order; `timed_page` runs them again without
+returns every (query name, parameters) the page ran, in order (the query cache cleared first); `timed_page` runs them again without
 any cache and returns the seconds per query.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 
+import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
@@ -22,6 +23,7 @@ APP = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 
 def recorded(page: str, db: str, timeout: float = 600, **query) -> list[tuple[str, dict]]:
     calls: list[tuple[str, dict]] = []
     run = queries.run
+    st.cache_data.clear()  # else a query an earlier page or view ran comes from the cache and is not recorded
 
     def recording(name, params=None, snap=None):
         calls.append((name, dict(params or {})))
