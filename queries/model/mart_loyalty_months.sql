@@ -52,6 +52,7 @@ order_steps as (
            max(d.order_date) filter (where d.n_orders > 0) as last_ordered_at, sum(d.amt_revenue) as amt_revenue
     from mart_order_days d
     join step_of_day s on s.day = d.order_date
+    where in_build_scope(d.customer_id)
     group by d.customer_id, s.as_of
 ),
 -- surveys: the latest survey day in each step (several on one day: their average), and that day
@@ -65,7 +66,7 @@ survey_steps as (
         select s.customer_id, s.survey_day, sd.as_of, avg(s.satisfaction) as satisfaction, avg(s.nps) as nps
         from (select *, coalesce(survey_date, date '0001-01-01') as survey_day from stg_surveys) s
         join step_of_day sd on sd.day = s.survey_day
-        where s.customer_id is not null
+        where s.customer_id is not null and in_build_scope(s.customer_id)
         group by s.customer_id, s.survey_day, sd.as_of
     )
     group by customer_id, as_of
@@ -110,6 +111,7 @@ step_state as (
     left join order_runs o on o.customer_id = f.customer_id and o.as_of <= d.as_of and d.as_of < o.next_as_of
     left join satisfaction_runs sa on sa.customer_id = f.customer_id and sa.as_of <= d.as_of and d.as_of < sa.next_as_of
     left join nps_runs np on np.customer_id = f.customer_id and np.as_of <= d.as_of and d.as_of < np.next_as_of
+    where in_build_scope(f.customer_id)
 )
 select s.customer_id, s.as_of, s.n_orders, s.last_ordered_at, s.amt_revenue_month, s.amt_revenue_to_date,
        s.latest_satisfaction_seen, s.latest_satisfaction_day, s.latest_nps_seen, s.latest_nps_day,
