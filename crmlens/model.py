@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pathlib
 import re
+import time
 
 import duckdb
 import pandas as pd
@@ -129,7 +130,9 @@ def build(con: duckdb.DuckDBPyConnection, changed: set[str] | frozenset[str] | N
     con.executemany("insert into vocabulary values (?, ?)", vocab.rows())
     con.execute(WHOLE_SCOPE)
     made: dict[str, str] = {}
+    BUILD_SECONDS.clear()
     for name in OBJECTS:
+        started = time.perf_counter()
         if name in MACROS:
             store.create_macro(con, sql(name))
         elif name in kept:
@@ -148,15 +151,19 @@ def build(con: duckdb.DuckDBPyConnection, changed: set[str] | frozenset[str] | N
                 con.execute(WHOLE_SCOPE)
             else:
                 con.execute(text, BUILD_PARAMS.get(name, {}))
+        BUILD_SECONDS[name] = time.perf_counter() - started
+    started = time.perf_counter()
     con.execute("create or replace table model_info as select $v::integer as model_version, "
                 "(select max(order_date) from mart_customer_days) as spells_as_of, "
                 "(select min(as_of) from mart_loyalty_months) as loyalty_from, "
                 "(select max(as_of) from mart_loyalty_months) as loyalty_to, "
                 "coalesce((select list(distinct as_of order by as_of) from mart_loyalty_months"
                 " where as_of != last_day(as_of)), []::date[]) as loyalty_days", {"v": MODEL_VERSION})
+    BUILD_SECONDS["model_info"] = time.perf_counter() - started
     return made
 
 
+BUILD_SECONDS: dict[str, float] = {}  # the last build's seconds per object (bench/append.py reports them)
 GLOBAL_NAMES = ("first_line_day", "last_line_day", "last_order_day", "usual_gap")  # GLOBALS_SQL's columns
 
 
