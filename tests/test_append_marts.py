@@ -105,8 +105,15 @@ def load_data(db, source: str) -> None:
         ingest.load_files(sorted((FIXTURES / source).glob("*.csv")), db=db)
 
 
-@pytest.mark.parametrize("source", ["tiny", "loyalty/ladder", "churn", "demo"])
-def test_appended_orders_leave_every_mart_as_a_full_rebuild_makes_it(source, empty_store, tmp_path, builds):
+# Every data set on the file; on DuckLake (slower to write: a catalog in PostgreSQL) the two that exercise the most:
+# the ladder (referrals, surveys, complaints) and the demo (every table, hundreds of customers).
+CASES = [("file", s) for s in ("tiny", "loyalty/ladder", "churn", "demo")] + [("ducklake", "loyalty/ladder"),
+                                                                               ("ducklake", "demo")]
+
+
+@pytest.mark.parametrize(("kind", "source"), CASES)
+def test_appended_orders_leave_every_mart_as_a_full_rebuild_makes_it(kind, source, new_lake, tmp_path, builds):
+    empty_store = tmp_path / "crm.duckdb" if kind == "file" else new_lake()
     load_data(empty_store, source)
     f = facts(empty_store)
     inside = f["first"] + (f["last_order"] - f["first"]) / 2
