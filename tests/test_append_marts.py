@@ -159,3 +159,16 @@ def test_replacing_or_updating_orders_rebuilds_whole(tiny_store, tmp_path, build
     ingest.load_files([path], db=tiny_store, mode="update", table="orders")
     assert set(builds[-1][name] for name in model.UPDATED_BY_KEY) == {"whole"}
     assert_same(tiny_store)
+
+
+def test_every_mart_updated_by_key_restricts_its_rows_to_the_scope():
+    """A mart updated by key whose SQL lost its scope macro would insert every row again after deleting the scope's
+    (duplicates)."""
+    scope = {"customer_id": "in_build_scope(", "order_date": "in_build_days("}
+    for name, key in model.UPDATED_BY_KEY.items():
+        text = model.sql(name)
+        assert scope[key] in text, name
+        assert model._as_insert(name, text).count(f"insert into {name}") == 1
+        assert name in model.MARTS
+    assert set(model.GLOBAL_INPUTS) <= set(model.UPDATED_BY_KEY)
+    assert {g for inputs in model.GLOBAL_INPUTS.values() for g in inputs} <= set(model.GLOBAL_NAMES)
