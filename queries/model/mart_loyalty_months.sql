@@ -106,12 +106,11 @@ step_state as (
            coalesce(o.amt_revenue_to_date, 0) as amt_revenue_to_date,
            sa.satisfaction as latest_satisfaction_seen, sa.satisfaction_day as latest_satisfaction_day,
            np.nps as latest_nps_seen, np.nps_day as latest_nps_day
-    from first_seen f
+    from (select * from first_seen where in_build_scope(customer_id)) f
     join dates d on f.known_since <= d.as_of
     left join order_runs o on o.customer_id = f.customer_id and o.as_of <= d.as_of and d.as_of < o.next_as_of
     left join satisfaction_runs sa on sa.customer_id = f.customer_id and sa.as_of <= d.as_of and d.as_of < sa.next_as_of
     left join nps_runs np on np.customer_id = f.customer_id and np.as_of <= d.as_of and d.as_of < np.next_as_of
-    where in_build_scope(f.customer_id)
 )
 select s.customer_id, s.as_of, s.n_orders, s.last_ordered_at, s.amt_revenue_month, s.amt_revenue_to_date,
        s.latest_satisfaction_seen, s.latest_satisfaction_day, s.latest_nps_seen, s.latest_nps_day,
