@@ -15,6 +15,7 @@ import json
 import numbers
 import pathlib
 import re
+import time
 
 import duckdb
 import pandas as pd
@@ -86,6 +87,40 @@ DEFAULT_PIECES = {"loyalty_rung_inputs": "loyalty_measures_mart", "loyalty_rung_
 USE_DEFAULT_MART = True  # the tests switch it off to compare with the pieces worked out per query
 # Model files built with pieces swapped, as the queries take them from marts.
 BUILD_PIECES = {"mart_loyalty_customers": PERIOD_PIECES}
+# --- Appends (README, "Appending to a big store"): a load that only ADDS rows to these tables (mode append: new
+# ids only, nothing replaced or updated; ingest notes the new rows with note_appended) updates the marts below for
+# the keys it touched instead of rebuilding them: their rows for those keys are deleted and inserted again by the
+# mart's own SQL, which the macros in_build_scope(customer_id) and in_build_days(order_date) restrict (both are
+# `true` in a full build: one definition, run whole or for a few keys).
+APPENDABLE = ("orders",)
+# Each mart read from orders, by the key its rows depend on alone (given its global inputs below): per customer, or
+# per day (mart_order_dates). mart_filter_values, mart_opportunities and mart_stage_spellings read no orders: kept.
+UPDATED_BY_KEY = {"mart_customers": "customer_id", "mart_customer_days": "customer_id",
+                  "mart_customer_months": "customer_id", "mart_order_dates": "order_date",
+                  "mart_customer_spells": "customer_id", "mart_order_days": "customer_id",
+                  "mart_customer_period": "customer_id", "mart_loyalty_months": "customer_id"}
+# What a mart reads from every customer: when one of these differs after the append from what it was before, the
+# mart is rebuilt whole. last_order_day: the newest order day (mart_customer_spells' as-of; mart_loyalty_months' last
+# dates); usual_gap: everybody's median gap between order days (the gap of one-order customers in customer_spells);
+# first_line_day / last_line_day: the oldest and newest order line of any kind (the newest date in the data as
+# mart_customer_period and mart_loyalty_months take it; their other dates come from tables an order append leaves
+# alone).
+GLOBAL_INPUTS = {"mart_customer_spells": ("last_order_day", "usual_gap"),
+                 "mart_customer_period": ("last_line_day",),
+                 "mart_loyalty_months": ("first_line_day", "last_line_day", "last_order_day")}
+# Read from the marts: before the build (the data as it was) and after mart_order_dates and mart_customer_days are
+# up to date. usual_gap is customer_spells' `everybody` at the newest order day.
+GLOBALS_SQL = """select (select min(order_date) from mart_order_dates) as first_line_day,
+       (select max(order_date) from mart_order_dates) as last_line_day,
+       (select max(order_date) from mart_customer_days) as last_order_day,
+       (select median(gap_before) filter (where gap_before > 0) from mart_customer_days) as usual_gap"""
+WHOLE_SCOPE = ("create or replace temp macro in_build_scope(c) as true; "
+               "create or replace temp macro in_build_days(d) as true")
+KEY_SCOPE = ("create or replace temp macro in_build_scope(c) as c in (select s.customer_id from _build_customers s); "
+             "create or replace temp macro in_build_days(d) as d in (select s.order_date from _build_days s)"
+             " or (d is null and exists (select 1 from _build_days s where s.order_date is null))")
+DELETE_BY_KEY = {"customer_id": "delete from {name} where in_build_scope(customer_id)",
+                 "order_date": "delete from {name} where in_build_days(order_date)"}
 RAW_TABLES = ("customers", "orders", "opportunities", "opportunity_stage_history", "complaints", "surveys",
               "activities", "owners", "owner_changes", "targets", "product_attributes")
 
@@ -94,29 +129,102 @@ def sql(name: str) -> str:
     return (MODEL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
-def build(con: duckdb.DuckDBPyConnection, changed: set[str] | frozenset[str] | None = None) -> None:
+def build(con: duckdb.DuckDBPyConnection, changed: set[str] | frozenset[str] | None = None,
+          appended: set[str] | frozenset[str] = frozenset()) -> dict[str, str]:
     """(Re)build the vocabulary, views, marts and macros on a writer's connection.
 
     `changed`: the loaded tables this write changed (None: any may have). A table of the model (a mart, or
     staging kept as a table) that reads none of them, directly or through other objects (inputs()), is kept
     as it is when the database's model is the current version and the vocabulary is unchanged: loading
     orders does not rebuild the opportunity marts. Views and macros are always made again (they cost nothing).
+    `appended`: those of them that only got new rows, noted by note_appended: when every changed table is one of
+    APPENDABLE, the marts of UPDATED_BY_KEY are updated for the keys the new rows touched (each whole again when a
+    global input of GLOBAL_INPUTS moved). Returns how each model table was made: "kept", "keys" or "whole".
     """
     kept = _unaffected_tables(con, changed)
+    by_key = _append_scope(con, changed, appended, kept)
+    before = con.execute(GLOBALS_SQL).fetchone() if by_key else None
+    after = None
     _drop_views_now_tables(con)
     con.execute("create or replace table vocabulary (kind varchar, word varchar)")
     con.executemany("insert into vocabulary values (?, ?)", vocab.rows())
+    con.execute(WHOLE_SCOPE)
+    made: dict[str, str] = {}
+    BUILD_SECONDS.clear()
     for name in OBJECTS:
+        started = time.perf_counter()
         if name in MACROS:
             store.create_macro(con, sql(name))
-        elif name not in kept:
-            con.execute(_with_pieces(name) if name in WITH_PIECES else sql(name), _build_params(con, name))
+        elif name in kept:
+            made[name] = "kept"
+        else:
+            keyed = by_key and name in UPDATED_BY_KEY
+            if keyed and name in GLOBAL_INPUTS:
+                after = after or con.execute(GLOBALS_SQL).fetchone()
+                keyed = all(before[i] == after[i] for i, g in enumerate(GLOBAL_NAMES) if g in GLOBAL_INPUTS[name])
+            made[name] = "keys" if keyed else "whole"
+            text = _with_pieces(name) if name in WITH_PIECES else sql(name)
+            if keyed:
+                con.execute(KEY_SCOPE)
+                con.execute(DELETE_BY_KEY[UPDATED_BY_KEY[name]].format(name=name))
+                con.execute(_as_insert(name, text), _build_params(con, name))
+                con.execute(WHOLE_SCOPE)
+            else:
+                con.execute(text, _build_params(con, name))
+        BUILD_SECONDS[name] = time.perf_counter() - started
+    started = time.perf_counter()
     con.execute("create or replace table model_info as select $v::integer as model_version, "
                 "(select max(order_date) from mart_customer_days) as spells_as_of, "
                 "(select min(as_of) from mart_loyalty_months) as loyalty_from, "
                 "(select max(as_of) from mart_loyalty_months) as loyalty_to, "
                 "coalesce((select list(distinct as_of order by as_of) from mart_loyalty_months"
                 " where as_of != last_day(as_of)), []::date[]) as loyalty_days", {"v": MODEL_VERSION})
+    BUILD_SECONDS["model_info"] = time.perf_counter() - started
+    return made
+
+
+BUILD_SECONDS: dict[str, float] = {}  # the last build's seconds per object (bench/append.py reports them)
+GLOBAL_NAMES = ("first_line_day", "last_line_day", "last_order_day", "usual_gap")  # GLOBALS_SQL's columns
+
+
+def note_appended(con: duckdb.DuckDBPyConnection, table: str, rows: str) -> None:
+    """Inside a load, before build(): the rows in temp table `rows` were appended to `table` (one of APPENDABLE):
+    keep their keys (customer and order day) for build(..., appended={table})."""
+    con.execute(f"create temp table if not exists _appended_{table} (customer_id varchar, order_date date)")
+    con.execute(f"insert into _appended_{table} select customer_id, order_date from {rows}")
+
+
+def forget_appended(con: duckdb.DuckDBPyConnection) -> None:
+    """At the start of a load's transaction (a load run again after a conflict starts clean)."""
+    for table in APPENDABLE:
+        con.execute(f"drop table if exists _appended_{table}")
+
+
+def _append_scope(con: duckdb.DuckDBPyConnection, changed, appended, kept: set[str]) -> bool:
+    """Whether this build can update the marts by key; if so, the keys are in temp tables _build_customers (the
+    customers of the new rows, and the referrers those name: a referrer's referral counts in mart_loyalty_months
+    follow when the customers they referred became known) and _build_days (the new rows' order days)."""
+    if changed is None or not changed or not set(changed) <= set(appended) <= set(APPENDABLE):
+        return False
+    if not _model_is_current(con) or not all(name in _existing_tables(con) for name in UPDATED_BY_KEY):
+        return False
+    con.execute("create or replace temp table _build_customers as "
+                "select distinct customer_id from _appended_orders where customer_id is not null")
+    con.execute("insert into _build_customers select distinct c.referred_by from stg_customers c "
+                "where c.customer_id in (select customer_id from _build_customers) and c.referred_by is not null "
+                "and c.referred_by not in (select customer_id from _build_customers)")
+    con.execute("create or replace temp table _build_days as select distinct order_date from _appended_orders")
+    return True
+
+
+def _as_insert(name: str, text: str) -> str:
+    """A mart's `create or replace table <name> as <query>` as `insert into <name> <query>` (the rows for the keys
+    in scope, their old rows deleted first)."""
+    head = re.compile(r"^create or replace table " + re.escape(name) + r" as\b", re.I | re.M)
+    found = head.search(text)
+    if found is None:
+        raise ValueError(f"{name}: its SQL does not start with `create or replace table {name} as`")
+    return text[:found.start()] + f"insert into {name}" + text[found.end():]
 
 
 def _build_params(con: duckdb.DuckDBPyConnection, name: str) -> dict:
@@ -186,18 +294,25 @@ def inputs(name: str, _visiting: frozenset[str] = frozenset()) -> frozenset[str]
 def _unaffected_tables(con: duckdb.DuckDBPyConnection, changed) -> set[str]:
     """The model's tables that may be kept as they are (build): none when `changed` is None, the database has
     no current model, or the vocabulary is not the one it was built with."""
-    if changed is None:
+    if changed is None or not _model_is_current(con):
         return set()
+    existing = _existing_tables(con)
+    return {name for name in (*STAGING_TABLES, *MARTS) if name in existing and not inputs(name) & set(changed)}
+
+
+def _model_is_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """The database's model is this version's, built with this vocabulary."""
     try:
         version = con.execute("select max(model_version) from model_info").fetchone()[0]
         words = sorted(con.execute("select kind, word from vocabulary").fetchall(), key=str)
     except duckdb.CatalogException:
-        return set()
-    if version != MODEL_VERSION or words != sorted(vocab.rows(), key=str):
-        return set()
-    existing = {r[0] for r in con.execute("select table_name from duckdb_tables() where database_name = current_database() "
-                                          "and schema_name = 'main'").fetchall()}
-    return {name for name in (*STAGING_TABLES, *MARTS) if name in existing and not inputs(name) & set(changed)}
+        return False
+    return version == MODEL_VERSION and words == sorted(vocab.rows(), key=str)
+
+
+def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute("select table_name from duckdb_tables() where database_name = current_database() "
+                                      "and schema_name = 'main'").fetchall()}
 
 
 def _with_pieces(name: str) -> str:

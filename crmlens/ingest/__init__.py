@@ -142,7 +142,9 @@ def load_files(
         def write() -> None:  # again from the start when another server committed first (DuckLake)
             results.clear()
             replaced.clear()
+            appended: dict[str, bool] = {}  # table -> whether every file this load wrote to it only added rows
             with store.writer(db) as con:
+                model.forget_appended(con)
                 for i, (path, name, opts, source) in enumerate(zip(paths, names, options, sources)):
                     report(i / (len(paths) + 1), name)
                     result = _noted(stage_file(con, path, contract.TABLES[opts.table] if opts.table else None, day_first,
@@ -158,13 +160,17 @@ def load_files(
                     _refuse_if_too_many_rejects(result, max_reject_share)
                     owners_before = _owners_before(con, result)
                     _write_table(con, result, file_mode)
+                    appended[result.table] = appended.get(result.table, True) and file_mode == "append"
+                    if file_mode == "append" and result.table in model.APPENDABLE:
+                        model.note_appended(con, result.table, "_accepted")
                     replaced.add(result.table)
                     _record_load(con, result, file_mode, content_hash)
                     _record_owner_changes(con, owners_before)
                     mappings.remember(con, result)
                     results.append(result)
                 changed = {r.table for r in results}
-                refresh_derived(con, changed | ({"owner_changes"} if "customers" in changed else set()))
+                refresh_derived(con, changed | ({"owner_changes"} if "customers" in changed else set()),
+                                {t for t, only_added in appended.items() if only_added})
                 report(len(paths) / (len(paths) + 1), "publish")
         store.attempts(write)
     report(1.0, "done")
@@ -275,10 +281,12 @@ def _record_owner_changes(con: duckdb.DuckDBPyConnection, before: str | None) ->
     con.execute("drop table _owners_before")
 
 
-def refresh_derived(con: duckdb.DuckDBPyConnection, changed: set[str] | None = None) -> None:
+def refresh_derived(con: duckdb.DuckDBPyConnection, changed: set[str] | None = None,
+                    appended: set[str] = frozenset()) -> None:
     """Rebuild the model (staging views, marts, macros) inside the load's transaction; with `changed` (the tables
-    the load wrote), only the marts that read one of them (model.build)."""
-    model.build(con, changed)
+    the load wrote), only the marts that read one of them (model.build); `appended`: those of them the load only
+    added rows to (their marts are updated for the customers and days of the new rows)."""
+    model.build(con, changed, appended)
 
 
 def ensure_derived(db: str | pathlib.Path | None = None, lock_timeout_s: float = store.WRITE_LOCK_TIMEOUT_S) -> None:

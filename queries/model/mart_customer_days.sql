@@ -6,5 +6,5 @@ create or replace table mart_customer_days as
 select customer_id, order_date, count(*) as n_orders, sum(amount) as amount,
        order_date - lag(order_date) over (partition by customer_id order by order_date) as gap_before
 from stg_orders
-where is_order and customer_id is not null
+where is_order and customer_id is not null and in_build_scope(customer_id)
 group by customer_id, order_date

@@ -10,6 +10,7 @@ with months as (
     select customer_id, date_trunc('month', order_date)::date as month,
            sum(n_orders)::bigint as n_orders, count(*)::bigint as n_order_days, sum(amount) as amount
     from mart_customer_days
+    where in_build_scope(customer_id)
     group by all
 ),
 numbered as (

@@ -29,5 +29,5 @@ select d.customer_id, n.as_of,
        bool_or(d.n_orders > 0 and d.order_date > n.as_of - 730 and d.order_date <= n.as_of - 365) as is_active_prev_year
 from mart_order_days d
 cross join newest n
-where d.order_date <= n.as_of
+where d.order_date <= n.as_of and in_build_scope(d.customer_id)
 group by d.customer_id, n.as_of

@@ -4,3 +4,4 @@
 create or replace table mart_customer_spells as
 select *
 from customer_spells((select max(order_date) from mart_customer_days), $churn_days, $churn_multiplier)
+where in_build_scope(customer_id)

@@ -11,7 +11,7 @@ with lines as (
            max(order_date) filter (where is_order) as last_order_on,
            count(*) filter (where is_order) as n_orders
     from stg_orders
-    where customer_id is not null
+    where customer_id is not null and in_build_scope(customer_id)
     group by customer_id
 )
 select coalesce(c.customer_id, l.customer_id) as customer_id,
@@ -20,4 +20,4 @@ select coalesce(c.customer_id, l.customer_id) as customer_id,
        l.first_line_on, l.first_order_on, l.last_order_on, coalesce(l.n_orders, 0) as n_orders
 from stg_customers c
 full join lines l on l.customer_id = c.customer_id
-where coalesce(c.customer_id, l.customer_id) is not null
+where coalesce(c.customer_id, l.customer_id) is not null and in_build_scope(coalesce(c.customer_id, l.customer_id))

@@ -52,6 +52,7 @@ order_steps as (
            max(d.order_date) filter (where d.n_orders > 0) as last_ordered_at, sum(d.amt_revenue) as amt_revenue
     from mart_order_days d
     join step_of_day s on s.day = d.order_date
+    where in_build_scope(d.customer_id)
     group by d.customer_id, s.as_of
 ),
 -- surveys: the latest survey day in each step (several on one day: their average), and that day
@@ -65,7 +66,7 @@ survey_steps as (
         select s.customer_id, s.survey_day, sd.as_of, avg(s.satisfaction) as satisfaction, avg(s.nps) as nps
         from (select *, coalesce(survey_date, date '0001-01-01') as survey_day from stg_surveys) s
         join step_of_day sd on sd.day = s.survey_day
-        where s.customer_id is not null
+        where s.customer_id is not null and in_build_scope(s.customer_id)
         group by s.customer_id, s.survey_day, sd.as_of
     )
     group by customer_id, as_of
@@ -105,7 +106,7 @@ step_state as (
            coalesce(o.amt_revenue_to_date, 0) as amt_revenue_to_date,
            sa.satisfaction as latest_satisfaction_seen, sa.satisfaction_day as latest_satisfaction_day,
            np.nps as latest_nps_seen, np.nps_day as latest_nps_day
-    from first_seen f
+    from (select * from first_seen where in_build_scope(customer_id)) f
     join dates d on f.known_since <= d.as_of
     left join order_runs o on o.customer_id = f.customer_id and o.as_of <= d.as_of and d.as_of < o.next_as_of
     left join satisfaction_runs sa on sa.customer_id = f.customer_id and sa.as_of <= d.as_of and d.as_of < sa.next_as_of

@@ -13,4 +13,5 @@ select order_date,
        sum(amt_revenue) as amt_revenue,
        coalesce(sum(amt_revenue) filter (where customer_id is null), 0) as amt_revenue_no_customer
 from stg_orders
+where in_build_days(order_date)
 group by order_date

@@ -14,5 +14,5 @@ select customer_id, order_date,
        sum(amt_revenue - cost) as amt_profit,
        sum(amt_revenue) filter (where cost is null) as amt_revenue_no_cost
 from stg_orders
-where not is_void and customer_id is not null and order_date is not null
+where not is_void and customer_id is not null and order_date is not null and in_build_scope(customer_id)
 group by customer_id, order_date
