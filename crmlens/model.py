@@ -98,22 +98,27 @@ APPENDABLE = ("orders",)
 UPDATED_BY_KEY = {"mart_customers": "customer_id", "mart_customer_days": "customer_id",
                   "mart_customer_months": "customer_id", "mart_order_dates": "order_date",
                   "mart_customer_spells": "customer_id", "mart_order_days": "customer_id",
-                  "mart_customer_period": "customer_id", "mart_loyalty_months": "customer_id"}
+                  "mart_customer_period": "customer_id", "mart_loyalty_months": "customer_id",
+                  "mart_customer_churn": "customer_id", "mart_customer_order_modes": "customer_id"}
 # What a mart reads from every customer: when one of these differs after the append from what it was before, the
 # mart is rebuilt whole. last_order_day: the newest order day (mart_customer_spells' as-of; mart_loyalty_months' last
 # dates); usual_gap: everybody's median gap between order days (the gap of one-order customers in customer_spells);
 # first_line_day / last_line_day: the oldest and newest order line of any kind (the newest date in the data as
 # mart_customer_period and mart_loyalty_months take it; their other dates come from tables an order append leaves
-# alone).
+# alone); guest_orders: the orders without a customer id (mart_customer_churn's guests' row, which no customer key
+# reaches).
 GLOBAL_INPUTS = {"mart_customer_spells": ("last_order_day", "usual_gap"),
                  "mart_customer_period": ("last_line_day",),
-                 "mart_loyalty_months": ("first_line_day", "last_line_day", "last_order_day")}
+                 "mart_loyalty_months": ("first_line_day", "last_line_day", "last_order_day"),
+                 "mart_customer_churn": ("last_order_day", "usual_gap", "guest_orders"),
+                 "mart_customer_order_modes": ("last_line_day", "last_order_day")}
 # Read from the marts: before the build (the data as it was) and after mart_order_dates and mart_customer_days are
 # up to date. usual_gap is customer_spells' `everybody` at the newest order day.
 GLOBALS_SQL = """select (select min(order_date) from mart_order_dates) as first_line_day,
        (select max(order_date) from mart_order_dates) as last_line_day,
        (select max(order_date) from mart_customer_days) as last_order_day,
-       (select median(gap_before) filter (where gap_before > 0) from mart_customer_days) as usual_gap"""
+       (select median(gap_before) filter (where gap_before > 0) from mart_customer_days) as usual_gap,
+       (select sum(n_orders_no_customer) from mart_order_dates) as guest_orders"""
 WHOLE_SCOPE = ("create or replace temp macro in_build_scope(c) as true; "
                "create or replace temp macro in_build_days(d) as true")
 KEY_SCOPE = ("create or replace temp macro in_build_scope(c) as c in (select s.customer_id from _build_customers s); "
@@ -184,7 +189,7 @@ def build(con: duckdb.DuckDBPyConnection, changed: set[str] | frozenset[str] | N
 
 
 BUILD_SECONDS: dict[str, float] = {}  # the last build's seconds per object (bench/append.py reports them)
-GLOBAL_NAMES = ("first_line_day", "last_line_day", "last_order_day", "usual_gap")  # GLOBALS_SQL's columns
+GLOBAL_NAMES = ("first_line_day", "last_line_day", "last_order_day", "usual_gap", "guest_orders")  # GLOBALS_SQL's columns
 
 
 def note_appended(con: duckdb.DuckDBPyConnection, table: str, rows: str) -> None:

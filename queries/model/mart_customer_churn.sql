@@ -17,7 +17,7 @@ recent_days as (
     -- (summed by day, as the at-risk list summed them, so that equal values stay equal to the last bit)
     select customer_id, sum(amount) as amt_12m, sum(n_orders)::bigint as n_orders_12m
     from mart_customer_days
-    where order_date > (select as_of from newest) - 365
+    where order_date > (select as_of from newest) - 365 and in_build_scope(customer_id)
     group by customer_id
 ),
 recent_lines as (
@@ -26,6 +26,7 @@ recent_lines as (
            sum(o.amount) filter (where o.cost is null) as amt_no_cost_12m, count(o.cost) as n_cost_12m
     from stg_orders o
     where o.is_order and o.order_date > (select as_of from newest) - 365 and o.order_date <= (select as_of from newest)
+      and in_build_scope(o.customer_id)
     group by o.customer_id
 )
 select coalesce(g.customer_id, r.customer_id) as customer_id, (select as_of from newest) as as_of,
@@ -35,3 +36,4 @@ select coalesce(g.customer_id, r.customer_id) as customer_id, (select as_of from
 from customer_gaps((select as_of from newest)) g
 left join recent_days d on d.customer_id = g.customer_id
 full join recent_lines r on r.customer_id = g.customer_id
+where in_build_scope(coalesce(g.customer_id, r.customer_id))  -- an append: its customers only (guests' row: whole)

@@ -17,7 +17,7 @@ order_columns as (
                               is_void, is_order, is_refund, amt_revenue))::varchar
     from stg_orders
     where order_date <= (select to_date from window_days) and order_date >= (select from_date from window_days)
-      and is_order and customer_id is not null
+      and is_order and customer_id is not null and in_build_scope(customer_id)
 ),
 order_value_counts as (
     select customer_id, attribute, value, count(*) as n, max(_ordered_on) as last_ordered_on
