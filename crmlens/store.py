@@ -908,7 +908,8 @@ def _build_read_copy(lake: Lake, base: _LakeBase, snap: Snapshot, folder: pathli
     except BaseException:  # e.g. the disk full, the folder not writable, PostgreSQL gone: read the catalog
         with contextlib.suppress(Exception):
             cur.execute(f"detach database if exists {building}")
-        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
         with _read_copies_lock:
             copies = _read_copies[lake]
             copies.building, copies.cursor = None, None
@@ -921,21 +922,23 @@ def _build_read_copy(lake: Lake, base: _LakeBase, snap: Snapshot, folder: pathli
         copies.ready[snapshot_id] = (alias, path)
         copies.building, copies.cursor = None, None
         copies.seconds[snapshot_id] = time.perf_counter() - started
+        for sid in list(copies.ready)[:-_READ_COPIES_KEPT]:  # the oldest copies go
+            old_alias, old_path = copies.ready.pop(sid)
+            for held in copies.served.pop(sid, []):  # a run still on that version reads it from the catalog again
+                held.catalog = f"crm_s{sid}"
+            detaching = base.con.cursor()
+            try:
+                detaching.execute(f"detach database if exists {old_alias}")
+            except duckdb.Error:
+                pass
+            finally:
+                detaching.close()
+            with contextlib.suppress(OSError):
+                old_path.unlink(missing_ok=True)
         latest = _snapshots.get(lake)
         if latest is not None and latest.identity == snap.identity:
             latest.catalog = alias  # the same rows: queries from now on read the copy
             copies.served.setdefault(snapshot_id, []).append(latest)
-        retired = [(sid, *copies.ready.pop(sid), copies.served.pop(sid, [])) for sid in list(copies.ready)[:-_READ_COPIES_KEPT]]
-    for sid, old_alias, old_path, served in retired:
-        for held in served:  # a run still on that version reads it from the catalog again
-            held.catalog = f"crm_s{sid}"
-        with contextlib.suppress(duckdb.Error):
-            detaching = base.con.cursor()
-            try:
-                detaching.execute(f"detach database if exists {old_alias}")
-            finally:
-                detaching.close()
-        old_path.unlink(missing_ok=True)
 
 
 def _remove_dead_read_copies(folder: pathlib.Path) -> None:
