@@ -271,12 +271,14 @@ class Snapshot:
                               {"c": self.catalog})["table_name"])
 
     def columns(self, table: str) -> list[str]:
-        df = self.query(
-            "select column_name from duckdb_columns() where database_name = $c and table_name = $t "
-            "order by column_index",
-            {"c": self.catalog, "t": table},
-        )
-        return list(df["column_name"])
+        """A table's columns in order ([] when it is missing). pragma_table_info reads this database only:
+        duckdb_columns() lists every attached database's columns, on DuckLake a round trip per catalog."""
+        name = ".".join('"' + part.replace('"', '""') + '"' for part in (self.catalog, "main", table))
+        try:
+            df = self.query("select name from pragma_table_info($t) order by cid", {"t": name})
+        except duckdb.CatalogException:
+            return []
+        return list(df["name"])
 
 
 _HEADER_BYTES = 3 * 4096  # a DuckDB file: its header and two database headers, then the blocks
