@@ -900,8 +900,16 @@ def _build_read_copy(lake: Lake, base: _LakeBase, snap: Snapshot, folder: pathli
                 name = '"' + table.replace('"', '""') + '"'
                 cur.execute(f"create table {building}.main.{name} as select * from {source}.main.{name}")
             cur.execute(f"use {building}")  # a view binds its tables in the database it is made in
-            for sql in views:
-                cur.execute(sql)
+            while views:  # a view on another view waits for it
+                waiting = []
+                for sql in views:
+                    try:
+                        cur.execute(sql)
+                    except duckdb.CatalogException:
+                        waiting.append(sql)
+                if len(waiting) == len(views):
+                    cur.execute(waiting[0])  # no progress: the error says which view cannot be made
+                views = waiting
             cur.execute("use memory")
             cur.execute(f"checkpoint {building}")
         finally:

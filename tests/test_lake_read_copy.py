@@ -156,3 +156,16 @@ def test_a_copy_that_cannot_be_made_leaves_the_catalog_to_read(tmp_path, new_lak
 def test_the_file_store_has_no_read_copy(tiny_db):
     assert not store.read_copy_ready(tiny_db, timeout_s=1)
     assert store.catalog_snapshot(tiny_db) is store.snapshot(tiny_db)
+
+
+def test_a_view_on_a_view_is_copied_too(tmp_path, new_lake, monkeypatch):
+    """Views are made again in the copy; one that reads another view (made after it in name order) waits for it."""
+    lake = new_lake()
+    monkeypatch.setenv(store.READ_COPY_ENV, str(tmp_path / "copies"))
+    ingest.load_files([customers_csv(tmp_path, "A", 3)], db=lake)
+    with store.writer(lake) as con:
+        con.execute("create view a_customer_ids as select customer_id from stg_customers")
+    assert store.read_copy_ready(lake, timeout_s=120)
+    snap = store.snapshot(lake)
+    assert snap.catalog == f"crm_c{snap.version}"
+    assert sorted(snap.query("select customer_id from a_customer_ids")["customer_id"]) == ["A0", "A1", "A2"]
