@@ -51,9 +51,9 @@ def recorded(page: str, db: str, timeout: float = 600, **query) -> list[tuple[st
     return calls
 
 
-def timed_page(calls: list[tuple[str, dict]], db: str) -> dict[str, float]:
-    """Seconds per query (summed when a query runs twice), no cache."""
-    snap = store.snapshot(db)
+def timed_page(calls: list[tuple[str, dict]], db: str, snap: store.Snapshot | None = None) -> dict[str, float]:
+    """Seconds per query (summed when a query runs twice), no cache; on db's current data, or on `snap`."""
+    snap = snap or store.snapshot(db)
     out: dict[str, float] = {}
     for name, params in calls:
         t0 = time.perf_counter()

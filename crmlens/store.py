@@ -36,7 +36,7 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 import duckdb
@@ -271,12 +271,14 @@ class Snapshot:
                               {"c": self.catalog})["table_name"])
 
     def columns(self, table: str) -> list[str]:
-        df = self.query(
-            "select column_name from duckdb_columns() where database_name = $c and table_name = $t "
-            "order by column_index",
-            {"c": self.catalog, "t": table},
-        )
-        return list(df["column_name"])
+        """A table's columns in order ([] when it is missing). pragma_table_info reads this database only:
+        duckdb_columns() lists every attached database's columns, on DuckLake a round trip per catalog."""
+        name = ".".join('"' + part.replace('"', '""') + '"' for part in (self.catalog, "main", table))
+        try:
+            df = self.query("select name from pragma_table_info($t) order by cid", {"t": name})
+        except duckdb.CatalogException:
+            return []
+        return list(df["name"])
 
 
 _HEADER_BYTES = 3 * 4096  # a DuckDB file: its header and two database headers, then the blocks
@@ -574,14 +576,21 @@ def _lake_snapshot(lake: Lake) -> Snapshot:
     except duckdb.Error as e:  # PostgreSQL gone, the catalog damaged
         raise NotOurDatabase(lake, "unreadable", e) from e
     current = _snapshots.get(lake)
-    if current is not None and current.identity == ("ducklake", snapshot_id) and current.catalog in base.attached:
+    if current is not None and current.identity == ("ducklake", snapshot_id) and _lake_alias(current) in base.attached:
+        _read_copy_wanted(lake, base, current)
         return current
     with base.lock:
         current = _snapshots.get(lake)
-        if current is None or current.identity != ("ducklake", snapshot_id) or current.catalog not in base.attached:
+        if current is None or current.identity != ("ducklake", snapshot_id) or _lake_alias(current) not in base.attached:
             current = _open_lake_snapshot(lake, base, snapshot_id)
             _snapshots[lake] = current
-        return current
+    _read_copy_wanted(lake, base, current)
+    return current
+
+
+def _lake_alias(snap: Snapshot) -> str:
+    """The alias a DuckLake snapshot is attached under (its catalog, unless a read copy serves it)."""
+    return f"crm_s{snap.identity[1]}"
 
 
 def _open_lake_snapshot(lake: Lake, base: _LakeBase, snapshot_id: int) -> Snapshot:
@@ -613,7 +622,7 @@ def _detach_least_recent(lake: Lake, base: _LakeBase, cur: duckdb.DuckDBPyConnec
     """Keep at most _KEEP_ATTACHED snapshots attached: detach the least recently used ones, never the one just
     opened nor the latest (every session without a link's older version reads it). Call under base.lock."""
     latest = _snapshots.get(lake)
-    spared = {keep, latest.catalog if latest is not None else keep}
+    spared = {keep, _lake_alias(latest) if latest is not None else keep}
     for alias in [a for a in base.attached if a not in spared][:max(0, len(base.attached) - _KEEP_ATTACHED)]:
         cur.execute(f"detach {alias}")
         base.attached.remove(alias)
@@ -809,3 +818,201 @@ def writer_reading(target: str | os.PathLike | Lake | None, source: pathlib.Path
                     cur.execute(f"detach database if exists {alias}")
                 finally:
                     cur.close()
+
+
+# --- DuckLake: a local read copy of the latest snapshot, per server -----------------------------------------
+# Measured (README, "What a page query costs on DuckLake"): a query on the catalog asks PostgreSQL for the files,
+# delete files and statistics of every table it reads (about four round trips per table, 15-60 ms each, on
+# every query: DuckLake 1.0 caches none of it), then decodes Parquet. So each server copies the latest snapshot,
+# once per data version, into a DuckDB file of its own (a background thread; until it is ready, queries read the
+# catalog) and the latest snapshot's queries read that copy: the file store's speed, the same rows. Earlier
+# versions (shared links, time travel) read the catalog as before. CRMLENS_LAKE_READ_COPY: a folder for the
+# copies (default: crmlens-read-copies in the temporary folder), or "off".
+
+READ_COPY_ENV = "CRMLENS_LAKE_READ_COPY"
+_READ_COPIES_KEPT = 2  # per catalog and process: the latest's and the one before (page runs still on it)
+
+
+@dataclass
+class _ReadCopies:
+    ready: dict[int, tuple[str, pathlib.Path]]  # snapshot id -> (alias attached read-only, file), oldest first
+    building: int | None = None  # the snapshot id a thread is copying
+    failed: set[int] = field(default_factory=set)  # copies that failed: read from the catalog, not tried again
+    served: dict[int, list[Snapshot]] = field(default_factory=dict)  # snapshot id -> the Snapshots reading its copy
+    cursor: duckdb.DuckDBPyConnection | None = None  # the copying thread's (interrupted at exit)
+    seconds: dict[int, float] = field(default_factory=dict)  # snapshot id -> how long its copy took
+    thread: threading.Thread | None = None
+
+
+_read_copies: dict[Lake, _ReadCopies] = {}
+_read_copies_lock = threading.Lock()
+
+
+def read_copy_folder() -> pathlib.Path | None:
+    """Where this server keeps its read copies of DuckLake snapshots; None when they are turned off."""
+    value = os.environ.get(READ_COPY_ENV, "").strip()
+    if value.lower() in ("off", "0", "false", "no"):
+        return None
+    return pathlib.Path(value) if value else pathlib.Path(tempfile.gettempdir()) / "crmlens-read-copies"
+
+
+def _read_copy_wanted(lake: Lake, base: _LakeBase, snap: Snapshot) -> None:
+    """Point the latest snapshot at its read copy when it is ready; else start copying it (once)."""
+    folder = read_copy_folder()
+    if folder is None:
+        return
+    snapshot_id = snap.identity[1]
+    with _read_copies_lock:
+        copies = _read_copies.setdefault(lake, _ReadCopies({}))
+        if snapshot_id in copies.ready:
+            if snap.catalog != copies.ready[snapshot_id][0]:
+                snap.catalog = copies.ready[snapshot_id][0]
+                copies.served.setdefault(snapshot_id, []).append(snap)
+            return
+        if copies.building is not None or snapshot_id in copies.failed:
+            return
+        copies.building = snapshot_id
+        copies.thread = threading.Thread(target=_build_read_copy, args=(lake, base, snap, folder), daemon=True,
+                                         name=f"crmlens-read-copy-s{snapshot_id}")
+        copies.thread.start()
+
+
+def _build_read_copy(lake: Lake, base: _LakeBase, snap: Snapshot, folder: pathlib.Path) -> None:
+    snapshot_id = snap.identity[1]
+    source = _lake_alias(snap)
+    path = folder / f"{lake.name}-p{os.getpid()}-s{snapshot_id}-{uuid.uuid4().hex[:8]}.duckdb"
+    building, alias = f"crm_copying_{uuid.uuid4().hex[:12]}", f"crm_c{snapshot_id}"
+    cur = base.con.cursor()
+    started = time.perf_counter()
+    with _read_copies_lock:
+        _read_copies[lake].cursor = cur
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _remove_dead_read_copies(folder)
+        cur.execute(f"attach {_sql_string(str(path))} as {building}")
+        try:
+            tables = [r[0] for r in cur.execute("select table_name from duckdb_tables() where database_name = $c "
+                                                "and schema_name = 'main' order by 1", {"c": source}).fetchall()]
+            views = [r[0] for r in cur.execute("select sql from duckdb_views() where database_name = $c and "
+                                               "schema_name = 'main' and not internal order by view_name",
+                                               {"c": source}).fetchall()]
+            for table in tables:
+                name = '"' + table.replace('"', '""') + '"'
+                cur.execute(f"create table {building}.main.{name} as select * from {source}.main.{name}")
+            cur.execute(f"use {building}")  # a view binds its tables in the database it is made in
+            while views:  # a view on another view waits for it
+                waiting = []
+                for sql in views:
+                    try:
+                        cur.execute(sql)
+                    except duckdb.CatalogException:
+                        waiting.append(sql)
+                if len(waiting) == len(views):
+                    cur.execute(waiting[0])  # no progress: the error says which view cannot be made
+                views = waiting
+            cur.execute("use memory")
+            cur.execute(f"checkpoint {building}")
+        finally:
+            cur.execute(f"detach database if exists {building}")
+        cur.execute(f"attach {_sql_string(str(path))} as {alias} (read_only)")
+    except BaseException:  # e.g. the disk full, the folder not writable, PostgreSQL gone: read the catalog
+        with contextlib.suppress(Exception):
+            cur.execute(f"detach database if exists {building}")
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+        with _read_copies_lock:
+            copies = _read_copies[lake]
+            copies.building, copies.cursor = None, None
+            copies.failed.add(snapshot_id)
+        return
+    finally:
+        cur.close()
+    with _read_copies_lock:
+        copies = _read_copies[lake]
+        copies.ready[snapshot_id] = (alias, path)
+        copies.building, copies.cursor = None, None
+        copies.seconds[snapshot_id] = time.perf_counter() - started
+        for sid in list(copies.ready)[:-_READ_COPIES_KEPT]:  # the oldest copies go
+            old_alias, old_path = copies.ready.pop(sid)
+            for held in copies.served.pop(sid, []):  # a run still on that version reads it from the catalog again
+                held.catalog = f"crm_s{sid}"
+            detaching = base.con.cursor()
+            try:
+                detaching.execute(f"detach database if exists {old_alias}")
+            except duckdb.Error:
+                pass
+            finally:
+                detaching.close()
+            with contextlib.suppress(OSError):
+                old_path.unlink(missing_ok=True)
+        latest = _snapshots.get(lake)
+        if latest is not None and latest.identity == snap.identity:
+            latest.catalog = alias  # the same rows: queries from now on read the copy
+            copies.served.setdefault(snapshot_id, []).append(latest)
+
+
+def _remove_dead_read_copies(folder: pathlib.Path) -> None:
+    """Delete the read copies of processes that are gone (killed before their exit handler ran)."""
+    for entry in folder.glob("ducklake-*-p*-s*.duckdb*"):
+        match = re.search(r"-p(\d+)-s", entry.name)
+        if match and not _process_alive(int(match.group(1))):
+            entry.unlink(missing_ok=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_copy_ready(path: str | os.PathLike | Lake | None = None, timeout_s: float = 0.0) -> bool:
+    """Whether the latest snapshot's queries read this server's local copy (waits up to timeout_s for it).
+    Always False on the DuckDB file store, or with CRMLENS_LAKE_READ_COPY=off."""
+    path = db_path(path)
+    if not isinstance(path, Lake) or read_copy_folder() is None:
+        return False
+    deadline = time.monotonic() + timeout_s
+    while True:
+        snap = _lake_snapshot(path)
+        if snap.catalog != _lake_alias(snap):
+            return True
+        with _read_copies_lock:
+            copies = _read_copies.get(path)
+            hopeless = copies is None or snap.identity[1] in copies.failed
+        if hopeless or time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+
+
+def read_copy_seconds(path: str | os.PathLike | Lake | None = None) -> dict[int, float]:
+    """How long this process took to copy each DuckLake snapshot it copied (snapshot id -> seconds)."""
+    with _read_copies_lock:
+        copies = _read_copies.get(db_path(path))
+        return dict(copies.seconds) if copies else {}
+
+
+@atexit.register
+def _remove_read_copies() -> None:
+    """At exit: stop a copy being made (its thread removes its file) and delete the finished ones."""
+    for copies in list(_read_copies.values()):
+        if copies.cursor is not None:
+            with contextlib.suppress(Exception):
+                copies.cursor.interrupt()
+        if copies.thread is not None:
+            copies.thread.join(timeout=10)
+        for _alias, path in list(copies.ready.values()):
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+
+
+def catalog_snapshot(path: str | os.PathLike | Lake | None = None) -> Snapshot:
+    """The latest DuckLake snapshot read from the catalog itself, never from the read copy (to compare the two:
+    bench.ducklake, the tests). On the DuckDB file store: snapshot()."""
+    snap = snapshot(path)
+    if not isinstance(snap.path, Lake) or snap.catalog == _lake_alias(snap):
+        return snap
+    return Snapshot(snap.path, snap.identity, snap.con, snap.version, snap.updated_at, catalog=_lake_alias(snap))

@@ -2,11 +2,11 @@
 --   series), each a breakdown of the funnel
 -- params:
 -- returns: column_name, one row per column, in the order of the files' columns
-select column_name
-from duckdb_columns()
-where database_name = current_database() and schema_name = 'main'
-  and table_name in ('owners', 'product_attributes')
-  and column_name not in ('owner', 'product', 'left_on')
-  and column_name in (select column_name from duckdb_columns() where table_name = 'stg_opportunities'
-                      and database_name = current_database())
-order by table_name, column_index
+-- (pragma_table_info reads this database's tables only: see funnel_columns)
+select name as column_name
+from (select 'owners' as table_name, cid, name from pragma_table_info('owners')
+      union all
+      select 'product_attributes', cid, name from pragma_table_info('product_attributes'))
+where name not in ('owner', 'product', 'left_on')
+  and name in (select name from pragma_table_info('stg_opportunities'))
+order by table_name, cid
