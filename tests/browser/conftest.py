@@ -4,6 +4,7 @@ driven by Playwright in Debian's headless Chromium (Playwright's own browser dow
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import pathlib
 import re
@@ -75,7 +76,22 @@ def make_demo_db(path: pathlib.Path) -> pathlib.Path:
 
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory) -> pathlib.Path:
-    return make_demo_db(tmp_path_factory.mktemp("demo") / "demo.duckdb")
+    """The demo database of this test process. It is generated once per test session: the xdist workers
+    share one generation (under a lock, in the folder their temporary folders share) and each takes a copy."""
+    mine = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    made = shared / f"demo-{DEMO_CUSTOMERS}.duckdb"
+    with open(shared / f"demo-{DEMO_CUSTOMERS}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not made.exists():
+            make_demo_db(mine)
+            shutil.copyfile(mine, made.with_suffix(".part"))
+            os.replace(made.with_suffix(".part"), made)
+            return mine
+    shutil.copyfile(made, mine)
+    return mine
 
 
 @pytest.fixture(scope="session")
