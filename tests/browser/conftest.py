@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -60,12 +61,31 @@ class AppServer:
         return self
 
     def __exit__(self, *exc) -> None:
+        """Ask the server to stop and go on: its graceful shutdown (3-4 s, mostly idle) ends while the next
+        test runs; every server is gone before the test session ends (servers_stopped)."""
         self.proc.terminate()
+        stopper = threading.Thread(target=self._reap, name=f"stop-streamlit-{self.port}", daemon=True)
+        stopper.start()
+        _STOPPING.append(stopper)
+
+    def _reap(self) -> None:
         try:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            self.proc.wait()
         self._log_fh.close()
+
+
+_STOPPING: list[threading.Thread] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def servers_stopped():
+    """Wait at the end of the session for the servers still shutting down."""
+    yield
+    for stopper in _STOPPING:
+        stopper.join()
 
 
 def make_demo_db(path: pathlib.Path) -> pathlib.Path:
