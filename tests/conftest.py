@@ -60,14 +60,15 @@ _TEMPLATES: dict[tuple, pathlib.Path] = {}
 _TEMPLATE_DIR: list[pathlib.Path] = []
 
 
-def _template_key(name: str, files: list[pathlib.Path]) -> tuple:
+def _template_key(name: str, files: list[pathlib.Path], options: dict) -> tuple:
     """What a fixture's load depends on: its files' bytes, the CRMLENS_* settings (e.g. the date window),
     the day (dates are checked against today) and the model version (the marts built at load)."""
     from crmlens import model
 
     settings = tuple(sorted((k, v) for k, v in os.environ.items()
                             if k.startswith("CRMLENS_") and k not in ("CRMLENS_DB", store.DATA_PATH_ENV)))
-    return (name, tuple((f.name, sha256(f)) for f in files), settings, dt.date.today(), model.MODEL_VERSION)
+    return (name, tuple((f.name, sha256(f)) for f in files), tuple(sorted(options.items())), settings,
+            dt.date.today(), model.MODEL_VERSION)
 
 
 def _template_dir() -> pathlib.Path:
@@ -78,20 +79,20 @@ def _template_dir() -> pathlib.Path:
     return _TEMPLATE_DIR[0]
 
 
-def load_fixture(db: pathlib.Path, name: str) -> pathlib.Path:
-    """Load every CSV of tests/fixtures/<name>/ into db (one load).
+def load_fixture(db: pathlib.Path, name: str, **options) -> pathlib.Path:
+    """Load every CSV of tests/fixtures/<name>/ into db (one load; options go to ingest.load_files).
 
     A new database file is a copy of the same load made once in this test process (the load takes a
     second or more, the copy a few milliseconds): the same tables, marts and load history, a file of its
     own. Loading into an existing database, or a DuckLake catalog, is a real load."""
     files = sorted((FIXTURES / name).glob("*.csv"))
     if not isinstance(db, pathlib.Path) or db.exists():
-        ingest.load_files(files, db=db)
+        ingest.load_files(files, db=db, **options)
         return db
-    key = _template_key(name, files)
+    key = _template_key(name, files, options)
     if key not in _TEMPLATES:
         template = _template_dir() / f"{len(_TEMPLATES)}-{name.replace('/', '_')}.duckdb"
-        ingest.load_files(files, db=template)
+        ingest.load_files(files, db=template, **options)
         _TEMPLATES[key] = template
     shutil.copyfile(_TEMPLATES[key], db)
     return db
