@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
+import datetime as dt
+import fcntl
 import hashlib
+import os
 import pathlib
 import re
+import shutil
+import tempfile
 
 import pandas as pd
 import pytest
@@ -50,10 +56,76 @@ def rejects_of(result_or_error) -> list[tuple]:
             for _, r in result_or_error.rejects.iterrows()]
 
 
-def load_fixture(db: pathlib.Path, name: str) -> pathlib.Path:
-    """Load every CSV of tests/fixtures/<name>/ into db (one load)."""
-    ingest.load_files(sorted((FIXTURES / name).glob("*.csv")), db=db)
+# Loaded fixtures: each load is made once per test session, into a folder the xdist workers share (under a
+# lock), and each test gets a copy of its own (a load takes a second or more, a copy a few milliseconds).
+_TEMPLATE_DIR: list[pathlib.Path] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_loads(tmp_path_factory):
+    """The folder of the session's loaded fixtures: the session's temporary folder (its workers share it)."""
+    folder = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        folder = folder.parent
+    _TEMPLATE_DIR[:] = [folder / "loaded-fixtures"]
+    _TEMPLATE_DIR[0].mkdir(exist_ok=True)
+    yield _TEMPLATE_DIR[0]
+
+
+def _template_dir() -> pathlib.Path:
+    if not _TEMPLATE_DIR:  # outside a pytest session
+        folder = pathlib.Path(tempfile.mkdtemp(prefix="crmlens-fixtures-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _TEMPLATE_DIR.append(folder)
+    return _TEMPLATE_DIR[0]
+
+
+def _load_key(*what) -> str:
+    """What a load depends on besides `what` (its files' bytes, its options): the CRMLENS_* settings (e.g. the
+    date window), the day (dates are checked against today) and the model version (the marts built at load)."""
+    from crmlens import model
+
+    settings = sorted((k, v) for k, v in os.environ.items()
+                      if k.startswith("CRMLENS_") and k not in ("CRMLENS_DB", store.DATA_PATH_ENV))
+    key = repr((what, settings, dt.date.today().isoformat(), model.MODEL_VERSION))
+    return hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def _copy_of_load(db: pathlib.Path, key: str, load) -> pathlib.Path:
+    """db as a copy of the database `load(path)` makes; the load runs once per session and key."""
+    folder = _template_dir()
+    template = folder / f"{key}.duckdb"
+    with open(folder / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not template.exists():
+            making = folder / f"{key}.making.duckdb"
+            making.unlink(missing_ok=True)
+            load(making)
+            os.replace(making, template)
+    shutil.copyfile(template, db)
     return db
+
+
+def load_fixture(db: pathlib.Path, name: str, **options) -> pathlib.Path:
+    """Load every CSV of tests/fixtures/<name>/ into db (one load; options go to ingest.load_files).
+
+    A new database file is a copy of the same load made once in the test session (_copy_of_load): the same
+    tables, marts and load history, a file of its own. Loading into an existing database, or a DuckLake
+    catalog, is a real load."""
+    files = sorted((FIXTURES / name).glob("*.csv"))
+    if not isinstance(db, pathlib.Path) or db.exists():
+        ingest.load_files(files, db=db, **options)
+        return db
+    key = _load_key("fixture", name, [(f.name, sha256(f)) for f in files], sorted(options.items()))
+    return _copy_of_load(db, key, lambda path: ingest.load_files(files, db=path, **options))
+
+
+def load_demo(db: pathlib.Path, **generate) -> pathlib.Path:
+    """crmlens.demo.generate(**generate) loaded into the new database file db (a copy of one load per session)."""
+    from crmlens import demo
+
+    key = _load_key("demo", sorted((k, str(v)) for k, v in generate.items()))
+    return _copy_of_load(db, key, lambda path: ingest.load_tables(demo.generate(**generate), db=path))
 
 
 def fixture_snapshot(tmp_path_factory, name: str):

@@ -4,15 +4,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from crmlens import ingest
-from tests.conftest import FIXTURES, app_test
+from tests.conftest import app_test, load_fixture
 
 PERIOD = ["2024-01-01", "2024-03-31"]
 
 
 @pytest.fixture
 def complaints_env(monkeypatch, tmp_path):
-    db = tmp_path / "c.duckdb"
-    ingest.load_files(sorted((FIXTURES / "complaints").glob("*.csv")), db=db, max_reject_share=0.2)
+    db = load_fixture(tmp_path / "c.duckdb", "complaints", max_reject_share=0.2)
     monkeypatch.setenv("CRMLENS_DB", str(db))
     return db
 

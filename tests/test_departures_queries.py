@@ -31,7 +31,7 @@ import datetime as dt
 import pytest
 
 from crmlens import departures, ingest, queries, store
-from tests.conftest import FIXTURES, load_fixture
+from tests.conftest import FIXTURES, load_demo, load_fixture
 
 END = dt.date(2024, 12, 31)
 FLAT_30 = {"churn_days": 30, "churn_multiplier": 0.0}
@@ -111,8 +111,7 @@ def test_headline(db):
 def test_demo_leavers_are_found(tmp_path):
     """The demo's three reps who leave (crmlens.demo.LEAVERS) are the departures found, in the order they left."""
     from crmlens import demo
-    db = tmp_path / "demo.duckdb"
-    ingest.load_tables(demo.generate(n_customers=1500, seed=3), db=db)
+    db = load_demo(tmp_path / "demo.duckdb", n_customers=1500, seed=3)
     found = departures.headline(store.snapshot(db), dt.date(2026, 10, 31))
     assert [d["owner"] for d in found] == [demo.OWNERS[i] for i, _ in sorted(demo.LEAVERS, key=lambda x: x[1])]
     # the last one left at 85% of the demo's span (2026-08-31): 61 days followed, fewer than the 90 churn days

@@ -24,7 +24,7 @@ import datetime as dt
 import pytest
 
 from crmlens import followup, queries, store
-from tests.conftest import fixture_snapshot, load_fixture
+from tests.conftest import fixture_snapshot, load_demo, load_fixture
 
 START, END = dt.date(2024, 1, 1), dt.date(2024, 12, 31)
 FLAT_30 = {"churn_days": 30, "churn_multiplier": 0.0}
@@ -142,9 +142,8 @@ def test_metrics_json_with_the_page_address(tmp_path):
 
 def test_the_demo_has_a_rep_whose_customers_are_often_never_called(tmp_path):
     """crmlens.demo: half of Wang Fang's customers are never followed up (seed 003's ~50%), few of the others'."""
-    from crmlens import demo, ingest
-    db = tmp_path / "demo.duckdb"
-    ingest.load_tables(demo.generate(n_customers=1500, seed=3), db=db)
+    from crmlens import demo
+    db = load_demo(tmp_path / "demo.duckdb", n_customers=1500, seed=3)
     df = queries.run("followup_coverage", followup.params(dt.date(2025, 11, 1), dt.date(2026, 10, 31)),
                      snap=store.snapshot(db))
     owners = df[df["dim"] == "owner"].set_index("key")

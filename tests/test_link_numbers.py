@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from crmlens import ingest
-from tests.conftest import FIXTURES, app_test, serve_fixture
+from tests.conftest import app_test, load_fixture, serve_fixture
 
 PERIOD = ["2024-01-01", "2024-12-31"]
 INFINITE = ["1e309", "inf", "-inf", "Infinity", "-1E999", "+INF"]
@@ -40,8 +39,7 @@ def refused_notice(at) -> str:
 @pytest.mark.parametrize("page, tab", list(NUMBER_BOXES))
 def test_infinite_numbers_in_a_link_are_refused(page, tab, monkeypatch, tmp_path):
     if page == "complaints":  # one complaint of that fixture is refused on purpose (resolved before created)
-        db = tmp_path / "complaints.duckdb"
-        ingest.load_files(sorted((FIXTURES / "complaints").glob("*.csv")), db=db, max_reject_share=0.2)
+        db = load_fixture(tmp_path / "complaints.duckdb", "complaints", max_reject_share=0.2)
         monkeypatch.setenv("CRMLENS_DB", str(db))
     else:
         serve_fixture(monkeypatch, tmp_path, "tiny")

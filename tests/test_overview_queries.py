@@ -9,14 +9,24 @@ import datetime as dt
 
 import pytest
 
-from crmlens import queries, store
+from crmlens import ingest, queries, store
+from tests.conftest import FIXTURES, load_fixture
 
 START, END = dt.date(2024, 7, 1), dt.date(2024, 12, 31)
 
 
-@pytest.fixture
-def kpis(tiny_store):  # on a DuckDB file and on a DuckLake catalog
-    df = queries.run("overview_kpis", {"start": START, "end": END}, snap=store.snapshot(tiny_store))
+@pytest.fixture(scope="module", params=["file", "ducklake"])
+def kpis(request, tmp_path_factory):
+    """On a DuckDB file and on a DuckLake catalog (as conftest's tiny_store), read once per kind of store by
+    the tests below, which only read it."""
+    with pytest.MonkeyPatch.context() as mp:
+        if request.param == "file":
+            where = load_fixture(tmp_path_factory.mktemp("tiny") / "tiny.duckdb", "tiny")
+        else:
+            where, data_path = request.getfixturevalue("postgres").lake(tmp_path_factory.mktemp("lake") / "files")
+            mp.setenv(store.DATA_PATH_ENV, data_path)
+            ingest.load_files(sorted((FIXTURES / "tiny").glob("*.csv")), db=where)
+        df = queries.run("overview_kpis", {"start": START, "end": END}, snap=store.snapshot(where))
     return df.set_index("period")
 
 

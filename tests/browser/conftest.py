@@ -4,6 +4,7 @@ driven by Playwright in Debian's headless Chromium (Playwright's own browser dow
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import pathlib
 import re
@@ -11,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -59,12 +61,31 @@ class AppServer:
         return self
 
     def __exit__(self, *exc) -> None:
+        """Ask the server to stop and go on: its graceful shutdown (3-4 s, mostly idle) ends while the next
+        test runs; every server is gone before the test session ends (servers_stopped)."""
         self.proc.terminate()
+        stopper = threading.Thread(target=self._reap, name=f"stop-streamlit-{self.port}", daemon=True)
+        stopper.start()
+        _STOPPING.append(stopper)
+
+    def _reap(self) -> None:
         try:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            self.proc.wait()
         self._log_fh.close()
+
+
+_STOPPING: list[threading.Thread] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def servers_stopped():
+    """Wait at the end of the session for the servers still shutting down."""
+    yield
+    for stopper in _STOPPING:
+        stopper.join()
 
 
 def make_demo_db(path: pathlib.Path) -> pathlib.Path:
@@ -75,7 +96,22 @@ def make_demo_db(path: pathlib.Path) -> pathlib.Path:
 
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory) -> pathlib.Path:
-    return make_demo_db(tmp_path_factory.mktemp("demo") / "demo.duckdb")
+    """The demo database of this test process. It is generated once per test session: the xdist workers
+    share one generation (under a lock, in the folder their temporary folders share) and each takes a copy."""
+    mine = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    made = shared / f"demo-{DEMO_CUSTOMERS}.duckdb"
+    with open(shared / f"demo-{DEMO_CUSTOMERS}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not made.exists():
+            make_demo_db(mine)
+            shutil.copyfile(mine, made.with_suffix(".part"))
+            os.replace(made.with_suffix(".part"), made)
+            return mine
+    shutil.copyfile(made, mine)
+    return mine
 
 
 @pytest.fixture(scope="session")
