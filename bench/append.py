@@ -20,7 +20,6 @@ import pathlib
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 PROJECT = pathlib.Path(__file__).resolve().parent.parent
