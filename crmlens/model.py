@@ -342,6 +342,32 @@ def is_current(snap: store.Snapshot) -> bool:
     return row["v"] == MODEL_VERSION
 
 
+_kept_facts: dict[tuple, object] = {}  # (path, identity, sql): a snapshot never changes
+
+
+def _per_snapshot(snap: store.Snapshot, sql: str):
+    """The first value of `sql` (a fact the model keeps), read once per snapshot; None when it is NULL or the model
+    has no such table."""
+    key = (str(snap.path), snap.identity, sql)
+    if key not in _kept_facts:
+        cur = snap.cursor()
+        try:
+            value = cur.execute(sql).fetchone()[0]
+        except duckdb.Error:
+            value = None
+        finally:
+            cur.close()
+        if len(_kept_facts) > 256:
+            _kept_facts.clear()
+        _kept_facts[key] = value
+    return _kept_facts[key]
+
+
+def _kept_day(snap: store.Snapshot, sql: str) -> pd.Timestamp | None:
+    value = _per_snapshot(snap, sql)
+    return None if value is None else pd.Timestamp(value)
+
+
 def use_spells_mart(snap: store.Snapshot, params: dict) -> bool:
     """Whether customer lifetimes for these parameters are the ones mart_customer_spells holds: the default
     rule, as of the newest order day (a period ending then or later)."""
@@ -378,36 +404,12 @@ def use_drivers_mart(snap: store.Snapshot, params: dict) -> bool:
         return False
 
 
-_order_modes_from_seen: dict[tuple, pd.Timestamp | None] = {}  # per snapshot, like _spells_as_of
-
-
 def _order_modes_from(snap: store.Snapshot) -> pd.Timestamp | None:
-    key = (str(snap.path), snap.identity)
-    if key not in _order_modes_from_seen:
-        try:
-            value = snap.query("select max(from_date) as d from mart_customer_order_modes").iloc[0]["d"]
-        except duckdb.Error:
-            value = None
-        if len(_order_modes_from_seen) > 64:
-            _order_modes_from_seen.clear()
-        _order_modes_from_seen[key] = None if pd.isna(value) else pd.Timestamp(value)
-    return _order_modes_from_seen[key]
-
-
-_spells_as_of_seen: dict[tuple, pd.Timestamp | None] = {}  # per snapshot (path, identity): it never changes
+    return _kept_day(snap, "select max(from_date) from mart_customer_order_modes")
 
 
 def _spells_as_of(snap: store.Snapshot) -> pd.Timestamp | None:
-    key = (str(snap.path), snap.identity)
-    if key not in _spells_as_of_seen:
-        try:
-            value = snap.query("select max(spells_as_of) as d from model_info").iloc[0]["d"]
-        except duckdb.Error:
-            value = None
-        if len(_spells_as_of_seen) > 64:
-            _spells_as_of_seen.clear()
-        _spells_as_of_seen[key] = None if pd.isna(value) else pd.Timestamp(value)
-    return _spells_as_of_seen[key]
+    return _kept_day(snap, "select max(spells_as_of) from model_info")
 
 
 def use_end_marts(name: str) -> bool:
@@ -430,20 +432,8 @@ def end_marts(snap: store.Snapshot, name: str, params: dict) -> bool | str:
     return "period" if as_of is not None and end == as_of and start == as_of - pd.Timedelta(days=364) else True
 
 
-_period_as_of_seen: dict[tuple, pd.Timestamp | None] = {}  # per snapshot, like _spells_as_of
-
-
 def _period_as_of(snap: store.Snapshot) -> pd.Timestamp | None:
-    key = (str(snap.path), snap.identity)
-    if key not in _period_as_of_seen:
-        try:
-            value = snap.query("select max(as_of) as d from mart_customer_period").iloc[0]["d"]
-        except duckdb.Error:
-            value = None
-        if len(_period_as_of_seen) > 64:
-            _period_as_of_seen.clear()
-        _period_as_of_seen[key] = None if pd.isna(value) else pd.Timestamp(value)
-    return _period_as_of_seen[key]
+    return _kept_day(snap, "select max(as_of) from mart_customer_period")
 
 
 def default_measures(snap: store.Snapshot, name: str, params: dict) -> bool | str:
@@ -456,21 +446,10 @@ def default_measures(snap: store.Snapshot, name: str, params: dict) -> bool | st
     return "default" if settings is not None and settings == settings_key(params, _default_mart_parameters()) else False
 
 
-_default_settings_seen: dict[tuple, str | None] = {}  # per snapshot, like _spells_as_of
-
-
 def _default_settings(snap: store.Snapshot) -> str | None:
     """The settings mart_loyalty_customers was built with (None: none, or an empty mart)."""
-    key = (str(snap.path), snap.identity)
-    if key not in _default_settings_seen:
-        try:
-            value = snap.query("select any_value(settings) as s from mart_loyalty_customers").iloc[0]["s"]
-        except duckdb.Error:
-            value = None
-        if len(_default_settings_seen) > 64:
-            _default_settings_seen.clear()
-        _default_settings_seen[key] = None if pd.isna(value) else str(value)
-    return _default_settings_seen[key]
+    value = _per_snapshot(snap, "select any_value(settings) from mart_loyalty_customers")
+    return None if value is None else str(value)
 
 
 def mart_pieces(name: str, variant: bool | str = True) -> dict[str, str]:
@@ -512,23 +491,12 @@ def use_loyalty_mart(snap: store.Snapshot, name: str, params: dict) -> bool:
         return False
 
 
-_loyalty_span_seen: dict[tuple, tuple | None] = {}  # per snapshot, like _spells_as_of
-
-
 def _loyalty_span(snap: store.Snapshot) -> tuple[pd.Timestamp, pd.Timestamp, set[pd.Timestamp]] | None:
     """mart_loyalty_months' first and last date and its days that are not month ends."""
-    key = (str(snap.path), snap.identity)
-    if key not in _loyalty_span_seen:
-        try:
-            row = snap.query("select loyalty_from as f, loyalty_to as t, loyalty_days as d from model_info").iloc[0]
-            span = None if pd.isna(row["f"]) or pd.isna(row["t"]) else (
-                pd.Timestamp(row["f"]), pd.Timestamp(row["t"]), {pd.Timestamp(d) for d in row["d"]})
-        except duckdb.Error:
-            span = None
-        if len(_loyalty_span_seen) > 64:
-            _loyalty_span_seen.clear()
-        _loyalty_span_seen[key] = span
-    return _loyalty_span_seen[key]
+    row = _per_snapshot(snap, "select struct_pack(f := loyalty_from, t := loyalty_to, d := loyalty_days) from model_info")
+    if row is None or row["f"] is None or row["t"] is None:
+        return None
+    return pd.Timestamp(row["f"]), pd.Timestamp(row["t"]), {pd.Timestamp(d) for d in row["d"]}
 
 
 def ensure(db: str | pathlib.Path | None = None, lock_timeout_s: float = store.WRITE_LOCK_TIMEOUT_S) -> None:
