@@ -134,6 +134,47 @@ def fixture_snapshot(tmp_path_factory, name: str):
     return store.snapshot(load_fixture(db, name))
 
 
+def assert_same_frames(a: pd.DataFrame, b: pd.DataFrame, keys: list[str] | None = None, abs_tol: float = 1e-9) -> None:
+    """Equal row for row (sorted by `keys` first: equal sums may tie in another order); doubles to a relative 1e-9
+    and `abs_tol` (sums of the same doubles in another order differ in their last bits)."""
+    if keys:
+        a, b = a.sort_values(keys, ignore_index=True), b.sort_values(keys, ignore_index=True)
+    assert list(a.columns) == list(b.columns) and len(a) == len(b)
+    for col in a.columns:
+        if a[col].dtype.kind == "f":
+            assert a[col].to_numpy() == pytest.approx(b[col].to_numpy(), rel=1e-9, abs=abs_tol, nan_ok=True), col
+        else:
+            assert a[col].isna().tolist() == b[col].isna().tolist(), col
+            assert a[col].dropna().tolist() == b[col].dropna().tolist(), col
+
+
+def demo_with_order_quirks(tmp_path_factory, name: str, seed: int, end_date: dt.date, guest_every: int | None = None):
+    """A read snapshot of a 400-customer demo whose history ends on end_date, where every third order line has no
+    cost, every 17th (from the 6th) is a refund (a negative amount, not void) and, with guest_every, every
+    guest_every-th (from the 8th) has no customer id (a guest's order)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from crmlens import demo
+    db = tmp_path_factory.mktemp(name) / "demo.duckdb"
+    tables = demo.generate(n_customers=400, seed=seed, end_date=end_date)
+    orders = tables["orders"]
+    row = pa.array(range(orders.num_rows))
+
+    def every(n, at):
+        return pc.equal(pc.subtract(row, pc.multiply(pc.divide(row, n), n)), at)
+
+    def replace(column, where, value):
+        return orders.set_column(orders.schema.get_field_index(column), column, pc.if_else(where, value, orders[column]))
+
+    orders = replace("cost", every(3, 0), pa.scalar(None, pa.float64()))
+    orders = replace("amount", every(17, 5), pc.negate(orders["amount"]))
+    if guest_every:
+        orders = replace("customer_id", every(guest_every, 7), pa.scalar(None, pa.string()))
+    ingest.load_tables({**tables, "orders": orders}, db=db)
+    return store.snapshot(db)
+
+
 def serve_fixture(monkeypatch, tmp_path: pathlib.Path, name: str) -> pathlib.Path:
     """Load tests/fixtures/<name>/ into a fresh database and point the app (CRMLENS_DB) at it."""
     db = load_fixture(tmp_path / (name.replace("/", "_") + ".duckdb"), name)

@@ -16,11 +16,10 @@ day each: everybody's median gap, median(214, 10, 20) = 20.
 import datetime as dt
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 import pytest
 
-from crmlens import churn, demo, ingest, model, period, queries, store
+from crmlens import churn, ingest, model, period, queries, store
+from tests.conftest import assert_same_frames, demo_with_order_quirks
 
 ORDERS = """order_id,customer_id,order_date,amount,cost,status
 O1,A,2024-01-01,100,60,completed
@@ -111,37 +110,14 @@ order by customer_id, spell_no
 
 @pytest.fixture(scope="module")
 def demo_snap(tmp_path_factory):
-    db = tmp_path_factory.mktemp("churn_marts_demo") / "demo.duckdb"
     # a history ending mid-month; every third order line loses its cost, every 17th becomes a refund and every 41st
     #   a guest's (no customer id)
-    tables = demo.generate(n_customers=400, seed=7, end_date=dt.date(2026, 9, 13))
-    orders = tables["orders"]
-    row = pa.array(range(orders.num_rows))
-
-    def every(n, at):
-        return pc.equal(pc.subtract(row, pc.multiply(pc.divide(row, n), n)), at)
-
-    orders = orders.set_column(orders.schema.get_field_index("cost"), "cost",
-                               pc.if_else(every(3, 0), pa.scalar(None, pa.float64()), orders["cost"]))
-    orders = orders.set_column(orders.schema.get_field_index("amount"), "amount",
-                               pc.if_else(every(17, 5), pc.negate(orders["amount"]), orders["amount"]))
-    orders = orders.set_column(orders.schema.get_field_index("customer_id"), "customer_id",
-                               pc.if_else(every(41, 7), pa.scalar(None, pa.string()), orders["customer_id"]))
-    ingest.load_tables({**tables, "orders": orders}, db=db)
-    return store.snapshot(db)
+    return demo_with_order_quirks(tmp_path_factory, "churn_marts_demo", seed=7, end_date=dt.date(2026, 9, 13),
+                                  guest_every=41)
 
 
 def same(a, b, keys=None):
-    """Equal row for row (sorted by `keys` first: equal sums may tie in another order); doubles to 1e-9."""
-    if keys:
-        a, b = a.sort_values(keys, ignore_index=True), b.sort_values(keys, ignore_index=True)
-    assert list(a.columns) == list(b.columns) and len(a) == len(b)
-    for col in a.columns:
-        if a[col].dtype.kind == "f":
-            assert a[col].to_numpy() == pytest.approx(b[col].to_numpy(), rel=1e-9, abs=1e-9, nan_ok=True), col
-        else:
-            assert a[col].isna().tolist() == b[col].isna().tolist(), col
-            assert a[col].dropna().tolist() == b[col].dropna().tolist(), col
+    assert_same_frames(a, b, keys)
 
 
 def newest_order_day(snap) -> dt.date:

@@ -6,11 +6,10 @@ end, a mid-month end, a short period), the filters, the survey window, the margi
 
 import datetime as dt
 
-import pyarrow as pa
-import pyarrow.compute as pc
 import pytest
 
-from crmlens import demo, ingest, loyalty, model, period, queries, store
+from crmlens import loyalty, model, period, queries
+from tests.conftest import assert_same_frames, demo_with_order_quirks
 
 CUSTOMER_TABLE = {"search": "", "states": [], "abc_classes": [], "rfm_segments": [], "quadrants": [],
                   "sort": "lifetime", "limit": 100_000, "offset": 0}
@@ -18,20 +17,9 @@ CUSTOMER_TABLE = {"search": "", "states": [], "abc_classes": [], "rfm_segments":
 
 @pytest.fixture(scope="module")
 def demo_snap(tmp_path_factory):
-    db = tmp_path_factory.mktemp("loyalty_end_marts") / "demo.duckdb"
     # a history ending mid-month, with cancelled and returned orders, surveys, complaints, referrals, partners; every
     #   third order line loses its cost and every 17th becomes a refund line (a negative amount, not void)
-    tables = demo.generate(n_customers=400, seed=11, end_date=dt.date(2026, 9, 13))
-    orders = tables["orders"]
-    row = pa.array(range(orders.num_rows))
-    no_cost = pc.equal(pc.subtract(row, pc.multiply(pc.divide(row, 3), 3)), 0)
-    refund = pc.equal(pc.subtract(row, pc.multiply(pc.divide(row, 17), 17)), 5)
-    orders = orders.set_column(orders.schema.get_field_index("cost"), "cost",
-                               pc.if_else(no_cost, pa.scalar(None, pa.float64()), orders["cost"]))
-    orders = orders.set_column(orders.schema.get_field_index("amount"), "amount",
-                               pc.if_else(refund, pc.negate(orders["amount"]), orders["amount"]))
-    ingest.load_tables({**tables, "orders": orders}, db=db)
-    return store.snapshot(db)
+    return demo_with_order_quirks(tmp_path_factory, "loyalty_end_marts", seed=11, end_date=dt.date(2026, 9, 13))
 
 
 def both(snap, name, params, monkeypatch, variant=True):
@@ -54,14 +42,8 @@ def both(snap, name, params, monkeypatch, variant=True):
 
 
 def same(a, b):
-    """Equal row for row; sums of doubles over the same orders may differ in their last bits (summed per day)."""
-    assert list(a.columns) == list(b.columns) and len(a) == len(b)
-    for col in a.columns:
-        if a[col].dtype.kind == "f":
-            assert a[col].to_numpy() == pytest.approx(b[col].to_numpy(), rel=1e-9, abs=1e-6, nan_ok=True), col
-        else:
-            assert a[col].isna().tolist() == b[col].isna().tolist(), col
-            assert a[col].dropna().tolist() == b[col].dropna().tolist(), col
+    """Sums of doubles over the same orders may differ in their last bits (summed per day)."""
+    assert_same_frames(a, b, abs_tol=1e-6)
 
 
 def settings_cases(snap):
