@@ -33,7 +33,7 @@ import statistics
 import tempfile
 import time
 
-from bench import pages, raw_pandas, raw_sql
+from bench import load, pages, raw_pandas, raw_sql
 from crmlens import churn, demo, i18n, ingest, loyalty, period, queries, store
 
 FAST = ("open_snapshot", "overview_kpis", "overview_trend", "data_span")
@@ -268,18 +268,8 @@ def browser_times(browser, db: pathlib.Path, cohort_s: float, repeat: int) -> di
 def load_times(db: pathlib.Path, tmp: pathlib.Path) -> dict:
     """The project's load of the orders as a CSV file (model included) against DuckDB's own read and store."""
     csv = tmp / "orders.csv"
-    snap = store.snapshot(db)
-    cur = snap.cursor()
-    cur.execute(f"copy (select order_id, customer_id, order_date, amount, cost, product, quantity, status from orders) "
-                f"to '{csv}' (header)")
-    cur.close()
-    plain = tmp / "plain.duckdb"
-    t0 = time.perf_counter()
-    con = store.connect(str(plain))
-    con.execute(f"create table orders as select * from read_csv('{csv}')")
-    con.execute("checkpoint")
-    con.close()
-    duckdb_s = time.perf_counter() - t0
+    load.export_orders(db, csv)
+    duckdb_s = load.duckdb_read_store_seconds(csv, tmp / "plain.duckdb")
     t0 = time.perf_counter()
     ingest.load_files([csv], db=db, table="orders")
     ours_s = time.perf_counter() - t0

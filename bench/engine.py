@@ -57,19 +57,15 @@ def work(args: list[str]) -> dict:
             out[page] = sum(pages.timed_page(calls, db).values())
         return out
     if what == "load":
-        from crmlens import ingest, store
+        from bench.load import duckdb_read_store_seconds
+        from crmlens import ingest
 
         db, csv, tmp = rest
         copy = pathlib.Path(tmp) / f"load-{os.getpid()}.duckdb"
         plain = pathlib.Path(tmp) / f"plain-{os.getpid()}.duckdb"
         shutil.copyfile(db, copy)
         try:
-            t0 = time.perf_counter()
-            con = store.connect(str(plain))
-            con.execute(f"create table orders as select * from read_csv('{csv}')")
-            con.execute("checkpoint")
-            con.close()
-            duckdb_s = time.perf_counter() - t0
+            duckdb_s = duckdb_read_store_seconds(csv, plain)
             t0 = time.perf_counter()
             ingest.load_files([pathlib.Path(csv)], db=copy, table="orders")
             return {"crmlens_load_s": time.perf_counter() - t0, "duckdb_read_store_s": duckdb_s}
