@@ -23,8 +23,8 @@ complaints_span as (
     --   the filters keep; a quiet week without complaints inside it is not a gap in the data
     select min(d) as first_complaint, max(d) as last_complaint
     from (select order_date as d from mart_order_dates
-          union all select created_at::date from stg_complaints
-          union all select resolved_at::date from stg_complaints)
+          union all select created_at::date from mart_complaints
+          union all select resolved_at::date from mart_complaints)
 ),
 covered as (
     select bucket_start, bucket_end,
