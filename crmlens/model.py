@@ -438,9 +438,12 @@ def complaint_marts(snap: store.Snapshot, params: dict) -> dict[str, bool]:
     try:
         period = (kept["s"] is not None and pd.Timestamp(params["start"]) == pd.Timestamp(kept["s"])
                   and pd.Timestamp(params["end"]) == pd.Timestamp(kept["e"]))
+    except (KeyError, TypeError, ValueError):
+        period = False
+    try:
         revenue = kept["r"] is not None and int(params["revenue_days"]) == kept["r"]
     except (KeyError, TypeError, ValueError):
-        period = revenue = False
+        revenue = False
     try:
         rule = (int(params["churn_days"]) == CHURN_DAYS and float(params["churn_multiplier"]) == CHURN_MULTIPLIER)
     except (KeyError, TypeError, ValueError):

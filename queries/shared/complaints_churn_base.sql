@@ -13,7 +13,8 @@ ref as (
 ),
 kept as (
     -- the default rule, kept at load (mart_complaint_customers)
-    select customer_id, first_order, last_order, region, segment, owner, is_churned, lost_date, ref_date
+    select customer_id, first_order, last_order, region, segment, owner, is_churned, lost_date, ref_date,
+           case when $complaint_period_mart then first_order_in_period end as kept_in_period
     from mart_complaint_customers
     where $complaint_rule_mart
 ),
@@ -35,7 +36,7 @@ live as (
            case when cu.churn_date is not null and cu.churn_date <= r.ref_date then cu.churn_date
                 when cu.churn_date is null and cu.churned is null then sp.lost_date
                 else b.last_order end as lost_date,
-           r.ref_date
+           r.ref_date, null::date as kept_in_period
     from buyers b cross join ref r
     left join (
         select * from lifetimes((select ref_date from ref), $churn_days, $churn_multiplier, $use_spells_mart)
@@ -45,9 +46,9 @@ live as (
     left join stg_customers cu on cu.customer_id = b.customer_id
 ),
 in_period as (
-    -- each customer's first order day in the period (kept for the default period)
+    -- each customer's first order day in the period (kept for the default period: with the default rule `kept` has it)
     select customer_id, first_order_in_period from mart_complaint_customers
-    where $complaint_period_mart and first_order_in_period is not null
+    where $complaint_period_mart and not $complaint_rule_mart and first_order_in_period is not null
     union all
     select customer_id, min(order_date) from mart_customer_days
     where not $complaint_period_mart and order_date between $start and $end
@@ -55,10 +56,11 @@ in_period as (
 ),
 status as (
     select s.customer_id, s.first_order, s.last_order, s.region, s.segment, s.owner, s.is_churned, s.lost_date,
-           s.ref_date, i.first_order_in_period
+           s.ref_date, coalesce(s.kept_in_period, i.first_order_in_period) as first_order_in_period
     from (select * from kept union all by name select * from live) s
-    join in_period i on i.customer_id = s.customer_id
-    where s.first_order <= $end
+    left join in_period i on i.customer_id = s.customer_id
+    where coalesce(s.kept_in_period, i.first_order_in_period) is not null
+      and s.first_order <= $end
       and (len($region) = 0 or list_contains($region, s.region))
       and (len($segment) = 0 or list_contains($segment, s.segment))
       and (len($owner) = 0 or list_contains($owner, s.owner))
