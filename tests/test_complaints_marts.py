@@ -140,3 +140,34 @@ def test_cox_efron_refuses_what_statsmodels_cannot_fit():
         survival.cox_efron(t, status, np.column_stack([X, X[:, 0]]))  # a column twice: singular
     with pytest.raises(ValueError):
         survival.cox_efron(t, np.zeros_like(status), X)  # no event
+
+
+def test_the_customer_lists_churn_date_and_flag_win_in_the_mart_as_before(tmp_path, monkeypatch):
+    """tests/fixtures/complaints with a customer list that says who left: C1 a churn date (2024-05-01, before the
+    newest order day 2024-06-30: lost then), C2 a churned flag (lost at its last order), C3 churned = false (kept
+    whatever its orders say), C4 a churn date after the newest order day (not lost yet). The default view reads the
+    mart; the figures are the ones the SQL before the marts gives."""
+    import shutil
+
+    from crmlens import ingest
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for name in ("complaints.csv", "orders.csv"):
+        shutil.copy(FIXTURES / "complaints" / name, folder / name)
+    (folder / "customers.csv").write_text(
+        "customer_id,name,region,segment,owner,churned,churn_date\n"
+        "C1,Alice,East,consumer,Li Wei,,2024-05-01\nC2,Bob,West,business,Wang Fang,true,\n"
+        "C3,Carol,East,consumer,Li Wei,false,\nC4,Dan,West,consumer,Wang Fang,,2024-09-01\n", encoding="utf-8")
+    ingest.load_files(sorted(folder.glob("*.csv")), db=tmp_path / "c.duckdb", max_reject_share=0.2)
+    small = store.snapshot(tmp_path / "c.duckdb")
+    start, end = period.default_period(small)
+    p = cx.params(small, start, end, sla={"high": 24.0, "medium": 48.0, "low": 72.0})
+    assert model.complaint_marts(small, p) == dict.fromkeys(model.COMPLAINT_FLAGS, True)
+    state = small.query("select customer_id, is_churned, lost_date::varchar as lost_date from mart_complaint_customers "
+                        "where customer_id in ('C1', 'C2', 'C3', 'C4') order by 1")
+    assert state.values.tolist() == [["C1", True, "2024-05-01"], ["C2", True, "2024-06-20"], ["C3", False, "2024-03-10"],
+                                     ["C4", False, "2024-02-01"]]
+    for name in ("complaints_churn", "complaints_churn_survival", "complaints_churn_cox", "complaints_coverage"):
+        old, new = run_both(small, monkeypatch, name, p)
+        keys = [c for c in ("kind", "grp", "t", "customer_id") if c in new.columns]
+        assert_same_frames(old, new, keys, abs_tol=1e-6)
