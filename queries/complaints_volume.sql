@@ -39,35 +39,37 @@ resolved as (
     select date_trunc($grain, resolved_at)::date as bucket_start, count(*) as n_resolved
     from fk where matches and resolved_at >= $start and resolved_at < $end + interval 1 day group by 1
 ),
-whole_months as (
-    -- the months the period covers whole (month buckets read them from mart_customer_months)
-    select case when day($start::date) = 1 then $start::date
-                else (date_trunc('month', $start::date) + interval 1 month)::date end as first_day,
-           case when $end::date = last_day($end::date) then $end::date
-                else (date_trunc('month', $end::date) - interval 1 day)::date end as last_day
-),
 done_orders as (
-    -- completed orders of the customers the customer filters keep (by month: only the days of months the period
-    --   cuts)
+    -- completed orders of the customers the customer filters keep; by month only on the days of the months the
+    --   period cuts (the first day of the first month it covers whole, and the last day of the last one, written out
+    --   from the parameters so that the scan filters by them)
     select o.* from (
         -- include: complaints_orders_in_scope
     ) o
-    where $grain <> 'month' or o.order_date < (select first_day from whole_months)
-       or o.order_date > (select last_day from whole_months)
+    where $grain <> 'month'
+       or o.order_date < case when day($start::date) = 1 then $start::date
+                              else (date_trunc('month', $start::date) + interval 1 month)::date end
+       or o.order_date > case when $end::date = last_day($end::date) then $end::date
+                              else (date_trunc('month', $end::date) - interval 1 day)::date end
 ),
 month_customers as (
-    -- by month: each customer's orders in the months the period covers whole (mart_customer_months), the customer
-    --   filters applied (mart_complaint_customers keeps the customer list's region, segment and owner)
+    -- by month: each customer's orders in the months the period covers whole (mart_customer_months: one row per
+    --   customer and month), the customer filters applied (mart_complaint_customers keeps the customer list's region,
+    --   segment and owner)
     select m.month, m.customer_id, m.n_orders
     from mart_customer_months m
     where $grain = 'month' and len($region) + len($segment) + len($owner) = 0
-      and m.month between (select first_day from whole_months) and (select last_day from whole_months)
+      and m.month >= case when day($start::date) = 1 then $start::date
+                          else (date_trunc('month', $start::date) + interval 1 month)::date end
+      and last_day(m.month) <= $end::date
     union all
     select m.month, m.customer_id, m.n_orders
     from mart_customer_months m
     join mart_complaint_customers cu on cu.customer_id = m.customer_id
     where $grain = 'month' and len($region) + len($segment) + len($owner) > 0
-      and m.month between (select first_day from whole_months) and (select last_day from whole_months)
+      and m.month >= case when day($start::date) = 1 then $start::date
+                          else (date_trunc('month', $start::date) + interval 1 month)::date end
+      and last_day(m.month) <= $end::date
       and (len($region) = 0 or list_contains($region, cu.region))
       and (len($segment) = 0 or list_contains($segment, cu.segment))
       and (len($owner) = 0 or list_contains($owner, cu.owner))

@@ -7,7 +7,7 @@
 --   is_open: not stg_complaints.is_closed
 --   hours_to_response, hours_to_resolve: from created_at; hours_open: from created_at to as_of_at, the newest time in
 --     the complaints (the export time: "now" for open complaints)
---   region, segment, account_owner: the customer's, from the customer list (NULL when not on it)
+--   region, segment, account_owner, customer_name: the customer's, from the customer list (NULL when not on it)
 --   is_known_customer: the customer id is one mart_customers knows (NULL without a customer id)
 --   amt_revenue_before: what the customer's orders (is_order) were worth in the $revenue_days days before the
 --     complaint's day (NULL: none; complaints_churn's revenue of lost complainers at its default), revenue_days: those
@@ -40,7 +40,7 @@ select k.complaint_id, k.customer_id, k.created_at, k.first_response_at, k.resol
        date_diff('second', k.created_at, k.resolved_at) / 3600.0 as hours_to_resolve,
        date_diff('second', k.created_at, a.as_of_at) / 3600.0 as hours_open,
        a.as_of_at,
-       cu.region, cu.segment, cu.owner as account_owner,
+       cu.region, cu.segment, cu.owner as account_owner, cu.name as customer_name,
        k.customer_id in (select customer_id from mart_customers) as is_known_customer,
        r.amt_revenue as amt_revenue_before, cast($revenue_days as integer) as revenue_days,
        k as complaint_row

@@ -16,7 +16,7 @@ all_k as (
            coalesce(m.category_key, nullif(k.category_name, '')) as category,
            k.severity, k.channel, k.is_open, k.hours_to_response, k.hours_to_resolve, k.hours_open,
            coalesce(s.sla_hours, $sla_default_hours) as sla_hours,
-           k.region, k.segment, k.account_owner, k.is_known_customer, k.amt_revenue_before,
+           k.region, k.segment, k.account_owner, k.customer_name, k.is_known_customer, k.amt_revenue_before,
            k.complaint_row  -- the whole row as loaded: optional columns kept from the file are read by name
     from mart_complaints k
     left join cat_map m on m.alias = k.category_name
