@@ -99,9 +99,13 @@ def logrank(df: pd.DataFrame, group_col: str = "grp") -> dict | None:
     groups = sorted(df[group_col].dropna().unique())
     if len(groups) < 2:
         return None
-    wide = df.pivot_table(index="t", columns=group_col, values=["n_event", "n_censored"], aggfunc="sum", fill_value=0)
-    d = wide["n_event"].reindex(columns=groups, fill_value=0).to_numpy(float)
-    c = wide["n_censored"].reindex(columns=groups, fill_value=0).to_numpy(float)
+    # counts per time (rows, ascending) and group (columns): the rows summed into a times x groups grid
+    rows = df[df[group_col].notna() & df["t"].notna()]
+    times, t_at = np.unique(rows["t"].to_numpy(float), return_inverse=True)
+    g_at = pd.Categorical(rows[group_col], categories=groups).codes
+    d, c = np.zeros((len(times), len(groups))), np.zeros((len(times), len(groups)))
+    np.add.at(d, (t_at, g_at), rows["n_event"].to_numpy(float))
+    np.add.at(c, (t_at, g_at), rows["n_censored"].to_numpy(float))
     at_risk = (d + c)[::-1].cumsum(axis=0)[::-1]
     n, total_d = at_risk.sum(axis=1), d.sum(axis=1)
     keep = (total_d > 0) & (n > 0)
