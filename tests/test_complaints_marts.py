@@ -47,7 +47,7 @@ def run_both(snap, monkeypatch, name: str, params: dict) -> tuple[pd.DataFrame, 
 def views(snap) -> dict[str, dict]:
     start, end = period.default_period(snap)
     sla = cx.sla_for(snap, cx.params(snap, start, end))
-    base = dict(filters=None, sla=sla)
+    base = {"filters": None, "sla": sla}
     year_before = (start - dt.timedelta(days=365), end - dt.timedelta(days=365))
     settings = {
         "default": ((start, end), base, {}),
