@@ -451,6 +451,21 @@ def complaint_marts(snap: store.Snapshot, params: dict) -> dict[str, bool]:
     return {"complaint_rule_mart": rule, "complaint_period_mart": period, "complaint_revenue_mart": revenue}
 
 
+# The complaint-to-churn queries, which read each customer's churn state through the piece complaints_churn_state: when
+# mart_complaint_customers holds all of it (the default rule and period) they take complaints_churn_state_kept, the same
+# rows without the SQL that works them out otherwise (which costs planning even when its branches read nothing).
+COMPLAINT_STATE_QUERIES = ("complaints_churn", "complaints_churn_survival", "complaints_churn_cox")
+COMPLAINT_PIECES = {"complaints_churn_state": "complaints_churn_state_kept"}
+
+
+def complaint_pieces(snap: store.Snapshot, name: str, params: dict) -> bool | str:
+    """"complaints" when query `name` can take complaints_churn_state_kept (mart_pieces), else False."""
+    if name not in COMPLAINT_STATE_QUERIES:
+        return False
+    flags = complaint_marts(snap, params)
+    return "complaints" if flags["complaint_rule_mart"] and flags["complaint_period_mart"] else False
+
+
 def use_end_marts(name: str) -> bool:
     """Whether query `name` reads its rung inputs at $end from mart_order_days (any period and setting)."""
     return USE_END_MARTS and name in END_QUERIES
@@ -494,6 +509,8 @@ def _default_settings(snap: store.Snapshot) -> str | None:
 def mart_pieces(name: str, variant: bool | str = True) -> dict[str, str]:
     """The shared pieces query `name` takes from marts instead of the live ones, when it reads marts (variant: what
     end_marts or default_measures said)."""
+    if variant == "complaints":
+        return COMPLAINT_PIECES
     if name in END_QUERIES:
         if variant == "default":
             return DEFAULT_PIECES

@@ -92,7 +92,8 @@ def bind(name: str, params: dict, from_marts: bool | str = False) -> dict:
 def run(name: str, params: dict | None = None, snap: store.Snapshot | None = None) -> pd.DataFrame:
     """Run queries/<name>.sql on a snapshot (default: the current data)."""
     snap = snap or store.snapshot()
-    from_marts = (model.default_measures(snap, name, {**DEFAULT_PARAMS, **(params or {})})
+    from_marts = (model.complaint_pieces(snap, name, {**DEFAULT_PARAMS, **(params or {})})
+                  or model.default_measures(snap, name, {**DEFAULT_PARAMS, **(params or {})})
                   or model.end_marts(snap, name, {**DEFAULT_PARAMS, **(params or {})})
                   or model.use_loyalty_mart(snap, name, {**DEFAULT_PARAMS, **(params or {})}))
     bound = bind(name, params or {}, from_marts)
