@@ -15,7 +15,6 @@ import re
 
 import numpy as np
 import pandas as pd
-from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from crmlens import churn, i18n, queries, store, survival, vocab
@@ -190,14 +189,12 @@ def cox(df: pd.DataFrame, reference: str | None = None) -> pd.DataFrame:
     exog = exog.loc[:, exog.std() > 0]
     if exog.empty:
         return empty
-    try:
-        res = PHReg(df["duration_days"].to_numpy(float), exog.to_numpy(float), status=df["is_churned"].to_numpy(int),
-                    ties="efron").fit()
+    try:  # statsmodels' PHReg(..., ties="efron").fit(), vectorised (crmlens.survival.cox_efron)
+        res = survival.cox_efron(df["duration_days"].to_numpy(float), df["is_churned"].to_numpy(int), exog.to_numpy(float))
     except (np.linalg.LinAlgError, ValueError):
         return empty
-    ci = np.asarray(res.conf_int())
-    return pd.DataFrame({"term": list(exog.columns), "hazard_ratio": np.exp(res.params), "lower": np.exp(ci[:, 0]),
-                         "upper": np.exp(ci[:, 1]), "p_value": res.pvalues}).assign(reference=reference)
+    return pd.DataFrame({"term": list(exog.columns), "hazard_ratio": np.exp(res["params"]), "lower": np.exp(res["lower"]),
+                         "upper": np.exp(res["upper"]), "p_value": res["p_value"]}).assign(reference=reference)
 
 
 # ---- headline for `metrics --json` -----------------------------------------------------------

@@ -24,7 +24,8 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 22  # 22: macro customer_gaps, mart_customer_churn (usual gaps and 12-month figures as of the newest
+MODEL_VERSION = 23  # 23: mart_complaints (per complaint), mart_complaint_customers (per customer: the complaints
+# page's link to churn at the default rule and period); 22: macro customer_gaps, mart_customer_churn (usual gaps and 12-month figures as of the newest
 # order day: customer_spells reads them for any churn setting, the churn summary and at-risk list at the default end),
 # mart_customer_order_modes (the churn drivers' order values at the default period);
 # 21: mart_loyalty_customers (the loyalty measures per customer at the default period and
@@ -50,7 +51,8 @@ STAGING_TABLES = ("stg_opportunities",)
 MARTS = ("mart_customers", "mart_customer_days", "mart_customer_months", "mart_order_dates", "mart_customer_churn",
          "mart_customer_spells",
          "mart_filter_values", "mart_opportunities", "mart_stage_spellings", "mart_order_days", "mart_customer_period",
-         "mart_loyalty_months", "mart_loyalty_customers", "mart_customer_order_modes", "mart_data_span")
+         "mart_loyalty_months", "mart_loyalty_customers", "mart_customer_order_modes", "mart_data_span",
+         "mart_complaints", "mart_complaint_customers")
 MACROS = ("period_as_of", "customer_gaps", "customer_spells", "lifetimes", "value_at_stake", "last_followup", "order_margin", "clv_factor",
           "data_end", "opportunity_status", "opportunity_closed_on", "opportunity_cycle_days", "clv_forward")
 OBJECTS = ("opportunity_status", "stg_product_attributes", "stg_customers", "stg_orders", "stg_opportunities",
@@ -60,7 +62,7 @@ OBJECTS = ("opportunity_status", "stg_product_attributes", "stg_customers", "stg
            "mart_customer_spells", "lifetimes", "mart_filter_values", "mart_opportunities", "mart_stage_spellings",
            "value_at_stake", "last_followup", "order_margin", "clv_factor", "clv_forward", "mart_order_days", "mart_customer_period",
            "mart_loyalty_months", "data_end", "opportunity_closed_on", "opportunity_cycle_days", "mart_loyalty_customers",
-           "mart_customer_order_modes", "mart_data_span")
+           "mart_customer_order_modes", "mart_data_span", "mart_complaints", "mart_complaint_customers")
 BUILD_PARAMS = {"mart_customer_spells": {"churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER}}
 # Model files that pull in shared query pieces (`-- include:`), expanded like the page queries.
 WITH_PIECES = ("mart_loyalty_months", "mart_loyalty_customers")
@@ -99,7 +101,8 @@ UPDATED_BY_KEY = {"mart_customers": "customer_id", "mart_customer_days": "custom
                   "mart_customer_months": "customer_id", "mart_order_dates": "order_date",
                   "mart_customer_spells": "customer_id", "mart_order_days": "customer_id",
                   "mart_customer_period": "customer_id", "mart_loyalty_months": "customer_id",
-                  "mart_customer_churn": "customer_id", "mart_customer_order_modes": "customer_id"}
+                  "mart_customer_churn": "customer_id", "mart_customer_order_modes": "customer_id",
+                  "mart_complaints": "customer_id", "mart_complaint_customers": "customer_id"}
 # What a mart reads from every customer: when one of these differs after the append from what it was before, the
 # mart is rebuilt whole. last_order_day: the newest order day (mart_customer_spells' as-of; mart_loyalty_months' last
 # dates); usual_gap: everybody's median gap between order days (the gap of one-order customers in customer_spells);
@@ -111,7 +114,8 @@ GLOBAL_INPUTS = {"mart_customer_spells": ("last_order_day", "usual_gap"),
                  "mart_customer_period": ("last_line_day",),
                  "mart_loyalty_months": ("first_line_day", "last_line_day", "last_order_day"),
                  "mart_customer_churn": ("last_order_day", "usual_gap", "guest_orders"),
-                 "mart_customer_order_modes": ("last_line_day", "last_order_day")}
+                 "mart_customer_order_modes": ("last_line_day", "last_order_day"),
+                 "mart_complaint_customers": ("last_order_day", "usual_gap", "last_line_day")}
 # Read from the marts: before the build (the data as it was) and after mart_order_dates and mart_customer_days are
 # up to date. usual_gap is customer_spells' `everybody` at the newest order day.
 GLOBALS_SQL = """select (select min(order_date) from mart_order_dates) as first_line_day,
@@ -235,6 +239,10 @@ def _as_insert(name: str, text: str) -> str:
 def _build_params(con: duckdb.DuckDBPyConnection, name: str) -> dict:
     """The parameters model file `name` is built with (mart_loyalty_customers: the loyalty defaults at the default
     period, worked out from the marts built before it)."""
+    if name in ("mart_complaints", "mart_complaint_customers"):
+        from crmlens import complaints, period  # both import this module
+        return {"revenue_days": complaints.DEFAULTS["revenue_days"]} if name == "mart_complaints" else {
+            "period_days": period.DEFAULT_DAYS}
     if name != "mart_loyalty_customers":
         return BUILD_PARAMS.get(name, {})
     from crmlens import loyalty, queries  # both import this module
@@ -412,6 +420,52 @@ def _spells_as_of(snap: store.Snapshot) -> pd.Timestamp | None:
     return _kept_day(snap, "select max(spells_as_of) from model_info")
 
 
+USE_COMPLAINT_MARTS = True  # the tests switch it off to compare the complaint marts with the figures worked out per query
+COMPLAINT_FLAGS = ("complaint_rule_mart", "complaint_period_mart", "complaint_revenue_mart")
+
+
+def complaint_marts(snap: store.Snapshot, params: dict) -> dict[str, bool]:
+    """What the complaints queries (queries/shared/complaints_churn_base.sql, complaints_coverage, complaints_churn)
+    may read from mart_complaint_customers and mart_complaints for these parameters: complaint_rule_mart, each
+    customer's churn state (the default churn rule: it is judged at the newest order day whatever the period);
+    complaint_period_mart, each customer's first order and orders in the period (the default period the mart keeps);
+    complaint_revenue_mart, the revenue before each complaint (the mart's days)."""
+    kept = _per_snapshot(snap, "select struct_pack(s := (select min(period_start) from mart_complaint_customers), "
+                               "e := (select max(period_end) from mart_complaint_customers), "
+                               "r := (select min(revenue_days) from mart_complaints))")
+    if not USE_COMPLAINT_MARTS or kept is None:
+        return dict.fromkeys(COMPLAINT_FLAGS, False)
+    try:
+        period = (kept["s"] is not None and pd.Timestamp(params["start"]) == pd.Timestamp(kept["s"])
+                  and pd.Timestamp(params["end"]) == pd.Timestamp(kept["e"]))
+    except (KeyError, TypeError, ValueError):
+        period = False
+    try:
+        revenue = kept["r"] is not None and int(params["revenue_days"]) == kept["r"]
+    except (KeyError, TypeError, ValueError):
+        revenue = False
+    try:
+        rule = (int(params["churn_days"]) == CHURN_DAYS and float(params["churn_multiplier"]) == CHURN_MULTIPLIER)
+    except (KeyError, TypeError, ValueError):
+        rule = False
+    return {"complaint_rule_mart": rule, "complaint_period_mart": period, "complaint_revenue_mart": revenue}
+
+
+# The complaint-to-churn queries, which read each customer's churn state through the piece complaints_churn_state: when
+# mart_complaint_customers holds all of it (the default rule and period) they take complaints_churn_state_kept, the same
+# rows without the SQL that works them out otherwise (which costs planning even when its branches read nothing).
+COMPLAINT_STATE_QUERIES = ("complaints_churn", "complaints_churn_survival", "complaints_churn_cox")
+COMPLAINT_PIECES = {"complaints_churn_state": "complaints_churn_state_kept"}
+
+
+def complaint_pieces(snap: store.Snapshot, name: str, params: dict) -> bool | str:
+    """"complaints" when query `name` can take complaints_churn_state_kept (mart_pieces), else False."""
+    if name not in COMPLAINT_STATE_QUERIES:
+        return False
+    flags = complaint_marts(snap, params)
+    return "complaints" if flags["complaint_rule_mart"] and flags["complaint_period_mart"] else False
+
+
 def use_end_marts(name: str) -> bool:
     """Whether query `name` reads its rung inputs at $end from mart_order_days (any period and setting)."""
     return USE_END_MARTS and name in END_QUERIES
@@ -455,6 +509,8 @@ def _default_settings(snap: store.Snapshot) -> str | None:
 def mart_pieces(name: str, variant: bool | str = True) -> dict[str, str]:
     """The shared pieces query `name` takes from marts instead of the live ones, when it reads marts (variant: what
     end_marts or default_measures said)."""
+    if variant == "complaints":
+        return COMPLAINT_PIECES
     if name in END_QUERIES:
         if variant == "default":
             return DEFAULT_PIECES

@@ -82,7 +82,7 @@ def bind(name: str, params: dict, from_marts: bool | str = False) -> dict:
     wanted = parameters(sql_text(name, from_marts))
     # use_spells_mart, use_churn_mart and use_drivers_mart are facts about the snapshot's model (set by run), never the caller's
     merged = {**DEFAULT_PARAMS, **params, "use_spells_mart": False, "use_churn_mart": False,
-              "use_drivers_mart": False}
+              "use_drivers_mart": False, **dict.fromkeys(model.COMPLAINT_FLAGS, False)}
     missing = [p for p in wanted if p not in merged]
     if missing:
         raise KeyError(f"query {name} needs parameters {missing}")
@@ -92,7 +92,8 @@ def bind(name: str, params: dict, from_marts: bool | str = False) -> dict:
 def run(name: str, params: dict | None = None, snap: store.Snapshot | None = None) -> pd.DataFrame:
     """Run queries/<name>.sql on a snapshot (default: the current data)."""
     snap = snap or store.snapshot()
-    from_marts = (model.default_measures(snap, name, {**DEFAULT_PARAMS, **(params or {})})
+    from_marts = (model.complaint_pieces(snap, name, {**DEFAULT_PARAMS, **(params or {})})
+                  or model.default_measures(snap, name, {**DEFAULT_PARAMS, **(params or {})})
                   or model.end_marts(snap, name, {**DEFAULT_PARAMS, **(params or {})})
                   or model.use_loyalty_mart(snap, name, {**DEFAULT_PARAMS, **(params or {})}))
     bound = bind(name, params or {}, from_marts)
@@ -102,6 +103,9 @@ def run(name: str, params: dict | None = None, snap: store.Snapshot | None = Non
         bound["use_churn_mart"] = model.use_churn_mart(snap, {**DEFAULT_PARAMS, **(params or {})})
     if "use_drivers_mart" in bound:
         bound["use_drivers_mart"] = model.use_drivers_mart(snap, {**DEFAULT_PARAMS, **(params or {})})
+    if any(flag in bound for flag in model.COMPLAINT_FLAGS):
+        flags = model.complaint_marts(snap, {**DEFAULT_PARAMS, **(params or {})})
+        bound.update({flag: flags[flag] for flag in model.COMPLAINT_FLAGS if flag in bound})
     try:
         return snap.query(sql_text(name, from_marts), bound)
     except duckdb.Error as e:

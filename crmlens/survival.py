@@ -99,9 +99,13 @@ def logrank(df: pd.DataFrame, group_col: str = "grp") -> dict | None:
     groups = sorted(df[group_col].dropna().unique())
     if len(groups) < 2:
         return None
-    wide = df.pivot_table(index="t", columns=group_col, values=["n_event", "n_censored"], aggfunc="sum", fill_value=0)
-    d = wide["n_event"].reindex(columns=groups, fill_value=0).to_numpy(float)
-    c = wide["n_censored"].reindex(columns=groups, fill_value=0).to_numpy(float)
+    # counts per time (rows, ascending) and group (columns): the rows summed into a times x groups grid
+    rows = df[df[group_col].notna() & df["t"].notna()]
+    times, t_at = np.unique(rows["t"].to_numpy(float), return_inverse=True)
+    g_at = pd.Categorical(rows[group_col], categories=groups).codes
+    d, c = np.zeros((len(times), len(groups))), np.zeros((len(times), len(groups)))
+    np.add.at(d, (t_at, g_at), rows["n_event"].to_numpy(float))
+    np.add.at(c, (t_at, g_at), rows["n_censored"].to_numpy(float))
     at_risk = (d + c)[::-1].cumsum(axis=0)[::-1]
     n, total_d = at_risk.sum(axis=1), d.sum(axis=1)
     keep = (total_d > 0) & (n > 0)
@@ -119,3 +123,64 @@ def logrank(df: pd.DataFrame, group_col: str = "grp") -> dict | None:
     chi2 = float(o_minus_e @ np.linalg.solve(v, o_minus_e))
     return {"chi2": chi2, "df": k, "p_value": float(stats.chi2.sf(chi2, k)),
             "observed": dict(zip(groups, d.sum(axis=0))), "expected": dict(zip(groups, expected.sum(axis=0)))}
+
+
+def cox_efron(time, status, exog, tol: float = 1e-8, maxiter: int = 100, ridge: float = 1e-10) -> dict:
+    """Cox proportional hazards regression, ties by Efron's method: params, bse, p_value, lower, upper (95%).
+
+    The fit of statsmodels' PHReg(time, exog, status=status, ties="efron").fit() (the same Newton-Raphson from
+    zeros, step tolerance, ridge and covariance, normal p-values and bands), with the sums over each event time's
+    risk set worked out for all event times at once (cumulative sums over the rows sorted by time) instead of a
+    Python loop over them: the same numbers to rounding, in milliseconds instead of seconds at 20,000 rows.
+    Raises numpy.linalg.LinAlgError when the information matrix is singular, ValueError without an event.
+    """
+    time, X = np.asarray(time, float), np.asarray(exog, float)
+    event = np.asarray(status, float) == 1
+    nobs = len(time)
+    if nobs and time.min() < 0:
+        raise ValueError("durations must be non-negative")
+    if not event.any():
+        raise ValueError("no event")
+    times = np.unique(time[event])  # the event times, ascending
+    keep = time >= times[0]  # censored before the first event: in no risk set
+    time, X, event = time[keep], X[keep], event[keep]
+    last = np.searchsorted(times, time, "right") - 1  # a row is at risk at event times 0..last
+    order = np.argsort(last, kind="stable")
+    time, X, event, last = time[order], X[order], event[order], last[order]
+    K, p = len(times), X.shape[1]
+    starts = np.searchsorted(last, np.arange(K))  # every event time has a row (its events)
+    m = np.bincount(last[event], minlength=K)  # events per event time
+    kk = np.repeat(np.arange(K), m)  # one entry per event: its time's index and Efron's l / m
+    J = (np.arange(len(kk)) - np.repeat(np.cumsum(m) - m, m)) / m[kk]
+    XX = (X[:, :, None] * X[:, None, :]).reshape(len(X), p * p)
+    ev_x = X[event].sum(axis=0)
+    rows = np.hstack([np.ones((len(X), 1)), X, XX]).T.copy()  # 1, x, x x' per row, one row of this per term
+
+    def score_hessian(params):
+        """The score and Hessian of the log partial likelihood at params."""
+        lp = X @ params
+        w = np.exp(lp - lp.max())
+        enter = np.add.reduceat(rows * w, starts, axis=1)  # terms of the rows whose last event time is k
+        risk = enter[:, ::-1].cumsum(axis=1)[:, ::-1]  # the risk set at event time k: rows with last >= k
+        fail = np.add.reduceat(rows * np.where(event, w, 0.0), starts, axis=1)  # the events at event time k
+        phi = risk[0, kk] - J * fail[0, kk]
+        mat = (risk[1:p + 1, kk] - J * fail[1:p + 1, kk]) / phi
+        a, b = np.bincount(kk, 1 / phi, K), np.bincount(kk, J / phi, K)
+        hess = -((risk[p + 1:] @ a - fail[p + 1:] @ b).reshape(p, p) - mat @ mat.T)
+        return ev_x - mat.sum(axis=1), hess
+
+    # statsmodels' Newton-Raphson on -loglike / nobs
+    params, old, iterations = np.zeros(p), np.inf, 0
+    while iterations < maxiter and np.any(np.abs(params - old) > tol):
+        score, hess = score_hessian(params)
+        H = -hess / nobs
+        H[np.diag_indices(p)] += ridge
+        old = params
+        params = old - np.linalg.solve(H, -score / nobs)
+        iterations += 1
+    hess = score_hessian(params)[1]
+    cov = np.linalg.inv(-hess / nobs) / nobs
+    bse = np.sqrt(np.diag(cov))
+    z = stats.norm.ppf(1 - (1 - CONFIDENCE) / 2)
+    return {"params": params, "bse": bse, "p_value": 2 * stats.norm.sf(np.abs(params / bse)),
+            "lower": params - z * bse, "upper": params + z * bse, "iterations": iterations}

@@ -139,7 +139,8 @@ with causes_box:
 # ---- 3. speed -------------------------------------------------------------------------------
 speed = ui.run_query("complaints_speed", p)
 total = speed[speed["level"] == "all"].iloc[0]
-km = cx.kaplan_meier(ui.run_query("complaints_resolution_survival", p))
+resolution = ui.run_query("complaints_resolution_survival", p)
+km = cx.kaplan_meier(resolution)
 km_median, km_p90 = cx.km_quantile(km, 0.5), cx.km_quantile(km, 0.9)
 
 hours = lambda h: t("complaints.hours", h=fmt.number(h, lang, 1)) if h is not None and h == h else "–"  # noqa: E731
@@ -173,7 +174,7 @@ tables.show(speed_table.rename(columns={"label": t("complaints.dim.severity")}),
             "complaints")
 
 if km is not None:
-    curve = cx.km_curve(ui.run_query("complaints_resolution_survival", p).assign(grp="all"))
+    curve = cx.km_curve(resolution.assign(grp="all"))
     st.plotly_chart(charts.survival(curve, {"title": t("complaints.km.title"), "x": t("complaints.km.x"),
                                             "y": t("complaints.km.y")}, {"all": t("complaints.km.all")}), width="stretch")
 
@@ -322,5 +323,5 @@ with kpi_box:
     m[3].metric(t("complaints.kpi.breach"), fmt.percent(total["rate_breach"]) if knows_resolution else "–", border=True,
                 help=t("complaints.kpi.breach.help", n=int(total["n_breached"]), d=int(total["n_decided"]),
                        open=int(total["n_open_breached"])))
-    top = ui.run_query("complaints_by_dimension", {**p, "dimension": "category"}).iloc[0]
+    top = (by_dim if dim == "category" else ui.run_query("complaints_by_dimension", {**p, "dimension": "category"})).iloc[0]
     st.markdown(t("complaints.kpi.top_category", category=safe.md(category_label(top["value"])), share=fmt.percent(top["share"])))

@@ -4,7 +4,8 @@
 --   $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $category VARCHAR[], $severity VARCHAR[],
 --   $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[],
 --   $owner VARCHAR[], $start DATE, $end DATE, $churn_multiplier DOUBLE, $churn_days INTEGER,
---   $revenue_days INTEGER, $follow_days INTEGER, $use_spells_mart BOOLEAN (set by crmlens.model)
+--   $revenue_days INTEGER, $follow_days INTEGER, $use_spells_mart BOOLEAN, $complaint_rule_mart BOOLEAN,
+--   $complaint_period_mart BOOLEAN, $complaint_revenue_mart BOOLEAN (set by crmlens.model)
 -- returns: kind ('all', 'category' or 'band'), grp ('complainers'/'others', a category, or a band number as
 --   text),
 -- n_customers, n_churned, rate_churn (lost by the newest order day: complainers and others followed for
@@ -17,9 +18,14 @@
 -- include: complaints_churn_base
 ,
 revenue_before as (
+    -- kept per complaint in mart_complaints for its days ($complaint_revenue_mart), else summed here
+    select customer_id, amt_revenue_before as amt_revenue
+    from population
+    where $complaint_revenue_mart and grp = 'complainers' and is_churned
+    union all
     select p.customer_id, sum(o.amount) as amt_revenue
     from population p join mart_customer_days o on o.customer_id = p.customer_id
-    where p.grp = 'complainers' and p.is_churned
+    where not $complaint_revenue_mart and p.grp = 'complainers' and p.is_churned
       and o.order_date >= p.first_at::date - cast($revenue_days as integer) and o.order_date < p.first_at::date
     group by p.customer_id
 ),

@@ -4,7 +4,8 @@
 --   $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $category VARCHAR[], $severity VARCHAR[],
 --   $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[],
 --   $owner VARCHAR[], $start DATE, $end DATE, $churn_multiplier DOUBLE, $churn_days INTEGER,
---   $cox_max_rows INTEGER, $use_spells_mart BOOLEAN (set by crmlens.model)
+--   $cox_max_rows INTEGER, $use_spells_mart BOOLEAN,
+--   $complaint_rule_mart BOOLEAN, $complaint_period_mart BOOLEAN (set by crmlens.model)
 -- returns: customer_id, duration_days, is_churned, category, resolution_days (time to resolve, or open so
 --   far), is_unresolved, is_breached
 -- include: complaints_scope

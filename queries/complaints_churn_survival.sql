@@ -5,7 +5,8 @@
 --   $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $category VARCHAR[], $severity VARCHAR[],
 --   $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[],
 --   $owner VARCHAR[], $start DATE, $end DATE, $churn_multiplier DOUBLE, $churn_days INTEGER,
---   $use_spells_mart BOOLEAN (set by crmlens.model)
+--   $use_spells_mart BOOLEAN,
+--   $complaint_rule_mart BOOLEAN, $complaint_period_mart BOOLEAN (set by crmlens.model)
 -- returns: grp ('complainers' or 'others'), t (days), n_event (lost at t), n_censored
 -- include: complaints_scope
 -- include: complaints_churn_base

@@ -5,11 +5,9 @@ with cat_map as (
     select unnest($category_aliases) as alias, unnest($category_keys) as category_key
 ),
 k as (
-    select coalesce(m.category_key, nullif(regexp_replace(lower(trim(k.category)), '[\s_-]+', ' ', 'g'), '')) as category,
-           nullif(lower(trim(k.severity)), '') as severity,
-           nullif(lower(trim(k.channel)), '') as channel
-    from stg_complaints k
-    left join cat_map m on m.alias = regexp_replace(lower(trim(k.category)), '[\s_-]+', ' ', 'g')
+    select coalesce(m.category_key, nullif(k.category_name, '')) as category, k.severity, k.channel
+    from mart_complaints k
+    left join cat_map m on m.alias = k.category_name
 )
 select dimension, value, count(*) as n_rows
 from (

@@ -8,13 +8,18 @@
 --   n_reopen_known (complaints whose reopen state is known), n_reopened, rate_reopened (of n_reopen_known)
 -- include: complaints_scope
 ,
-gaps as (
-    select customer_id,
-           date_diff('second', lag(created_at) over (partition by customer_id order by created_at), created_at) / 86400.0 as days_since_previous
-    from pk where customer_id is not null
-),
 repeaters as (
-    select customer_id, bool_or(days_since_previous <= $repeat_days) as is_repeat from gaps group by 1
+    -- each complainer's complaint times in order: a repeat complainer has two in a row within $repeat_days days
+    select customer_id,
+           list_sort(list(created_at)) as times
+    from pk where customer_id is not null
+    group by customer_id
+),
+repeat_flags as (
+    select customer_id,
+           len(list_filter(range(1, len(times)),
+                           i -> date_diff('second', times[i], times[i + 1]) / 86400.0 <= $repeat_days)) > 0 as is_repeat
+    from repeaters
 ),
 reopen_facts as (
     -- an optional reopen column kept from the file (a count or yes/no), read by name, and the status
@@ -32,9 +37,9 @@ reopen as (
 )
 select (select count(*) from pk) as n_complaints,
        (select count(customer_id) from pk) as n_with_customer,
-       (select count(*) from repeaters) as n_complainers,
-       (select count(*) filter (where is_repeat) from repeaters) as n_repeat_complainers,
-       (select count(*) filter (where is_repeat) / nullif(count(*), 0) from repeaters) as rate_repeat,
+       (select count(*) from repeat_flags) as n_complainers,
+       (select count(*) filter (where is_repeat) from repeat_flags) as n_repeat_complainers,
+       (select count(*) filter (where is_repeat) / nullif(count(*), 0) from repeat_flags) as rate_repeat,
        (select count(is_reopened) from reopen) as n_reopen_known,
        (select count(*) filter (where is_reopened) from reopen) as n_reopened,
        (select count(*) filter (where is_reopened) / nullif(count(is_reopened), 0) from reopen) as rate_reopened

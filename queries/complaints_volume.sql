@@ -23,8 +23,8 @@ complaints_span as (
     --   the filters keep; a quiet week without complaints inside it is not a gap in the data
     select min(d) as first_complaint, max(d) as last_complaint
     from (select order_date as d from mart_order_dates
-          union all select created_at::date from stg_complaints
-          union all select resolved_at::date from stg_complaints)
+          union all select created_at::date from mart_complaints
+          union all select resolved_at::date from mart_complaints)
 ),
 covered as (
     select bucket_start, bucket_end,
@@ -39,14 +39,64 @@ resolved as (
     select date_trunc($grain, resolved_at)::date as bucket_start, count(*) as n_resolved
     from fk where matches and resolved_at >= $start and resolved_at < $end + interval 1 day group by 1
 ),
+order_days as (
+    -- the order days in the period; by month only those of the months the period cuts (before the first day of the
+    --   first month it covers whole, after the last day of the last one: two ranges the scan filters by)
+    select d.customer_id, d.order_date, d.n_orders from mart_customer_days d
+    where $grain <> 'month' and d.order_date between $start and $end
+    union all
+    select d.customer_id, d.order_date, d.n_orders from mart_customer_days d
+    where $grain = 'month' and d.order_date >= $start
+      and d.order_date < case when day($start::date) = 1 then $start::date
+                          else (date_trunc('month', $start::date) + interval 1 month)::date end
+    union all
+    select d.customer_id, d.order_date, d.n_orders from mart_customer_days d
+    where $grain = 'month' and d.order_date <= $end
+      and d.order_date > case when $end::date = last_day($end::date) then $end::date
+                          else (date_trunc('month', $end::date) - interval 1 day)::date end
+),
 done_orders as (
-    -- completed orders of the customers the customer filters keep
-    -- include: complaints_orders_in_scope
+    -- completed orders of the customers the customer filters keep (complaints_orders_in_scope's rule)
+    select o.customer_id, o.order_date, o.n_orders from order_days o
+    where len($region) + len($segment) + len($owner) = 0
+    union all
+    select o.customer_id, o.order_date, o.n_orders
+    from order_days o left join mart_customers cu on cu.customer_id = o.customer_id
+    where len($region) + len($segment) + len($owner) > 0
+      and (len($region) = 0 or list_contains($region, cu.region))
+      and (len($segment) = 0 or list_contains($segment, cu.segment))
+      and (len($owner) = 0 or list_contains($owner, cu.owner))
+),
+month_customers as (
+    -- by month: each customer's orders in the months the period covers whole (mart_customer_months: one row per
+    --   customer and month, its first day), the customer filters applied (mart_complaint_customers keeps the customer
+    --   list's region, segment and owner)
+    select m.month, m.customer_id, m.n_orders
+    from mart_customer_months m
+    where $grain = 'month' and len($region) + len($segment) + len($owner) = 0
+      and m.month >= case when day($start::date) = 1 then $start::date
+                          else (date_trunc('month', $start::date) + interval 1 month)::date end
+      and m.month <= case when $end::date = last_day($end::date) then $end::date
+                          else (date_trunc('month', $end::date) - interval 1 day)::date end
+    union all
+    select m.month, m.customer_id, m.n_orders
+    from mart_customer_months m
+    join mart_complaint_customers cu on cu.customer_id = m.customer_id
+    where $grain = 'month' and len($region) + len($segment) + len($owner) > 0
+      and m.month >= case when day($start::date) = 1 then $start::date
+                          else (date_trunc('month', $start::date) + interval 1 month)::date end
+      and m.month <= case when $end::date = last_day($end::date) then $end::date
+                          else (date_trunc('month', $end::date) - interval 1 day)::date end
+      and (len($region) = 0 or list_contains($region, cu.region))
+      and (len($segment) = 0 or list_contains($segment, cu.segment))
+      and (len($owner) = 0 or list_contains($owner, cu.owner))
 ),
 activity as (
     select date_trunc($grain, order_date)::date as bucket_start,
            count(distinct customer_id) as n_active_customers, sum(n_orders) as n_orders
     from done_orders group by 1
+    union all
+    select month, count(*), sum(n_orders) from month_customers group by 1
 ),
 backlog_events as (
     -- +1 when a complaint opens, -1 when it is resolved; closed without a time: never counted open

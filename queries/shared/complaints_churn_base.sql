@@ -1,45 +1,9 @@
 -- shared piece complaints_churn_base: per-customer orders and churn state for the link between complaints
--- and churn (follows complaints_scope)
+-- and churn (follows complaints_scope); with the default churn rule each customer's state is read from
+-- mart_complaint_customers ($complaint_rule_mart), at the default period their first order in it too
+-- ($complaint_period_mart), else both are worked out here the same way
+-- include: complaints_churn_state
 ,
-ref as (
-    -- churn is judged at the newest order day in the data, so complainers of any period are followed up to
-    -- today's data; the rule is the churn page's (customer_spells), which agrees with it at that day
-    select max(order_date) as ref_date from mart_customer_days
-),
-buyers as (
-    -- customers with an order by the reference date (mart_customer_days)
-    select customer_id, min(order_date) as first_order, max(order_date) as last_order,
-           min(order_date) filter (where order_date between $start and $end) as first_order_in_period
-    from mart_customer_days
-    where order_date <= (select ref_date from ref)
-    group by customer_id
-),
-status as (
-    -- lost: a contract end date on or before the reference date; else an explicit churned flag; else the one
-    -- definition from orders (customer_spells, their latest lifetime: no order for max($churn_days,
-    --   $churn_multiplier x the
-    -- customer's usual gap) days), dated when that time ran out
-    select b.*, cu.region, cu.segment, cu.owner,
-           sp.usual_gap as median_gap_days, sp.n_days as threshold_days,
-           case when cu.churn_date is not null then cu.churn_date <= r.ref_date
-                when cu.churned is not null then cu.churned
-                else sp.is_lost
-           end as is_churned,
-           case when cu.churn_date is not null and cu.churn_date <= r.ref_date then cu.churn_date
-                when cu.churn_date is null and cu.churned is null then sp.lost_date
-                else b.last_order end as lost_date,
-           r.ref_date
-    from buyers b cross join ref r
-    left join (
-        select * from lifetimes((select ref_date from ref), $churn_days, $churn_multiplier, $use_spells_mart)
-        qualify row_number() over (partition by customer_id order by spell_no desc) = 1
-    ) sp using (customer_id)
-    left join stg_customers cu on cu.customer_id = b.customer_id
-    where b.first_order <= $end
-      and (len($region) = 0 or list_contains($region, cu.region))
-      and (len($segment) = 0 or list_contains($segment, cu.segment))
-      and (len($owner) = 0 or list_contains($owner, cu.owner))
-),
 any_complaint as (
     -- customers with any complaint in the period (whatever the complaint filters)
     select distinct customer_id from fk
@@ -52,7 +16,8 @@ first_complaint as (
            arg_min(band, created_at) as band,
            arg_min(coalesce(hours_to_resolve, case when is_open then hours_open end), created_at) as hours_to_resolve_or_open,
            arg_min(is_open, created_at) as is_unresolved,
-           arg_min(coalesce(is_breached, false), created_at) as is_breached
+           arg_min(coalesce(is_breached, false), created_at) as is_breached,
+           arg_min_null(amt_revenue_before, created_at) as amt_revenue_before  -- the first one's, NULL too
     from pk where customer_id is not null
     group by customer_id
 ),
@@ -61,10 +26,10 @@ population as materialized (
     -- (matching) complaint in it or with no complaint in it (a complainer who did not order in the period is in
     -- neither group: the others must have ordered, so must they)
     select s.*, f.first_at, f.category, f.band, f.hours_to_resolve_or_open, f.is_unresolved, f.is_breached,
+           f.amt_revenue_before,
            case when f.customer_id is not null then 'complainers' else 'others' end as grp,
            case when f.customer_id is not null then f.first_at::date else s.first_order_in_period end as origin
     from status s
     left join first_complaint f on f.customer_id = s.customer_id
-    where s.first_order_in_period is not null
-      and (f.customer_id is not null or s.customer_id not in (select customer_id from any_complaint))
+    where f.customer_id is not null or s.customer_id not in (select customer_id from any_complaint)
 )

@@ -1,6 +1,6 @@
 -- shared piece complaints_scope: the complaints in scope, as CTEs cat_map, sla, as_of, all_k (every
--- complaint with its category key, SLA, times and customer attributes), fk (customer filters applied,
--- `matches` = complaint filters) and pk (matching complaints created in the period); starts the WITH
+-- complaint with its category key, SLA, times and customer attributes: mart_complaints), fk (customer filters
+-- applied, `matches` = complaint filters) and pk (matching complaints created in the period); starts the WITH
 with cat_map as (
     select unnest($category_aliases) as alias, unnest($category_keys) as category_key
 ),
@@ -9,25 +9,18 @@ sla as (
 ),
 as_of as (
     -- "now" for open complaints: the newest timestamp in the complaints table (the export time)
-    select max(greatest(created_at, coalesce(first_response_at, created_at), coalesce(resolved_at, created_at))) as as_of_at
-    from stg_complaints
+    select max(as_of_at) as as_of_at from mart_complaints
 ),
 all_k as (
     select k.complaint_id, k.customer_id, k.created_at, k.first_response_at, k.resolved_at, k.satisfaction,
-           coalesce(m.category_key, nullif(regexp_replace(lower(trim(k.category)), '[\s_-]+', ' ', 'g'), '')) as category,
-           nullif(lower(trim(k.severity)), '') as severity,
-           nullif(lower(trim(k.channel)), '') as channel,
-           not k.is_closed as is_open,
-           date_diff('second', k.created_at, k.first_response_at) / 3600.0 as hours_to_response,
-           date_diff('second', k.created_at, k.resolved_at) / 3600.0 as hours_to_resolve,
-           date_diff('second', k.created_at, (select as_of_at from as_of)) / 3600.0 as hours_open,
+           coalesce(m.category_key, nullif(k.category_name, '')) as category,
+           k.severity, k.channel, k.is_open, k.hours_to_response, k.hours_to_resolve, k.hours_open,
            coalesce(s.sla_hours, $sla_default_hours) as sla_hours,
-           cu.region, cu.segment, cu.owner as account_owner,
-           k as complaint_row  -- the whole row as loaded: optional columns kept from the file are read by name
-    from stg_complaints k
-    left join cat_map m on m.alias = regexp_replace(lower(trim(k.category)), '[\s_-]+', ' ', 'g')
-    left join sla s on s.severity = lower(trim(k.severity))
-    left join stg_customers cu on cu.customer_id = k.customer_id
+           k.region, k.segment, k.account_owner, k.customer_name, k.is_known_customer, k.amt_revenue_before,
+           k.complaint_row  -- the whole row as loaded: optional columns kept from the file are read by name
+    from mart_complaints k
+    left join cat_map m on m.alias = k.category_name
+    left join sla s on s.severity = k.severity
 ),
 fk as (
     -- customer filters; `matches` = the complaint filters
