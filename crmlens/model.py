@@ -26,6 +26,7 @@ MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
 MODEL_VERSION = 23  # 23: macro customer_revenue (THE revenue of a customer over a window, refunds lowering it);
 # mart_customer_churn's 12-month revenue and margin parts net of refunds, from it (built after mart_order_days);
+# mart_customer_months from mart_order_days: amt_revenue (net of refunds; was amount), rows for refund-only months;
 # 22: macro customer_gaps, mart_customer_churn (usual gaps and 12-month figures as of the newest
 # order day: customer_spells reads them for any churn setting, the churn summary and at-risk list at the default end),
 # mart_customer_order_modes (the churn drivers' order values at the default period);
@@ -49,7 +50,7 @@ STAGING = ("stg_customers", "stg_orders", "stg_opportunities", "stg_opportunity_
            "stg_product_attributes")
 # Staging kept as a table rather than a view: its rule reads an aggregate that every query would pay again.
 STAGING_TABLES = ("stg_opportunities",)
-MARTS = ("mart_customers", "mart_customer_days", "mart_customer_months", "mart_order_dates", "mart_order_days",
+MARTS = ("mart_customers", "mart_customer_days", "mart_order_days", "mart_customer_months", "mart_order_dates",
          "mart_customer_churn", "mart_customer_spells",
          "mart_filter_values", "mart_opportunities", "mart_stage_spellings", "mart_customer_period",
          "mart_loyalty_months", "mart_loyalty_customers", "mart_customer_order_modes", "mart_data_span")
@@ -57,8 +58,8 @@ MACROS = ("period_as_of", "customer_gaps", "customer_revenue", "customer_spells"
           "data_end", "opportunity_status", "opportunity_closed_on", "opportunity_cycle_days", "clv_forward")
 OBJECTS = ("opportunity_status", "stg_product_attributes", "stg_customers", "stg_orders", "stg_opportunities",
            "stg_opportunity_stage_history", "stg_complaints", "stg_surveys", "stg_activities", "stg_owners",
-           "stg_owner_changes", "stg_targets", "mart_customers", "mart_customer_days", "mart_customer_months",
-           "mart_order_dates", "mart_order_days", "customer_gaps", "customer_revenue", "mart_customer_churn",
+           "stg_owner_changes", "stg_targets", "mart_customers", "mart_customer_days", "mart_order_days",
+           "mart_customer_months", "mart_order_dates", "customer_gaps", "customer_revenue", "mart_customer_churn",
            "period_as_of", "customer_spells",
            "mart_customer_spells", "lifetimes", "mart_filter_values", "mart_opportunities", "mart_stage_spellings",
            "value_at_stake", "last_followup", "order_margin", "clv_factor", "clv_forward", "mart_customer_period",

@@ -82,10 +82,12 @@ revenue_base as (
 chosen_history as (
     -- the chosen customers' months with an order up to the as-of day (their first one starts the history)
     select m.month from mart_customer_months m
-    where m.month <= (select as_of_date from as_of) and len($segment) + len($region) + len($channel) + len($owner) = 0
+    where m.month <= (select as_of_date from as_of) and m.n_orders > 0
+      and len($segment) + len($region) + len($channel) + len($owner) = 0
     union all
     select m.month from mart_customer_months m semi join filtered f using (customer_id)
-    where m.month <= (select as_of_date from as_of) and len($segment) + len($region) + len($channel) + len($owner) > 0
+    where m.month <= (select as_of_date from as_of) and m.n_orders > 0
+      and len($segment) + len($region) + len($channel) + len($owner) > 0
 ),
 nrr_periods as (
     -- complete periods with two full years of order history before their end
@@ -95,19 +97,19 @@ nrr_periods as (
 ),
 chosen_months as (
     -- the chosen customers' months (mart_customer_months; two branches like revenue_orders in churn_spells)
-    select m.month, m.amount, m.retained_bits
+    select m.month, m.amt_revenue, m.retained_bits
     from mart_customer_months m
     where m.month <= (select max(end_month) from nrr_periods)
       and len($segment) + len($region) + len($channel) + len($owner) = 0
     union all
-    select m.month, m.amount, m.retained_bits
+    select m.month, m.amt_revenue, m.retained_bits
     from mart_customer_months m semi join filtered f using (customer_id)
     where m.month <= (select max(end_month) from nrr_periods)
       and len($segment) + len($region) + len($channel) + len($owner) > 0
 ),
 month_bits as (
-    -- the chosen customers' revenue per month and set of periods in which it counts as kept
-    select month, retained_bits, sum(amount) as amt from chosen_months group by all
+    -- the chosen customers' revenue per month (refunds lower it) and set of periods in which it counts as kept
+    select month, retained_bits, sum(amt_revenue) as amt from chosen_months group by all
 ),
 nrr_base as (
     -- revenue in the 12 months before the 12 months to the period end (every customer who bought then)

@@ -8,6 +8,7 @@ tests/fixtures/revenue (amount, cost, status; R and L are in segment retail, S i
   R4 R 2024-06-01  100   -         R5 R 2024-08-01 150 90        R6 R 2024-08-10 -50   -  (a refund)
   R7 R 2024-09-01  500   -  cancelled
   L1 L 2023-10-01  100   -         L2 L 2023-11-01 100  -        L3 L 2023-11-10 -30   -  (a refund)
+  L4 L 2023-12-05  -20   -  (a refund in a month without an order)
   S1 S 2024-12-01   80   -         S2 S 2024-12-31  40 20        G1 - 2024-12-10  30   -  (a guest)
 
 The newest order day (the as-of day of a period ending 2024-12-31) is 2024-12-31; its 365 days run from 2024-01-02
@@ -18,7 +19,7 @@ The newest order day (the as-of day of a period ending 2024-12-31) is 2024-12-31
      2025-01-31. Revenue in the year: 100 + 200 + 100 + 150 - 50 = 500 (gross of the refund it was 550), from 4
      orders; of it amount - cost (200 - 120) + (150 - 90) = 140 and 100 + 100 - 50 = 150 without a cost.
   L: order days 2023-10-01, 11-01 (gap 31): lost after 93 days, on 2024-02-02; revenue in the 365 days before that
-     (2023-02-02 .. 2024-02-01): 100 + 100 - 30 = 170.
+     (2023-02-02 .. 2024-02-01): 100 + 100 - 30 - 20 = 150. December 2023 holds L's refund L4 and no order.
   S: order days 12-01 and 12-31 (gap 30, lost after 90 days): active, not at risk; revenue 80 + 40 = 120, 40 - 20 = 20
      with a cost, 80 without.
 """
@@ -115,10 +116,28 @@ def test_an_earlier_as_of_day_reads_the_same_definition(snap, way):
 
 
 def test_lost_revenue_in_the_bucket_is_net_of_refunds(snap, way):
-    """L, lost 2024-02-02, leaves with its revenue of the 365 days before: 100 + 100 - 30 = 170 (gross: 200). February's
-    revenue base is the year before 2024-02-01: R1 100 and L's 170 = 270, revenue churn 170 / 270."""
+    """L, lost 2024-02-02, leaves with its revenue of the 365 days before: 100 + 100 - 30 - 20 = 150 (gross: 200).
+    February's revenue base is the year before 2024-02-01: R1 100 and L's 150 = 250, revenue churn 150 / 250."""
     bucket = churn_run(snap, "churn_bucket", filters=RETAIL, grain="month").set_index("period_start")
     february = bucket.loc["2024-02-01"]
-    assert (february["n_lost"], february["amt_revenue_lost"], february["amt_revenue_base"]) == (1, 170, 270)
-    assert february["rate_revenue_churn"] == pytest.approx(170 / 270)
-    assert bucket["amt_revenue_lost"].sum() == 170
+    assert (february["n_lost"], february["amt_revenue_lost"], february["amt_revenue_base"]) == (1, 150, 250)
+    assert february["rate_revenue_churn"] == pytest.approx(150 / 250)
+    assert bucket["amt_revenue_lost"].sum() == 150
+
+
+def test_a_month_with_a_refund_only_lowers_revenue_and_makes_nobody_active(snap):
+    """December 2023: only L's refund L4. The overview: revenue -20, no order, no active customer (the whole month is
+    read from mart_customer_months). Cohorts from 2023-10 (a customer's first month with an order, its revenue that
+    month): L 2023-10 (100), R 2023-11 (100); L bought in month 1 (November: L2) but not in month 2 (December: the
+    refund only), R bought in month 3 of its cohort (2024-02: R2)."""
+    kpis = queries.run("overview_kpis", {"start": dt.date(2023, 12, 1), "end": dt.date(2023, 12, 31)}, snap=snap)
+    december = kpis.set_index("period").loc["current"]
+    assert (december["amt_revenue"], december["n_orders"], december["n_active_customers"]) == (-20, 0, 0)
+    cohorts = queries.run("churn_cohorts", churn.query_params(dt.date(2023, 10, 1), END, "orders", mode="in", **RETAIL),
+                          snap=snap)
+    got = {(str(r.cohort_month.date()), r.k): (r.n_cohort, r.amt_cohort, r.n_active) for r in cohorts.itertuples()}
+    assert got[("2023-10-01", 0)] == (1, 100, 1) and got[("2023-10-01", 1)] == (1, 100, 1)
+    assert got[("2023-10-01", 2)] == (1, 100, 0)
+    assert got[("2023-11-01", 0)] == (1, 100, 1) and got[("2023-11-01", 1)] == (1, 100, 0)
+    assert got[("2023-11-01", 3)] == (1, 100, 1)
+    assert {month for month, _ in got} == {"2023-10-01", "2023-11-01"}
