@@ -10,6 +10,7 @@ tests/fixtures/revenue (amount, cost, status; R and L are in segment retail, S i
   L1 L 2023-10-01  100   -         L2 L 2023-11-01 100  -        L3 L 2023-11-10 -30   -  (a refund)
   L4 L 2023-12-05  -20   -  (a refund in a month without an order)
   S1 S 2024-12-01   80   -         S2 S 2024-12-31  40 20        G1 - 2024-12-10  30   -  (a guest)
+and one complaint: K1 from L on 2023-11-20 (delivery).
 
 The newest order day (the as-of day of a period ending 2024-12-31) is 2024-12-31; its 365 days run from 2024-01-02
 (2024 has 366 days). Churn rule: lost after max(90, 3 x the usual gap) days without an order.
@@ -29,6 +30,7 @@ import datetime as dt
 import pytest
 
 from crmlens import churn, loyalty, model, queries
+from crmlens import complaints as cx
 from tests.conftest import fixture_snapshot
 
 START, END = dt.date(2024, 1, 1), dt.date(2024, 12, 31)
@@ -141,3 +143,12 @@ def test_a_month_with_a_refund_only_lowers_revenue_and_makes_nobody_active(snap)
     assert got[("2023-11-01", 0)] == (1, 100, 1) and got[("2023-11-01", 1)] == (1, 100, 0)
     assert got[("2023-11-01", 3)] == (1, 100, 1)
     assert {month for month, _ in got} == {"2023-10-01", "2023-11-01"}
+
+
+def test_the_complaints_pages_revenue_lost_is_net_of_refunds(snap):
+    """Complaints of 2023-10-01 .. 2023-12-31: L complained (K1, 2023-11-20) and is lost by the churn rule (2024-02-02);
+    its revenue in the 365 days before the complaint: L1 100 + L2 100 - L3 30 = 170 (gross: 200; L4 comes after)."""
+    p = cx.params(snap, dt.date(2023, 10, 1), dt.date(2023, 12, 31), revenue_days=365)
+    overall = queries.run("complaints_churn", p, snap=snap).query("kind == 'all'").set_index("grp")
+    assert overall.loc["complainers", ["n_customers", "n_churned"]].tolist() == [1, 1]
+    assert overall.loc["complainers", "amt_revenue_lost"] == 170
