@@ -25,7 +25,10 @@ from crmlens import store, vocab
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
 MODEL_VERSION = 23  # 23: mart_complaints (per complaint), mart_complaint_customers (per customer: the complaints
-# page's link to churn at the default rule and period); 22: macro customer_gaps, mart_customer_churn (usual gaps and 12-month figures as of the newest
+# page's link to churn at the default rule and period); macro customer_revenue (THE revenue of a customer over a window, refunds lowering it);
+# mart_customer_churn's 12-month revenue and margin parts net of refunds, from it (built after mart_order_days);
+# mart_customer_months from mart_order_days: amt_revenue (net of refunds; was amount), rows for refund-only months;
+# 22: macro customer_gaps, mart_customer_churn (usual gaps and 12-month figures as of the newest
 # order day: customer_spells reads them for any churn setting, the churn summary and at-risk list at the default end),
 # mart_customer_order_modes (the churn drivers' order values at the default period);
 # 21: mart_loyalty_customers (the loyalty measures per customer at the default period and
@@ -48,19 +51,20 @@ STAGING = ("stg_customers", "stg_orders", "stg_opportunities", "stg_opportunity_
            "stg_product_attributes")
 # Staging kept as a table rather than a view: its rule reads an aggregate that every query would pay again.
 STAGING_TABLES = ("stg_opportunities",)
-MARTS = ("mart_customers", "mart_customer_days", "mart_customer_months", "mart_order_dates", "mart_customer_churn",
-         "mart_customer_spells",
-         "mart_filter_values", "mart_opportunities", "mart_stage_spellings", "mart_order_days", "mart_customer_period",
+MARTS = ("mart_customers", "mart_customer_days", "mart_order_days", "mart_customer_months", "mart_order_dates",
+         "mart_customer_churn", "mart_customer_spells",
+         "mart_filter_values", "mart_opportunities", "mart_stage_spellings", "mart_customer_period",
          "mart_loyalty_months", "mart_loyalty_customers", "mart_customer_order_modes", "mart_data_span",
          "mart_complaints", "mart_complaint_customers")
-MACROS = ("period_as_of", "customer_gaps", "customer_spells", "lifetimes", "value_at_stake", "last_followup", "order_margin", "clv_factor",
+MACROS = ("period_as_of", "customer_gaps", "customer_revenue", "customer_spells", "lifetimes", "value_at_stake", "last_followup", "order_margin", "clv_factor",
           "data_end", "opportunity_status", "opportunity_closed_on", "opportunity_cycle_days", "clv_forward")
 OBJECTS = ("opportunity_status", "stg_product_attributes", "stg_customers", "stg_orders", "stg_opportunities",
            "stg_opportunity_stage_history", "stg_complaints", "stg_surveys", "stg_activities", "stg_owners",
-           "stg_owner_changes", "stg_targets", "mart_customers", "mart_customer_days", "mart_customer_months",
-           "mart_order_dates", "customer_gaps", "mart_customer_churn", "period_as_of", "customer_spells",
+           "stg_owner_changes", "stg_targets", "mart_customers", "mart_customer_days", "mart_order_days",
+           "mart_customer_months", "mart_order_dates", "customer_gaps", "customer_revenue", "mart_customer_churn",
+           "period_as_of", "customer_spells",
            "mart_customer_spells", "lifetimes", "mart_filter_values", "mart_opportunities", "mart_stage_spellings",
-           "value_at_stake", "last_followup", "order_margin", "clv_factor", "clv_forward", "mart_order_days", "mart_customer_period",
+           "value_at_stake", "last_followup", "order_margin", "clv_factor", "clv_forward", "mart_customer_period",
            "mart_loyalty_months", "data_end", "opportunity_closed_on", "opportunity_cycle_days", "mart_loyalty_customers",
            "mart_customer_order_modes", "mart_data_span", "mart_complaints", "mart_complaint_customers")
 BUILD_PARAMS = {"mart_customer_spells": {"churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER}}
@@ -108,12 +112,12 @@ UPDATED_BY_KEY = {"mart_customers": "customer_id", "mart_customer_days": "custom
 # dates); usual_gap: everybody's median gap between order days (the gap of one-order customers in customer_spells);
 # first_line_day / last_line_day: the oldest and newest order line of any kind (the newest date in the data as
 # mart_customer_period and mart_loyalty_months take it; their other dates come from tables an order append leaves
-# alone); guest_orders: the orders without a customer id (mart_customer_churn's guests' row, which no customer key
-# reaches).
+# alone); guest_orders, guest_revenue: the orders without a customer id and their revenue, refunds included
+# (mart_customer_churn's guests' row, which no customer key reaches).
 GLOBAL_INPUTS = {"mart_customer_spells": ("last_order_day", "usual_gap"),
                  "mart_customer_period": ("last_line_day",),
                  "mart_loyalty_months": ("first_line_day", "last_line_day", "last_order_day"),
-                 "mart_customer_churn": ("last_order_day", "usual_gap", "guest_orders"),
+                 "mart_customer_churn": ("last_order_day", "usual_gap", "guest_orders", "guest_revenue"),
                  "mart_customer_order_modes": ("last_line_day", "last_order_day"),
                  "mart_complaint_customers": ("last_order_day", "usual_gap", "last_line_day")}
 # Read from the marts: before the build (the data as it was) and after mart_order_dates and mart_customer_days are
@@ -122,7 +126,8 @@ GLOBALS_SQL = """select (select min(order_date) from mart_order_dates) as first_
        (select max(order_date) from mart_order_dates) as last_line_day,
        (select max(order_date) from mart_customer_days) as last_order_day,
        (select median(gap_before) filter (where gap_before > 0) from mart_customer_days) as usual_gap,
-       (select sum(n_orders_no_customer) from mart_order_dates) as guest_orders"""
+       (select sum(n_orders_no_customer) from mart_order_dates) as guest_orders,
+       (select round(sum(amt_revenue_no_customer), 4) from mart_order_dates) as guest_revenue"""
 WHOLE_SCOPE = ("create or replace temp macro in_build_scope(c) as true; "
                "create or replace temp macro in_build_days(d) as true")
 KEY_SCOPE = ("create or replace temp macro in_build_scope(c) as c in (select s.customer_id from _build_customers s); "
@@ -193,7 +198,7 @@ def build(con: duckdb.DuckDBPyConnection, changed: set[str] | frozenset[str] | N
 
 
 BUILD_SECONDS: dict[str, float] = {}  # the last build's seconds per object (bench/append.py reports them)
-GLOBAL_NAMES = ("first_line_day", "last_line_day", "last_order_day", "usual_gap", "guest_orders")  # GLOBALS_SQL's columns
+GLOBAL_NAMES = ("first_line_day", "last_line_day", "last_order_day", "usual_gap", "guest_orders", "guest_revenue")  # GLOBALS_SQL's columns
 
 
 def note_appended(con: duckdb.DuckDBPyConnection, table: str, rows: str) -> None:

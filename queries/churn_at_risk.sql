@@ -8,7 +8,7 @@
 -- returns: customer_id, name, segment, region, owner, last_order, days_since (as-of day - last order),
 -- usual_gap (days), lost_on (the day they count as lost without an order), score (days_since / n_days,
 --     0-100),
---   amt_at_stake (their revenue in the 365 days to the as-of day), n_orders_12m, last_complaint_at,
+--   amt_at_stake (their revenue in the 365 days to the as-of day, net of refunds: customer_revenue), n_orders_12m, last_complaint_at,
 --   last_complaint_category, n_total and amt_total_at_stake (the whole list, for the pager)
 with
 -- include: churn_spells
@@ -20,12 +20,11 @@ at_risk as (
       and (select as_of_date from as_of) - s.last_order > s.usual_gap
 ),
 recent as (
-    -- their orders in the 365 days to the as-of day: kept at load for the newest order day (mart_customer_churn)
-    select customer_id, sum(amount) as amt, sum(n_orders)::bigint as n_orders
-    from revenue_orders
-    where order_date > (select as_of_date from as_of) - 365
-      and customer_id in (select customer_id from at_risk) and not $use_churn_mart
-    group by customer_id
+    -- their revenue (customer_revenue: refunds lower it) and orders in the 365 days to the as-of day: kept at load
+    -- for the newest order day (mart_customer_churn)
+    select customer_id, amt_revenue as amt, n_orders
+    from customer_revenue((select as_of_date from as_of) - 364, (select as_of_date from as_of))
+    where customer_id in (select customer_id from at_risk) and not $use_churn_mart
     union all
     select customer_id, amt_12m, n_orders_12m
     from mart_customer_churn

@@ -6,7 +6,7 @@
 --   $use_spells_mart BOOLEAN, $use_churn_mart BOOLEAN (set by crmlens.model)
 -- returns: one row per period from $start to the as-of day: period_start, first_day, last_day, is_complete,
 -- n_start, n_new, n_reactivated, n_lost, n_lost_from_start, n_end, rate_churn (n_lost_from_start / n_start),
---   amt_revenue_lost (lost customers' revenue in their last 365 days; explicit: 12 x monthly revenue),
+--   amt_revenue_lost (lost customers' revenue in their last 365 days, net of refunds; explicit: 12 x monthly revenue),
 -- amt_revenue_base, rate_revenue_churn, rate_nrr (revenue in the 12 months to the period end from the
 --     customers who bought in the 12 months
 --   before, divided by what they spent then; complete periods with two years of history)
@@ -47,10 +47,11 @@ lost_spells as (
     from periods p join dated s on s.lost_date between p.first_day and p.last_day
 ),
 lost_revenue as (
-    -- their order days straight from mart_customer_days: lost_spells holds only chosen customers, and every day
-    -- before a lost day is on or before the as-of day
-    select l.customer_id, l.lost_date, sum(d.amount) as amt
-    from lost_spells l join mart_customer_days d
+    -- their revenue (mart_order_days.amt_revenue, the days customer_revenue sums: refunds lower it) in the 365 days
+    -- before the lost day: lost_spells holds only chosen customers, and every day before a lost day is on or before
+    -- the as-of day
+    select l.customer_id, l.lost_date, sum(d.amt_revenue) as amt
+    from lost_spells l join mart_order_days d
         on d.customer_id = l.customer_id and d.order_date >= l.lost_date - 365 and d.order_date < l.lost_date
     where d.order_date >= (select min(first_day) from periods) - 365
     group by all
@@ -62,7 +63,16 @@ lost as (
     group by l.period_start
 ),
 daily_revenue as (
-    select order_date, sum(amount) as amt from revenue_orders group by order_date
+    -- the chosen customers' revenue per day (mart_order_days: refunds lower it; two branches like revenue_orders)
+    select order_date, sum(amt_revenue) as amt from mart_order_days
+    where order_date <= (select as_of_date from as_of) and order_date >= (select min(first_day) from periods) - 365
+      and len($segment) + len($region) + len($channel) + len($owner) = 0
+    group by order_date
+    union all
+    select order_date, sum(amt_revenue) as amt from mart_order_days semi join filtered f using (customer_id)
+    where order_date <= (select as_of_date from as_of) and order_date >= (select min(first_day) from periods) - 365
+      and len($segment) + len($region) + len($channel) + len($owner) > 0
+    group by order_date
 ),
 revenue_base as (
     select p.period_start, sum(d.amt) as amt_revenue_base
@@ -72,10 +82,12 @@ revenue_base as (
 chosen_history as (
     -- the chosen customers' months with an order up to the as-of day (their first one starts the history)
     select m.month from mart_customer_months m
-    where m.month <= (select as_of_date from as_of) and len($segment) + len($region) + len($channel) + len($owner) = 0
+    where m.month <= (select as_of_date from as_of) and m.n_orders > 0
+      and len($segment) + len($region) + len($channel) + len($owner) = 0
     union all
     select m.month from mart_customer_months m semi join filtered f using (customer_id)
-    where m.month <= (select as_of_date from as_of) and len($segment) + len($region) + len($channel) + len($owner) > 0
+    where m.month <= (select as_of_date from as_of) and m.n_orders > 0
+      and len($segment) + len($region) + len($channel) + len($owner) > 0
 ),
 nrr_periods as (
     -- complete periods with two full years of order history before their end
@@ -85,19 +97,19 @@ nrr_periods as (
 ),
 chosen_months as (
     -- the chosen customers' months (mart_customer_months; two branches like revenue_orders in churn_spells)
-    select m.month, m.amount, m.retained_bits
+    select m.month, m.amt_revenue, m.retained_bits
     from mart_customer_months m
     where m.month <= (select max(end_month) from nrr_periods)
       and len($segment) + len($region) + len($channel) + len($owner) = 0
     union all
-    select m.month, m.amount, m.retained_bits
+    select m.month, m.amt_revenue, m.retained_bits
     from mart_customer_months m semi join filtered f using (customer_id)
     where m.month <= (select max(end_month) from nrr_periods)
       and len($segment) + len($region) + len($channel) + len($owner) > 0
 ),
 month_bits as (
-    -- the chosen customers' revenue per month and set of periods in which it counts as kept
-    select month, retained_bits, sum(amount) as amt from chosen_months group by all
+    -- the chosen customers' revenue per month (refunds lower it) and set of periods in which it counts as kept
+    select month, retained_bits, sum(amt_revenue) as amt from chosen_months group by all
 ),
 nrr_base as (
     -- revenue in the 12 months before the 12 months to the period end (every customer who bought then)

@@ -4,7 +4,7 @@
 --   $mode VARCHAR ('in': ordered in month k; 'or_later': ordered in month k or any later month),
 --   $churn_days INTEGER, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[]
 -- returns: one row per cohort and month k up to the as-of day: cohort_month, k, n_cohort, n_active,
---   rate_customers (n_active / n_cohort), amt_cohort (the cohort's revenue in its first month),
+--   rate_customers (n_active / n_cohort), amt_cohort (the cohort's revenue in its first month, net of refunds),
 -- amt_active (first-month revenue of the customers active), rate_revenue, is_unfinished (month k not over
 --     yet;
 --   'or_later': also the last $churn_days days, in which a quiet customer may still come back)
@@ -21,33 +21,36 @@ whole_months as materialized (
     select date_trunc('month', $end::date + 1)::date as first_cut
 ),
 all_months as (
-    -- each customer's orders per month up to $end: whole months from mart_customer_months, the days of a cut
-    -- month from mart_customer_days
-    select customer_id, month, amount as amt
+    -- each customer's orders and revenue (refunds lower it) per month up to $end: whole months from
+    -- mart_customer_months, the days of a cut month from mart_order_days
+    select customer_id, month, n_orders, amt_revenue as amt
     from mart_customer_months
     where month < (select first_cut from whole_months)
     union all
-    select customer_id, date_trunc('month', order_date)::date as month, sum(amount) as amt
-    from mart_customer_days
+    select customer_id, date_trunc('month', order_date)::date as month, sum(n_orders), sum(amt_revenue) as amt
+    from mart_order_days
     where order_date >= (select first_cut from whole_months) and order_date <= $end::date
     group by all
 ),
 customer_months as materialized (
     -- the chosen customers' months (two branches, one pruned by the bound filter parameters)
-    select customer_id, month, amt from all_months
+    select customer_id, month, n_orders, amt from all_months
     where len($segment) + len($region) + len($channel) + len($owner) = 0
     union all
-    select customer_id, month, amt from all_months semi join filtered f using (customer_id)
+    select customer_id, month, n_orders, amt from all_months semi join filtered f using (customer_id)
     where len($segment) + len($region) + len($channel) + len($owner) > 0
 ),
 cohorts as (
-    select customer_id, min(month) as cohort_month, arg_min(amt, month) as amt_first
+    -- a cohort: the first month with an order, and the revenue of that month (a month with a refund only starts none)
+    select customer_id, min(month) filter (where n_orders > 0) as cohort_month,
+           arg_min(amt, month) filter (where n_orders > 0) as amt_first
     from customer_months group by customer_id
-    having min(month) >= date_trunc('month', $start::date)
+    having min(month) filter (where n_orders > 0) >= date_trunc('month', $start::date)
 ),
 activity as (
     select c.customer_id, c.cohort_month, c.amt_first, datediff('month', c.cohort_month, m.month) as k
     from cohorts c join customer_months m using (customer_id)
+    where m.n_orders > 0
 ),
 grid as (
     select cohort_month, count(*) as n_cohort, sum(amt_first) as amt_cohort,

@@ -15,9 +15,9 @@
 --   n_customers (active at some time in the period), n_churned (their latest lifetime ended in the period),
 --   rate_churn_any (n_churned / n_customers: the share of the period's customers lost), n_active (at the as-of day), n_at_risk (active, past their usual
 --   gap), n_base_12m (active 365 days before the as-of day), n_kept_12m (of those, active at the as-of day),
---   rate_churn_12m, amt_revenue_12m (revenue of the active customers in the 365 days to the as-of day;
---   explicit: 12 x monthly revenue), rate_margin (order_margin / amount over those 365 days: each order's cost, else
---   $margin_fallback; NULL when no order has a cost),
+--   rate_churn_12m, amt_revenue_12m (revenue of the active customers in the 365 days to the as-of day, net of refunds:
+--   customer_revenue; explicit: 12 x monthly revenue), rate_margin (order_margin / revenue over those 365 days: each
+--   line's cost, else $margin_fallback; NULL when no line has a cost),
 --   usual_gap_all (everybody's median gap between order days, used for one-day customers)
 with
 -- include: churn_spells
@@ -30,26 +30,34 @@ year_ago as (
     where spell_start <= (select as_of_date from as_of) - 365
       and coalesce(lost_date > (select as_of_date from as_of) - 365, not is_lost)
 ),
-recent_orders as (
-    -- the chosen customers' order lines in the 365 days to the as-of day (an earlier as-of day than the mart's)
-    select o.customer_id, o.amount, o.cost
-    from stg_orders o
-    where o.order_date > (select as_of_date from as_of) - 365 and o.order_date <= (select as_of_date from as_of)
-      and o.is_order and len($segment) + len($region) + len($channel) + len($owner) = 0 and not $use_churn_mart
-    union all
-    select o.customer_id, o.amount, o.cost
-    from stg_orders o semi join filtered f using (customer_id)
-    where o.order_date > (select as_of_date from as_of) - 365 and o.order_date <= (select as_of_date from as_of)
-      and o.is_order and len($segment) + len($region) + len($channel) + len($owner) > 0 and not $use_churn_mart
-),
 recent_customers as (
-    -- the same per customer, kept at load for the newest order day (mart_customer_churn; its row without a
-    -- customer holds the guest orders, which only the unfiltered margin counts, as recent_orders does)
-    select m.customer_id, m.amt_12m, m.amt_margin_cost_12m, m.amt_no_cost_12m, m.n_cost_12m
+    -- the chosen customers' revenue in the 365 days to the as-of day (customer_revenue: refunds lower it) with the
+    -- margin's parts; kept at load for the newest order day in mart_customer_churn, whose row without a customer
+    -- holds the guest orders, which only the unfiltered margin counts (two branches each, as revenue_orders)
+    select r.customer_id, r.amt_revenue as amt_12m, r.amt_profit as amt_margin_cost_12m,
+           r.amt_revenue_no_cost as amt_no_cost_12m, r.amt_profit is not null as has_cost_12m
+    from customer_revenue((select as_of_date from as_of) - 364, (select as_of_date from as_of)) r
+    where not $use_churn_mart and len($segment) + len($region) + len($channel) + len($owner) = 0
+    union all
+    select r.customer_id, r.amt_revenue, r.amt_profit, r.amt_revenue_no_cost, r.amt_profit is not null
+    from customer_revenue((select as_of_date from as_of) - 364, (select as_of_date from as_of)) r
+    semi join filtered f using (customer_id)
+    where not $use_churn_mart and len($segment) + len($region) + len($channel) + len($owner) > 0
+    union all
+    -- (the guests' lines, by the same rule as the mart's guests' row: the unfiltered margin counts them)
+    select null, sum(o.amt_revenue), sum(o.amt_revenue - o.cost), sum(o.amt_revenue) filter (where o.cost is null),
+           count(o.cost) > 0
+    from stg_orders o
+    where not $use_churn_mart and len($segment) + len($region) + len($channel) + len($owner) = 0
+      and o.customer_id is null and not o.is_void
+      and o.order_date > (select as_of_date from as_of) - 365 and o.order_date <= (select as_of_date from as_of)
+    having count(*) > 0
+    union all
+    select m.customer_id, m.amt_12m, m.amt_margin_cost_12m, m.amt_no_cost_12m, m.has_cost_12m
     from mart_customer_churn m
     where $use_churn_mart and len($segment) + len($region) + len($channel) + len($owner) = 0
     union all
-    select m.customer_id, m.amt_12m, m.amt_margin_cost_12m, m.amt_no_cost_12m, m.n_cost_12m
+    select m.customer_id, m.amt_12m, m.amt_margin_cost_12m, m.amt_no_cost_12m, m.has_cost_12m
     from mart_customer_churn m semi join filtered f using (customer_id)
     where $use_churn_mart and len($segment) + len($region) + len($channel) + len($owner) > 0
 ),
@@ -87,14 +95,12 @@ select (select as_of_date from as_of) as as_of_date,
        1 - (select count(*) from year_ago semi join active_now using (customer_id)) / nullif((select count(*) from year_ago), 0)
            as rate_churn_12m,
        case when $definition = 'explicit' then (select 12 * sum(monthly_revenue) from active_now)
-            when $use_churn_mart then (select sum(amt_12m) from recent_customers semi join active_now using (customer_id))
-            else (select sum(amount) from recent_orders semi join active_now using (customer_id)) end as amt_revenue_12m,
-       -- order_margin(amount, cost, NULL, fallback) line by line is amount - cost, else fallback x amount: its sum is
-       -- the sum of those two parts
-       coalesce((select sum(order_margin(amount, cost, NULL, $margin_fallback)) / nullif(sum(amount), 0)
-                 from recent_orders where amount is not null having count(cost) > 0),
-                (select (sum(amt_margin_cost_12m) + $margin_fallback * coalesce(sum(amt_no_cost_12m), 0)) / nullif(sum(amt_12m), 0)
-                 from recent_customers having sum(n_cost_12m) > 0)) as rate_margin,
+            else (select sum(amt_12m) from recent_customers semi join active_now using (customer_id)) end as amt_revenue_12m,
+       -- order_margin(revenue, cost, NULL, fallback) line by line is revenue - cost, else fallback x revenue: its sum
+       -- is the sum of those two parts (as the loyalty page sums them)
+       (select (coalesce(sum(amt_margin_cost_12m), 0) + $margin_fallback * coalesce(sum(amt_no_cost_12m), 0))
+               / nullif(sum(amt_12m), 0)
+        from recent_customers having bool_or(has_cost_12m)) as rate_margin,
        coalesce((select median(gap_before) filter (where gap_before > 0) from order_gaps),
                 (select max(usual_gap_all) from mart_customer_churn
                  where $definition = 'orders' and $use_churn_mart

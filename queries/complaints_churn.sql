@@ -9,7 +9,7 @@
 -- returns: kind ('all', 'category' or 'band'), grp ('complainers'/'others', a category, or a band number as
 --   text),
 -- n_customers, n_churned, rate_churn (lost by the newest order day: complainers and others followed for
---   different lengths of time), amt_revenue_lost (NULL for others; completed-order revenue of churned
+--   different lengths of time), amt_revenue_lost (NULL for others; revenue (net of refunds) of churned
 --     complainers in the $revenue_days days before their first complaint),
 --   like with like (issue 14, item 7): n_followed (customers followed for the whole $follow_days days after their
 --   origin: the first complaint, or the first order in the period for others), n_churned_followed (of those,
@@ -18,13 +18,14 @@
 -- include: complaints_churn_base
 ,
 revenue_before as (
-    -- kept per complaint in mart_complaints for its days ($complaint_revenue_mart), else summed here
+    -- revenue as everywhere (mart_order_days.amt_revenue, the days customer_revenue sums: refunds lower it): kept
+    -- per complaint in mart_complaints for its days ($complaint_revenue_mart), else summed here
     select customer_id, amt_revenue_before as amt_revenue
     from population
     where $complaint_revenue_mart and grp = 'complainers' and is_churned
     union all
-    select p.customer_id, sum(o.amount) as amt_revenue
-    from population p join mart_customer_days o on o.customer_id = p.customer_id
+    select p.customer_id, sum(o.amt_revenue) as amt_revenue
+    from population p join mart_order_days o on o.customer_id = p.customer_id
     where not $complaint_revenue_mart and p.grp = 'complainers' and p.is_churned
       and o.order_date >= p.first_at::date - cast($revenue_days as integer) and o.order_date < p.first_at::date
     group by p.customer_id

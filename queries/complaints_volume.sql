@@ -73,7 +73,7 @@ month_customers as (
     --   list's region, segment and owner)
     select m.month, m.customer_id, m.n_orders
     from mart_customer_months m
-    where $grain = 'month' and len($region) + len($segment) + len($owner) = 0
+    where $grain = 'month' and m.n_orders > 0 and len($region) + len($segment) + len($owner) = 0
       and m.month >= case when day($start::date) = 1 then $start::date
                           else (date_trunc('month', $start::date) + interval 1 month)::date end
       and m.month <= case when $end::date = last_day($end::date) then $end::date
@@ -82,7 +82,7 @@ month_customers as (
     select m.month, m.customer_id, m.n_orders
     from mart_customer_months m
     join mart_complaint_customers cu on cu.customer_id = m.customer_id
-    where $grain = 'month' and len($region) + len($segment) + len($owner) > 0
+    where $grain = 'month' and m.n_orders > 0 and len($region) + len($segment) + len($owner) > 0
       and m.month >= case when day($start::date) = 1 then $start::date
                           else (date_trunc('month', $start::date) + interval 1 month)::date end
       and m.month <= case when $end::date = last_day($end::date) then $end::date

@@ -3,7 +3,7 @@
 --   $region VARCHAR[], $stages VARCHAR[], $won_stages VARCHAR[], $lost_stages VARCHAR[],
 --   $date_columns VARCHAR[], $date_stages VARCHAR[], $risk_share DOUBLE, $include_undated BOOLEAN
 -- returns: one row per owner: n_open, amt_open_pipeline, n_won, n_lost, rate_win, n_customers (their book),
---   n_buying_customers, amt_revenue (their customers' revenue in the period), rate_revenue_share,
+--   n_buying_customers, amt_revenue (their customers' revenue in the period, net of refunds), rate_revenue_share,
 --   is_concentrated
 -- include: funnel_base
 ,
@@ -26,17 +26,18 @@ book as (
     group by c.owner
 ),
 customer_revenue as (
-    select c.owner, o.customer_id, sum(o.amount) as amt_revenue
+    -- revenue as everywhere (stg_orders.amt_revenue: refunds lower it; the guests' lines count in the total)
+    select c.owner, o.customer_id, sum(o.amt_revenue) as amt_revenue, count(*) filter (where o.is_order) as n_orders
     from stg_orders o
     left join stg_customers c on c.customer_id = o.customer_id
     where o.order_date between $start and $end
-      and o.is_order
+      and not o.is_void
       and (len($segment) = 0 or list_contains($segment, c.segment))
       and (len($region) = 0 or list_contains($region, c.region))
     group by c.owner, o.customer_id
 ),
 held as (
-    select owner, count(*) as n_buying_customers, sum(amt_revenue) as amt_revenue
+    select owner, count(*) filter (where n_orders > 0) as n_buying_customers, sum(amt_revenue) as amt_revenue
     from customer_revenue
     where owner is not null
     group by owner

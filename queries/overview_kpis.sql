@@ -23,7 +23,7 @@ active_customers as (
     -- customers with an order in the period: whole months from mart_customer_months, cut months from their days
     select pm.period, m.customer_id
     from period_months pm join mart_customer_months m using (month)
-    where pm.is_whole
+    where pm.is_whole and m.n_orders > 0  -- (a month with a refund only makes nobody active)
     union all
     select pm.period, d.customer_id
     from period_months pm join mart_customer_days d

@@ -9,6 +9,7 @@ Orders (customer, day, amount, cost, status); the newest order day is 2024-12-31
   O1 A 2024-01-01 100  60        O2 A 2024-01-11  50   -         O3 A 2024-01-31  30  10
   O8 A 2023-06-01  70   -        O4 B 2024-06-01 200   -         O5 B 2024-06-01  20   -  cancelled
   O6 - 2024-12-01  40  30 (a guest: no customer id)              O7 C 2024-12-31  10   5
+  O9 A 2024-01-21 -20   -  (a refund: lowers A's revenue, never an order day)
 A's order days 2023-06-01, 2024-01-01, 2024-01-11, 2024-01-31: gaps 214, 10, 20, median 20. B and C have one order
 day each: everybody's median gap, median(214, 10, 20) = 20.
 """
@@ -30,6 +31,7 @@ O4,B,2024-06-01,200,,completed
 O5,B,2024-06-01,20,,cancelled
 O6,,2024-12-01,40,30,completed
 O7,C,2024-12-31,10,5,completed
+O9,A,2024-01-21,-20,,completed
 """
 
 
@@ -43,23 +45,25 @@ def small(tmp_path_factory):
 
 def test_the_mart_keeps_gaps_and_twelve_month_figures(small):
     rows = small.query("select customer_id, as_of::varchar as as_of, last_order::varchar as last_order, usual_gap, "
-                       "usual_gap_all, amt_12m, n_orders_12m, amt_margin_cost_12m, amt_no_cost_12m, n_cost_12m "
+                       "usual_gap_all, amt_12m, n_orders_12m, amt_margin_cost_12m, amt_no_cost_12m, has_cost_12m "
                        "from mart_customer_churn order by customer_id nulls last")
     got = [tuple(None if pd.isna(v) else v for v in r) for r in rows.itertuples(index=False)]
     assert got == [
-        # A: O2 and O3 in the year (O1 is on its first day's eve); O3 has a cost (30 - 10), O2 none
-        ("A", "2024-12-31", "2024-01-31", 20.0, 20.0, 80.0, 2, 20.0, 50.0, 1),
-        ("B", "2024-12-31", "2024-06-01", 20.0, 20.0, 200.0, 1, None, 200.0, 0),  # O5 cancelled
-        ("C", "2024-12-31", "2024-12-31", 20.0, 20.0, 10.0, 1, 5.0, None, 1),
-        (None, "2024-12-31", None, None, None, 40.0, 1, 10.0, None, 1)]  # the guest's O6
+        # A: O2, O3 and the refund O9 in the year (O1 is on its first day's eve): revenue 50 + 30 - 20 = 60 from two
+        # orders; O3 has a cost (30 - 10), O2 and O9 none (50 - 20)
+        ("A", "2024-12-31", "2024-01-31", 20.0, 20.0, 60.0, 2, 20.0, 30.0, True),
+        ("B", "2024-12-31", "2024-06-01", 20.0, 20.0, 200.0, 1, None, 200.0, False),  # O5 cancelled
+        ("C", "2024-12-31", "2024-12-31", 20.0, 20.0, 10.0, 1, 5.0, None, True),
+        (None, "2024-12-31", None, None, None, 40.0, 1, 10.0, None, True)]  # the guest's O6
 
 
 def test_the_summary_reads_the_mart_with_the_same_figures(small, monkeypatch):
     params = churn.query_params(dt.date(2024, 1, 1), dt.date(2024, 12, 31), "orders")
     assert model.use_churn_mart(small, params)
     mart = queries.run("churn_summary", params, snap=small).iloc[0]
-    # margin: (20 + 5 + 10 + 0.3 x (50 + 200)) / (80 + 200 + 10 + 40) = 110 / 330, the guest's line included
-    assert mart["rate_margin"] == pytest.approx(1 / 3)
+    # margin: (20 + 5 + 10 + 0.3 x (30 + 200)) / (60 + 200 + 10 + 40) = 104 / 310, the guest's line included and
+    # A's refund lowering both A's revenue and A's revenue without a cost
+    assert mart["rate_margin"] == pytest.approx(104 / 310)
     assert mart["usual_gap_all"] == 20
     # active on 2024-12-31 (lost after max(90, 3 x 20) = 90 days without an order): C only; its year: 10
     assert (mart["n_active"], mart["amt_revenue_12m"]) == (1, 10)
@@ -181,7 +185,7 @@ def test_explicit_churn_and_other_periods_do_not_read_the_marts(demo_snap):
 def test_the_demo_cases_hold_what_the_marts_keep(demo_snap):
     """Guests, refunds and lines without a cost in the year the mart keeps, and order values for the drivers."""
     kept = demo_snap.query("select count(*) filter (where customer_id is null) as n_guest_rows, "
-                           "count(*) filter (where amt_no_cost_12m > 0 and n_cost_12m > 0) as n_mixed "
+                           "count(*) filter (where amt_no_cost_12m > 0 and has_cost_12m) as n_mixed "
                            "from mart_customer_churn").iloc[0]
     assert (kept["n_guest_rows"], kept["n_mixed"] > 10) == (1, True)
     modes = demo_snap.query("select count(distinct attribute) as n from mart_customer_order_modes").iloc[0]["n"]

@@ -194,9 +194,11 @@ def test_opportunity_list_reached_and_dropped_paged(mixed):
 
 def test_owner_risk_shares_and_flag(mixed):
     r = run(mixed, "funnel_owner_risk", {**mixed_params(), "risk_share": 0.5}).set_index("owner")
-    # Revenue 2024 (cancelled O4 and 2023's O6 left out): C1 600 + 400 = 1000 (A), C2 250 (B), C3 250 (no owner).
-    assert r.loc["A", "rate_revenue_share"] == pytest.approx(1000 / 1500)
-    assert r.loc["B", "rate_revenue_share"] == pytest.approx(250 / 1500)
+    # Revenue 2024 (cancelled O4 and 2023's O6 left out; the refund O7 lowers C1's, as on every page):
+    # C1 600 + 400 - 100 = 900 (A), C2 250 (B), C3 250 (no owner): 1400. C1 and C2 bought (O7 is no order).
+    assert r.loc["A", "rate_revenue_share"] == pytest.approx(900 / 1400)
+    assert r.loc["B", "rate_revenue_share"] == pytest.approx(250 / 1400)
+    assert r.loc["A", ["amt_revenue", "n_buying_customers"]].tolist() == [900, 1]
     assert r["is_concentrated"].to_dict() == {"A": True, "B": False}
     # Pipeline: A open H3 (no amount) + N2 400; B open N3 10 + N6 40 + N7 60.
     assert r.loc["A", ["n_open", "amt_open_pipeline"]].tolist() == [2, 400]

@@ -1,4 +1,5 @@
-"""mart_customer_months and mart_order_dates (model 15) on a fixture written here; every number worked out by hand.
+"""mart_customer_months and mart_order_dates (model 15; revenue net of refunds since model 23) on a fixture written
+here; every number worked out by hand.
 
 Orders (customer, day, amount, status):
   M1  K 2022-01-10  10            M2  K 2022-01-20  20            M3  K 2022-01-20   5
@@ -51,10 +52,11 @@ def rows(db, sql) -> list[tuple]:
 
 
 def test_customer_months_roll_up_the_order_days(db):
-    # K in 2022-01: M1, M2, M3 = 3 orders on 2 days, 35. M5 is cancelled, M7 a refund, M9 has no customer.
-    assert rows(db, "select customer_id, month, n_orders, n_order_days, amount from mart_customer_months "
+    # K in 2022-01: M1, M2, M3 = 3 orders on 2 days, 35. M5 is cancelled, M9 has no customer. M7 is a refund: it lowers
+    # K's revenue of 2023-08 (60 - 15 = 45) and is no order (1 order, on 1 day).
+    assert rows(db, "select customer_id, month, n_orders, n_order_days, amt_revenue from mart_customer_months "
                     "order by customer_id, month") == [
-        ("K", "2022-01-01", 3, 2, 35.0), ("K", "2022-03-01", 1, 1, 40.0), ("K", "2023-08-01", 1, 1, 60.0),
+        ("K", "2022-01-01", 3, 2, 35.0), ("K", "2022-03-01", 1, 1, 40.0), ("K", "2023-08-01", 1, 1, 45.0),
         ("K", "2025-08-01", 1, 1, 25.0), ("L", "2023-08-01", 1, 1, 80.0),
         ("N", "2022-01-01", 1, 1, 5.0), ("N", "2023-03-01", 1, 1, 20.0), ("N", "2023-05-01", 1, 1, 10.0)]
 
@@ -98,12 +100,12 @@ def test_net_revenue_retention_from_the_retained_bits(db):
     params = churn.query_params(dt.date(2024, 1, 1), dt.date(2024, 3, 31), "orders", 30, 0.0, grain="month")
     df = queries.run("churn_bucket", params, snap=store.snapshot(db))
     # Jan 2024: the year before the 12 months to 2024-01 is 2022-02..2023-01: K's 40 (2022-03). In 2023-02..2024-01
-    # K spent 60 (2023-08); L's 80 is not kept (L bought nothing the year before): 60 / 40.
+    # K spent 60 (2023-08) less the refund M7 (15): 45; L's 80 is not kept (L bought nothing the year before): 45 / 40.
     # N bought nothing in either base year (its pause from 2022-02 to 2023-02), so its 2023 orders are not kept.
-    # Feb 2024: 2022-03..2023-02 holds K's 40 again, and 2023-03..2024-02 K's 60: 1.5.
+    # Feb 2024: 2022-03..2023-02 holds K's 40 again, and 2023-03..2024-02 K's 45: 1.125.
     # Mar 2024: 2022-04..2023-03 holds only N's 20 (2023-03); in 2023-04..2024-03 N spent 10 (2023-05), and K's 60
     # is not kept (K bought nothing in 2022-04..2023-03): 10 / 20.
-    assert df["rate_nrr"].tolist() == pytest.approx([1.5, 1.5, 0.5])
+    assert df["rate_nrr"].tolist() == pytest.approx([1.125, 1.125, 0.5])
 
 
 def test_active_customers_in_a_period_that_cuts_months(db):

@@ -1,6 +1,6 @@
 -- mart_complaints: one row per complaint with what every complaints query reads of it, worked out at load (the
 --   category's matching form, times in hours, the customer's attributes), so that a query reads one small table
--- grain: complaint (a row of stg_complaints); source: stg_complaints, stg_customers, mart_customers, mart_customer_days
+-- grain: complaint (a row of stg_complaints); source: stg_complaints, stg_customers, mart_customers, mart_order_days
 --   category_name: the category as the queries match it against the names of crmlens.complaints.CATEGORIES (lower
 --     case, trimmed, runs of space, _ and - as one space; '' when blank)
 --   severity, channel: lower case, trimmed, NULL when blank
@@ -9,7 +9,7 @@
 --     the complaints (the export time: "now" for open complaints)
 --   region, segment, account_owner, customer_name: the customer's, from the customer list (NULL when not on it)
 --   is_known_customer: the customer id is one mart_customers knows (NULL without a customer id)
---   amt_revenue_before: what the customer's orders (is_order) were worth in the $revenue_days days before the
+--   amt_revenue_before: the customer's revenue (mart_order_days: refunds lower it) in the $revenue_days days before the
 --     complaint's day (NULL: none; complaints_churn's revenue of lost complainers at its default), revenue_days: those
 --     days (the same on every row)
 --   complaint_row: the whole row as loaded (optional columns kept from the file are read by name)
@@ -25,9 +25,9 @@ complaint_days as (
     where customer_id is not null and in_build_scope(customer_id)
 ),
 revenue_before as (
-    select k.customer_id, k.created_on, sum(d.amount) as amt_revenue
+    select k.customer_id, k.created_on, sum(d.amt_revenue) as amt_revenue
     from complaint_days k
-    join mart_customer_days d on d.customer_id = k.customer_id
+    join mart_order_days d on d.customer_id = k.customer_id
     where d.order_date >= k.created_on - cast($revenue_days as integer) and d.order_date < k.created_on
     group by k.customer_id, k.created_on
 )
