@@ -24,7 +24,8 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 22  # 22: macro customer_gaps, mart_customer_churn (usual gaps and 12-month figures as of the newest
+MODEL_VERSION = 23  # 23: mart_opportunities keeps each opportunity's status, furthest history step and close day
+# with the funnel's proposed stage settings (default_*; use_funnel_mart), built after mart_stage_spellings; 22: macro customer_gaps, mart_customer_churn (usual gaps and 12-month figures as of the newest
 # order day: customer_spells reads them for any churn setting, the churn summary and at-risk list at the default end),
 # mart_customer_order_modes (the churn drivers' order values at the default period);
 # 21: mart_loyalty_customers (the loyalty measures per customer at the default period and
@@ -57,9 +58,9 @@ OBJECTS = ("opportunity_status", "stg_product_attributes", "stg_customers", "stg
            "stg_opportunity_stage_history", "stg_complaints", "stg_surveys", "stg_activities", "stg_owners",
            "stg_owner_changes", "stg_targets", "mart_customers", "mart_customer_days", "mart_customer_months",
            "mart_order_dates", "customer_gaps", "mart_customer_churn", "period_as_of", "customer_spells",
-           "mart_customer_spells", "lifetimes", "mart_filter_values", "mart_opportunities", "mart_stage_spellings",
-           "value_at_stake", "last_followup", "order_margin", "clv_factor", "clv_forward", "mart_order_days", "mart_customer_period",
-           "mart_loyalty_months", "data_end", "opportunity_closed_on", "opportunity_cycle_days", "mart_loyalty_customers",
+           "mart_customer_spells", "lifetimes", "mart_filter_values", "mart_stage_spellings", "opportunity_closed_on",
+           "mart_opportunities", "value_at_stake", "last_followup", "order_margin", "clv_factor", "clv_forward",
+           "mart_order_days", "mart_customer_period", "mart_loyalty_months", "data_end", "opportunity_cycle_days", "mart_loyalty_customers",
            "mart_customer_order_modes", "mart_data_span")
 BUILD_PARAMS = {"mart_customer_spells": {"churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER}}
 # Model files that pull in shared query pieces (`-- include:`), expanded like the page queries.
@@ -235,6 +236,8 @@ def _as_insert(name: str, text: str) -> str:
 def _build_params(con: duckdb.DuckDBPyConnection, name: str) -> dict:
     """The parameters model file `name` is built with (mart_loyalty_customers: the loyalty defaults at the default
     period, worked out from the marts built before it)."""
+    if name == "mart_opportunities":
+        return _funnel_defaults(con)
     if name != "mart_loyalty_customers":
         return BUILD_PARAMS.get(name, {})
     from crmlens import loyalty, queries  # both import this module
@@ -248,6 +251,18 @@ def _build_params(con: duckdb.DuckDBPyConnection, name: str) -> dict:
     names = _default_mart_parameters()
     params["settings"] = settings_key(params, names) if known else None
     return {p: params[p] for p in (*names, "use_spells_mart", "settings")}
+
+
+FUNNEL_SETTINGS = ("stages", "won_stages", "lost_stages")  # what mart_opportunities' default_* columns are built with
+
+
+def _funnel_defaults(con: duckdb.DuckDBPyConnection) -> dict:
+    """The funnel's proposed stage settings (crmlens.funnel.propose on funnel_stage_vocab, as the page proposes them)
+    that mart_opportunities keeps its default_* columns for, and their settings key."""
+    from crmlens import funnel, queries  # both import this module
+    order, won, lost = funnel.propose(con.execute(queries.sql_text("funnel_stage_vocab")).df())
+    params = {"stages": list(order), "won_stages": list(won), "lost_stages": list(lost)}
+    return {**params, "settings": settings_key(params, FUNNEL_SETTINGS)}
 
 
 @functools.cache
@@ -390,6 +405,18 @@ def use_churn_mart(snap: store.Snapshot, params: dict) -> bool:
     as_of = _spells_as_of(snap)
     end = params.get("end")
     return as_of is not None and end is not None and pd.Timestamp(end) >= as_of
+
+
+USE_FUNNEL_MART = True  # the tests switch it off to compare the default_* columns with the figures worked out per query
+
+
+def use_funnel_mart(snap: store.Snapshot, params: dict) -> bool:
+    """Whether the funnel queries can read each opportunity's status, furthest history step and close day from
+    mart_opportunities' default_* columns: the stage settings are the ones it was built with (the proposed ones)."""
+    if not USE_FUNNEL_MART or any(p not in params for p in FUNNEL_SETTINGS):
+        return False
+    kept = _per_snapshot(snap, "select any_value(default_settings) from mart_opportunities")
+    return kept is not None and str(kept) == settings_key(params, FUNNEL_SETTINGS)
 
 
 def use_drivers_mart(snap: store.Snapshot, params: dict) -> bool:
