@@ -2,7 +2,7 @@
 with order quirks (refunds, lines without a cost, guest orders), for several periods, filters and settings.
 
 The former SQL is kept in tests/fixtures/sql_before_model23/ (overview_kpis, funnel_stage_counts,
-funnel_opportunities, churn_bucket and the piece funnel_base as they were at model 22): each case runs the query as it
+funnel_opportunities, churn_bucket and the pieces funnel_base and churn_spells as they were at model 22): each case runs the query as it
 is now (queries.run, marts as the snapshot allows) and the former text with the same parameters, and the two must
 give the same rows. What changed:
 - overview_kpis counts active customers on their first order day in the period (mart_customer_days.gap_before)
@@ -11,7 +11,9 @@ give the same rows. What changed:
   default_* columns when the stage settings are the proposed ones (model.use_funnel_mart); funnel_stage_counts sums
   the opportunities by the step they reached; funnel_opportunities orders and counts narrow rows first;
 - churn_bucket counts lifetimes begun and lost per day (churn from orders) and joins new and lost lifetimes to
-  their period by its month or quarter.
+  their period by its month or quarter;
+- churn_spells (every churn query) works out a filtered view's lifetimes for its customers alone
+  (customer_spells' only_customers) instead of everybody's, then keeping theirs.
 """
 
 import datetime as dt
@@ -26,15 +28,19 @@ from tests.conftest import assert_same_frames, demo_with_order_quirks
 BEFORE = pathlib.Path(__file__).parent / "fixtures" / "sql_before_model23"
 
 
+PIECES = ("funnel_base", "churn_spells")  # shared pieces kept as they were
+
+
 def former_sql(name: str) -> str:
-    """The query as it was: its former file (else today's file) with the former funnel_base and today's other pieces."""
+    """The query as it was: its former file (else today's file) with the former pieces of PIECES and today's others."""
     path = BEFORE / f"{name}.sql"
     text = path.read_text(encoding="utf-8") if path.is_file() else queries.sql_text(name)
-    text = re.sub(r"^[ \t]*-- include: funnel_base[ \t]*$", lambda m: (BEFORE / "funnel_base.sql").read_text(encoding="utf-8").rstrip("\n"), text, flags=re.M)
-    if not path.is_file():  # today's expanded text with today's funnel_base: swap it for the former one
-        now = queries.expand("-- include: funnel_base")
-        assert now in text
-        text = text.replace(now, (BEFORE / "funnel_base.sql").read_text(encoding="utf-8").rstrip("\n"))
+    for piece in PIECES:
+        was = (BEFORE / f"{piece}.sql").read_text(encoding="utf-8").rstrip("\n")
+        if path.is_file():
+            text = re.sub(rf"^[ \t]*-- include: {piece}[ \t]*$", lambda m: was, text, flags=re.M)
+        else:  # today's expanded text: swap today's piece for the former one
+            text = text.replace(queries.expand(f"-- include: {piece}"), was)
     return queries.expand(text)
 
 
@@ -52,8 +58,9 @@ def same(a, b) -> None:
 def former(snap, name: str, params: dict):
     sql = former_sql(name)
     merged = {**queries.DEFAULT_PARAMS, **params}
-    flags = {"use_spells_mart": model.use_spells_mart, "use_churn_mart": model.use_churn_mart}
-    bound = {p: (flags[p](snap, merged) if p in flags else merged[p]) for p in queries.parameters(sql)}
+    # (the use_*_mart flags as queries.run sets them: facts about the snapshot)
+    bound = {p: (getattr(model, p)(snap, merged) if re.fullmatch(r"use_\w+_mart", p) else merged[p])
+             for p in queries.parameters(sql)}
     return snap.query(sql, bound)
 
 
@@ -167,3 +174,27 @@ def test_churn_bucket_explicit_is_the_former_query(demo_snap):
     start, end = period.default_period(demo_snap)
     params = {**churn.query_params(start, end, "explicit"), "grain": "month"}
     same(queries.run("churn_bucket", params, snap=demo_snap), former(demo_snap, "churn_bucket", params))
+
+
+CHURN_QUERIES = {"churn_summary": {}, "churn_drivers": {}, "churn_bucket": {"grain": "quarter"},
+                 "churn_at_risk": {"min_value": 0.0, "sort": "value", "limit": 100_000, "offset": 0},
+                 "churn_survival": {"group": "segment"}}
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_churn_queries_with_the_former_lifetimes_piece(demo_snap, case):
+    """A filter works out the chosen customers' lifetimes alone; the figures are the ones of everybody's, filtered."""
+    label, start, end, settings = churn_cases(demo_snap)[case]
+    params = churn.query_params(start, end, "orders", **settings)
+    for name, more in CHURN_QUERIES.items():
+        new = queries.run(name, {**params, **more}, snap=demo_snap)
+        old = former(demo_snap, name, {**params, **more})
+        assert len(new) > 0, (label, name)
+        if name == "churn_at_risk":
+            new, old = new.sort_values("customer_id", ignore_index=True), old.sort_values("customer_id", ignore_index=True)
+        same(new, old)
+
+
+def test_the_former_churn_text_is_not_todays():
+    assert "only_customers" in queries.sql_text("churn_summary")
+    assert "only_customers" not in former_sql("churn_summary")
