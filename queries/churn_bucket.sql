@@ -93,19 +93,24 @@ revenue_base as (
     from periods p join daily_revenue d on d.order_date between p.first_day - 365 and p.first_day - 1
     group by p.period_start
 ),
-chosen_history as (
-    -- the chosen customers' months with an order up to the as-of day (their first one starts the history)
-    select m.month from mart_customer_months m
-    where m.month <= (select as_of_date from as_of) and len($segment) + len($region) + len($channel) + len($owner) = 0
+history_start as (
+    -- the month of the chosen customers' first order (mart_customers.first_order_on: their first day in
+    -- mart_customer_days), counting the customers whose first order month starts by the as-of day
+    select min(date_trunc('month', m.first_order_on)::date) as month
+    from mart_customers m
+    where date_trunc('month', m.first_order_on) <= (select as_of_date from as_of)
+      and len($segment) + len($region) + len($channel) + len($owner) = 0
     union all
-    select m.month from mart_customer_months m semi join filtered f using (customer_id)
-    where m.month <= (select as_of_date from as_of) and len($segment) + len($region) + len($channel) + len($owner) > 0
+    select min(date_trunc('month', m.first_order_on)::date)
+    from mart_customers m semi join filtered f using (customer_id)
+    where date_trunc('month', m.first_order_on) <= (select as_of_date from as_of)
+      and len($segment) + len($region) + len($channel) + len($owner) > 0
 ),
 nrr_periods as (
     -- complete periods with two full years of order history before their end
     select * from periods
     where $definition = 'orders' and first_day = period_start and last_day = period_end
-      and end_month - interval 23 month >= (select min(month) from chosen_history)
+      and end_month - interval 23 month >= (select min(month) from history_start)
 ),
 chosen_months as (
     -- the chosen customers' months (mart_customer_months; two branches like revenue_orders in churn_spells)
