@@ -26,7 +26,8 @@ MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
 MODEL_VERSION = 23  # 23: customer_spells and lifetimes take only_customers (a filtered churn page works out its
 # customers' lifetimes alone); mart_opportunities keeps each opportunity's status, furthest history step and close day
-# with the funnel's proposed stage settings (default_*; use_funnel_mart), built after mart_stage_spellings; 22: macro customer_gaps, mart_customer_churn (usual gaps and 12-month figures as of the newest
+# with the funnel's proposed stage settings (default_*; use_funnel_mart), built after mart_stage_spellings;
+# 22: macro customer_gaps, mart_customer_churn (usual gaps and 12-month figures as of the newest
 # order day: customer_spells reads them for any churn setting, the churn summary and at-risk list at the default end),
 # mart_customer_order_modes (the churn drivers' order values at the default period);
 # 21: mart_loyalty_customers (the loyalty measures per customer at the default period and
