@@ -259,10 +259,10 @@ FUNNEL_SETTINGS = ("stages", "won_stages", "lost_stages")  # what mart_opportuni
 
 
 def _funnel_defaults(con: duckdb.DuckDBPyConnection) -> dict:
-    """The funnel's proposed stage settings (crmlens.funnel.propose on funnel_stage_vocab, as the page proposes them)
+    """The funnel's proposed stage settings (crmlens.funnel_stages.propose on funnel_stage_vocab, as the page proposes them)
     that mart_opportunities keeps its default_* columns for, and their settings key."""
-    from crmlens import funnel, queries  # both import this module
-    order, won, lost = funnel.propose(con.execute(queries.sql_text("funnel_stage_vocab")).df())
+    from crmlens import funnel_stages, queries  # queries imports this module
+    order, won, lost = funnel_stages.propose(con.execute(queries.sql_text("funnel_stage_vocab")).df())
     params = {"stages": list(order), "won_stages": list(won), "lost_stages": list(lost)}
     return {**params, "settings": settings_key(params, FUNNEL_SETTINGS)}
 
