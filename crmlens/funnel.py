@@ -11,45 +11,15 @@ import re
 import pandas as pd
 from scipy.stats import norm
 
-from crmlens import contract, fmt, queries, store, survival
+from crmlens import fmt, queries, store, survival
+from crmlens.funnel_stages import KNOWN_OPEN_STAGES, normalise, propose  # noqa: F401 (the proposed order, kept apart)
 
-# Known stage names, in funnel order (compared after normalise()). Closed stages come last.
-KNOWN_OPEN_STAGES = (
-    ("lead", "leads", "new", "new lead", "mql", "线索", "新线索", "潜在客户"),
-    ("prospecting", "prospect", "prospects", "潜在", "挖掘", "初步接洽"),
-    ("qualified", "qualification", "qualify", "sql", "合格", "已确认", "需求确认", "有效商机"),
-    ("engaging", "engage", "engaged", "contacted", "needs analysis", "接洽", "沟通", "需求分析"),
-    ("proposal", "quote", "quotation", "proposal price quote", "方案报价", "方案", "报价", "提案"),
-    ("negotiation", "negotiation review", "negotiating", "谈判", "商务谈判", "合同谈判"),
-)
 MIN_GROUP_SIZE = survival.MIN_GROUP  # closed opportunities a group needs before its win rate is tested
 ALPHA = survival.SIGNIFICANCE
 OWNER_SHARE_LIMIT_PCT = 15.0  # an owner holding more of the revenue is flagged (customers leave with them)
 BREAKDOWN_DIMENSIONS = ("owner", "source", "segment", "region", "product")
 RULES = ("history", "won", "open", "lost_dates", "lost_first")
 DATE_SUFFIXES = ("_date", "_at", "_time", "_on", "date", "日期", "时间")
-
-
-def normalise(name: str) -> str:
-    return re.sub(r"[\s_\-/.]+", " ", str(name).strip().lower()).strip()
-
-
-_WON = {normalise(s) for s in contract.WON_STAGES}
-_LOST = {normalise(s) for s in contract.LOST_STAGES}
-_RANK = {normalise(alias): rank for rank, names in enumerate(KNOWN_OPEN_STAGES) for alias in names}
-
-
-def propose(vocab: pd.DataFrame) -> tuple[list[str], list[str], list[str]]:
-    """(order, won, lost) stage keys from funnel_stage_vocab: known open stages in their usual
-    order, unknown ones after them (most opportunities first), then won, then lost."""
-    keys = list(vocab["stage_key"])
-    size = dict(zip(vocab["stage_key"], vocab["n_current"].fillna(0) + vocab["n_history"].fillna(0)))
-    won = [k for k in keys if normalise(k) in _WON]
-    lost = [k for k in keys if normalise(k) in _LOST]
-    open_ = [k for k in keys if k not in won and k not in lost]
-    known = sorted((k for k in open_ if normalise(k) in _RANK), key=lambda k: (_RANK[normalise(k)], k))
-    unknown = sorted((k for k in open_ if normalise(k) not in _RANK), key=lambda k: (-size[k], k))
-    return known + unknown + won + lost, won, lost
 
 
 def _common_prefix(a: str, b: str) -> int:

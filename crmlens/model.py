@@ -28,6 +28,9 @@ MODEL_VERSION = 23  # 23: mart_complaints (per complaint), mart_complaint_custom
 # page's link to churn at the default rule and period); macro customer_revenue (THE revenue of a customer over a window, refunds lowering it);
 # mart_customer_churn's 12-month revenue and margin parts net of refunds, from it (built after mart_order_days);
 # mart_customer_months from mart_order_days: amt_revenue (net of refunds; was amount), rows for refund-only months;
+# 23 also: customer_spells and lifetimes take only_customers (a filtered churn page works out its
+# customers' lifetimes alone); mart_opportunities keeps each opportunity's status, furthest history step and close day
+# with the funnel's proposed stage settings (default_*; use_funnel_mart), built after mart_stage_spellings;
 # 22: macro customer_gaps, mart_customer_churn (usual gaps and 12-month figures as of the newest
 # order day: customer_spells reads them for any churn setting, the churn summary and at-risk list at the default end),
 # mart_customer_order_modes (the churn drivers' order values at the default period);
@@ -63,9 +66,9 @@ OBJECTS = ("opportunity_status", "stg_product_attributes", "stg_customers", "stg
            "stg_owner_changes", "stg_targets", "mart_customers", "mart_customer_days", "mart_order_days",
            "mart_customer_months", "mart_order_dates", "customer_gaps", "customer_revenue", "mart_customer_churn",
            "period_as_of", "customer_spells",
-           "mart_customer_spells", "lifetimes", "mart_filter_values", "mart_opportunities", "mart_stage_spellings",
+           "mart_customer_spells", "lifetimes", "mart_filter_values", "mart_stage_spellings", "opportunity_closed_on", "mart_opportunities",
            "value_at_stake", "last_followup", "order_margin", "clv_factor", "clv_forward", "mart_customer_period",
-           "mart_loyalty_months", "data_end", "opportunity_closed_on", "opportunity_cycle_days", "mart_loyalty_customers",
+           "mart_loyalty_months", "data_end", "opportunity_cycle_days", "mart_loyalty_customers",
            "mart_customer_order_modes", "mart_data_span", "mart_complaints", "mart_complaint_customers")
 BUILD_PARAMS = {"mart_customer_spells": {"churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER}}
 # Model files that pull in shared query pieces (`-- include:`), expanded like the page queries.
@@ -244,6 +247,8 @@ def _as_insert(name: str, text: str) -> str:
 def _build_params(con: duckdb.DuckDBPyConnection, name: str) -> dict:
     """The parameters model file `name` is built with (mart_loyalty_customers: the loyalty defaults at the default
     period, worked out from the marts built before it)."""
+    if name == "mart_opportunities":
+        return _funnel_defaults(con)
     if name in ("mart_complaints", "mart_complaint_customers"):
         from crmlens import complaints, period  # both import this module
         return {"revenue_days": complaints.DEFAULTS["revenue_days"]} if name == "mart_complaints" else {
@@ -261,6 +266,18 @@ def _build_params(con: duckdb.DuckDBPyConnection, name: str) -> dict:
     names = _default_mart_parameters()
     params["settings"] = settings_key(params, names) if known else None
     return {p: params[p] for p in (*names, "use_spells_mart", "settings")}
+
+
+FUNNEL_SETTINGS = ("stages", "won_stages", "lost_stages")  # what mart_opportunities' default_* columns are built with
+
+
+def _funnel_defaults(con: duckdb.DuckDBPyConnection) -> dict:
+    """The funnel's proposed stage settings (crmlens.funnel_stages.propose on funnel_stage_vocab, as the page proposes them)
+    that mart_opportunities keeps its default_* columns for, and their settings key."""
+    from crmlens import funnel_stages, queries  # queries imports this module
+    order, won, lost = funnel_stages.propose(con.execute(queries.sql_text("funnel_stage_vocab")).df())
+    params = {"stages": list(order), "won_stages": list(won), "lost_stages": list(lost)}
+    return {**params, "settings": settings_key(params, FUNNEL_SETTINGS)}
 
 
 @functools.cache
@@ -403,6 +420,18 @@ def use_churn_mart(snap: store.Snapshot, params: dict) -> bool:
     as_of = _spells_as_of(snap)
     end = params.get("end")
     return as_of is not None and end is not None and pd.Timestamp(end) >= as_of
+
+
+USE_FUNNEL_MART = True  # the tests switch it off to compare the default_* columns with the figures worked out per query
+
+
+def use_funnel_mart(snap: store.Snapshot, params: dict) -> bool:
+    """Whether the funnel queries can read each opportunity's status, furthest history step and close day from
+    mart_opportunities' default_* columns: the stage settings are the ones it was built with (the proposed ones)."""
+    if not USE_FUNNEL_MART or any(p not in params for p in FUNNEL_SETTINGS):
+        return False
+    kept = _per_snapshot(snap, "select any_value(default_settings) from mart_opportunities")
+    return kept is not None and str(kept) == settings_key(params, FUNNEL_SETTINGS)
 
 
 def use_drivers_mart(snap: store.Snapshot, params: dict) -> bool:

@@ -80,9 +80,9 @@ def declared_parameters(sql: str) -> list[str]:
 def bind(name: str, params: dict, from_marts: bool | str = False) -> dict:
     """The subset of params (plus defaults) that query `name` uses; missing ones are an error."""
     wanted = parameters(sql_text(name, from_marts))
-    # use_spells_mart, use_churn_mart and use_drivers_mart are facts about the snapshot's model (set by run), never the caller's
+    # use_spells_mart, use_churn_mart, use_drivers_mart and use_funnel_mart are facts about the snapshot's model (set by run), never the caller's
     merged = {**DEFAULT_PARAMS, **params, "use_spells_mart": False, "use_churn_mart": False,
-              "use_drivers_mart": False, **dict.fromkeys(model.COMPLAINT_FLAGS, False)}
+              "use_drivers_mart": False, "use_funnel_mart": False, **dict.fromkeys(model.COMPLAINT_FLAGS, False)}
     missing = [p for p in wanted if p not in merged]
     if missing:
         raise KeyError(f"query {name} needs parameters {missing}")
@@ -103,6 +103,8 @@ def run(name: str, params: dict | None = None, snap: store.Snapshot | None = Non
         bound["use_churn_mart"] = model.use_churn_mart(snap, {**DEFAULT_PARAMS, **(params or {})})
     if "use_drivers_mart" in bound:
         bound["use_drivers_mart"] = model.use_drivers_mart(snap, {**DEFAULT_PARAMS, **(params or {})})
+    if "use_funnel_mart" in bound:
+        bound["use_funnel_mart"] = model.use_funnel_mart(snap, {**DEFAULT_PARAMS, **(params or {})})
     if any(flag in bound for flag in model.COMPLAINT_FLAGS):
         flags = model.complaint_marts(snap, {**DEFAULT_PARAMS, **(params or {})})
         bound.update({flag: flags[flag] for flag in model.COMPLAINT_FLAGS if flag in bound})

@@ -28,23 +28,47 @@ dated as (
     -- lifetimes placed in time (explicit churn without dates cannot be)
     select * from spells where spell_start is not null and not (is_lost and lost_date is null)
 ),
+day_counts as (
+    -- churn from orders: lifetimes begun and lost per day (a lifetime is lost on or after the day it began)
+    select d, sum(n_in) as n_in, sum(n_out) as n_out
+    from (select spell_start as d, 1 as n_in, 0 as n_out from dated where $definition = 'orders'
+          union all
+          select lost_date, 0, 1 from dated where $definition = 'orders' and lost_date is not null)
+    group by d
+),
 stock as (
+    -- from orders: active at a day's start = begun before it - lost before it (days x periods, not lifetimes x periods)
+    select p.period_start,
+           (coalesce(sum(c.n_in) filter (where c.d < p.first_day), 0)
+            - coalesce(sum(c.n_out) filter (where c.d < p.first_day), 0))::bigint as n_start,
+           (coalesce(sum(c.n_in) filter (where c.d <= p.last_day), 0)
+            - coalesce(sum(c.n_out) filter (where c.d <= p.last_day), 0))::bigint as n_end,
+           null::double as amt_explicit_base
+    from periods p cross join day_counts c
+    where $definition = 'orders'
+    group by p.period_start
+    union all
+    -- explicit churn (its dates may disagree): lifetimes x periods
     select p.period_start,
            count(*) filter (where s.spell_start < p.first_day and coalesce(s.lost_date >= p.first_day, true)) as n_start,
            count(*) filter (where s.spell_start <= p.last_day and coalesce(s.lost_date > p.last_day, true)) as n_end,
            sum(12 * s.monthly_revenue) filter (where s.spell_start < p.first_day and coalesce(s.lost_date >= p.first_day, true))
                as amt_explicit_base
     from periods p cross join dated s
+    where $definition = 'explicit'
     group by p.period_start
 ),
 gained as (
+    -- (each day falls in the period of its month or quarter: an equal join on it, then the period's cut days)
     select p.period_start, count(*) filter (where s.spell_no = 1) as n_new, count(*) filter (where s.spell_no > 1) as n_reactivated
-    from periods p join dated s on s.spell_start between p.first_day and p.last_day
+    from periods p
+    join dated s on date_trunc($grain, s.spell_start)::date = p.period_start and s.spell_start between p.first_day and p.last_day
     group by p.period_start
 ),
 lost_spells as (
     select p.period_start, p.first_day, s.customer_id, s.spell_start, s.lost_date, s.monthly_revenue
-    from periods p join dated s on s.lost_date between p.first_day and p.last_day
+    from periods p
+    join dated s on date_trunc($grain, s.lost_date)::date = p.period_start and s.lost_date between p.first_day and p.last_day
 ),
 lost_revenue as (
     -- their revenue (mart_order_days.amt_revenue, the days customer_revenue sums: refunds lower it) in the 365 days
@@ -79,21 +103,24 @@ revenue_base as (
     from periods p join daily_revenue d on d.order_date between p.first_day - 365 and p.first_day - 1
     group by p.period_start
 ),
-chosen_history as (
-    -- the chosen customers' months with an order up to the as-of day (their first one starts the history)
-    select m.month from mart_customer_months m
-    where m.month <= (select as_of_date from as_of) and m.n_orders > 0
+history_start as (
+    -- the month of the chosen customers' first order (mart_customers.first_order_on: their first day in
+    -- mart_customer_days), counting the customers whose first order month starts by the as-of day
+    select min(date_trunc('month', m.first_order_on)::date) as month
+    from mart_customers m
+    where date_trunc('month', m.first_order_on) <= (select as_of_date from as_of)
       and len($segment) + len($region) + len($channel) + len($owner) = 0
     union all
-    select m.month from mart_customer_months m semi join filtered f using (customer_id)
-    where m.month <= (select as_of_date from as_of) and m.n_orders > 0
+    select min(date_trunc('month', m.first_order_on)::date)
+    from mart_customers m semi join filtered f using (customer_id)
+    where date_trunc('month', m.first_order_on) <= (select as_of_date from as_of)
       and len($segment) + len($region) + len($channel) + len($owner) > 0
 ),
 nrr_periods as (
     -- complete periods with two full years of order history before their end
     select * from periods
     where $definition = 'orders' and first_day = period_start and last_day = period_end
-      and end_month - interval 23 month >= (select min(month) from chosen_history)
+      and end_month - interval 23 month >= (select min(month) from history_start)
 ),
 chosen_months as (
     -- the chosen customers' months (mart_customer_months; two branches like revenue_orders in churn_spells)

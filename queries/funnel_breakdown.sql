@@ -1,7 +1,7 @@
 -- funnel_breakdown: the funnel's outcome per owner, source, segment, region or product
 -- params: $start DATE, $end DATE, $owner VARCHAR[], $source VARCHAR[], $segment VARCHAR[],
 --   $region VARCHAR[], $stages VARCHAR[], $won_stages VARCHAR[], $lost_stages VARCHAR[],
---   $date_columns VARCHAR[], $date_stages VARCHAR[], $include_undated BOOLEAN,
+--   $date_columns VARCHAR[], $date_stages VARCHAR[], $include_undated BOOLEAN, $use_funnel_mart BOOLEAN (set by crmlens.model),
 --   $by VARCHAR ('owner', 'source', 'segment', 'region', 'product', or a side file's column: funnel_attributes)
 -- returns: one row per group (grp, NULL = not set), by value: n_opportunities, amt_value, n_won, n_lost,
 --   n_open, amt_won, amt_open_pipeline, rate_win, rate_conversion, days_avg_cycle

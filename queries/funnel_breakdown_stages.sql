@@ -1,7 +1,7 @@
 -- funnel_breakdown_stages: how far the opportunities of the top groups (by value) got, step by step
 -- params: $start DATE, $end DATE, $owner VARCHAR[], $source VARCHAR[], $segment VARCHAR[],
 --   $region VARCHAR[], $stages VARCHAR[], $won_stages VARCHAR[], $lost_stages VARCHAR[],
---   $date_columns VARCHAR[], $date_stages VARCHAR[], $include_undated BOOLEAN, $by VARCHAR, $top_n INTEGER
+--   $date_columns VARCHAR[], $date_stages VARCHAR[], $include_undated BOOLEAN, $use_funnel_mart BOOLEAN (set by crmlens.model), $by VARCHAR, $top_n INTEGER
 -- returns: one row per (top group, step): rank, grp, pos, stage_key, n_reached, rate_overall
 -- include: funnel_base
 -- include: funnel_grouped

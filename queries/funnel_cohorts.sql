@@ -2,7 +2,7 @@
 --   open
 -- params: $start DATE, $end DATE, $owner VARCHAR[], $source VARCHAR[], $segment VARCHAR[],
 --   $region VARCHAR[], $stages VARCHAR[], $won_stages VARCHAR[], $lost_stages VARCHAR[],
---   $date_columns VARCHAR[], $date_stages VARCHAR[], $include_undated BOOLEAN
+--   $date_columns VARCHAR[], $date_stages VARCHAR[], $include_undated BOOLEAN, $use_funnel_mart BOOLEAN (set by crmlens.model)
 -- returns: one row per creation month in the period: month_start, n_created, n_won, n_lost, n_open,
 --   amt_created, amt_won, rate_win, rate_conversion, rate_open
 -- include: funnel_base

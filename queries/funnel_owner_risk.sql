@@ -1,7 +1,7 @@
 -- funnel_owner_risk: per owner: open pipeline, win rate, the customers they hold and their share of revenue
 -- params: $start DATE, $end DATE, $owner VARCHAR[], $source VARCHAR[], $segment VARCHAR[],
 --   $region VARCHAR[], $stages VARCHAR[], $won_stages VARCHAR[], $lost_stages VARCHAR[],
---   $date_columns VARCHAR[], $date_stages VARCHAR[], $risk_share DOUBLE, $include_undated BOOLEAN
+--   $date_columns VARCHAR[], $date_stages VARCHAR[], $risk_share DOUBLE, $include_undated BOOLEAN, $use_funnel_mart BOOLEAN (set by crmlens.model)
 -- returns: one row per owner: n_open, amt_open_pipeline, n_won, n_lost, rate_win, n_customers (their book),
 --   n_buying_customers, amt_revenue (their customers' revenue in the period, net of refunds), rate_revenue_share,
 --   is_concentrated

@@ -1,7 +1,7 @@
 -- funnel_stage_times: time spent in each step before moving on (median, p90)
 -- params: $start DATE, $end DATE, $owner VARCHAR[], $source VARCHAR[], $segment VARCHAR[],
 --   $region VARCHAR[], $stages VARCHAR[], $won_stages VARCHAR[], $lost_stages VARCHAR[],
---   $date_columns VARCHAR[], $date_stages VARCHAR[], $include_undated BOOLEAN
+--   $date_columns VARCHAR[], $date_stages VARCHAR[], $include_undated BOOLEAN, $use_funnel_mart BOOLEAN (set by crmlens.model)
 -- returns: one row per funnel step except won: pos, stage_key, n_moved, days_median, days_p90, days_mean
 --   (days from entering the step to entering the next stage), n_no_steps (opportunities in scope with neither a
 --   stage history nor a filled stage date column: their creation-to-close time is a whole sales cycle, never the

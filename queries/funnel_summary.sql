@@ -2,7 +2,7 @@
 --   rule applied
 -- params: $start DATE, $end DATE, $owner VARCHAR[], $source VARCHAR[], $segment VARCHAR[],
 --   $region VARCHAR[], $stages VARCHAR[], $won_stages VARCHAR[], $lost_stages VARCHAR[],
---   $date_columns VARCHAR[], $date_stages VARCHAR[], $include_undated BOOLEAN, $window_days INTEGER
+--   $date_columns VARCHAR[], $date_stages VARCHAR[], $include_undated BOOLEAN, $use_funnel_mart BOOLEAN (set by crmlens.model), $window_days INTEGER
 -- returns: one row: n_opportunities, n_won, n_lost, n_open, amt_avg_won, amt_won, amt_open_pipeline,
 --   days_avg_cycle, days_median_cycle, n_cycle (won deals, created to close), n_rule_* (how reach was decided),
 --   n_outside_order, outside_stages, n_no_amount, rate_win, amt_velocity_per_day, n_no_created_date (matching the

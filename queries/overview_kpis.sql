@@ -11,25 +11,6 @@ with periods as (
     union all
     select 'previous', $start::date - ($end::date - $start::date + 1)::integer, $start::date - 1
 ),
-period_months as (
-    -- each month a period touches; whole: the period covers all its days
-    select period, period_start, period_end, month::date as month,
-           month >= period_start and last_day(month) <= period_end as is_whole
-    from periods,
-         unnest(generate_series(date_trunc('month', period_start), date_trunc('month', period_end), interval 1 month))
-             as m(month)
-),
-active_customers as (
-    -- customers with an order in the period: whole months from mart_customer_months, cut months from their days
-    select pm.period, m.customer_id
-    from period_months pm join mart_customer_months m using (month)
-    where pm.is_whole and m.n_orders > 0  -- (a month with a refund only makes nobody active)
-    union all
-    select pm.period, d.customer_id
-    from period_months pm join mart_customer_days d
-        on date_trunc('month', d.order_date) = pm.month and d.order_date between pm.period_start and pm.period_end
-    where not pm.is_whole
-),
 -- one row per customer: when we first knew them (NULL = listed without a signup date,
 -- known all along) and their first purchase
 customer_dates as (
@@ -51,25 +32,47 @@ order_figures as (
     group by p.period
 ),
 active_figures as (
-    select p.period, count(distinct a.customer_id) as n_active_customers
-    from periods p left join active_customers a using (period)
-    group by p.period
+    -- customers with an order in the period, each counted once without a distinct: on the first of their order days
+    -- in the period (mart_customer_days: the previous order day, order_date - gap_before, is before the period);
+    -- one pass over the days for both periods
+    select p.period, if(p.period = 'current', a.n_current, a.n_previous) as n_active_customers
+    from periods p
+    cross join (
+        select count(*) filter (where order_date >= $start::date
+                                  and (gap_before is null or gap_before > order_date - $start::date)) as n_current,
+               count(*) filter (where order_date < $start::date
+                                  and (gap_before is null
+                                       or gap_before > order_date - ($start::date - ($end::date - $start::date + 1)::integer)))
+                   as n_previous
+        from mart_customer_days
+        where order_date between $start::date - ($end::date - $start::date + 1)::integer and $end::date
+    ) a
 ),
 customer_figures as (
-    select p.period,
-           count(*) filter (where c.known_since is null or c.known_since <= p.period_end) as n_customers,
-           count(*) filter (where c.first_ordered_at between p.period_start and p.period_end) as n_new_customers
+    select p.period, if(p.period = 'current', c.n_customers_current, c.n_customers_previous) as n_customers,
+           if(p.period = 'current', c.n_new_current, c.n_new_previous) as n_new_customers
     from periods p
-    cross join customer_dates c
-    group by p.period
+    cross join (
+        select count(*) filter (where known_since is null or known_since <= $end::date) as n_customers_current,
+               count(*) filter (where known_since is null or known_since <= $start::date - 1) as n_customers_previous,
+               count(*) filter (where first_ordered_at between $start::date and $end::date) as n_new_current,
+               count(*) filter (where first_ordered_at between $start::date - ($end::date - $start::date + 1)::integer
+                                                            and $start::date - 1) as n_new_previous
+        from customer_dates
+    ) c
 ),
 opportunity_figures as (
-    select p.period, count(o.opportunity_id) as n_open_opportunities
+    -- open at each period's end: one pass over the opportunities for both periods
+    select p.period,
+           if(p.period = 'current', o.n_current, o.n_previous) as n_open_opportunities
     from periods p
-    left join stg_opportunities o
-        on coalesce(o.effective_created <= p.period_end, true)  -- dated by created, else its earliest date
-        and not coalesce(o.close_date <= p.period_end, o.status <> 'open')
-    group by p.period
+    cross join (
+        select count(opportunity_id) filter (where coalesce(effective_created <= $end::date, true)  -- dated by created, else its earliest date
+                                  and not coalesce(close_date <= $end::date, status <> 'open')) as n_current,
+               count(opportunity_id) filter (where coalesce(effective_created <= $start::date - 1, true)
+                                  and not coalesce(close_date <= $start::date - 1, status <> 'open')) as n_previous
+        from stg_opportunities
+    ) o
 ),
 complaint_figures as (
     select p.period, count(c.created_at) as n_complaints

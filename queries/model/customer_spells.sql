@@ -1,4 +1,6 @@
--- customer_spells(as_of, churn_days, churn_multiplier): the one definition of "lost" from orders.
+-- customer_spells(as_of, churn_days, churn_multiplier[, only_customers := list]): the one definition of "lost" from
+-- orders (only_customers: work out these customers' lifetimes alone, as a filtered page shows them; the rule, usual
+-- gaps included, is the same).
 -- One row per customer lifetime (spell) up to as_of: spell_no 1 starts at the first order, a new spell
 -- starts at an order after a gap longer than the customer's n_days.
 --   usual_gap: the median gap between the customer's order days up to as_of (a customer with one order
@@ -6,7 +8,7 @@
 --   n_days: max(churn_days, floor(churn_multiplier x usual_gap)): the days without an order after
 --           which the customer counts as lost
 --   is_lost / lost_date: lost once last_order + n_days <= as_of, on that day
-create or replace macro customer_spells(as_of, churn_days, churn_multiplier) as table
+create or replace macro customer_spells(as_of, churn_days, churn_multiplier, only_customers := NULL::varchar[]) as table
 with days as (
     select customer_id, order_date, gap_before
     from mart_customer_days
@@ -26,9 +28,17 @@ gaps as (
     from customer_gaps(if(as_of::date < (select max(order_date) from mart_customer_days), as_of::date, null))
 ),
 thresholds as (
+    -- (only_customers: the lifetimes of these customers alone, the usual gaps still everybody's; two branches, so that
+    --  without the list nothing is joined)
     select customer_id, last_order, usual_gap,
            greatest(churn_days, floor(churn_multiplier * coalesce(usual_gap, 0)))::integer as n_days
     from gaps
+    where only_customers is null
+    union all
+    select customer_id, last_order, usual_gap,
+           greatest(churn_days, floor(churn_multiplier * coalesce(usual_gap, 0)))::integer as n_days
+    from gaps
+    where only_customers is not null and customer_id in (select unnest(only_customers))
 ),
 spell_starts as (
     select d.customer_id, d.order_date, d.gap_before, t.last_order, t.usual_gap, t.n_days

@@ -1,7 +1,8 @@
 -- lifetimes(as_of, churn_days, churn_multiplier, from_mart): customer_spells, read from mart_customer_spells
 -- when from_mart says the arguments are the ones it was built with (queries pass $use_spells_mart, which
--- crmlens/model.py sets; as a bound parameter the branch not taken costs nothing)
-create or replace macro lifetimes(as_of, churn_days, churn_multiplier, from_mart) as table
+-- crmlens/model.py sets; as a bound parameter the branch not taken costs nothing). only_customers: customer_spells';
+-- the mart's rows are every customer's (a caller that passes it keeps its own filter on them too)
+create or replace macro lifetimes(as_of, churn_days, churn_multiplier, from_mart, only_customers := NULL::varchar[]) as table
 select * from mart_customer_spells where from_mart
 union all
-select * from customer_spells(as_of, churn_days, churn_multiplier) where not from_mart
+select * from customer_spells(as_of, churn_days, churn_multiplier, only_customers := only_customers) where not from_mart

@@ -4,7 +4,12 @@
 --   segment, region: the customer's (NULL without a known customer)
 --   history: when the opportunity first entered each stage of its history, earliest first
 --            (list of {stage_key, entered_at}; a row without a stage keeps a NULL stage_key); NULL when it
---            has no history
+--            has no history; has_history: it has one
+--   default_status, default_hist_pos, default_closed_on: with the funnel's proposed stage settings (crmlens.funnel
+--     .propose on mart_stage_spellings, the page's default; built with $stages, $won_stages, $lost_stages):
+--     opportunity_status, the furthest funnel step its history entered (NULL: none), opportunity_closed_on.
+--     The funnel queries read them instead of going through every history (crmlens.model.use_funnel_mart)
+--   default_settings: those settings (crmlens.model.settings_key; the same on every row)
 create or replace table mart_opportunities as
 with entered as (
     select opportunity_id, stage_key, min(entered_at) as entered_at
@@ -16,9 +21,19 @@ histories as (
            list({'stage_key': stage_key, 'entered_at': entered_at} order by entered_at, stage_key) as history
     from entered
     group by opportunity_id
+),
+level_list as (
+    -- the funnel's steps as funnel_base numbers them: the stage order without the lost stages
+    select list_filter($stages::varchar[], s -> not list_contains($lost_stages::varchar[], s)) as keys
 )
 select o.opportunity_id, o.customer_id, o.stage, o.stage_key, o.status, o.created_date, o.effective_created, o.dated_by,
-       o.close_date, o.amount, o.owner, o.source, o.product, c.segment, c.region, h.history
+       o.close_date, o.amount, o.owner, o.source, o.product, c.segment, c.region, h.history,
+       h.history is not null as has_history,
+       opportunity_status(o.stage_key, $won_stages::varchar[], $lost_stages::varchar[]) as default_status,
+       list_max(list_transform(h.history, e -> list_position(v.keys, e.stage_key))) as default_hist_pos,
+       opportunity_closed_on(o.close_date, h.history, $won_stages::varchar[], $lost_stages::varchar[]) as default_closed_on,
+       $settings::varchar as default_settings
 from stg_opportunities o
+cross join level_list v
 left join stg_customers c on c.customer_id = o.customer_id
 left join histories h on h.opportunity_id = o.opportunity_id

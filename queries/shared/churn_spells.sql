@@ -36,7 +36,9 @@ order_spells as (
     where $definition = 'orders' and len($segment) + len($region) + len($channel) + len($owner) = 0
     union all
     select s.customer_id, s.spell_no, s.spell_start, s.last_order, s.usual_gap, s.n_days, s.is_lost, s.lost_date
-    from lifetimes((select as_of_date from as_of), $churn_days, $churn_multiplier, $use_spells_mart) s
+    -- (only_customers: lifetimes worked out for the chosen customers alone, not for everybody and then kept)
+    from lifetimes((select as_of_date from as_of), $churn_days, $churn_multiplier, $use_spells_mart,
+                   only_customers := (select list(customer_id) from filtered)) s
     semi join filtered f using (customer_id)
     where $definition = 'orders' and len($segment) + len($region) + len($channel) + len($owner) > 0
 ),

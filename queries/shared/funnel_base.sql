@@ -11,12 +11,17 @@ opp as materialized (
            o.created_date, o.effective_created, o.dated_by, o.close_date, o.amount,
            -- a cycle or first-step time counts from a creation or first-stage date, never from the close date
            if(o.dated_by in ('created', 'first_stage'), o.effective_created, null) as cycle_from, o.owner, o.source, o.product, o.segment, o.region,
-           opportunity_status(o.stage_key, $won_stages, $lost_stages) as status,
+           -- ($use_funnel_mart: the settings are the proposed ones mart_opportunities was built with: its default_*
+           --  columns hold these three, and no history is read)
+           if($use_funnel_mart, o.default_status,
+              opportunity_status(o.stage_key, $won_stages, $lost_stages)) as status,
            -- with a stage history: the furthest step entered
-           o.history is not null as has_history,
-           list_max(list_transform(o.history, e -> list_position(v.keys, e.stage_key))) as hist_max_pos,
+           o.has_history,
+           if($use_funnel_mart, o.default_hist_pos,
+              list_max(list_transform(o.history, e -> list_position(v.keys, e.stage_key)))) as hist_max_pos,
            -- the day it closed (its close date, else its history's first won or lost stage; NULL: unknown)
-           opportunity_closed_on(o.close_date, o.history, $won_stages, $lost_stages) as closed_on
+           if($use_funnel_mart, o.default_closed_on,
+              opportunity_closed_on(o.close_date, o.history, $won_stages, $lost_stages)) as closed_on
     from mart_opportunities o, level_list v
     -- in the period by its effective creation date; undated ones (no date at all) only when the view covers all
     -- the data ($include_undated, crmlens.funnel.covers_all_data)
