@@ -94,6 +94,7 @@ def run(name: str, params: dict | None = None, snap: store.Snapshot | None = Non
     snap = snap or store.snapshot()
     from_marts = (model.default_measures(snap, name, {**DEFAULT_PARAMS, **(params or {})})
                   or model.end_marts(snap, name, {**DEFAULT_PARAMS, **(params or {})})
+                  or model.default_moves(snap, name, {**DEFAULT_PARAMS, **(params or {})})
                   or model.use_loyalty_mart(snap, name, {**DEFAULT_PARAMS, **(params or {})}))
     bound = bind(name, params or {}, from_marts)
     if "use_spells_mart" in bound:
