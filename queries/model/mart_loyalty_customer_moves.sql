@@ -24,4 +24,4 @@ kept as (
     where $settings::varchar is not null and in_build_scope(customer_id)
 )
 select * from kept
-order by to_date, from_state, to_state, amt_revenue_step desc, customer_id
+order by to_date
