@@ -8,7 +8,8 @@
         runs `time` in each checkout DIR on its database FILE, before and after in turn, and prints medians
     python bench/loyalty_queries.py builds --before DIR=FILE --after DIR=FILE [--reps 3]
         builds the whole model (crmlens.model.build's statements, in one transaction) of each checkout on a copy of its
-        FILE, before and after in turn, each object timed; prints the medians of the total and of the loyalty objects
+        FILE, before and after in turn, each object timed (wall and the process's CPU seconds: on a busy machine the
+        CPU seconds say more); prints the medians of the total and of the loyalty objects
 
 Only the scenario's loyalty_* queries are timed (the period and filter look-ups are the same on both sides).
 """
@@ -95,25 +96,30 @@ import duckdb
 from crmlens import model, store, vocab
 shutil.copyfile(sys.argv[1], sys.argv[2])
 con = duckdb.connect(sys.argv[2])
-times, t_all = {}, time.perf_counter()
+times, t_all, cpu_all = {}, time.perf_counter(), time.process_time()
 con.execute("begin")
 model._drop_views_now_tables(con)
 con.execute("create or replace table vocabulary (kind varchar, word varchar)")
 con.executemany("insert into vocabulary values (?, ?)", vocab.rows())
+if hasattr(model, "WHOLE_SCOPE"):  # the by-key macros, `true` in a full build
+    con.execute(model.WHOLE_SCOPE)
 for name in model.OBJECTS:
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     if name in model.MACROS:
         store.create_macro(con, model.sql(name))
     else:
         params = model._build_params(con, name) if hasattr(model, "_build_params") else model.BUILD_PARAMS.get(name, {})
         con.execute(model._with_pieces(name) if name in model.WITH_PIECES else model.sql(name), params)
     times[name] = time.perf_counter() - t0
+    times[name + " (cpu)"] = time.process_time() - c0
 con.execute("commit")
 times["total"] = time.perf_counter() - t_all
+times["total (cpu)"] = time.process_time() - cpu_all
 con.close()
 print(json.dumps(times))
 """
-LOYALTY_OBJECTS = ("mart_order_days", "mart_customer_period", "mart_loyalty_months", "mart_loyalty_customers")
+LOYALTY_OBJECTS = ("mart_order_days", "mart_customer_period", "mart_loyalty_months", "mart_loyalty_customers",
+                   "mart_loyalty_customer_moves", "mart_loyalty_moves")
 
 
 def builds(before: str, after: str, reps: int) -> None:
@@ -131,7 +137,7 @@ def builds(before: str, after: str, reps: int) -> None:
                 runs[side].append(json.loads(done.stdout.strip().splitlines()[-1]))
                 print(rep, side, json.dumps({k: round(v, 2) for k, v in runs[side][-1].items() if v > 0.5}), flush=True)
     print("| model build | before | after |\n| --- | ---: | ---: |")
-    for key in ("total", *LOYALTY_OBJECTS):
+    for key in ("total", *LOYALTY_OBJECTS, "total (cpu)", *(f"{o} (cpu)" for o in LOYALTY_OBJECTS)):
         values = {side: [r[key] for r in runs[side] if key in r] for side in runs}
         shown = {side: f"{statistics.median(v):.2f} s" if v else "-" for side, v in values.items()}
         print(f"| {key} | {shown['before']} | {shown['after']} |")

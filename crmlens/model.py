@@ -31,6 +31,8 @@ MODEL_VERSION = 23  # 23: mart_complaints (per complaint), mart_complaint_custom
 # 23 also: customer_spells and lifetimes take only_customers (a filtered churn page works out its
 # customers' lifetimes alone); mart_opportunities keeps each opportunity's status, furthest history step and close day
 # with the funnel's proposed stage settings (default_*; use_funnel_mart), built after mart_stage_spellings;
+# 23 also: mart_loyalty_customer_moves, mart_loyalty_moves (the loyalty movements and the customers
+# of each move at the default period, grain and settings);
 # 22: macro customer_gaps, mart_customer_churn (usual gaps and 12-month figures as of the newest
 # order day: customer_spells reads them for any churn setting, the churn summary and at-risk list at the default end),
 # mart_customer_order_modes (the churn drivers' order values at the default period);
@@ -58,7 +60,7 @@ MARTS = ("mart_customers", "mart_customer_days", "mart_order_days", "mart_custom
          "mart_customer_churn", "mart_customer_spells",
          "mart_filter_values", "mart_opportunities", "mart_stage_spellings", "mart_customer_period",
          "mart_loyalty_months", "mart_loyalty_customers", "mart_customer_order_modes", "mart_data_span",
-         "mart_complaints", "mart_complaint_customers")
+         "mart_complaints", "mart_complaint_customers", "mart_loyalty_customer_moves", "mart_loyalty_moves")
 MACROS = ("period_as_of", "customer_gaps", "customer_revenue", "customer_spells", "lifetimes", "value_at_stake", "last_followup", "order_margin", "clv_factor",
           "data_end", "opportunity_status", "opportunity_closed_on", "opportunity_cycle_days", "clv_forward")
 OBJECTS = ("opportunity_status", "stg_product_attributes", "stg_customers", "stg_orders", "stg_opportunities",
@@ -69,10 +71,11 @@ OBJECTS = ("opportunity_status", "stg_product_attributes", "stg_customers", "stg
            "mart_customer_spells", "lifetimes", "mart_filter_values", "mart_stage_spellings", "opportunity_closed_on", "mart_opportunities",
            "value_at_stake", "last_followup", "order_margin", "clv_factor", "clv_forward", "mart_customer_period",
            "mart_loyalty_months", "data_end", "opportunity_cycle_days", "mart_loyalty_customers",
-           "mart_customer_order_modes", "mart_data_span", "mart_complaints", "mart_complaint_customers")
+           "mart_customer_order_modes", "mart_data_span", "mart_complaints", "mart_complaint_customers",
+           "mart_loyalty_customer_moves", "mart_loyalty_moves")
 BUILD_PARAMS = {"mart_customer_spells": {"churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER}}
 # Model files that pull in shared query pieces (`-- include:`), expanded like the page queries.
-WITH_PIECES = ("mart_loyalty_months", "mart_loyalty_customers")
+WITH_PIECES = ("mart_loyalty_months", "mart_loyalty_customers", "mart_loyalty_customer_moves")
 # Queries whose loyalty rung inputs can come from mart_loyalty_months: the piece loyalty_rung_inputs is swapped for
 # loyalty_rung_inputs_mart when every date they read is kept there (use_loyalty_mart). The others read the step_*
 # period figures, which depend on the period and the margin setting: END_QUERIES below.
@@ -94,8 +97,19 @@ USE_PERIOD_MART = True  # ... and this one to compare mart_customer_period with 
 DEFAULT_PIECES = {"loyalty_rung_inputs": "loyalty_measures_mart", "loyalty_rung_rules": "loyalty_measures_kept",
                   "loyalty_customer_measures": "loyalty_measures_kept"}
 USE_DEFAULT_MART = True  # the tests switch it off to compare with the pieces worked out per query
+# At the default period, grain (month) and settings, any filter, loyalty_movements counts the moves kept in
+# mart_loyalty_moves and loyalty_flow_customers lists the customers of a move between two dates next to each other
+# from mart_loyalty_customer_moves (both built at load with the movements' own pieces): default_moves says "moves".
+MOVES_PIECES = {
+    "loyalty_movements": {"loyalty_rung_inputs": "loyalty_moves_mart", "loyalty_rung_rules": "loyalty_moves_kept",
+                          "loyalty_customer_moves": "loyalty_moves_kept", "loyalty_moves_counted": "loyalty_moves_kept"},
+    "loyalty_flow_customers": {"loyalty_rung_inputs": "loyalty_flow_mart", "loyalty_rung_rules": "loyalty_moves_kept",
+                               "loyalty_flow_page": "loyalty_moves_kept"},
+}
+MOVES_FILTERS = ("segment", "region", "channel", "owner")  # applied when the query reads the marts: not settings
+USE_MOVES_MART = True  # the tests switch it off to compare with the moves worked out per query
 # Model files built with pieces swapped, as the queries take them from marts.
-BUILD_PIECES = {"mart_loyalty_customers": PERIOD_PIECES}
+BUILD_PIECES = {"mart_loyalty_customers": PERIOD_PIECES, "mart_loyalty_customer_moves": MART_PIECES}
 # --- Appends (README, "Appending to a big store"): a load that only ADDS rows to these tables (mode append: new
 # ids only, nothing replaced or updated; ingest notes the new rows with note_appended) updates the marts below for
 # the keys it touched instead of rebuilding them: their rows for those keys are deleted and inserted again by the
@@ -109,7 +123,8 @@ UPDATED_BY_KEY = {"mart_customers": "customer_id", "mart_customer_days": "custom
                   "mart_customer_spells": "customer_id", "mart_order_days": "customer_id",
                   "mart_customer_period": "customer_id", "mart_loyalty_months": "customer_id",
                   "mart_customer_churn": "customer_id", "mart_customer_order_modes": "customer_id",
-                  "mart_complaints": "customer_id", "mart_complaint_customers": "customer_id"}
+                  "mart_complaints": "customer_id", "mart_complaint_customers": "customer_id",
+                  "mart_loyalty_customer_moves": "customer_id"}
 # What a mart reads from every customer: when one of these differs after the append from what it was before, the
 # mart is rebuilt whole. last_order_day: the newest order day (mart_customer_spells' as-of; mart_loyalty_months' last
 # dates); usual_gap: everybody's median gap between order days (the gap of one-order customers in customer_spells);
@@ -122,7 +137,9 @@ GLOBAL_INPUTS = {"mart_customer_spells": ("last_order_day", "usual_gap"),
                  "mart_loyalty_months": ("first_line_day", "last_line_day", "last_order_day"),
                  "mart_customer_churn": ("last_order_day", "usual_gap", "guest_orders", "guest_revenue"),
                  "mart_customer_order_modes": ("last_line_day", "last_order_day"),
-                 "mart_complaint_customers": ("last_order_day", "usual_gap", "last_line_day")}
+                 "mart_complaint_customers": ("last_order_day", "usual_gap", "last_line_day"),
+                 # the default period (last_line_day), the months kept (first_line_day) and the lost rule at its end
+                 "mart_loyalty_customer_moves": ("first_line_day", "last_line_day", "last_order_day", "usual_gap")}
 # Read from the marts: before the build (the data as it was) and after mart_order_dates and mart_customer_days are
 # up to date. usual_gap is customer_spells' `everybody` at the newest order day.
 GLOBALS_SQL = """select (select min(order_date) from mart_order_dates) as first_line_day,
@@ -168,6 +185,7 @@ def build(con: duckdb.DuckDBPyConnection, changed: set[str] | frozenset[str] | N
     con.execute(WHOLE_SCOPE)
     made: dict[str, str] = {}
     BUILD_SECONDS.clear()
+    _moves_build_params.clear()
     for name in OBJECTS:
         started = time.perf_counter()
         if name in MACROS:
@@ -247,6 +265,8 @@ def _as_insert(name: str, text: str) -> str:
 def _build_params(con: duckdb.DuckDBPyConnection, name: str) -> dict:
     """The parameters model file `name` is built with (mart_loyalty_customers: the loyalty defaults at the default
     period, worked out from the marts built before it)."""
+    if name in ("mart_loyalty_customer_moves", "mart_loyalty_moves"):
+        return _moves_params(con) if name == "mart_loyalty_customer_moves" else {"settings": _moves_params(con)["settings"]}
     if name == "mart_opportunities":
         return _funnel_defaults(con)
     if name in ("mart_complaints", "mart_complaint_customers"):
@@ -278,6 +298,41 @@ def _funnel_defaults(con: duckdb.DuckDBPyConnection) -> dict:
     order, won, lost = funnel_stages.propose(con.execute(queries.sql_text("funnel_stage_vocab")).df())
     params = {"stages": list(order), "won_stages": list(won), "lost_stages": list(lost)}
     return {**params, "settings": settings_key(params, FUNNEL_SETTINGS)}
+
+
+_moves_build_params: dict[int, dict] = {}  # this build's parameters of the moves marts (build clears it)
+
+
+def _moves_params(con: duckdb.DuckDBPyConnection) -> dict:
+    """The parameters mart_loyalty_customer_moves is built with: the loyalty defaults at the default period (as
+    mart_loyalty_customers), grain month, no filter; settings NULL (the marts built empty, never read) when there is no
+    default period or mart_loyalty_months does not keep every date the movements read there."""
+    if id(con) in _moves_build_params:
+        return _moves_build_params[id(con)]
+    from crmlens import loyalty, queries  # both import this module
+    as_of, order_day = con.execute("select (select max(as_of) from mart_customer_period), "
+                                   "(select max(order_date) from mart_customer_days)").fetchone()
+    known = as_of is not None
+    as_of = as_of if known else dt.date(2000, 1, 1)
+    params = {**queries.DEFAULT_PARAMS, **loyalty.params(as_of - dt.timedelta(days=364), as_of), "grain": "month"}
+    params["use_spells_mart"] = bool(order_day and as_of >= order_day and params["churn_days"] == CHURN_DAYS
+                                     and params["churn_multiplier"] == CHURN_MULTIPLIER)
+    span = con.execute("select min(as_of), max(as_of), list(distinct as_of) filter (where as_of != last_day(as_of)) "
+                       "from mart_loyalty_months").fetchone()
+    kept = known and span[0] is not None and _movement_dates_kept(
+        (pd.Timestamp(span[0]), pd.Timestamp(span[1]), {pd.Timestamp(d) for d in span[2] or []}), params)
+    names = _moves_mart_parameters()
+    params["settings"] = settings_key(params, names) if kept else None
+    _moves_build_params[id(con)] = {p: params[p] for p in (*names, *MOVES_FILTERS, "use_spells_mart", "settings")}
+    return _moves_build_params[id(con)]
+
+
+@functools.cache
+def _moves_mart_parameters() -> tuple[str, ...]:
+    """The parameters mart_loyalty_customer_moves' pieces read but the filters (its settings), in first-use order."""
+    from crmlens import queries
+    return tuple(p for p in queries.parameters(_with_pieces("mart_loyalty_customer_moves"))
+                 if p not in ("use_spells_mart", "settings", *MOVES_FILTERS))
 
 
 @functools.cache
@@ -540,11 +595,44 @@ def _default_settings(snap: store.Snapshot) -> str | None:
     return None if value is None else str(value)
 
 
+def default_moves(snap: store.Snapshot, name: str, params: dict) -> bool | str:
+    """"moves" when query `name` can read the moves kept in mart_loyalty_moves (loyalty_movements) or
+    mart_loyalty_customer_moves (loyalty_flow_customers): every parameter their pieces read but the filters is the one
+    those marts were built with (the default period, grain month and settings), and a flow's two dates are a move kept
+    there (two dates next to each other); else False (use_loyalty_mart decides)."""
+    if not (USE_MOVES_MART and USE_LOYALTY_MART and name in MOVES_PIECES):
+        return False
+    kept = _moves_kept(snap)
+    if kept is None:
+        return False
+    settings, pairs = kept
+    if name == "loyalty_flow_customers":  # no grain of its own: its dates say which move
+        try:
+            pair = (pd.Timestamp(params["from_date"]), pd.Timestamp(params["to_date"]))
+        except (KeyError, TypeError, ValueError):
+            return False
+        if pair not in pairs:
+            return False
+        params = {**params, "grain": "month"}
+    return "moves" if settings == settings_key(params, _moves_mart_parameters()) else False
+
+
+def _moves_kept(snap: store.Snapshot) -> tuple[str, set[tuple[pd.Timestamp, pd.Timestamp]]] | None:
+    """The settings mart_loyalty_moves was built with and its moves' (from_date, to_date); None: none kept."""
+    row = _per_snapshot(snap, "select struct_pack(s := any_value(settings), d := list(distinct [from_date, to_date])) "
+                              "from mart_loyalty_moves")
+    if row is None or row["s"] is None:
+        return None
+    return str(row["s"]), {(pd.Timestamp(a), pd.Timestamp(b)) for a, b in row["d"]}
+
+
 def mart_pieces(name: str, variant: bool | str = True) -> dict[str, str]:
     """The shared pieces query `name` takes from marts instead of the live ones, when it reads marts (variant: what
-    end_marts or default_measures said)."""
+    end_marts, default_measures or default_moves said)."""
     if variant == "complaints":
         return COMPLAINT_PIECES
+    if variant == "moves":
+        return MOVES_PIECES[name]
     if name in END_QUERIES:
         if variant == "default":
             return DEFAULT_PIECES
@@ -561,24 +649,36 @@ def use_loyalty_mart(snap: store.Snapshot, name: str, params: dict) -> bool:
     span = _loyalty_span(snap)
     if span is None:
         return False
+    kept = _kept_in(span)
+    try:
+        if name == "loyalty_flow_customers":
+            return kept(params["from_date"]) and kept(params["to_date"])
+        if name == "loyalty_movements":
+            return _movement_dates_kept(span, params)
+        return kept(params["end"])  # loyalty_climb: month ends from the first order's month on, then the end
+    except (KeyError, TypeError, ValueError):
+        return False
+
+
+def _kept_in(span: tuple[pd.Timestamp, pd.Timestamp, set[pd.Timestamp]]):
+    """Whether a day is one mart_loyalty_months keeps (span: _loyalty_span's)."""
     first, last, days = span
 
     def kept(day) -> bool:
         day = pd.Timestamp(day)
         return first <= day <= last and (day in days or (day + pd.Timedelta(days=1)).day == 1)
+    return kept
 
-    try:
-        if name == "loyalty_flow_customers":
-            return kept(params["from_date"]) and kept(params["to_date"])
-        end = pd.Timestamp(params["end"])
-        if name == "loyalty_movements":  # the month (quarter) end before the period starts, then each one to the end
-            start = pd.Timestamp(params["start"])
-            begins = start.to_period("Q" if params.get("grain") == "quarter" else "M").start_time
-            before = begins - pd.Timedelta(days=1)
-            return before <= end and kept(before) and kept(end)
-        return kept(end)  # loyalty_climb: month ends from the first order's month on, then the end
-    except (KeyError, TypeError, ValueError):
-        return False
+
+def _movement_dates_kept(span, params: dict) -> bool:
+    """Whether every date loyalty_movements reads for params is kept in mart_loyalty_months: the month (quarter) end
+    before the period starts, then each one to the end."""
+    kept = _kept_in(span)
+    end = pd.Timestamp(params["end"])
+    start = pd.Timestamp(params["start"])
+    begins = start.to_period("Q" if params.get("grain") == "quarter" else "M").start_time
+    before = begins - pd.Timedelta(days=1)
+    return before <= end and kept(before) and kept(end)
 
 
 def _loyalty_span(snap: store.Snapshot) -> tuple[pd.Timestamp, pd.Timestamp, set[pd.Timestamp]] | None:

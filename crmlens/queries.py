@@ -95,6 +95,7 @@ def run(name: str, params: dict | None = None, snap: store.Snapshot | None = Non
     from_marts = (model.complaint_pieces(snap, name, {**DEFAULT_PARAMS, **(params or {})})
                   or model.default_measures(snap, name, {**DEFAULT_PARAMS, **(params or {})})
                   or model.end_marts(snap, name, {**DEFAULT_PARAMS, **(params or {})})
+                  or model.default_moves(snap, name, {**DEFAULT_PARAMS, **(params or {})})
                   or model.use_loyalty_mart(snap, name, {**DEFAULT_PARAMS, **(params or {})}))
     bound = bind(name, params or {}, from_marts)
     if "use_spells_mart" in bound:

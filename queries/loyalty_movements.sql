@@ -7,45 +7,20 @@
 --   $margin_rate DOUBLE (0-1, typed; NULL = from the data), $margin_fallback DOUBLE (orders without a cost),
 --   $churn_days INTEGER, $churn_multiplier DOUBLE,
 --   $use_spells_mart BOOLEAN (set by crmlens.model)
+-- At the default period and settings (crmlens.model.default_moves) the counts come from mart_loyalty_moves, where the
+--   filters still apply.
 -- returns: from_date, to_date, from_state ('new' = not known at from_date; a rung; 'lost' = lost by the churn
 --   rule), to_state,
 -- direction ('joined', 'climbed', 'stayed', 'fell', 'left', 'returned'), n_customers, amt_revenue (their
 --     revenue after from_date up to to_date)
-with step as (
-    select if($grain = 'quarter', interval 3 month, interval 1 month) as step,
-           if($grain = 'quarter', 'quarter', 'month') as part
-),
--- the end of each month (quarter) from the one before the period starts; the period end closes the last
-dates(as_of) as (
-    select distinct least((b + s.step - interval 1 day)::date, $end::date)
-    from step s, unnest(generate_series(date_trunc(s.part, $start::date) - s.step, $end::date::timestamp, s.step)) as t(b)
-),
+with
+-- include: loyalty_step_dates
 -- include: loyalty_rung_inputs
 -- include: loyalty_rung_rules
-moves as (
-    select customer_id, as_of as to_date, state as to_state, rung_rank as to_rank, amt_revenue_step,
-           lag(state) over w as from_state_seen, lag(rung_rank) over w as from_rank
-    from rung_states
-    window w as (partition by customer_id order by as_of)
-),
-date_pairs as (
-    select lag(as_of) over (order by as_of) as from_date, as_of as to_date from dates
+-- include: loyalty_customer_moves
+-- include: loyalty_moves_counted
+shown as (
+    select from_date, to_date, from_state, to_state, direction, n_customers, amt_revenue from moves_counted
 )
-select p.from_date, p.to_date,
-       coalesce(m.from_state_seen, 'new') as from_state, m.to_state,
-       case
-           when m.from_state_seen is null then 'joined'
-           when m.from_state_seen = 'lost' and m.to_state = 'lost' then 'stayed'
-           when m.to_state = 'lost' then 'left'
-           when m.from_state_seen = 'lost' then 'returned'
-           when m.to_rank > m.from_rank then 'climbed'
-           when m.to_rank < m.from_rank then 'fell'
-           else 'stayed'
-       end as direction,
-       count(*) as n_customers,
-       sum(m.amt_revenue_step) as amt_revenue
-from moves m
-join date_pairs p on p.to_date = m.to_date
-where p.from_date is not null
-group by all
-order by p.to_date, from_state, m.to_state
+select * from shown
+order by to_date, from_state, to_state

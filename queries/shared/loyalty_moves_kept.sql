@@ -1,0 +1,3 @@
+-- shared piece loyalty_moves_kept: in place of loyalty_rung_rules, loyalty_customer_moves, loyalty_moves_counted and
+--   loyalty_flow_page when loyalty_moves_mart or loyalty_flow_mart read their result from the moves kept at load
+--   (nothing left to work out here)
