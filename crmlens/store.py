@@ -32,6 +32,7 @@ import os
 import pathlib
 import re
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -250,11 +251,14 @@ class Snapshot:
     catalog: str = "crm"  # the attached database the queries read (DuckLake: one per snapshot id)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
+        catalog = self.catalog  # read once: a read copy's thread may point it elsewhere meanwhile
+        if catalog != "crm":
+            catalog = _lake_attached(self, catalog)  # attached again if other versions' opening detached it
         cur = self.con.cursor()
-        if self.catalog == "crm":
+        if catalog == "crm":
             cur.execute("use crm; set enable_progress_bar = false")
         else:  # DuckLake keeps no macros: the model's live in the in-memory database (_lake_base)
-            cur.execute(f"use {self.catalog}; set search_path = '{self.catalog}.main,memory.main'; "
+            cur.execute(f"use {catalog}; set search_path = '{catalog}.main,memory.main'; "
                         "set enable_progress_bar = false")
         return cur
 
@@ -618,6 +622,31 @@ def _open_lake_snapshot(lake: Lake, base: _LakeBase, snapshot_id: int) -> Snapsh
                     pd.Timestamp(updated_at) if updated_at else None, catalog=alias)
 
 
+def _lake_attached(snap: Snapshot, catalog: str) -> str:
+    """The catalog a DuckLake Snapshot reads (`catalog`), attached: a snapshot's own alias (crm_s<id>) that
+    _detach_least_recent detached meanwhile (more versions opened than _KEEP_ATTACHED) is attached again at the
+    same snapshot id, so a page run or a link holding an older version reads that version, never an error and
+    never another version's rows. Read copies (crm_c<id>) are kept by their own rules (_ReadCopies)."""
+    if not catalog.startswith("crm_s") or not isinstance(snap.path, Lake):
+        return catalog
+    base = _lake_bases.get(snap.path)
+    if base is None or catalog in base.attached:
+        return catalog
+    with base.lock:
+        if catalog not in base.attached:
+            cur = base.con.cursor()
+            try:
+                cur.execute(f"attach if not exists {_sql_string(snap.path.address)} as {catalog} "
+                            f"{_attach_options(snap.path, f'snapshot_version {int(snap.identity[1])}, read_only')}")
+                base.attached.append(catalog)
+                _detach_least_recent(snap.path, base, cur, keep=catalog)
+            except duckdb.Error as e:  # PostgreSQL gone, the snapshot expired
+                raise NotOurDatabase(snap.path, "unreadable", e) from e
+            finally:
+                cur.close()
+    return catalog
+
+
 def _detach_least_recent(lake: Lake, base: _LakeBase, cur: duckdb.DuckDBPyConnection, keep: str) -> None:
     """Keep at most _KEEP_ATTACHED snapshots attached: detach the least recently used ones, never the one just
     opened nor the latest (every session without a link's older version reads it). Call under base.lock."""
@@ -828,6 +857,9 @@ def writer_reading(target: str | os.PathLike | Lake | None, source: pathlib.Path
 # catalog) and the latest snapshot's queries read that copy: the file store's speed, the same rows. Earlier
 # versions (shared links, time travel) read the catalog as before. CRMLENS_LAKE_READ_COPY: a folder for the
 # copies (default: crmlens-read-copies in the temporary folder), or "off".
+# Only a long-running app server makes copies (a Streamlit runtime in the process), or a process that asks
+# (ask_for_read_copies: the benchmarks, the tests): a command (`python -m crmlens load`, `metrics`, ...) reads a
+# few queries and exits, so copying the whole snapshot would cost it far more than reading the catalog.
 
 READ_COPY_ENV = "CRMLENS_LAKE_READ_COPY"
 _READ_COPIES_KEPT = 2  # per catalog and process: the latest's and the one before (page runs still on it)
@@ -856,8 +888,33 @@ def read_copy_folder() -> pathlib.Path | None:
     return pathlib.Path(value) if value else pathlib.Path(tempfile.gettempdir()) / "crmlens-read-copies"
 
 
+READ_COPIES_ASKED = False  # set by ask_for_read_copies (tests set it with monkeypatch)
+
+
+def ask_for_read_copies(on: bool = True) -> None:
+    """Make read copies in this process although it is no app server (a benchmark, a long-running job)."""
+    global READ_COPIES_ASKED
+    READ_COPIES_ASKED = on
+
+
+def makes_read_copies() -> bool:
+    """Whether this process copies the latest DuckLake snapshot for its queries: copies are not turned off, and
+    it is an app server (a Streamlit runtime exists: `streamlit run`, AppTest) or asked for them. The command line
+    never imports Streamlit's runtime, so its loads and `metrics` read the catalog."""
+    if read_copy_folder() is None:
+        return False
+    if READ_COPIES_ASKED:
+        return True
+    runtime = sys.modules.get("streamlit.runtime")
+    try:
+        return runtime is not None and bool(runtime.exists())
+    except Exception:  # a Streamlit without runtime.exists(): no copies (the catalog is read; slower, same rows)
+        return False
+
+
 def _read_copy_wanted(lake: Lake, base: _LakeBase, snap: Snapshot) -> None:
-    """Point the latest snapshot at its read copy when it is ready; else start copying it (once)."""
+    """Point the latest snapshot at its read copy when it is ready; else start copying it (once), in a process
+    that makes read copies (makes_read_copies)."""
     folder = read_copy_folder()
     if folder is None:
         return
@@ -869,7 +926,7 @@ def _read_copy_wanted(lake: Lake, base: _LakeBase, snap: Snapshot) -> None:
                 snap.catalog = copies.ready[snapshot_id][0]
                 copies.served.setdefault(snapshot_id, []).append(snap)
             return
-        if copies.building is not None or snapshot_id in copies.failed:
+        if copies.building is not None or snapshot_id in copies.failed or not makes_read_copies():
             return
         copies.building = snapshot_id
         copies.thread = threading.Thread(target=_build_read_copy, args=(lake, base, snap, folder), daemon=True,
@@ -971,9 +1028,10 @@ def _process_alive(pid: int) -> bool:
 
 def read_copy_ready(path: str | os.PathLike | Lake | None = None, timeout_s: float = 0.0) -> bool:
     """Whether the latest snapshot's queries read this server's local copy (waits up to timeout_s for it).
-    Always False on the DuckDB file store, or with CRMLENS_LAKE_READ_COPY=off."""
+    Always False on the DuckDB file store, with CRMLENS_LAKE_READ_COPY=off, or in a process that makes no read
+    copies (makes_read_copies: the command line)."""
     path = db_path(path)
-    if not isinstance(path, Lake) or read_copy_folder() is None:
+    if not isinstance(path, Lake) or not makes_read_copies():
         return False
     deadline = time.monotonic() + timeout_s
     while True:
