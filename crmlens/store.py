@@ -873,6 +873,7 @@ class _ReadCopies:
     served: dict[int, list[Snapshot]] = field(default_factory=dict)  # snapshot id -> the Snapshots reading its copy
     cursor: duckdb.DuckDBPyConnection | None = None  # the copying thread's (interrupted at exit)
     seconds: dict[int, float] = field(default_factory=dict)  # snapshot id -> how long its copy took
+    reused: dict[int, list[str]] = field(default_factory=dict)  # snapshot id -> tables taken from the copy before
     thread: threading.Thread | None = None
 
 
@@ -942,10 +943,17 @@ def _build_read_copy(lake: Lake, base: _LakeBase, snap: Snapshot, folder: pathli
     cur = base.con.cursor()
     started = time.perf_counter()
     with _read_copies_lock:
-        _read_copies[lake].cursor = cur
+        copies = _read_copies[lake]
+        copies.cursor = cur
+        earlier = max((sid for sid in copies.ready if sid < snapshot_id), default=None)
+        earlier_path = copies.ready[earlier][1] if earlier is not None else None
+    reused: list[str] = []
     try:
         folder.mkdir(parents=True, exist_ok=True)
         _remove_dead_read_copies(folder)
+        unchanged = _unchanged_tables(cur, earlier, snapshot_id) if earlier is not None else set()
+        if unchanged:  # start from the earlier copy (a local file copy) and copy only what the loads since changed
+            shutil.copyfile(earlier_path, path)
         cur.execute(f"attach {_sql_string(str(path))} as {building}")
         try:
             tables = [r[0] for r in cur.execute("select table_name from duckdb_tables() where database_name = $c "
@@ -953,8 +961,20 @@ def _build_read_copy(lake: Lake, base: _LakeBase, snap: Snapshot, folder: pathli
             views = [r[0] for r in cur.execute("select sql from duckdb_views() where database_name = $c and "
                                                "schema_name = 'main' and not internal order by view_name",
                                                {"c": source}).fetchall()]
+            for (view,) in cur.execute("select view_name from duckdb_views() where database_name = $c and "
+                                       "schema_name = 'main' and not internal", {"c": building}).fetchall():
+                quoted = '"' + view.replace('"', '""') + '"'
+                cur.execute(f"drop view if exists {building}.main.{quoted}")
+            had = {r[0] for r in cur.execute("select table_name from duckdb_tables() where database_name = $c and "
+                                             "schema_name = 'main'", {"c": building}).fetchall()}
+            for table in sorted(had - (set(tables) & unchanged)):  # changed since, or gone from the snapshot
+                name = '"' + table.replace('"', '""') + '"'
+                cur.execute(f"drop table {building}.main.{name}")
             for table in tables:
                 name = '"' + table.replace('"', '""') + '"'
+                if table in unchanged and table in had:
+                    reused.append(table)
+                    continue
                 cur.execute(f"create table {building}.main.{name} as select * from {source}.main.{name}")
             cur.execute(f"use {building}")  # a view binds its tables in the database it is made in
             while views:  # a view on another view waits for it
@@ -989,6 +1009,7 @@ def _build_read_copy(lake: Lake, base: _LakeBase, snap: Snapshot, folder: pathli
         copies.ready[snapshot_id] = (alias, path)
         copies.building, copies.cursor = None, None
         copies.seconds[snapshot_id] = time.perf_counter() - started
+        copies.reused[snapshot_id] = reused
         for sid in list(copies.ready)[:-_READ_COPIES_KEPT]:  # the oldest copies go
             old_alias, old_path = copies.ready.pop(sid)
             for held in copies.served.pop(sid, []):  # a run still on that version reads it from the catalog again
@@ -1006,6 +1027,35 @@ def _build_read_copy(lake: Lake, base: _LakeBase, snap: Snapshot, folder: pathli
         if latest is not None and latest.identity == snap.identity:
             latest.catalog = alias  # the same rows: queries from now on read the copy
             copies.served.setdefault(snapshot_id, []).append(latest)
+
+
+def _unchanged_tables(cur: duckdb.DuckDBPyConnection, earlier: int, later: int) -> set[str]:
+    """The tables of schema main that no commit after snapshot `earlier` up to `later` changed: the same DuckLake
+    table (id) at both, and no snapshot in between created, dropped, altered, inserted into or deleted from it
+    (its `changes`). Any doubt (the metadata unreadable) gives the empty set: every table is copied again."""
+    try:
+        changes = cur.execute(f"select changes from {_WRITE_ALIAS}.snapshots() where snapshot_id > $a "
+                              "and snapshot_id <= $b", {"a": earlier, "b": later}).fetchall()
+        live = ("select t.table_id, t.table_name from __ducklake_metadata_{w}.ducklake_table t "
+                "join __ducklake_metadata_{w}.ducklake_schema s on s.schema_id = t.schema_id "
+                "and s.begin_snapshot <= $s and (s.end_snapshot is null or s.end_snapshot > $s) "
+                "where s.schema_name = 'main' and t.begin_snapshot <= $s "
+                "and (t.end_snapshot is null or t.end_snapshot > $s)").format(w=_WRITE_ALIAS)
+        at_earlier = set(cur.execute(live, {"s": earlier}).fetchall())
+        at_later = set(cur.execute(live, {"s": later}).fetchall())
+    except duckdb.Error:
+        return set()
+    touched_ids, touched_names = set(), set()
+    for (change,) in changes:
+        for values in dict(change or {}).values():
+            for value in values or ():
+                value = str(value)
+                if value.isdigit():
+                    touched_ids.add(int(value))
+                else:
+                    touched_names.add(value.split(".", 1)[-1].strip('"'))
+    return {name for table_id, name in at_earlier & at_later
+            if table_id not in touched_ids and name not in touched_names}
 
 
 def _remove_dead_read_copies(folder: pathlib.Path) -> None:
@@ -1044,6 +1094,13 @@ def read_copy_ready(path: str | os.PathLike | Lake | None = None, timeout_s: flo
         if hopeless or time.monotonic() >= deadline:
             return False
         time.sleep(0.05)
+
+
+def read_copy_reused(path: str | os.PathLike | Lake | None = None) -> dict[int, list[str]]:
+    """For each snapshot this process copied: the tables it took from its earlier copy (unchanged since)."""
+    with _read_copies_lock:
+        copies = _read_copies.get(db_path(path))
+        return {k: list(v) for k, v in copies.reused.items()} if copies else {}
 
 
 def read_copy_seconds(path: str | os.PathLike | Lake | None = None) -> dict[int, float]:

@@ -148,3 +148,39 @@ def test_a_process_that_asks_makes_read_copies(tmp_path, new_lake, monkeypatch):
     store.snapshot(lake)
     assert store.read_copy_ready(lake, timeout_s=120)
     assert store.snapshot(lake).catalog.startswith("crm_c")
+
+
+def test_a_new_versions_copy_copies_only_the_tables_its_loads_changed(tmp_path, new_lake, monkeypatch):
+    """After a load, the server's copy of the new version starts from its copy of the version before and copies from
+    the catalog only the tables the loads since changed (DuckLake's snapshot changes): every table of the copy
+    still equals the catalog's, row for row."""
+    lake = new_lake()
+    monkeypatch.setenv(store.READ_COPY_ENV, str(tmp_path / "copies"))
+    monkeypatch.setattr(store, "READ_COPIES_ASKED", True)
+    ingest.load_files([customers_csv(tmp_path, "A", 3)], db=lake)
+    assert store.read_copy_ready(lake, timeout_s=120)
+    first = store.snapshot(lake).version
+    assert store.read_copy_reused(lake)[first] == []  # the first copy: everything from the catalog
+    ingest.load_files([customers_csv(tmp_path, "B", 2)], db=lake, mode="append")
+    assert store.read_copy_ready(lake, timeout_s=120)
+    snap = store.snapshot(lake)
+    reused = set(store.read_copy_reused(lake)[snap.version])
+    assert {"orders", "complaints", "opportunities", "vocabulary"} <= reused  # the customers' load left them alone
+    assert not reused & {"customers", "loads", "meta", "mart_customers", "model_info"}
+    catalog = store.catalog_snapshot(lake)
+    assert snap.catalog == f"crm_c{snap.version}" and catalog.catalog == f"crm_s{snap.version}"
+    tables = sorted(catalog.tables())
+    assert sorted(snap.tables()) == tables
+    cur = snap.cursor()
+    try:
+        for table in tables:
+            for a, b in ((snap.catalog, catalog.catalog), (catalog.catalog, snap.catalog)):
+                extra = cur.execute(f'select count(*) from (select * from {a}.main."{table}" '
+                                    f'except all select * from {b}.main."{table}")').fetchone()[0]
+                assert extra == 0, (table, a, b)
+        views = cur.execute("select count(*) from duckdb_views() where database_name = $c and not internal",
+                            {"c": snap.catalog}).fetchone()[0]
+    finally:
+        cur.close()
+    assert views > 0
+    assert n_customers(snap) == 5
