@@ -951,8 +951,8 @@ def _build_read_copy(lake: Lake, base: _LakeBase, snap: Snapshot, folder: pathli
     try:
         folder.mkdir(parents=True, exist_ok=True)
         _remove_dead_read_copies(folder)
-        unchanged = _unchanged_tables(cur, earlier, snapshot_id) if earlier is not None else set()
-        if unchanged:  # start from the earlier copy (a local file copy) and copy only what the loads since changed
+        unchanged, inserted = _table_changes(cur, earlier, snapshot_id) if earlier is not None else (set(), set())
+        if unchanged or inserted:  # start from the earlier copy (a local file copy): copy what the loads since changed
             shutil.copyfile(earlier_path, path)
         cur.execute(f"attach {_sql_string(str(path))} as {building}")
         try:
@@ -967,13 +967,19 @@ def _build_read_copy(lake: Lake, base: _LakeBase, snap: Snapshot, folder: pathli
                 cur.execute(f"drop view if exists {building}.main.{quoted}")
             had = {r[0] for r in cur.execute("select table_name from duckdb_tables() where database_name = $c and "
                                              "schema_name = 'main'", {"c": building}).fetchall()}
-            for table in sorted(had - (set(tables) & unchanged)):  # changed since, or gone from the snapshot
+            for table in sorted(had - (set(tables) & (unchanged | inserted))):  # changed since, or gone
                 name = '"' + table.replace('"', '""') + '"'
                 cur.execute(f"drop table {building}.main.{name}")
             for table in tables:
                 name = '"' + table.replace('"', '""') + '"'
                 if table in unchanged and table in had:
                     reused.append(table)
+                    continue
+                if table in inserted and table in had:  # only rows added since: add them (DuckLake's insertions)
+                    cur.execute(f"insert into {building}.main.{name} select * from ducklake_table_insertions("
+                                f"$catalog, 'main', $table, $earlier::bigint + 1, $later::bigint)",
+                                {"catalog": _WRITE_ALIAS, "table": table, "earlier": earlier, "later": snapshot_id})
+                    reused.append(table + " (rows added)")
                     continue
                 cur.execute(f"create table {building}.main.{name} as select * from {source}.main.{name}")
             cur.execute(f"use {building}")  # a view binds its tables in the database it is made in
@@ -1033,6 +1039,13 @@ def _unchanged_tables(cur: duckdb.DuckDBPyConnection, earlier: int, later: int) 
     """The tables of schema main that no commit after snapshot `earlier` up to `later` changed: the same DuckLake
     table (id) at both, and no snapshot in between created, dropped, altered, inserted into or deleted from it
     (its `changes`). Any doubt (the metadata unreadable) gives the empty set: every table is copied again."""
+    return _table_changes(cur, earlier, later)[0]
+
+
+def _table_changes(cur: duckdb.DuckDBPyConnection, earlier: int, later: int) -> tuple[set[str], set[str]]:
+    """(unchanged, only inserted into): the tables of schema main that no commit after snapshot `earlier` up to
+    `later` changed (see _unchanged_tables), and those that the commits only inserted rows into (the same table id,
+    in no change but `tables_inserted_into`: an order append's orders). ((), ()) when in doubt."""
     try:
         changes = cur.execute(f"select changes from {_WRITE_ALIAS}.snapshots() where snapshot_id > $a "
                               "and snapshot_id <= $b", {"a": earlier, "b": later}).fetchall()
@@ -1044,18 +1057,20 @@ def _unchanged_tables(cur: duckdb.DuckDBPyConnection, earlier: int, later: int) 
         at_earlier = set(cur.execute(live, {"s": earlier}).fetchall())
         at_later = set(cur.execute(live, {"s": later}).fetchall())
     except duckdb.Error:
-        return set()
-    touched_ids, touched_names = set(), set()
+        return set(), set()
+    touched_ids, touched_names, inserted_ids = set(), set(), set()
     for (change,) in changes:
-        for values in dict(change or {}).values():
+        for kind, values in dict(change or {}).items():
             for value in values or ():
                 value = str(value)
                 if value.isdigit():
-                    touched_ids.add(int(value))
+                    (inserted_ids if kind == "tables_inserted_into" else touched_ids).add(int(value))
                 else:
                     touched_names.add(value.split(".", 1)[-1].strip('"'))
-    return {name for table_id, name in at_earlier & at_later
+    both = {(table_id, name) for table_id, name in at_earlier & at_later
             if table_id not in touched_ids and name not in touched_names}
+    return ({name for table_id, name in both if table_id not in inserted_ids},
+            {name for table_id, name in both if table_id in inserted_ids})
 
 
 def _remove_dead_read_copies(folder: pathlib.Path) -> None:
