@@ -186,3 +186,25 @@ def test_a_new_versions_copy_copies_only_the_tables_its_loads_changed(tmp_path, 
         cur.close()
     assert views > 0
     assert n_customers(snap) == 5
+
+
+def test_an_app_server_makes_read_copies_without_asking(monkeypatch, tmp_path):
+    """Inside Streamlit's runtime (a `streamlit run` server; AppTest runs a script in one too) copies are made; the
+    same process outside it makes none, and CRMLENS_LAKE_READ_COPY=off turns them off everywhere."""
+    from streamlit.testing.v1 import AppTest
+
+    def script():
+        import streamlit as st
+
+        from crmlens import store
+
+        st.write(f"makes read copies: {store.makes_read_copies()}")
+
+    monkeypatch.setattr(store, "READ_COPIES_ASKED", False)
+    monkeypatch.setenv(store.READ_COPY_ENV, str(tmp_path / "copies"))
+    at = AppTest.from_function(script).run()
+    assert [m.value for m in at.markdown] == ["makes read copies: True"]
+    assert not store.makes_read_copies()
+    monkeypatch.setenv(store.READ_COPY_ENV, "off")
+    at = AppTest.from_function(script).run()
+    assert [m.value for m in at.markdown] == ["makes read copies: False"]
