@@ -58,6 +58,7 @@ def report_on_a_cluster(work, out: pathlib.Path | None) -> None:
 
 def run(tmp: pathlib.Path, cluster: pg.Cluster, n_customers: int, repeat: int, pages_only: bool = False) -> dict:
     file_db = tmp / "bench.duckdb"
+    store.ask_for_read_copies()  # this process reads the pages as an app server does: from the read copy
     lake, data_path = cluster.lake(tmp / "lake-files")
     os.environ[store.DATA_PATH_ENV] = data_path
     tables = demo.generate(n_customers=n_customers)

@@ -89,28 +89,34 @@ def bind(name: str, params: dict, from_marts: bool | str = False) -> dict:
     return {p: merged[p] for p in wanted}
 
 
+def prepared(name: str, params: dict | None, snap: store.Snapshot) -> tuple[str, dict]:
+    """The SQL text and bound parameters query `name` runs with on `snap`: the one choice of its variant (the pieces
+    it takes from marts: model.complaint_pieces, default_measures, end_marts, default_moves, use_loyalty_mart) and of
+    the model's flags (use_spells_mart, use_churn_mart, use_drivers_mart, use_funnel_mart, the complaint marts':
+    facts about the snapshot). run executes exactly this; the tests' query plans (EXPLAIN) use it too."""
+    merged = {**DEFAULT_PARAMS, **(params or {})}
+    from_marts = (model.complaint_pieces(snap, name, merged)
+                  or model.default_measures(snap, name, merged)
+                  or model.end_marts(snap, name, merged)
+                  or model.default_moves(snap, name, merged)
+                  or model.use_loyalty_mart(snap, name, merged))
+    bound = bind(name, params or {}, from_marts)
+    for flag, decide in (("use_spells_mart", model.use_spells_mart), ("use_churn_mart", model.use_churn_mart),
+                         ("use_drivers_mart", model.use_drivers_mart), ("use_funnel_mart", model.use_funnel_mart)):
+        if flag in bound:
+            bound[flag] = decide(snap, merged)
+    if any(flag in bound for flag in model.COMPLAINT_FLAGS):
+        flags = model.complaint_marts(snap, merged)
+        bound.update({flag: flags[flag] for flag in model.COMPLAINT_FLAGS if flag in bound})
+    return sql_text(name, from_marts), bound
+
+
 def run(name: str, params: dict | None = None, snap: store.Snapshot | None = None) -> pd.DataFrame:
     """Run queries/<name>.sql on a snapshot (default: the current data)."""
     snap = snap or store.snapshot()
-    from_marts = (model.complaint_pieces(snap, name, {**DEFAULT_PARAMS, **(params or {})})
-                  or model.default_measures(snap, name, {**DEFAULT_PARAMS, **(params or {})})
-                  or model.end_marts(snap, name, {**DEFAULT_PARAMS, **(params or {})})
-                  or model.default_moves(snap, name, {**DEFAULT_PARAMS, **(params or {})})
-                  or model.use_loyalty_mart(snap, name, {**DEFAULT_PARAMS, **(params or {})}))
-    bound = bind(name, params or {}, from_marts)
-    if "use_spells_mart" in bound:
-        bound["use_spells_mart"] = model.use_spells_mart(snap, {**DEFAULT_PARAMS, **(params or {})})
-    if "use_churn_mart" in bound:
-        bound["use_churn_mart"] = model.use_churn_mart(snap, {**DEFAULT_PARAMS, **(params or {})})
-    if "use_drivers_mart" in bound:
-        bound["use_drivers_mart"] = model.use_drivers_mart(snap, {**DEFAULT_PARAMS, **(params or {})})
-    if "use_funnel_mart" in bound:
-        bound["use_funnel_mart"] = model.use_funnel_mart(snap, {**DEFAULT_PARAMS, **(params or {})})
-    if any(flag in bound for flag in model.COMPLAINT_FLAGS):
-        flags = model.complaint_marts(snap, {**DEFAULT_PARAMS, **(params or {})})
-        bound.update({flag: flags[flag] for flag in model.COMPLAINT_FLAGS if flag in bound})
+    sql, bound = prepared(name, params, snap)
     try:
-        return snap.query(sql_text(name, from_marts), bound)
+        return snap.query(sql, bound)
     except duckdb.Error as e:
         raise store.QueryFailed(name, bound, e) from e
 

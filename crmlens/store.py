@@ -32,6 +32,7 @@ import os
 import pathlib
 import re
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -250,11 +251,14 @@ class Snapshot:
     catalog: str = "crm"  # the attached database the queries read (DuckLake: one per snapshot id)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
+        catalog = self.catalog  # read once: a read copy's thread may point it elsewhere meanwhile
+        if catalog != "crm":
+            catalog = _lake_attached(self, catalog)  # attached again if other versions' opening detached it
         cur = self.con.cursor()
-        if self.catalog == "crm":
+        if catalog == "crm":
             cur.execute("use crm; set enable_progress_bar = false")
         else:  # DuckLake keeps no macros: the model's live in the in-memory database (_lake_base)
-            cur.execute(f"use {self.catalog}; set search_path = '{self.catalog}.main,memory.main'; "
+            cur.execute(f"use {catalog}; set search_path = '{catalog}.main,memory.main'; "
                         "set enable_progress_bar = false")
         return cur
 
@@ -618,6 +622,31 @@ def _open_lake_snapshot(lake: Lake, base: _LakeBase, snapshot_id: int) -> Snapsh
                     pd.Timestamp(updated_at) if updated_at else None, catalog=alias)
 
 
+def _lake_attached(snap: Snapshot, catalog: str) -> str:
+    """The catalog a DuckLake Snapshot reads (`catalog`), attached: a snapshot's own alias (crm_s<id>) that
+    _detach_least_recent detached meanwhile (more versions opened than _KEEP_ATTACHED) is attached again at the
+    same snapshot id, so a page run or a link holding an older version reads that version, never an error and
+    never another version's rows. Read copies (crm_c<id>) are kept by their own rules (_ReadCopies)."""
+    if not catalog.startswith("crm_s") or not isinstance(snap.path, Lake):
+        return catalog
+    base = _lake_bases.get(snap.path)
+    if base is None or catalog in base.attached:
+        return catalog
+    with base.lock:
+        if catalog not in base.attached:
+            cur = base.con.cursor()
+            try:
+                cur.execute(f"attach if not exists {_sql_string(snap.path.address)} as {catalog} "
+                            f"{_attach_options(snap.path, f'snapshot_version {int(snap.identity[1])}, read_only')}")
+                base.attached.append(catalog)
+                _detach_least_recent(snap.path, base, cur, keep=catalog)
+            except duckdb.Error as e:  # PostgreSQL gone, the snapshot expired
+                raise NotOurDatabase(snap.path, "unreadable", e) from e
+            finally:
+                cur.close()
+    return catalog
+
+
 def _detach_least_recent(lake: Lake, base: _LakeBase, cur: duckdb.DuckDBPyConnection, keep: str) -> None:
     """Keep at most _KEEP_ATTACHED snapshots attached: detach the least recently used ones, never the one just
     opened nor the latest (every session without a link's older version reads it). Call under base.lock."""
@@ -828,6 +857,9 @@ def writer_reading(target: str | os.PathLike | Lake | None, source: pathlib.Path
 # catalog) and the latest snapshot's queries read that copy: the file store's speed, the same rows. Earlier
 # versions (shared links, time travel) read the catalog as before. CRMLENS_LAKE_READ_COPY: a folder for the
 # copies (default: crmlens-read-copies in the temporary folder), or "off".
+# Only a long-running app server makes copies (a Streamlit runtime in the process), or a process that asks
+# (ask_for_read_copies: the benchmarks, the tests): a command (`python -m crmlens load`, `metrics`, ...) reads a
+# few queries and exits, so copying the whole snapshot would cost it far more than reading the catalog.
 
 READ_COPY_ENV = "CRMLENS_LAKE_READ_COPY"
 _READ_COPIES_KEPT = 2  # per catalog and process: the latest's and the one before (page runs still on it)
@@ -841,6 +873,7 @@ class _ReadCopies:
     served: dict[int, list[Snapshot]] = field(default_factory=dict)  # snapshot id -> the Snapshots reading its copy
     cursor: duckdb.DuckDBPyConnection | None = None  # the copying thread's (interrupted at exit)
     seconds: dict[int, float] = field(default_factory=dict)  # snapshot id -> how long its copy took
+    reused: dict[int, list[str]] = field(default_factory=dict)  # snapshot id -> tables taken from the copy before
     thread: threading.Thread | None = None
 
 
@@ -856,8 +889,33 @@ def read_copy_folder() -> pathlib.Path | None:
     return pathlib.Path(value) if value else pathlib.Path(tempfile.gettempdir()) / "crmlens-read-copies"
 
 
+READ_COPIES_ASKED = False  # set by ask_for_read_copies (tests set it with monkeypatch)
+
+
+def ask_for_read_copies(on: bool = True) -> None:
+    """Make read copies in this process although it is no app server (a benchmark, a long-running job)."""
+    global READ_COPIES_ASKED
+    READ_COPIES_ASKED = on
+
+
+def makes_read_copies() -> bool:
+    """Whether this process copies the latest DuckLake snapshot for its queries: copies are not turned off, and
+    it is an app server (a Streamlit runtime exists: `streamlit run`, AppTest) or asked for them. The command line
+    never imports Streamlit's runtime, so its loads and `metrics` read the catalog."""
+    if read_copy_folder() is None:
+        return False
+    if READ_COPIES_ASKED:
+        return True
+    runtime = sys.modules.get("streamlit.runtime")
+    try:
+        return runtime is not None and bool(runtime.exists())
+    except Exception:  # a Streamlit without runtime.exists(): no copies (the catalog is read; slower, same rows)
+        return False
+
+
 def _read_copy_wanted(lake: Lake, base: _LakeBase, snap: Snapshot) -> None:
-    """Point the latest snapshot at its read copy when it is ready; else start copying it (once)."""
+    """Point the latest snapshot at its read copy when it is ready; else start copying it (once), in a process
+    that makes read copies (makes_read_copies)."""
     folder = read_copy_folder()
     if folder is None:
         return
@@ -869,7 +927,7 @@ def _read_copy_wanted(lake: Lake, base: _LakeBase, snap: Snapshot) -> None:
                 snap.catalog = copies.ready[snapshot_id][0]
                 copies.served.setdefault(snapshot_id, []).append(snap)
             return
-        if copies.building is not None or snapshot_id in copies.failed:
+        if copies.building is not None or snapshot_id in copies.failed or not makes_read_copies():
             return
         copies.building = snapshot_id
         copies.thread = threading.Thread(target=_build_read_copy, args=(lake, base, snap, folder), daemon=True,
@@ -885,10 +943,17 @@ def _build_read_copy(lake: Lake, base: _LakeBase, snap: Snapshot, folder: pathli
     cur = base.con.cursor()
     started = time.perf_counter()
     with _read_copies_lock:
-        _read_copies[lake].cursor = cur
+        copies = _read_copies[lake]
+        copies.cursor = cur
+        earlier = max((sid for sid in copies.ready if sid < snapshot_id), default=None)
+        earlier_path = copies.ready[earlier][1] if earlier is not None else None
+    reused: list[str] = []
     try:
         folder.mkdir(parents=True, exist_ok=True)
         _remove_dead_read_copies(folder)
+        unchanged, inserted = _table_changes(cur, earlier, snapshot_id) if earlier is not None else (set(), set())
+        if unchanged or inserted:  # start from the earlier copy (a local file copy): copy what the loads since changed
+            shutil.copyfile(earlier_path, path)
         cur.execute(f"attach {_sql_string(str(path))} as {building}")
         try:
             tables = [r[0] for r in cur.execute("select table_name from duckdb_tables() where database_name = $c "
@@ -896,8 +961,26 @@ def _build_read_copy(lake: Lake, base: _LakeBase, snap: Snapshot, folder: pathli
             views = [r[0] for r in cur.execute("select sql from duckdb_views() where database_name = $c and "
                                                "schema_name = 'main' and not internal order by view_name",
                                                {"c": source}).fetchall()]
+            for (view,) in cur.execute("select view_name from duckdb_views() where database_name = $c and "
+                                       "schema_name = 'main' and not internal", {"c": building}).fetchall():
+                quoted = '"' + view.replace('"', '""') + '"'
+                cur.execute(f"drop view if exists {building}.main.{quoted}")
+            had = {r[0] for r in cur.execute("select table_name from duckdb_tables() where database_name = $c and "
+                                             "schema_name = 'main'", {"c": building}).fetchall()}
+            for table in sorted(had - (set(tables) & (unchanged | inserted))):  # changed since, or gone
+                name = '"' + table.replace('"', '""') + '"'
+                cur.execute(f"drop table {building}.main.{name}")
             for table in tables:
                 name = '"' + table.replace('"', '""') + '"'
+                if table in unchanged and table in had:
+                    reused.append(table)
+                    continue
+                if table in inserted and table in had:  # only rows added since: add them (DuckLake's insertions)
+                    cur.execute(f"insert into {building}.main.{name} select * from ducklake_table_insertions("
+                                f"$catalog, 'main', $table, $earlier::bigint + 1, $later::bigint)",
+                                {"catalog": _WRITE_ALIAS, "table": table, "earlier": earlier, "later": snapshot_id})
+                    reused.append(table + " (rows added)")
+                    continue
                 cur.execute(f"create table {building}.main.{name} as select * from {source}.main.{name}")
             cur.execute(f"use {building}")  # a view binds its tables in the database it is made in
             while views:  # a view on another view waits for it
@@ -932,6 +1015,7 @@ def _build_read_copy(lake: Lake, base: _LakeBase, snap: Snapshot, folder: pathli
         copies.ready[snapshot_id] = (alias, path)
         copies.building, copies.cursor = None, None
         copies.seconds[snapshot_id] = time.perf_counter() - started
+        copies.reused[snapshot_id] = reused
         for sid in list(copies.ready)[:-_READ_COPIES_KEPT]:  # the oldest copies go
             old_alias, old_path = copies.ready.pop(sid)
             for held in copies.served.pop(sid, []):  # a run still on that version reads it from the catalog again
@@ -949,6 +1033,44 @@ def _build_read_copy(lake: Lake, base: _LakeBase, snap: Snapshot, folder: pathli
         if latest is not None and latest.identity == snap.identity:
             latest.catalog = alias  # the same rows: queries from now on read the copy
             copies.served.setdefault(snapshot_id, []).append(latest)
+
+
+def _unchanged_tables(cur: duckdb.DuckDBPyConnection, earlier: int, later: int) -> set[str]:
+    """The tables of schema main that no commit after snapshot `earlier` up to `later` changed: the same DuckLake
+    table (id) at both, and no snapshot in between created, dropped, altered, inserted into or deleted from it
+    (its `changes`). Any doubt (the metadata unreadable) gives the empty set: every table is copied again."""
+    return _table_changes(cur, earlier, later)[0]
+
+
+def _table_changes(cur: duckdb.DuckDBPyConnection, earlier: int, later: int) -> tuple[set[str], set[str]]:
+    """(unchanged, only inserted into): the tables of schema main that no commit after snapshot `earlier` up to
+    `later` changed (see _unchanged_tables), and those that the commits only inserted rows into (the same table id,
+    in no change but `tables_inserted_into`: an order append's orders). ((), ()) when in doubt."""
+    try:
+        changes = cur.execute(f"select changes from {_WRITE_ALIAS}.snapshots() where snapshot_id > $a "
+                              "and snapshot_id <= $b", {"a": earlier, "b": later}).fetchall()
+        live = ("select t.table_id, t.table_name from __ducklake_metadata_{w}.ducklake_table t "
+                "join __ducklake_metadata_{w}.ducklake_schema s on s.schema_id = t.schema_id "
+                "and s.begin_snapshot <= $s and (s.end_snapshot is null or s.end_snapshot > $s) "
+                "where s.schema_name = 'main' and t.begin_snapshot <= $s "
+                "and (t.end_snapshot is null or t.end_snapshot > $s)").format(w=_WRITE_ALIAS)
+        at_earlier = set(cur.execute(live, {"s": earlier}).fetchall())
+        at_later = set(cur.execute(live, {"s": later}).fetchall())
+    except duckdb.Error:
+        return set(), set()
+    touched_ids, touched_names, inserted_ids = set(), set(), set()
+    for (change,) in changes:
+        for kind, values in dict(change or {}).items():
+            for value in values or ():
+                value = str(value)
+                if value.isdigit():
+                    (inserted_ids if kind == "tables_inserted_into" else touched_ids).add(int(value))
+                else:
+                    touched_names.add(value.split(".", 1)[-1].strip('"'))
+    both = {(table_id, name) for table_id, name in at_earlier & at_later
+            if table_id not in touched_ids and name not in touched_names}
+    return ({name for table_id, name in both if table_id not in inserted_ids},
+            {name for table_id, name in both if table_id in inserted_ids})
 
 
 def _remove_dead_read_copies(folder: pathlib.Path) -> None:
@@ -971,9 +1093,10 @@ def _process_alive(pid: int) -> bool:
 
 def read_copy_ready(path: str | os.PathLike | Lake | None = None, timeout_s: float = 0.0) -> bool:
     """Whether the latest snapshot's queries read this server's local copy (waits up to timeout_s for it).
-    Always False on the DuckDB file store, or with CRMLENS_LAKE_READ_COPY=off."""
+    Always False on the DuckDB file store, with CRMLENS_LAKE_READ_COPY=off, or in a process that makes no read
+    copies (makes_read_copies: the command line)."""
     path = db_path(path)
-    if not isinstance(path, Lake) or read_copy_folder() is None:
+    if not isinstance(path, Lake) or not makes_read_copies():
         return False
     deadline = time.monotonic() + timeout_s
     while True:
@@ -986,6 +1109,13 @@ def read_copy_ready(path: str | os.PathLike | Lake | None = None, timeout_s: flo
         if hopeless or time.monotonic() >= deadline:
             return False
         time.sleep(0.05)
+
+
+def read_copy_reused(path: str | os.PathLike | Lake | None = None) -> dict[int, list[str]]:
+    """For each snapshot this process copied: the tables it took from its earlier copy (unchanged since)."""
+    with _read_copies_lock:
+        copies = _read_copies.get(db_path(path))
+        return {k: list(v) for k, v in copies.reused.items()} if copies else {}
 
 
 def read_copy_seconds(path: str | os.PathLike | Lake | None = None) -> dict[int, float]:

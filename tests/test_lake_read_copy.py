@@ -31,6 +31,7 @@ def demo_stores(postgres, tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(store.DATA_PATH_ENV, data_path)
         mp.setenv(store.READ_COPY_ENV, str(tmp / "copies"))
+        mp.setattr(store, "READ_COPIES_ASKED", True)  # this process is no app server: it asks
         ingest.load_tables(tables, db=file_db)
         ingest.load_tables(tables, db=lake)
         calls = {page: pages.recorded(page, str(file_db)) for page in pages.PAGES}
@@ -68,9 +69,8 @@ def test_the_read_copy_reads_nothing_from_the_catalog(demo_stores):
                                  {"c": snap.catalog}).fetchone()
         for page, calls in demo_stores["calls"].items():
             for name, params in calls:
-                plan = "\n".join(r[1] for r in cur.execute(
-                    "explain " + queries.sql_text(name, _from_marts(snap, name, params)),
-                    _bound(snap, name, params)).fetchall())
+                sql, bound = queries.prepared(name, params, snap)  # what queries.run runs
+                plan = "\n".join(r[1] for r in cur.execute("explain " + sql, bound).fetchall())
                 assert "DUCKLAKE_SCAN" not in plan, (page, name)
     finally:
         cur.close()
@@ -82,22 +82,6 @@ def test_the_read_copy_reads_nothing_from_the_catalog(demo_stores):
         catalog.close()
 
 
-def _from_marts(snap, name, params):
-    from crmlens import model
-
-    merged = {**queries.DEFAULT_PARAMS, **params}
-    return model.end_marts(snap, name, merged) or model.use_loyalty_mart(snap, name, merged)
-
-
-def _bound(snap, name, params):
-    from crmlens import model
-
-    bound = queries.bind(name, params, _from_marts(snap, name, params))
-    if "use_spells_mart" in bound:
-        bound["use_spells_mart"] = model.use_spells_mart(snap, {**queries.DEFAULT_PARAMS, **params})
-    return bound
-
-
 def n_customers(snap: store.Snapshot) -> int:
     return int(snap.query("select count(*) as n from customers")["n"][0])
 
@@ -107,6 +91,7 @@ def test_a_load_moves_readers_to_its_versions_copy_and_older_versions_read_the_c
     lake = new_lake()
     copies = tmp_path / "copies"
     monkeypatch.setenv(store.READ_COPY_ENV, str(copies))
+    monkeypatch.setattr(store, "READ_COPIES_ASKED", True)
     ingest.load_files([customers_csv(tmp_path, "A", 3)], db=lake)
     assert store.read_copy_ready(lake, timeout_s=120)
     first = store.snapshot(lake)
@@ -134,6 +119,7 @@ def test_a_load_moves_readers_to_its_versions_copy_and_older_versions_read_the_c
 def test_with_the_read_copy_off_the_latest_reads_the_catalog(tmp_path, new_lake, monkeypatch):
     lake = new_lake()
     monkeypatch.setenv(store.READ_COPY_ENV, "off")
+    monkeypatch.setattr(store, "READ_COPIES_ASKED", True)  # asked, yet turned off
     ingest.load_files([customers_csv(tmp_path, "A", 3)], db=lake)
     snap = store.snapshot(lake)
     assert not store.read_copy_ready(lake, timeout_s=1)
@@ -147,6 +133,7 @@ def test_a_copy_that_cannot_be_made_leaves_the_catalog_to_read(tmp_path, new_lak
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file")
     monkeypatch.setenv(store.READ_COPY_ENV, str(blocker / "copies"))
+    monkeypatch.setattr(store, "READ_COPIES_ASKED", True)
     ingest.load_files([customers_csv(tmp_path, "A", 3)], db=lake)
     assert not store.read_copy_ready(lake, timeout_s=60)
     snap = store.snapshot(lake)
@@ -162,6 +149,7 @@ def test_a_view_on_a_view_is_copied_too(tmp_path, new_lake, monkeypatch):
     """Views are made again in the copy; one that reads another view (made after it in name order) waits for it."""
     lake = new_lake()
     monkeypatch.setenv(store.READ_COPY_ENV, str(tmp_path / "copies"))
+    monkeypatch.setattr(store, "READ_COPIES_ASKED", True)
     ingest.load_files([customers_csv(tmp_path, "A", 3)], db=lake)
     with store.writer(lake) as con:
         con.execute("create view a_customer_ids as select customer_id from stg_customers")
