@@ -120,6 +120,22 @@ def load_fixture(db: pathlib.Path, name: str, **options) -> pathlib.Path:
     return _copy_of_load(db, key, lambda path: ingest.load_files(files, db=path, **options))
 
 
+def load_texts(db: pathlib.Path, files: dict[str, str], **options) -> pathlib.Path:
+    """Files of these names and texts loaded (one load; options go to ingest.load_files) into the new database
+    file db: a copy of the same load made once in the test session, like load_fixture."""
+    def load(path: pathlib.Path) -> None:
+        folder = path.with_name(path.name + ".files")
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        for name, text in files.items():
+            (folder / name).write_text(text, encoding="utf-8")
+        ingest.load_files([folder / name for name in files], db=path, **options)
+        shutil.rmtree(folder)
+
+    key = _load_key("texts", list(files.items()), sorted(options.items()))
+    return _copy_of_load(db, key, load)
+
+
 def load_demo(db: pathlib.Path, **generate) -> pathlib.Path:
     """crmlens.demo.generate(**generate) loaded into the new database file db (a copy of one load per session)."""
     from crmlens import demo

@@ -27,8 +27,10 @@ O5,,2024-02-20,-10,
 """
 
 
-@pytest.fixture
-def guest_dbs(tmp_path):
+@pytest.fixture(scope="module")
+def guest_dbs(tmp_path_factory):
+    """The orders without and with the guest orders, loaded once for the module's tests (they only read them)."""
+    tmp_path = tmp_path_factory.mktemp("guests")
     named, guests = tmp_path / "named.duckdb", tmp_path / "guests.duckdb"
     ingest.load_files([write(tmp_path, "orders.csv", NAMED)], db=named)
     [result] = ingest.load_files([write(tmp_path, "orders.csv", NAMED + GUESTS)], db=guests)

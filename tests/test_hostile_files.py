@@ -20,7 +20,7 @@ import pytest
 
 from crmlens import i18n, ingest, store
 from crmlens.ingest import decode, read
-from tests.conftest import fetch, rejects_of, sha256
+from tests.conftest import fetch, load_texts, rejects_of, sha256
 
 ORDERS = "order_id,customer_id,order_date,amount\n"
 DUCKDB_WORDS = ("ignore_errors", "Possible fixes", "Possible Solution", "Invalid Input Error", "Binder Error",
@@ -30,14 +30,8 @@ DUCKDB_WORDS = ("ignore_errors", "Possible fixes", "Possible Solution", "Invalid
 @pytest.fixture
 def db(tmp_path) -> pathlib.Path:
     """A database holding two customers and one order, to check that refusals leave it alone."""
-    db = tmp_path / "crm.duckdb"
-    (tmp_path / "seed").mkdir()
-    customers = tmp_path / "seed" / "customers.csv"
-    customers.write_text("customer_id,name\nC1,Ann\nC2,Bo\n")
-    orders = tmp_path / "seed" / "orders.csv"
-    orders.write_text(ORDERS + "S1,C1,2024-01-02,10\n")
-    ingest.load_files([customers, orders], db=db)
-    return db
+    return load_texts(tmp_path / "crm.duckdb", {"customers.csv": "customer_id,name\nC1,Ann\nC2,Bo\n",
+                                                "orders.csv": ORDERS + "S1,C1,2024-01-02,10\n"})
 
 
 def refused(db: pathlib.Path, path: pathlib.Path, *words: str, name: str | None = None, **load) -> ingest.IngestError:

@@ -14,7 +14,7 @@ import pathlib
 import pytest
 
 from crmlens import contract, ingest, store
-from tests.conftest import PUBLIC_DATA, fetch, rejects_of, sha256
+from tests.conftest import PUBLIC_DATA, fetch, load_texts, rejects_of, sha256
 
 EXAMPLES = contract.EXAMPLES_DIR
 
@@ -34,8 +34,7 @@ def any_db(empty_store):
 @pytest.fixture
 def loaded_db(tmp_path, db) -> pathlib.Path:
     """A database holding two customers (version 1), to check that failed loads leave it alone."""
-    ingest.load_files([write(tmp_path, "customers.csv", "customer_id,name\nC1,Ann\nC2,Bo\n")], db=db)
-    return db
+    return load_texts(db, {"customers.csv": "customer_id,name\nC1,Ann\nC2,Bo\n"})
 
 
 # --- encodings -----------------------------------------------------------------------------
