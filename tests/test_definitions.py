@@ -282,3 +282,29 @@ def test_the_overview_says_how_much_revenue_has_no_customer(guest_dbs, monkeypat
     assert (shown["Revenue"], shown["Orders"], shown["Active customers"]) == ("410", "5", "2")
     assert any(c.value.startswith("70 of the revenue (17.1%) comes from 2 orders without a customer id")
                for c in at.caption)
+
+
+# --- issue 13: the customer list's churn date and flag mean the same on the Churn and Complaints pages -----------
+def test_the_customer_lists_churn_date_decides_before_its_flag_on_both_pages(tmp_path):
+    """tests/fixtures/listed_churn, Q1 2024, data to 03-31 (the newest order day; nobody is lost by the order rule).
+    The list: P1 churned = yes but its contract ends 06-30, after the day looked at; P2 churned = no but its churn
+    date is 02-15; P3 churned = yes, no date (tenure 13 months: 2023-01-01 + round(13 x 30.4375) = 396 days =
+    2024-02-01); P4 no, no date. A churn date decides (listed_lost), else the flag: lost by 03-31 are P2 (02-15)
+    and P3 (02-01), both in the period; P1 and P4 are still active.
+    Churn page, explicit churn: all 4 active at the start, lost in the period 2 (P2, P3; rate 2 / 4), active at the
+    as-of day 2 (P1, P4). (Before, the flag came first: P1 lost on it, dated after its tenure on 2024-07-02, P2
+    active: lost in the period 1, rate 0.25.)
+    Complaints page: complainers P2 and P3 (01-20), both lost; others P1 and P4 (orders in Q1), neither."""
+    from crmlens import churn
+    from crmlens import complaints as cx
+    from tests.conftest import load_fixture
+
+    db = load_fixture(tmp_path / "listed.duckdb", "listed_churn")
+    snap = store.snapshot(db)
+    start, end = dt.date(2024, 1, 1), dt.date(2024, 3, 31)
+    summary = queries.run("churn_summary", churn.query_params(start, end, "explicit"), snap=snap).iloc[0]
+    assert (summary["n_start"], summary["n_lost_from_start"], summary["rate_churn"]) == (4, 2, 0.5)
+    assert (summary["n_churned"], summary["n_active"]) == (2, 2)
+    link = queries.run("complaints_churn", cx.params(snap, start, end), snap=snap).set_index(["kind", "grp"]).loc["all"]
+    assert link["n_customers"].to_dict() == {"complainers": 2, "others": 2}
+    assert link["n_churned"].to_dict() == {"complainers": 2, "others": 0}

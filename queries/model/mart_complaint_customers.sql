@@ -35,10 +35,7 @@ latest as (
     qualify row_number() over (partition by customer_id order by spell_no desc) = 1
 )
 select d.customer_id, r.ref_date, d.first_order, d.last_order,
-       case when cu.churn_date is not null then cu.churn_date <= r.ref_date
-            when cu.churned is not null then cu.churned
-            else sp.is_lost
-       end as is_churned,
+       coalesce(listed_lost(cu.churned, cu.churn_date, r.ref_date), sp.is_lost) as is_churned,
        case when cu.churn_date is not null and cu.churn_date <= r.ref_date then cu.churn_date
             when cu.churn_date is null and cu.churned is null then sp.lost_date
             else d.last_order end as lost_date,

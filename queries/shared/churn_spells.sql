@@ -47,8 +47,8 @@ explicit_spells as (
     select customer_id, 1 as spell_no,
            coalesce(signup_date, churn_date - tenure_span)::date as spell_start,
            null::date as last_order, null::double as usual_gap, null::integer as n_days,
-           coalesce(churned, churn_date <= as_of_date, false) as is_lost,
-           if(coalesce(churned, churn_date <= as_of_date, false),
+           coalesce(listed_lost(churned, churn_date, as_of_date), false) as is_lost,
+           if(coalesce(listed_lost(churned, churn_date, as_of_date), false),
               coalesce(if(churn_date <= as_of_date, churn_date, null), signup_date + tenure_span), null)::date as lost_date,
            tenure_months, monthly_revenue
     from (

@@ -30,10 +30,7 @@ live as (
     -- definition from orders (customer_spells, their latest lifetime: no order for max($churn_days,
     --   $churn_multiplier x the customer's usual gap) days), dated when that time ran out
     select b.customer_id, b.first_order, b.last_order, cu.region, cu.segment, cu.owner,
-           case when cu.churn_date is not null then cu.churn_date <= r.ref_date
-                when cu.churned is not null then cu.churned
-                else sp.is_lost
-           end as is_churned,
+           coalesce(listed_lost(cu.churned, cu.churn_date, r.ref_date), sp.is_lost) as is_churned,
            case when cu.churn_date is not null and cu.churn_date <= r.ref_date then cu.churn_date
                 when cu.churn_date is null and cu.churned is null then sp.lost_date
                 else b.last_order end as lost_date,
