@@ -24,7 +24,8 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 24  # 24: macro listed_lost (the customer list's churn date, else its flag: one rule for the churn and
+MODEL_VERSION = 25  # 25: mart_spell_revenue (the churn bucket's lost revenue for the default rule's lifetimes);
+# 24: macro listed_lost (the customer list's churn date, else its flag: one rule for the churn and
 # complaints pages); 23: mart_complaints (per complaint), mart_complaint_customers (per customer: the complaints
 # page's link to churn at the default rule and period); macro customer_revenue (THE revenue of a customer over a window, refunds lowering it);
 # mart_customer_churn's 12-month revenue and margin parts net of refunds, from it (built after mart_order_days);
@@ -58,7 +59,7 @@ STAGING = ("stg_customers", "stg_orders", "stg_opportunities", "stg_opportunity_
 # Staging kept as a table rather than a view: its rule reads an aggregate that every query would pay again.
 STAGING_TABLES = ("stg_opportunities",)
 MARTS = ("mart_customers", "mart_customer_days", "mart_order_days", "mart_customer_months", "mart_order_dates",
-         "mart_customer_churn", "mart_customer_spells",
+         "mart_customer_churn", "mart_customer_spells", "mart_spell_revenue",
          "mart_filter_values", "mart_opportunities", "mart_stage_spellings", "mart_customer_period",
          "mart_loyalty_months", "mart_loyalty_customers", "mart_customer_order_modes", "mart_data_span",
          "mart_complaints", "mart_complaint_customers", "mart_loyalty_customer_moves", "mart_loyalty_moves")
@@ -69,7 +70,7 @@ OBJECTS = ("opportunity_status", "stg_product_attributes", "stg_customers", "stg
            "stg_owner_changes", "stg_targets", "listed_lost", "mart_customers", "mart_customer_days", "mart_order_days",
            "mart_customer_months", "mart_order_dates", "customer_gaps", "customer_revenue", "mart_customer_churn",
            "period_as_of", "customer_spells",
-           "mart_customer_spells", "lifetimes", "mart_filter_values", "mart_stage_spellings", "opportunity_closed_on", "mart_opportunities",
+           "mart_customer_spells", "mart_spell_revenue", "lifetimes", "mart_filter_values", "mart_stage_spellings", "opportunity_closed_on", "mart_opportunities",
            "value_at_stake", "last_followup", "order_margin", "clv_factor", "clv_forward", "mart_customer_period",
            "mart_loyalty_months", "data_end", "opportunity_cycle_days", "mart_loyalty_customers",
            "mart_customer_order_modes", "mart_data_span", "mart_complaints", "mart_complaint_customers",
@@ -121,7 +122,8 @@ APPENDABLE = ("orders",)
 # per day (mart_order_dates). mart_filter_values, mart_opportunities and mart_stage_spellings read no orders: kept.
 UPDATED_BY_KEY = {"mart_customers": "customer_id", "mart_customer_days": "customer_id",
                   "mart_customer_months": "customer_id", "mart_order_dates": "order_date",
-                  "mart_customer_spells": "customer_id", "mart_order_days": "customer_id",
+                  "mart_customer_spells": "customer_id", "mart_spell_revenue": "customer_id",
+                  "mart_order_days": "customer_id",
                   "mart_customer_period": "customer_id", "mart_loyalty_months": "customer_id",
                   "mart_customer_churn": "customer_id", "mart_customer_order_modes": "customer_id",
                   "mart_complaints": "customer_id", "mart_complaint_customers": "customer_id",
@@ -134,6 +136,7 @@ UPDATED_BY_KEY = {"mart_customers": "customer_id", "mart_customer_days": "custom
 # alone); guest_orders, guest_revenue: the orders without a customer id and their revenue, refunds included
 # (mart_customer_churn's guests' row, which no customer key reaches).
 GLOBAL_INPUTS = {"mart_customer_spells": ("last_order_day", "usual_gap"),
+                 "mart_spell_revenue": ("last_order_day", "usual_gap"),  # (its lifetimes: mart_customer_spells')
                  "mart_customer_period": ("last_line_day",),
                  "mart_loyalty_months": ("first_line_day", "last_line_day", "last_order_day"),
                  "mart_customer_churn": ("last_order_day", "usual_gap", "guest_orders", "guest_revenue"),

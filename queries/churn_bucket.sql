@@ -72,12 +72,16 @@ lost_spells as (
 ),
 lost_revenue as (
     -- their revenue (mart_order_days.amt_revenue, the days customer_revenue sums: refunds lower it) in the 365 days
-    -- before the lost day: lost_spells holds only chosen customers, and every day before a lost day is on or before
-    -- the as-of day
+    -- before the lost day: kept at load for the default rule's lifetimes (mart_spell_revenue), else summed here;
+    -- lost_spells holds only chosen customers, and every day before a lost day is on or before the as-of day
+    select l.customer_id, l.lost_date, r.amt_revenue_year_before as amt
+    from lost_spells l join mart_spell_revenue r using (customer_id, lost_date)
+    where $use_spells_mart
+    union all
     select l.customer_id, l.lost_date, sum(d.amt_revenue) as amt
     from lost_spells l join mart_order_days d
         on d.customer_id = l.customer_id and d.order_date >= l.lost_date - 365 and d.order_date < l.lost_date
-    where d.order_date >= (select min(first_day) from periods) - 365
+    where not $use_spells_mart and d.order_date >= (select min(first_day) from periods) - 365
     group by all
 ),
 lost as (
