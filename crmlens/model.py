@@ -24,7 +24,8 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 25  # 25: mart_spell_revenue (the churn bucket's lost revenue for the default rule's lifetimes);
+MODEL_VERSION = 26  # 26: macro listed_lost_date (the complaints link's lost day, once); mart_complaint_customers.complained_in_period;
+# 25: mart_spell_revenue (the churn bucket's lost revenue for the default rule's lifetimes);
 # 24: macro listed_lost (the customer list's churn date, else its flag: one rule for the churn and
 # complaints pages); 23: mart_complaints (per complaint), mart_complaint_customers (per customer: the complaints
 # page's link to churn at the default rule and period); macro customer_revenue (THE revenue of a customer over a window, refunds lowering it);
@@ -63,11 +64,11 @@ MARTS = ("mart_customers", "mart_customer_days", "mart_order_days", "mart_custom
          "mart_filter_values", "mart_opportunities", "mart_stage_spellings", "mart_customer_period",
          "mart_loyalty_months", "mart_loyalty_customers", "mart_customer_order_modes", "mart_data_span",
          "mart_complaints", "mart_complaint_customers", "mart_loyalty_customer_moves", "mart_loyalty_moves")
-MACROS = ("period_as_of", "listed_lost", "customer_gaps", "customer_revenue", "customer_spells", "lifetimes", "value_at_stake", "last_followup", "order_margin", "clv_factor",
+MACROS = ("period_as_of", "listed_lost", "listed_lost_date", "customer_gaps", "customer_revenue", "customer_spells", "lifetimes", "value_at_stake", "last_followup", "order_margin", "clv_factor",
           "data_end", "opportunity_status", "opportunity_closed_on", "opportunity_cycle_days", "clv_forward")
 OBJECTS = ("opportunity_status", "stg_product_attributes", "stg_customers", "stg_orders", "stg_opportunities",
            "stg_opportunity_stage_history", "stg_complaints", "stg_surveys", "stg_activities", "stg_owners",
-           "stg_owner_changes", "stg_targets", "listed_lost", "mart_customers", "mart_customer_days", "mart_order_days",
+           "stg_owner_changes", "stg_targets", "listed_lost", "listed_lost_date", "mart_customers", "mart_customer_days", "mart_order_days",
            "mart_customer_months", "mart_order_dates", "customer_gaps", "customer_revenue", "mart_customer_churn",
            "period_as_of", "customer_spells",
            "mart_customer_spells", "mart_spell_revenue", "lifetimes", "mart_filter_values", "mart_stage_spellings", "opportunity_closed_on", "mart_opportunities",
@@ -588,9 +589,12 @@ def complaint_marts(snap: store.Snapshot, params: dict) -> dict[str, bool]:
 
 # The complaint-to-churn queries, which read each customer's churn state through the piece complaints_churn_state: when
 # mart_complaint_customers holds all of it (the default rule and period) they take complaints_churn_state_kept, the same
-# rows without the SQL that works them out otherwise (which costs planning even when its branches read nothing).
+# rows without the SQL that works them out otherwise (which costs planning even when its branches read nothing), and
+# complaints_churn_base_kept, which counts the customers without a complaint in the period per row of what the queries
+# read of them (the mart's complained_in_period) instead of carrying each of them.
 COMPLAINT_STATE_QUERIES = ("complaints_churn", "complaints_churn_survival", "complaints_churn_cox")
-COMPLAINT_PIECES = {"complaints_churn_state": "complaints_churn_state_kept"}
+COMPLAINT_PIECES = {"complaints_churn_state": "complaints_churn_state_kept",
+                    "complaints_churn_base": "complaints_churn_base_kept"}
 
 
 def complaint_pieces(snap: store.Snapshot, name: str, params: dict) -> bool | str:
