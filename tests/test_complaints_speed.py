@@ -51,14 +51,17 @@ def test_every_complaints_query_gives_what_it_gave_in_model_25(snap, monkeypatch
 
 
 def test_the_default_view_counts_the_others_per_row(snap, monkeypatch):
-    """The default view takes complaints_churn_base_kept, and its figures are the live pieces' (one row a customer);
-    the follow-up setting is applied to the counted rows too."""
+    """The default view takes complaints_churn_base_kept, its others counted at load (mart_complaint_others), with a
+    customer filter counted per query; its figures are the live pieces' (one row a customer), the follow-up setting
+    applied to the counted rows too."""
     p = views(snap)["default"]
-    assert model.complaint_pieces(snap, "complaints_churn", p) == "complaints"
-    assert "population as materialized" in queries.sql_text("complaints_churn", "complaints")
+    assert model.complaint_pieces(snap, "complaints_churn", p) == "complaints_unfiltered"
+    assert model.complaint_pieces(snap, "complaints_churn", views(snap)["segment"]) == "complaints"
+    assert "\n    from mart_complaint_others\n" in queries.sql_text("complaints_churn", "complaints_unfiltered")
+    assert "\n    from mart_complaint_others\n" not in queries.sql_text("complaints_churn", "complaints")
     assert "complaints_churn_base_kept" in queries.sql_text("complaints_churn", "complaints")
-    for follow in (90, 30, 400):
-        q = {**p, "follow_days": follow}
+    for follow, segment in ((90, []), (30, []), (400, []), (90, ["business"]), (30, ["consumer", "business"])):
+        q = {**p, "follow_days": follow, "segment": segment}
         kept = {name: queries.run(name, q, snap=snap) for name in ("complaints_churn", "complaints_churn_survival")}
         with monkeypatch.context() as m:
             m.setattr(model, "COMPLAINT_PIECES", {"complaints_churn_state": "complaints_churn_state_kept"})
@@ -69,11 +72,10 @@ def test_the_default_view_counts_the_others_per_row(snap, monkeypatch):
                     assert_same_frames(one_a_row, df, [c for c in ("kind", "grp", "t") if c in df.columns], abs_tol=1e-9)
             finally:
                 queries.sql_text.cache_clear()
-    others = kept["complaints_churn"].set_index(["kind", "grp"]).loc[("all", "others")]
-    n_rows = snap.query("select count(*) as n from (select distinct first_order_in_period, is_churned, "
-                        "case when is_churned then lost_date end from mart_complaint_customers "
-                        "where first_order_in_period is not null and not complained_in_period)")["n"].iloc[0]
-    assert 0 < n_rows < others["n_customers"]  # fewer rows than customers: what the kept piece saves
+    others = queries.run("complaints_churn", p, snap=snap).set_index(["kind", "grp"]).loc[("all", "others")]
+    kept_rows = snap.query("select count(*) as n_rows, sum(n) as n from mart_complaint_others").iloc[0]
+    assert kept_rows["n"] == others["n_customers"]
+    assert 0 < kept_rows["n_rows"] < others["n_customers"]  # fewer rows than customers: what the mart saves
 
 
 def test_complained_in_period_and_the_lost_day_by_hand(tmp_path):
