@@ -39,18 +39,18 @@ rows as (
     from population p left join revenue_before r on r.customer_id = p.customer_id
 )
 select case when grouping(category) = 0 then 'category' when grouping(band) = 0 then 'band' else 'all' end as kind,
-       case when grouping(category) = 0 then category when grouping(band) = 0 then band::varchar else grp end as grp,
+       case when grouping(category) = 0 then category when grouping(band) = 0 then band::varchar else rows.grp end as grp,
        sum(n)::bigint as n_customers, coalesce(sum(n) filter (where is_churned), 0)::bigint as n_churned,
        sum(n * is_churned::int) / sum(n) filter (where is_churned is not null) as rate_churn,
-       case when grp = 'complainers' then sum(amt_revenue) end as amt_revenue_lost,
+       case when rows.grp = 'complainers' then sum(amt_revenue) end as amt_revenue_lost,
        coalesce(sum(n) filter (where is_followed), 0)::bigint as n_followed,
        coalesce(sum(n) filter (where is_churned_followed), 0)::bigint as n_churned_followed,
        coalesce(sum(n) filter (where is_churned_followed), 0) / nullif(sum(n) filter (where is_followed), 0)
            as rate_churn_followed,
-       case when grp = 'complainers' then coalesce(sum(amt_revenue) filter (where is_churned_followed), 0) end
+       case when rows.grp = 'complainers' then coalesce(sum(amt_revenue) filter (where is_churned_followed), 0) end
            as amt_revenue_lost_followed
 from rows
 -- one pass: both groups, and the complainers by category and by band (the others' rows of those sets dropped)
 group by grouping sets ((grp), (grp, category), (grp, band))
-having (grouping(category) = 1 and grouping(band) = 1) or grp = 'complainers'
+having (grouping(category) = 1 and grouping(band) = 1) or rows.grp = 'complainers'
 order by kind, n_customers desc, grp
