@@ -24,7 +24,9 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 25  # 25: mart_spell_revenue (the churn bucket's lost revenue for the default rule's lifetimes);
+MODEL_VERSION = 26  # 26: macro listed_lost_date (the complaints link's lost day, once); mart_complaint_customers.complained_in_period;
+# mart_complaint_others (the link's others at the default rule and period, no customer filter, counted);
+# 25: mart_spell_revenue (the churn bucket's lost revenue for the default rule's lifetimes);
 # 24: macro listed_lost (the customer list's churn date, else its flag: one rule for the churn and
 # complaints pages); 23: mart_complaints (per complaint), mart_complaint_customers (per customer: the complaints
 # page's link to churn at the default rule and period); macro customer_revenue (THE revenue of a customer over a window, refunds lowering it);
@@ -62,18 +64,19 @@ MARTS = ("mart_customers", "mart_customer_days", "mart_order_days", "mart_custom
          "mart_customer_churn", "mart_customer_spells", "mart_spell_revenue",
          "mart_filter_values", "mart_opportunities", "mart_stage_spellings", "mart_customer_period",
          "mart_loyalty_months", "mart_loyalty_customers", "mart_customer_order_modes", "mart_data_span",
-         "mart_complaints", "mart_complaint_customers", "mart_loyalty_customer_moves", "mart_loyalty_moves")
-MACROS = ("period_as_of", "listed_lost", "customer_gaps", "customer_revenue", "customer_spells", "lifetimes", "value_at_stake", "last_followup", "order_margin", "clv_factor",
+         "mart_complaints", "mart_complaint_customers", "mart_complaint_others", "mart_loyalty_customer_moves",
+         "mart_loyalty_moves")
+MACROS = ("period_as_of", "listed_lost", "listed_lost_date", "customer_gaps", "customer_revenue", "customer_spells", "lifetimes", "value_at_stake", "last_followup", "order_margin", "clv_factor",
           "data_end", "opportunity_status", "opportunity_closed_on", "opportunity_cycle_days", "clv_forward")
 OBJECTS = ("opportunity_status", "stg_product_attributes", "stg_customers", "stg_orders", "stg_opportunities",
            "stg_opportunity_stage_history", "stg_complaints", "stg_surveys", "stg_activities", "stg_owners",
-           "stg_owner_changes", "stg_targets", "listed_lost", "mart_customers", "mart_customer_days", "mart_order_days",
+           "stg_owner_changes", "stg_targets", "listed_lost", "listed_lost_date", "mart_customers", "mart_customer_days", "mart_order_days",
            "mart_customer_months", "mart_order_dates", "customer_gaps", "customer_revenue", "mart_customer_churn",
            "period_as_of", "customer_spells",
            "mart_customer_spells", "mart_spell_revenue", "lifetimes", "mart_filter_values", "mart_stage_spellings", "opportunity_closed_on", "mart_opportunities",
            "value_at_stake", "last_followup", "order_margin", "clv_factor", "clv_forward", "mart_customer_period",
            "mart_loyalty_months", "data_end", "opportunity_cycle_days", "mart_loyalty_customers",
-           "mart_customer_order_modes", "mart_data_span", "mart_complaints", "mart_complaint_customers",
+           "mart_customer_order_modes", "mart_data_span", "mart_complaints", "mart_complaint_customers", "mart_complaint_others",
            "mart_loyalty_customer_moves", "mart_loyalty_moves")
 BUILD_PARAMS = {"mart_customer_spells": {"churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER}}
 # Model files that pull in shared query pieces (`-- include:`), expanded like the page queries.
@@ -588,17 +591,27 @@ def complaint_marts(snap: store.Snapshot, params: dict) -> dict[str, bool]:
 
 # The complaint-to-churn queries, which read each customer's churn state through the piece complaints_churn_state: when
 # mart_complaint_customers holds all of it (the default rule and period) they take complaints_churn_state_kept, the same
-# rows without the SQL that works them out otherwise (which costs planning even when its branches read nothing).
+# rows without the SQL that works them out otherwise (which costs planning even when its branches read nothing), and
+# complaints_churn_base_kept, which counts the customers without a complaint in the period per row of what the queries
+# read of them (the mart's complained_in_period) instead of carrying each of them.
 COMPLAINT_STATE_QUERIES = ("complaints_churn", "complaints_churn_survival", "complaints_churn_cox")
-COMPLAINT_PIECES = {"complaints_churn_state": "complaints_churn_state_kept"}
+COMPLAINT_PIECES = {"complaints_churn_state": "complaints_churn_state_kept",
+                    "complaints_churn_base": "complaints_churn_base_kept"}
+# Without a customer filter the others come counted at load (mart_complaint_others) instead of counted per query.
+COMPLAINT_OTHERS_PIECES = {"complaints_others_counted": "complaints_others_kept"}
+COMPLAINT_CUSTOMER_FILTERS = ("region", "segment", "owner")
 
 
 def complaint_pieces(snap: store.Snapshot, name: str, params: dict) -> bool | str:
-    """"complaints" when query `name` can take complaints_churn_state_kept (mart_pieces), else False."""
+    """"complaints" when query `name` can take complaints_churn_state_kept and complaints_churn_base_kept (mart_pieces),
+    "complaints_unfiltered" when without a customer filter its others can come from mart_complaint_others too, else
+    False."""
     if name not in COMPLAINT_STATE_QUERIES:
         return False
     flags = complaint_marts(snap, params)
-    return "complaints" if flags["complaint_rule_mart"] and flags["complaint_period_mart"] else False
+    if not (flags["complaint_rule_mart"] and flags["complaint_period_mart"]):
+        return False
+    return "complaints" if any(params.get(f) for f in COMPLAINT_CUSTOMER_FILTERS) else "complaints_unfiltered"
 
 
 def use_end_marts(name: str) -> bool:
@@ -677,6 +690,8 @@ def mart_pieces(name: str, variant: bool | str = True) -> dict[str, str]:
     end_marts, default_measures or default_moves said)."""
     if variant == "complaints":
         return COMPLAINT_PIECES
+    if variant == "complaints_unfiltered":
+        return {**COMPLAINT_PIECES, **COMPLAINT_OTHERS_PIECES}
     if variant == "moves":
         return MOVES_PIECES[name]
     if name in END_QUERIES:

@@ -31,29 +31,26 @@ revenue_before as (
     group by p.customer_id
 ),
 rows as (
-    select p.grp, p.category, p.band, p.is_churned, coalesce(r.amt_revenue, 0) as amt_revenue,
+    -- n: the customers a row stands for (one, but the others' rows of complaints_churn_base_kept count several)
+    select p.grp, p.category, p.band, p.is_churned, p.n, coalesce(r.amt_revenue, 0) as amt_revenue,
            p.origin + cast($follow_days as integer) <= p.ref_date as is_followed,
            p.origin + cast($follow_days as integer) <= p.ref_date and p.is_churned
                and p.lost_date <= p.origin + cast($follow_days as integer) as is_churned_followed
     from population p left join revenue_before r on r.customer_id = p.customer_id
 )
-select 'all' as kind, grp, count(*) as n_customers, count(*) filter (where is_churned) as n_churned,
-       avg(is_churned::int) as rate_churn, case when grp = 'complainers' then sum(amt_revenue) end as amt_revenue_lost,
-       count(*) filter (where is_followed) as n_followed, count(*) filter (where is_churned_followed) as n_churned_followed,
-       count(*) filter (where is_churned_followed) / nullif(count(*) filter (where is_followed), 0) as rate_churn_followed,
-       case when grp = 'complainers' then coalesce(sum(amt_revenue) filter (where is_churned_followed), 0) end
+select case when grouping(category) = 0 then 'category' when grouping(band) = 0 then 'band' else 'all' end as kind,
+       case when grouping(category) = 0 then category when grouping(band) = 0 then band::varchar else rows.grp end as grp,
+       sum(n)::bigint as n_customers, coalesce(sum(n) filter (where is_churned), 0)::bigint as n_churned,
+       sum(n * is_churned::int) / sum(n) filter (where is_churned is not null) as rate_churn,
+       case when rows.grp = 'complainers' then sum(amt_revenue) end as amt_revenue_lost,
+       coalesce(sum(n) filter (where is_followed), 0)::bigint as n_followed,
+       coalesce(sum(n) filter (where is_churned_followed), 0)::bigint as n_churned_followed,
+       coalesce(sum(n) filter (where is_churned_followed), 0) / nullif(sum(n) filter (where is_followed), 0)
+           as rate_churn_followed,
+       case when rows.grp = 'complainers' then coalesce(sum(amt_revenue) filter (where is_churned_followed), 0) end
            as amt_revenue_lost_followed
-from rows group by grp
-union all
-select 'category', category, count(*), count(*) filter (where is_churned), avg(is_churned::int), sum(amt_revenue),
-       count(*) filter (where is_followed), count(*) filter (where is_churned_followed),
-       count(*) filter (where is_churned_followed) / nullif(count(*) filter (where is_followed), 0),
-       coalesce(sum(amt_revenue) filter (where is_churned_followed), 0)
-from rows where grp = 'complainers' group by category
-union all
-select 'band', band::varchar, count(*), count(*) filter (where is_churned), avg(is_churned::int), sum(amt_revenue),
-       count(*) filter (where is_followed), count(*) filter (where is_churned_followed),
-       count(*) filter (where is_churned_followed) / nullif(count(*) filter (where is_followed), 0),
-       coalesce(sum(amt_revenue) filter (where is_churned_followed), 0)
-from rows where grp = 'complainers' group by band
+from rows
+-- one pass: both groups, and the complainers by category and by band (the others' rows of those sets dropped)
+group by grouping sets ((grp), (grp, category), (grp, band))
+having (grouping(category) = 1 and grouping(band) = 1) or rows.grp = 'complainers'
 order by kind, n_customers desc, grp

@@ -10,14 +10,16 @@
 --   far), is_unresolved, is_breached
 -- include: complaints_scope
 -- include: complaints_churn_base
-select customer_id,
-       greatest(0, case when is_churned then date_diff('day', origin, lost_date) else date_diff('day', origin, ref_date) end) as duration_days,
-       is_churned::int as is_churned,
-       category,
-       hours_to_resolve_or_open / 24.0 as resolution_days,
-       coalesce(is_unresolved, false)::int as is_unresolved,
-       is_breached::int as is_breached
-from population
-where grp = 'complainers' and is_churned is not null and hours_to_resolve_or_open is not null
-order by hash(customer_id), customer_id
+select s.customer_id,
+       greatest(0, case when s.is_churned then date_diff('day', f.first_at::date, s.lost_date)
+                        else date_diff('day', f.first_at::date, s.ref_date) end) as duration_days,
+       s.is_churned::int as is_churned,
+       f.category,
+       f.hours_to_resolve_or_open / 24.0 as resolution_days,
+       coalesce(f.is_unresolved, false)::int as is_unresolved,
+       f.is_breached::int as is_breached
+from status s
+join first_complaint f on f.customer_id = s.customer_id  -- the complainers of complaints_churn_base's population
+where s.is_churned is not null and f.hours_to_resolve_or_open is not null
+order by hash(s.customer_id), s.customer_id
 limit $cox_max_rows

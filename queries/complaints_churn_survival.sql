@@ -12,8 +12,8 @@
 -- include: complaints_churn_base
 select grp,
        greatest(0, case when is_churned then date_diff('day', origin, lost_date) else date_diff('day', origin, ref_date) end) as t,
-       count(*) filter (where is_churned) as n_event,
-       count(*) filter (where not is_churned) as n_censored
+       coalesce(sum(n) filter (where is_churned), 0)::bigint as n_event,  -- n: the customers a row stands for
+       coalesce(sum(n) filter (where not is_churned), 0)::bigint as n_censored
 from population
 where is_churned is not null
 group by all

@@ -23,23 +23,30 @@ repeat_flags as (
 ),
 reopen_facts as (
     -- an optional reopen column kept from the file (a count or yes/no), read by name, and the status
-    select case when $reopen_col <> '' then lower(trim(json_extract_string(to_json(complaint_row), '/' || $reopen_col))) end
+    select customer_id,
+           case when $reopen_col <> '' then lower(trim(json_extract_string(to_json(complaint_row), '/' || $reopen_col))) end
                as reopen_value,
            list_contains($reopened_statuses, lower(trim(coalesce(complaint_row.status, '')))) as is_status_reopened
     from pk
 ),
 reopen as (
-    select case when reopen_value is not null
+    select customer_id,
+           case when reopen_value is not null
                     then coalesce(try_cast(reopen_value as double) > 0, list_contains($yes_tokens, reopen_value))
                 when is_status_reopened then true
            end as is_reopened
     from reopen_facts
+),
+complaint_counts as (
+    -- one pass over the complaints, one over the complainers (each figure its own subquery read pk again)
+    select count(*) as n_complaints, count(customer_id) as n_with_customer, count(is_reopened) as n_reopen_known,
+           count(*) filter (where is_reopened) as n_reopened
+    from reopen
+),
+complainer_counts as (
+    select count(*) as n_complainers, count(*) filter (where is_repeat) as n_repeat_complainers from repeat_flags
 )
-select (select count(*) from pk) as n_complaints,
-       (select count(customer_id) from pk) as n_with_customer,
-       (select count(*) from repeat_flags) as n_complainers,
-       (select count(*) filter (where is_repeat) from repeat_flags) as n_repeat_complainers,
-       (select count(*) filter (where is_repeat) / nullif(count(*), 0) from repeat_flags) as rate_repeat,
-       (select count(is_reopened) from reopen) as n_reopen_known,
-       (select count(*) filter (where is_reopened) from reopen) as n_reopened,
-       (select count(*) filter (where is_reopened) / nullif(count(is_reopened), 0) from reopen) as rate_reopened
+select c.n_complaints, c.n_with_customer, r.n_complainers, r.n_repeat_complainers,
+       r.n_repeat_complainers / nullif(r.n_complainers, 0) as rate_repeat,
+       c.n_reopen_known, c.n_reopened, c.n_reopened / nullif(c.n_reopen_known, 0) as rate_reopened
+from complaint_counts c cross join complainer_counts r

@@ -36,6 +36,7 @@ def run_both(snap, monkeypatch, name: str, params: dict) -> tuple[pd.DataFrame, 
     with monkeypatch.context() as m:
         m.setattr(queries, "QUERY_DIR", BEFORE)
         m.setattr(queries, "SHARED_DIR", BEFORE / "shared")
+        m.setattr(model, "COMPLAINT_PIECES", {})  # the SQL before the marts has no piece to swap
         queries.sql_text.cache_clear()
         try:
             old = queries.run(name, params, snap=snap)

@@ -1,15 +1,17 @@
 -- mart_complaint_customers: one row per customer with an order day: what the link between complaints and churn
 --   (queries/shared/complaints_churn_base.sql) reads of them, kept at load for the default churn rule and period
 -- grain: customer_id (customers with an order day); source: mart_customer_days, mart_customer_spells,
---   mart_customer_period (its as_of: the newest date in the data), stg_customers
+--   mart_customer_period (its as_of: the newest date in the data), stg_customers, stg_complaints
 --   ref_date: the newest order day, when churn is judged
 --   first_order, last_order: their first and last order day
 --   is_churned, lost_date: lost by ref_date: a churn date on the customer list on or before it, else the list's
 --     churned flag, else the default churn rule (mart_customer_spells, their latest lifetime), dated when their time
---     ran out (a flag: at the last order)
+--     ran out (a flag: at the last order): listed_lost and listed_lost_date
 --   region, segment, owner: the customer list's (NULL when not on it)
 --   period_start, period_end: the pages' default period (the $period_days days up to the newest date in the data)
 --   first_order_in_period, n_orders_in_period: their first order day in it and their orders in it (NULL, 0: none)
+--   complained_in_period: they have a complaint created in that period (any: the link's "others" are the customers
+--     with an order in the period and none)
 -- params: $period_days INTEGER (crmlens.period.DEFAULT_DAYS)
 create or replace table mart_complaint_customers as
 with ref as (
@@ -33,14 +35,19 @@ latest as (
     from mart_customer_spells
     where in_build_scope(customer_id)
     qualify row_number() over (partition by customer_id order by spell_no desc) = 1
+),
+complained as (
+    select distinct k.customer_id
+    from stg_complaints k cross join span s
+    where k.customer_id is not null and in_build_scope(k.customer_id)
+      and k.created_at >= s.period_start and k.created_at < s.period_end + interval 1 day
 )
 select d.customer_id, r.ref_date, d.first_order, d.last_order,
        coalesce(listed_lost(cu.churned, cu.churn_date, r.ref_date), sp.is_lost) as is_churned,
-       case when cu.churn_date is not null and cu.churn_date <= r.ref_date then cu.churn_date
-            when cu.churn_date is null and cu.churned is null then sp.lost_date
-            else d.last_order end as lost_date,
+       listed_lost_date(cu.churned, cu.churn_date, r.ref_date, sp.lost_date, d.last_order) as lost_date,
        cu.region, cu.segment, cu.owner,
-       s.period_start, s.period_end, d.first_order_in_period, d.n_orders_in_period
+       s.period_start, s.period_end, d.first_order_in_period, d.n_orders_in_period,
+       d.customer_id in (select customer_id from complained) as complained_in_period
 from days d
 cross join ref r
 cross join span s

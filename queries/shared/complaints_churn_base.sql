@@ -8,19 +8,9 @@ any_complaint as (
     -- customers with any complaint in the period (whatever the complaint filters)
     select distinct customer_id from fk
     where customer_id is not null and created_at >= $start and created_at < $end + interval 1 day
-),
-first_complaint as (
-    -- each complainer once, under their first matching complaint in the period
-    select customer_id, min(created_at) as first_at,
-           arg_min(category, created_at) as category,
-           arg_min(band, created_at) as band,
-           arg_min(coalesce(hours_to_resolve, case when is_open then hours_open end), created_at) as hours_to_resolve_or_open,
-           arg_min(is_open, created_at) as is_unresolved,
-           arg_min(coalesce(is_breached, false), created_at) as is_breached,
-           arg_min_null(amt_revenue_before, created_at) as amt_revenue_before  -- the first one's, NULL too
-    from pk where customer_id is not null
-    group by customer_id
-),
+)
+-- include: complaints_first_complaint
+,
 population as materialized (
     -- complainers and others, on the same footing: customers with a completed order in the period, with a
     -- (matching) complaint in it or with no complaint in it (a complainer who did not order in the period is in
@@ -28,7 +18,8 @@ population as materialized (
     select s.*, f.first_at, f.category, f.band, f.hours_to_resolve_or_open, f.is_unresolved, f.is_breached,
            f.amt_revenue_before,
            case when f.customer_id is not null then 'complainers' else 'others' end as grp,
-           case when f.customer_id is not null then f.first_at::date else s.first_order_in_period end as origin
+           case when f.customer_id is not null then f.first_at::date else s.first_order_in_period end as origin,
+           1::bigint as n  -- customers on the row (complaints_churn_base_kept counts the others per row)
     from status s
     left join first_complaint f on f.customer_id = s.customer_id
     where f.customer_id is not null or s.customer_id not in (select customer_id from any_complaint)

@@ -31,9 +31,7 @@ live as (
     --   $churn_multiplier x the customer's usual gap) days), dated when that time ran out
     select b.customer_id, b.first_order, b.last_order, cu.region, cu.segment, cu.owner,
            coalesce(listed_lost(cu.churned, cu.churn_date, r.ref_date), sp.is_lost) as is_churned,
-           case when cu.churn_date is not null and cu.churn_date <= r.ref_date then cu.churn_date
-                when cu.churn_date is null and cu.churned is null then sp.lost_date
-                else b.last_order end as lost_date,
+           listed_lost_date(cu.churned, cu.churn_date, r.ref_date, sp.lost_date, b.last_order) as lost_date,
            r.ref_date, null::date as kept_in_period
     from buyers b cross join ref r
     left join (

@@ -3,7 +3,7 @@
 ,
 status as (
     select customer_id, first_order, last_order, region, segment, owner, is_churned, lost_date, ref_date,
-           first_order_in_period
+           first_order_in_period, complained_in_period
     from mart_complaint_customers
     where first_order_in_period is not null
       and first_order <= $end
