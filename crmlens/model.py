@@ -24,7 +24,8 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 25  # 25: mart_spell_revenue (the churn bucket's lost revenue for the default rule's lifetimes);
+MODEL_VERSION = 26  # 26: mart_order_dates.n_lines_customer (the churn bucket reads the customers' revenue per day from it);
+# 25: mart_spell_revenue (the churn bucket's lost revenue for the default rule's lifetimes);
 # 24: macro listed_lost (the customer list's churn date, else its flag: one rule for the churn and
 # complaints pages); 23: mart_complaints (per complaint), mart_complaint_customers (per customer: the complaints
 # page's link to churn at the default rule and period); macro customer_revenue (THE revenue of a customer over a window, refunds lowering it);
