@@ -66,12 +66,34 @@ N_CASES = 10
 
 
 def test_the_cases_cover_the_marts(demo_snap):
-    """The default case reads the kept lifetimes, the others do not (or not all)."""
-    flags = []
+    """The default case reads the rows kept at load (the page as it opens), the others the kept lifetimes or not."""
+    flags, kept = [], []
     for label, start, end, settings in cases(demo_snap):
-        params = churn.query_params(start, end, "orders", **settings)
+        params = {**churn.query_params(start, end, "orders", **settings), "grain": churn.GRAIN}
         flags.append(model.use_spells_mart(demo_snap, params))
+        kept.append([model.kept_view(demo_snap, name, params) for name in ("churn_summary", "churn_bucket")])
     assert len(flags) == N_CASES and flags[0] and flags[2] and not flags[1] and not flags[7]
+    assert kept[0] == ["mart_churn_summary_kept", "mart_churn_bucket_kept"]
+    assert all(k == [None, None] for k in kept[1:])
+    start, end = period.default_period(demo_snap)
+    quarter = {**churn.query_params(start, end, "orders"), "grain": "quarter"}
+    assert model.kept_view(demo_snap, "churn_bucket", quarter) is None
+    assert model.kept_view(demo_snap, "churn_summary", quarter) == "mart_churn_summary_kept"  # (no grain there)
+    assert model.kept_view(demo_snap, "churn_summary", churn.query_params(start, end, "explicit")) is None
+
+
+@pytest.mark.parametrize("name", ["churn_summary", "churn_bucket"])
+def test_the_kept_rows_are_the_query_s(demo_snap, monkeypatch, name):
+    """The rows kept at load for the page as it opens against the query run on the marts (kept views off)."""
+    start, end = period.default_period(demo_snap)
+    params = {**churn.query_params(start, end, "orders"), "grain": churn.GRAIN}
+    sql, bound = queries.prepared(name, params, demo_snap)
+    assert "_kept" in sql and bound == {}
+    kept = queries.run(name, params, snap=demo_snap)
+    monkeypatch.setattr(model, "USE_KEPT_VIEWS", False)
+    live = queries.run(name, params, snap=demo_snap)
+    assert (len(kept) == 1) == (name == "churn_summary") and kept.iloc[0]["n_start"] > 0
+    assert_same_frames(kept, live)
 
 
 @pytest.mark.parametrize("grain", ["month", "quarter"])
@@ -108,3 +130,21 @@ def test_the_former_text_is_not_todays():
     """(The comparisons above would compare a query with itself if the former text were today's.)"""
     assert former_sql("churn_bucket") != queries.sql_text("churn_bucket")
     assert "n_lines_customer" not in former_sql("churn_bucket")
+
+
+@pytest.mark.parametrize("churn_days, multiplier", [(30, 0.0), (31, 3.0), (60, 3.0), (200, 0.5), (45, 20.0)])
+def test_lifetimes_from_the_long_gaps_are_the_ones_from_every_order_day(demo_snap, churn_days, multiplier):
+    """customer_spells(..., from_gaps := true) (mart_customer_long_gaps) against the same rule over every order day,
+    for everybody and for a list of customers, on the newest order day and after it."""
+    day = demo_snap.query("select max(order_date) as d from mart_customer_days").iloc[0]["d"].date()
+    some = list(demo_snap.query("select customer_id from mart_customer_churn where customer_id is not null "
+                                "order by customer_id limit 90")["customer_id"])
+    for as_of in (day, day + dt.timedelta(days=40)):
+        for only in (None, some):
+            sql = ("select * from customer_spells($as_of, $churn_days, $churn_multiplier, only_customers := $only, "
+                   "from_gaps := $from_gaps) order by customer_id, spell_no")
+            args = {"as_of": as_of, "churn_days": churn_days, "churn_multiplier": multiplier, "only": only}
+            new = demo_snap.query(sql, {**args, "from_gaps": True})
+            old = demo_snap.query(sql, {**args, "from_gaps": False})
+            assert len(new) > (80 if only else 250) and new["spell_no"].max() > 1
+            assert_same_frames(new, old)
