@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import json
 import numbers
 import pathlib
@@ -452,8 +453,16 @@ def _kept_view_params(con: duckdb.DuckDBPyConnection, name: str) -> dict:
             bound[flag] = reaches and (flag != "use_churn_mart" or USE_CHURN_MART)
     if any(p.startswith("use_") and p not in ("use_spells_mart", "use_churn_mart") for p in bound):
         raise ValueError(f"{name}: {query} reads a flag the kept view does not set")
-    bound["settings"] = settings_key(params, _kept_view_names(query)) if known else None
+    bound["settings"] = _kept_view_key(query, params) if known else None
     return bound
+
+
+def _kept_view_key(query: str, params: dict) -> str:
+    """A kept view's settings: the query's parameters (settings_key) and a digest of its SQL text, so that rows kept by
+    an older text of the query are never read for a newer one (without a model version raised for it)."""
+    from crmlens import queries
+    digest = hashlib.sha256(queries.sql_text(query).encode("utf-8")).hexdigest()[:16]
+    return settings_key({**params, "sql": digest}, (*_kept_view_names(query), "sql"))
 
 
 @functools.cache
@@ -472,7 +481,7 @@ def kept_view(snap: store.Snapshot, name: str, params: dict) -> str | None:
     kept = _per_snapshot(snap, f"select any_value(settings) from {table}")  # (a name from KEPT_VIEWS)
     if kept is None:
         return None
-    return table if str(kept) == settings_key(params, _kept_view_names(name)) else None
+    return table if str(kept) == _kept_view_key(name, params) else None
 
 
 _inputs_seen: dict[str, frozenset[str]] = {}

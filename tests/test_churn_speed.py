@@ -148,3 +148,13 @@ def test_lifetimes_from_the_long_gaps_are_the_ones_from_every_order_day(demo_sna
             old = demo_snap.query(sql, {**args, "from_gaps": False})
             assert len(new) > (80 if only else 250) and new["spell_no"].max() > 1
             assert_same_frames(new, old)
+
+
+def test_kept_rows_of_another_text_of_the_query_are_not_read(demo_snap, monkeypatch):
+    """The kept rows carry a digest of the query's SQL: a changed query runs instead of reading rows an older text kept."""
+    start, end = period.default_period(demo_snap)
+    params = {**churn.query_params(start, end, "orders"), "grain": churn.GRAIN}
+    assert model.kept_view(demo_snap, "churn_summary", params) == "mart_churn_summary_kept"
+    text = queries.sql_text("churn_summary")
+    monkeypatch.setattr(queries, "sql_text", lambda name, *a: text + "\n" if name == "churn_summary" else "")
+    assert model.kept_view(demo_snap, "churn_summary", params) is None

@@ -3,7 +3,7 @@
 --   the data), worked out at load with the page's own query, so that opening the
 --   page reads its rows instead of working them out (crmlens.model.kept_view; any other setting runs the query)
 -- grain: churn_bucket's rows (queries/churn_bucket.sql); source: that query on the marts; settings: the parameters it
---   was run with (JSON; NULL when there is no default period)
+--   was run with and a digest of its SQL text (JSON; NULL when there is no default period)
 create or replace table mart_churn_bucket_kept as
 -- (kept_row: the query's order)
 select $settings::varchar as settings, row_number() over () as kept_row, q.*
