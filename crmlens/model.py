@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import json
 import numbers
 import pathlib
@@ -24,7 +25,10 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 26  # 26: macro listed_lost_date (the complaints link's lost day, once); mart_complaint_customers.complained_in_period;
+MODEL_VERSION = 27  # 27: mart_order_dates.n_lines_customer (the churn bucket reads the customers' revenue per day from it);
+# mart_customer_long_gaps (the days that can begin a lifetime under a rule of >= 30 days: customer_spells' from_gaps);
+# mart_churn_summary_kept, mart_churn_bucket_kept (the churn page's default view, kept at load);
+# 26: macro listed_lost_date (the complaints link's lost day, once); mart_complaint_customers.complained_in_period;
 # mart_complaint_others (the link's others at the default rule and period, no customer filter, counted);
 # 25: mart_spell_revenue (the churn bucket's lost revenue for the default rule's lifetimes);
 # 24: macro listed_lost (the customer list's churn date, else its flag: one rule for the churn and
@@ -61,23 +65,23 @@ STAGING = ("stg_customers", "stg_orders", "stg_opportunities", "stg_opportunity_
 # Staging kept as a table rather than a view: its rule reads an aggregate that every query would pay again.
 STAGING_TABLES = ("stg_opportunities",)
 MARTS = ("mart_customers", "mart_customer_days", "mart_order_days", "mart_customer_months", "mart_order_dates",
-         "mart_customer_churn", "mart_customer_spells", "mart_spell_revenue",
+         "mart_customer_churn", "mart_customer_long_gaps", "mart_customer_spells", "mart_spell_revenue",
          "mart_filter_values", "mart_opportunities", "mart_stage_spellings", "mart_customer_period",
          "mart_loyalty_months", "mart_loyalty_customers", "mart_customer_order_modes", "mart_data_span",
          "mart_complaints", "mart_complaint_customers", "mart_complaint_others", "mart_loyalty_customer_moves",
-         "mart_loyalty_moves")
+         "mart_loyalty_moves", "mart_churn_summary_kept", "mart_churn_bucket_kept")
 MACROS = ("period_as_of", "listed_lost", "listed_lost_date", "customer_gaps", "customer_revenue", "customer_spells", "lifetimes", "value_at_stake", "last_followup", "order_margin", "clv_factor",
           "data_end", "opportunity_status", "opportunity_closed_on", "opportunity_cycle_days", "clv_forward")
 OBJECTS = ("opportunity_status", "stg_product_attributes", "stg_customers", "stg_orders", "stg_opportunities",
            "stg_opportunity_stage_history", "stg_complaints", "stg_surveys", "stg_activities", "stg_owners",
            "stg_owner_changes", "stg_targets", "listed_lost", "listed_lost_date", "mart_customers", "mart_customer_days", "mart_order_days",
-           "mart_customer_months", "mart_order_dates", "customer_gaps", "customer_revenue", "mart_customer_churn",
+           "mart_customer_months", "mart_order_dates", "customer_gaps", "customer_revenue", "mart_customer_churn", "mart_customer_long_gaps",
            "period_as_of", "customer_spells",
            "mart_customer_spells", "mart_spell_revenue", "lifetimes", "mart_filter_values", "mart_stage_spellings", "opportunity_closed_on", "mart_opportunities",
            "value_at_stake", "last_followup", "order_margin", "clv_factor", "clv_forward", "mart_customer_period",
            "mart_loyalty_months", "data_end", "opportunity_cycle_days", "mart_loyalty_customers",
            "mart_customer_order_modes", "mart_data_span", "mart_complaints", "mart_complaint_customers", "mart_complaint_others",
-           "mart_loyalty_customer_moves", "mart_loyalty_moves")
+           "mart_loyalty_customer_moves", "mart_loyalty_moves", "mart_churn_summary_kept", "mart_churn_bucket_kept")
 BUILD_PARAMS = {"mart_customer_spells": {"churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER}}
 # Model files that pull in shared query pieces (`-- include:`), expanded like the page queries.
 WITH_PIECES = ("mart_loyalty_months", "mart_loyalty_customers", "mart_loyalty_customer_moves")
@@ -113,6 +117,11 @@ MOVES_PIECES = {
 }
 MOVES_FILTERS = ("segment", "region", "channel", "owner")  # applied when the query reads the marts: not settings
 USE_MOVES_MART = True  # the tests switch it off to compare with the moves worked out per query
+# Page queries whose rows for the page as it opens are kept at load (model file `-- query: <name>`: the query's text;
+# crmlens.model.kept_view): the churn page's summary and leaky bucket at the default period, rule and grain.
+KEPT_VIEWS = {"churn_summary": "mart_churn_summary_kept", "churn_bucket": "mart_churn_bucket_kept"}
+KEPT_GRAIN = "month"  # the churn page's default grain (crmlens.churn.GRAIN)
+USE_KEPT_VIEWS = True  # the tests switch it off to compare the kept rows with the query's
 # Model files built with pieces swapped, as the queries take them from marts.
 BUILD_PIECES = {"mart_loyalty_customers": PERIOD_PIECES, "mart_loyalty_customer_moves": MART_PIECES}
 # --- Appends (README, "Appending to a big store"): a load that only ADDS rows to these tables (mode append: new
@@ -128,7 +137,8 @@ UPDATED_BY_KEY = {"mart_customers": "customer_id", "mart_customer_days": "custom
                   "mart_customer_spells": "customer_id", "mart_spell_revenue": "customer_id",
                   "mart_order_days": "customer_id",
                   "mart_customer_period": "customer_id", "mart_loyalty_months": "customer_id",
-                  "mart_customer_churn": "customer_id", "mart_customer_order_modes": "customer_id",
+                  "mart_customer_churn": "customer_id", "mart_customer_long_gaps": "customer_id",
+                  "mart_customer_order_modes": "customer_id",
                   "mart_complaints": "customer_id", "mart_complaint_customers": "customer_id",
                   "mart_loyalty_customer_moves": "customer_id"}
 # What a mart reads from every customer: when one of these differs after the append from what it was before, the
@@ -143,6 +153,7 @@ GLOBAL_INPUTS = {"mart_customer_spells": ("last_order_day", "usual_gap"),
                  "mart_customer_period": ("last_line_day",),
                  "mart_loyalty_months": ("first_line_day", "last_line_day", "last_order_day"),
                  "mart_customer_churn": ("last_order_day", "usual_gap", "guest_orders", "guest_revenue"),
+                 "mart_customer_long_gaps": ("last_order_day", "usual_gap"),  # (mart_customer_churn's gaps)
                  "mart_customer_order_modes": ("last_line_day", "last_order_day"),
                  "mart_complaint_customers": ("last_order_day", "usual_gap", "last_line_day"),
                  # the default period (last_line_day), the months kept (first_line_day) and the lost rule at its end
@@ -232,7 +243,7 @@ def build(con: duckdb.DuckDBPyConnection, changed: set[str] | frozenset[str] | N
                 after = after or con.execute(GLOBALS_SQL).fetchone()
                 keyed = all(before[i] == after[i] for i, g in enumerate(GLOBAL_NAMES) if g in GLOBAL_INPUTS[name])
             made[name] = "keys" if keyed else "whole"
-            text = _with_pieces(name) if name in WITH_PIECES else sql(name)
+            text = _source(name)
             if keyed:
                 con.execute(key_scope)
                 con.execute(DELETE_BY_KEY[UPDATED_BY_KEY[name]].format(name=name))
@@ -322,6 +333,8 @@ def _build_params(con: duckdb.DuckDBPyConnection, name: str) -> dict:
         from crmlens import complaints, period  # both import this module
         return {"revenue_days": complaints.DEFAULTS["revenue_days"]} if name == "mart_complaints" else {
             "period_days": period.DEFAULT_DAYS}
+    if name in KEPT_VIEWS.values():
+        return _kept_view_params(con, name)
     if name != "mart_loyalty_customers":
         return BUILD_PARAMS.get(name, {})
     from crmlens import loyalty, queries  # both import this module
@@ -409,7 +422,69 @@ def settings_key(params: dict, names) -> str:
 
 
 def _source(name: str) -> str:
+    if name in KEPT_VIEWS.values():
+        return _with_query(name)
     return _with_pieces(name) if name in WITH_PIECES else sql(name)
+
+
+_QUERY_LINE = re.compile(r"^-- query: (\w+)$", re.M)
+
+
+def _with_query(name: str) -> str:
+    """Model file `name` with its `-- query: <page query>` line replaced by that query's text (KEPT_VIEWS)."""
+    from crmlens import queries  # queries imports this module
+    return _QUERY_LINE.sub(lambda m: queries.sql_text(m.group(1)), sql(name))
+
+
+def _kept_view_params(con: duckdb.DuckDBPyConnection, name: str) -> dict:
+    """The parameters a KEPT_VIEWS mart runs its query with: the churn page as it opens (the pages' default period, the
+    365 days up to mart_customer_period's as_of, the newest date in the data; the default rule and grain; churn from
+    orders; no filter), the model's flags as queries.prepared sets them, and `settings` (NULL: no default period)."""
+    from crmlens import margin, period, queries  # they import this module (crmlens.churn, which imports scipy, is
+    query = next(q for q, table in KEPT_VIEWS.items() if table == name)  # not loaded by a load: its defaults below)
+    as_of, order_day = con.execute("select (select max(as_of) from mart_customer_period), "
+                                   "(select max(order_date) from mart_customer_days)").fetchone()
+    known = as_of is not None
+    end = as_of if known else dt.date(2000, 1, 1)
+    params = {"start": end - dt.timedelta(days=period.DEFAULT_DAYS - 1), "end": end, "definition": "orders",
+              "churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER, "segment": [], "region": [],
+              "channel": [], "owner": [], "margin_fallback": margin.FALLBACK, "grain": KEPT_GRAIN}
+    reaches = bool(order_day and end >= order_day)  # use_spells_mart and use_churn_mart, as of the newest order day
+    bound = queries.bind(query, params)
+    for flag in ("use_spells_mart", "use_churn_mart"):
+        if flag in bound:
+            bound[flag] = reaches and (flag != "use_churn_mart" or USE_CHURN_MART)
+    if any(p.startswith("use_") and p not in ("use_spells_mart", "use_churn_mart") for p in bound):
+        raise ValueError(f"{name}: {query} reads a flag the kept view does not set")
+    bound["settings"] = _kept_view_key(query, params) if known else None
+    return bound
+
+
+def _kept_view_key(query: str, params: dict) -> str:
+    """A kept view's settings: the query's parameters (settings_key) and a digest of its SQL text, so that rows kept by
+    an older text of the query are never read for a newer one (without a model version raised for it)."""
+    from crmlens import queries
+    digest = hashlib.sha256(queries.sql_text(query).encode("utf-8")).hexdigest()[:16]
+    return settings_key({**params, "sql": digest}, (*_kept_view_names(query), "sql"))
+
+
+@functools.cache
+def _kept_view_names(query: str) -> tuple[str, ...]:
+    """The parameters of page query `query` but the model's flags: what a kept view's settings hold."""
+    from crmlens import queries
+    return tuple(p for p in queries.parameters(queries.sql_text(query)) if not re.fullmatch(r"use_\w+_mart", p))
+
+
+def kept_view(snap: store.Snapshot, name: str, params: dict) -> str | None:
+    """The KEPT_VIEWS table that holds page query `name`'s rows for these parameters (every parameter it reads is the
+    one the table was built with: the churn page as it opens), else None."""
+    table = KEPT_VIEWS.get(name)
+    if not (USE_KEPT_VIEWS and USE_CHURN_MART) or table is None:  # (a test that switches the marts off runs the query)
+        return None
+    kept = _per_snapshot(snap, f"select any_value(settings) from {table}")  # (a name from KEPT_VIEWS)
+    if kept is None:
+        return None
+    return table if str(kept) == _kept_view_key(name, params) else None
 
 
 _inputs_seen: dict[str, frozenset[str]] = {}

@@ -81,7 +81,8 @@ lost_revenue as (
     select l.customer_id, l.lost_date, sum(d.amt_revenue) as amt
     from lost_spells l join mart_order_days d
         on d.customer_id = l.customer_id and d.order_date >= l.lost_date - 365 and d.order_date < l.lost_date
-    where not $use_spells_mart and d.order_date >= (select min(first_day) from periods) - 365
+    -- (constant bounds, pushed into the scan: the first period starts on $start, every lost day is up to $end)
+    where not $use_spells_mart and d.order_date >= $start::date - 365 and d.order_date < $end::date
     group by all
 ),
 lost as (
@@ -91,14 +92,16 @@ lost as (
     group by l.period_start
 ),
 daily_revenue as (
-    -- the chosen customers' revenue per day (mart_order_days: refunds lower it; two branches like revenue_orders)
-    select order_date, sum(amt_revenue) as amt from mart_order_days
-    where order_date <= (select as_of_date from as_of) and order_date >= (select min(first_day) from periods) - 365
+    -- the chosen customers' revenue per day (refunds lower it): without a filter everybody's, kept per day in
+    -- mart_order_dates (its lines with a customer id, the days that have one: mart_order_days' days), with one
+    -- mart_order_days of the chosen customers. (The constant bounds only prune, in the scan: revenue_base reads the
+    -- days from $start - 365 to the day before the as-of day, which is on or before $end.)
+    select order_date, amt_revenue - amt_revenue_no_customer as amt from mart_order_dates
+    where order_date >= $start::date - 365 and order_date < $end::date and n_lines_customer > 0
       and len($segment) + len($region) + len($channel) + len($owner) = 0
-    group by order_date
     union all
     select order_date, sum(amt_revenue) as amt from mart_order_days semi join filtered f using (customer_id)
-    where order_date <= (select as_of_date from as_of) and order_date >= (select min(first_day) from periods) - 365
+    where order_date >= $start::date - 365 and order_date < $end::date
       and len($segment) + len($region) + len($channel) + len($owner) > 0
     group by order_date
 ),
@@ -128,14 +131,15 @@ nrr_periods as (
 ),
 chosen_months as (
     -- the chosen customers' months (mart_customer_months; two branches like revenue_orders in churn_spells)
+    -- (up to the month of $end, a constant pushed into the scan: every NRR period ends by then)
     select m.month, m.amt_revenue, m.retained_bits
     from mart_customer_months m
-    where m.month <= (select max(end_month) from nrr_periods)
+    where m.month <= date_trunc('month', $end::date)
       and len($segment) + len($region) + len($channel) + len($owner) = 0
     union all
     select m.month, m.amt_revenue, m.retained_bits
     from mart_customer_months m semi join filtered f using (customer_id)
-    where m.month <= (select max(end_month) from nrr_periods)
+    where m.month <= date_trunc('month', $end::date)
       and len($segment) + len($region) + len($channel) + len($owner) > 0
 ),
 month_bits as (

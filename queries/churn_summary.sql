@@ -26,7 +26,9 @@ active_now as (
     where not is_lost and coalesce(spell_start <= (select as_of_date from as_of), true)
 ),
 year_ago as (
-    select distinct customer_id from spells
+    -- (no distinct: a customer's lifetimes do not overlap, the next one begins after the day the last was lost, so at
+    --  most one of them is active on a day)
+    select customer_id from spells
     where spell_start <= (select as_of_date from as_of) - 365
       and coalesce(lost_date > (select as_of_date from as_of) - 365, not is_lost)
 ),

@@ -8,7 +8,11 @@
 --   n_days: max(churn_days, floor(churn_multiplier x usual_gap)): the days without an order after
 --           which the customer counts as lost
 --   is_lost / lost_date: lost once last_order + n_days <= as_of, on that day
-create or replace macro customer_spells(as_of, churn_days, churn_multiplier, only_customers := NULL::varchar[]) as table
+-- from_gaps: the caller knows that as_of is the newest order day or later (crmlens.model.use_churn_mart): with at least
+--   30 days the days that can begin a lifetime, with the usual gaps, come from mart_customer_long_gaps (the same rows
+--   as the join below keeps; a bound parameter, so the branch not taken is not run)
+create or replace macro customer_spells(as_of, churn_days, churn_multiplier, only_customers := NULL::varchar[],
+                                        from_gaps := false) as table
 with days as (
     select customer_id, order_date, gap_before
     from mart_customer_days
@@ -45,6 +49,20 @@ spell_starts as (
     from days d join thresholds t using (customer_id)
     -- (the first test is implied by the second, as n_days >= churn_days: it drops most days before the join)
     where (d.gap_before is null or d.gap_before > churn_days) and (d.gap_before is null or d.gap_before > t.n_days)
+      and not (from_gaps and churn_days >= 30)
+    union all
+    -- (the same days from mart_customer_long_gaps, which keeps every day with a gap of more than 30 days and the
+    --  newest usual gaps; only_customers in two branches as in thresholds)
+    select customer_id, order_date, gap_before, last_order, usual_gap, n_days
+    from (select *, greatest(churn_days, floor(churn_multiplier * coalesce(usual_gap, 0)))::integer as n_days
+          from mart_customer_long_gaps
+          where from_gaps and churn_days >= 30 and only_customers is null
+          union all
+          select *, greatest(churn_days, floor(churn_multiplier * coalesce(usual_gap, 0)))::integer as n_days
+          from mart_customer_long_gaps
+          where from_gaps and churn_days >= 30 and only_customers is not null
+            and customer_id in (select unnest(only_customers)))
+    where gap_before is null or gap_before > n_days
 ),
 spells as (
     select customer_id, row_number() over w as spell_no, order_date as spell_start, usual_gap, n_days,

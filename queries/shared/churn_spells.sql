@@ -31,14 +31,16 @@ revenue_orders as (
 ),
 order_spells as (
     -- lifetimes from orders: the one definition of "lost" (queries/model/customer_spells.sql, via lifetimes)
+    -- ($use_churn_mart: the as-of day is the newest order day, so customer_spells may read mart_customer_long_gaps)
     select s.customer_id, s.spell_no, s.spell_start, s.last_order, s.usual_gap, s.n_days, s.is_lost, s.lost_date
-    from lifetimes((select as_of_date from as_of), $churn_days, $churn_multiplier, $use_spells_mart) s
+    from lifetimes((select as_of_date from as_of), $churn_days, $churn_multiplier, $use_spells_mart,
+                   from_gaps := $use_churn_mart) s
     where $definition = 'orders' and len($segment) + len($region) + len($channel) + len($owner) = 0
     union all
     select s.customer_id, s.spell_no, s.spell_start, s.last_order, s.usual_gap, s.n_days, s.is_lost, s.lost_date
     -- (only_customers: lifetimes worked out for the chosen customers alone, not for everybody and then kept)
     from lifetimes((select as_of_date from as_of), $churn_days, $churn_multiplier, $use_spells_mart,
-                   only_customers := (select list(customer_id) from filtered)) s
+                   only_customers := (select list(customer_id) from filtered), from_gaps := $use_churn_mart) s
     semi join filtered f using (customer_id)
     where $definition = 'orders' and len($segment) + len($region) + len($channel) + len($owner) > 0
 ),
