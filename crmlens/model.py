@@ -99,6 +99,12 @@ USE_PERIOD_MART = True  # ... and this one to compare mart_customer_period with 
 DEFAULT_PIECES = {"loyalty_rung_inputs": "loyalty_measures_mart", "loyalty_rung_rules": "loyalty_measures_kept",
                   "loyalty_customer_measures": "loyalty_measures_kept"}
 USE_DEFAULT_MART = True  # the tests switch it off to compare with the pieces worked out per query
+# With a filter, or a setting only loyalty_customer_measures reads (ABC shares, top %, the CLV and quadrant settings,
+# revenue or profit), the rest at the default period and settings, the three END_QUERIES read each customer's rung,
+# state and facts (loyalty_rung_rules' rung_states) from mart_loyalty_customers, filtered there, and work out only the
+# measures that rank or compare the customers in the view: default_states says "states".
+STATES_PIECES = {"loyalty_rung_inputs": "loyalty_states_mart", "loyalty_rung_rules": "loyalty_measures_kept"}
+USE_STATES_MART = True  # the tests switch it off to compare with the pieces worked out per query
 # At the default period, grain (month) and settings, any filter, loyalty_movements counts the moves kept in
 # mart_loyalty_moves and loyalty_flow_customers lists the customers of a move between two dates next to each other
 # from mart_loyalty_customer_moves (both built at load with the movements' own pieces): default_moves says "moves".
@@ -635,6 +641,34 @@ def default_measures(snap: store.Snapshot, name: str, params: dict) -> bool | st
     return "default" if settings is not None and settings == settings_key(params, _default_mart_parameters()) else False
 
 
+def default_states(snap: store.Snapshot, name: str, params: dict) -> bool | str:
+    """"states" when query `name` can read each customer's rung, state and facts from mart_loyalty_customers (filtered
+    there) and work out the measures after them: every parameter loyalty_rung_inputs (at the default period) and
+    loyalty_rung_rules read, but the filters, is the one that mart was built with; else False (end_marts decides).
+    default_measures comes first: with no filter and the default settings the mart has the measures too."""
+    if not (USE_STATES_MART and USE_DEFAULT_MART and USE_PERIOD_MART and use_end_marts(name)):
+        return False
+    settings = _default_settings(snap)
+    if settings is None:
+        return False
+    try:
+        built = json.loads(settings)
+    except ValueError:
+        return False
+    names = _states_parameters()
+    return "states" if settings_key(built, names) == settings_key(params, names) else False
+
+
+@functools.cache
+def _states_parameters() -> tuple[str, ...]:
+    """The parameters a customer's rung, state and facts depend on (what loyalty_states_mart stands for: the pieces
+    it replaces, at the default period), the filters left out: they pick rows of the mart."""
+    from crmlens import queries
+    pieces = queries.expand("-- include: loyalty_rung_inputs\n-- include: loyalty_rung_rules", (), PERIOD_PIECES)
+    return tuple(dict.fromkeys(("start", "end", *(p for p in queries.parameters(pieces)
+                                                 if p not in ("use_spells_mart", "settings", *MOVES_FILTERS)))))
+
+
 def _default_settings(snap: store.Snapshot) -> str | None:
     """The settings mart_loyalty_customers was built with (None: none, or an empty mart)."""
     value = _per_snapshot(snap, "select any_value(settings) from mart_loyalty_customers")
@@ -682,6 +716,8 @@ def mart_pieces(name: str, variant: bool | str = True) -> dict[str, str]:
     if name in END_QUERIES:
         if variant == "default":
             return DEFAULT_PIECES
+        if variant == "states":
+            return STATES_PIECES
         return PERIOD_PIECES if variant == "period" else END_PIECES
     return MART_PIECES
 
