@@ -530,6 +530,12 @@ def use_churn_mart(snap: store.Snapshot, params: dict) -> bool:
 
 
 USE_FUNNEL_MART = True  # the tests switch it off to compare the default_* columns with the figures worked out per query
+# The funnel queries that take funnel_base: with the proposed stage settings (use_funnel_mart) and no stage date column
+# they take funnel_base_mart instead, which reads the default_* columns and nothing else (funnel_pieces says "funnel").
+FUNNEL_BASE_QUERIES = ("funnel_summary", "funnel_stage_counts", "funnel_opportunities", "funnel_stage_times",
+                       "funnel_cohorts", "funnel_breakdown", "funnel_breakdown_stages", "funnel_owner_risk")
+FUNNEL_PIECES = {"funnel_base": "funnel_base_mart"}
+USE_FUNNEL_BASE_MART = True  # the tests switch it off to compare with funnel_base reading the same columns
 
 
 def use_funnel_mart(snap: store.Snapshot, params: dict) -> bool:
@@ -539,6 +545,15 @@ def use_funnel_mart(snap: store.Snapshot, params: dict) -> bool:
         return False
     kept = _per_snapshot(snap, "select any_value(default_settings) from mart_opportunities")
     return kept is not None and str(kept) == settings_key(params, FUNNEL_SETTINGS)
+
+
+def funnel_pieces(snap: store.Snapshot, name: str, params: dict) -> bool | str:
+    """"funnel" when funnel query `name` can take funnel_base_mart: the stage settings are the ones mart_opportunities'
+    default_* columns were built with and no stage date column is mapped (nothing but those columns decides how far an
+    opportunity reached); else False (funnel_base, with use_funnel_mart as it says)."""
+    if not USE_FUNNEL_BASE_MART or name not in FUNNEL_BASE_QUERIES or len(params.get("date_columns") or []) > 0:
+        return False
+    return "funnel" if use_funnel_mart(snap, params) else False
 
 
 def use_drivers_mart(snap: store.Snapshot, params: dict) -> bool:
@@ -711,6 +726,8 @@ def mart_pieces(name: str, variant: bool | str = True) -> dict[str, str]:
     end_marts, default_measures or default_moves said)."""
     if variant == "complaints":
         return COMPLAINT_PIECES
+    if variant == "funnel":
+        return FUNNEL_PIECES
     if variant == "moves":
         return MOVES_PIECES[name]
     if name in END_QUERIES:
