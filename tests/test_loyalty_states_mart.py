@@ -136,3 +136,38 @@ def test_the_default_view_still_reads_the_measures_themselves(demo_snap):
         assert model.default_measures(demo_snap, name, p) == "default"
         sql, _ = queries.prepared(name, p, demo_snap)
         assert "select * exclude (settings) from mart_loyalty_customers" in sql
+
+
+FORMER_COVERAGE = """
+select
+    (select count(*) from stg_customers) as n_customer_rows,
+    (select count(is_partner) from stg_customers) as n_partner_flags,
+    (select count(*) filter (where is_partner) from stg_customers) as n_partners,
+    (select count(referred_by) from stg_customers) as n_referred,
+    (select coalesce(sum(n_lines), 0) from mart_order_dates) as n_orders,
+    (select coalesce(sum(n_lines_with_cost), 0) from mart_order_dates) as n_orders_with_cost,
+    (select count(*) from stg_surveys) as n_surveys,
+    (select count(satisfaction) from stg_surveys) as n_surveys_satisfaction,
+    (select count(nps) from stg_surveys) as n_surveys_nps,
+    (select count(customer_id) from stg_complaints) as n_complaints_with_customer,
+    (select count(customer_id) from stg_opportunities) as n_opportunities_with_customer
+"""
+
+
+def test_the_coverage_counts_in_one_pass_per_view_are_the_former_ones(demo_snap, tmp_path):
+    """loyalty_coverage reads stg_customers and stg_surveys once each (it ran a scan per count): the same row, on the
+    demo and on a store with customers only (no orders, surveys, complaints or opportunities)."""
+    from crmlens import ingest, store
+
+    new = queries.run("loyalty_coverage", snap=demo_snap)
+    assert_same_frames(new, demo_snap.query(FORMER_COVERAGE))
+    row = new.iloc[0]
+    assert row["n_customer_rows"] > 300 and 0 < row["n_partners"] < row["n_partner_flags"] and row["n_surveys_nps"] > 0
+    path = tmp_path / "customers.csv"
+    path.write_text("customer_id,signup_date\nC1,2026-03-01\nC2,2026-04-15\n", encoding="utf-8")
+    db = tmp_path / "crm.duckdb"
+    ingest.load_files([path], db=db)
+    snap = store.snapshot(db)
+    new = queries.run("loyalty_coverage", snap=snap)
+    assert_same_frames(new, snap.query(FORMER_COVERAGE))
+    assert new.iloc[0]["n_customer_rows"] == 2 and new.iloc[0]["n_surveys"] == 0
