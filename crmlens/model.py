@@ -723,7 +723,7 @@ def _moves_kept(snap: store.Snapshot) -> tuple[str, set[tuple[pd.Timestamp, pd.T
 
 def mart_pieces(name: str, variant: bool | str = True) -> dict[str, str]:
     """The shared pieces query `name` takes from marts instead of the live ones, when it reads marts (variant: what
-    end_marts, default_measures or default_moves said)."""
+    end_marts, default_measures, default_states, default_moves or funnel_pieces said)."""
     if variant == "complaints":
         return COMPLAINT_PIECES
     if variant == "funnel":

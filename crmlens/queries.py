@@ -93,7 +93,8 @@ def prepared(name: str, params: dict | None, snap: store.Snapshot) -> tuple[str,
     """The SQL text and bound parameters query `name` runs with on `snap`: the one choice of its variant (the pieces
     it takes from marts: model.complaint_pieces, funnel_pieces, default_measures, default_states, end_marts,
     default_moves, use_loyalty_mart) and of the model's flags (use_spells_mart, use_churn_mart, use_drivers_mart,
-    use_funnel_mart, the complaint marts': facts about the snapshot). run executes exactly this; the tests' query plans (EXPLAIN) use it too."""
+    use_funnel_mart, the complaint marts': facts about the snapshot). run executes exactly this; the tests' query
+    plans (EXPLAIN) use it too."""
     merged = {**DEFAULT_PARAMS, **(params or {})}
     from_marts = (model.complaint_pieces(snap, name, merged)
                   or model.funnel_pieces(snap, name, merged)
