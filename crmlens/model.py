@@ -106,6 +106,12 @@ USE_PERIOD_MART = True  # ... and this one to compare mart_customer_period with 
 DEFAULT_PIECES = {"loyalty_rung_inputs": "loyalty_measures_mart", "loyalty_rung_rules": "loyalty_measures_kept",
                   "loyalty_customer_measures": "loyalty_measures_kept"}
 USE_DEFAULT_MART = True  # the tests switch it off to compare with the pieces worked out per query
+# With a filter, or a setting only loyalty_customer_measures reads (ABC shares, top %, the CLV and quadrant settings,
+# revenue or profit), the rest at the default period and settings, the three END_QUERIES read each customer's rung,
+# state and facts (loyalty_rung_rules' rung_states) from mart_loyalty_customers, filtered there, and work out only the
+# measures that rank or compare the customers in the view: default_states says "states".
+STATES_PIECES = {"loyalty_rung_inputs": "loyalty_states_mart", "loyalty_rung_rules": "loyalty_measures_kept"}
+USE_STATES_MART = True  # the tests switch it off to compare with the pieces worked out per query
 # At the default period, grain (month) and settings, any filter, loyalty_movements counts the moves kept in
 # mart_loyalty_moves and loyalty_flow_customers lists the customers of a move between two dates next to each other
 # from mart_loyalty_customer_moves (both built at load with the movements' own pieces): default_moves says "moves".
@@ -602,6 +608,12 @@ def use_churn_mart(snap: store.Snapshot, params: dict) -> bool:
 
 
 USE_FUNNEL_MART = True  # the tests switch it off to compare the default_* columns with the figures worked out per query
+# The funnel queries that take funnel_base: with the proposed stage settings (use_funnel_mart) and no stage date column
+# they take funnel_base_mart instead, which reads the default_* columns and nothing else (funnel_pieces says "funnel").
+FUNNEL_BASE_QUERIES = ("funnel_summary", "funnel_stage_counts", "funnel_opportunities", "funnel_stage_times",
+                       "funnel_cohorts", "funnel_breakdown", "funnel_breakdown_stages", "funnel_owner_risk")
+FUNNEL_PIECES = {"funnel_base": "funnel_base_mart"}
+USE_FUNNEL_BASE_MART = True  # the tests switch it off to compare with funnel_base reading the same columns
 
 
 def use_funnel_mart(snap: store.Snapshot, params: dict) -> bool:
@@ -611,6 +623,15 @@ def use_funnel_mart(snap: store.Snapshot, params: dict) -> bool:
         return False
     kept = _per_snapshot(snap, "select any_value(default_settings) from mart_opportunities")
     return kept is not None and str(kept) == settings_key(params, FUNNEL_SETTINGS)
+
+
+def funnel_pieces(snap: store.Snapshot, name: str, params: dict) -> bool | str:
+    """"funnel" when funnel query `name` can take funnel_base_mart: the stage settings are the ones mart_opportunities'
+    default_* columns were built with and no stage date column is mapped (nothing but those columns decides how far an
+    opportunity reached); else False (funnel_base, with use_funnel_mart as it says)."""
+    if not USE_FUNNEL_BASE_MART or name not in FUNNEL_BASE_QUERIES or len(params.get("date_columns") or []) > 0:
+        return False
+    return "funnel" if use_funnel_mart(snap, params) else False
 
 
 def use_drivers_mart(snap: store.Snapshot, params: dict) -> bool:
@@ -723,6 +744,34 @@ def default_measures(snap: store.Snapshot, name: str, params: dict) -> bool | st
     return "default" if settings is not None and settings == settings_key(params, _default_mart_parameters()) else False
 
 
+def default_states(snap: store.Snapshot, name: str, params: dict) -> bool | str:
+    """"states" when query `name` can read each customer's rung, state and facts from mart_loyalty_customers (filtered
+    there) and work out the measures after them: every parameter loyalty_rung_inputs (at the default period) and
+    loyalty_rung_rules read, but the filters, is the one that mart was built with; else False (end_marts decides).
+    default_measures comes first: with no filter and the default settings the mart has the measures too."""
+    if not (USE_STATES_MART and USE_DEFAULT_MART and USE_PERIOD_MART and use_end_marts(name)):
+        return False
+    settings = _default_settings(snap)
+    if settings is None:
+        return False
+    try:
+        built = json.loads(settings)
+    except ValueError:
+        return False
+    names = _states_parameters()
+    return "states" if settings_key(built, names) == settings_key(params, names) else False
+
+
+@functools.cache
+def _states_parameters() -> tuple[str, ...]:
+    """The parameters a customer's rung, state and facts depend on (what loyalty_states_mart stands for: the pieces
+    it replaces, at the default period), the filters left out: they pick rows of the mart."""
+    from crmlens import queries
+    pieces = queries.expand("-- include: loyalty_rung_inputs\n-- include: loyalty_rung_rules", (), PERIOD_PIECES)
+    return tuple(dict.fromkeys(("start", "end", *(p for p in queries.parameters(pieces)
+                                                 if p not in ("use_spells_mart", "settings", *MOVES_FILTERS)))))
+
+
 def _default_settings(snap: store.Snapshot) -> str | None:
     """The settings mart_loyalty_customers was built with (None: none, or an empty mart)."""
     value = _per_snapshot(snap, "select any_value(settings) from mart_loyalty_customers")
@@ -762,16 +811,20 @@ def _moves_kept(snap: store.Snapshot) -> tuple[str, set[tuple[pd.Timestamp, pd.T
 
 def mart_pieces(name: str, variant: bool | str = True) -> dict[str, str]:
     """The shared pieces query `name` takes from marts instead of the live ones, when it reads marts (variant: what
-    end_marts, default_measures or default_moves said)."""
+    end_marts, default_measures, default_states, default_moves or funnel_pieces said)."""
     if variant == "complaints":
         return COMPLAINT_PIECES
     if variant == "complaints_unfiltered":
         return {**COMPLAINT_PIECES, **COMPLAINT_OTHERS_PIECES}
+    if variant == "funnel":
+        return FUNNEL_PIECES
     if variant == "moves":
         return MOVES_PIECES[name]
     if name in END_QUERIES:
         if variant == "default":
             return DEFAULT_PIECES
+        if variant == "states":
+            return STATES_PIECES
         return PERIOD_PIECES if variant == "period" else END_PIECES
     return MART_PIECES
 

@@ -91,16 +91,19 @@ def bind(name: str, params: dict, from_marts: bool | str = False) -> dict:
 
 def prepared(name: str, params: dict | None, snap: store.Snapshot) -> tuple[str, dict]:
     """The SQL text and bound parameters query `name` runs with on `snap`: the one choice of its variant (the pieces
-    it takes from marts: model.complaint_pieces, default_measures, end_marts, default_moves, use_loyalty_mart) and of
-    the model's flags (use_spells_mart, use_churn_mart, use_drivers_mart, use_funnel_mart, the complaint marts':
-    facts about the snapshot); or, for a query whose rows for these parameters were kept at load (model.kept_view: the
-    churn page as it opens), the select of those rows. run executes exactly this; the tests' query plans (EXPLAIN) use it too."""
+    it takes from marts: model.complaint_pieces, funnel_pieces, default_measures, default_states, end_marts,
+    default_moves, use_loyalty_mart) and of the model's flags (use_spells_mart, use_churn_mart, use_drivers_mart,
+    use_funnel_mart, the complaint marts': facts about the snapshot); or, for a query whose rows for these parameters
+    were kept at load (model.kept_view: the churn page as it opens), the select of those rows. run executes exactly
+    this; the tests' query plans (EXPLAIN) use it too."""
     merged = {**DEFAULT_PARAMS, **(params or {})}
     kept = model.kept_view(snap, name, merged)
     if kept is not None:  # the page as it opens: its rows kept at load (model.KEPT_VIEWS)
         return f"select * exclude (settings, kept_row) from {kept} order by kept_row", {}
     from_marts = (model.complaint_pieces(snap, name, merged)
+                  or model.funnel_pieces(snap, name, merged)
                   or model.default_measures(snap, name, merged)
+                  or model.default_states(snap, name, merged)
                   or model.end_marts(snap, name, merged)
                   or model.default_moves(snap, name, merged)
                   or model.use_loyalty_mart(snap, name, merged))

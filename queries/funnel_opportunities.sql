@@ -10,7 +10,7 @@
 ,
 chosen as (
     -- the opportunities of the list: only what orders and counts them (the wide columns come for one page below)
-    select r.opportunity_id, r.amount, r.status, r.closed_on, r.rule
+    select r.opportunity_id, r.mart_row, r.amount, r.status, r.closed_on, r.rule
     from reach r
     join levels l on l.stage_key = $list_stage
     where case when $list_mode = 'dropped' then r.reach = l.pos else r.reach >= l.pos end
@@ -24,5 +24,6 @@ select p.opportunity_id, o.customer_id, trim(o.stage) as stage, p.status, p.amou
        o.segment, o.region, o.created_date, p.closed_on, p.rule,
        (select count(*) from chosen) as n_total
 from page p
-join mart_opportunities o using (opportunity_id)
+-- by its row: the scan reads the wide columns where the page's rows are, not those of every opportunity
+join mart_opportunities o on o.rowid = p.mart_row
 order by p.amount desc nulls last, p.opportunity_id

@@ -36,7 +36,8 @@ select customer_id, name, segment, region, channel, owner, rung, is_lapsed, n_or
        amt_revenue_period, amt_profit_period, amt_revenue_lifetime, amt_margin_lifetime, amt_clv_forward,
        latest_satisfaction, latest_nps, n_unresolved, n_referrals, n_complaints_period,
        abc_class, r_score, f_score, m_score, rfm_segment, quadrant,
-       count(*) over () as n_matching
+       -- counted apart: a window over every matching row would hold all their columns to count them
+       (select count(*) from matching) as n_matching
 from matching
 order by case when $sort = 'lifetime' then amt_margin_lifetime end desc nulls last,
          case when $sort = 'revenue_period' then amt_revenue_period end desc nulls last,

@@ -62,6 +62,8 @@ def test_every_shared_piece_is_used():  # by an include line, or in place of one
     used += "\n".join(f"-- include: {end_piece}" for end_piece in model.PERIOD_PIECES.values())
     used += "\n".join(f"-- include: {default_piece}" for default_piece in model.DEFAULT_PIECES.values())
     used += "\n" + "\n".join(f"-- include: {piece}" for piece in model.mart_pieces("complaints_churn", "complaints_unfiltered").values())
+    used += "\n" + "\n".join(f"-- include: {piece}" for piece in model.STATES_PIECES.values())
+    used += "\n" + "\n".join(f"-- include: {piece}" for piece in model.FUNNEL_PIECES.values())
     used += "\n" + "\n".join(f"-- include: {moves_piece}" for swap in model.MOVES_PIECES.values() for moves_piece in swap.values())
     for piece in queries.SHARED_DIR.glob("*.sql"):
         assert f"-- include: {piece.stem}" in used, piece.name

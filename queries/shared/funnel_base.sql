@@ -11,6 +11,8 @@ opp as materialized (
            o.created_date, o.effective_created, o.dated_by, o.close_date, o.amount,
            -- a cycle or first-step time counts from a creation or first-stage date, never from the close date
            if(o.dated_by in ('created', 'first_stage'), o.effective_created, null) as cycle_from, o.owner, o.source, o.product, o.segment, o.region,
+           -- the opportunity's row in mart_opportunities (funnel_opportunities reads its page's wide columns by it)
+           o.rowid as mart_row,
            -- ($use_funnel_mart: the settings are the proposed ones mart_opportunities was built with: its default_*
            --  columns hold these three, and no history is read)
            if($use_funnel_mart, o.default_status,
