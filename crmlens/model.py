@@ -25,9 +25,7 @@ from crmlens import store, vocab
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
 MODEL_VERSION = 26  # 26: mart_loyalty_months from each customer's change points (carried forward, then unnested to the
-# dates) instead of every customer and date joined to ranges; mart_loyalty_customers updated by customer on order
-# appends (KEPT_PIECES: the other customers' rung states read back, the ranking measures worked out again for all);
-# 25: mart_spell_revenue (the churn bucket's lost revenue for the default rule's lifetimes);
+# dates) instead of every customer and date joined to ranges; 25: mart_spell_revenue (the churn bucket's lost revenue for the default rule's lifetimes);
 # 24: macro listed_lost (the customer list's churn date, else its flag: one rule for the churn and
 # complaints pages); 23: mart_complaints (per complaint), mart_complaint_customers (per customer: the complaints
 # page's link to churn at the default rule and period); macro customer_revenue (THE revenue of a customer over a window, refunds lowering it);
@@ -130,12 +128,7 @@ UPDATED_BY_KEY = {"mart_customers": "customer_id", "mart_customer_days": "custom
                   "mart_customer_period": "customer_id", "mart_loyalty_months": "customer_id",
                   "mart_customer_churn": "customer_id", "mart_customer_order_modes": "customer_id",
                   "mart_complaints": "customer_id", "mart_complaint_customers": "customer_id",
-                  "mart_loyalty_customer_moves": "customer_id", "mart_loyalty_customers": "customer_id"}
-# Marts of UPDATED_BY_KEY whose rows also depend on every other row (mart_loyalty_customers: ABC classes, RFM scores,
-# quadrants and CLV rank or average every customer): on a by-key update the per-customer part is worked out again
-# for the keys alone and the other customers' is read back from the mart (_keep_rows), then the whole table is made
-# again from both with these pieces swapped in.
-KEPT_PIECES = {"mart_loyalty_customers": {"loyalty_states_all": "loyalty_states_kept"}}
+                  "mart_loyalty_customer_moves": "customer_id"}
 # What a mart reads from every customer: when one of these differs after the append from what it was before, the
 # mart is rebuilt whole. last_order_day: the newest order day (mart_customer_spells' as-of; mart_loyalty_months' last
 # dates); usual_gap: everybody's median gap between order days (the gap of one-order customers in customer_spells);
@@ -147,8 +140,6 @@ GLOBAL_INPUTS = {"mart_customer_spells": ("last_order_day", "usual_gap"),
                  "mart_spell_revenue": ("last_order_day", "usual_gap"),  # (its lifetimes: mart_customer_spells')
                  "mart_customer_period": ("last_line_day",),
                  "mart_loyalty_months": ("first_line_day", "last_line_day", "last_order_day"),
-                 # the default period (last_line_day) and the lifetimes at its end (mart_customer_spells')
-                 "mart_loyalty_customers": ("last_line_day", "last_order_day", "usual_gap"),
                  "mart_customer_churn": ("last_order_day", "usual_gap", "guest_orders", "guest_revenue"),
                  "mart_customer_order_modes": ("last_line_day", "last_order_day"),
                  "mart_complaint_customers": ("last_order_day", "usual_gap", "last_line_day"),
@@ -240,13 +231,7 @@ def build(con: duckdb.DuckDBPyConnection, changed: set[str] | frozenset[str] | N
                 keyed = all(before[i] == after[i] for i, g in enumerate(GLOBAL_NAMES) if g in GLOBAL_INPUTS[name])
             made[name] = "keys" if keyed else "whole"
             text = _with_pieces(name) if name in WITH_PIECES else sql(name)
-            if keyed and name in KEPT_PIECES:
-                con.execute(key_scope)
-                _keep_rows(con, name)
-                con.execute(_with_pieces(name, KEPT_PIECES[name]), _build_params(con, name))
-                con.execute("drop table if exists _loyalty_states_kept")
-                con.execute(WHOLE_SCOPE)
-            elif keyed:
+            if keyed:
                 con.execute(key_scope)
                 con.execute(DELETE_BY_KEY[UPDATED_BY_KEY[name]].format(name=name))
                 con.execute(_as_insert(name, text), _build_params(con, name))
@@ -467,24 +452,9 @@ def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
                                       "and schema_name = 'main'").fetchall()}
 
 
-def _with_pieces(name: str, more: dict | None = None) -> str:
+def _with_pieces(name: str) -> str:
     from crmlens import queries  # queries imports this module
-    return queries.expand(sql(name), (name,), {**BUILD_PIECES.get(name, {}), **(more or {})})
-
-
-def _keep_rows(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Before a by-key update of a mart of KEPT_PIECES (mart_loyalty_customers): the rung states of the customers outside
-    the scope, as the mart keeps them, in temp table _loyalty_states_kept (the columns of the pieces' rung_states,
-    read from the query's description: no rows are worked out for it)."""
-    from crmlens import queries  # queries imports this module
-    states = queries.expand("with dates(as_of) as (select $end::date),\n-- include: loyalty_rung_inputs\n"
-                            "-- include: loyalty_rung_rules\nlast_cte as (select 1)\nselect * from rung_states limit 0",
-                            (name,), BUILD_PIECES.get(name))
-    params = _build_params(con, name)
-    columns = [d[0] for d in con.execute(states, {p: params[p] for p in queries.parameters(states)}).description]
-    listed = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)  # the pieces' own column names
-    con.execute(f"create or replace temp table _loyalty_states_kept as select {listed} from {name} "
-                "where not in_build_scope(customer_id)")
+    return queries.expand(sql(name), (name,), BUILD_PIECES.get(name))
 
 
 def _drop_views_now_tables(con: duckdb.DuckDBPyConnection) -> None:

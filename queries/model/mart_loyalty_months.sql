@@ -105,64 +105,56 @@ referral_steps as (
     where r.referred_by is not null and r.referred_by <> r.customer_id and in_build_scope(r.referred_by)
 ),
 -- every change of a customer's facts at a step, from the step they are known (complaints and referrals before it
---   count from it)
+--   count from it). One row per customer and step for the known step, orders and surveys; complaints and referrals
+--   may add more at a step: the window below reads them in step order with the order row last, and only the last row
+--   of a step gives rows (the one whose next row is at a later step)
 changes as (
     select k.customer_id, k.known_step as step, null::bigint as n_orders, null::date as last_ordered_at,
-           null::double as amt_revenue, false as has_order, null::double as satisfaction,
-           null::date as satisfaction_day, null::double as nps, null::date as nps_day,
-           0 as d_unresolved, 0 as d_referrals
+           null::double as amt_revenue, false as has_order, null::struct(v double, d date) as satisfaction,
+           null::struct(v double, d date) as nps, 0 as d_unresolved, 0 as d_referrals
     from known k
     union all
-    select o.customer_id, o.step, o.n_orders, o.last_ordered_at, o.amt_revenue, true, null, null, null, null, 0, 0
+    select o.customer_id, o.step, o.n_orders, o.last_ordered_at, o.amt_revenue, true, null, null, 0, 0
     from order_steps o
     union all
-    select s.customer_id, s.step, null, null, null, false, s.satisfaction, s.satisfaction_day, s.nps, s.nps_day, 0, 0
+    select s.customer_id, s.step, null, null, null, false,
+           if(s.satisfaction is null, null, {'v': s.satisfaction, 'd': s.satisfaction_day}),
+           if(s.nps is null, null, {'v': s.nps, 'd': s.nps_day}), 0, 0
     from survey_steps s
     join known k on k.customer_id = s.customer_id and s.step >= k.known_step
     union all
-    select c.customer_id, greatest(c.from_step, k.known_step), null, null, null, false, null, null, null, null, 1, 0
+    select c.customer_id, greatest(c.from_step, k.known_step), null, null, null, false, null, null, 1, 0
     from complaint_spans c
     join known k on k.customer_id = c.customer_id and c.from_step < c.to_step and k.known_step < c.to_step
     union all
-    select c.customer_id, c.to_step, null, null, null, false, null, null, null, null, -1, 0
+    select c.customer_id, c.to_step, null, null, null, false, null, null, -1, 0
     from complaint_spans c
     join known k on k.customer_id = c.customer_id and c.from_step < c.to_step and k.known_step < c.to_step
     join date_list l on c.to_step < l.n_steps
     union all
-    select r.customer_id, greatest(r.step, k.known_step), null, null, null, false, null, null, null, null, 0, 1
+    select r.customer_id, greatest(r.step, k.known_step), null, null, null, false, null, null, 0, 1
     from referral_steps r
     join known k on k.customer_id = r.customer_id
     join date_list l on r.step < l.n_steps
 ),
-change_points as (
-    select customer_id, step, sum(n_orders) as n_orders, max(last_ordered_at) as last_ordered_at,
-           sum(amt_revenue) as amt_revenue, bool_or(has_order) as has_order,
-           max(satisfaction) as satisfaction, max(satisfaction_day) as satisfaction_day,
-           max(nps) as nps, max(nps_day) as nps_day,
-           sum(d_unresolved) as d_unresolved, sum(d_referrals) as d_referrals
-    from changes
-    group by customer_id, step
-),
--- the facts at each change point (running totals, the latest answers), and the step of the next one
+-- the facts after each change (running totals, the latest answers), and the step of the next change
 carried as (
     select customer_id, step, has_order, amt_revenue,
            sum(n_orders) over w as n_orders_to_date,
            max(last_ordered_at) over w as last_ordered_to_date,
            sum(amt_revenue) over w as amt_revenue_to_date,
            last_value(satisfaction ignore nulls) over w as satisfaction,
-           last_value(satisfaction_day ignore nulls) over w as satisfaction_day,
            last_value(nps ignore nulls) over w as nps,
-           last_value(nps_day ignore nulls) over w as nps_day,
            sum(d_unresolved) over w as n_unresolved,
            sum(d_referrals) over w as n_referrals,
            lead(step, 1, (select n_steps from date_list)) over w as next_step
-    from change_points
-    window w as (partition by customer_id order by step rows between unbounded preceding and current row)
+    from changes
+    window w as (partition by customer_id order by step, has_order rows between unbounded preceding and current row)
 ),
 -- each change point's facts at every step up to the next one
 rows_out as (
     select customer_id, step, has_order, amt_revenue, n_orders_to_date, last_ordered_to_date, amt_revenue_to_date,
-           satisfaction, satisfaction_day, nps, nps_day, n_unresolved, n_referrals,
+           satisfaction, nps, n_unresolved, n_referrals,
            unnest(range(step, next_step)) as at_step
     from carried
 )
@@ -171,8 +163,8 @@ select o.customer_id, l.ends[o.at_step + 1] as as_of,
        o.last_ordered_to_date as last_ordered_at,
        if(o.at_step = o.step and o.has_order, o.amt_revenue, 0) as amt_revenue_month,
        coalesce(o.amt_revenue_to_date, 0) as amt_revenue_to_date,
-       o.satisfaction as latest_satisfaction_seen, o.satisfaction_day as latest_satisfaction_day,
-       o.nps as latest_nps_seen, o.nps_day as latest_nps_day,
+       o.satisfaction.v as latest_satisfaction_seen, o.satisfaction.d as latest_satisfaction_day,
+       o.nps.v as latest_nps_seen, o.nps.d as latest_nps_day,
        o.n_unresolved::bigint as n_unresolved, o.n_referrals::bigint as n_referrals
 from rows_out o, date_list l
 order by as_of

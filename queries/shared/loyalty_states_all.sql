@@ -1,3 +1,0 @@
--- shared piece loyalty_states_all: in mart_loyalty_customers, after the rung states of the customers in the build's
---   scope (every customer in a full build): nothing more. On an order append crmlens.model swaps in
---   loyalty_states_kept, which adds the other customers' rung states as the table kept them.
