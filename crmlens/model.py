@@ -186,7 +186,7 @@ def _key_scope(con: duckdb.DuckDBPyConnection) -> str:
 
 
 # The old rows of the keys: a hash semi join with the scope's customers (in_build_scope searches its list row by row:
-# on a mart of 1.3M rows 0.20 s of CPU against 0.055 s, at 1M orders).
+# filtering the 1.3M rows of mart_loyalty_months took 0.20 s of CPU against 0.055 s, at 1M orders).
 DELETE_BY_KEY = {"customer_id": "delete from {name} where customer_id in (select s.customer_id from _build_customers s)",
                  "order_date": "delete from {name} where in_build_days(order_date)"}
 RAW_TABLES = ("customers", "orders", "opportunities", "opportunity_stage_history", "complaints", "surveys",
