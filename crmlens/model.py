@@ -25,7 +25,9 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 27  # 27: mart_order_dates.n_lines_customer (the churn bucket reads the customers' revenue per day from it);
+MODEL_VERSION = 28  # 28: mart_loyalty_months from each customer's change points (carried forward, then unnested to the
+# dates) instead of every customer and date joined to ranges;
+# 27: mart_order_dates.n_lines_customer (the churn bucket reads the customers' revenue per day from it);
 # mart_customer_long_gaps (the days that can begin a lifetime under a rule of >= 30 days: customer_spells' from_gaps);
 # mart_churn_summary_kept, mart_churn_bucket_kept (the churn page's default view, kept at load);
 # 26: macro listed_lost_date (the complaints link's lost day, once); mart_complaint_customers.complained_in_period;
@@ -204,7 +206,9 @@ def _key_scope(con: duckdb.DuckDBPyConnection) -> str:
                      for macro, n in (("in_build_scope", n_customers), ("in_build_days", n_days)))
 
 
-DELETE_BY_KEY = {"customer_id": "delete from {name} where in_build_scope(customer_id)",
+# The old rows of the keys: a hash semi join with the scope's customers (in_build_scope searches its list row by row:
+# filtering the 1.3M rows of mart_loyalty_months took 0.20 s of CPU against 0.055 s, at 1M orders).
+DELETE_BY_KEY = {"customer_id": "delete from {name} where customer_id in (select s.customer_id from _build_customers s)",
                  "order_date": "delete from {name} where in_build_days(order_date)"}
 RAW_TABLES = ("customers", "orders", "opportunities", "opportunity_stage_history", "complaints", "surveys",
               "activities", "owners", "owner_changes", "targets", "product_attributes")
