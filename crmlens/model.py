@@ -225,7 +225,8 @@ def build(con: duckdb.DuckDBPyConnection, changed: set[str] | frozenset[str] | N
     before = con.execute(GLOBALS_SQL).fetchone() if by_key else None
     key_scope = _key_scope(con) if by_key else None
     after = None
-    _drop_views_now_tables(con)
+    if not facts["current"]:  # (a current model has them as tables; duckdb_views() asks every attached DuckLake catalog)
+        _drop_views_now_tables(con)
     if not facts["current"]:  # (a current model was built with these words: _model_is_current compared them)
         _write_vocabulary(con)
     con.execute(WHOLE_SCOPE)
@@ -256,12 +257,18 @@ def build(con: duckdb.DuckDBPyConnection, changed: set[str] | frozenset[str] | N
                 con.execute(text, _build_params(con, name))
         BUILD_SECONDS[name] = time.perf_counter() - started
     started = time.perf_counter()
-    con.execute("create or replace table model_info as select $v::integer as model_version, "
-                "(select max(order_date) from mart_customer_days) as spells_as_of, "
-                "(select min(as_of) from mart_loyalty_months) as loyalty_from, "
-                "(select max(as_of) from mart_loyalty_months) as loyalty_to, "
-                "coalesce((select list(distinct as_of order by as_of) from mart_loyalty_months"
-                " where as_of != last_day(as_of)), []::date[]) as loyalty_days", {"v": MODEL_VERSION})
+    info = ("select $v::integer as model_version, "
+            "(select max(order_date) from mart_customer_days) as spells_as_of, "
+            "(select min(as_of) from mart_loyalty_months) as loyalty_from, "
+            "(select max(as_of) from mart_loyalty_months) as loyalty_to, "
+            "coalesce((select list(distinct as_of order by as_of) from mart_loyalty_months"
+            " where as_of != last_day(as_of)), []::date[]) as loyalty_days")
+    # Kept when a current model's row is the same (an append on the newest order day): on DuckLake a table made again
+    # is a new table in the catalog and a new file, and every server's read copy copies it again.
+    if not (facts["current"] and con.execute(f"select count(*) = 1 and count(*) filter (where m is not distinct "
+                                             f"from n) = 1 from model_info m, ({info}) n",
+                                             {"v": MODEL_VERSION}).fetchone()[0]):
+        con.execute(f"create or replace table model_info as {info}", {"v": MODEL_VERSION})
     BUILD_SECONDS["model_info"] = time.perf_counter() - started
     return made
 
@@ -467,8 +474,9 @@ def _model_is_current(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute("select table_name from duckdb_tables() where database_name = current_database() "
-                                      "and schema_name = 'main'").fetchall()}
+    """Which of the model's tables the database has (store.existing_tables: on DuckLake without listing every attached
+    catalog)."""
+    return store.existing_tables(con, (*STAGING_TABLES, *MARTS))
 
 
 def _with_pieces(name: str) -> str:
