@@ -145,7 +145,7 @@ print(json.dumps({"seconds": round(total, 3), "store_opened_s": round(opened_s, 
 
 def run_steps(db: str, csv: pathlib.Path, env: dict | None = None) -> dict:
     out = subprocess.run([str(PROJECT / ".venv" / "bin" / "python"), "-c", STEPS, db, str(csv)], cwd=PROJECT,
-                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(PROJECT), **(env or {})})
+                         check=False, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(PROJECT), **(env or {})})
     if out.returncode:
         raise RuntimeError(out.stderr[-3000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
