@@ -148,7 +148,7 @@ UPDATED_BY_KEY = {"mart_customers": "customer_id", "mart_customer_days": "custom
                   "mart_customer_churn": "customer_id", "mart_customer_long_gaps": "customer_id",
                   "mart_customer_order_modes": "customer_id",
                   "mart_complaints": "customer_id", "mart_complaint_customers": "customer_id",
-                  "mart_loyalty_customer_moves": "customer_id"}
+                  "mart_loyalty_customer_moves": "customer_id", "mart_data_span": "table_name"}
 # What a mart reads from every customer: when one of these differs after the append from what it was before, the
 # mart is rebuilt whole. last_order_day: the newest order day (mart_customer_spells' as-of; mart_loyalty_months' last
 # dates); usual_gap: everybody's median gap between order days (the gap of one-order customers in customer_spells);
@@ -175,7 +175,11 @@ GLOBALS_SQL = """select (select min(order_date) from mart_order_dates) as first_
        (select sum(n_orders_no_customer) from mart_order_dates) as guest_orders,
        (select round(sum(amt_revenue_no_customer), 4) from mart_order_dates) as guest_revenue"""
 WHOLE_SCOPE = ("create or replace temp macro in_build_scope(c) as true; "
-               "create or replace temp macro in_build_days(d) as true")
+               "create or replace temp macro in_build_days(d) as true; "
+               "create or replace temp macro in_build_tables(t) as true")
+# The loaded tables of an update (mart_data_span's rows: one per table), a list of our own table names (few).
+TABLE_SCOPE = ("create or replace temp macro in_build_tables(t) as "
+               "list_contains(getvariable('crmlens_build_tables'), t)")
 # The scope of a by-key update (_append_scope's temp tables _build_customers and _build_days). Few keys (an append of
 # a day's orders): the keys as constant lists in session variables (read from the temp tables, never pasted into
 # SQL), a filter DuckDB pushes into the scan of the order lines, on the DuckDB file and on DuckLake's Parquet alike,
@@ -196,20 +200,26 @@ KEY_SCOPE_LISTS = {
                      "create or replace temp macro in_build_days(d) as list_contains(getvariable('crmlens_build_days'), d)"
                      " or (d is null and getvariable('crmlens_build_null_day'))"}
 KEY_LIST_MAX = 200  # keys up to which a scope is a constant list
+# ... but only for the marts whose scope filter sits above a window, an aggregate or a join of marts (a constant list is
+# pushed through them into the scans; an IN subquery is a semi join placed above them, after every customer's rows were
+# worked out) and for the order days (a list prunes the date-ordered order lines). Every other by-key insert, and every
+# delete, takes the IN subqueries: a semi join on the scan, where a list is searched row by row (measured at 1.16M orders,
+# 100 customers, both stores, bench/append_steps.py: the deletes 3.4 s -> 1.1 s, mart_customers 1.0 s -> 0.3 s).
+KEY_LIST_MARTS = ("mart_order_dates", "mart_customer_spells", "mart_loyalty_customer_moves")
+SUBQUERY_SCOPE = "; ".join((*KEY_SCOPE_SUBQUERIES.values(), TABLE_SCOPE))
 
 
 def _key_scope(con: duckdb.DuckDBPyConnection) -> str:
     """The statements that define in_build_scope and in_build_days for the keys in _build_customers / _build_days."""
     n_customers, n_days = con.execute("select (select count(*) from _build_customers), "
                                       "(select count(*) from _build_days)").fetchone()
-    return "; ".join((KEY_SCOPE_LISTS if n <= KEY_LIST_MAX else KEY_SCOPE_SUBQUERIES)[macro]
-                     for macro, n in (("in_build_scope", n_customers), ("in_build_days", n_days)))
+    return "; ".join([(KEY_SCOPE_LISTS if n <= KEY_LIST_MAX else KEY_SCOPE_SUBQUERIES)[macro]
+                      for macro, n in (("in_build_scope", n_customers), ("in_build_days", n_days))] + [TABLE_SCOPE])
 
 
-# The old rows of the keys: a hash semi join with the scope's customers (in_build_scope searches its list row by row:
-# filtering the 1.3M rows of mart_loyalty_months took 0.20 s of CPU against 0.055 s, at 1M orders).
-DELETE_BY_KEY = {"customer_id": "delete from {name} where customer_id in (select s.customer_id from _build_customers s)",
-                 "order_date": "delete from {name} where in_build_days(order_date)"}
+DELETE_BY_KEY = {"customer_id": "delete from {name} where in_build_scope(customer_id)",
+                 "order_date": "delete from {name} where in_build_days(order_date)",
+                 "table_name": "delete from {name} where in_build_tables(table_name)"}
 RAW_TABLES = ("customers", "orders", "opportunities", "opportunity_stage_history", "complaints", "surveys",
               "activities", "owners", "owner_changes", "targets", "product_attributes")
 
@@ -230,13 +240,17 @@ def build(con: duckdb.DuckDBPyConnection, changed: set[str] | frozenset[str] | N
     APPENDABLE, the marts of UPDATED_BY_KEY are updated for the keys the new rows touched (each whole again when a
     global input of GLOBAL_INPUTS moved). Returns how each model table was made: "kept", "keys" or "whole".
     """
-    kept = _unaffected_tables(con, changed)
-    by_key = _append_scope(con, changed, appended, kept)
+    # Read once (on DuckLake each catalog listing and each read of a table asks PostgreSQL).
+    facts = {"current": _model_is_current(con) if changed is not None else False, "existing": _existing_tables(con)}
+    kept = _unaffected_tables(con, changed, facts)
+    by_key = _append_scope(con, changed, appended, kept, facts)
     before = con.execute(GLOBALS_SQL).fetchone() if by_key else None
     key_scope = _key_scope(con) if by_key else None
     after = None
-    _drop_views_now_tables(con)
-    _write_vocabulary(con)
+    if not facts["current"]:  # (a current model has them as tables; duckdb_views() asks every attached DuckLake catalog)
+        _drop_views_now_tables(con)
+    if not facts["current"]:  # (a current model was built with these words: _model_is_current compared them)
+        _write_vocabulary(con)
     con.execute(WHOLE_SCOPE)
     made: dict[str, str] = {}
     BUILD_SECONDS.clear()
@@ -255,20 +269,28 @@ def build(con: duckdb.DuckDBPyConnection, changed: set[str] | frozenset[str] | N
             made[name] = "keys" if keyed else "whole"
             text = _source(name)
             if keyed:
-                con.execute(key_scope)
+                con.execute(SUBQUERY_SCOPE)
                 con.execute(DELETE_BY_KEY[UPDATED_BY_KEY[name]].format(name=name))
+                if name in KEY_LIST_MARTS:
+                    con.execute(key_scope)
                 con.execute(_as_insert(name, text), _build_params(con, name))
                 con.execute(WHOLE_SCOPE)
             else:
                 con.execute(text, _build_params(con, name))
         BUILD_SECONDS[name] = time.perf_counter() - started
     started = time.perf_counter()
-    con.execute("create or replace table model_info as select $v::integer as model_version, "
-                "(select max(order_date) from mart_customer_days) as spells_as_of, "
-                "(select min(as_of) from mart_loyalty_months) as loyalty_from, "
-                "(select max(as_of) from mart_loyalty_months) as loyalty_to, "
-                "coalesce((select list(distinct as_of order by as_of) from mart_loyalty_months"
-                " where as_of != last_day(as_of)), []::date[]) as loyalty_days", {"v": MODEL_VERSION})
+    info = ("select $v::integer as model_version, "
+            "(select max(order_date) from mart_customer_days) as spells_as_of, "
+            "(select min(as_of) from mart_loyalty_months) as loyalty_from, "
+            "(select max(as_of) from mart_loyalty_months) as loyalty_to, "
+            "coalesce((select list(distinct as_of order by as_of) from mart_loyalty_months"
+            " where as_of != last_day(as_of)), []::date[]) as loyalty_days")
+    # Kept when a current model's row is the same (an append on the newest order day): on DuckLake a table made again
+    # is a new table in the catalog and a new file, and every server's read copy copies it again.
+    if not (facts["current"] and con.execute(f"select count(*) = 1 and count(*) filter (where m is not distinct "
+                                             f"from n) = 1 from model_info m, ({info}) n",
+                                             {"v": MODEL_VERSION}).fetchone()[0]):
+        con.execute(f"create or replace table model_info as {info}", {"v": MODEL_VERSION})
     BUILD_SECONDS["model_info"] = time.perf_counter() - started
     return made
 
@@ -305,13 +327,14 @@ def forget_appended(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"drop table if exists _appended_{table}")
 
 
-def _append_scope(con: duckdb.DuckDBPyConnection, changed, appended, kept: set[str]) -> bool:
+def _append_scope(con: duckdb.DuckDBPyConnection, changed, appended, kept: set[str], facts: dict | None = None) -> bool:
     """Whether this build can update the marts by key; if so, the keys are in temp tables _build_customers (the
     customers of the new rows, and the referrers those name: a referrer's referral counts in mart_loyalty_months
     follow when the customers they referred became known) and _build_days (the new rows' order days)."""
     if changed is None or not changed or not set(changed) <= set(appended) <= set(APPENDABLE):
         return False
-    if not _model_is_current(con) or not all(name in _existing_tables(con) for name in UPDATED_BY_KEY):
+    facts = facts or {"current": _model_is_current(con), "existing": _existing_tables(con)}
+    if not facts["current"] or not set(UPDATED_BY_KEY) <= facts["existing"]:
         return False
     con.execute("create or replace temp table _build_customers as "
                 "select distinct customer_id from _appended_orders where customer_id is not null")
@@ -319,6 +342,7 @@ def _append_scope(con: duckdb.DuckDBPyConnection, changed, appended, kept: set[s
                 "where c.customer_id in (select customer_id from _build_customers) and c.referred_by is not null "
                 "and c.referred_by not in (select customer_id from _build_customers)")
     con.execute("create or replace temp table _build_days as select distinct order_date from _appended_orders")
+    con.execute("set variable crmlens_build_tables = $tables::varchar[]", {"tables": sorted(changed)})
     return True
 
 
@@ -515,12 +539,13 @@ def inputs(name: str, _visiting: frozenset[str] = frozenset()) -> frozenset[str]
     return frozenset(found)
 
 
-def _unaffected_tables(con: duckdb.DuckDBPyConnection, changed) -> set[str]:
+def _unaffected_tables(con: duckdb.DuckDBPyConnection, changed, facts: dict | None = None) -> set[str]:
     """The model's tables that may be kept as they are (build): none when `changed` is None, the database has
-    no current model, or the vocabulary is not the one it was built with."""
-    if changed is None or not _model_is_current(con):
+    no current model, or the vocabulary is not the one it was built with. facts: build's reading of the model
+    ({"current": _model_is_current, "existing": _existing_tables}), else read here."""
+    if changed is None or not (facts["current"] if facts else _model_is_current(con)):
         return set()
-    existing = _existing_tables(con)
+    existing = facts["existing"] if facts else _existing_tables(con)
     return {name for name in (*STAGING_TABLES, *MARTS) if name in existing and not inputs(name) & set(changed)}
 
 
@@ -535,8 +560,9 @@ def _model_is_current(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute("select table_name from duckdb_tables() where database_name = current_database() "
-                                      "and schema_name = 'main'").fetchall()}
+    """Which of the model's tables the database has (store.existing_tables: on DuckLake without listing every attached
+    catalog)."""
+    return store.existing_tables(con, (*STAGING_TABLES, *MARTS))
 
 
 def _with_pieces(name: str) -> str:

@@ -164,7 +164,7 @@ def test_replacing_or_updating_orders_rebuilds_whole(tiny_store, tmp_path, build
 def test_every_mart_updated_by_key_restricts_its_rows_to_the_scope():
     """A mart updated by key whose SQL lost its scope macro would insert every row again after deleting the scope's
     (duplicates)."""
-    scope = {"customer_id": "in_build_scope(", "order_date": "in_build_days("}
+    scope = {"customer_id": "in_build_scope(", "order_date": "in_build_days(", "table_name": "in_build_tables("}
     for name, key in model.UPDATED_BY_KEY.items():
         text = model.sql(name)
         assert scope[key] in text, name

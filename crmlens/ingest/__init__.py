@@ -226,9 +226,10 @@ def _write_table(con: duckdb.DuckDBPyConnection, result: FileResult, mode: str) 
         con.execute(f"create or replace table {target} as {select}")
         return
     # Append or update in place (no rewrite of the other rows); new extra columns are added first.
-    existing = {r[0] for r in con.execute(
-        "select column_name from duckdb_columns() where database_name = current_database() "
-        "and schema_name = 'main' and table_name = $t", {"t": table.name}
+    existing = {r[0] for r in con.execute(  # (not duckdb_columns(): it lists every attached DuckLake catalog's columns)
+        "select name from pragma_table_info($t)",
+        {"t": ".".join('"' + part.replace('"', '""') + '"' for part in (con.execute("select current_database()")
+                                                                        .fetchone()[0], "main", table.name))}
     ).fetchall()}
     for name in result.extras:
         if name not in existing:

@@ -118,8 +118,9 @@ def remember(con: duckdb.DuckDBPyConnection, result: FileResult) -> None:
     if result.header_row == 0:
         return  # a file without a header row: its column names (by position) would fit any file as wide
     signature = header_signature(result.headers)
+    kept = {"s": signature, "t": result.table, "m": json.dumps(result.mapping, ensure_ascii=False)}
+    if con.execute("select count(*) = 1 and bool_and(table_name = $t and mapping_json = $m) from mappings "
+                   "where signature = $s", kept).fetchone()[0]:
+        return  # saved already (a file of the same layout loaded again): not rewritten (on DuckLake, new files per load)
     con.execute("delete from mappings where signature = $s", {"s": signature})
-    con.execute(
-        "insert into mappings values ($s, $t, $m, current_localtimestamp())",
-        {"s": signature, "t": result.table, "m": json.dumps(result.mapping, ensure_ascii=False)},
-    )
+    con.execute("insert into mappings values ($s, $t, $m, current_localtimestamp())", kept)
