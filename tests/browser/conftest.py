@@ -83,11 +83,8 @@ _STOPPING: list[threading.Thread] = []
 
 @pytest.fixture(scope="session", autouse=True)
 def servers_stopped():
-    """Wait at the end of the session for the servers still shutting down (a spare own_app server not taken
-    is stopped first)."""
+    """Wait at the end of the session for the servers still shutting down."""
     yield
-    if _SPARE:
-        _SPARE.pop().discard()
     for stopper in _STOPPING:
         stopper.join()
 
@@ -125,77 +122,13 @@ def app(demo_db, tmp_path_factory):
         yield server
 
 
-def _server_env() -> dict[str, str]:
-    """What a server started now inherits (the name of the test running aside)."""
-    return {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
-
-
-class _SpareServer:
-    """An own_app server started in the background, on its own fresh copy of the demo data, while the test
-    before it runs (a start is a few seconds of a browser file's time). It is taken only when the environment
-    is what it was started with; otherwise it is stopped and the test starts one of its own."""
-
-    def __init__(self, demo_db: pathlib.Path, folder: pathlib.Path):
-        self.env = _server_env()
-        self.server = AppServer(_own_copy(demo_db, folder), folder, env=dict(os.environ))
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._start, name=f"start-streamlit-{self.server.port}", daemon=True)
-        self.thread.start()
-
-    def _start(self) -> None:
-        try:
-            self.server.__enter__()
-        except BaseException as e:  # noqa: BLE001 - handed to the test that takes the server
-            self.error = e
-
-    def take(self) -> AppServer | None:
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-        if self.env != _server_env():
-            self.discard()
-            return None
-        return self.server
-
-    def discard(self) -> None:
-        self.thread.join()
-        if self.error is None:
-            self.server.__exit__(None, None, None)
-
-
-_SPARE: list[_SpareServer] = []  # at most one
-
-
-def _own_copy(demo_db: pathlib.Path, folder: pathlib.Path) -> pathlib.Path:
-    db = folder / "own.duckdb"
-    shutil.copyfile(demo_db, db)
-    return db
-
-
-def _own_app_follows(request) -> bool:
-    """Whether a later test of this file (whole files run on one worker: --dist loadscope) takes an own_app."""
-    items = request.session.items
-    if request.node not in items:
-        return False
-    later = items[items.index(request.node) + 1:]
-    return any(item.path == request.node.path and "own_app" in getattr(item, "fixturenames", ())
-               for item in later)
-
-
 @pytest.fixture
-def own_app(demo_db, tmp_path_factory, request):
-    """A server of its own on its own copy of the demo data, for tests that load files. While the test runs, the
-    next test of the file that needs one has its server started (_SpareServer)."""
-    server = _SPARE.pop().take() if _SPARE else None
-    if server is None:
-        folder = tmp_path_factory.mktemp("own")
-        server = AppServer(_own_copy(demo_db, folder), folder).__enter__()
-    if _own_app_follows(request):
-        _SPARE.append(_SpareServer(demo_db, tmp_path_factory.mktemp("own")))
-    try:
+def own_app(demo_db, tmp_path):
+    """A server with its own copy of the demo data, for tests that load files."""
+    db = tmp_path / "own.duckdb"
+    shutil.copyfile(demo_db, db)
+    with AppServer(db, tmp_path) as server:
         yield server
-    finally:
-        server.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="session")
