@@ -92,7 +92,10 @@ def _load_key(*what) -> str:
 
 
 def _copy_of_load(db: pathlib.Path, key: str, load) -> pathlib.Path:
-    """db as a copy of the database `load(path)` makes; the load runs once per session and key."""
+    """db as a copy of the database `load(path)` makes; the load runs once per session and key. When the load
+    kept earlier data versions (several loads: versions.folder beside the database), db gets copies of them."""
+    from crmlens import versions
+
     folder = _template_dir()
     template = folder / f"{key}.duckdb"
     with open(folder / f"{key}.lock", "w") as lock:
@@ -100,9 +103,15 @@ def _copy_of_load(db: pathlib.Path, key: str, load) -> pathlib.Path:
         if not template.exists():
             making = folder / f"{key}.making.duckdb"
             making.unlink(missing_ok=True)
+            shutil.rmtree(versions.folder(making), ignore_errors=True)
             load(making)
+            if versions.folder(making).exists():
+                shutil.rmtree(versions.folder(template), ignore_errors=True)
+                os.replace(versions.folder(making), versions.folder(template))
             os.replace(making, template)
     shutil.copyfile(template, db)
+    if versions.folder(template).exists():
+        shutil.copytree(versions.folder(template), versions.folder(db))
     return db
 
 

@@ -3,12 +3,14 @@ brings back a kept version's data as a new recorded load, and a table can be cle
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from click.testing import CliRunner
 
 from crmlens import ingest, store, versions
 from crmlens.cli import cli
-from tests.conftest import fetch
+from tests.conftest import _copy_of_load, _load_key, fetch
 
 
 def load(tmp_path, db, name: str, text: str, **kw):
@@ -17,14 +19,25 @@ def load(tmp_path, db, name: str, text: str, **kw):
     return ingest.load_files([path], db=db, **kw)
 
 
+VERSIONS = [("customers.csv", "customer_id,name\nC1,Ann\nC2,Bo\n"),
+            ("customers.csv", "customer_id,name\nC1,Ann\nC2,Bo\nC3,Cy\n"),
+            ("orders.csv", "order_id,customer_id,order_date,amount\nO1,C3,2025-01-02,10\n")]
+
+
+def three_loads(path):
+    files = path.with_name(path.name + ".files")
+    shutil.rmtree(files, ignore_errors=True)
+    files.mkdir()
+    for name, text in VERSIONS:
+        load(files, path, name, text)
+    shutil.rmtree(files)
+
+
 @pytest.fixture
 def db(tmp_path):
-    """Version 1: customers C1, C2; version 2: C1-C3; version 3: orders added."""
-    db = tmp_path / "crm.duckdb"
-    load(tmp_path, db, "customers.csv", "customer_id,name\nC1,Ann\nC2,Bo\n")
-    load(tmp_path, db, "customers.csv", "customer_id,name\nC1,Ann\nC2,Bo\nC3,Cy\n")
-    load(tmp_path, db, "orders.csv", "order_id,customer_id,order_date,amount\nO1,C3,2025-01-02,10\n")
-    return db
+    """Version 1: customers C1, C2; version 2: C1-C3; version 3: orders added. A copy (with the kept versions'
+    folder) of the three loads made once per test session (conftest._copy_of_load)."""
+    return _copy_of_load(tmp_path / "crm.duckdb", _load_key("versions", VERSIONS), three_loads)
 
 
 def test_each_load_keeps_the_snapshot_it_replaces(db):

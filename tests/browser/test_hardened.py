@@ -3,6 +3,7 @@ data never become links or images (item 2), CSV downloads need the session (item
 
 from __future__ import annotations
 
+import os
 import pathlib
 import shutil
 import tempfile
@@ -20,13 +21,15 @@ from tests.browser.conftest import AppServer, choose_files, exceptions, open_pag
 VIEWER_PASSWORD = "viewer-pw"
 
 
-@pytest.fixture
-def guarded_app(demo_db, tmp_path, monkeypatch):
-    """A server whose data needs the viewer password (set in the environment)."""
-    monkeypatch.setenv("CRMLENS_VIEWER_PASSWORD_HASH", access.hash_password(VIEWER_PASSWORD, iterations=1000))
-    db = tmp_path / "guarded.duckdb"
+@pytest.fixture(scope="module")
+def guarded_app(demo_db, tmp_path_factory):
+    """A server whose data needs the viewer password (set in its environment). One per file: its tests only
+    read, each in browser contexts of its own."""
+    folder = tmp_path_factory.mktemp("guarded")
+    db = folder / "guarded.duckdb"
     shutil.copyfile(demo_db, db)
-    with AppServer(db, tmp_path) as server:
+    env = {**os.environ, "CRMLENS_VIEWER_PASSWORD_HASH": access.hash_password(VIEWER_PASSWORD, iterations=1000)}
+    with AppServer(db, folder, env=env) as server:
         yield server
 
 
@@ -68,14 +71,16 @@ def test_viewer_sign_in_keeps_the_page_the_link_named(guarded_app, browser):
 
 # --- item 2: values from data stay text -------------------------------------------------------
 
-@pytest.fixture
-def hostile_app(tmp_path):
-    """A server on data whose every text column holds Markdown links, images and HTML (test_safe_text)."""
+@pytest.fixture(scope="module")
+def hostile_app(tmp_path_factory):
+    """A server on data whose every text column holds Markdown links, images and HTML (test_safe_text). One per
+    file: the first test only reads; the second loads a one-row survey file of its own after it."""
     from tests.test_safe_text import hostile_files
 
-    db = tmp_path / "hostile.duckdb"
-    ingest.load_files(hostile_files(tmp_path), db=db, max_reject_share=1.0)
-    with AppServer(db, tmp_path) as server:
+    folder = tmp_path_factory.mktemp("hostile")
+    db = folder / "hostile.duckdb"
+    ingest.load_files(hostile_files(folder), db=db, max_reject_share=1.0)
+    with AppServer(db, folder) as server:
         yield server
 
 
