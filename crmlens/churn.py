@@ -13,7 +13,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from crmlens import fmt, queries, store, survival
 from crmlens import margin as margins
@@ -197,6 +196,8 @@ def attribute_tests(drivers: pd.DataFrame) -> pd.DataFrame:
         if len(table) < 2 or (table.sum(axis=0) == 0).any():
             p = None
         else:
+            from scipy import stats  # imported here: it takes about a second, which every load would pay
+
             p = float(stats.chi2_contingency(table, correction=False)[1])
         spread = float(g["rate_churn"].max() - g["rate_churn"].min())
         rows.append({"attribute": attribute, "source": g["source"].iloc[0], "n_levels": len(g),

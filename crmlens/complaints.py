@@ -14,8 +14,12 @@ import math
 import re
 
 import numpy as np
+from typing import TYPE_CHECKING
+
 import pandas as pd
-from statsmodels.duration.survfunc import SurvfuncRight
+
+if TYPE_CHECKING:
+    from statsmodels.duration.survfunc import SurvfuncRight
 
 from crmlens import churn, i18n, queries, store, survival, vocab
 

@@ -11,7 +11,6 @@ import datetime as dt
 import math
 
 import pandas as pd
-from scipy import stats
 
 from crmlens import churn, fmt, funnel, queries, store, survival, vocab
 
@@ -49,6 +48,7 @@ def payoff_tests(payoff: pd.DataFrame) -> dict[str, float | None]:
     if not set(GROUPS) <= set(rows.index):
         return {"churn": None, "repeat": None, "satisfaction": None}
     a, b = rows.loc["followed"], rows.loc["not_followed"]
+    from scipy import stats  # imported here: it takes about a second, which every app server would pay
 
     def chi2(col: str) -> float | None:
         table = [[a[col], a["n_customers"] - a[col]], [b[col], b["n_customers"] - b[col]]]

@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import pandas as pd
-from scipy.stats import norm
 
 from crmlens import fmt, funnel, queries, store, survival
 
@@ -19,7 +19,7 @@ COMMIT_MIN = 0.7  # a deal this likely or more counts as "commit" (a setting)
 MIN_CLOSED = survival.MIN_GROUP  # an owner's own win rate is used from this many closed deals at the step (a setting)
 RANGE_LEVEL = 0.95  # the range around the weighted forecast (binomial spread, normal approximation)
 BACKTEST_MONTHS = 3  # the back-test forecasts from this many months before the as-of date (a setting)
-Z = float(norm.ppf(0.5 + RANGE_LEVEL / 2))
+Z = NormalDist().inv_cdf(0.5 + RANGE_LEVEL / 2)
 
 
 def month_dates(values) -> pd.Series:

@@ -8,10 +8,15 @@ here from the weighted numbers at risk and events.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.duration.survfunc import SurvfuncRight
+
+if TYPE_CHECKING:
+    from statsmodels.duration.survfunc import SurvfuncRight
+# scipy and statsmodels are imported where they are used: importing them takes about a second, which every load
+# and every fresh app server would otherwise pay before its first page.
 
 CONFIDENCE = 0.95
 SIGNIFICANCE = 0.05  # a difference is called real below this p-value, on every page
@@ -51,6 +56,8 @@ def fit(times, events, weights) -> SurvfuncRight | None:
     keep = weights > 0
     if not keep.any():
         return None
+    from statsmodels.duration.survfunc import SurvfuncRight
+
     return SurvfuncRight(times[keep], events[keep], freq_weights=weights[keep])
 
 
@@ -71,6 +78,8 @@ def greenwood_se(sf: SurvfuncRight) -> np.ndarray:
 
 def band(sf: SurvfuncRight, confidence: float = CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
     """Pointwise band on the log(-log S) scale, so it stays inside 0..1: (lower, upper) per event time."""
+    from scipy import stats
+
     surv = np.asarray(sf.surv_prob, float)
     z = stats.norm.ppf(0.5 + confidence / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -121,6 +130,8 @@ def logrank(df: pd.DataFrame, group_col: str = "grp") -> dict | None:
         return None
     o_minus_e = (d - expected).sum(axis=0)[:-1]
     chi2 = float(o_minus_e @ np.linalg.solve(v, o_minus_e))
+    from scipy import stats
+
     return {"chi2": chi2, "df": k, "p_value": float(stats.chi2.sf(chi2, k)),
             "observed": dict(zip(groups, d.sum(axis=0))), "expected": dict(zip(groups, expected.sum(axis=0)))}
 
@@ -181,6 +192,8 @@ def cox_efron(time, status, exog, tol: float = 1e-8, maxiter: int = 100, ridge: 
     hess = score_hessian(params)[1]
     cov = np.linalg.inv(-hess / nobs) / nobs
     bse = np.sqrt(np.diag(cov))
+    from scipy import stats
+
     z = stats.norm.ppf(1 - (1 - CONFIDENCE) / 2)
     return {"params": params, "bse": bse, "p_value": 2 * stats.norm.sf(np.abs(params / bse)),
             "lower": params - z * bse, "upper": params + z * bse, "iterations": iterations}
