@@ -21,9 +21,12 @@ prev_start, prev_end = period.comparison_period(start, end, compare)
 st.caption(t("overview.caption", start=fmt.date(start, lang), end=fmt.date(end, lang),
              days=(end - start).days + 1, prev_start=fmt.date(prev_start, lang), prev_end=fmt.date(prev_end, lang)))
 
-current = ui.run_query("overview_kpis", {"start": start, "end": end}).set_index("period").loc["current"]
-# the same query on the comparison dates: its "current" row is that period's figures
-previous = ui.run_query("overview_kpis", {"start": prev_start, "end": prev_end}).set_index("period").loc["current"]
+kpis = ui.run_query("overview_kpis", {"start": start, "end": end}).set_index("period")
+current = kpis.loc["current"]
+# the comparison period's figures: the query's "previous" row (the days just before), else the same query on the
+# comparison dates (its "current" row is that period's figures)
+previous = (kpis.loc["previous"] if (prev_start, prev_end) == period.previous_period(start, end) else
+            ui.run_query("overview_kpis", {"start": prev_start, "end": prev_end}).set_index("period").loc["current"])
 
 # How much of each period the loaded data covers: a figure from a table with no rows is not shown as 0, and a
 # comparison period mostly before the data began is not compared (+3,624% against 9 days of data).

@@ -20,6 +20,7 @@ import datetime as dt
 import pathlib
 import re
 
+import pandas as pd
 import pytest
 
 from crmlens import churn, funnel, model, period, queries
@@ -96,6 +97,19 @@ def test_overview_kpis_is_the_former_query(demo_snap, case):
     same(new, old)
     if case == 0:
         assert new["n_active_customers"].min() > 50 and new["n_open_opportunities"].min() > 0
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_overview_kpis_previous_row_is_the_previous_period_run_alone(demo_snap, case):
+    """The overview page takes the comparison with the days just before from the query's "previous" row instead of
+    running it again on those dates: the two must be the same figures."""
+    start, end = overview_periods(demo_snap)[case]
+    prev_start, prev_end = period.previous_period(start, end)
+    both = queries.run("overview_kpis", {"start": start, "end": end}, snap=demo_snap).set_index("period")
+    alone = queries.run("overview_kpis", {"start": prev_start, "end": prev_end}, snap=demo_snap).set_index("period")
+    pd.testing.assert_series_equal(both.loc["previous"], alone.loc["current"], check_names=False)
+    if case in (0, 1):
+        assert both.loc["previous", "n_active_customers"] > 50
 
 
 def funnel_cases(snap):
