@@ -32,13 +32,14 @@ VIEWS = {  # name -> (page, the page address)
 }
 
 
-def record(db: str, out: str) -> None:
+def record(db: str, out: str, views: dict = VIEWS, keep=lambda query: True) -> None:
+    """Each view's queries (those `keep` accepts) as the page runs them, into the pickle file `out`."""
     sys.path.insert(0, ".")
     from bench import pages
 
     calls = {}
-    for name, (page, query) in VIEWS.items():
-        calls[name] = pages.recorded(page, db, lang="English", **query)
+    for name, (page, address) in views.items():
+        calls[name] = [(q, p) for q, p in pages.recorded(page, db, lang="English", **address) if keep(q)]
         print(name, [q for q, _ in calls[name]], flush=True)
     with open(out, "wb") as fh:
         pickle.dump(calls, fh)

@@ -5,7 +5,8 @@
     python bench/loyalty_queries.py time --db FILE --calls CALLS.pickle
         (run from a checkout: its crmlens) times each recorded query once, no cache; prints JSON
     python bench/loyalty_queries.py compare --calls CALLS.pickle --before DIR=FILE --after DIR=FILE [--reps 3]
-        runs `time` in each checkout DIR on its database FILE, before and after in turn, and prints medians
+        runs `time` in each checkout DIR on its database FILE, before and after in turn, and prints medians (the
+        record, time and compare steps are bench/funloy_views.py's)
     python bench/loyalty_queries.py builds --before DIR=FILE --after DIR=FILE [--reps 3]
         builds the whole model (crmlens.model.build's statements, in one transaction) of each checkout on a copy of its
         FILE, before and after in turn, each object timed (wall and the process's CPU seconds: on a busy machine the
@@ -17,11 +18,13 @@ Only the scenario's loyalty_* queries are timed (the period and filter look-ups 
 from __future__ import annotations
 
 import json
-import pickle
+import pathlib
 import statistics
 import subprocess
 import sys
-import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run as a script: the checkout's bench package
+from bench import funloy_views  # noqa: E402
 
 SCENARIOS = {  # name -> the page address (query parameters)
     "default view (movements tab)": {},
@@ -36,57 +39,8 @@ SCENARIOS = {  # name -> the page address (query parameters)
 
 
 def record(db: str, out: str) -> None:
-    sys.path.insert(0, ".")
-    import streamlit as st
-
-    from bench import pages
-
-    calls = {}
-    for name, query in SCENARIOS.items():
-        st.cache_data.clear()  # every scenario runs all of its queries, as a fresh view would
-        ran = pages.recorded("loyalty", db, **query)
-        calls[name] = [(q, p) for q, p in ran if q.startswith("loyalty_") and q != "loyalty_coverage"]
-        print(name, [q for q, _ in calls[name]], flush=True)
-    with open(out, "wb") as fh:
-        pickle.dump(calls, fh)
-
-
-def time_calls(db: str, calls_file: str) -> None:
-    sys.path.insert(0, ".")
-    from crmlens import queries, store
-
-    with open(calls_file, "rb") as fh:
-        calls = pickle.load(fh)
-    snap = store.snapshot(db)
-    queries.run("data_span", snap=snap)  # open the file once before timing
-    out = {}
-    for scenario, ran in calls.items():
-        for i, (name, params) in enumerate(ran):
-            t0 = time.perf_counter()
-            queries.run(name, params, snap=snap)
-            out[f"{scenario} | {i} {name}"] = time.perf_counter() - t0
-    print(json.dumps(out))
-
-
-def compare(calls_file: str, before: str, after: str, reps: int) -> None:
-    sides = {"before": before.split("=", 1), "after": after.split("=", 1)}
-    runs: dict[str, list[dict]] = {"before": [], "after": []}
-    for rep in range(reps):
-        for side, (folder, db) in sides.items():
-            done = subprocess.run([sys.executable, __file__, "time", "--db", db, "--calls", calls_file], cwd=folder,
-                                  capture_output=True, text=True, check=True)
-            runs[side].append(json.loads(done.stdout.strip().splitlines()[-1]))
-            print(rep, side, round(sum(runs[side][-1].values()), 2), flush=True)
-    keys = list(runs["after"][0])
-    print("| query | before | after | x faster |\n| --- | ---: | ---: | ---: |")
-    for key in keys:
-        b = statistics.median(r[key] for r in runs["before"])
-        a = statistics.median(r[key] for r in runs["after"])
-        print(f"| {key} | {b:.2f} s | {a:.2f} s | {b / a:.1f} |")
-    for scenario in dict.fromkeys(k.split(" | ")[0] for k in keys):
-        b = statistics.median(sum(v for k, v in r.items() if k.startswith(scenario + " |")) for r in runs["before"])
-        a = statistics.median(sum(v for k, v in r.items() if k.startswith(scenario + " |")) for r in runs["after"])
-        print(f"| **{scenario}**, together | {b:.2f} s | {a:.2f} s | {b / a:.1f} |")
+    funloy_views.record(db, out, {name: ("loyalty", address) for name, address in SCENARIOS.items()},
+                        keep=lambda query: query.startswith("loyalty_") and query != "loyalty_coverage")
 
 
 BUILD = """
@@ -150,8 +104,8 @@ if __name__ == "__main__":
     if sys.argv[1] == "record":
         record(args["--db"], args["--out"])
     elif sys.argv[1] == "time":
-        time_calls(args["--db"], args["--calls"])
+        funloy_views.time_calls(args["--db"], args["--calls"])
     elif sys.argv[1] == "builds":
         builds(args["--before"], args["--after"], int(args.get("--reps", 3)))
     else:
-        compare(args["--calls"], args["--before"], args["--after"], int(args.get("--reps", 3)))
+        funloy_views.compare(args["--calls"], args["--before"], args["--after"], int(args.get("--reps", 3)), True)
