@@ -25,7 +25,8 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 28  # 28: mart_loyalty_months from each customer's change points (carried forward, then unnested to the
+MODEL_VERSION = 29  # 29: stg_complaints.open_until (the one rule of a complaint open at a date: the loyalty
+# pieces and mart_loyalty_months read it); 28: mart_loyalty_months from each customer's change points (carried forward, then unnested to the
 # dates) instead of every customer and date joined to ranges;
 # 27: mart_order_dates.n_lines_customer (the churn bucket reads the customers' revenue per day from it);
 # mart_customer_long_gaps (the days that can begin a lifetime under a rule of >= 30 days: customer_spells' from_gaps);

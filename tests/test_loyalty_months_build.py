@@ -112,3 +112,40 @@ def test_the_change_points_give_the_former_rows_on_the_edge_cases_of_the_rules(t
     assert at("E1", dt.date(2024, 4, 30))["latest_satisfaction_seen"] == 3 and at("E1", dt.date(2024, 4, 30))[
         "latest_nps_seen"] == 3
     assert at("E1", dt.date(2024, 3, 31))["n_unresolved"] == 1  # K1, opened before signing up, counts once known
+
+
+def test_open_at_a_date_is_one_rule_read_by_the_mart_and_the_live_pieces(tmp_path):
+    """stg_complaints.open_until decides when a complaint is open (worked by hand below); mart_loyalty_months, the
+    live month-end inputs (loyalty_open_complaints_referrals) and the inputs at the period's end
+    (loyalty_rung_inputs_end) all count the same complaints open for every customer and date."""
+    for name, text in EDGES.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    db = tmp_path / "crm.duckdb"
+    ingest.load_files(sorted(tmp_path.glob("*.csv")), db=db)
+    snap = store.snapshot(db)
+    until = dict(rows(snap, "select complaint_id, open_until from stg_complaints"))
+    assert until == {"K1": dt.date(9999, 12, 31), "K2": None, "K4": dt.date(2024, 6, 10),
+                     "K5": dt.date(9999, 12, 31), "K6": dt.date(9999, 12, 31)}
+    by_rule = "(select count(*) from stg_complaints k where k.customer_id = m.customer_id " \
+              "and k.created_at::date <= m.as_of and m.as_of < k.open_until)"
+    differ = rows(snap, f"select m.customer_id, m.as_of, m.n_unresolved, {by_rule} from mart_loyalty_months m "
+                        f"where m.n_unresolved <> {by_rule}")
+    assert differ == []
+    live = queries.expand("with dates(as_of) as (select distinct as_of from mart_loyalty_months), "
+                          "first_seen as (select customer_id, min(as_of) as known_since from mart_loyalty_months "
+                          "group by all),\n-- include: loyalty_open_complaints_referrals\n"
+                          "done as (select 1) select customer_id, as_of, n_unresolved from unresolved u "
+                          "semi join mart_loyalty_months m using (customer_id, as_of)", ())  # the known customers
+    mart = rows(snap, "select customer_id, as_of, n_unresolved from mart_loyalty_months where n_unresolved > 0 "
+                      "order by all")
+    assert sorted(rows(snap, live)) == mart and len(mart) > 5
+    end = dt.date(2024, 5, 31)
+    at_end = queries.expand("with params as (select 1),\n-- include: loyalty_rung_inputs_end\n"
+                            "done as (select 1) select customer_id, n_unresolved from unresolved order by all", ())
+    cur = snap.cursor()
+    try:
+        got = cur.execute(at_end, {"end": end, "start": dt.date(2024, 1, 1), "margin_rate": None,
+                                   "margin_fallback": 0.3}).fetchall()  # (the order facts: not read here)
+    finally:
+        cur.close()
+    assert got == [("E1", 1), ("E4", 2)]  # K1 (never closed); K4 (resolved 10 June) and K5 (opened 31 May)

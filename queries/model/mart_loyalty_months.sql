@@ -14,8 +14,8 @@
 --   known: those few change points are worked out and carried forward with running totals (one window over them), and
 --   each change point then gives its rows up to the next one (unnest of the steps between): no join of every
 --   customer and date to ranges, no grid of every customer and date joined to the complaints and referrals.
---   Complaints: open at a date when opened by then and not resolved by then (stg_complaints.is_closed, resolved_at:
---   loyalty_open_complaints_referrals' rule, as a +1 at the step it opens and a -1 at the step it is resolved);
+--   Complaints: open at a date by stg_complaints.open_until's rule, as a +1 at the step it opens and a -1 at the step
+--   it stops being open;
 --   referrals: the customers who name this one as their referrer and are known by the date (the same piece's rule).
 -- params: (none)
 create or replace table mart_loyalty_months as
@@ -86,15 +86,14 @@ survey_steps as (
     )
     group by customer_id, step
 ),
--- a complaint is open at the steps from the one it was opened in (created by then) to the one before it was resolved
---   (resolved_at later than the date; not closed: open from then on; closed without a resolved time: never open)
+-- a complaint is open at the steps from the one it was opened in to the one before open_until (not closed: open from
+--   then on; closed without a resolved time: never open)
 complaint_spans as (
     select k.customer_id, list_count(list_filter(l.ends, e -> e < k.created_at::date)) as from_step,
-           if(k.is_closed is not distinct from false, l.n_steps,
-              list_count(list_filter(l.ends, e -> e < k.resolved_at::date))) as to_step
+           list_count(list_filter(l.ends, e -> e < k.open_until)) as to_step
     from stg_complaints k, date_list l
     where k.customer_id is not null and in_build_scope(k.customer_id) and k.created_at is not null
-      and (k.is_closed is not distinct from false or k.resolved_at is not null)
+      and k.open_until is not null
 ),
 -- a referred customer counts for their referrer from the step they are known
 referral_steps as (

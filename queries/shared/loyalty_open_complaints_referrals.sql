@@ -1,14 +1,13 @@
 -- shared piece loyalty_open_complaints_referrals: two rung inputs at each date of a CTE dates(as_of), for the
 --   customers of first_seen (customer_first_seen)
--- Output: unresolved(customer_id, as_of, n_unresolved): complaints open at each date: created by then, not resolved
---   by then (no resolved_at: stg_complaints.is_closed); referrals(customer_id, as_of, n_referrals): customers who
+-- Output: unresolved(customer_id, as_of, n_unresolved): complaints open at each date (stg_complaints.open_until's
+--   rule); referrals(customer_id, as_of, n_referrals): customers who
 --   name this customer as their referrer and are known by each date
 unresolved as (
     select k.customer_id, d.as_of, count(*) as n_unresolved
     from stg_complaints k
-    join dates d on k.created_at::date <= d.as_of
+    join dates d on k.created_at::date <= d.as_of and d.as_of < k.open_until
     where k.customer_id is not null
-      and (k.resolved_at::date > d.as_of or not k.is_closed)
     group by k.customer_id, d.as_of
 ),
 referrals as (

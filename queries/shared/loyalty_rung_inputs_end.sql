@@ -30,8 +30,7 @@ survey_facts as (
 unresolved as (
     select customer_id, count(*) as n_unresolved
     from stg_complaints
-    where customer_id is not null and created_at::date <= $end::date
-      and (resolved_at::date > $end::date or not is_closed)
+    where customer_id is not null and created_at::date <= $end::date and $end::date < open_until
     group by customer_id
 ),
 referrals as (
