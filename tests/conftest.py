@@ -173,6 +173,16 @@ def assert_same_frames(a: pd.DataFrame, b: pd.DataFrame, keys: list[str] | None 
             assert a[col].dropna().tolist() == b[col].dropna().tolist(), col
 
 
+def run_as_the_app(snap, sql: str, params: dict) -> pd.DataFrame:
+    """SQL text run with the parameters queries.run would bind: the query defaults, then `params`, the
+    use_*_mart flags as crmlens.model works them out for the snapshot (for queries as they were, kept in fixtures)."""
+    from crmlens import model, queries
+    merged = {**queries.DEFAULT_PARAMS, **params}
+    bound = {p: (getattr(model, p)(snap, merged) if re.fullmatch(r"use_\w+_mart", p) else merged[p])
+             for p in queries.parameters(sql)}
+    return snap.query(sql, bound)
+
+
 def demo_with_order_quirks(tmp_path_factory, name: str, seed: int, end_date: dt.date, guest_every: int | None = None):
     """A read snapshot of a 400-customer demo whose history ends on end_date, where every third order line has no
     cost, every 17th (from the 6th) is a refund (a negative amount, not void) and, with guest_every, every

@@ -15,7 +15,7 @@ import re
 import pytest
 
 from crmlens import churn, model, period, queries
-from tests.conftest import assert_same_frames, demo_with_order_quirks
+from tests.conftest import assert_same_frames, demo_with_order_quirks, run_as_the_app
 
 BEFORE = pathlib.Path(__file__).parent / "fixtures" / "sql_before_churn2"
 PIECES = ("churn_spells",)  # shared pieces kept as they were
@@ -31,11 +31,7 @@ def former_sql(name: str) -> str:
 
 
 def former(snap, name: str, params: dict):
-    sql = former_sql(name)
-    merged = {**queries.DEFAULT_PARAMS, **params}
-    bound = {p: (getattr(model, p)(snap, merged) if re.fullmatch(r"use_\w+_mart", p) else merged[p])
-             for p in queries.parameters(sql)}
-    return snap.query(sql, bound)
+    return run_as_the_app(snap, former_sql(name), params)
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 
 from crmlens import churn, funnel, model, period, queries
-from tests.conftest import assert_same_frames, demo_with_order_quirks
+from tests.conftest import assert_same_frames, demo_with_order_quirks, run_as_the_app
 
 BEFORE = pathlib.Path(__file__).parent / "fixtures" / "sql_before_model23"
 
@@ -57,12 +57,7 @@ def same(a, b) -> None:
 
 
 def former(snap, name: str, params: dict):
-    sql = former_sql(name)
-    merged = {**queries.DEFAULT_PARAMS, **params}
-    # (the use_*_mart flags as queries.run sets them: facts about the snapshot)
-    bound = {p: (getattr(model, p)(snap, merged) if re.fullmatch(r"use_\w+_mart", p) else merged[p])
-             for p in queries.parameters(sql)}
-    return snap.query(sql, bound)
+    return run_as_the_app(snap, former_sql(name), params)
 
 
 @pytest.fixture(scope="module")
