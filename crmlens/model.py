@@ -287,7 +287,11 @@ def build(con: duckdb.DuckDBPyConnection, changed: set[str] | frozenset[str] | N
                 con.execute(_as_insert(name, text), _build_params(con, name))
                 con.execute(WHOLE_SCOPE)
             else:
-                con.execute(text, _build_params(con, name))
+                params = _build_params(con, name)
+                if name in KEPT_QUERIES and params["settings"] is None:  # nothing to keep, never read: not worked out
+                    con.execute(f"create or replace table {name} as select null::varchar as settings")
+                else:
+                    con.execute(text, params)
         BUILD_SECONDS[name] = time.perf_counter() - started
     started = time.perf_counter()
     info = ("select $v::integer as model_version, "
@@ -508,15 +512,17 @@ def _kept_view_params(con: duckdb.DuckDBPyConnection, name: str) -> dict:
 
 
 def _opening_facts(con: duckdb.DuckDBPyConnection, page: str) -> dict:
-    """What page `page`'s parameters as it opens depend on: the pages' default period (known: there is one), the newest
-    order day and, for the complaints page, the complaints' columns and severities (its SLA settings)."""
+    """What page `page`'s parameters as it opens depend on: the pages' default period (known: there is one, and for the
+    complaints page a complaint), the newest order day and, for the complaints page, the complaints' columns and
+    severities (its SLA settings)."""
     from crmlens import complaints, period, queries  # they import this module
     as_of, order_day = con.execute("select (select max(as_of) from mart_customer_period), "
                                    "(select max(order_date) from mart_customer_days)").fetchone()
     end = as_of if as_of is not None else dt.date(2000, 1, 1)
     facts = {"start": end - dt.timedelta(days=period.DEFAULT_DAYS - 1), "end": end, "known": as_of is not None,
              "order_day": order_day}
-    if page == "complaints":
+    if page == "complaints":  # (without a complaint the page shows none of them: nothing to keep)
+        facts["known"] = facts["known"] and con.execute("select count(*) > 0 from mart_complaints").fetchone()[0]
         options = con.execute(queries.sql_text("complaints_filter_options"),
                               queries.bind("complaints_filter_options", complaints.category_params())).fetchall()
         facts["severities"] = [value for dimension, value, _ in options if dimension == "severity"]

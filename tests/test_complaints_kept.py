@@ -147,3 +147,18 @@ def test_the_opening_parameters_are_the_page_s(by_hand):
     for name, params in calls:
         mine = cx.opening_params(name, columns, ["low", "high", "medium"], start, end)
         assert queries.bind(name, mine) == queries.bind(name, params), name
+
+
+def test_without_a_complaint_nothing_is_kept(tmp_path):
+    """tests/fixtures/tiny's customers and orders, no complaint: the complaints tables are built empty (settings NULL
+    alone: the queries are not run at load) and the page's queries run; the churn page's are kept."""
+    db = tmp_path / "tiny.duckdb"
+    ingest.load_files([FIXTURES / "tiny" / "customers.csv", FIXTURES / "tiny" / "orders.csv"], db=db)
+    snap = store.snapshot(db)
+    for query in model.KEPT_PAGES["complaints"]:
+        assert snap.query(f"select * from mart_{query}_kept").columns.tolist() == ["settings"]  # (our own names)
+    start, end = period.default_period(snap)
+    p = cx.params(snap, start, end)
+    assert model.kept_view(snap, "complaints_coverage", p) is None
+    assert queries.run("complaints_coverage", p, snap=snap).iloc[0]["n_complaints"] == 0
+    assert snap.query("select count(*) as n from mart_churn_summary_kept where settings is not null").iloc[0]["n"] == 1

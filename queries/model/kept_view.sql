@@ -5,7 +5,8 @@
 --   The churn page's churn_summary and churn_bucket (the default rule and grain, churn from orders) and every query of
 --   the complaints page (crmlens.complaints.opening_params: the SLA hours of the data's severities at their defaults)
 -- grain: the query's rows (queries/<query>.sql) in its order (kept_row); source: that query on the marts; settings: the
---   parameters it was run with and a digest of its SQL text (JSON; NULL when there is no default period: never read)
+--   parameters it was run with and a digest of its SQL text (JSON). With nothing to keep (no default period; the
+--   complaints page without a complaint) the table is settings NULL alone, never read (crmlens.model.build)
 create or replace table kept_view as
 select $settings::varchar as settings, row_number() over () as kept_row, q.*
 from (
