@@ -63,7 +63,9 @@ for name in model.OBJECTS:
         store.create_macro(con, model.sql(name))
     else:
         params = model._build_params(con, name) if hasattr(model, "_build_params") else model.BUILD_PARAMS.get(name, {})
-        con.execute(model._with_pieces(name) if name in model.WITH_PIECES else model.sql(name), params)
+        source = (model._source(name) if hasattr(model, "_source")  # (the kept views: a template and a page query)
+                  else model._with_pieces(name) if name in model.WITH_PIECES else model.sql(name))
+        con.execute(source, params)
     times[name] = time.perf_counter() - t0
     times[name + " (cpu)"] = time.process_time() - c0
 con.execute("commit")

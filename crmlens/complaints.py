@@ -21,7 +21,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from statsmodels.duration.survfunc import SurvfuncRight
 
-from crmlens import churn, i18n, queries, store, survival, vocab
+from crmlens import churn, i18n, period, queries, store, survival, vocab
 
 # Category key -> names that mean it (normalised as in SQL: lower case, runs of space, _ and - as one space).
 CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -106,15 +106,38 @@ def sla_default(severity: str | None) -> float:
 
 def optional_columns(snap: store.Snapshot) -> dict[str, str]:
     """Which optional complaint columns the data has: {role: column name} ('' when absent)."""
-    present = set(snap.columns("complaints"))
+    return optional_columns_of(snap.columns("complaints"))
+
+
+def optional_columns_of(columns) -> dict[str, str]:
+    """optional_columns of a complaints table with these columns."""
+    present = set(columns)
     return {role: next((c for c in names if c in present), "") for role, names in OPTIONAL_COLUMNS.items()}
 
 
 def params(snap: store.Snapshot, start: dt.date, end: dt.date, filters: dict | None = None,
            sla: dict[str, float] | None = None, **settings) -> dict:
     """Every parameter the complaints queries take (each query binds the ones it uses)."""
+    return params_for_columns(optional_columns(snap), start, end, filters, sla, **settings)
+
+
+# The page's queries that run before it reads its SLA settings (pages/complaints.py): they are passed no SLA hours.
+BEFORE_SLA_SETTINGS = ("complaints_filter_options", "complaints_coverage")
+
+
+def opening_params(query: str, columns, severities: list[str], start: dt.date, end: dt.date) -> dict:
+    """The parameters the page runs `query` with as it opens on a period (pages/complaints.py: no filter, every setting
+    at its default) for a complaints table with these columns and these severities (complaints_filter_options' order):
+    the first SLA_SETTINGS_SHOWN severities have an SLA setting, at its default (but BEFORE_SLA_SETTINGS); the volume's
+    grain is the period's (period.trend_grain). crmlens.model keeps the page's rows for them at load (KEPT_VIEWS)."""
+    sla = {} if query in BEFORE_SLA_SETTINGS else {severity: hours for severity, _, hours in sla_settings(severities)}
+    return params_for_columns(optional_columns_of(columns), start, end, sla=sla, grain=period.trend_grain(start, end))
+
+
+def params_for_columns(cols: dict[str, str], start: dt.date, end: dt.date, filters: dict | None = None,
+                       sla: dict[str, float] | None = None, **settings) -> dict:
+    """params, with the optional columns given (optional_columns)."""
     filters = filters or {}
-    cols = optional_columns(snap)
     sla = sla or {}
     p = {
         "start": start, "end": end,

@@ -25,8 +25,10 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 29  # 29: stg_complaints.open_until (the one rule of a complaint open at a date: the loyalty
-# pieces and mart_loyalty_months read it); 28: mart_loyalty_months from each customer's change points (carried forward, then unnested to the
+MODEL_VERSION = 30  # 30: stg_complaints.open_until (the one rule of a complaint open at a date: the loyalty
+# pieces and mart_loyalty_months read it); 29: the complaints page's queries as it opens kept at load
+# (mart_complaints_*_kept: KEPT_VIEWS, one template queries/model/kept_view.sql for them and the churn page's two);
+# 28: mart_loyalty_months from each customer's change points (carried forward, then unnested to the
 # dates) instead of every customer and date joined to ranges;
 # 27: mart_order_dates.n_lines_customer (the churn bucket reads the customers' revenue per day from it);
 # mart_customer_long_gaps (the days that can begin a lifetime under a rule of >= 30 days: customer_spells' from_gaps);
@@ -61,6 +63,19 @@ MODEL_VERSION = 29  # 29: stg_complaints.open_until (the one rule of a complaint
 # customer's usual gap between order days) without an order.
 CHURN_DAYS = 90
 CHURN_MULTIPLIER = 3.0
+# Page queries whose rows for the page as it opens are kept at load, each in its table mart_<query>_kept
+# (queries/model/kept_view.sql with the query's own text; kept_view decides when they are read): per page, the churn
+# page's summary and leaky bucket (the default period, rule and grain, churn from orders, no filter) and every query of
+# the complaints page (the default period and settings, no filter: crmlens.complaints.opening_params).
+KEPT_PAGES = {"churn": ("churn_summary", "churn_bucket"),
+              "complaints": ("complaints_filter_options", "complaints_coverage", "complaints_volume",
+                             "complaints_by_dimension", "complaints_category_month", "complaints_speed",
+                             "complaints_resolution_survival", "complaints_time_bands", "complaints_oldest_open",
+                             "complaints_satisfaction", "complaints_repeat", "complaints_repeat_customers",
+                             "complaints_churn", "complaints_churn_survival", "complaints_churn_cox")}
+KEPT_VIEWS = {query: f"mart_{query}_kept" for kept in KEPT_PAGES.values() for query in kept}  # query -> its table
+KEPT_QUERIES = {table: query for query, table in KEPT_VIEWS.items()}
+USE_KEPT_VIEWS = True  # the tests switch it off to compare the kept rows with the query's
 # Built in this order (later objects read earlier ones).
 STAGING = ("stg_customers", "stg_orders", "stg_opportunities", "stg_opportunity_stage_history",
            "stg_complaints", "stg_surveys", "stg_activities", "stg_owners", "stg_owner_changes", "stg_targets",
@@ -72,7 +87,7 @@ MARTS = ("mart_customers", "mart_customer_days", "mart_order_days", "mart_custom
          "mart_filter_values", "mart_opportunities", "mart_stage_spellings", "mart_customer_period",
          "mart_loyalty_months", "mart_loyalty_customers", "mart_customer_order_modes", "mart_data_span",
          "mart_complaints", "mart_complaint_customers", "mart_complaint_others", "mart_loyalty_customer_moves",
-         "mart_loyalty_moves", "mart_churn_summary_kept", "mart_churn_bucket_kept")
+         "mart_loyalty_moves", *KEPT_VIEWS.values())
 MACROS = ("period_as_of", "listed_lost", "listed_lost_date", "customer_gaps", "customer_revenue", "customer_spells", "lifetimes", "value_at_stake", "last_followup", "order_margin", "clv_factor",
           "data_end", "opportunity_status", "opportunity_closed_on", "opportunity_cycle_days", "clv_forward")
 OBJECTS = ("opportunity_status", "stg_product_attributes", "stg_customers", "stg_orders", "stg_opportunities",
@@ -84,7 +99,7 @@ OBJECTS = ("opportunity_status", "stg_product_attributes", "stg_customers", "stg
            "value_at_stake", "last_followup", "order_margin", "clv_factor", "clv_forward", "mart_customer_period",
            "mart_loyalty_months", "data_end", "opportunity_cycle_days", "mart_loyalty_customers",
            "mart_customer_order_modes", "mart_data_span", "mart_complaints", "mart_complaint_customers", "mart_complaint_others",
-           "mart_loyalty_customer_moves", "mart_loyalty_moves", "mart_churn_summary_kept", "mart_churn_bucket_kept")
+           "mart_loyalty_customer_moves", "mart_loyalty_moves", *KEPT_VIEWS.values())
 BUILD_PARAMS = {"mart_customer_spells": {"churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER}}
 # Model files that pull in shared query pieces (`-- include:`), expanded like the page queries.
 WITH_PIECES = ("mart_loyalty_months", "mart_loyalty_customers", "mart_loyalty_customer_moves")
@@ -126,11 +141,6 @@ MOVES_PIECES = {
 }
 MOVES_FILTERS = ("segment", "region", "channel", "owner")  # applied when the query reads the marts: not settings
 USE_MOVES_MART = True  # the tests switch it off to compare with the moves worked out per query
-# Page queries whose rows for the page as it opens are kept at load (model file `-- query: <name>`: the query's text;
-# crmlens.model.kept_view): the churn page's summary and leaky bucket at the default period, rule and grain.
-KEPT_VIEWS = {"churn_summary": "mart_churn_summary_kept", "churn_bucket": "mart_churn_bucket_kept"}
-KEPT_GRAIN = "month"  # the churn page's default grain (crmlens.churn.GRAIN)
-USE_KEPT_VIEWS = True  # the tests switch it off to compare the kept rows with the query's
 # Model files built with pieces swapped, as the queries take them from marts.
 BUILD_PIECES = {"mart_loyalty_customers": PERIOD_PIECES, "mart_loyalty_customer_moves": MART_PIECES}
 # --- Appends (README, "Appending to a big store"): a load that only ADDS rows to these tables (mode append: new
@@ -256,6 +266,7 @@ def build(con: duckdb.DuckDBPyConnection, changed: set[str] | frozenset[str] | N
     made: dict[str, str] = {}
     BUILD_SECONDS.clear()
     _moves_build_params.clear()
+    _kept_page_facts.clear()
     for name in OBJECTS:
         started = time.perf_counter()
         if name in MACROS:
@@ -277,7 +288,11 @@ def build(con: duckdb.DuckDBPyConnection, changed: set[str] | frozenset[str] | N
                 con.execute(_as_insert(name, text), _build_params(con, name))
                 con.execute(WHOLE_SCOPE)
             else:
-                con.execute(text, _build_params(con, name))
+                params = _build_params(con, name)
+                if name in KEPT_QUERIES and params["settings"] is None:  # nothing to keep, never read: not worked out
+                    con.execute(f"create or replace table {name} as select null::varchar as settings")
+                else:
+                    con.execute(text, params)
         BUILD_SECONDS[name] = time.perf_counter() - started
     started = time.perf_counter()
     info = ("select $v::integer as model_version, "
@@ -457,42 +472,76 @@ def settings_key(params: dict, names) -> str:
 
 
 def _source(name: str) -> str:
-    if name in KEPT_VIEWS.values():
-        return _with_query(name)
+    if name in KEPT_QUERIES:
+        return _kept_view_source(name)
     return _with_pieces(name) if name in WITH_PIECES else sql(name)
 
 
-_QUERY_LINE = re.compile(r"^-- query: (\w+)$", re.M)
-
-
-def _with_query(name: str) -> str:
-    """Model file `name` with its `-- query: <page query>` line replaced by that query's text (KEPT_VIEWS)."""
+def _kept_view_source(table: str) -> str:
+    """queries/model/kept_view.sql for KEPT_VIEWS table `table`: its name, and its page query's text in place of the
+    `-- query:` line."""
     from crmlens import queries  # queries imports this module
-    return _QUERY_LINE.sub(lambda m: queries.sql_text(m.group(1)), sql(name))
+    text = sql("kept_view").replace("create or replace table kept_view as", f"create or replace table {table} as", 1)
+    return text.replace("-- query: kept_view", queries.sql_text(KEPT_QUERIES[table]).rstrip("\n"), 1)
+
+
+_kept_page_facts: dict[tuple[int, str], dict] = {}  # this build's _opening_facts per page (build clears it)
 
 
 def _kept_view_params(con: duckdb.DuckDBPyConnection, name: str) -> dict:
-    """The parameters a KEPT_VIEWS mart runs its query with: the churn page as it opens (the pages' default period, the
-    365 days up to mart_customer_period's as_of, the newest date in the data; the default rule and grain; churn from
-    orders; no filter), the model's flags as queries.prepared sets them, and `settings` (NULL: no default period)."""
-    from crmlens import margin, period, queries  # they import this module (crmlens.churn, which imports scipy, is
-    query = next(q for q, table in KEPT_VIEWS.items() if table == name)  # not loaded by a load: its defaults below)
+    """The parameters a KEPT_VIEWS mart runs its query with: its page as it opens (_opening_params) on the pages' default
+    period (the 365 days up to mart_customer_period's as_of, the newest date in the data), the model's flags as
+    queries.prepared sets them, and `settings` (NULL: no default period)."""
+    from crmlens import queries  # queries imports this module
+    query = KEPT_QUERIES[name]
+    page = next(page for page, kept in KEPT_PAGES.items() if query in kept)
+    if (id(con), page) not in _kept_page_facts:
+        _kept_page_facts[id(con), page] = _opening_facts(con, page)
+    facts = _kept_page_facts[id(con), page]
+    params = _opening_params(page, query, facts)
+    bound = queries.bind(query, params)
+    reaches = bool(facts["order_day"] and facts["end"] >= facts["order_day"])  # as of the newest order day
+    flags = {"use_spells_mart": reaches, "use_churn_mart": reaches and USE_CHURN_MART}
+    if any(flag in bound for flag in COMPLAINT_FLAGS):
+        flags.update(_complaint_flags(con.execute(COMPLAINT_MARTS_SQL).fetchone()[0], params))
+    unknown = [p for p in bound if _is_model_flag(p) and p not in flags]
+    if unknown:
+        raise ValueError(f"{name}: {query} reads flags the kept view does not set: {unknown}")
+    bound.update({flag: value for flag, value in flags.items() if flag in bound})
+    bound["settings"] = _kept_view_key(query, params) if facts["known"] else None
+    return bound
+
+
+def _opening_facts(con: duckdb.DuckDBPyConnection, page: str) -> dict:
+    """What page `page`'s parameters as it opens depend on: the pages' default period (known: there is one, and for the
+    complaints page a complaint), the newest order day and, for the complaints page, the complaints' columns and
+    severities (its SLA settings)."""
+    from crmlens import complaints, period, queries  # they import this module
     as_of, order_day = con.execute("select (select max(as_of) from mart_customer_period), "
                                    "(select max(order_date) from mart_customer_days)").fetchone()
-    known = as_of is not None
-    end = as_of if known else dt.date(2000, 1, 1)
-    params = {"start": end - dt.timedelta(days=period.DEFAULT_DAYS - 1), "end": end, "definition": "orders",
-              "churn_days": CHURN_DAYS, "churn_multiplier": CHURN_MULTIPLIER, "segment": [], "region": [],
-              "channel": [], "owner": [], "margin_fallback": margin.FALLBACK, "grain": KEPT_GRAIN}
-    reaches = bool(order_day and end >= order_day)  # use_spells_mart and use_churn_mart, as of the newest order day
-    bound = queries.bind(query, params)
-    for flag in ("use_spells_mart", "use_churn_mart"):
-        if flag in bound:
-            bound[flag] = reaches and (flag != "use_churn_mart" or USE_CHURN_MART)
-    if any(p.startswith("use_") and p not in ("use_spells_mart", "use_churn_mart") for p in bound):
-        raise ValueError(f"{name}: {query} reads a flag the kept view does not set")
-    bound["settings"] = _kept_view_key(query, params) if known else None
-    return bound
+    end = as_of if as_of is not None else dt.date(2000, 1, 1)
+    facts = {"start": end - dt.timedelta(days=period.DEFAULT_DAYS - 1), "end": end, "known": as_of is not None,
+             "order_day": order_day}
+    if page == "complaints":  # (without a complaint the page shows none of them: nothing to keep)
+        facts["known"] = facts["known"] and con.execute("select count(*) > 0 from mart_complaints").fetchone()[0]
+        options = con.execute(queries.sql_text("complaints_filter_options"),
+                              queries.bind("complaints_filter_options", complaints.category_params())).fetchall()
+        facts["severities"] = [value for dimension, value, _ in options if dimension == "severity"]
+        facts["columns"] = [row[0] for row in con.execute("select name from pragma_table_info('complaints')").fetchall()]
+    return facts
+
+
+def _opening_params(page: str, query: str, facts: dict) -> dict:
+    """The parameters page `page` runs `query` with as it opens (_opening_facts)."""
+    from crmlens import churn, complaints  # they import this module
+    if page == "churn":
+        return churn.query_params(facts["start"], facts["end"], "orders", grain=churn.GRAIN)
+    return complaints.opening_params(query, facts["columns"], facts["severities"], facts["start"], facts["end"])
+
+
+def _is_model_flag(name: str) -> bool:
+    """A parameter queries.prepared sets from the snapshot's model (use_*_mart, COMPLAINT_FLAGS), never the caller."""
+    return re.fullmatch(r"use_\w+_mart", name) is not None or name in COMPLAINT_FLAGS
 
 
 def _kept_view_key(query: str, params: dict) -> str:
@@ -507,14 +556,15 @@ def _kept_view_key(query: str, params: dict) -> str:
 def _kept_view_names(query: str) -> tuple[str, ...]:
     """The parameters of page query `query` but the model's flags: what a kept view's settings hold."""
     from crmlens import queries
-    return tuple(p for p in queries.parameters(queries.sql_text(query)) if not re.fullmatch(r"use_\w+_mart", p))
+    return tuple(p for p in queries.parameters(queries.sql_text(query)) if not _is_model_flag(p))
 
 
 def kept_view(snap: store.Snapshot, name: str, params: dict) -> str | None:
     """The KEPT_VIEWS table that holds page query `name`'s rows for these parameters (every parameter it reads is the
-    one the table was built with: the churn page as it opens), else None."""
+    one the table was built with: its page as it opens), else None."""
     table = KEPT_VIEWS.get(name)
-    if not (USE_KEPT_VIEWS and USE_CHURN_MART) or table is None:  # (a test that switches the marts off runs the query)
+    # (a test that switches the marts the kept rows were worked out from off runs the query)
+    if not (USE_KEPT_VIEWS and USE_CHURN_MART and USE_COMPLAINT_MARTS) or table is None:
         return None
     kept = _per_snapshot(snap, f"select any_value(settings) from {table}")  # (a name from KEPT_VIEWS)
     if kept is None:
@@ -687,6 +737,10 @@ def _spells_as_of(snap: store.Snapshot) -> pd.Timestamp | None:
 
 USE_COMPLAINT_MARTS = True  # the tests switch it off to compare the complaint marts with the figures worked out per query
 COMPLAINT_FLAGS = ("complaint_rule_mart", "complaint_period_mart", "complaint_revenue_mart")
+# What the complaint marts were built for: their default period and the days of revenue before each complaint.
+COMPLAINT_MARTS_SQL = ("select struct_pack(s := (select min(period_start) from mart_complaint_customers), "
+                       "e := (select max(period_end) from mart_complaint_customers), "
+                       "r := (select min(revenue_days) from mart_complaints))")
 
 
 def complaint_marts(snap: store.Snapshot, params: dict) -> dict[str, bool]:
@@ -695,9 +749,11 @@ def complaint_marts(snap: store.Snapshot, params: dict) -> dict[str, bool]:
     customer's churn state (the default churn rule: it is judged at the newest order day whatever the period);
     complaint_period_mart, each customer's first order and orders in the period (the default period the mart keeps);
     complaint_revenue_mart, the revenue before each complaint (the mart's days)."""
-    kept = _per_snapshot(snap, "select struct_pack(s := (select min(period_start) from mart_complaint_customers), "
-                               "e := (select max(period_end) from mart_complaint_customers), "
-                               "r := (select min(revenue_days) from mart_complaints))")
+    return _complaint_flags(_per_snapshot(snap, COMPLAINT_MARTS_SQL), params)
+
+
+def _complaint_flags(kept: dict | None, params: dict) -> dict[str, bool]:
+    """complaint_marts' flags from what the marts were built for (COMPLAINT_MARTS_SQL's value; None: no marts)."""
     if not USE_COMPLAINT_MARTS or kept is None:
         return dict.fromkeys(COMPLAINT_FLAGS, False)
     try:

@@ -94,7 +94,7 @@ def prepared(name: str, params: dict | None, snap: store.Snapshot) -> tuple[str,
     it takes from marts: model.complaint_pieces, funnel_pieces, default_measures, default_states, end_marts,
     default_moves, use_loyalty_mart) and of the model's flags (use_spells_mart, use_churn_mart, use_drivers_mart,
     use_funnel_mart, the complaint marts': facts about the snapshot); or, for a query whose rows for these parameters
-    were kept at load (model.kept_view: the churn page as it opens), the select of those rows. run executes exactly
+    were kept at load (model.kept_view: the churn and complaints pages as they open), the select of those rows. run executes exactly
     this; the tests' query plans (EXPLAIN) use it too."""
     merged = {**DEFAULT_PARAMS, **(params or {})}
     kept = model.kept_view(snap, name, merged)

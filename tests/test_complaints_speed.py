@@ -54,6 +54,7 @@ def test_the_default_view_counts_the_others_per_row(snap, monkeypatch):
     """The default view takes complaints_churn_base_kept, its others counted at load (mart_complaint_others), with a
     customer filter counted per query; its figures are the live pieces' (one row a customer), the follow-up setting
     applied to the counted rows too."""
+    monkeypatch.setattr(model, "USE_KEPT_VIEWS", False)  # (else the default view reads the rows kept at load)
     p = views(snap)["default"]
     assert model.complaint_pieces(snap, "complaints_churn", p) == "complaints_unfiltered"
     assert model.complaint_pieces(snap, "complaints_churn", views(snap)["segment"]) == "complaints"

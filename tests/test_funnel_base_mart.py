@@ -141,7 +141,7 @@ HISTORY_EDGES = {
 
 
 def test_the_history_lists_each_stage_once_earliest_first_ties_in_stage_order(tmp_path):
-    """mart_opportunities.history (sorted with list_sort since model 29): each stage's first entry, earliest first,
+    """mart_opportunities.history (sorted with list_sort since model 30): each stage's first entry, earliest first,
     a tie in the order of the stage keys, as `order by entered_at, stage_key`."""
     snap = store.snapshot(load_texts(tmp_path / "crm.duckdb", HISTORY_EDGES))
     got = dict(snap.query("select opportunity_id, history from mart_opportunities").itertuples(index=False))
