@@ -94,7 +94,7 @@ def cpu_by_process(root: int, skip: int) -> dict[int, tuple[str, float]]:
             words = pathlib.Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ").split()
         except OSError:
             continue
-        kind = next((w.split("=", 1)[1] for w in words if w.startswith("--type=")), pathlib.Path(words[0]).name if words else "?")
+        kind = next((w.split("=", 1)[1] for w in words if w.startswith("--type=")), pathlib.Path(words[0]).name if words else "exiting")
         out[pid] = (kind, (int(fields[11]) + int(fields[12])) * TICK_S)
     return out
 
@@ -142,9 +142,11 @@ def page_runs(db: pathlib.Path, profile_dir: pathlib.Path | None = None) -> dict
                     for label, url in (("default", address), ("other_period", f"{address}&{year_before}")):
                         seen = len(runs_file.read_text().splitlines())
                         server_before, browser_before = process_cpu_s(server.proc.pid), cpu_by_process(os.getpid(), server.proc.pid)
-                        got = drawn_seconds(browser, url)
+                        browser_after = {}
+                        got = drawn_seconds(browser, url, when_drawn=lambda: browser_after.update(
+                            cpu_by_process(os.getpid(), server.proc.pid)))
                         server_cpu = process_cpu_s(server.proc.pid) - server_before
-                        chromium = _browser_cpu(browser_before, cpu_by_process(os.getpid(), server.proc.pid))
+                        chromium = _browser_cpu(browser_before, browser_after)
                         runs = [json.loads(line) for line in runs_file.read_text().splitlines()[seen:]]
                         out[f"{name}_{label}"] = {
                             "chromium_s": round(got["seconds"], 2), "script_done_s": round(got["script_done_s"], 2),
