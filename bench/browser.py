@@ -54,8 +54,9 @@ STATE = """() => {
 }"""
 
 
-def drawn_seconds(browser, url: str, min_charts: int = 1) -> dict:
-    """Seconds from navigation until the page's last chart was drawn (see the module's docstring)."""
+def drawn_seconds(browser, url: str, min_charts: int = 1, when_drawn=None) -> dict:
+    """Seconds from navigation until the page's last chart was drawn (see the module's docstring); `when_drawn()`
+    is called then, while the page is still open (bench.script_runs reads its renderer's CPU time)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
     page = context.new_page()
     try:
@@ -76,6 +77,8 @@ def drawn_seconds(browser, url: str, min_charts: int = 1) -> dict:
             elif since is None or seen != s["charts"]:
                 since, seen = now, s["charts"]
             elif now - since >= SETTLED_S:
+                if when_drawn:
+                    when_drawn()
                 return {"seconds": since - t0, "script_done_s": (stopped or since) - t0, "charts": seen}
             if now - t0 > TIMEOUT_S:
                 raise TimeoutError(f"{url}: not drawn after {TIMEOUT_S} s: {s}")

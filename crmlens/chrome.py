@@ -16,11 +16,17 @@ def data_version_note(snap: store.Snapshot | None) -> None:
                              when=fmt.timestamp(snap.updated_at.to_pydatetime(), language())))
 
 
+SHARE_BOX_KEY = "_crmlens_share_box"
+
+
 def share_box(snap: store.Snapshot | None) -> None:
-    """A copyable link to exactly this view (the code block has a copy button)."""
-    with st.sidebar.expander(t("share.title"), icon=":material/link:"):
-        st.code(share.share_link(snap, (LANG_KEY, LANGUAGE_NAMES[language()])), language=None, wrap_lines=True)
-        st.caption(t("asof.share_help" if store.keeps_history() else "share.help"))
+    """A copyable link to exactly this view (the code block has a copy button), drawn only while the box is open:
+    a code block makes the browser load and run its syntax highlighter (1.5 MB of script) on every page opened."""
+    box = st.sidebar.expander(t("share.title"), icon=":material/link:", key=SHARE_BOX_KEY, on_change="rerun")
+    if box.open:
+        with box:
+            st.code(share.share_link(snap, (LANG_KEY, LANGUAGE_NAMES[language()])), language=None, wrap_lines=True)
+            st.caption(t("asof.share_help" if store.keeps_history() else "share.help"))
 
 
 def link_notices(snap: store.Snapshot | None) -> None:

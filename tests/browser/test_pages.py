@@ -99,6 +99,18 @@ def test_language_switch_is_kept_in_the_link(app, page):
     other.close()
 
 
+def test_the_share_box_draws_its_link_when_opened(app, page):
+    """The link is drawn only in an open box (a code block costs every page its syntax highlighter): closed,
+    the page has no code block; opened, the box holds this view's address with the data version."""
+    open_page(page, f"{app.url}/funnel?lang=English")
+    assert page.get_by_test_id("stCode").count() == 0
+    page.get_by_test_id("stSidebar").get_by_text("Share this view", exact=True).click()
+    wait_for_app(page)
+    link = page.get_by_test_id("stCode").inner_text()
+    assert link.startswith(f"{app.url}/funnel?"), link
+    assert "lang=English" in link and re.search(r"[?&]v=\d+", link), link
+
+
 def test_upload_through_the_page_updates_every_view(own_app, page, tmp_path):
     gbk_file = tmp_path / "投诉导出.csv"
     gbk_file.write_bytes("投诉编号,客户编号,投诉时间,投诉类别\nX1,C000001,2026-10-30 10:00,质量\nX2,C000002,2026-10-31 11:00,价格\n"
