@@ -17,8 +17,7 @@ import time
 import urllib.request
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, sync_playwright
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import Page, sync_playwright
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CRMLENS_CHROMIUM", "/usr/bin/chromium")
@@ -146,7 +145,7 @@ def browser():
 
 @pytest.fixture
 def page(browser, request) -> Page:
-    context = count_runs(browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US"))
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
     pg = context.new_page()
     yield pg
     if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
@@ -163,58 +162,16 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"rep_{rep.when}", rep)
 
 
-# Counts, in the page, the changes of the app's script state ("initial", "running", "notRunning", ...). A run may
-# begin and end between an action and wait_for_app, or run while the state still reads "initial": the count tells it
-# from no run at all, so wait_for_app need not wait a fixed 1.5 s for a "running" that has come and gone or never
-# showed. Records come in batches: a record's new value is the next record's old value of the same element, the
-# element's value now for the last.
-_STATE_CHANGES = "window.__crmlensStateChanges"
-_CHANGES_WAITED = "window.__crmlensChangesWaited"
-_COUNT_STATE_CHANGES = f"""
-{_STATE_CHANGES} = 0;
-{_CHANGES_WAITED} = 0;
-new MutationObserver(records => records.forEach((record, i) => {{
-    const next = records.slice(i + 1).find(later => later.target === record.target);
-    const value = next ? next.oldValue : record.target.getAttribute("data-test-script-state");
-    if (value !== record.oldValue) {_STATE_CHANGES} += 1;
-}})).observe(document, {{subtree: true, attributes: true, attributeOldValue: true,
-                         attributeFilter: ["data-test-script-state"]}});
-"""
-RUN_BEGINS_MS = 1500  # how long an action may take to start a run (none may come: a click that changes nothing)
-
-
-def count_runs(context: BrowserContext) -> BrowserContext:
-    """Every page of the context counts its app's script state changes (for wait_for_app); once per context."""
-    if not getattr(context, "counts_runs", False):
-        context.add_init_script(_COUNT_STATE_CHANGES)
-        context.counts_runs = True
-    return context
-
-
 def wait_for_app(page: Page, timeout_ms: int = 60_000) -> None:
-    """Wait the way Streamlit's own tests do: for a run to begin (a change of the script state since the last wait
-    counts: it may have begun and ended before we look), then connected, script not running, no skeletons."""
-    counted = page.evaluate(f"typeof {_STATE_CHANGES} === 'number'")
-    _run_begins(page, counted, f"{_STATE_CHANGES} > {_CHANGES_WAITED}", RUN_BEGINS_MS)
+    """Wait the way Streamlit's own tests do: connected, script not running, no skeletons."""
+    with contextlib.suppress(Exception):  # the run may start and finish before we look
+        page.wait_for_selector('[data-test-script-state="running"]', timeout=1500)
     page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]', timeout=timeout_ms)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms)
     page.wait_for_selector('[data-testid="stSkeleton"]', state="detached", timeout=timeout_ms)
-    if counted:
-        page.evaluate(f"{_CHANGES_WAITED} = {_STATE_CHANGES}")
-
-
-def _run_begins(page: Page, counted: bool, condition: str, timeout_ms: int) -> None:
-    """Wait up to timeout_ms for a run to begin (or to have begun, by the count); on a page without the count,
-    for a running state to show."""
-    with contextlib.suppress(PlaywrightTimeoutError):  # no run: the action changed nothing the script reads
-        if counted:
-            page.wait_for_function(condition, timeout=timeout_ms)
-        else:
-            page.wait_for_selector('[data-test-script-state="running"]', timeout=timeout_ms)
 
 
 def open_page(page: Page, url: str) -> Page:
-    count_runs(page.context)
     page.goto(url)
     wait_for_app(page)
     return page
