@@ -17,7 +17,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from crmlens import asof, cli, i18n, ingest, store
+from crmlens import asof, chrome, cli, i18n, ingest, store
 from tests.conftest import FIXTURES, app_test
 
 PERIOD = ["2024-07-01", "2024-12-31"]
@@ -132,6 +132,10 @@ def test_a_link_with_the_older_version_shows_its_numbers_until_the_reader_opens_
     assert f"Newer data has been loaded since (version {history['v2']}" in notice
     sidebar = " ".join(str(getattr(e, "value", "")) for e in at.sidebar)
     assert f"Data version {history['v1']}," in sidebar
+    assert "v=" not in sidebar  # the share box is closed: its link is drawn only while it is open
+    at.session_state[chrome.SHARE_BOX_KEY] = True  # a person opens it
+    at.run()
+    sidebar = " ".join(str(getattr(e, "value", "")) for e in at.sidebar)
     assert f"v={history['v1']}" in sidebar  # the share box passes the same version on
 
     # Moving to another page drops the address's parameters (Streamlit); the session keeps the link's version.
