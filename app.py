@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from crmlens import chrome, share, signin, ui, warmup
+from crmlens import chrome, share, signin, ui
 from crmlens.digest import widgets as digest_widgets
 
 st.set_page_config(page_title="CRM Lens", page_icon=":material/insights:", layout="wide")
@@ -50,9 +50,7 @@ chrome.share_box(snap)
 digest_widgets.subscribe_box(page.url_path)
 chrome.link_notices(snap)
 try:
-    with warmup.page_running():
-        warmup.start()  # once per process: the modules later pages need, imported while no page runs
-        page.run()
+    page.run()
 finally:  # also when the page stops early: the widgets that refused link values have run by then
     if page is not home:  # the root address only passes its link on: the overview's run tells what it refused
         chrome.refused_link_notice()
