@@ -71,19 +71,16 @@ lost_spells as (
     join dated s on date_trunc($grain, s.lost_date)::date = p.period_start and s.lost_date between p.first_day and p.last_day
 ),
 lost_revenue as (
-    -- their revenue (mart_order_days.amt_revenue, the days customer_revenue sums: refunds lower it) in the 365 days
-    -- before the lost day: kept at load for the default rule's lifetimes (mart_spell_revenue), else summed here;
+    -- their revenue in the 365 days before the lost day (revenue_year_before: refunds lower it): kept at load for the
+    -- default rule's lifetimes (mart_spell_revenue), else worked out here from each customer's one row of days;
     -- lost_spells holds only chosen customers, and every day before a lost day is on or before the as-of day
     select l.customer_id, l.lost_date, r.amt_revenue_year_before as amt
     from lost_spells l join mart_spell_revenue r using (customer_id, lost_date)
     where $use_spells_mart
     union all
-    select l.customer_id, l.lost_date, sum(d.amt_revenue) as amt
-    from lost_spells l join mart_order_days d
-        on d.customer_id = l.customer_id and d.order_date >= l.lost_date - 365 and d.order_date < l.lost_date
-    -- (constant bounds, pushed into the scan: the first period starts on $start, every lost day is up to $end)
-    where not $use_spells_mart and d.order_date >= $start::date - 365 and d.order_date < $end::date
-    group by all
+    select l.customer_id, l.lost_date, revenue_year_before(r.days, l.lost_date) as amt
+    from lost_spells l join mart_customer_revenue_days r using (customer_id)
+    where not $use_spells_mart
 ),
 lost as (
     select l.period_start, count(*) as n_lost, count(*) filter (where l.spell_start < l.first_day) as n_lost_from_start,

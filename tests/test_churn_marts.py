@@ -73,6 +73,32 @@ def test_the_summary_reads_the_mart_with_the_same_figures(small, monkeypatch):
         (mart["rate_margin"], mart["usual_gap_all"], mart["n_active"], mart["amt_revenue_12m"]))
 
 
+def test_each_customers_days_are_one_row_and_the_year_before_a_lost_day_is_the_365_days_before_it(small):
+    """mart_customer_revenue_days keeps A's five days (the refund O9 too, lowering revenue); revenue_year_before sums the
+    days from lost day - 365 up to the day before it. 2024 is a leap year: 365 days before 2024-06-01 is 2023-06-02, so
+    A's 70 of 2023-06-01 is out (100 + 50 - 20 + 30 = 160); for 2024-05-31 it is 2023-06-01, so it is in (230); the lost
+    day itself is out (2024-01-31: 70 + 100 + 50 - 20 = 200); no day in the window is NULL, not 0."""
+    days = small.query("select d.order_date::varchar as day, d.amt_revenue from (select unnest(days) as d "
+                       "from mart_customer_revenue_days where customer_id = 'A') order by day")
+    assert list(days.itertuples(index=False, name=None)) == [
+        ("2023-06-01", 70.0), ("2024-01-01", 100.0), ("2024-01-11", 50.0), ("2024-01-21", -20.0), ("2024-01-31", 30.0)]
+    lost_days = ("2024-06-01", "2024-05-31", "2024-01-31", "2023-06-01")
+    got = small.query("select l.day, revenue_year_before(r.days, l.day::date) as amt "
+                      "from mart_customer_revenue_days r, unnest($days) as l(day) where r.customer_id = 'A'",
+                      {"days": list(lost_days)}).set_index("day")["amt"]
+    assert [None if pd.isna(got[d]) else got[d] for d in lost_days] == [160, 230, 200, None]
+
+
+def test_the_default_rules_lost_revenue_is_kept_per_lost_lifetime(small):
+    """The default rule: lost after max(90, 3 x 20) = 90 days. A is lost on 2023-08-30 (2023-06-01 + 90; its year: 70)
+    and again on 2024-04-30 (2024-01-31 + 90; its year from 2023-05-01, the first lifetime's day in it:
+    70 + 100 + 50 - 20 + 30 = 230), B on 2024-08-30 (200; O5 was cancelled); C is active."""
+    rows = small.query("select customer_id, lost_date::varchar, amt_revenue_year_before from mart_spell_revenue "
+                       "order by all")
+    assert list(rows.itertuples(index=False, name=None)) == [
+        ("A", "2023-08-30", 70.0), ("A", "2024-04-30", 230.0), ("B", "2024-08-30", 200.0)]
+
+
 # --- old against new on demo data -------------------------------------------------------------------------------
 
 # customer_spells as it was before model 20 (model 19): every usual gap worked out from mart_customer_days per query
