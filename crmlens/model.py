@@ -25,8 +25,8 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 31  # 31: mart_customer_revenue_days and revenue_year_before (the churn bucket's lost
-# revenue for any rule reads one row per customer, mart_spell_revenue the same definition); 30: stg_complaints.open_until (the one rule of a complaint open at a date: the loyalty
+MODEL_VERSION = 31  # 31: mart_customer_revenue_days and revenue_before (the churn bucket's lost revenue
+# for any rule and the complaints' revenue before a complaint read one row per customer, one definition); 30: stg_complaints.open_until (the one rule of a complaint open at a date: the loyalty
 # pieces and mart_loyalty_months read it); 29: the complaints page's queries as it opens kept at load
 # (mart_complaints_*_kept: KEPT_VIEWS, one template queries/model/kept_view.sql for them and the churn page's two);
 # 28: mart_loyalty_months from each customer's change points (carried forward, then unnested to the
@@ -89,14 +89,14 @@ MARTS = ("mart_customers", "mart_customer_days", "mart_order_days", "mart_custom
          "mart_loyalty_months", "mart_loyalty_customers", "mart_customer_order_modes", "mart_data_span",
          "mart_complaints", "mart_complaint_customers", "mart_complaint_others", "mart_loyalty_customer_moves",
          "mart_loyalty_moves", *KEPT_VIEWS.values())
-MACROS = ("period_as_of", "listed_lost", "listed_lost_date", "customer_gaps", "customer_revenue", "customer_spells", "lifetimes", "revenue_year_before", "value_at_stake", "last_followup", "order_margin", "clv_factor",
+MACROS = ("period_as_of", "listed_lost", "listed_lost_date", "customer_gaps", "customer_revenue", "customer_spells", "lifetimes", "revenue_before", "value_at_stake", "last_followup", "order_margin", "clv_factor",
           "data_end", "opportunity_status", "opportunity_closed_on", "opportunity_cycle_days", "clv_forward")
 OBJECTS = ("opportunity_status", "stg_product_attributes", "stg_customers", "stg_orders", "stg_opportunities",
            "stg_opportunity_stage_history", "stg_complaints", "stg_surveys", "stg_activities", "stg_owners",
            "stg_owner_changes", "stg_targets", "listed_lost", "listed_lost_date", "mart_customers", "mart_customer_days", "mart_order_days",
            "mart_customer_months", "mart_order_dates", "customer_gaps", "customer_revenue", "mart_customer_churn", "mart_customer_long_gaps",
            "period_as_of", "customer_spells",
-           "mart_customer_spells", "mart_customer_revenue_days", "revenue_year_before", "mart_spell_revenue", "lifetimes", "mart_filter_values", "mart_stage_spellings", "opportunity_closed_on", "mart_opportunities",
+           "mart_customer_spells", "mart_customer_revenue_days", "revenue_before", "mart_spell_revenue", "lifetimes", "mart_filter_values", "mart_stage_spellings", "opportunity_closed_on", "mart_opportunities",
            "value_at_stake", "last_followup", "order_margin", "clv_factor", "clv_forward", "mart_customer_period",
            "mart_loyalty_months", "data_end", "opportunity_cycle_days", "mart_loyalty_customers",
            "mart_customer_order_modes", "mart_data_span", "mart_complaints", "mart_complaint_customers", "mart_complaint_others",

@@ -71,14 +71,14 @@ lost_spells as (
     join dated s on date_trunc($grain, s.lost_date)::date = p.period_start and s.lost_date between p.first_day and p.last_day
 ),
 lost_revenue as (
-    -- their revenue in the 365 days before the lost day (revenue_year_before: refunds lower it): kept at load for the
+    -- their revenue in the 365 days before the lost day (revenue_before: refunds lower it): kept at load for the
     -- default rule's lifetimes (mart_spell_revenue), else worked out here from each customer's one row of days;
     -- lost_spells holds only chosen customers, and every day before a lost day is on or before the as-of day
     select l.customer_id, l.lost_date, r.amt_revenue_year_before as amt
     from lost_spells l join mart_spell_revenue r using (customer_id, lost_date)
     where $use_spells_mart
     union all
-    select l.customer_id, l.lost_date, revenue_year_before(r.days, l.lost_date) as amt
+    select l.customer_id, l.lost_date, revenue_before(r.days, l.lost_date, 365) as amt
     from lost_spells l join mart_customer_revenue_days r using (customer_id)
     where not $use_spells_mart
 ),

@@ -24,10 +24,9 @@ revenue_before as (
     from population
     where $complaint_revenue_mart and grp = 'complainers' and is_churned
     union all
-    select p.customer_id, sum(o.amt_revenue) as amt_revenue
-    from population p join mart_order_days o on o.customer_id = p.customer_id
+    select p.customer_id, sum(revenue_before(d.days, p.first_at::date, cast($revenue_days as integer))) as amt_revenue
+    from population p join mart_customer_revenue_days d on d.customer_id = p.customer_id
     where not $complaint_revenue_mart and p.grp = 'complainers' and p.is_churned
-      and o.order_date >= p.first_at::date - cast($revenue_days as integer) and o.order_date < p.first_at::date
     group by p.customer_id
 ),
 rows as (

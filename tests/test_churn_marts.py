@@ -74,7 +74,7 @@ def test_the_summary_reads_the_mart_with_the_same_figures(small, monkeypatch):
 
 
 def test_each_customers_days_are_one_row_and_the_year_before_a_lost_day_is_the_365_days_before_it(small):
-    """mart_customer_revenue_days keeps A's five days (the refund O9 too, lowering revenue); revenue_year_before sums the
+    """mart_customer_revenue_days keeps A's five days (the refund O9 too, lowering revenue); revenue_before sums the
     days from lost day - 365 up to the day before it. 2024 is a leap year: 365 days before 2024-06-01 is 2023-06-02, so
     A's 70 of 2023-06-01 is out (100 + 50 - 20 + 30 = 160); for 2024-05-31 it is 2023-06-01, so it is in (230); the lost
     day itself is out (2024-01-31: 70 + 100 + 50 - 20 = 200); no day in the window is NULL, not 0."""
@@ -83,7 +83,7 @@ def test_each_customers_days_are_one_row_and_the_year_before_a_lost_day_is_the_3
     assert list(days.itertuples(index=False, name=None)) == [
         ("2023-06-01", 70.0), ("2024-01-01", 100.0), ("2024-01-11", 50.0), ("2024-01-21", -20.0), ("2024-01-31", 30.0)]
     lost_days = ("2024-06-01", "2024-05-31", "2024-01-31", "2023-06-01")
-    got = small.query("select l.day, revenue_year_before(r.days, l.day::date) as amt "
+    got = small.query("select l.day, revenue_before(r.days, l.day::date, 365) as amt "
                       "from mart_customer_revenue_days r, unnest($days) as l(day) where r.customer_id = 'A'",
                       {"days": list(lost_days)}).set_index("day")["amt"]
     assert [None if pd.isna(got[d]) else got[d] for d in lost_days] == [160, 230, 200, None]

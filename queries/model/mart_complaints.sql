@@ -9,7 +9,7 @@
 --     the complaints (the export time: "now" for open complaints)
 --   region, segment, account_owner, customer_name: the customer's, from the customer list (NULL when not on it)
 --   is_known_customer: the customer id is one mart_customers knows (NULL without a customer id)
---   amt_revenue_before: the customer's revenue (mart_order_days: refunds lower it) in the $revenue_days days before the
+--   amt_revenue_before: the customer's revenue (revenue_before: refunds lower it) in the $revenue_days days before the
 --     complaint's day (NULL: none; complaints_churn's revenue of lost complainers at its default), revenue_days: those
 --     days (the same on every row)
 --   complaint_row: the whole row as loaded (optional columns kept from the file are read by name)
@@ -25,11 +25,9 @@ complaint_days as (
     where customer_id is not null and in_build_scope(customer_id)
 ),
 revenue_before as (
-    select k.customer_id, k.created_on, sum(d.amt_revenue) as amt_revenue
+    select k.customer_id, k.created_on, revenue_before(d.days, k.created_on, cast($revenue_days as integer)) as amt_revenue
     from complaint_days k
-    join mart_order_days d on d.customer_id = k.customer_id
-    where d.order_date >= k.created_on - cast($revenue_days as integer) and d.order_date < k.created_on
-    group by k.customer_id, k.created_on
+    join mart_customer_revenue_days d on d.customer_id = k.customer_id
 )
 select k.complaint_id, k.customer_id, k.created_at, k.first_response_at, k.resolved_at, k.satisfaction,
        regexp_replace(lower(trim(k.category)), '[\s_-]+', ' ', 'g') as category_name,

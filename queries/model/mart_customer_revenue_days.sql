@@ -1,5 +1,5 @@
 -- mart_customer_revenue_days: each customer's days with an order line that counts, as one list, so that a figure over
---   a window of days per customer (revenue_year_before) reads one row per customer instead of joining every one of
+--   a window of days per customer (revenue_before) reads one row per customer instead of joining every one of
 --   their days
 -- grain: customer_id; source: mart_order_days
 --   days: a list of {order_date, amt_revenue}, one per day of mart_order_days (amt_revenue: refunds lower it), oldest
