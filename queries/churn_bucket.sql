@@ -91,16 +91,18 @@ lost as (
 daily_revenue as (
     -- the chosen customers' revenue per day (refunds lower it): without a filter everybody's, kept per day in
     -- mart_order_dates (its lines with a customer id, the days that have one: mart_order_days' days), with one
-    -- mart_order_days of the chosen customers. (The constant bounds only prune, in the scan: revenue_base reads the
-    -- days from $start - 365 to the day before the as-of day, which is on or before $end.)
+    -- the days of the chosen customers, unnested from their one row each of mart_customer_revenue_days (the same days
+    -- as mart_order_days; the semi join then meets 800,000 rows at 10M instead of 7.4M). (The constant bounds only
+    -- prune: revenue_base reads the days from $start - 365 to the day before the as-of day, on or before $end.)
     select order_date, amt_revenue - amt_revenue_no_customer as amt from mart_order_dates
     where order_date >= $start::date - 365 and order_date < $end::date and n_lines_customer > 0
       and len($segment) + len($region) + len($channel) + len($owner) = 0
     union all
-    select order_date, sum(amt_revenue) as amt from mart_order_days semi join filtered f using (customer_id)
-    where order_date >= $start::date - 365 and order_date < $end::date
-      and len($segment) + len($region) + len($channel) + len($owner) > 0
-    group by order_date
+    select x.order_date, sum(x.amt_revenue) as amt
+    from (select unnest(r.days) as x from mart_customer_revenue_days r semi join filtered f using (customer_id)
+          where len($segment) + len($region) + len($channel) + len($owner) > 0)
+    where x.order_date >= $start::date - 365 and x.order_date < $end::date
+    group by x.order_date
 ),
 revenue_base as (
     select p.period_start, sum(d.amt) as amt_revenue_base
