@@ -177,9 +177,14 @@ def open_page(page: Page, url: str) -> Page:
     return page
 
 
-def metric_values(page: Page) -> dict[str, str]:
+def metric_values(page: Page, label: str | None = None) -> dict[str, str]:
     """The figures on the page, label -> value, once the first is drawn (a page may rerun once more after
-    its first run ends, e.g. to keep its settings in the address, and draw them only then)."""
+    its first run ends, e.g. to keep its settings in the address, and draw them only then); with `label`, once the
+    figure of that label is drawn and the run that drew it has ended (the root address hands over to /overview in a
+    second run, which may still be drawing the rest when the first figure shows)."""
+    if label is not None:
+        page.locator('[data-testid="stMetricLabel"]').filter(has_text=label).first.wait_for(state="visible", timeout=60_000)
+        wait_for_app(page)
     with contextlib.suppress(Exception):  # a page without figures: read what is there
         page.locator('[data-testid="stMetricValue"]').first.wait_for(state="visible", timeout=30_000)
     labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()

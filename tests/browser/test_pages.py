@@ -125,7 +125,7 @@ def test_upload_through_the_page_updates_every_view(own_app, page, tmp_path):
     after = independent_figures(own_app.db, *october)["complaints"]
     assert after == before + 2
     open_page(page, f"{own_app.url}/?period=2026-10-01&period=2026-10-31")
-    assert metric_values(page)["Complaints"] == fmt.number(after, "en")
+    assert metric_values(page, "Complaints")["Complaints"] == fmt.number(after, "en")
     assert exceptions(page) == []
 
 
