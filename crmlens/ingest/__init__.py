@@ -62,7 +62,7 @@ def open_header(path: pathlib.Path, encoding: str | None = None, name: str | Non
                 header_row: int | None = None) -> tuple[list[str], str, bool, int, int, list[list[str]]]:
     """read_layout, and the header's line used, the line detection found, and the file's top rows (as fields)."""
     path = pathlib.Path(path)
-    with contextlib.closing(store.connect()) as con:
+    with contextlib.closing(store.scratch()) as con:
         source = read.open_source(con, path, name or path.name, encoding, delimiter=delimiter, sheet=sheet,
                                   header_row=header_row)
         source.close()
@@ -78,7 +78,7 @@ def inspect_file(path: str | pathlib.Path, name: str | None = None, options: Fil
     name = name or path.name
     check_options(options, name)
     date_window = date_window or plausible_dates()
-    with contextlib.closing(store.connect()) as con:
+    with contextlib.closing(store.scratch()) as con:
         source = read.open_source(con, path, name, options.encoding, delimiter=options.delimiter, sheet=options.sheet,
                                   header_row=options.header_row)
         source.missing = tuple(options.missing)
@@ -131,7 +131,7 @@ def load_files(
     results: list[FileResult] = []
     replaced: set[str] = set()
     with contextlib.ExitStack() as opened:
-        with contextlib.closing(store.connect()) as probe:
+        with contextlib.closing(store.scratch()) as probe:
             sources = []
             for path, name, opts in zip(paths, names, options):
                 sources.append(read.open_source(probe, path, name, opts.encoding, delimiter=opts.delimiter,

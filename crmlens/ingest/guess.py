@@ -143,7 +143,7 @@ def guess_file(path, name: str, table: contract.Table, encoding: str | None = No
     from crmlens import store
     from crmlens.ingest import read
 
-    with contextlib.closing(store.connect()) as con:
+    with contextlib.closing(store.scratch()) as con:
         source = read.open_source(con, pathlib.Path(path), name, encoding, sheet=sheet, delimiter=delimiter,
                                   header_row=header_row)
         try:
