@@ -258,11 +258,7 @@ def pandas_times(snap, start: dt.date, end: dt.date, page_results: dict | None, 
 
 
 def browser_times(browser, db: pathlib.Path, cohort_s: float, repeat: int) -> dict:
-    out = {"cohort_raw_s": round(cohort_s, 4), **sizes(db), **browser.page_times(db, repeat=repeat)}
-    for name in browser.PAGES:
-        for label in ("default", "other_period"):
-            out[f"{name}_{label}_x_cohort_raw"] = round(out[f"{name}_{label}_s"] / cohort_s, 1)
-    return out
+    return browser.with_ratios({"cohort_raw_s": round(cohort_s, 4), **sizes(db), **browser.page_times(db, repeat=repeat)})
 
 
 def load_times(db: pathlib.Path, tmp: pathlib.Path) -> dict:
@@ -385,12 +381,16 @@ def table(r: dict) -> str:
         if key in r:
             b = r[key]
             lines.append(f"Chromium, cold, to the last chart drawn, {b['orders']:,} orders (cohort query "
-                         f"{b['cohort_raw_s']:.3f} s; app peak RSS {b['app_peak_rss_mb']} MB):")
-            w = (12, 10, 10, 13, 10, 20)
-            lines.append(row(("page", "default", "x cohort", "other period", "x cohort", "script ended at"), w))
+                         f"{b['cohort_raw_s']:.3f} s; app peak RSS {b['app_peak_rss_mb']} MB; the floor, a page with "
+                         f"one Plotly chart and nothing else, {b['floor_s']:.2f} s, {b['floor_first_s']:.2f} s as a "
+                         f"server's first page):")
+            w = (12, 10, 10, 8, 13, 10, 8, 20)
+            lines.append(row(("page", "default", "x cohort", "x floor", "other period", "x cohort", "x floor",
+                              "script ended at"), w))
             for page in pages.PAGES:
                 lines.append(row((page, f"{b[f'{page}_default_s']:.2f}", b[f"{page}_default_x_cohort_raw"],
-                                  f"{b[f'{page}_other_period_s']:.2f}", b[f"{page}_other_period_x_cohort_raw"],
+                                  b[f"{page}_default_x_floor"], f"{b[f'{page}_other_period_s']:.2f}",
+                                  b[f"{page}_other_period_x_cohort_raw"], b[f"{page}_other_period_x_floor"],
                                   f"{b[f'{page}_default_script_done_s']:.2f} / {b[f'{page}_other_period_script_done_s']:.2f}"),
                                  w))
     lines.append("")

@@ -35,6 +35,7 @@ from crmlens import period, store
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, AppServer
 
 PAGES = ("overview", "funnel", "loyalty", "churn", "complaints")
+FLOOR_APP = pathlib.Path(__file__).resolve().parent / "floor_app.py"
 TIMEOUT_S = 600
 SETTLED_S = 1.5
 POLL_S = 0.05
@@ -99,7 +100,8 @@ def peak_rss_mb(pid: int) -> dict:
 
 def page_times(db: pathlib.Path, repeat: int = 1) -> dict:
     """Each page cold (a fresh server per repetition), default and with the year before in the address; medians
-    of `repeat` servers; the server's peak RSS after every page (the largest over the repetitions)."""
+    of `repeat` servers; the server's peak RSS after every page (the largest over the repetitions). First, the
+    floor (bench/floor_app.py: one Plotly chart, nothing else) opened the same way on a server of its own."""
     snap = store.snapshot(db)
     start, end = period.default_period(snap)
     year_before = f"period={start - dt.timedelta(days=365)}&period={end - dt.timedelta(days=365)}"
@@ -110,6 +112,9 @@ def page_times(db: pathlib.Path, repeat: int = 1) -> dict:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             for _ in range(repeat):
+                with AppServer(db, pathlib.Path(tmp), script=FLOOR_APP) as floor:
+                    for label in ("floor_first", "floor"):  # the server's first page, then a page of a running one
+                        runs.setdefault(f"{label}_s", []).append(drawn_seconds(browser, floor.url)["seconds"])
                 with AppServer(db, pathlib.Path(tmp)) as server:
                     for name in PAGES:
                         address = f"{server.url}/{'' if name == 'overview' else name}?lang=English"  # overview: home
@@ -129,6 +134,16 @@ def page_times(db: pathlib.Path, repeat: int = 1) -> dict:
     return out
 
 
+def with_ratios(results: dict) -> dict:
+    """Each page's time as a multiple of the cohort query's (`cohort_raw_s`) and of the floor's (`floor_s`)."""
+    for name in PAGES:
+        for label in ("default", "other_period"):
+            seconds = results[f"{name}_{label}_s"]
+            results[f"{name}_{label}_x_cohort_raw"] = round(seconds / results["cohort_raw_s"], 1)
+            results[f"{name}_{label}_x_floor"] = round(seconds / results["floor_s"], 1)
+    return results
+
+
 def main() -> None:
     from bench import raw_sql
     from bench.__main__ import timed
@@ -139,10 +154,7 @@ def main() -> None:
     parser.add_argument("--out", type=pathlib.Path, default=None)
     args = parser.parse_args()
     cohort_s = timed(lambda: store.snapshot(args.db).query(raw_sql.COHORT), repeat=3)
-    results = {"cohort_raw_s": round(cohort_s, 4), **page_times(args.db, args.repeat)}
-    for name in PAGES:
-        for label in ("default", "other_period"):
-            results[f"{name}_{label}_x_cohort_raw"] = round(results[f"{name}_{label}_s"] / cohort_s, 1)
+    results = with_ratios({"cohort_raw_s": round(cohort_s, 4), **page_times(args.db, args.repeat)})
     print(json.dumps(results, indent=2))
     if args.out:
         args.out.write_text(json.dumps(results, indent=2))

@@ -49,16 +49,17 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: pathlib.Path) -> None:
 
 class AppServer:
     def __init__(self, db: pathlib.Path, workdir: pathlib.Path, env: dict[str, str] | None = None,
-                 launcher: tuple[str, ...] = ("-m", "streamlit")):
+                 launcher: tuple[str, ...] = ("-m", "streamlit"), script: pathlib.Path = ROOT / "app.py"):
         """env: the server's environment (default: this process's when it starts) besides CRMLENS_DB; launcher: what
-        runs `streamlit run` (bench.script_runs: a wrapper that times each script run)."""
-        self.db, self.port, self.env, self.launcher = db, _free_port(), env, tuple(launcher)
+        runs `streamlit run` (bench.script_runs: a wrapper that times each script run); script: the app it runs
+        (bench.browser's floor runs a page of its own)."""
+        self.db, self.port, self.env, self.launcher, self.script = db, _free_port(), env, tuple(launcher), script
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = workdir / f"streamlit-{self.port}.log"
 
     def __enter__(self) -> "AppServer":
         env = {**(os.environ if self.env is None else self.env), "CRMLENS_DB": str(self.db)}
-        cmd = [sys.executable, *self.launcher, "run", str(ROOT / "app.py"), "--server.port", str(self.port),
+        cmd = [sys.executable, *self.launcher, "run", str(self.script), "--server.port", str(self.port),
                "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
         self._log_fh = open(self.log, "w")
         if _WARM and self.launcher == ("-m", "streamlit"):
