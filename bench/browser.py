@@ -135,12 +135,14 @@ def page_times(db: pathlib.Path, repeat: int = 1) -> dict:
 
 
 def with_ratios(results: dict) -> dict:
-    """Each page's time as a multiple of the cohort query's (`cohort_raw_s`) and of the floor's (`floor_s`)."""
+    """Each page's time as a multiple of the cohort query's (`cohort_raw_s`) and of the floor's: the Overview's
+    default view, a server's first page, against the floor's first page (`floor_first_s`), the others `floor_s`."""
     for name in PAGES:
         for label in ("default", "other_period"):
             seconds = results[f"{name}_{label}_s"]
+            floor = results["floor_first_s" if (name, label) == ("overview", "default") else "floor_s"]
             results[f"{name}_{label}_x_cohort_raw"] = round(seconds / results["cohort_raw_s"], 1)
-            results[f"{name}_{label}_x_floor"] = round(seconds / results["floor_s"], 1)
+            results[f"{name}_{label}_x_floor"] = round(seconds / floor, 1)
     return results
 
 

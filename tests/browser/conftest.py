@@ -171,15 +171,29 @@ def page(browser_context, request) -> Page:
     storage are cleared, so no test sees another's sign-in or settings."""
     pg = browser_context.new_page()
     yield pg
-    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
-        shot = ROOT / "tests" / "artifacts" / f"{request.node.name}.png"
-        shot.parent.mkdir(exist_ok=True)
-        pg.screenshot(path=str(shot), full_page=True)
-    for tab in browser_context.pages:
-        with contextlib.suppress(Exception):  # a tab on a server that has already stopped
-            tab.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
+    try:
+        if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+            shot = ROOT / "tests" / "artifacts" / f"{request.node.name}.png"
+            shot.parent.mkdir(exist_ok=True)
+            pg.screenshot(path=str(shot), full_page=True)
+    finally:
+        _forget(browser_context)
+
+
+def _forget(context) -> None:
+    """Close every tab (their sessions end) and clear what they kept: cookies and the storage of every origin
+    they opened (Streamlit keeps the sidebar's state and the theme in localStorage)."""
+    for tab in context.pages:
         tab.close()
-    browser_context.clear_cookies()
+    origins = {o["origin"] for o in context.storage_state()["origins"]}
+    if origins:
+        blank = context.new_page()
+        cdp = context.new_cdp_session(blank)
+        for origin in origins:
+            cdp.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
+        cdp.detach()
+        blank.close()
+    context.clear_cookies()
 
 
 @pytest.hookimpl(hookwrapper=True)

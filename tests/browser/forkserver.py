@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+import traceback
 
 WARM_MODULES = (
     "streamlit.web.cli", "streamlit.web.bootstrap", "streamlit.runtime.scriptrunner.script_runner",
@@ -54,8 +55,9 @@ def _warm() -> None:
 
 
 def _serve_one(request: dict) -> None:
-    """In the forked child: become `streamlit <argv>` in `cwd` with exactly `env`, writing to `log`."""
-    os.setsid()
+    """In the forked child: become `streamlit <argv>` in `cwd` with exactly `env`, writing to `log`, and end as
+    that process would (the app's exit handlers run: temporary files, read copies). It stays in the test process's
+    process group, as a server the test started itself would, so an interrupted run stops it too."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     devnull = os.open(os.devnull, os.O_RDONLY)
@@ -66,7 +68,6 @@ def _serve_one(request: dict) -> None:
     time.tzset()
     sys.path[0] = request["cwd"]
     sys.argv = ["streamlit", *request["argv"]]
-    code = 1
     try:
         from streamlit.web import cli
 
@@ -74,9 +75,10 @@ def _serve_one(request: dict) -> None:
         code = 0
     except SystemExit as done:
         code = done.code if isinstance(done.code, int) else 1
-    finally:
-        sys.stdout.flush(), sys.stderr.flush()
-        os._exit(code)
+    except BaseException:  # noqa: BLE001 - into the server's log, which the harness shows when it fails to start
+        traceback.print_exc()
+        code = 1
+    raise SystemExit(code)
 
 
 def main() -> None:
@@ -106,22 +108,27 @@ class ForkedProcess:
         except ProcessLookupError:  # it ended already
             self.returncode = "unknown (a forked server)"
 
+    def _ended(self, timeout_s: float) -> bool:
+        watch = select.poll()
+        watch.register(self._fd, select.POLLIN)
+        return bool(watch.poll(None if timeout_s is None else int(timeout_s * 1000)))
+
     def poll(self):
-        if self.returncode is None and select.select([self._fd], [], [], 0)[0]:
+        if self.returncode is None and self._ended(0):
             self.returncode = "unknown (a forked server)"
             os.close(self._fd)
         return self.returncode
 
     def wait(self, timeout: float | None = None):
         if self.returncode is None:
-            if not select.select([self._fd], [], [], timeout)[0]:
+            if not self._ended(timeout):
                 raise subprocess.TimeoutExpired(f"server {self.pid}", timeout)
             self.poll()
         return self.returncode
 
     def send_signal(self, sig: int) -> None:
         if self.poll() is None:
-            os.kill(self.pid, sig)
+            signal.pidfd_send_signal(self._fd, sig)  # never a later process that reused the pid
 
     def terminate(self) -> None:
         self.send_signal(signal.SIGTERM)
@@ -139,13 +146,19 @@ class ForkServer:
                                          os.path.dirname(os.path.abspath(__file__)))),
                                      env={**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                                           "JE_ARROW_MALLOC_CONF": "background_thread:false"})
-        if self.proc.stdout.readline().strip() != "ready":
-            raise RuntimeError("the warm process for app servers did not start")
+        self._answer("ready")
+
+    def _answer(self, expected: str | None = None) -> str:
+        line = self.proc.stdout.readline().strip()
+        if not line or expected and line != expected:
+            raise RuntimeError(f"the warm process for app servers ended or answered {line!r}: run "
+                               "`python -m tests.browser.forkserver` to see its error")
+        return line
 
     def start(self, argv: list[str], env: dict[str, str], cwd: str, log: str) -> ForkedProcess:
         self.proc.stdin.write(json.dumps({"argv": argv, "env": env, "cwd": cwd, "log": log}) + "\n")
         self.proc.stdin.flush()
-        return ForkedProcess(int(self.proc.stdout.readline()))
+        return ForkedProcess(int(self._answer()))
 
     def close(self) -> None:
         self.proc.stdin.close()
