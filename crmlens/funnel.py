@@ -19,6 +19,7 @@ OWNER_SHARE_LIMIT_PCT = 15.0  # an owner holding more of the revenue is flagged 
 BREAKDOWN_DIMENSIONS = ("owner", "source", "segment", "region", "product")
 RULES = ("history", "won", "open", "lost_dates", "lost_first")
 DATE_SUFFIXES = ("_date", "_at", "_time", "_on", "date", "日期", "时间")
+LIST_PAGE_SIZE = 50  # opportunities per page of the page's list
 
 
 def _common_prefix(a: str, b: str) -> int:
@@ -109,16 +110,36 @@ def significance(groups: pd.DataFrame, min_n: int = MIN_GROUP_SIZE, alpha: float
 def settings_for(snap: store.Snapshot, order: list[str] | None = None, won: list[str] | None = None,
                  lost: list[str] | None = None) -> tuple[list[str], list[str], list[str], dict[str, str]]:
     """The stage settings (the proposed ones unless given, e.g. from the page's address) and the stage
-    date columns, with the page's rules: a stage marked both won and lost counts as lost, and date
-    columns are looked for among the steps that are neither."""
+    date columns, with the page's rules (settings_from)."""
     vocab = queries.run("funnel_stage_vocab", snap=snap)
+    columns = list(queries.run("funnel_columns", snap=snap)["column_name"])
+    return settings_from(vocab, columns, order, won, lost)
+
+
+def settings_from(vocab: pd.DataFrame, columns: list[str], order: list[str] | None = None,
+                  won: list[str] | None = None, lost: list[str] | None = None
+                  ) -> tuple[list[str], list[str], list[str], dict[str, str]]:
+    """settings_for on funnel_stage_vocab's rows and funnel_columns' names: a stage marked both won and lost counts as
+    lost, and date columns are looked for among the steps that are neither."""
     proposed_order, proposed_won, proposed_lost = propose(vocab)
     order = proposed_order if order is None else list(order)
     lost = proposed_lost if lost is None else list(lost)
     won = [k for k in (proposed_won if won is None else won) if k not in lost]
-    columns = list(queries.run("funnel_columns", snap=snap)["column_name"])
     funnel_steps = [s for s in order if s not in lost and s not in won]
     return order, won, lost, stage_date_columns(columns, funnel_steps)
+
+
+def opening_params(query: str, vocab: pd.DataFrame, columns: list[str], span: pd.DataFrame, start: dt.date,
+                   end: dt.date) -> dict:
+    """The parameters the page runs `query` with as it opens on a period (pages/funnel.py: the proposed stage
+    settings, no conversion window, no filter; the list shows the first step's opportunities that reached it, page
+    one). crmlens.model keeps the page's rows for them at load (KEPT_VIEWS)."""
+    order, won, lost, date_columns = settings_from(vocab, columns)
+    p = params(start, end, order, won, lost, date_columns, covers_all_data(None, start, end, span))
+    if query == "funnel_opportunities":
+        first_step = next((k for k in order if k not in lost), None)
+        p.update({"list_stage": first_step, "list_mode": "reached", "limit": LIST_PAGE_SIZE, "offset": 0})
+    return p
 
 
 # Filters as the page's address keeps them; the owner filter offers opportunity and customer owners.
@@ -135,7 +156,7 @@ def headline_params(snap: store.Snapshot, start: dt.date, end: dt.date, order: l
     return params(start, end, order, won, lost, date_columns, covers_all_data(snap, start, end), **filters)
 
 
-def covers_all_data(snap: store.Snapshot, start: dt.date, end: dt.date, span: pd.DataFrame | None = None) -> bool:
+def covers_all_data(snap: store.Snapshot | None, start: dt.date, end: dt.date, span: pd.DataFrame | None = None) -> bool:
     """Whether start..end holds every dated opportunity (the whole data): then the undated ones (no creation,
     stage or close date) are counted too, as "undated", rather than left out of every period. span: data_span's
     frame when the caller has it (the page runs it through its cache), else run here."""

@@ -25,7 +25,10 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 31  # 31: mart_customer_revenue_days and revenue_before (the churn bucket's lost revenue
+MODEL_VERSION = 32  # 32: the overview and the funnel as they open kept at load (mart_overview_kpis_kept,
+# mart_overview_trend_kept, mart_funnel_summary_kept, mart_funnel_stage_counts_kept, mart_funnel_opportunities_kept);
+# mart_opportunities.default_moves (the funnel's speed tab: funnel_step_moves_mart);
+# 31: mart_customer_revenue_days and revenue_before (the churn bucket's lost revenue
 # for any rule and the complaints' revenue before a complaint read one row per customer, one definition); 30: stg_complaints.open_until (the one rule of a complaint open at a date: the loyalty
 # pieces and mart_loyalty_months read it); 29: the complaints page's queries as it opens kept at load
 # (mart_complaints_*_kept: KEPT_VIEWS, one template queries/model/kept_view.sql for them and the churn page's two);
@@ -65,10 +68,13 @@ MODEL_VERSION = 31  # 31: mart_customer_revenue_days and revenue_before (the chu
 CHURN_DAYS = 90
 CHURN_MULTIPLIER = 3.0
 # Page queries whose rows for the page as it opens are kept at load, each in its table mart_<query>_kept
-# (queries/model/kept_view.sql with the query's own text; kept_view decides when they are read): per page, the churn
-# page's summary and leaky bucket (the default period, rule and grain, churn from orders, no filter) and every query of
+# (queries/model/kept_view.sql with the query's own text; kept_view decides when they are read): per page, the
+# overview's headline figures (against the previous period) and trend, the funnel's summary, steps and list as it opens
+# (the proposed stage settings: crmlens.funnel.opening_params), the churn page's summary and leaky bucket (the default period, rule and grain, churn from orders, no filter) and every query of
 # the complaints page (the default period and settings, no filter: crmlens.complaints.opening_params).
-KEPT_PAGES = {"churn": ("churn_summary", "churn_bucket"),
+KEPT_PAGES = {"overview": ("overview_kpis", "overview_trend"),
+              "funnel": ("funnel_summary", "funnel_stage_counts", "funnel_opportunities"),
+              "churn": ("churn_summary", "churn_bucket"),
               "complaints": ("complaints_filter_options", "complaints_coverage", "complaints_volume",
                              "complaints_by_dimension", "complaints_category_month", "complaints_speed",
                              "complaints_resolution_survival", "complaints_time_bands", "complaints_oldest_open",
@@ -503,7 +509,9 @@ def _kept_view_params(con: duckdb.DuckDBPyConnection, name: str) -> dict:
     params = _opening_params(page, query, facts)
     bound = queries.bind(query, params)
     reaches = bool(facts["order_day"] and facts["end"] >= facts["order_day"])  # as of the newest order day
-    flags = {"use_spells_mart": reaches, "use_churn_mart": reaches and USE_CHURN_MART}
+    flags = {"use_spells_mart": reaches, "use_churn_mart": reaches and USE_CHURN_MART,
+             "use_funnel_mart": page == "funnel" and USE_FUNNEL_MART and _funnel_mart_settings(con) == settings_key(
+                 params, FUNNEL_SETTINGS)}
     if any(flag in bound for flag in COMPLAINT_FLAGS):
         flags.update(_complaint_flags(con.execute(COMPLAINT_MARTS_SQL).fetchone()[0], params))
     unknown = [p for p in bound if _is_model_flag(p) and p not in flags]
@@ -530,12 +538,21 @@ def _opening_facts(con: duckdb.DuckDBPyConnection, page: str) -> dict:
                               queries.bind("complaints_filter_options", complaints.category_params())).fetchall()
         facts["severities"] = [value for dimension, value, _ in options if dimension == "severity"]
         facts["columns"] = [row[0] for row in con.execute("select name from pragma_table_info('complaints')").fetchall()]
+    if page == "funnel":  # (without an opportunity the page shows none of them: nothing to keep)
+        facts["vocab"] = con.execute(queries.sql_text("funnel_stage_vocab")).df()
+        facts["columns"] = list(con.execute(queries.sql_text("funnel_columns")).df()["column_name"])
+        facts["span"] = con.execute(queries.sql_text("data_span")).df()
+        facts["known"] = facts["known"] and not facts["vocab"].empty
     return facts
 
 
 def _opening_params(page: str, query: str, facts: dict) -> dict:
     """The parameters page `page` runs `query` with as it opens (_opening_facts)."""
-    from crmlens import churn, complaints  # they import this module
+    from crmlens import churn, complaints, funnel, period  # they import this module
+    if page == "funnel":
+        return funnel.opening_params(query, facts["vocab"], facts["columns"], facts["span"], facts["start"], facts["end"])
+    if page == "overview":
+        return {"start": facts["start"], "end": facts["end"], "grain": period.trend_grain(facts["start"], facts["end"])}
     if page == "churn":
         return churn.query_params(facts["start"], facts["end"], "orders", grain=churn.GRAIN)
     return complaints.opening_params(query, facts["columns"], facts["severities"], facts["start"], facts["end"])
@@ -566,7 +583,8 @@ def kept_view(snap: store.Snapshot, name: str, params: dict) -> str | None:
     one the table was built with: its page as it opens), else None."""
     table = KEPT_VIEWS.get(name)
     # (a test that switches the marts the kept rows were worked out from off runs the query)
-    if not (USE_KEPT_VIEWS and USE_CHURN_MART and USE_COMPLAINT_MARTS) or table is None:
+    if not (USE_KEPT_VIEWS and USE_CHURN_MART and USE_COMPLAINT_MARTS and USE_FUNNEL_MART and USE_FUNNEL_BASE_MART
+            ) or table is None:
         return None
     kept = _per_snapshot(snap, f"select any_value(settings) from {table}")  # (a name from KEPT_VIEWS)
     if kept is None:
@@ -695,8 +713,16 @@ USE_FUNNEL_MART = True  # the tests switch it off to compare the default_* colum
 # they take funnel_base_mart instead, which reads the default_* columns and nothing else (funnel_pieces says "funnel").
 FUNNEL_BASE_QUERIES = ("funnel_summary", "funnel_stage_counts", "funnel_opportunities", "funnel_stage_times",
                        "funnel_cohorts", "funnel_breakdown", "funnel_breakdown_stages", "funnel_owner_risk")
-FUNNEL_PIECES = {"funnel_base": "funnel_base_mart"}
+FUNNEL_PIECES = {"funnel_base": "funnel_base_mart", "funnel_step_moves": "funnel_step_moves_mart"}
 USE_FUNNEL_BASE_MART = True  # the tests switch it off to compare with funnel_base reading the same columns
+
+
+FUNNEL_MART_SETTINGS_SQL = "select any_value(default_settings) from mart_opportunities"
+
+
+def _funnel_mart_settings(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The stage settings mart_opportunities' default_* columns were built with (its default_settings)."""
+    return con.execute(FUNNEL_MART_SETTINGS_SQL).fetchone()[0]
 
 
 def use_funnel_mart(snap: store.Snapshot, params: dict) -> bool:
@@ -704,7 +730,7 @@ def use_funnel_mart(snap: store.Snapshot, params: dict) -> bool:
     mart_opportunities' default_* columns: the stage settings are the ones it was built with (the proposed ones)."""
     if not USE_FUNNEL_MART or any(p not in params for p in FUNNEL_SETTINGS):
         return False
-    kept = _per_snapshot(snap, "select any_value(default_settings) from mart_opportunities")
+    kept = _per_snapshot(snap, FUNNEL_MART_SETTINGS_SQL)
     return kept is not None and str(kept) == settings_key(params, FUNNEL_SETTINGS)
 
 

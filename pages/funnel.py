@@ -10,7 +10,7 @@ ui.run_through_app()
 
 snap = ui.require_data()
 lang = ui.language()
-PAGE_SIZE = 50
+PAGE_SIZE = funnel.LIST_PAGE_SIZE
 STAGES, WON, LOST, PICKED = "funnel_stages", "funnel_won", "funnel_lost", "funnel_stage"
 
 start, end = controls.period_filter(snap)

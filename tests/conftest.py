@@ -170,7 +170,12 @@ def assert_same_frames(a: pd.DataFrame, b: pd.DataFrame, keys: list[str] | None 
             assert a[col].to_numpy() == pytest.approx(b[col].to_numpy(), rel=1e-9, abs=abs_tol, nan_ok=True), col
         else:
             assert a[col].isna().tolist() == b[col].isna().tolist(), col
-            assert a[col].dropna().tolist() == b[col].dropna().tolist(), col
+            assert _plain_values(a[col].dropna()) == _plain_values(b[col].dropna()), col
+
+
+def _plain_values(column: pd.Series) -> list:
+    """A column's values, list values (DuckDB lists arrive as numpy arrays) as lists, so that they compare."""
+    return [value.tolist() if hasattr(value, "tolist") and not isinstance(value, str) else value for value in column]
 
 
 def run_as_the_app(snap, sql: str, params: dict) -> pd.DataFrame:

@@ -27,15 +27,20 @@ def mixed(tmp_path_factory):
 
 
 def three_ways(snap, name, params, monkeypatch):
-    """The query through funnel_base_mart, through funnel_base with the default_* columns, and live."""
+    """The query through funnel_base_mart, through funnel_base with the default_* columns, and live (never the rows
+    kept for the page as it opens: tests/test_funnel_kept.py)."""
+    monkeypatch.setattr(model, "USE_KEPT_VIEWS", False)
     assert model.funnel_pieces(snap, name, params) == "funnel"
     sql, bound = queries.prepared(name, params, snap)
     assert "shared piece funnel_base_mart" in sql and "use_funnel_mart" not in bound
     assert "o.history" not in sql and "as materialized" not in sql  # no history read, nothing materialised
+    if name == "funnel_stage_times":  # the days between stages from default_moves, no window over the histories
+        assert "shared piece funnel_step_moves_mart" in sql and "lead(" not in sql
     out = [queries.run(name, params, snap=snap)]
     monkeypatch.setattr(model, "USE_FUNNEL_BASE_MART", False)
     sql, bound = queries.prepared(name, params, snap)
-    assert "shared piece funnel_base_mart" not in sql and bound["use_funnel_mart"] is True
+    assert "shared piece funnel_base_mart" not in sql and "funnel_step_moves_mart" not in sql
+    assert bound["use_funnel_mart"] is True
     out.append(queries.run(name, params, snap=snap))
     monkeypatch.setattr(model, "USE_FUNNEL_MART", False)
     assert queries.prepared(name, params, snap)[1]["use_funnel_mart"] is False

@@ -20,7 +20,8 @@ opp as (
            o.default_status as status,
            o.has_history,
            o.default_hist_pos as hist_max_pos,
-           o.default_closed_on as closed_on
+           o.default_closed_on as closed_on,
+           o.default_moves
     from mart_opportunities o
     where (o.effective_created between $start and $end or (o.effective_created is null and $include_undated))
       and (len($owner) = 0 or list_contains($owner, o.owner))
