@@ -25,8 +25,9 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 32  # 32: the overview and the funnel as they open kept at load (mart_overview_kpis_kept,
-# mart_overview_trend_kept, mart_funnel_summary_kept, mart_funnel_stage_counts_kept, mart_funnel_opportunities_kept);
+MODEL_VERSION = 32  # 32: the overview, the funnel and the loyalty summary as they open kept at load (mart_overview_kpis_kept,
+# mart_overview_trend_kept, mart_funnel_summary_kept, mart_funnel_stage_counts_kept, mart_funnel_opportunities_kept,
+# mart_loyalty_summary_kept: KEPT_VARIANTS);
 # mart_opportunities.default_moves (the funnel's speed tab: funnel_step_moves_mart);
 # 31: mart_customer_revenue_days and revenue_before (the churn bucket's lost revenue
 # for any rule and the complaints' revenue before a complaint read one row per customer, one definition); 30: stg_complaints.open_until (the one rule of a complaint open at a date: the loyalty
@@ -70,10 +71,12 @@ CHURN_MULTIPLIER = 3.0
 # Page queries whose rows for the page as it opens are kept at load, each in its table mart_<query>_kept
 # (queries/model/kept_view.sql with the query's own text; kept_view decides when they are read): per page, the
 # overview's headline figures (against the previous period) and trend, the funnel's summary, steps and list as it opens
-# (the proposed stage settings: crmlens.funnel.opening_params), the churn page's summary and leaky bucket (the default period, rule and grain, churn from orders, no filter) and every query of
+# (the proposed stage settings: crmlens.funnel.opening_params), the loyalty summary (the ladder, ABC, RFM, CLV and
+# quadrant figures at the default period and settings: crmlens.loyalty.params), the churn page's summary and leaky bucket (the default period, rule and grain, churn from orders, no filter) and every query of
 # the complaints page (the default period and settings, no filter: crmlens.complaints.opening_params).
 KEPT_PAGES = {"overview": ("overview_kpis", "overview_trend"),
               "funnel": ("funnel_summary", "funnel_stage_counts", "funnel_opportunities"),
+              "loyalty": ("loyalty_summary",),
               "churn": ("churn_summary", "churn_bucket"),
               "complaints": ("complaints_filter_options", "complaints_coverage", "complaints_volume",
                              "complaints_by_dimension", "complaints_category_month", "complaints_speed",
@@ -81,6 +84,9 @@ KEPT_PAGES = {"overview": ("overview_kpis", "overview_trend"),
                              "complaints_satisfaction", "complaints_repeat", "complaints_repeat_customers",
                              "complaints_churn", "complaints_churn_survival", "complaints_churn_cox")}
 KEPT_VIEWS = {query: f"mart_{query}_kept" for kept in KEPT_PAGES.values() for query in kept}  # query -> its table
+# Kept queries worked out at load with a variant of their text (queries.sql_text's from_marts): the loyalty summary with
+# the measures mart_loyalty_customers keeps for the default period and settings (what default_measures says there).
+KEPT_VARIANTS = {"loyalty_summary": "default"}
 KEPT_QUERIES = {table: query for query, table in KEPT_VIEWS.items()}
 USE_KEPT_VIEWS = True  # the tests switch it off to compare the kept rows with the query's
 # Built in this order (later objects read earlier ones).
@@ -490,7 +496,13 @@ def _kept_view_source(table: str) -> str:
     `-- query:` line."""
     from crmlens import queries  # queries imports this module
     text = sql("kept_view").replace("create or replace table kept_view as", f"create or replace table {table} as", 1)
-    return text.replace("-- query: kept_view", queries.sql_text(KEPT_QUERIES[table]).rstrip("\n"), 1)
+    return text.replace("-- query: kept_view", _kept_query_text(KEPT_QUERIES[table]).rstrip("\n"), 1)
+
+
+def _kept_query_text(query: str) -> str:
+    """The text a KEPT_VIEWS query's rows are worked out with at load (its KEPT_VARIANTS variant, else its own)."""
+    from crmlens import queries  # queries imports this module
+    return queries.sql_text(query, KEPT_VARIANTS.get(query, False))
 
 
 _kept_page_facts: dict[tuple[int, str], dict] = {}  # this build's _opening_facts per page (build clears it)
@@ -507,7 +519,7 @@ def _kept_view_params(con: duckdb.DuckDBPyConnection, name: str) -> dict:
         _kept_page_facts[id(con), page] = _opening_facts(con, page)
     facts = _kept_page_facts[id(con), page]
     params = _opening_params(page, query, facts)
-    bound = queries.bind(query, params)
+    bound = queries.bind(query, params, KEPT_VARIANTS.get(query, False))
     reaches = bool(facts["order_day"] and facts["end"] >= facts["order_day"])  # as of the newest order day
     flags = {"use_spells_mart": reaches, "use_churn_mart": reaches and USE_CHURN_MART,
              "use_funnel_mart": page == "funnel" and USE_FUNNEL_MART and _funnel_mart_settings(con) == settings_key(
@@ -518,8 +530,17 @@ def _kept_view_params(con: duckdb.DuckDBPyConnection, name: str) -> dict:
     if unknown:
         raise ValueError(f"{name}: {query} reads flags the kept view does not set: {unknown}")
     bound.update({flag: value for flag, value in flags.items() if flag in bound})
-    bound["settings"] = _kept_view_key(query, params) if facts["known"] else None
+    bound["settings"] = _kept_view_key(query, params) if facts["known"] and _variant_holds(con, query, params) else None
     return bound
+
+
+def _variant_holds(con: duckdb.DuckDBPyConnection, query: str, params: dict) -> bool:
+    """Whether the marts that KEPT_VARIANTS query `query`'s variant reads were built for these parameters (the loyalty
+    summary: mart_loyalty_customers' settings), as default_measures asks on a snapshot."""
+    if KEPT_VARIANTS.get(query) != "default":
+        return True
+    built = con.execute("select any_value(settings) from mart_loyalty_customers").fetchone()[0]
+    return built is not None and built == settings_key(params, _default_mart_parameters())
 
 
 def _opening_facts(con: duckdb.DuckDBPyConnection, page: str) -> dict:
@@ -548,7 +569,9 @@ def _opening_facts(con: duckdb.DuckDBPyConnection, page: str) -> dict:
 
 def _opening_params(page: str, query: str, facts: dict) -> dict:
     """The parameters page `page` runs `query` with as it opens (_opening_facts)."""
-    from crmlens import churn, complaints, funnel, period  # they import this module
+    from crmlens import churn, complaints, funnel, loyalty, period  # they import this module
+    if page == "loyalty":
+        return loyalty.params(facts["start"], facts["end"])
     if page == "funnel":
         return funnel.opening_params(query, facts["vocab"], facts["columns"], facts["span"], facts["start"], facts["end"])
     if page == "overview":
@@ -567,7 +590,7 @@ def _kept_view_key(query: str, params: dict) -> str:
     """A kept view's settings: the query's parameters (settings_key) and a digest of its SQL text, so that rows kept by
     an older text of the query are never read for a newer one (without a model version raised for it)."""
     from crmlens import queries
-    digest = hashlib.sha256(queries.sql_text(query).encode("utf-8")).hexdigest()[:16]
+    digest = hashlib.sha256(_kept_query_text(query).encode("utf-8")).hexdigest()[:16]
     return settings_key({**params, "sql": digest}, (*_kept_view_names(query), "sql"))
 
 
@@ -584,7 +607,7 @@ def kept_view(snap: store.Snapshot, name: str, params: dict) -> str | None:
     table = KEPT_VIEWS.get(name)
     # (a test that switches the marts the kept rows were worked out from off runs the query)
     if not (USE_KEPT_VIEWS and USE_CHURN_MART and USE_COMPLAINT_MARTS and USE_FUNNEL_MART and USE_FUNNEL_BASE_MART
-            ) or table is None:
+            and USE_DEFAULT_MART and USE_PERIOD_MART and USE_END_MARTS) or table is None:
         return None
     kept = _per_snapshot(snap, f"select any_value(settings) from {table}")  # (a name from KEPT_VIEWS)
     if kept is None:

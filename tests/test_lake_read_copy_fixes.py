@@ -95,12 +95,12 @@ def test_queries_run_runs_what_queries_prepared_chooses(tiny_db, monkeypatch):
             queries.run(name, params, snap=snap)
             assert ran == [(sql, bound)], (label, name)
             chosen[label, name] = (sql, bound)
-    # the choice depends on the period: the marts at the default one (churn_summary: the rows kept at load for the
-    # page as it opens, model.kept_view), the live pieces a year back
+    # the choice depends on the period: the marts at the default one (churn_summary and loyalty_summary: the rows kept
+    # at load for the page as it opens, model.kept_view), the live pieces a year back
     assert "mart_churn_summary_kept" in chosen["default", "churn_summary"][0]
     assert chosen["default", "churn_drivers"][1]["use_churn_mart"]
     assert not chosen["a year back", "churn_summary"][1]["use_churn_mart"]
-    assert "mart_loyalty_customers" in chosen["default", "loyalty_summary"][0]
+    assert "mart_loyalty_summary_kept" in chosen["default", "loyalty_summary"][0]
     assert "mart_loyalty_customers" not in chosen["a year back", "loyalty_summary"][0]
 
 

@@ -130,7 +130,9 @@ def test_every_parameter_of_the_replaced_pieces_is_compared_or_a_filter():
     assert set(queries.parameters(state_piece)) == set(model.MOVES_FILTERS)
 
 
-def test_the_default_view_still_reads_the_measures_themselves(demo_snap):
+def test_the_default_view_still_reads_the_measures_themselves(demo_snap, monkeypatch):
+    """(The summary's rows as the page opens are kept at load: test_loyalty_kept.py. Here the query itself.)"""
+    monkeypatch.setattr(model, "USE_KEPT_VIEWS", False)
     p = {**default_params(demo_snap), **CUSTOMER_TABLE}
     for name in model.END_QUERIES:
         assert model.default_measures(demo_snap, name, p) == "default"
