@@ -26,15 +26,17 @@ book as (
     group by c.owner
 ),
 customer_revenue as (
-    -- revenue as everywhere (stg_orders.amt_revenue: refunds lower it; the guests' lines count in the total)
-    select c.owner, o.customer_id, sum(o.amt_revenue) as amt_revenue, count(*) filter (where o.is_order) as n_orders
-    from stg_orders o
-    left join stg_customers c on c.customer_id = o.customer_id
-    where o.order_date between $start and $end
-      and not o.is_void
-      and (len($segment) = 0 or list_contains($segment, c.segment))
+    -- revenue as everywhere (customer_revenue: refunds lower it); the guests' lines (no customer id) count in the
+    -- total, unless a segment or region is chosen (a guest has neither)
+    select c.owner, r.customer_id, r.amt_revenue, r.n_orders
+    from customer_revenue($start, $end) r
+    left join stg_customers c on c.customer_id = r.customer_id
+    where (len($segment) = 0 or list_contains($segment, c.segment))
       and (len($region) = 0 or list_contains($region, c.region))
-    group by c.owner, o.customer_id
+    union all
+    select null, null, sum(amt_revenue_no_customer), sum(n_orders_no_customer)
+    from mart_order_dates
+    where order_date between $start and $end and len($segment) + len($region) = 0
 ),
 held as (
     select owner, count(*) filter (where n_orders > 0) as n_buying_customers, sum(amt_revenue) as amt_revenue
