@@ -12,18 +12,15 @@ import datetime as dt
 
 import pytest
 
-from bench import pages
 from crmlens import complaints as cx
 from crmlens import ingest, model, period, queries, store
-from tests.conftest import FIXTURES, assert_same_frames, demo_with_order_quirks
+from tests.conftest import FIXTURES, demo_with_order_quirks
+from tests.kept_views import assert_every_call_reads_kept_rows, assert_kept_rows_are_the_query_s, recorded_calls
 
 
 def opening_calls(snap) -> list[tuple[str, dict]]:
     """The complaints queries the page runs as it opens on snap's database, with their parameters."""
-    with pytest.MonkeyPatch.context() as m:
-        m.setenv("CRMLENS_DB", str(snap.path))  # (recorded sets it: put back after)
-        calls = pages.recorded("complaints", str(snap.path), timeout=300)
-    return [(name, params) for name, params in calls if name.startswith("complaints_")]
+    return recorded_calls("complaints", snap, lambda name: name.startswith("complaints_"))
 
 
 @pytest.fixture(scope="module")
@@ -49,20 +46,13 @@ def opened(request):
 def test_every_query_of_the_page_as_it_opens_reads_kept_rows(opened):
     snap, calls = opened
     assert [name for name, _ in calls] == list(model.KEPT_PAGES["complaints"])
-    for name, params in calls:
-        sql, bound = queries.prepared(name, params, snap)
-        assert model.kept_view(snap, name, params) == f"mart_{name}_kept"
-        assert f"from mart_{name}_kept " in sql and bound == {}, name
+    assert_every_call_reads_kept_rows(snap, calls)
 
 
 def test_the_kept_rows_are_the_query_s(opened, monkeypatch):
     """Each query's kept rows against the query run on the marts (kept views off), row for row in the query's order."""
     snap, calls = opened
-    kept = {name: queries.run(name, params, snap=snap) for name, params in calls}
-    monkeypatch.setattr(model, "USE_KEPT_VIEWS", False)
-    for name, params in calls:
-        assert f"from mart_{name}_kept " not in queries.prepared(name, params, snap)[0]
-        assert_same_frames(kept[name], queries.run(name, params, snap=snap))
+    kept = assert_kept_rows_are_the_query_s(snap, calls, monkeypatch)
     # the comparison has rows to compare: every query but the lists of open complaints and repeat complainers, which
     # may be empty, returns some
     empty = {name for name, df in kept.items() if df.empty}

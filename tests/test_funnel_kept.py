@@ -12,19 +12,16 @@ import datetime as dt
 
 import pytest
 
-from bench import pages
 from crmlens import funnel, ingest, model, period, queries, store
-from tests.conftest import FIXTURES, assert_same_frames, demo_with_order_quirks
+from tests.conftest import FIXTURES, demo_with_order_quirks
+from tests.kept_views import assert_every_call_reads_kept_rows, assert_kept_rows_are_the_query_s, recorded_calls
 
 KEPT = model.KEPT_PAGES["funnel"]
 
 
 def funnel_calls(snap, **address) -> list[tuple[str, dict]]:
     """The funnel queries the page runs on snap's database (opened with these address parameters)."""
-    with pytest.MonkeyPatch.context() as m:
-        m.setenv("CRMLENS_DB", str(snap.path))  # (recorded sets it: put back after)
-        calls = pages.recorded("funnel", str(snap.path), timeout=300, **address)
-    return [(name, params) for name, params in calls if name in KEPT]
+    return recorded_calls("funnel", snap, lambda name: name in KEPT, **address)
 
 
 @pytest.fixture(scope="module")
@@ -49,20 +46,13 @@ def opened(request):
 def test_the_funnel_as_it_opens_reads_kept_rows(opened):
     snap, calls = opened
     assert [name for name, _ in calls] == list(KEPT)
-    for name, params in calls:
-        sql, bound = queries.prepared(name, params, snap)
-        assert model.kept_view(snap, name, params) == f"mart_{name}_kept"
-        assert f"from mart_{name}_kept " in sql and bound == {}, name
+    assert_every_call_reads_kept_rows(snap, calls)
 
 
 def test_the_kept_rows_are_the_query_s(opened, monkeypatch):
     """Each query's kept rows against the query run on the marts (kept views off), row for row in the query's order."""
     snap, calls = opened
-    kept = {name: queries.run(name, params, snap=snap) for name, params in calls}
-    monkeypatch.setattr(model, "USE_KEPT_VIEWS", False)
-    for name, params in calls:
-        assert f"from mart_{name}_kept " not in queries.prepared(name, params, snap)[0]
-        assert_same_frames(kept[name], queries.run(name, params, snap=snap))
+    kept = assert_kept_rows_are_the_query_s(snap, calls, monkeypatch)
     assert kept["funnel_summary"].iloc[0]["n_opportunities"] > 0
     assert kept["funnel_stage_counts"]["n_reached"].iloc[0] > 0 and not kept["funnel_opportunities"].empty
 

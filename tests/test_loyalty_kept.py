@@ -13,17 +13,14 @@ import datetime as dt
 
 import pytest
 
-from bench import pages
 from crmlens import loyalty, model, period, queries
-from tests.conftest import assert_same_frames, demo_with_order_quirks, fixture_snapshot
+from tests.conftest import demo_with_order_quirks, fixture_snapshot
+from tests.kept_views import assert_every_call_reads_kept_rows, assert_kept_rows_are_the_query_s, recorded_calls
 
 
 def summary_calls(snap, **address) -> list[tuple[str, dict]]:
     """The loyalty_summary calls the page makes on snap's database (opened with these address parameters)."""
-    with pytest.MonkeyPatch.context() as m:
-        m.setenv("CRMLENS_DB", str(snap.path))  # (recorded sets it: put back after)
-        calls = pages.recorded("loyalty", str(snap.path), timeout=300, **address)
-    return [(name, params) for name, params in calls if name == "loyalty_summary"]
+    return recorded_calls("loyalty", snap, lambda name: name == "loyalty_summary", **address)
 
 
 @pytest.fixture(scope="module")
@@ -47,24 +44,17 @@ def opened(request):
 def test_the_summary_as_the_page_opens_reads_kept_rows(opened):
     snap, calls = opened
     assert len(calls) == 1
-    name, params = calls[0]
-    assert model.kept_view(snap, name, params) == "mart_loyalty_summary_kept"
-    sql, bound = queries.prepared(name, params, snap)
-    assert "from mart_loyalty_summary_kept " in sql and bound == {}
+    assert_every_call_reads_kept_rows(snap, calls)
 
 
 def test_the_kept_rows_are_the_query_s(opened, monkeypatch):
     """The kept rows against the query with its rung inputs worked out from the order lines (every loyalty mart off),
     row for row in the query's order."""
     snap, calls = opened
-    name, params = calls[0]
-    kept = queries.run(name, params, snap=snap)
-    for flag in ("USE_KEPT_VIEWS", "USE_DEFAULT_MART", "USE_STATES_MART", "USE_END_MARTS", "USE_PERIOD_MART",
-                 "USE_LOYALTY_MART"):
-        monkeypatch.setattr(model, flag, False)
-    sql = queries.prepared(name, params, snap)[0]
-    assert "from mart_loyalty_summary_kept " not in sql and "loyalty_measures_mart" not in sql
-    assert_same_frames(kept, queries.run(name, params, snap=snap))
+    kept = assert_kept_rows_are_the_query_s(snap, calls, monkeypatch, (
+        "USE_KEPT_VIEWS", "USE_DEFAULT_MART", "USE_STATES_MART", "USE_END_MARTS", "USE_PERIOD_MART",
+        "USE_LOYALTY_MART"))["loyalty_summary"]
+    assert "loyalty_measures_mart" not in queries.prepared(*calls[0], snap)[0]
     total = kept[kept["kind"] == "total"].iloc[0]
     assert total["n_customers"] > 0 and set(kept["kind"]) >= {"rung", "abc", "rfm"}
 

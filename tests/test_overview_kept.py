@@ -12,19 +12,16 @@ import datetime as dt
 
 import pytest
 
-from bench import pages
 from crmlens import ingest, model, period, queries, store
-from tests.conftest import FIXTURES, assert_same_frames, demo_with_order_quirks
+from tests.conftest import FIXTURES, demo_with_order_quirks
+from tests.kept_views import assert_every_call_reads_kept_rows, assert_kept_rows_are_the_query_s, recorded_calls
 
 KEPT = model.KEPT_PAGES["overview"]
 
 
 def overview_calls(snap, **address) -> list[tuple[str, dict]]:
     """The overview queries the page runs on snap's database (opened with these address parameters)."""
-    with pytest.MonkeyPatch.context() as m:
-        m.setenv("CRMLENS_DB", str(snap.path))  # (recorded sets it: put back after)
-        calls = pages.recorded("overview", str(snap.path), timeout=300, **address)
-    return [(name, params) for name, params in calls if name.startswith("overview_")]
+    return recorded_calls("overview", snap, lambda name: name in KEPT, **address)
 
 
 @pytest.fixture(scope="module")
@@ -50,20 +47,13 @@ def opened(request):
 def test_the_overview_as_it_opens_reads_kept_rows(opened):
     snap, calls = opened
     assert [name for name, _ in calls] == list(KEPT)
-    for name, params in calls:
-        sql, bound = queries.prepared(name, params, snap)
-        assert model.kept_view(snap, name, params) == f"mart_{name}_kept"
-        assert f"from mart_{name}_kept " in sql and bound == {}, name
+    assert_every_call_reads_kept_rows(snap, calls)
 
 
 def test_the_kept_rows_are_the_query_s(opened, monkeypatch):
     """Each query's kept rows against the query run on the marts (kept views off), row for row in the query's order."""
     snap, calls = opened
-    kept = {name: queries.run(name, params, snap=snap) for name, params in calls}
-    monkeypatch.setattr(model, "USE_KEPT_VIEWS", False)
-    for name, params in calls:
-        assert f"from mart_{name}_kept " not in queries.prepared(name, params, snap)[0]
-        assert_same_frames(kept[name], queries.run(name, params, snap=snap))
+    kept = assert_kept_rows_are_the_query_s(snap, calls, monkeypatch)
     kpis = kept["overview_kpis"].set_index("period")
     assert list(kpis.index) == ["current", "previous"]
     assert kpis.loc["current", "n_orders"] > 0 and kept["overview_trend"]["n_orders"].sum() > 0

@@ -1,0 +1,42 @@
+"""What the tests of the pages' rows kept at load share (crmlens.model.KEPT_VIEWS: test_overview_kept,
+test_funnel_kept, test_loyalty_kept, test_complaints_kept): the page's calls recorded in AppTest, and the two checks
+every kept page gets."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from bench import pages
+from crmlens import model, queries
+from tests.conftest import assert_same_frames
+
+
+def recorded_calls(page: str, snap, wanted, **address) -> list[tuple[str, dict]]:
+    """The calls of the queries `wanted` (a predicate on the name) that page `page` makes on snap's database, opened
+    in AppTest with these address parameters, in order, with their parameters."""
+    with pytest.MonkeyPatch.context() as m:
+        m.setenv("CRMLENS_DB", str(snap.path))  # (recorded sets it: put back after)
+        calls = pages.recorded(page, str(snap.path), timeout=300, **address)
+    return [(name, params) for name, params in calls if wanted(name)]
+
+
+def assert_every_call_reads_kept_rows(snap, calls: list[tuple[str, dict]]) -> None:
+    """Each call reads its query's kept table, with nothing bound (the rows themselves)."""
+    for name, params in calls:
+        sql, bound = queries.prepared(name, params, snap)
+        assert model.kept_view(snap, name, params) == f"mart_{name}_kept", name
+        assert f"from mart_{name}_kept " in sql and bound == {}, name
+
+
+def assert_kept_rows_are_the_query_s(snap, calls: list[tuple[str, dict]], monkeypatch,
+                                     switched_off=("USE_KEPT_VIEWS",)) -> dict[str, pd.DataFrame]:
+    """Each call's kept rows against its query run without them (the model's switches `switched_off` off), row for
+    row in the query's order; returns the kept rows by query."""
+    kept = {name: queries.run(name, params, snap=snap) for name, params in calls}
+    for switch in switched_off:
+        monkeypatch.setattr(model, switch, False)
+    for name, params in calls:
+        assert f"from mart_{name}_kept " not in queries.prepared(name, params, snap)[0], name
+        assert_same_frames(kept[name], queries.run(name, params, snap=snap))
+    return kept
