@@ -40,3 +40,19 @@ def assert_kept_rows_are_the_query_s(snap, calls: list[tuple[str, dict]], monkey
         assert f"from mart_{name}_kept " not in queries.prepared(name, params, snap)[0], name
         assert_same_frames(kept[name], queries.run(name, params, snap=snap))
     return kept
+
+
+def assert_opening_parameters_are_the_page_s(snap, page: str, calls: list[tuple[str, dict]]) -> None:
+    """The parameters the load works each query's kept rows out with (crmlens.model's opening facts, read from snap's
+    marts as a load reads them), against the page's own, recorded: the same in every parameter the query reads but the
+    model's flags (what a kept table's settings hold), one query at a time, so that a difference names its query."""
+    cur = snap.cursor()
+    try:
+        facts = model._opening_facts(cur, page)
+    finally:
+        cur.close()
+    assert facts["known"]
+    for name, params in calls:
+        names = model._kept_view_names(name)
+        built_with = model.settings_key(model._opening_params(page, name, facts), names)
+        assert built_with == model.settings_key({**queries.DEFAULT_PARAMS, **params}, names), name

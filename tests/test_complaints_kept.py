@@ -15,7 +15,8 @@ import pytest
 from crmlens import complaints as cx
 from crmlens import ingest, model, period, queries, store
 from tests.conftest import FIXTURES, demo_with_order_quirks
-from tests.kept_views import assert_every_call_reads_kept_rows, assert_kept_rows_are_the_query_s, recorded_calls
+from tests.kept_views import (assert_every_call_reads_kept_rows, assert_kept_rows_are_the_query_s,
+                               assert_opening_parameters_are_the_page_s, recorded_calls)
 
 
 def opening_calls(snap) -> list[tuple[str, dict]]:
@@ -130,8 +131,10 @@ def test_an_edited_query_or_the_marts_switched_off_run_the_query(demo, monkeypat
 
 
 def test_the_opening_parameters_are_the_page_s(by_hand):
-    """crmlens.complaints.opening_params, what the load keeps the rows for, against the page's own (recorded)."""
+    """crmlens.complaints.opening_params, what the load keeps the rows for, against the page's own (recorded): on the
+    model's opening facts, and on the fixture's columns and severities as the page lists them."""
     snap, calls = by_hand
+    assert_opening_parameters_are_the_page_s(snap, "complaints", calls)
     start, end = period.default_period(snap)
     columns = snap.columns("complaints")
     for name, params in calls:

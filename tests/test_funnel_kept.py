@@ -12,9 +12,10 @@ import datetime as dt
 
 import pytest
 
-from crmlens import funnel, ingest, model, period, queries, store
+from crmlens import funnel, ingest, model, period, store
 from tests.conftest import FIXTURES, demo_with_order_quirks
-from tests.kept_views import assert_every_call_reads_kept_rows, assert_kept_rows_are_the_query_s, recorded_calls
+from tests.kept_views import (assert_every_call_reads_kept_rows, assert_kept_rows_are_the_query_s,
+                               assert_opening_parameters_are_the_page_s, recorded_calls)
 
 KEPT = model.KEPT_PAGES["funnel"]
 
@@ -58,15 +59,10 @@ def test_the_kept_rows_are_the_query_s(opened, monkeypatch):
 
 
 def test_the_opening_parameters_are_the_page_s(opened):
-    """crmlens.funnel.opening_params, what the load keeps the rows for, against the page's own (recorded)."""
+    """crmlens.funnel.opening_params on the model's opening facts, what the load keeps the rows for, against the page's
+    own (recorded)."""
     snap, calls = opened
-    start, end = period.default_period(snap)
-    vocab = queries.run("funnel_stage_vocab", snap=snap)
-    columns = list(queries.run("funnel_columns", snap=snap)["column_name"])
-    span = queries.run("data_span", snap=snap)
-    for name, params in calls:
-        mine = funnel.opening_params(name, vocab, columns, span, start, end)
-        assert queries.bind(name, mine) == queries.bind(name, params), name
+    assert_opening_parameters_are_the_page_s(snap, "funnel", calls)
     listed = dict(calls)["funnel_opportunities"]
     assert (listed["list_mode"], listed["offset"], listed["limit"]) == ("reached", 0, funnel.LIST_PAGE_SIZE)
     assert listed["list_stage"] == listed["stages"][0]

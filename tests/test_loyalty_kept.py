@@ -13,9 +13,10 @@ import datetime as dt
 
 import pytest
 
-from crmlens import loyalty, model, period, queries
+from crmlens import model, period, queries
 from tests.conftest import demo_with_order_quirks, fixture_snapshot
-from tests.kept_views import assert_every_call_reads_kept_rows, assert_kept_rows_are_the_query_s, recorded_calls
+from tests.kept_views import (assert_every_call_reads_kept_rows, assert_kept_rows_are_the_query_s,
+                               assert_opening_parameters_are_the_page_s, recorded_calls)
 
 
 def summary_calls(snap, **address) -> list[tuple[str, dict]]:
@@ -60,12 +61,10 @@ def test_the_kept_rows_are_the_query_s(opened, monkeypatch):
 
 
 def test_the_opening_parameters_are_the_page_s(opened):
-    """What the load keeps the rows for (loyalty.params at the default period) against the page's own, recorded."""
+    """What the load keeps the rows for (loyalty.params at the model's default period) against the page's own,
+    recorded."""
     snap, calls = opened
-    start, end = period.default_period(snap)
-    name, params = calls[0]
-    assert model.settings_key(loyalty.params(start, end), model._kept_view_names(name)) == model.settings_key(
-        params, model._kept_view_names(name))
+    assert_opening_parameters_are_the_page_s(snap, "loyalty", calls)
 
 
 @pytest.mark.parametrize("address", [{"segment": "business"}, {"loyalty_abc_a": "70"}, {"churn_margin_pct": "30"},
