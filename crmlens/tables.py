@@ -108,12 +108,23 @@ class Table:
         return {c: st.column_config.Column(help=h) for c, h in self.helps.items() if h}
 
 
+def shown_rows(df: pd.DataFrame) -> int:
+    """How many of the frame's rows one table on screen holds: pandas renders at most styler.render.max_elements cells
+    (262,144)."""
+    return max(1, pd.get_option("styler.render.max_elements") // max(1, len(df.columns)))
+
+
 def show(df: pd.DataFrame, file_name: str, prefixes: tuple[str, ...] | str = (), kinds: dict | None = None,
          codes: dict | None = None, download: pd.DataFrame | None = None, key: str | None = None,
          index: bool = False, **dataframe_kwargs) -> Table:
     """Draw a table and its CSV download (of `download`, e.g. more rows than shown, formatted alike)."""
     if index:
         df = df.reset_index()
+    if download is None and len(df) > shown_rows(df):
+        # a Styler of more cells than pandas renders is refused by Streamlit: the first rows on screen, all in the file
+        download, df = df, df.head(shown_rows(df))
+        st.caption(t("common.table_cut", shown=fmt.cell(len(df), "int", language()),
+                     total=fmt.cell(len(download), "int", language())))
     table = Table(df, prefixes, kinds, codes)
     st.dataframe(table.styler(), hide_index=True, width="stretch", column_config=table.column_config(),
                  key=key, **{"placeholder": MISSING, **dataframe_kwargs})

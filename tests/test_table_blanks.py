@@ -66,3 +66,31 @@ def test_tables_drawn_outside_the_table_layer_show_blanks_as_a_dash_too(fixture,
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.dataframe) >= 2
     assert [d.proto.placeholder for d in at.dataframe] == ["–"] * len(at.dataframe)
+
+
+def big_table_page():
+    """A page drawing one table of 30,000 rows x 10 columns through crmlens.tables (300,000 cells: more than the
+    262,144 a pandas Styler renders, which Streamlit refuses with an exception)."""
+    import pandas as pd
+    import streamlit as st
+
+    from crmlens import tables
+
+    df = pd.DataFrame({f"amt_{i}": range(30_000) for i in range(10)})
+    st.session_state["shown"] = tables.show(df, "big.csv").frame
+    st.session_state["whole"] = tables.Table(df).as_text()
+
+
+@pytest.mark.parametrize("lang, caption", [
+    ("English", "The first 26,214 of 30,000 rows are shown; the CSV download holds them all."),
+    ("中文", "仅显示前 26,214 行（共 30,000 行）；下载的 CSV 包含全部行。")])
+def test_a_table_too_large_to_draw_shows_its_first_rows_and_says_so(lang, caption):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(big_table_page)
+    at.query_params["lang"] = lang
+    at.run(timeout=60)
+    assert not at.exception
+    assert [c.value for c in at.caption] == [caption]
+    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 26_214 == tables.shown_rows(at.session_state["shown"])
+    assert at.session_state["shown"]["amt_0"].tolist() == list(range(26_214))  # the first rows, in the table's order
