@@ -16,6 +16,9 @@ def _default_period(db: str, identity: tuple, _snap: store.Snapshot) -> tuple[dt
     return period.default_period(_snap)
 
 
+PERIOD_BOUNDS = (dt.date(1900, 1, 1), dt.date(2199, 12, 31))  # any date of any export
+
+
 def period_filter(snap: store.Snapshot | None) -> tuple[dt.date, dt.date]:
     """The sidebar date range (kept in the URL as ?period=start&period=end)."""
     with stop_when_damaged():
@@ -23,6 +26,10 @@ def period_filter(snap: store.Snapshot | None) -> tuple[dt.date, dt.date]:
     value = st.sidebar.date_input(
         t("sidebar.period"),
         value=default,
+        # (Streamlit's own bounds are the default's start and end -/+ 10 years: orders of 2011 beside tickets of
+        #  2022 could not be chosen)
+        min_value=PERIOD_BOUNDS[0],
+        max_value=PERIOD_BOUNDS[1],
         key=PERIOD_KEY,
         bind="query-params",
         help=t("sidebar.period.help"),

@@ -33,6 +33,19 @@ def trend_grain(start: dt.date, end: dt.date) -> str:
     return "day" if days <= 62 else "week" if days <= 180 else "month"
 
 
+def orders_end_before(span, start: dt.date) -> dt.date | None:
+    """The newest order's date when it lies before the period's start, else None (no orders loaded, or orders in the
+    period). span: data_span's rows. The default period ends at the newest date of any table: tickets newer than the
+    orders by years leave a period without a single order, where churn and the ladder's "lost" would be judged as of
+    the last order, years before the period."""
+    rows = span[span["table_name"] == "orders"]
+    if rows.empty or not int(rows["n_rows"].iloc[0]) or rows["last_date"].isna().iloc[0]:
+        return None
+    last = rows["last_date"].iloc[0]
+    last = last.date() if hasattr(last, "date") else last
+    return last if last < start else None
+
+
 def default_period_without_data(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
     end = today or dt.date.today()
     return end - dt.timedelta(days=DEFAULT_DAYS - 1), end
