@@ -231,6 +231,11 @@ if has_customer:
 else:
     st.caption(t("complaints.repeat.needs_customer"))
 
+def followed_text(rows: pd.DataFrame) -> list[str]:
+    """A bar's text: the churn within the follow-up and the customers followed the whole of it."""
+    return [f"{fmt.percent(r)} · {fmt.number(n, lang)}" for r, n in zip(rows["rate_churn_followed"], rows["n_followed"])]
+
+
 # ---- 5. link to churn -----------------------------------------------------------------------
 st.header(t("complaints.churn.header"))
 churn = pd.DataFrame()
@@ -267,16 +272,16 @@ if has_customer and has_orders:
 
     left, right = st.columns(2)
     by_cat = churn[churn["kind"] == "category"].assign(label=lambda d: [category_label(v) for v in d["grp"]])
-    by_cat = by_cat.assign(text=[f"{fmt.percent(r)} · {int(n)}" for r, n in zip(by_cat["rate_churn"], by_cat["n_customers"])])
-    left.plotly_chart(charts.rate_bars(by_cat, "label", "rate_churn", {"title": t("complaints.churn.by_category"),
-                                                                        "y": t("complaints.col.rate_churn")}, text="text"),
-                      width="stretch")
+    # the bars by the headline's measure (lost within the follow-up, of the customers followed the whole of it)
+    by_cat = by_cat.assign(text=followed_text(by_cat))
+    left.plotly_chart(charts.rate_bars(by_cat, "label", "rate_churn_followed", {"title": t("complaints.churn.by_category"),
+                                                                                 "y": t("complaints.col.rate_churn_followed")},
+                                       text="text"), width="stretch")
     by_band = churn[churn["kind"] == "band"].assign(band=lambda d: d["grp"].astype(int)).sort_values("band")
-    by_band = by_band.assign(label=[band_label[b] for b in by_band["band"]],
-                             text=[f"{fmt.percent(r)} · {int(n)}" for r, n in zip(by_band["rate_churn"], by_band["n_customers"])])
-    right.plotly_chart(charts.rate_bars(by_band, "label", "rate_churn", {"title": t("complaints.churn.by_band"),
-                                                                          "y": t("complaints.col.rate_churn")}, text="text"),
-                       width="stretch")
+    by_band = by_band.assign(label=[band_label[b] for b in by_band["band"]], text=followed_text(by_band))
+    right.plotly_chart(charts.rate_bars(by_band, "label", "rate_churn_followed", {"title": t("complaints.churn.by_band"),
+                                                                                   "y": t("complaints.col.rate_churn_followed")},
+                                        text="text"), width="stretch")
     st.caption(t("complaints.churn.bars_note"))
     churn_table = pd.concat([overall.reset_index().assign(label=lambda d: [t(f"complaints.grp.{g}") for g in d["grp"]]),
                              by_cat, by_band]).assign(kind=lambda d: [t(f"complaints.kind.{k}") for k in d["kind"]])[["kind", "label", "n_customers", "n_churned", "rate_churn", "amt_revenue_lost", "n_followed",

@@ -92,3 +92,33 @@ def test_without_customer_ids_volume_causes_and_speed_remain(monkeypatch, tmp_pa
     assert "Churn within the follow-up: complainers" not in shown and "Repeat complainers" not in shown
     assert any("need a customer_id column" in w.value for w in at.warning)
     assert any("The link to churn needs a customer id" in c.value for c in at.caption)
+
+
+def test_the_churn_bars_use_the_headline_s_measure(monkeypatch, tmp_path_factory):
+    """The helper's walk: the cards said complainers' churn within the follow-up was 17.7% while the bars below showed
+    35-39% for every category (lost by the newest order day). The bars now show the cards' measure: per category and
+    per time to resolve, the complainers lost within the follow-up of those followed the whole of it, and the
+    categories add up to the complainers' card (each complainer counts once, under their first complaint)."""
+    import datetime as dt
+    import json
+
+    from tests.conftest import demo_with_order_quirks
+
+    snap = demo_with_order_quirks(tmp_path_factory, "complaints_bars", seed=5, end_date=dt.date(2025, 6, 30),
+                                  guest_every=23)
+    monkeypatch.setenv("CRMLENS_DB", str(snap.path))
+    at = app_test("complaints", timeout=300, lang="English")
+    assert not at.exception
+    card = metrics(at)["Churn within the follow-up: complainers"]
+    charts = {json.loads(c.proto.spec)["layout"]["title"]["text"]: json.loads(c.proto.spec)
+              for c in at.get("plotly_chart")}
+    by_category = charts["Churn within the follow-up of complainers, by category (rate · customers followed)"]
+    bars = by_category["data"][0]
+    texts = [text.split(" · ") for text in bars["text"]]
+    followed = [int(n.replace(",", "")) for _, n in texts]
+    rates = bars["y" if bars.get("orientation") != "h" else "x"]
+    assert all(n == 0 for rate, n in zip(rates, followed) if rate is None)  # nobody followed: no rate, not 0%
+    churned = [round(rate * n) for rate, n in zip(rates, followed) if rate is not None]
+    assert sum(followed) >= 10 and 0 < sum(churned) < sum(followed)
+    assert card == f"{100 * sum(churned) / sum(followed):.1f}%"
+    assert "Churn within the follow-up of complainers, by time to resolve (rate · customers followed)" in charts
