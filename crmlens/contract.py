@@ -117,7 +117,9 @@ COMPLAINTS = Table(
     (
         Column("created_at", "TIMESTAMP", True,
                ("created", "opened_at", "complaint_date", "date_received", "date", "投诉时间", "投诉日期", "创建时间", "受理时间")),
-        Column("category", "VARCHAR", True, ("type", "cause", "reason", "issue", "投诉类别", "投诉类型", "投诉原因", "类别")),
+        # (a ticket without a category is still a complaint: counted, its category "not given")
+        Column("category", "VARCHAR", True, ("type", "cause", "reason", "issue", "投诉类别", "投诉类型", "投诉原因", "类别"),
+               blank_ok=True),
         Column("complaint_id", "VARCHAR", aliases=("ticket_id", "case_id", "number", "投诉编号", "工单号", "工单编号")),
         Column("customer_id", "VARCHAR", aliases=CUSTOMERS.column("customer_id").aliases),
         Column("channel", "VARCHAR", aliases=("contact_type", "submitted_via", "投诉渠道", "渠道")),
