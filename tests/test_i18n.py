@@ -3,6 +3,8 @@
 import pathlib
 import re
 
+import pytest
+
 from crmlens import i18n
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -50,3 +52,15 @@ def test_language_from_browser_locale():
     assert i18n.language_from_locale("zh-TW") == "zh"
     assert i18n.language_from_locale("en-GB") == "en"
     assert i18n.language_from_locale(None) == "en"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_missing_required_column_points_to_the_same_value_for_every_row(lang):
+    """The helper's walk: Olist's closed deals have no stage column (every deal is won) and the message said only
+    "rename the column or map it by hand"; each message about a missing required column now names the mapping's
+    choice for one value in every row, in the words the mapping shows."""
+    catalog = i18n.catalog(lang)
+    choice = catalog["data.file.fixed"]
+    for key in ("ingest.table.missing_one", "ingest.table.missing_many", "ingest.mapping.missing_one",
+                "ingest.mapping.missing_many"):
+        assert choice in catalog[key], key
