@@ -52,6 +52,8 @@ OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "product": ("product", "product_name", "item", "产品", "商品", "产品名称", "商品名称"),
     "handler": ("owner", "assigned_to", "assignee", "agent", "handler", "处理人", "负责人", "客服", "受理人"),
     "reopen": ("reopen_count", "reopened", "is_reopened", "reopens", "重开次数", "是否重开", "重开"),
+    # the export's own SLA verdict per complaint: it knows each ticket's SLA, which the SLA hours only approximate
+    "sla_met": ("made_sla", "sla_met", "met_sla", "within_sla", "sla_achieved", "是否达标", "sla达标", "是否按时"),
 }
 
 # Which statuses close or reopen a complaint: crmlens/vocab.py (stg_complaints.is_closed reads it).
@@ -149,7 +151,8 @@ def params_for_columns(cols: dict[str, str], start: dt.date, end: dt.date, filte
         "sla_default_hours": DEFAULT_SLA_HOURS,
         "band_hours": list(BAND_HOURS),
         "subcategory_col": cols["sub_category"], "product_col": cols["product"],
-        "handler_col": cols["handler"], "reopen_col": cols["reopen"],
+        "handler_col": cols["handler"], "reopen_col": cols["reopen"], "sla_met_col": cols["sla_met"],
+        "sla_met_words": list(vocab.SLA_MET_TOKENS), "sla_missed_words": list(vocab.SLA_MISSED_TOKENS),
         "grain": "month", "dimension": "category", "limit": 20, "cox_max_rows": COX_MAX_ROWS,
         **DEFAULTS,
         **category_params(),

@@ -153,6 +153,9 @@ m[2].metric(t("complaints.kpi.median_resolved"), hours(total["median_hours_to_re
 m[3].metric(t("complaints.kpi.open"), fmt.number(total["n_open"], lang) if knows_resolution else "–",
             help=t("complaints.kpi.open.help", oldest=hours(total["max_hours_open"])), border=True)
 st.caption(t("complaints.speed.censored", n_open=int(total["n_open"]), n_closed=int(total["n_closed_no_time"])))
+if total["n_sla_given"]:  # the file's own verdict decides those complaints' breach, the SLA hours the rest
+    st.caption(t("complaints.speed.sla_given", n=fmt.number(total["n_sla_given"], lang), column=p["sla_met_col"],
+                 rest=fmt.number(total["n_complaints"] - total["n_sla_given"], lang)))
 
 by_sev = speed[speed["level"] == "severity"].assign(
     label=lambda d: [cx.value_label(lang, "severity", v) if v is not None and v == v else t("complaints.not_given")

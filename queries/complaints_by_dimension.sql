@@ -1,7 +1,8 @@
 -- complaints_by_dimension: complaints per value of one dimension, most frequent first, with the Pareto share
 --   and speed
 -- params: $category_aliases VARCHAR[], $category_keys VARCHAR[], $sla_severities VARCHAR[],
---   $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $dimension VARCHAR, $handler_col VARCHAR ('' = none),
+--   $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $sla_met_col VARCHAR, $sla_met_words VARCHAR[],
+--   $sla_missed_words VARCHAR[], $dimension VARCHAR, $handler_col VARCHAR ('' = none),
 --   $subcategory_col VARCHAR ('' = none), $product_col VARCHAR ('' = none), $category VARCHAR[],
 --   $severity VARCHAR[], $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[],
 --   $segment VARCHAR[], $owner VARCHAR[], $start DATE, $end DATE

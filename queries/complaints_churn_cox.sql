@@ -1,7 +1,8 @@
 -- complaints_churn_cox: one row per complainer for the Cox regression of time to churn (a fixed pseudo-random
 --   sample of at most $cox_max_rows)
 -- params: $category_aliases VARCHAR[], $category_keys VARCHAR[], $sla_severities VARCHAR[],
---   $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $category VARCHAR[], $severity VARCHAR[],
+--   $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $sla_met_col VARCHAR, $sla_met_words VARCHAR[],
+--   $sla_missed_words VARCHAR[], $category VARCHAR[], $severity VARCHAR[],
 --   $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[],
 --   $owner VARCHAR[], $start DATE, $end DATE, $churn_multiplier DOUBLE, $churn_days INTEGER,
 --   $cox_max_rows INTEGER, $use_spells_mart BOOLEAN,

@@ -2,7 +2,8 @@
 --   (others) to the last order of lost customers, for Kaplan-Meier and the log-rank test; customers still
 --   buying are censored at the reference date
 -- params: $category_aliases VARCHAR[], $category_keys VARCHAR[], $sla_severities VARCHAR[],
---   $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $category VARCHAR[], $severity VARCHAR[],
+--   $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $sla_met_col VARCHAR, $sla_met_words VARCHAR[],
+--   $sla_missed_words VARCHAR[], $category VARCHAR[], $severity VARCHAR[],
 --   $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[],
 --   $owner VARCHAR[], $start DATE, $end DATE, $churn_multiplier DOUBLE, $churn_days INTEGER,
 --   $use_spells_mart BOOLEAN,

@@ -1,7 +1,8 @@
 -- complaints_coverage: what the complaints in the period carry (customer ids, times, ratings) and the as-of
 --   time
 -- params: $category_aliases VARCHAR[], $category_keys VARCHAR[], $sla_severities VARCHAR[],
---   $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $category VARCHAR[], $severity VARCHAR[],
+--   $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $sla_met_col VARCHAR, $sla_met_words VARCHAR[],
+--   $sla_missed_words VARCHAR[], $category VARCHAR[], $severity VARCHAR[],
 --   $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[],
 --   $owner VARCHAR[], $start DATE, $end DATE, $complaint_period_mart BOOLEAN (set by crmlens.model)
 -- returns: n_complaints, n_active_customers, n_orders (completed orders in the period, customer filters

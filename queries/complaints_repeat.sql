@@ -1,6 +1,7 @@
 -- complaints_repeat: reopened complaints and repeat complainers (2+ complaints within $repeat_days days)
 -- params: $category_aliases VARCHAR[], $category_keys VARCHAR[], $sla_severities VARCHAR[],
---   $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $reopen_col VARCHAR ('' = none),
+--   $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $sla_met_col VARCHAR, $sla_met_words VARCHAR[],
+--   $sla_missed_words VARCHAR[], $reopen_col VARCHAR ('' = none),
 --   $reopened_statuses VARCHAR[], $category VARCHAR[], $severity VARCHAR[], $complaint_channel VARCHAR[],
 --   $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[], $owner VARCHAR[], $start DATE, $end DATE,
 --   $repeat_days INTEGER, $yes_tokens VARCHAR[]

@@ -1,6 +1,7 @@
 -- complaints_satisfaction: satisfaction (1-5) after resolution, by category and by resolution-time band
 -- params: $category_aliases VARCHAR[], $category_keys VARCHAR[], $sla_severities VARCHAR[],
---   $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $category VARCHAR[], $severity VARCHAR[],
+--   $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $sla_met_col VARCHAR, $sla_met_words VARCHAR[],
+--   $sla_missed_words VARCHAR[], $category VARCHAR[], $severity VARCHAR[],
 --   $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[],
 --   $owner VARCHAR[], $start DATE, $end DATE
 -- returns: kind ('category' or 'band'), value (category, or band number as text), n_resolved, n_rated,

@@ -1,7 +1,8 @@
 -- complaints_volume: complaints per bucket as counts and rates, resolved per bucket, and the open backlog at
 --   each bucket's end
 -- params: $category_aliases VARCHAR[], $category_keys VARCHAR[], $sla_severities VARCHAR[],
---   $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $category VARCHAR[], $severity VARCHAR[],
+--   $sla_hours DOUBLE[], $sla_default_hours DOUBLE, $sla_met_col VARCHAR, $sla_met_words VARCHAR[],
+--   $sla_missed_words VARCHAR[], $category VARCHAR[], $severity VARCHAR[],
 --   $complaint_channel VARCHAR[], $band_hours DOUBLE[], $region VARCHAR[], $segment VARCHAR[],
 --   $owner VARCHAR[], $start DATE, $end DATE, $grain VARCHAR ('day', 'week' or 'month')
 -- returns: bucket_start, n_complaints, n_resolved, n_active_customers, n_orders, rate_per_100_customers,

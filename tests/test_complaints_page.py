@@ -122,3 +122,17 @@ def test_the_churn_bars_use_the_headline_s_measure(monkeypatch, tmp_path_factory
     assert sum(followed) >= 10 and 0 < sum(churned) < sum(followed)
     assert card == f"{100 * sum(churned) / sum(followed):.1f}%"
     assert "Churn within the follow-up of complainers, by time to resolve (rate · customers followed)" in charts
+
+
+def test_the_exports_own_sla_verdict_is_the_breach_rate_and_the_page_says_so(monkeypatch, tmp_path):
+    """The real ServiceNow export (made_sla: 43 of 67 false): the breach card reads 43 / 67, and a caption says which
+    column decided it, not the SLA hours (the helper's walk saw 100.0%)."""
+    from tests.conftest import PUBLIC_DATA
+
+    db = tmp_path / "sn.duckdb"
+    ingest.load_files([PUBLIC_DATA / "servicenow_incidents_rest.csv"], db=db, table="complaints")
+    monkeypatch.setenv("CRMLENS_DB", str(db))
+    at = app_test("complaints", timeout=120, lang="English", period=["2015-08-01", "2023-01-31"])
+    assert not at.exception
+    assert metrics(at)["SLA breach rate"] == "64.2%"  # 43 / 67
+    assert any("67 complaints carry the file's own SLA verdict (column made_sla)" in c.value for c in at.caption)

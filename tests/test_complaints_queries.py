@@ -392,3 +392,26 @@ def test_volume_marks_buckets_the_period_or_the_data_cut(snap):
         (1, False), (2, True), (3, True), (4, True), (5, True), (6, True), (7, False)]
     assert cut["first_day"].iloc[0].date() == dt.date(2024, 1, 15)
     assert cut["last_day"].iloc[-1].date() == dt.date(2024, 6, 30)  # before July: nothing covered
+
+
+def test_the_exports_own_sla_verdict_decides_the_breach(tmp_path):
+    """ServiceNow exports each incident's SLA verdict (made_sla: 24 true, 43 false), which knows the SLA of each
+    ticket; the page showed 100% breached from its own 48-hour default. Where the file gives a verdict, it decides:
+    breached = made_sla false, for every incident (all 67 carry one), whatever the SLA hours."""
+    with open(SERVICENOW, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    missed = sum(1 for r in rows if r["made_sla"] == "false")
+    assert (len(rows), missed) == (67, 43)
+    db = tmp_path / "sn.duckdb"
+    ingest.load_files([SERVICENOW], db=db, table="complaints")
+    snap = store.snapshot(db)
+    assert cx.optional_columns(snap)["sla_met"] == "made_sla"
+    for hours in (1.0, 1e9):  # the SLA hours no longer matter where the file has spoken
+        p = cx.params(snap, dt.date(2000, 1, 1), dt.date(2030, 12, 31), sla={s: hours for s in ("1", "2", "3", "4", "5")})
+        p["sla_default_hours"] = hours
+        total = queries.run("complaints_speed", p, snap=snap).query("level == 'all'").iloc[0]
+        assert (total["n_sla_given"], total["n_breached"], total["n_decided"]) == (67, missed, 67)
+    # without such a column the SLA hours decide, as before (the adapted export above has no made_sla)
+    bare = cx.params(snap, dt.date(2000, 1, 1), dt.date(2030, 12, 31))
+    assert queries.run("complaints_speed", {**bare, "sla_met_col": ""}, snap=snap).query("level == 'all'").iloc[0][
+        "n_sla_given"] == 0

@@ -1,6 +1,8 @@
 -- shared piece complaints_scope: the complaints in scope, as CTEs cat_map, sla, as_of, all_k (every
 -- complaint with its category key, SLA, times and customer attributes: mart_complaints), fk (customer filters
--- applied, `matches` = complaint filters) and pk (matching complaints created in the period); starts the WITH
+-- applied, `matches` = complaint filters) and pk (matching complaints created in the period); starts the WITH.
+-- $sla_met_col: a column of the file holding its own SLA verdict per complaint ('' when none), read in the words of
+-- $sla_met_words and $sla_missed_words (crmlens.vocab): where it gives one, it decides the breach
 with cat_map as (
     select unnest($category_aliases) as alias, unnest($category_keys) as category_key
 ),
@@ -17,7 +19,14 @@ all_k as (
            k.severity, k.channel, k.is_open, k.hours_to_response, k.hours_to_resolve, k.hours_open,
            coalesce(s.sla_hours, $sla_default_hours) as sla_hours,
            k.region, k.segment, k.account_owner, k.customer_name, k.is_known_customer, k.amt_revenue_before,
-           k.complaint_row  -- the whole row as loaded: optional columns kept from the file are read by name
+           k.complaint_row,  -- the whole row as loaded: optional columns kept from the file are read by name
+           -- the export's own SLA verdict (ServiceNow's made_sla), when the file has such a column: met, missed, NULL
+           case when $sla_met_col <> '' then
+                case when list_contains($sla_met_words, lower(trim(json_extract_string(to_json(k.complaint_row), '/' || $sla_met_col))))
+                         then true
+                     when list_contains($sla_missed_words, lower(trim(json_extract_string(to_json(k.complaint_row), '/' || $sla_met_col))))
+                         then false end
+           end as sla_met_given
     from mart_complaints k
     left join cat_map m on m.alias = k.category_name
     left join sla s on s.severity = k.severity
@@ -28,7 +37,9 @@ fk as (
            (len($category) = 0 or list_contains($category, category))
            and (len($severity) = 0 or list_contains($severity, severity))
            and (len($complaint_channel) = 0 or list_contains($complaint_channel, channel)) as matches,
-           case when hours_to_resolve is not null then hours_to_resolve > sla_hours
+           -- breached: the export's own verdict where it gives one, else resolved after the SLA hours, or open past them
+           case when sla_met_given is not null then not sla_met_given
+                when hours_to_resolve is not null then hours_to_resolve > sla_hours
                 when is_open and hours_open > sla_hours then true end as is_breached,  -- NULL: not judged yet
            case when hours_to_resolve is not null then len(list_filter($band_hours, x -> x < hours_to_resolve))
                 when is_open then -1 else -2 end as band
