@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
 import pytest
 
 from crmlens import ingest, period, store
