@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from crmlens import asof, contract, downloads, export, ingest, safe, store, tempfiles, ui
-from crmlens.ingest import excel, guess, header, layouts
+from crmlens.ingest import excel, guess, header, layouts, stage
 from crmlens.ui import t
 
 NOT_MAPPED = ""
@@ -193,6 +193,7 @@ def _mapping_editor(table: contract.Table, headers: list[str], seed: dict[str, s
         st.caption(t("data.file.mapping.help"))
         columns = st.columns(3)
         mapping = {}
+        derived = _derived_amount(table, headers, current)
         for i, col in enumerate(table.columns):
             options = [NOT_MAPPED, FIXED, *headers]
             seeded = seed.get(col.name)
@@ -203,7 +204,9 @@ def _mapping_editor(table: contract.Table, headers: list[str], seed: dict[str, s
             chosen = cell.selectbox(
                 _column_label(col), options,
                 index=options.index(FIXED if fixed else seeded) if seeded else 0,
-                key=keys[col.name], format_func=lambda o: (samples or {}).get(o) or _option_label(o),
+                key=keys[col.name],
+                format_func=lambda o, d=derived if col.name == "amount" else None: (
+                    (samples or {}).get(o) or (d if o == NOT_MAPPED and d else _option_label(o))),
             )
             if chosen == FIXED:
                 value = cell.text_input(t("data.file.fixed_value", column=col.name), key=f"{keys[col.name]}_fixed",
@@ -313,6 +316,16 @@ def show_rejects(result, key: str) -> None:
     st.dataframe(rejects, hide_index=True, height=180)
     downloads.button(t("data.upload.rejects_download"), lambda: export.to_csv_bytes(rejects),
                      file_name=f"rejects_{result.file_name}", key=f"rejects_{key}")
+
+
+def _derived_amount(table: contract.Table, headers: list[str], current: dict[str, str]) -> str | None:
+    """The words for an order line's amount left unmapped when it is worked out as quantity x unit price (the file has
+    a quantity mapped and a unit price column), else None: "not in this file" would read as an error."""
+    chosen = {c: h for c, h in current.items() if h != NOT_MAPPED}
+    if table.name != "orders" or "quantity" not in chosen or "amount" in chosen:
+        return None
+    price = stage.unit_price_header(headers, chosen)
+    return t("data.file.amount_derived", quantity=chosen["quantity"], price=price) if price else None
 
 
 def _option_label(option: str) -> str:

@@ -199,3 +199,17 @@ def test_data_page_missing_words_are_a_choice(db_env):
     assert not at.exception
     shown = {m.label: m.value for m in at.metric}
     assert (shown["Rows to load"], shown["Rows rejected"]) == ("2", "0")
+
+
+def test_data_page_an_amount_worked_out_from_quantity_and_unit_price_says_so(db_env):
+    """The helper's walk with the online-retail export (Quantity and UnitPrice, no amount): the amount's choice read
+    "— not in this file —" beside "(required)", as if the file could not load; it now names how it is worked out."""
+    at = open_app()
+    at.switch_page("pages/data.py").run()
+    csv = b"InvoiceNo,CustomerID,InvoiceDate,Quantity,UnitPrice\n536365,17850,2010-12-01 08:26,6,2.55\n"
+    at.file_uploader[0].set_value(("online_retail.csv", csv, "text/csv")).run()
+    amount = at.selectbox(key=next(k for k in keys(at) if k.endswith("_orders_amount")))
+    assert amount.value == "" and amount.format_func("") == "= Quantity × UnitPrice (worked out per line)"
+    assert not at.error and not at.button[0].disabled
+    quantity = at.selectbox(key=next(k for k in keys(at) if k.endswith("_orders_quantity")))
+    assert quantity.format_func("") == "— not in this file —"  # the other columns' words stay
