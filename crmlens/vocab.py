@@ -31,9 +31,13 @@ REOPENED_COMPLAINT_STATUSES = ("reopened", "re-opened", "重新打开", "重开"
 # Cell values that mean "yes" in a flag column such as a reopen marker.
 YES_TOKENS = ("yes", "y", "true", "t", "1", "是", "已重开")
 
+# Cell values of a yes/no column (a BOOLEAN column of the contract is read with these: crmlens.ingest.convert).
+TRUE_TOKENS = ("yes", "y", "true", "t", "1", "是", "对", "√")
+FALSE_TOKENS = ("no", "n", "false", "f", "0", "否", "不是", "×")
+
 # Cell values of an export's own SLA verdict per complaint (ServiceNow's made_sla): met, missed.
-SLA_MET_TOKENS = ("yes", "y", "true", "t", "1", "是", "达标", "已达标", "met")
-SLA_MISSED_TOKENS = ("no", "n", "false", "f", "0", "否", "未达标", "超时", "breached", "missed")
+SLA_MET_TOKENS = (*TRUE_TOKENS, "达标", "已达标", "met")
+SLA_MISSED_TOKENS = (*FALSE_TOKENS, "未达标", "超时", "breached", "missed")
 
 # Customer segments that name end consumers, not businesses: the loyalty ladder's partner flag (seed 004: 伙伴 is a
 # business in partnership with us) is ignored for customers in one of these (a blank or other segment keeps it).

@@ -11,7 +11,7 @@ import re
 
 import duckdb
 
-from crmlens import contract
+from crmlens import contract, vocab
 
 NULL_TOKENS = ["", "na", "n/a", "null", "none", "nan", "-", "--", "#n/a", "无", "空", "?"]  # "?": ServiceNow's empty field
 # A value that is one of NULL_TOKENS, in any case, with spaces around it (or only spaces).
@@ -20,8 +20,8 @@ BLANKS = "' \t\r\n'"
 # A value that may change when cleaned: blank space (\s: space, \t, \n, \f, \r) at either end, or a whole
 # value that is one of NULL_TOKENS or empty. Any other value is its own cleaned value (nothing to trim, not missing).
 NEEDS_CLEANING = "^\\s|\\s$|^(?:" + "|".join(re.escape(t) for t in NULL_TOKENS if t) + ")?$"  # what a value is trimmed of (DuckDB's trim alone takes spaces only)
-TRUE_TOKENS = ["yes", "y", "true", "t", "1", "是", "对", "√"]
-FALSE_TOKENS = ["no", "n", "false", "f", "0", "否", "不是", "×"]
+TRUE_TOKENS = list(vocab.TRUE_TOKENS)
+FALSE_TOKENS = list(vocab.FALSE_TOKENS)
 
 # Date and date-time layouts, by family. ISO-like and Chinese layouts are never
 # ambiguous; month-first and day-first are, so a column uses one of the two:

@@ -21,13 +21,13 @@ all_k as (
            k.region, k.segment, k.account_owner, k.customer_name, k.is_known_customer, k.amt_revenue_before,
            k.complaint_row,  -- the whole row as loaded: optional columns kept from the file are read by name
            -- the export's own SLA verdict (ServiceNow's made_sla), when the file has such a column: met, missed, NULL
-           case when $sla_met_col <> '' then
-                case when list_contains($sla_met_words, lower(trim(json_extract_string(to_json(k.complaint_row), '/' || $sla_met_col))))
-                         then true
-                     when list_contains($sla_missed_words, lower(trim(json_extract_string(to_json(k.complaint_row), '/' || $sla_met_col))))
-                         then false end
-           end as sla_met_given
+           case when list_contains($sla_met_words, v.sla_word) then true
+                when list_contains($sla_missed_words, v.sla_word) then false end as sla_met_given
     from mart_complaints k
+    cross join lateral (
+        select case when $sla_met_col <> '' then
+                    lower(trim(json_extract_string(to_json(k.complaint_row), '/' || $sla_met_col))) end as sla_word
+    ) v
     left join cat_map m on m.alias = k.category_name
     left join sla s on s.severity = k.severity
 ),
