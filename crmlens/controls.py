@@ -7,13 +7,24 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from crmlens import downloads, export, period, share, store
-from crmlens.ui import PERIOD_KEY, run_query, stop_when_damaged, t
+from crmlens import downloads, export, fmt, period, share, store
+from crmlens.ui import PERIOD_KEY, language, run_query, stop_when_damaged, t
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _default_period(db: str, identity: tuple, _snap: store.Snapshot) -> tuple[dt.date, dt.date]:
     return period.default_period(_snap)
+
+
+def stop_without_orders(start: dt.date, end: dt.date, message_key: str) -> None:
+    """Say so and stop the page when the period holds no order (period.orders_end_before): its figures would be judged
+    as of the last order, years before the period."""
+    last = period.orders_end_before(run_query("data_span"), start)
+    if last is not None:
+        lang = language()
+        st.warning(t(message_key, start=fmt.date(start, lang), end=fmt.date(end, lang), last=fmt.date(last, lang)),
+                   icon=":material/event_busy:")
+        st.stop()
 
 
 PERIOD_BOUNDS = (dt.date(1900, 1, 1), dt.date(2199, 12, 31))  # any date of any export

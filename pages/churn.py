@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from crmlens import churn, complaints, controls, fmt, loyalty, period, safe, survival, tables, ui
+from crmlens import churn, complaints, controls, fmt, loyalty, safe, survival, tables, ui
 from crmlens import margin as margins
 from crmlens.charts import churn as charts
 from crmlens.ui import t
@@ -46,11 +46,8 @@ multiplier = float(controls.number_setting("churn_multiplier", t("churn.setting.
 grain = c4.segmented_control(t("churn.setting.grain"), churn.GRAINS, default=churn.GRAIN, required=True,
                              format_func=lambda g: t(f"churn.grain.{g}"), key="churn_grain", bind="query-params")
 params = churn.query_params(start, end, definition, churn_days, multiplier, grain=grain, **filters)
-orders_end = period.orders_end_before(ui.run_query("data_span"), start) if definition == "orders" else None
-if orders_end is not None:
-    st.warning(t("churn.no_orders_in_period", start=fmt.date(start, lang), end=fmt.date(end, lang),
-                 last=fmt.date(orders_end, lang)), icon=":material/event_busy:")
-    st.stop()
+if definition == "orders":
+    controls.stop_without_orders(start, end, "churn.no_orders_in_period")
 
 summary = ui.run_query("churn_summary", params).iloc[0]
 as_of = summary["as_of_date"].date() if pd.notna(summary["as_of_date"]) else end

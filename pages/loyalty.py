@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from crmlens import churn, climb, controls, downloads, fmt, future_value_view, loyalty, margin, period, queries, tables, ui
+from crmlens import churn, climb, controls, downloads, fmt, future_value_view, loyalty, margin, queries, tables, ui
 from crmlens.charts import loyalty as charts
 from crmlens.ui import t
 
@@ -59,11 +59,7 @@ def choice(name: str, options: tuple, container=None, disabled: bool = False) ->
 
 st.title(t("loyalty.title"))
 st.caption(t("loyalty.caption", end=fmt.date(end, lang), start=fmt.date(start, lang)))
-orders_end = period.orders_end_before(ui.run_query("data_span"), start)
-if orders_end is not None:
-    st.warning(t("loyalty.no_orders_in_period", start=fmt.date(start, lang), end=fmt.date(end, lang),
-                 last=fmt.date(orders_end, lang)), icon=":material/event_busy:")
-    st.stop()
+controls.stop_without_orders(start, end, "loyalty.no_orders_in_period")
 
 # --- settings, each next to what it drives (the layout is filled in once every setting is read) ---
 with st.expander(t("loyalty.rules.title"), icon=":material/tune:"):
