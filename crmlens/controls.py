@@ -19,7 +19,7 @@ def _default_period(db: str, identity: tuple, _snap: store.Snapshot) -> tuple[dt
 def stop_without_orders(start: dt.date, end: dt.date, message_key: str) -> None:
     """Say so and stop the page when the period holds no order (period.orders_end_before): its figures would be judged
     as of the last order, years before the period."""
-    last = period.orders_end_before(run_query("data_span"), start)
+    last = period.orders_end_before(run_query("orders_as_of", {"end": end})["as_of_date"].iloc[0], start)
     if last is not None:
         lang = language()
         st.warning(t(message_key, start=fmt.date(start, lang), end=fmt.date(end, lang), last=fmt.date(last, lang)),

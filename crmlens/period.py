@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
+
 from crmlens import queries, store
 
 DEFAULT_DAYS = 365
@@ -33,17 +35,15 @@ def trend_grain(start: dt.date, end: dt.date) -> str:
     return "day" if days <= 62 else "week" if days <= 180 else "month"
 
 
-def orders_end_before(span, start: dt.date) -> dt.date | None:
-    """The newest order's date when it lies before the period's start, else None (no orders loaded, or orders in the
-    period). span: data_span's rows. The default period ends at the newest date of any table: tickets newer than the
-    orders by years leave a period without a single order, where churn and the ladder's "lost" would be judged as of
-    the last order, years before the period."""
-    rows = span[span["table_name"] == "orders"]
-    if rows.empty or not int(rows["n_rows"].iloc[0]) or rows["last_date"].isna().iloc[0]:
+def orders_end_before(as_of, start: dt.date) -> dt.date | None:
+    """The day the period's customers are judged as of (orders_as_of's as_of_date) when it lies before the period's
+    start, else None. The default period ends at the newest date of any table: tickets newer than the orders by years
+    leave a period without a single order that counts, where churn and the ladder's "lost" would be judged as of the
+    last order, years before the period."""
+    if as_of is None or pd.isna(as_of):
         return None
-    last = rows["last_date"].iloc[0]
-    last = last.date() if hasattr(last, "date") else last
-    return last if last < start else None
+    as_of = as_of.date() if hasattr(as_of, "date") else as_of
+    return as_of if as_of < start else None
 
 
 def default_period_without_data(today: dt.date | None = None) -> tuple[dt.date, dt.date]:

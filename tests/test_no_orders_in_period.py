@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 
-from crmlens import ingest, period, store
+from crmlens import ingest, period, queries, store
 from tests.conftest import app_test
 
 ORDERS = """order_id,customer_id,order_date,amount
@@ -35,12 +35,43 @@ def newer_tickets(tmp_path, monkeypatch):
     return db
 
 
+def _as_of(db, end: dt.date):
+    return queries.run("orders_as_of", {"end": end}, snap=store.snapshot(db))["as_of_date"].iloc[0]
+
+
 def test_the_orders_end_before_the_period_only_when_no_order_is_in_it(newer_tickets):
-    span = store.snapshot(newer_tickets).query("select * from mart_data_span")
     assert period.default_period(store.snapshot(newer_tickets)) == (dt.date(2022, 1, 7), dt.date(2023, 1, 6))
-    assert period.orders_end_before(span, dt.date(2022, 1, 7)) == dt.date(2011, 2, 23)
-    assert period.orders_end_before(span, dt.date(2011, 2, 23)) is None  # the last order's day is in the period
-    assert period.orders_end_before(span[span["table_name"] != "orders"], dt.date(2022, 1, 7)) is None
+    as_of = _as_of(newer_tickets, dt.date(2023, 1, 6))
+    assert period.orders_end_before(as_of, dt.date(2022, 1, 7)) == dt.date(2011, 2, 23)
+    assert period.orders_end_before(as_of, dt.date(2011, 2, 23)) is None  # the last order's day is in the period
+    assert period.orders_end_before(_as_of(newer_tickets, dt.date(2011, 1, 31)), dt.date(2011, 1, 1)) is None
+    assert period.orders_end_before(None, dt.date(2022, 1, 7)) is None  # no orders loaded
+
+
+@pytest.fixture
+def cancelled_in_period(tmp_path, monkeypatch):
+    """The same orders, and one more in the tickets' period that was cancelled: it is an order line, not an order
+    that counts, so the churn rule still judges as of 2011-02-23 and the notice must say so."""
+    (tmp_path / "orders.csv").write_text(ORDERS.replace("order_id,customer_id,order_date,amount",
+                                                        "order_id,customer_id,order_date,amount,status")
+                                         .replace(",100\n", ",100,paid\n") + "O5,C2,2022-06-01,70,cancelled\n",
+                                         encoding="utf-8")
+    (tmp_path / "complaints.csv").write_text(COMPLAINTS, encoding="utf-8")
+    db = tmp_path / "crm.duckdb"
+    ingest.load_files([tmp_path / "orders.csv", tmp_path / "complaints.csv"], db=db)
+    monkeypatch.setenv("CRMLENS_DB", str(db))
+    return db
+
+
+@pytest.mark.parametrize("page", ["churn", "loyalty"])
+def test_a_period_whose_only_order_was_cancelled_says_so(cancelled_in_period, page):
+    span = store.snapshot(cancelled_in_period).query("select * from mart_data_span where table_name = 'orders'")
+    assert span["last_date"].iloc[0].date() == dt.date(2022, 6, 1)  # the cancelled line is loaded
+    at = app_test(page, lang="English")
+    assert not at.exception
+    assert [w.value for w in at.warning if "the newest order is on 2011-02-23" in w.value
+            and "cancelled and refunded orders do not count" in w.value] != []
+    assert len(at.metric) == 0
 
 
 @pytest.mark.parametrize("page, lang, words", [
