@@ -103,6 +103,9 @@ def load(files, db, table, mode, append_flag, mapping_file, encoding, delimiter,
         if r.is_order_lines:
             click.echo(f"{r.file_name} -> {r.table}: {r.n_lines:,} order lines loaded as {r.n_loaded:,} orders "
                        f"({r.n_cancelled:,} cancelled), {r.n_rejected:,} rows rejected (encoding {r.encoding})")
+        elif r.is_status_log:
+            click.echo(f"{r.file_name} -> {r.table}: {r.n_changes:,} status changes loaded as {r.n_loaded:,} tickets, "
+                       f"{r.n_rejected:,} rows rejected (encoding {r.encoding})")
         else:
             click.echo(f"{r.file_name} -> {r.table}: {r.n_loaded:,} rows loaded, {r.n_rejected:,} rejected "
                        f"(encoding {r.encoding})")

@@ -115,12 +115,15 @@ STAGE_HISTORY = Table(
 COMPLAINTS = Table(
     "complaints",
     (
+        # (in a status log, one row per change of a ticket, the change's time: crmlens.ingest.status_log)
         Column("created_at", "TIMESTAMP", True,
-               ("created", "opened_at", "complaint_date", "date_received", "date", "投诉时间", "投诉日期", "创建时间", "受理时间")),
-        # (a ticket without a category is still a complaint: counted, its category "not given")
-        Column("category", "VARCHAR", True, ("type", "cause", "reason", "issue", "投诉类别", "投诉类型", "投诉原因", "类别"),
-               blank_ok=True),
-        Column("complaint_id", "VARCHAR", aliases=("ticket_id", "case_id", "number", "投诉编号", "工单号", "工单编号")),
+               ("created", "opened_at", "complaint_date", "date_received", "date", "投诉时间", "投诉日期", "创建时间", "受理时间",
+                "change_date+time", "status_changed_at", "状态变更时间")),
+        # (a ticket without a category is still a complaint: counted, its category "not given"; so is a file without)
+        Column("category", "VARCHAR", aliases=("type", "cause", "reason", "issue", "投诉类别", "投诉类型", "投诉原因", "类别")),
+        Column("complaint_id", "VARCHAR", aliases=("ticket_id", "case_id", "number", "ticket_number", "case_number",
+                                                   "incident_number", "sr_number", "request_number", "投诉编号", "工单号",
+                                                   "工单编号")),
         Column("customer_id", "VARCHAR", aliases=CUSTOMERS.column("customer_id").aliases),
         Column("channel", "VARCHAR", aliases=("contact_type", "submitted_via", "投诉渠道", "渠道")),
         Column("severity", "VARCHAR", aliases=("priority", "urgency", "严重程度", "等级", "优先级")),

@@ -285,7 +285,8 @@ def inspect_upload(upload, path: pathlib.Path, options: ingest.FileOptions | Non
         return None
     counts = st.columns(4)
     counts[0].metric(t("data.file.read"), f"{result.n_read:,}")
-    loaded = t("data.file.orders_from_lines", lines=f"{result.n_lines:,}") if result.is_order_lines else None
+    loaded = (t("data.file.orders_from_lines", lines=f"{result.n_lines:,}") if result.is_order_lines else
+              t("data.file.tickets_from_log", changes=f"{result.n_changes:,}") if result.is_status_log else None)
     counts[1].metric(t("data.file.loaded"), f"{result.n_loaded:,}", help=loaded)
     counts[2].metric(t("data.file.rejected"), f"{result.n_rejected:,}")
     counts[3].metric(t("data.file.format"), f"Excel · {result.sheet}" if getattr(result, "sheet", "")
@@ -295,6 +296,8 @@ def inspect_upload(upload, path: pathlib.Path, options: ingest.FileOptions | Non
     if result.is_order_lines:
         st.caption(t("data.file.lines_note", lines=f"{result.n_lines:,}", orders=f"{result.n_loaded:,}",
                      cancelled=f"{result.n_cancelled:,}"))
+    if result.is_status_log:
+        st.caption(t("data.file.log_note", changes=f"{result.n_changes:,}", tickets=f"{result.n_loaded:,}"))
     if result.generated_ids:
         st.info(t("data.file.generated_ids", file=safe.md(result.file_name), n=f"{result.n_loaded:,}"))
     if result.extras:
@@ -358,6 +361,9 @@ def _load_summary(result) -> str:
         return t("data.upload.loaded_lines", file=safe.md(result.file_name), lines=f"{result.n_lines:,}",
                  orders=f"{result.n_loaded:,}", cancelled=f"{result.n_cancelled:,}",
                  rejected=f"{result.n_rejected:,}")
+    if result.is_status_log:
+        return t("data.upload.loaded_log", file=safe.md(result.file_name), changes=f"{result.n_changes:,}",
+                 tickets=f"{result.n_loaded:,}", rejected=f"{result.n_rejected:,}")
     return t("data.upload.loaded", file=safe.md(result.file_name), rows=f"{result.n_loaded:,}",
              table=t(f"table.{result.table}"), rejected=f"{result.n_rejected:,}")
 

@@ -332,4 +332,8 @@ with kpi_box:
                 help=t("complaints.kpi.breach.help", n=int(total["n_breached"]), d=int(total["n_decided"]),
                        open=int(total["n_open_breached"])))
     top = (by_dim if dim == "category" else ui.run_query("complaints_by_dimension", {**p, "dimension": "category"})).iloc[0]
-    st.markdown(t("complaints.kpi.top_category", category=safe.md(category_label(top["value"])), share=fmt.percent(top["share"])))
+    if pd.isna(top["value"]) and top["share"] >= 1:  # no complaint has a category: "(not given), 100%" says nothing
+        st.caption(t("complaints.kpi.no_category"))
+    else:
+        st.markdown(t("complaints.kpi.top_category", category=safe.md(category_label(top["value"])),
+                      share=fmt.percent(top["share"])))

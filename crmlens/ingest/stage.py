@@ -1,4 +1,5 @@
-"""Staging one file: map its headers, convert its values, find its rejects (`rejects`), fold order lines.
+"""Staging one file: map its headers, convert its values, find its rejects (`rejects`), fold order lines (and a
+ticket status log: `status_log`).
 
 Everything happens in temp tables of the given connection (_raw -> _clean -> _typed,
 _rejects, then _accepted); nothing is written to the store here.
@@ -14,7 +15,7 @@ import duckdb
 import pandas as pd
 
 from crmlens import contract, vocab
-from crmlens.ingest import convert, guess, layouts, read, truncated
+from crmlens.ingest import convert, guess, layouts, read, status_log, truncated
 from crmlens.ingest.convert import quote_ident
 from crmlens.ingest.errors import column_list, missing_key, refuse
 from crmlens.ingest.rejects import find_rejects, listed_rejects, plausible_dates, text_column
@@ -44,6 +45,7 @@ class FileResult:
     n_rejected: int = 0  # file rows rejected
     n_lines: int = 0  # accepted order lines folded into orders (0 when the file is not order lines)
     n_cancelled: int = 0  # orders kept as cancelled (cancel marker, negative quantity or status)
+    n_changes: int = 0  # accepted status changes folded into complaints (0 when the file is not a status log)
     preview: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     generated_ids: bool = False  # the file had no order id: each line got one (file name + row number)
     saved_mapping: bool = False  # the mapping saved for this header was used
@@ -58,6 +60,10 @@ class FileResult:
     @property
     def is_order_lines(self) -> bool:
         return self.n_lines > 0
+
+    @property
+    def is_status_log(self) -> bool:
+        return self.n_changes > 0
 
 
 def guess_table(headers: list[str], file_name: str) -> contract.Table:
@@ -246,7 +252,8 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
 
     repeated = _repeated_keys(con, table, mapping, checked)
     is_lines = bool(price_header) or _has_order_lines(con, table, mapping, repeated)
-    n_rejected = find_rejects(con, table, checked, check_key=not is_lines, unit_price=bool(price_header),
+    is_log = not is_lines and status_log.is_status_log(con, table, mapping, repeated)
+    n_rejected = find_rejects(con, table, checked, check_key=not (is_lines or is_log), unit_price=bool(price_header),
                               date_window=date_window or plausible_dates(), bad_text=source.bad_bytes > 0,
                               lines=is_lines, repeated=repeated)
     read_delimiter = "\t" if source.delimiter == read.WHITESPACE else source.delimiter  # read from a tab copy
@@ -255,9 +262,11 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
     read.drop_raw(con)
     con.execute("drop table if exists _repeated")
     columns = [c.name for c in table.columns] + list(extras)
-    n_lines = n_cancelled = 0
+    n_lines = n_cancelled = n_changes = 0
     if is_lines:
         n_lines, n_cancelled = fold_order_lines(con, columns, extras, layouts.order_level_columns(headers, mapping))
+    elif is_log:
+        n_changes = status_log.fold_status_log(con, columns, mapping)
     else:
         con.execute(
             "create or replace temp table _accepted as select _row, "
@@ -270,7 +279,7 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
     return FileResult(
         name, table.name, source.encoding, mapping, extras, n_read, n_loaded, shown_rejects(con, name, offset),
         delimiter=source.delimiter, headers=headers, n_rejected=n_rejected,
-        n_lines=n_lines, n_cancelled=n_cancelled, generated_ids=generated, guesses=guesses, sheet=source.sheet,
+        n_lines=n_lines, n_cancelled=n_cancelled, n_changes=n_changes, generated_ids=generated, guesses=guesses, sheet=source.sheet,
         row_offset=offset, header_row=source.header_row, header_detected=source.header_detected,
         preview=con.execute(f"select * exclude (_row) from _accepted order by _row limit {PREVIEW_ROWS}").df(),
     )

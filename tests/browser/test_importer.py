@@ -98,6 +98,39 @@ def test_real_servicenow_export_is_recognised_and_loaded(own_app, page):
     assert shown["Open now"] == fmt.number(sum(1 for r in in_period if not r["resolved_at"].strip()), "en")
 
 
+def test_real_volvo_status_log_loads_as_its_requests(own_app, page):
+    """The public Volvo IT incident log (one row per status change) through the Data page: one ticket per request, the
+    fold said, the Complaints page's count and open requests as counted here from the file."""
+    from crmlens import fmt
+    from tests.conftest import PUBLIC_DATA
+    from tests.browser.conftest import metric_values
+
+    export = PUBLIC_DATA / "volvo_incidents_status_log_5000.csv"
+    requests: dict[str, list[dict]] = {}
+    with open(export, newline="", encoding="utf-8-sig") as fh:
+        for row in csv.DictReader(fh):
+            requests.setdefault(row["SR Number"], []).append(row)
+    n_changes = sum(len(rows) for rows in requests.values())
+    open_page(page, f"{own_app.url}/data")
+    choose_files(page, export)
+    wait_for_app(page)
+    shown = metric_values(page)
+    assert (shown["Rows in file"], shown["Rows to load"], shown["Rows rejected"]) == (
+        fmt.number(n_changes, "en"), fmt.number(len(requests), "en"), "0")
+    assert page.get_by_text(f"{fmt.number(n_changes, 'en')} changes become {fmt.number(len(requests), 'en')} "
+                            "tickets").is_visible()
+    page.get_by_role("button", name=re.compile("Load 1 file")).click()
+    wait_for_app(page)
+    message = page.get_by_test_id("stAlertContentSuccess").inner_text()
+    assert (f"{fmt.number(n_changes, 'en')} status changes loaded as {fmt.number(len(requests), 'en')} tickets, "
+            "0 rows rejected.") in message
+    first = min(rows[0]["Change Date+Time"][:10] for rows in requests.values())
+    open_page(page, f"{own_app.url}/complaints?period={first}&period=2013-12-31")
+    shown = metric_values(page)
+    assert shown["Complaints"] == fmt.number(len(requests), "en")
+    assert shown["Open now"] == fmt.number(sum(1 for rows in requests.values() if rows[-1]["Status"] != "Completed"), "en")
+
+
 def test_shopify_export_made_from_the_documented_headers(own_app, page):
     """One click: recognised, lines folded into orders, revenue as summed here from the file's lines."""
     from crmlens import fmt
