@@ -304,6 +304,13 @@ def headline(snap: store.Snapshot, start: dt.date, end: dt.date, **settings) -> 
     }
 
 
+def within_data(volume: pd.DataFrame) -> pd.DataFrame:
+    """complaints_volume's buckets that hold a day of the data's span: a month of the period after the data's last
+    day (or before its first) is not a month without complaints, nothing is known of it (it was drawn as a zero bar
+    marked "partial", and the backlog fell to zero there)."""
+    return volume[volume["first_day"] <= volume["last_day"]]
+
+
 def band_labels(t) -> dict[int, str]:
     """Labels of the resolution-time bands of complaints_*.sql (band numbers -2..len(BAND_HOURS))."""
     def span(h: float) -> str:

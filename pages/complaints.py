@@ -95,7 +95,7 @@ with volume_box:
                                    format_func=lambda m: t(measures[m]), key="complaints_measure", bind="query-params",
                                    required=True, help=t("complaints.measure.help"))
     measure = measure if measure in measures else "n_complaints"
-    vol = ui.run_query("complaints_volume", {**p, "grain": grain})
+    vol = cx.within_data(ui.run_query("complaints_volume", {**p, "grain": grain}))
     st.plotly_chart(charts.volume(vol, measure, {
         "title": t("complaints.volume.title", grain=t(f"complaints.grain.{grain}")), "measure": t(measures[measure]),
         "backlog": t("complaints.volume.backlog"), "partial": t("complaints.volume.partial")}, grain), width="stretch")
