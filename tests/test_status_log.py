@@ -23,6 +23,7 @@ from tests.conftest import PUBLIC_DATA, app_test, fetch, load_texts, rejects_of
 #     not resolved (it ends open), status in progress
 # T3: queued 07:00 -> not answered, not resolved, status queued
 # T4: new 08:00, resolved 09:00, in progress 10:00, resolved 15:00, closed 16:00 -> answered 09:00, resolved 15:00
+# a change without a ticket number: a ticket of its own (as a row without an id in a list of tickets), not answered
 LOG = """Ticket Number,Status Changed At,Status,Category,Priority,Customer
 T1,2025-03-03 09:00,New,Delivery,low,C1
 T1,2025-03-03 10:00,In Progress,Delivery,low,C1
@@ -37,6 +38,7 @@ T4,2025-03-06 09:00,Resolved,Delivery,low,C1
 T4,2025-03-06 10:00,In Progress,Delivery,low,C1
 T4,2025-03-06 15:00,Resolved,Delivery,low,C1
 T4,2025-03-06 16:00,Closed,Delivery,low,C1
+,2025-03-07 08:00,New,Price,low,C2
 """
 
 
@@ -47,19 +49,20 @@ def _at(day: int, hour: int) -> dt.datetime:
 def test_a_status_log_folds_into_one_complaint_per_ticket(tmp_path):
     db = load_texts(tmp_path / "crm.duckdb", {"ticket_log.csv": LOG})
     got = fetch(db, "select complaint_id, created_at, first_response_at, resolved_at, status, category, severity, "
-                    "customer_id from complaints order by complaint_id")
+                    "customer_id from complaints order by complaint_id nulls last")
     assert got == [
         ("T1", _at(3, 9), _at(3, 10), _at(3, 12), "Closed", "Delivery", "high", "C1"),
         ("T2", _at(4, 8), _at(4, 8), None, "In Progress", "Billing", "medium", "C2"),
         ("T3", _at(5, 7), None, None, "Queued", None, None, "C3"),
         ("T4", _at(6, 8), _at(6, 9), _at(6, 15), "Closed", "Delivery", "low", "C1"),
+        (None, _at(7, 8), None, None, "New", "Price", "low", "C2"),
     ]
 
 
 def test_the_load_says_how_many_changes_made_how_many_tickets(tmp_path):
     (tmp_path / "ticket_log.csv").write_text(LOG, encoding="utf-8")
     [result] = ingest.load_files([tmp_path / "ticket_log.csv"], db=tmp_path / "crm.duckdb")
-    assert (result.table, result.n_changes, result.n_loaded, result.n_rejected) == ("complaints", 13, 4, 0)
+    assert (result.table, result.n_changes, result.n_loaded, result.n_rejected) == ("complaints", 14, 5, 0)
     assert result.is_status_log and not result.is_order_lines
 
 
@@ -67,7 +70,7 @@ def test_the_command_line_says_how_many_changes_made_how_many_tickets(tmp_path):
     (tmp_path / "ticket_log.csv").write_text(LOG, encoding="utf-8")
     result = CliRunner().invoke(cli.cli, ["load", str(tmp_path / "ticket_log.csv"), "--db", str(tmp_path / "crm.duckdb")])
     assert result.exit_code == 0, result.output
-    assert "ticket_log.csv -> complaints: 13 status changes loaded as 4 tickets, 0 rows rejected" in result.output
+    assert "ticket_log.csv -> complaints: 14 status changes loaded as 5 tickets, 0 rows rejected" in result.output
 
 
 def test_a_repeated_ticket_id_in_a_list_of_tickets_is_still_a_duplicate(tmp_path):

@@ -42,18 +42,20 @@ def fold_status_log(con: duckdb.DuckDBPyConnection, columns: list[str], mapping:
         create or replace temp table _accepted as
         with marked as (
             select *,
-                   row_number() over (partition by complaint_id order by created_at, _row) as _seq,
+                   -- a change without a ticket id is a ticket of its own, as a row without an id of a ticket list is
+                   coalesce(complaint_id, '#' || _row) as _ticket,
+                   row_number() over (partition by coalesce(complaint_id, '#' || _row) order by created_at, _row) as _seq,
                    list_contains($closed, lower(trim(coalesce(status, '')))) as _is_closed,
                    list_contains($waiting, lower(trim(coalesce(status, '')))) as _is_waiting
             from _typed
             where _row not in (select row_no from _rejects)
         ),
         changes as (
-            select *, max(created_at) filter (where not _is_closed) over (partition by complaint_id) as _last_open
+            select *, max(created_at) filter (where not _is_closed) over (partition by _ticket) as _last_open
             from marked
         ),
         tickets as (
-            select complaint_id, min(_row) as _row, min(created_at) as created_at,
+            select any_value(complaint_id) as complaint_id, min(_row) as _row, min(created_at) as created_at,
                    arg_max(status, _seq) as status, arg_max(_is_closed, _seq) as _ends_closed,
                    -- the first closing change after the last open one (Resolved, then Closed: resolved at Resolved)
                    min(created_at) filter (where _is_closed and (_last_open is null or created_at > _last_open))
@@ -62,7 +64,7 @@ def fold_status_log(con: duckdb.DuckDBPyConnection, columns: list[str], mapping:
                    {own_response} as _own_response, {own_resolved} as _own_resolved
                    {", " + latest if latest else ""}
             from changes
-            group by complaint_id
+            group by _ticket
         )
         select t._row, {", ".join(_folded_column(c) for c in columns)}
         from tickets t
