@@ -25,6 +25,12 @@ class Column:
     # A required column whose value may be blank on a row: the file must have the column, a row without a
     # value still loads (an order without a customer id is a guest order: revenue, not a customer).
     blank_ok: bool = False
+    # Spellings taken only when no header spells the column's name or one of its aliases (a status log's time of
+    # change is a complaint's creation time only in a file without an opening time).
+    late_aliases: tuple[str, ...] = ()
+    # A required column a file may leave out when it has one of these columns (a list of tickets with their numbers
+    # needs no category; a customer list with a date and a status is no list of complaints).
+    optional_with: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,11 @@ class Table:
     @property
     def required(self) -> list[str]:
         return [c.name for c in self.columns if c.required]
+
+    def missing(self, mapped) -> list[str]:
+        """The required columns a file whose columns are `mapped` lacks."""
+        return [c.name for c in self.columns if c.required and c.name not in mapped
+                and not any(other in mapped for other in c.optional_with)]
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -117,10 +128,12 @@ COMPLAINTS = Table(
     (
         # (in a status log, one row per change of a ticket, the change's time: crmlens.ingest.status_log)
         Column("created_at", "TIMESTAMP", True,
-               ("created", "opened_at", "complaint_date", "date_received", "date", "投诉时间", "投诉日期", "创建时间", "受理时间",
-                "change_date+time", "status_changed_at", "状态变更时间")),
-        # (a ticket without a category is still a complaint: counted, its category "not given"; so is a file without)
-        Column("category", "VARCHAR", aliases=("type", "cause", "reason", "issue", "投诉类别", "投诉类型", "投诉原因", "类别")),
+               ("created", "opened_at", "complaint_date", "date_received", "date", "投诉时间", "投诉日期", "创建时间", "受理时间"),
+               late_aliases=("change_date+time", "status_changed_at", "状态变更时间")),
+        # (a ticket without a category is still a complaint: counted, its category "not given"; so are the tickets of
+        #  a file with their numbers and no category column)
+        Column("category", "VARCHAR", True, ("type", "cause", "reason", "issue", "投诉类别", "投诉类型", "投诉原因", "类别"),
+               blank_ok=True, optional_with=("complaint_id",)),
         Column("complaint_id", "VARCHAR", aliases=("ticket_id", "case_id", "number", "ticket_number", "case_number",
                                                    "incident_number", "sr_number", "request_number", "投诉编号", "工单号",
                                                    "工单编号")),
@@ -222,12 +235,14 @@ def match_columns(table: Table, headers: list[str]) -> dict[str, str]:
     mapping: dict[str, str] = {}
     taken: set[str] = set()
     # A header spelling a column's own name wins over another header spelling one of its
-    # aliases (ServiceNow has both `severity` and `urgency`, `resolved_at` and `closed_at`).
-    for own_name_only in (True, False):
+    # aliases (ServiceNow has both `severity` and `urgency`, `resolved_at` and `closed_at`), and an alias over a late
+    # alias (a ticket list's opening time over its last status change).
+    for spellings in ("own", "aliases", "late"):
         for col in table.columns:
             if col.name in mapping:
                 continue
-            names = {normalize_header(n) for n in ((col.name,) if own_name_only else (col.name, *col.aliases))}
+            names = {normalize_header(n) for n in {"own": (col.name,), "aliases": (col.name, *col.aliases),
+                                                   "late": col.late_aliases}[spellings]}
             for header in headers:
                 if header not in taken and normalize_header(header) in names:
                     mapping[col.name] = header

@@ -183,7 +183,7 @@ def _mapping_editor(table: contract.Table, headers: list[str], seed: dict[str, s
     # The widgets' current choices (from the last run) or the seed, for the count in the title.
     current = {c: st.session_state.get(k, seed.get(c, NOT_MAPPED)) for c, k in keys.items()}
     n_mapped = sum(1 for h in current.values() if h != NOT_MAPPED)
-    missing = [c for c in table.required if current[c] == NOT_MAPPED]
+    missing = table.missing({c for c, h in current.items() if h != NOT_MAPPED})
     # The panel stays as the user left it while they work in it: its label and default never change
     # between runs (a changed label or default makes a new panel, closed), and it keeps its state.
     opened_first = st.session_state.setdefault(f"mapping_default_{key}_{table.name}", bool(missing))

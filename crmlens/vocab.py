@@ -28,8 +28,9 @@ CLOSED_COMPLAINT_STATUSES = (
 )
 # Complaint statuses of a ticket nobody has taken up yet: in a status log, the first change to any other status is the
 # first response (crmlens.ingest.status_log).
-WAITING_COMPLAINT_STATUSES = ("new", "queued", "unassigned", "awaiting assignment", "待处理", "待分配", "新建",
-                              "排队", "排队中", "待受理")
+# ("open" and "pending" are left out: Zendesk's open ticket is being worked on, its pending one waits for the customer.)
+WAITING_COMPLAINT_STATUSES = ("new", "queued", "unassigned", "awaiting assignment", "submitted", "to do", "待处理", "待分配",
+                              "新建", "排队", "排队中", "待受理", "未处理", "已提交", "待响应")
 REOPENED_COMPLAINT_STATUSES = ("reopened", "re-opened", "重新打开", "重开", "已重开")
 
 # Cell values that mean "yes" in a flag column such as a reopen marker.

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from crmlens import cli, ingest
+from crmlens import cli, contract, ingest
+from crmlens.ingest import stage
 from tests.conftest import PUBLIC_DATA, app_test, fetch, load_texts, rejects_of
 
 # Worked out by hand, ticket by ticket (times of the changes, UTC):
@@ -149,3 +150,92 @@ def test_the_complaints_page_reads_the_volvo_requests(volvo, monkeypatch):
     months = [x[:7] for x in volume["data"][0]["x"]]
     assert months[0] == first[:7] and months[-1] == last_change == "2012-05"
     assert sum(_values(volume["data"][0]["y"])) == len(tickets)
+
+
+# Worked out by hand: changes at the same time count in the file's order; a change without a status only dates the
+# ticket; the file's rows need not be in time order.
+# T5: new 09:00, in progress 10:00, resolved 10:00 (same time, after it in the file) -> resolved 10:00
+# T6: (blank) 13:00 listed first; new 09:00, (blank) 10:00, closed 12:00 -> status closed, answered and resolved 12:00
+LOG_TIES = """Ticket Number,Status Changed At,Status,Category
+T6,2025-03-03 13:00,,Delivery
+T5,2025-03-03 09:00,New,Price
+T5,2025-03-03 10:00,In Progress,Price
+T5,2025-03-03 10:00,Resolved,Price
+T6,2025-03-03 09:00,New,Delivery
+T6,2025-03-03 10:00,,Delivery
+T6,2025-03-03 12:00,Closed,Delivery
+"""
+
+# A 工单 log with days only: G1 待处理, 处理中, 已解决 on one day -> answered and resolved that day;
+# G2 待处理 03-03, 处理中 03-04, 已解决 03-04, 已关闭 03-05 -> resolved 03-04 (已解决, not 已关闭)
+LOG_DAYS = """工单号,状态变更时间,状态,投诉类型
+G1,2025-03-03,待处理,物流
+G1,2025-03-03,处理中,物流
+G1,2025-03-03,已解决,物流
+G2,2025-03-03,待处理,价格
+G2,2025-03-04,处理中,价格
+G2,2025-03-04,已解决,价格
+G2,2025-03-05,已关闭,价格
+"""
+
+
+def test_changes_at_the_same_time_and_changes_without_a_status(tmp_path):
+    db = load_texts(tmp_path / "crm.duckdb", {"ticket_log.csv": LOG_TIES})
+    got = fetch(db, "select complaint_id, created_at, first_response_at, resolved_at, status from complaints "
+                    "order by complaint_id")
+    assert got == [("T5", _at(3, 9), _at(3, 10), _at(3, 10), "Resolved"),
+                   ("T6", _at(3, 9), _at(3, 12), _at(3, 12), "Closed")]
+
+
+def test_a_log_of_days_in_chinese(tmp_path):
+    db = load_texts(tmp_path / "crm.duckdb", {"工单流转记录.csv": LOG_DAYS})
+    got = fetch(db, "select complaint_id, created_at, first_response_at, resolved_at, status, category from complaints "
+                    "order by complaint_id")
+    assert got == [("G1", _at(3, 0), _at(3, 0), _at(3, 0), "已解决", "物流"),
+                   ("G2", _at(3, 0), _at(4, 0), _at(4, 0), "已关闭", "价格")]
+
+
+def test_a_logs_own_resolution_time_wins_and_rejects_no_change(tmp_path):
+    """Each change's time is the log's created_at: a resolution before a later change is no error there."""
+    text = ("ticket_id,status_changed_at,status,resolved_at\n"
+            "T1,2025-03-03 09:00,New,\nT1,2025-03-03 12:00,Resolved,2025-03-03 11:30\n"
+            "T1,2025-03-03 13:00,Closed,2025-03-03 11:30\n")
+    (tmp_path / "log.csv").write_text(text, encoding="utf-8")
+    [result] = ingest.load_files([tmp_path / "log.csv"], db=tmp_path / "crm.duckdb")
+    assert (result.n_changes, result.n_loaded, result.n_rejected) == (3, 1, 0)
+    assert fetch(tmp_path / "crm.duckdb", "select resolved_at, status from complaints") == [
+        (dt.datetime(2025, 3, 3, 11, 30), "Closed")]
+
+
+@pytest.mark.parametrize("mode", ["append", "update"])
+def test_part_of_a_log_is_not_added_to_the_tickets_loaded(tmp_path, mode):
+    """Each ticket is folded from all its changes: a week's changes added to last week's tickets would lose them."""
+    (tmp_path / "ticket_log.csv").write_text(LOG, encoding="utf-8")
+    db = tmp_path / "crm.duckdb"
+    ingest.load_files([tmp_path / "ticket_log.csv"], db=db)
+    before = fetch(db, "select * from complaints order by all")
+    (tmp_path / "next_week.csv").write_text(LOG_TIES, encoding="utf-8")
+    with pytest.raises(ingest.IngestError) as refused:
+        ingest.load_files([tmp_path / "next_week.csv"], db=db, mode=mode)
+    assert "is a status log" in str(refused.value) and "Replace the table's data" in str(refused.value)
+    assert fetch(db, "select * from complaints order by all") == before
+
+
+@pytest.mark.parametrize("headers", ["customer_id,name,created,status", "客户编号,客户名称,创建时间,状态",
+                                     "Subscription ID,Customer ID,Status,Created", "order_id,status,status_changed_at",
+                                     "订单号,状态,状态变更时间"])
+def test_a_list_with_a_date_and_a_status_is_no_list_of_complaints(headers):
+    """Without a ticket number, a file needs a category to be complaints: a customer list with a creation date and a
+    status must not replace the complaints."""
+    try:
+        table = stage.detect_table(headers.split(","), "export.csv").name
+    except ingest.IngestError:
+        table = None
+    assert table != "complaints"
+
+
+def test_a_ticket_lists_opening_time_wins_over_its_last_status_change():
+    headers = "Ticket Number,Status Changed At,Opened At,Status,Category".split(",")
+    assert contract.match_columns(contract.COMPLAINTS, headers)["created_at"] == "Opened At"
+    headers = "工单号,状态,状态变更时间,创建时间,投诉类型".split(",")
+    assert contract.match_columns(contract.COMPLAINTS, headers)["created_at"] == "创建时间"

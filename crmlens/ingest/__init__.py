@@ -153,6 +153,9 @@ def load_files(
                     # A second file for a table this load already replaced adds to it.
                     file_mode = "append" if mode == "replace" and result.table in replaced else mode
                     content_hash = file_hash(path)
+                    if mode != "replace" and result.is_status_log:
+                        # its tickets are folded from all their changes: a part of the log would lose the others
+                        raise refuse("ingest.status_log.whole", file=name)
                     if file_mode != "replace":
                         _refuse_if_loaded_before(con, result, content_hash)
                     if file_mode == "append" and _reject_already_loaded(con, result):

@@ -58,7 +58,7 @@ def listed_rejects(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
 def find_rejects(con: duckdb.DuckDBPyConnection, table: contract.Table, checked: list[contract.Column],
                  check_key: bool = True, unit_price: bool = False,
                  date_window: tuple[dt.date, dt.date] | None = None, bad_text: bool = False,
-                 lines: bool = False, repeated: str | None = None) -> int:
+                 lines: bool = False, repeated: str | None = None, status_log: bool = False) -> int:
     """Fill temp table _rejects (row_no, column_name, value, reason); return how many rows are rejected.
 
     Besides values that do not convert: dates outside `date_window` (implausible_date),
@@ -123,7 +123,7 @@ def find_rejects(con: duckdb.DuckDBPyConnection, table: contract.Table, checked:
             f"(select _row, {k}, row_number() over (partition by {k} order by _row) as n from _typed "
             f"where {among}) where n > 1"
         )
-    if table.name == "complaints":
+    if table.name == "complaints" and not status_log:  # (a log's created_at is each change's time, not the opening)
         for col in ("first_response_at", "resolved_at"):
             text = next((text_column(c) for c in checked if c.name == col), "null")
             parts.append(f"select _row, '{col}', {text}, 'before_created' from _typed where {col} < created_at")

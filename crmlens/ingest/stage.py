@@ -124,7 +124,7 @@ def generated_order_id(file_name: str, row: int) -> str:
 
 
 def _missing_required(table: contract.Table, mapping: dict[str, str], headers: list[str]) -> list[str]:
-    missing = [c for c in table.required if c not in mapping]
+    missing = table.missing(mapping)
     if generates_order_ids(table, mapping):
         missing = [c for c in missing if c != "order_id"]
     # Order lines carry quantity x unit price instead of an amount.
@@ -255,7 +255,7 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
     is_log = not is_lines and status_log.is_status_log(con, table, mapping, repeated)
     n_rejected = find_rejects(con, table, checked, check_key=not (is_lines or is_log), unit_price=bool(price_header),
                               date_window=date_window or plausible_dates(), bad_text=source.bad_bytes > 0,
-                              lines=is_lines, repeated=repeated)
+                              lines=is_lines, repeated=repeated, status_log=is_log)
     read_delimiter = "\t" if source.delimiter == read.WHITESPACE else source.delimiter  # read from a tab copy
     if truncated.cut_off_last_row(source.path, source.read_encoding, read_delimiter, len(headers)):
         n_rejected = _reject_cut_off_row(con)

@@ -27,7 +27,7 @@ def is_status_log(con: duckdb.DuckDBPyConnection, table: contract.Table, mapping
     if table.name != "complaints" or repeated is None or not {"status", "created_at"} <= set(mapping):
         return False
     repeated_rows, all_rows = con.execute(
-        f"select (select coalesce(sum(n), 0) from {repeated}), (select count(complaint_id) from _typed)").fetchone()
+        f"select (select coalesce(sum(n), 0) from {repeated}), (select count(*) from _typed)").fetchone()
     return all_rows > 0 and repeated_rows >= LOG_MIN_SHARE * all_rows
 
 
@@ -42,24 +42,27 @@ def fold_status_log(con: duckdb.DuckDBPyConnection, columns: list[str], mapping:
         create or replace temp table _accepted as
         with marked as (
             select *,
-                   -- a change without a ticket id is a ticket of its own, as a row without an id of a ticket list is
-                   coalesce(complaint_id, '#' || _row) as _ticket,
-                   row_number() over (partition by coalesce(complaint_id, '#' || _row) order by created_at, _row) as _seq,
-                   list_contains($closed, lower(trim(coalesce(status, '')))) as _is_closed,
-                   list_contains($waiting, lower(trim(coalesce(status, '')))) as _is_waiting
-            from _typed
-            where _row not in (select row_no from _rejects)
+                   row_number() over (partition by _ticket order by created_at, _row) as _seq,
+                   list_contains($closed, lower(trim(status))) as _is_closed,  -- NULL for a change without a status
+                   list_contains($waiting, lower(trim(status))) as _is_waiting
+            from (
+                -- a change without a ticket id is a ticket of its own, as a row without an id of a ticket list is
+                select *, coalesce(complaint_id, '#' || _row) as _ticket
+                from _typed
+                where _row not in (select row_no from _rejects)
+            )
         ),
         changes as (
-            select *, max(created_at) filter (where not _is_closed) over (partition by _ticket) as _last_open
+            -- the changes in order (_seq: time, then the file's order for changes at the same time)
+            select *, max(_seq) filter (where not _is_closed) over (partition by _ticket) as _last_open_seq
             from marked
         ),
         tickets as (
             select any_value(complaint_id) as complaint_id, min(_row) as _row, min(created_at) as created_at,
-                   arg_max(status, _seq) as status, arg_max(_is_closed, _seq) as _ends_closed,
+                   arg_max(status, _seq) filter (where status is not null) as status,
+                   arg_max(_is_closed, _seq) filter (where status is not null) as _ends_closed,
                    -- the first closing change after the last open one (Resolved, then Closed: resolved at Resolved)
-                   min(created_at) filter (where _is_closed and (_last_open is null or created_at > _last_open))
-                       as _closed_at,
+                   min(created_at) filter (where _is_closed and _seq > coalesce(_last_open_seq, 0)) as _closed_at,
                    min(created_at) filter (where not _is_waiting) as _first_response,
                    {own_response} as _own_response, {own_resolved} as _own_resolved
                    {", " + latest if latest else ""}
