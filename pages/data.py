@@ -42,7 +42,11 @@ if uploads:
     allow_rejects = (bool(over_limit) or refused) and st.checkbox(
         t("data.upload.allow_rejects", files=safe.md_list(r.file_name for r in (over_limit or [r for *_, r in plans if r])),
           share=f"{ingest.MAX_REJECT_SHARE:.0%}"))
-    blocked = failed or (bool(over_limit) and not allow_rejects)
+    # a status log loads whole (crmlens.ingest.status_log): said before the click, not only refused after it
+    partial_logs = [r for *_, r in plans if r is not None and r.is_status_log] if mode != "replace" else []
+    for r in partial_logs:
+        st.warning(t("ingest.status_log.whole", file=safe.md(r.file_name)))
+    blocked = failed or (bool(over_limit) and not allow_rejects) or bool(partial_logs)
     if st.button(t("data.upload.button", n=len(uploads)), type="primary", disabled=blocked or load_running()):
         start_load(plans, mode, day_first, 1.0 if allow_rejects else ingest.MAX_REJECT_SHARE)
 follow_load()  # also after leaving the page and coming back: the load goes on meanwhile

@@ -1,5 +1,6 @@
 """Loyalty ladder (客户忠诚度阶梯): rungs and their worth, movements, ABC, RFM, CLV, value quadrants, customers."""
 
+import pandas as pd
 import streamlit as st
 
 from crmlens import churn, climb, controls, downloads, fmt, future_value_view, loyalty, margin, queries, tables, ui
@@ -126,6 +127,12 @@ value_label = t(f"loyalty.word.{s['measure']}")
 value_col = "amt_profit_period" if s["measure"] == "profit" else "amt_revenue_period"
 
 # --- the ladder ---
+rungs = part.get("rung")
+n = 0 if pd.isna(total["n_customers"]) else int(total["n_customers"])
+if not n or rungs is None:  # no customer known (only tickets loaded: the count is NULL): nothing to rank or warn about
+    with ladder_box:
+        st.info(t("loyalty.empty"))
+    st.stop()
 with rules_box:
     numbers = {k: fmt.number(v, lang) for k, v in s.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     st.caption(t("loyalty.rules.summary", **{"survey_days": fmt.number(s["survey_days"], lang), **numbers},
@@ -133,11 +140,6 @@ with rules_box:
     for key in coverage.blind_spots():
         st.warning(t(key), icon=":material/visibility_off:")
 with ladder_box:
-    rungs = part.get("rung")
-    n = int(total["n_customers"])
-    if not n or rungs is None:
-        st.info(t("loyalty.empty"))
-        st.stop()
     upper = rungs.loc[rungs["key"].isin(loyalty.UPPER_RUNGS), "n_customers"].sum()
     cols = st.columns(4)
     cols[0].metric(t("loyalty.kpi.customers"), fmt.number(n, lang), help=t("loyalty.kpi.customers.help"), border=True)

@@ -47,7 +47,8 @@ covered = {name: period.days_covered(prev_start, prev_end, _day(span.loc[name, "
 length = (prev_end - prev_start).days + 1
 subscribers = None  # without orders, a subscription export still says who is active: the Churn page's count
 if not loaded.get("orders"):
-    st.info(t("overview.no_orders"), icon=":material/info:")
+    st.info(t("overview.no_orders" if loaded.get("customers") else "overview.no_orders_no_customers"),
+            icon=":material/info:")
     churn_params = churn.headline_params(snap, start, end)
     if churn_params is not None and churn_params["definition"] == "explicit":
         subscribers = ui.run_query("churn_summary", churn_params).iloc[0]["n_active"]

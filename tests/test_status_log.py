@@ -239,3 +239,17 @@ def test_a_ticket_lists_opening_time_wins_over_its_last_status_change():
     assert contract.match_columns(contract.COMPLAINTS, headers)["created_at"] == "Opened At"
     headers = "工单号,状态,状态变更时间,创建时间,投诉类型".split(",")
     assert contract.match_columns(contract.COMPLAINTS, headers)["created_at"] == "创建时间"
+
+
+@pytest.mark.parametrize("page, words", [
+    ("loyalty", "No customers are known by the end of this period"),
+    ("overview", "No orders and no customers are loaded")])
+def test_pages_without_orders_or_customers_say_so(volvo, monkeypatch, page, words):
+    """Only the Volvo tickets loaded: the Loyalty page failed with a TypeError (no customer count), after warning that
+    "the customer list has no partner flag"; the Overview spoke of a customer list or a subscription export."""
+    db, _ = volvo
+    monkeypatch.setenv("CRMLENS_DB", str(db))
+    at = app_test(page, lang="English", period=["2010-03-31", "2012-05-31"])
+    assert not at.exception
+    assert [i.value for i in at.info if words in i.value] != []
+    assert not [w.value for w in at.warning if "partner flag" in w.value]

@@ -119,6 +119,13 @@ def test_real_volvo_status_log_loads_as_its_requests(own_app, page):
         fmt.number(n_changes, "en"), fmt.number(len(requests), "en"), "0")
     assert page.get_by_text(f"{fmt.number(n_changes, 'en')} changes become {fmt.number(len(requests), 'en')} "
                             "tickets").is_visible()
+    # a log loads whole: with "Append" chosen the page says so before the click, and the button waits
+    page.get_by_test_id("stRadioGroup").get_by_text("Append to the table's data").click()
+    wait_for_app(page)
+    expect(page.get_by_text("is a status log (one row per status change of a ticket)")).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("Load 1 file"))).to_be_disabled()
+    page.get_by_test_id("stRadioGroup").get_by_text("Replace the table's data").click()
+    wait_for_app(page)
     page.get_by_role("button", name=re.compile("Load 1 file")).click()
     wait_for_app(page)
     message = page.get_by_test_id("stAlertContentSuccess").inner_text()
