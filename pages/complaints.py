@@ -131,8 +131,8 @@ with causes_box:
     heat = heat.assign(label=[category_label(v) for v in heat["category"]], month=heat["month_start"].astype(str).str[:7])
     right.plotly_chart(charts.heatmap(heat, {"title": t("complaints.heatmap.title"),
                                              "count": t("complaints.col.n_complaints")}), width="stretch")
-    table = by_dim[["label", "n_complaints", "share", "cum_share", "n_customers", "n_open", "median_hours_to_resolve",
-                    "rate_breach", "avg_satisfaction"]]
+    table = by_dim[["label", "n_complaints", "share", "cum_share", *(["n_customers"] if has_customer else []), "n_open",
+                    "median_hours_to_resolve", "rate_breach", "avg_satisfaction"]]  # no customer id: no "Customers 0"
     tables.show(table.rename(columns={"label": t(f"complaints.dim.{dim}")}), f"complaints_by_{dim}.csv", "complaints",
                 kinds={"share": "pct", "cum_share": "pct"})
 
