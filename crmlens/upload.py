@@ -174,7 +174,16 @@ def _column_label(col: contract.Column) -> str:
     if ui.language() == "zh":
         chinese = next((a for a in col.aliases if any("\u4e00" <= ch <= "\u9fff" for ch in a)), None)
         label += f"（{chinese}）" if chinese else ""
-    return label + (f" ({t('data.contract.required')})" if col.required else "")
+    return label + required_note(col)
+
+
+def required_note(col: contract.Column) -> str:
+    """' (required)', ' (required without complaint_id)' or nothing."""
+    if not col.required:
+        return ""
+    if col.optional_with:
+        return f" ({t('data.contract.required_without', columns=', '.join(col.optional_with))})"
+    return f" ({t('data.contract.required')})"
 
 
 def _mapping_editor(table: contract.Table, headers: list[str], seed: dict[str, str], key: str,

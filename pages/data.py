@@ -5,7 +5,8 @@ import streamlit as st
 from crmlens import contract, empty, ingest, safe, signin, tables, ui
 from crmlens.ingest import layouts
 from crmlens.ui import t
-from crmlens.upload import delimiter_choice, file_options, follow_load, inspect_upload, load_running, materialize, start_load
+from crmlens.upload import (delimiter_choice, file_options, follow_load, inspect_upload, load_running, materialize,
+                            required_note, start_load)
 from crmlens.undo import undo_section
 
 ui.run_through_app()
@@ -80,7 +81,7 @@ with st.expander(t("importer.layouts.title")):
 for table in contract.TABLES.values():
     with st.expander(t(f"table.{table.name}")):
         st.markdown(", ".join(
-            f"`{c.name}`" + (f" ({t('data.contract.required')})" if c.required else "") for c in table.columns
+            f"`{c.name}`" + required_note(c) for c in table.columns
         ))
         example = contract.EXAMPLES_DIR / f"{table.name}.csv"
         st.download_button(t("data.examples.download", table=table.name), example.read_bytes(),

@@ -256,3 +256,15 @@ def test_pages_without_orders_or_customers_say_so(volvo, monkeypatch, page, word
     assert not at.exception
     assert [i.value for i in at.info if words in i.value] != []
     assert not [w.value for w in at.warning if "partner flag" in w.value]
+
+
+def test_the_data_page_says_when_a_category_is_required(volvo, monkeypatch):
+    """A complaints file with ticket numbers needs no category column: "category (required)" read as if the Volvo log
+    could not load."""
+    db, _ = volvo
+    monkeypatch.setenv("CRMLENS_DB", str(db))
+    at = app_test("data", lang="English")
+    assert not at.exception
+    listed = [m.value for m in at.markdown if "`complaint_id`" in m.value]
+    assert listed and "`category` (required without complaint_id)" in listed[0]
+    assert "`created_at` (required)" in listed[0]
