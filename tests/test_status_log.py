@@ -139,6 +139,9 @@ def test_the_complaints_page_reads_the_volvo_requests(volvo, monkeypatch):
     shown = {m.label: m.value for m in at.metric}
     assert shown["Complaints"] == f"{len(tickets):,}"
     assert shown["Open now"] == "1"
+    # the log has no SLA: the breach card says its hours are the page's settings, defaults until changed
+    breach = next(m for m in at.metric if m.label == "SLA breach rate")
+    assert "the page's defaults until you change them" in breach.proto.help
     # no request has a category: the headline says so instead of "(not given), 100.0% of the complaints"
     assert [c.value for c in at.caption if c.value.startswith("**Top cause:** not known")] != []
     assert not [m.value for m in at.markdown if "(not given)" in m.value]
