@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 DB ?= $(or $(CRMLENS_DB),data/crm.duckdb)
 PORT ?= 8501
 CHROMIUM ?= /usr/bin/chromium
+HEADLESS_SHELL ?= /usr/bin/chromium-headless-shell
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test demo bench browser postgresql
@@ -27,11 +28,12 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-dev browser postgresql
 	$(BIN)/python -m pytest -n 2
 
-## Headless Chromium and a font with Chinese characters, from Debian (Playwright's own download fails here)
+## Headless Chromium (the browser tests drive its headless shell) and a font with Chinese characters, from Debian
+## (Playwright's own download fails here)
 browser:
-	@if [ ! -x "$(CHROMIUM)" ] || ! fc-list 2>/dev/null | grep -qi 'wenquanyi\|noto sans cjk'; then \
+	@if [ ! -x "$(CHROMIUM)" ] || [ ! -x "$(HEADLESS_SHELL)" ] || ! fc-list 2>/dev/null | grep -qi 'wenquanyi\|noto sans cjk'; then \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-headless-shell fonts-wqy-microhei >/dev/null; \
 	fi
 
 ## PostgreSQL from Debian for the DuckLake tests: they start a throw-away cluster of their own (tests/pg.py)
