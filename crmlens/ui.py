@@ -16,6 +16,7 @@ LANG_KEY = "lang"
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}  # also the language's value in the address
 LANGUAGE_CODES = {**{name: code for code, name in LANGUAGE_NAMES.items()}, **{code: code for code in LANGUAGE_NAMES}}
 _SWITCH_KEY = "_crmlens_language"
+_CHOSEN_KEY = "_crmlens_language_chosen"  # the session's language: a click in the sidebar opens a page without `lang`
 PERIOD_KEY = "period"
 _SNAPSHOT_KEY = "_crmlens_snapshot"
 _APP_RAN_KEY = "_crmlens_app_ran"
@@ -37,7 +38,9 @@ def run_through_app() -> None:
 
 
 def language() -> str:
-    return _language_in_link() or i18n.language_from_locale(st.context.locale)
+    """The address's language, else the one this session read in (the sidebar's links drop the address's
+    parameters that no widget of the next page keeps), else the browser's."""
+    return _language_in_link() or st.session_state.get(_CHOSEN_KEY) or i18n.language_from_locale(st.context.locale)
 
 
 def _language_in_link() -> str | None:
@@ -60,7 +63,8 @@ def language_switch() -> str:
     lang = _language_in_link()
     if lang is None and value is not None:
         share.refuse_link_value(LANG_KEY, value)
-    lang = lang or i18n.language_from_locale(st.context.locale)
+    lang = lang or st.session_state.get(_CHOSEN_KEY) or i18n.language_from_locale(st.context.locale)
+    st.session_state[_CHOSEN_KEY] = lang
     if value != LANGUAGE_NAMES[lang]:
         st.query_params[LANG_KEY] = LANGUAGE_NAMES[lang]
     st.session_state[_SWITCH_KEY] = lang
@@ -72,6 +76,7 @@ def language_switch() -> str:
 def _switch_language() -> None:
     """Put the new language in the address, and the choices kept there in its words: Streamlit
     writes a bound choice as the label shown, and does so again when its value is assigned."""
+    st.session_state[_CHOSEN_KEY] = st.session_state[_SWITCH_KEY]
     st.query_params[LANG_KEY] = LANGUAGE_NAMES[st.session_state[_SWITCH_KEY]]
     for key in list(st.query_params):
         if key != LANG_KEY and key in st.session_state:
