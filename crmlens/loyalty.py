@@ -79,13 +79,14 @@ def params(start: dt.date, end: dt.date, settings: dict | None = None, filters: 
 class Coverage:
     """What the rung rules can read in this data."""
 
-    has_customers: bool
+    has_customers: bool  # a customer list is loaded
     has_partner_flags: bool
     has_referrals: bool
     has_cost: bool
     has_satisfaction: bool
     has_nps: bool
     has_complaints: bool
+    knows_customers: bool  # a customer list or orders: someone to place on the ladder
 
     @classmethod
     def from_row(cls, row: pd.Series) -> "Coverage":
@@ -97,6 +98,7 @@ class Coverage:
             has_satisfaction=row["n_surveys_satisfaction"] > 0,
             has_nps=row["n_surveys_nps"] > 0,
             has_complaints=row["n_complaints_with_customer"] > 0,
+            knows_customers=row["n_customer_rows"] > 0 or row["n_orders"] > 0,
         )
 
     def blind_spots(self) -> list[str]:

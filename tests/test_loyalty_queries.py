@@ -158,7 +158,7 @@ def test_no_surveys_are_reported_as_a_blind_spot(ladder_snap):
     cov = loyalty.Coverage.from_row(queries.run("loyalty_coverage", snap=ladder_snap).iloc[0])
     assert cov.has_satisfaction and cov.has_nps and cov.has_referrals and not cov.has_cost
     assert cov.blind_spots() == []
-    blind = loyalty.Coverage(True, True, True, False, False, False, True)
+    blind = loyalty.Coverage(True, True, True, False, False, False, True, True)
     assert blind.blind_spots() == ["loyalty.blind.no_surveys_referrals"]
     assert blind.merged_rungs() == {"client": "loyalty.merged.client_no_surveys"}
 

@@ -248,17 +248,20 @@ def test_a_ticket_lists_opening_time_wins_over_its_last_status_change():
 
 
 @pytest.mark.parametrize("page, words", [
-    ("loyalty", "No customers are known by the end of this period"),
+    ("loyalty", "No orders and no customers are loaded: the ladder places"),
     ("overview", "No orders and no customers are loaded")])
 def test_pages_without_orders_or_customers_say_so(volvo, monkeypatch, page, words):
     """Only the Volvo tickets loaded: the Loyalty page failed with a TypeError (no customer count), after warning that
-    "the customer list has no partner flag"; the Overview spoke of a customer list or a subscription export."""
+    "the customer list has no partner flag"; the Overview spoke of a customer list or a subscription export. The
+    Loyalty page then drew its rule settings and eight tabs around the notice: it now says what to load and stops."""
     db, _ = volvo
     monkeypatch.setenv("CRMLENS_DB", str(db))
     at = app_test(page, lang="English", period=["2010-03-31", "2012-05-31"])
     assert not at.exception
     assert [i.value for i in at.info if words in i.value] != []
     assert not [w.value for w in at.warning if "partner flag" in w.value]
+    if page == "loyalty":
+        assert (len(at.main.tabs), len(at.main.expander), len(at.main.number_input)) == (0, 0, 0)
 
 
 def test_the_data_page_says_when_a_category_is_required(volvo, monkeypatch):
