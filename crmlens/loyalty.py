@@ -86,7 +86,7 @@ class Coverage:
     has_satisfaction: bool
     has_nps: bool
     has_complaints: bool
-    knows_customers: bool  # a customer list or orders: someone to place on the ladder
+    knows_customers: bool  # someone to place on the ladder: a customer list, orders or opportunities with a customer
 
     @classmethod
     def from_row(cls, row: pd.Series) -> "Coverage":
@@ -98,7 +98,8 @@ class Coverage:
             has_satisfaction=row["n_surveys_satisfaction"] > 0,
             has_nps=row["n_surveys_nps"] > 0,
             has_complaints=row["n_complaints_with_customer"] > 0,
-            knows_customers=row["n_customer_rows"] > 0 or row["n_orders"] > 0,
+            knows_customers=(row["n_customer_rows"] > 0 or row["n_orders"] > 0
+                             or row["n_opportunities_with_customer"] > 0),
         )
 
     def blind_spots(self) -> list[str]:

@@ -63,7 +63,7 @@ def language_switch() -> str:
     lang = _language_in_link()
     if lang is None and value is not None:
         share.refuse_link_value(LANG_KEY, value)
-    lang = lang or st.session_state.get(_CHOSEN_KEY) or i18n.language_from_locale(st.context.locale)
+    lang = language()
     st.session_state[_CHOSEN_KEY] = lang
     if value != LANGUAGE_NAMES[lang]:
         st.query_params[LANG_KEY] = LANGUAGE_NAMES[lang]

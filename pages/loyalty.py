@@ -60,7 +60,7 @@ def choice(name: str, options: tuple, container=None, disabled: bool = False) ->
 
 st.title(t("loyalty.title"))
 st.caption(t("loyalty.caption", end=fmt.date(end, lang), start=fmt.date(start, lang)))
-if not coverage.knows_customers:  # only tickets or a pipeline loaded: no settings or tabs for a ladder of nobody
+if not coverage.knows_customers:  # only tickets loaded: no settings or tabs for a ladder of nobody
     st.info(t("loyalty.no_customers_loaded"), icon=":material/info:")
     st.stop()
 controls.stop_without_orders(start, end, "loyalty.no_orders_in_period")
