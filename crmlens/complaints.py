@@ -42,8 +42,10 @@ DEFAULT_SLA_HOURS = 72.0
 SLA_DEFAULTS: dict[str, float] = {
     "critical": 24, "urgent": 24, "high": 24, "紧急": 24, "严重": 24, "高": 24, "1": 24, "2": 24,
     "medium": 48, "moderate": 48, "normal": 48, "中": 48, "一般": 48, "3": 48,
-    "low": 72, "minor": 72, "低": 72, "轻微": 72, "4": 72, "5": 72,
+    "low": 72, "minor": 72, "planning": 72, "低": 72, "轻微": 72, "4": 72, "5": 72,
 }
+# A severity as ticket systems show a code with its label: "1 - Critical" (ServiceNow's lists).
+CODED_SEVERITY = re.compile(r"^\s*(\d+)\s+-\s+(\S.*?)\s*$")
 
 # Optional columns found among a complaints file's extra columns (names as ingest stores them).
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -81,7 +83,7 @@ def category_params() -> dict:
     return {"category_aliases": list(mapping), "category_keys": list(mapping.values())}
 
 
-SEVERITY_WORDS = ("critical", "urgent", "high", "medium", "moderate", "normal", "low", "minor")
+SEVERITY_WORDS = ("critical", "urgent", "high", "medium", "moderate", "normal", "low", "minor", "planning")
 
 
 def category_key(name) -> str | None:
@@ -97,13 +99,22 @@ def value_label(lang: str, dimension: str, value) -> str:
     ('service attitude' -> 服务态度, 'high' -> 高); anything else is the user's own word and stays as typed."""
     if dimension == "category" and category_key(value):
         return i18n.translate(lang, f"complaints.cat.{category_key(value)}")
-    if dimension == "severity" and isinstance(value, str) and value.strip().lower() in SEVERITY_WORDS:
-        return i18n.translate(lang, f"complaints.sev.{value.strip().lower()}")
+    if dimension == "severity" and isinstance(value, str):
+        if value.strip().lower() in SEVERITY_WORDS:
+            return i18n.translate(lang, f"complaints.sev.{value.strip().lower()}")
+        if (coded := CODED_SEVERITY.match(value)) and coded[2].lower() in SEVERITY_WORDS:
+            return f"{coded[1]} - " + i18n.translate(lang, f"complaints.sev.{coded[2].lower()}")
     return str(value)
 
 
 def sla_default(severity: str | None) -> float:
-    return float(SLA_DEFAULTS.get((severity or "").strip().lower(), DEFAULT_SLA_HOURS))
+    """The default SLA hours of a severity: by its word ("high", "高"), its label's word ("2 - High"), else its code."""
+    name = (severity or "").strip().lower()
+    coded = CODED_SEVERITY.match(name)
+    for key in (name, coded and coded[2], coded and coded[1]):
+        if key in SLA_DEFAULTS:
+            return float(SLA_DEFAULTS[key])
+    return DEFAULT_SLA_HOURS
 
 
 def optional_columns(snap: store.Snapshot) -> dict[str, str]:

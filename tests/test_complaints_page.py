@@ -136,3 +136,22 @@ def test_the_exports_own_sla_verdict_is_the_breach_rate_and_the_page_says_so(mon
     assert not at.exception
     assert metrics(at)["SLA breach rate"] == "64.2%"  # 43 / 67
     assert any("67 complaints carry the file's own SLA verdict (column made_sla)" in c.value for c in at.caption)
+
+
+def test_servicenow_priorities_read_as_words_in_both_languages(monkeypatch, tmp_path):
+    """The SLA settings of the real ServiceNow export name each priority by its label, in the reader's language,
+    at the default hours of its word (critical and high 24, moderate 48, low and planning 72)."""
+    from tests.conftest import PUBLIC_DATA
+
+    db = tmp_path / "sn.duckdb"
+    ingest.load_files([PUBLIC_DATA / "servicenow_incidents_rest.csv"], db=db)
+    monkeypatch.setenv("CRMLENS_DB", str(db))
+    shown = {}
+    for lang in ("English", "中文"):
+        at = app_test("complaints", timeout=120, lang=lang, period=["2015-08-01", "2023-01-31"])
+        assert not at.exception
+        # (a label is markdown: the page escapes the file's "-" as "\\-", which reads as "-")
+        shown[lang] = {n.label.replace("\\-", "-"): n.value for n in at.number_input if "SLA" in n.label}
+    assert {"SLA hours: 1 - Critical": 24, "SLA hours: 2 - High": 24, "SLA hours: 3 - Moderate": 48,
+            "SLA hours: 4 - Low": 72, "SLA hours: 5 - Planning": 72}.items() <= shown["English"].items()
+    assert {"SLA 小时：1 - 严重": 24, "SLA 小时：5 - 计划": 72}.items() <= shown["中文"].items()

@@ -482,6 +482,9 @@ def _servicenow_rows() -> list[dict]:
         return list(csv.DictReader(fh))
 
 
+SN_SEVERITY = {"1": "1 - High", "2": "2 - Medium", "3": "3 - Low"}  # ServiceNow's severity codes, as its lists show them
+
+
 def test_servicenow_incidents_as_complaints(tmp_path, db):
     path = PUBLIC_DATA / "servicenow_incidents_rest.csv"
     rows = _servicenow_rows()
@@ -502,7 +505,7 @@ def test_servicenow_incidents_as_complaints(tmp_path, db):
     assert result.mapping["complaint_id"] == "number"
     got = fetch(db, "select complaint_id, created_at, category, severity, resolved_at, channel from complaints order by 1")
     assert got == sorted(
-        (r["number"], ts(r["opened_at"]), r["category"] or None, r["severity"], ts(r["resolved_at"]),
+        (r["number"], ts(r["opened_at"]), r["category"] or None, SN_SEVERITY[r["severity"]], ts(r["resolved_at"]),
          r["contact_type"] or None)
         for r in good)
     assert dict(fetch(db, "select category, count(*) from complaints group by 1")) == dict(

@@ -100,6 +100,31 @@ def test_real_servicenow_export_is_recognised(tmp_path):
     assert fetch(db, OPEN) == [(sum(1 for r in rows if not r["resolved_at"].strip()),)]
 
 
+# ServiceNow's default choice lists, as its own list export shows them (product documentation, Incident table)
+SN_PRIORITY = {"1": "1 - Critical", "2": "2 - High", "3": "3 - Moderate", "4": "4 - Low", "5": "5 - Planning"}
+SN_STATE = {"1": "New", "2": "In Progress", "3": "On Hold", "6": "Resolved", "7": "Closed", "8": "Canceled"}
+
+
+def test_servicenow_codes_are_stored_as_the_labels_servicenow_shows(tmp_path):
+    """The API export gives priority 1-5 and the state as numbers; a manager reads "1 - Critical" and "Closed", as
+    ServiceNow's own list export writes them. The same labels on a second load (the mapping saved by the first)."""
+    path = PUBLIC_DATA / "servicenow_incidents_rest.csv"
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    expected = {
+        "severity": sorted((SN_PRIORITY[r["priority"]], r["number"]) for r in rows),
+        "incident_state": sorted((SN_STATE[r["incident_state"]], r["number"]) for r in rows),
+        "urgency": sorted(({"1": "1 - High", "2": "2 - Medium", "3": "3 - Low"}[r["urgency"]], r["number"]) for r in rows),
+    }
+    assert {label for label, _ in expected["severity"]} == set(SN_PRIORITY.values())
+    db = tmp_path / "crm.duckdb"
+    for load in ("layout", "saved mapping"):
+        [result] = ingest.load_files([path], db=db)
+        assert result.layout == ("servicenow_incident_api" if load == "layout" else "")
+        for column, pairs in expected.items():
+            assert fetch(db, f"select {column}, complaint_id from complaints order by all") == pairs, (load, column)
+
+
 def test_a_layout_never_overrides_a_saved_mapping_or_the_users_choice(tmp_path):
     path = FIXTURES / "cfpb_complaints.csv"
     db = tmp_path / "crm.duckdb"

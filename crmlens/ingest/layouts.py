@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import pathlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from crmlens import contract
 
@@ -30,6 +30,9 @@ class Layout:
     # Columns whose value is the order's, repeated on each of its lines (JD's 应付金额 on every SKU row):
     # an order folded from its lines takes it once, not summed.
     order_level: tuple[str, ...] = ()
+    # The labels of a header's codes (ServiceNow's API export gives priority 1-5 where its list export shows
+    # "1 - Critical"): file header -> {code: label}.
+    values: dict = field(default_factory=dict)
 
     def title(self, lang: str) -> str:
         return self.name.get(lang) or self.name["en"]
@@ -39,7 +42,7 @@ class Layout:
 def catalogue() -> tuple[Layout, ...]:
     data = json.loads(CATALOGUE.read_text(encoding="utf-8"))
     return tuple(Layout(d["id"], d["name"], d["family"], d["table"], tuple(d["recognise"]), d["columns"], d["source"],
-                        tuple(d.get("order_level", ()))) for d in data["layouts"])
+                        tuple(d.get("order_level", ())), d.get("values", {})) for d in data["layouts"])
 
 
 def by_id(layout_id: str | None) -> Layout | None:
@@ -61,6 +64,15 @@ def order_level_columns(headers: list[str], mapping: dict[str, str]) -> set[str]
         return set()
     own = mapping_for(layout, headers)
     return {c for c in layout.order_level if own.get(c) and mapping.get(c) == own[c]}
+
+
+def value_labels(headers: list[str]) -> dict[str, dict[str, str]]:
+    """The labels of the codes in a known layout's columns, by this file's header: {header: {code: label}}."""
+    layout = recognise(headers)
+    if layout is None or not layout.values:
+        return {}
+    labels = {contract.normalize_header(h): codes for h, codes in layout.values.items()}
+    return {h: labels[contract.normalize_header(h)] for h in headers if contract.normalize_header(h) in labels}
 
 
 def mapping_for(layout: Layout, headers: list[str]) -> dict[str, str | None]:

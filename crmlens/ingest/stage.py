@@ -225,6 +225,7 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
     fixed = sorted({v for c, v in mapping.items() if v not in headers and is_fixed(v)})
     clean_cols.update({v: f"_f{i}" for i, v in enumerate(fixed)})
     clean_kind = _make_clean(con, headers, clean_cols, fixed, source.missing)
+    read_as, label_params = _labelled(clean_cols, layouts.value_labels(headers))
     typed, checked = ["_row"], []
     generated = generates_order_ids(table, mapping)
     for col in table.columns:
@@ -232,7 +233,7 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
             # The file's own line (or a sheet's row): past title lines, or from 1 without a header row.
             typed.append(f"$file_name || '#' || (_row + {int(source.header_row) - 1})::varchar as order_id")
         elif col.name in mapping:
-            v = clean_cols[mapping[col.name]]
+            v = read_as(mapping[col.name])
             typed.append(f"{convert.convert_expr(con, col, v, day_first)} as {quote_ident(col.name)}")
             if text_column(col) != quote_ident(col.name):  # text is kept as it is: its own text
                 typed.append(f"{v} as {text_column(col)}")
@@ -244,9 +245,10 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
             typed.append(f"{price} as _unit_price, {clean_cols[price_header]} as _text_unit_price")
         else:
             typed.append(f"null::{col.type} as {quote_ident(col.name)}")
-    typed += [f"{clean_cols[h]} as {quote_ident(n)}" for n, h in extras.items()]
+    typed += [f"{read_as(h)} as {quote_ident(n)}" for n, h in extras.items()]
     sql = "create or replace temp table _typed as select " + ", ".join(typed) + " from _clean"
-    tokens = {"true_tokens": convert.TRUE_TOKENS, "false_tokens": convert.FALSE_TOKENS, "file_name": name}
+    tokens = {"true_tokens": convert.TRUE_TOKENS, "false_tokens": convert.FALSE_TOKENS, "file_name": name,
+              **label_params}
     con.execute(sql, {k: v for k, v in tokens.items() if f"${k}" in sql})
     con.execute(f"drop {clean_kind} _clean")  # each full copy of a file dropped once used: a wide file holds two at most
 
@@ -283,6 +285,21 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
         row_offset=offset, header_row=source.header_row, header_detected=source.header_detected,
         preview=con.execute(f"select * exclude (_row) from _accepted order by _row limit {PREVIEW_ROWS}").df(),
     )
+
+
+def _labelled(clean_cols: dict[str, str], labels: dict[str, dict[str, str]]):
+    """How _typed reads each header: its clean column, with a known layout's labels in place of its codes
+    (layouts.value_labels); and the parameters those labels are bound as."""
+    params = {}
+    for header, codes in labels.items():
+        params[f"codes{clean_cols[header]}_"] = list(codes)  # the _ ends the name: _v1_ is no part of _v10_
+        params[f"labels{clean_cols[header]}_"] = list(codes.values())
+
+    def read_as(header: str) -> str:
+        v = clean_cols[header]
+        return f"coalesce($labels{v}_[list_position($codes{v}_, {v})], {v})" if header in labels else v
+
+    return read_as, params
 
 
 def shown_rejects(con: duckdb.DuckDBPyConnection, name: str, offset: int = 0):
