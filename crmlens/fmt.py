@@ -7,6 +7,10 @@ import math
 
 import pandas as pd
 
+from crmlens import i18n
+
+DAYS_FROM_HOURS = 72  # from three days on a span reads in days ("110.0 days", not "2,639.6 h"); SLAs of 4-48 h in hours
+
 
 def _missing(x) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
@@ -35,6 +39,15 @@ def p_value(p, lang: str) -> str:
     if _missing(p):
         return "= –"
     return "< 0.001" if p < 0.001 else "= " + number(p, lang, 3)
+
+
+def duration(hours, lang: str) -> str:
+    """A time span given in hours as a reader takes it in: "5.2 h" under three days, "110.0 days" from three days on."""
+    if _missing(hours):
+        return "–"
+    if abs(hours) < DAYS_FROM_HOURS:
+        return i18n.translate(lang, "fmt.hours", h=number(hours, lang, 1))
+    return i18n.translate(lang, "fmt.days", d=number(hours / 24, lang, 1))
 
 
 def number(x, lang: str, decimals: int = 0) -> str:

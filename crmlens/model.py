@@ -25,7 +25,7 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 33  # 33: the complaints' breach from the export's own SLA verdict where it gives one
+MODEL_VERSION = 34  # 34: the complaints heatmap by the chosen breakdown (mart_complaints_dimension_month_kept)
 # (complaints_scope's sla_met_given: the kept complaints views are worked out again); 32: the overview, the funnel and the loyalty summary as they open kept at load (mart_overview_kpis_kept,
 # mart_overview_trend_kept, mart_funnel_summary_kept, mart_funnel_stage_counts_kept, mart_funnel_opportunities_kept,
 # mart_loyalty_summary_kept: KEPT_VARIANTS);
@@ -80,7 +80,7 @@ KEPT_PAGES = {"overview": ("overview_kpis", "overview_trend"),
               "loyalty": ("loyalty_summary",),
               "churn": ("churn_summary", "churn_bucket"),
               "complaints": ("complaints_filter_options", "complaints_coverage", "complaints_volume",
-                             "complaints_by_dimension", "complaints_category_month", "complaints_speed",
+                             "complaints_by_dimension", "complaints_dimension_month", "complaints_speed",
                              "complaints_resolution_survival", "complaints_time_bands", "complaints_oldest_open",
                              "complaints_satisfaction", "complaints_repeat", "complaints_repeat_customers",
                              "complaints_churn", "complaints_churn_survival", "complaints_churn_cox")}
@@ -246,6 +246,7 @@ def _key_scope(con: duckdb.DuckDBPyConnection) -> str:
 DELETE_BY_KEY = {"customer_id": "delete from {name} where in_build_scope(customer_id)",
                  "order_date": "delete from {name} where in_build_days(order_date)",
                  "table_name": "delete from {name} where in_build_tables(table_name)"}
+RETIRED_TABLES = ("mart_complaints_category_month_kept",)  # an older model's tables, dropped as it is made again
 RAW_TABLES = ("customers", "orders", "opportunities", "opportunity_stage_history", "complaints", "surveys",
               "activities", "owners", "owner_changes", "targets", "product_attributes")
 
@@ -275,6 +276,8 @@ def build(con: duckdb.DuckDBPyConnection, changed: set[str] | frozenset[str] | N
     after = None
     if not facts["current"]:  # (a current model has them as tables; duckdb_views() asks every attached DuckLake catalog)
         _drop_views_now_tables(con)
+        for name in RETIRED_TABLES:
+            con.execute(f"drop table if exists {name}")  # a name from the list, never user input
     if not facts["current"]:  # (a current model was built with these words: _model_is_current compared them)
         _write_vocabulary(con)
     con.execute(WHOLE_SCOPE)

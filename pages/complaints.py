@@ -120,17 +120,21 @@ with causes_box:
     missing = [t(f"complaints.dim.{d}") for d in ("sub_category", "product") if not cols[d]]
     if missing:
         st.caption(t("complaints.dimension.missing", names=", ".join(missing)))
+    dim_label = lambda v: category_label(v) if dim == "category" else (  # noqa: E731
+        cx.value_label(lang, dim, v) if v is not None and v == v else t("complaints.not_given"))
     by_dim = ui.run_query("complaints_by_dimension", {**p, "dimension": dim})
-    by_dim = by_dim.assign(label=[category_label(v) if dim == "category" else (
-        cx.value_label(lang, dim, v) if v is not None and v == v else t("complaints.not_given")) for v in by_dim["value"]])
+    by_dim = by_dim.assign(label=[dim_label(v) for v in by_dim["value"]])
     left, right = st.columns(2)
     left.plotly_chart(charts.pareto(by_dim, {"title": t("complaints.pareto.title", dim=t(f"complaints.dim.{dim}")),
                                              "count": t("complaints.col.n_complaints"),
                                              "cum_share": t("complaints.col.cum_share")}), width="stretch")
-    heat = ui.run_query("complaints_category_month", p)
-    heat = heat.assign(label=[category_label(v) for v in heat["category"]], month=heat["month_start"].astype(str).str[:7])
-    right.plotly_chart(charts.heatmap(heat, {"title": t("complaints.heatmap.title"),
+    heat = ui.run_query("complaints_dimension_month", {**p, "dimension": dim})
+    heat = heat.assign(label=[dim_label(v) for v in heat["value"]], month=heat["month_start"].astype(str).str[:7])
+    right.plotly_chart(charts.heatmap(heat, {"title": t("complaints.heatmap.title", dim=t(f"complaints.dim.{dim}")),
                                              "count": t("complaints.col.n_complaints")}), width="stretch")
+    if len(heat) and heat["n_values"].iloc[0] > p["limit"]:
+        right.caption(t("complaints.heatmap.top", n=p["limit"], of=fmt.number(heat["n_values"].iloc[0], lang),
+                        dim=t(f"complaints.dim.{dim}")))
     table = by_dim[["label", "n_complaints", "share", "cum_share", *(["n_customers"] if has_customer else []), "n_open",
                     "median_hours_to_resolve", "rate_breach", "avg_satisfaction"]]  # no customer id: no "Customers 0"
     tables.show(table.rename(columns={"label": t(f"complaints.dim.{dim}")}), f"complaints_by_{dim}.csv", "complaints",
@@ -143,7 +147,7 @@ resolution = ui.run_query("complaints_resolution_survival", p)
 km = cx.kaplan_meier(resolution)
 km_median, km_p90 = cx.km_quantile(km, 0.5), cx.km_quantile(km, 0.9)
 
-hours = lambda h: t("complaints.hours", h=fmt.number(h, lang, 1)) if h is not None and h == h else "–"  # noqa: E731
+hours = lambda h: fmt.duration(h, lang)  # noqa: E731
 m = st.columns(4)
 m[0].metric(t("complaints.kpi.median_response"), hours(total["median_hours_to_response"]),
             help=t("complaints.kpi.median_response.help", p90=hours(total["p90_hours_to_response"])), border=True)

@@ -9,33 +9,8 @@
 -- returns: value (NULL = not given), n_complaints, share, cum_share, n_customers, n_open,
 --   median_hours_to_resolve, rate_breach, avg_satisfaction
 -- include: complaints_scope
+-- include: complaints_dimension_value
 ,
-extra as (
-    -- an optional column kept from the file (sub-category, product, handler), read by name
-    select pk.*,
-           case when $dimension = 'owner' and $handler_col <> ''
-                    then nullif(trim(json_extract_string(to_json(complaint_row), '/' || $handler_col)), '')
-                when $dimension = 'sub_category' and $subcategory_col <> ''
-                    then nullif(lower(trim(json_extract_string(to_json(complaint_row), '/' || $subcategory_col))), '')
-                when $dimension = 'product' and $product_col <> ''
-                    then nullif(trim(json_extract_string(to_json(complaint_row), '/' || $product_col)), '')
-           end as extra_value
-    from pk
-),
-dims as (
-    select *,
-           case $dimension
-               when 'category' then category
-               when 'channel' then channel
-               when 'severity' then severity
-               when 'region' then region
-               when 'segment' then segment
-               when 'owner' then case when $handler_col = '' then account_owner else extra_value end
-               when 'sub_category' then extra_value
-               when 'product' then extra_value
-           end as value
-    from extra
-),
 per_value as (
     select value, count(*) as n_complaints, count(distinct customer_id) as n_customers,
            count(*) filter (where is_open) as n_open,

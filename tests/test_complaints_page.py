@@ -1,5 +1,7 @@
 """The complaints page through AppTest, on tests/fixtures/complaints (numbers: test_complaints_queries)."""
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -33,7 +35,7 @@ def test_headline_speed_outcome_and_churn(complaints_env):
     shown = metrics(at)
     assert shown["Complaints"] == "9"
     assert shown["Per 100 customers"] == "180.00"  # 9 complaints / 5 active customers
-    assert shown["Median time to resolve"] == "72.0 h"  # Kaplan-Meier, K4 and K5 censored
+    assert shown["Median time to resolve"] == "3.0 days"  # Kaplan-Meier, K4 and K5 censored: 72 h
     assert shown["Median (resolved only)"] == "24.0 h"
     assert shown["SLA breach rate"] == "55.6%"  # 5 of 9
     assert shown["Open now"] == "2"
@@ -155,3 +157,40 @@ def test_servicenow_priorities_read_as_words_in_both_languages(monkeypatch, tmp_
     assert {"SLA hours: 1 - Critical": 24, "SLA hours: 2 - High": 24, "SLA hours: 3 - Moderate": 48,
             "SLA hours: 4 - Low": 72, "SLA hours: 5 - Planning": 72}.items() <= shown["English"].items()
     assert {"SLA 小时：1 - 严重": 24, "SLA 小时：5 - 计划": 72}.items() <= shown["中文"].items()
+
+
+def test_long_spans_read_in_days_and_the_heatmap_follows_the_breakdown(monkeypatch, tmp_path):
+    """The real ServiceNow export: its incidents took weeks, which the page writes in days ("110.0 days", not
+    "2,639.6 h"); a breakdown by severity draws the heatmap by severity too (it stayed by category)."""
+    import csv
+    import datetime as dt
+    import statistics
+
+    from crmlens import fmt
+    from tests.conftest import PUBLIC_DATA
+
+    path = PUBLIC_DATA / "servicenow_incidents_rest.csv"
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    ts = lambda s: dt.datetime.strptime(s, "%Y-%m-%d %H:%M:%S")  # noqa: E731
+    resolved = statistics.median((ts(r["resolved_at"]) - ts(r["opened_at"])).total_seconds() / 3600
+                                 for r in rows if r["resolved_at"])
+    assert resolved > 72
+    db = tmp_path / "sn.duckdb"
+    ingest.load_files([path], db=db)
+    monkeypatch.setenv("CRMLENS_DB", str(db))
+    at = app_test("complaints", timeout=120, lang="English", period=["2015-08-01", "2023-01-31"])
+    at.selectbox(key="complaints_dimension").set_value("severity").run()
+    assert not at.exception
+    assert metrics(at)["Median (resolved only)"] == f"{fmt.number(resolved / 24, 'en', 1)} days"
+    [heatmap] = [c for c in at.get("plotly_chart") if "Complaints by Severity and month" in c.proto.spec]
+    shown_rows = {label for label in json.loads(heatmap.proto.spec)["data"][0]["y"]}
+    assert shown_rows == {"1 - Critical", "2 - High", "3 - Moderate", "4 - Low", "5 - Planning"}
+
+
+@pytest.mark.parametrize("hours, lang, shown", [(5.25, "en", "5.2 h"), (71.9, "en", "71.9 h"), (72, "en", "3.0 days"),
+                                                (2639.6, "en", "110.0 days"), (2639.6, "zh", "110.0 天"),
+                                                (12, "zh", "12.0 小时"), (None, "en", "–")])
+def test_a_span_in_hours_reads_in_hours_under_three_days_and_in_days_from_then(hours, lang, shown):
+    from crmlens import fmt
+    assert fmt.duration(hours, lang) == shown

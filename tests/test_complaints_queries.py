@@ -72,13 +72,29 @@ def test_category_mapping_has_no_name_in_two_categories():
 
 
 def test_category_by_month_heatmap(snap):
-    df = run(snap, "complaints_category_month")
-    cells = {(c, str(m)[:7]): n for c, m, n in df.itertuples(index=False)}
+    df = run(snap, "complaints_dimension_month")
+    cells = {(c, str(m)[:7]): n for c, m, n, _ in df.itertuples(index=False)}
+    assert set(df["n_values"]) == {6}  # the six categories of test_categories_in_both_languages_and_cases_merge
     # Jan: K1 product_quality, K3 service_attitude | Feb: K2 product_quality, K6 billing |
     # Mar: K4 price, K5 delivery (03-31 22:00 UTC), K7 delivery, K10 + K11 hardware.
     assert cells == {("product_quality", "2024-01"): 1, ("service_attitude", "2024-01"): 1,
                      ("product_quality", "2024-02"): 1, ("billing", "2024-02"): 1, ("price", "2024-03"): 1,
                      ("delivery", "2024-03"): 2, ("hardware", "2024-03"): 2}
+
+
+def test_the_heatmap_follows_the_chosen_breakdown_and_keeps_its_most_frequent_values(snap):
+    """By region: East C1 (K1 Jan, K2 Feb, K7 Mar), C3 (K4 Mar, K11 Mar); West C2 (K3 Jan), C4 (K6 Feb, K10 Mar);
+    K5 (Mar) has no customer. Three values; with room for two, East (5) and West (3), not the one not given (1)."""
+    def cells(df):
+        return {(v if v == v else None, str(m)[:7]): n for v, m, n, _ in df.itertuples(index=False)}
+
+    by_region = run(snap, "complaints_dimension_month", dimension="region")
+    assert cells(by_region) == {("East", "2024-01"): 1, ("East", "2024-02"): 1, ("East", "2024-03"): 3,
+                                ("West", "2024-01"): 1, ("West", "2024-02"): 1, ("West", "2024-03"): 1,
+                                (None, "2024-03"): 1}
+    top_two = run(snap, "complaints_dimension_month", dimension="region", limit=2)
+    assert cells(top_two) == {k: n for k, n in cells(by_region).items() if k[0] is not None}
+    assert set(top_two["n_values"]) == {3}
 
 
 def test_extra_columns_sub_category_and_region(snap):

@@ -16,7 +16,7 @@ from crmlens import complaints as cx
 from crmlens import ingest, model, period, queries, store
 from tests.conftest import FIXTURES, assert_same_frames, demo_with_order_quirks
 from tests.test_complaints_marts import ADDED_SINCE
-from tests.test_complaints_marts import views
+from tests.test_complaints_marts import run_now, views
 
 MODEL25 = FIXTURES / "complaints_sql_model25"
 QUERIES = sorted(p.stem for p in MODEL25.glob("complaints_*.sql"))
@@ -47,7 +47,7 @@ def run_model25(snap, monkeypatch, name: str, params: dict):
 def test_every_complaints_query_gives_what_it_gave_in_model_25(snap, monkeypatch, view):
     p = views(snap)[view]
     for name in QUERIES:
-        old, new = run_model25(snap, monkeypatch, name, p), queries.run(name, p, snap=snap)
+        old, new = run_model25(snap, monkeypatch, name, p), run_now(snap, name, p)
         assert_same_frames(old, new.drop(columns=[c for c in ADDED_SINCE if c in new.columns]),
                            [c for c in KEYS if c in new.columns], abs_tol=1e-6)
 

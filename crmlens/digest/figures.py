@@ -55,8 +55,8 @@ SHOWN: dict[str, list[tuple[str, tuple, str]]] = {
 }
 # Values a page's label takes ("Top 20% of customers hold": the headline's share is of the top 20%).
 LABEL_VALUES: dict[str, dict] = {"loyalty.kpi.top_share": {"pct": "20%"}}
-# A figure's unit as its page writes it: "66.9 days", "12.5 h".
-UNIT_KEYS = {"days": ("funnel.kpi.days", "days"), "hours": ("complaints.hours", "h")}
+# A figure's unit as its page writes it: "66.9 days" (a span in hours: fmt.duration, "12.5 h" or "110.0 days").
+UNIT_KEYS = {"days": ("funnel.kpi.days", "days")}
 
 
 def view_period(snap: store.Snapshot, params: list[tuple[str, str]]) -> tuple[dt.date, dt.date]:

@@ -72,7 +72,9 @@ def show(value, kind: str, lang: str) -> str:
         return fmt.number(value, lang, 2)
     if kind == "ratio":
         return "∞" if value == float("inf") else f"{fmt.number(value, lang, 2)}×"
-    if kind in ("days", "hours"):
+    if kind == "hours":
+        return fmt.duration(value, lang)
+    if kind == "days":
         return fmt.number(value, lang, 1)
     return fmt.number(value, lang)
 

@@ -69,7 +69,7 @@ def test_an_uploaded_complaints_file_drives_the_page(own_app, page, tmp_path):
     assert exceptions(page) == []
     shown = metric_values(page)
     assert shown["Complaints"] == "9"  # K8 falls before the period; K5 is 03-31 22:00 once in UTC
-    assert shown["Median time to resolve"] == "72.0 h"  # Kaplan-Meier with K4 and K5 censored
+    assert shown["Median time to resolve"] == "3.0 days"  # Kaplan-Meier with K4 and K5 censored: 72 h
     assert shown["SLA breach rate"] == "55.6%"  # K2, K4, K5, K6, K10 of 9
     assert "2024-01-01 to 2024-03-31" in page_caption(page)
     top = page.get_by_test_id("stMarkdownContainer").filter(has_text="Top cause").first.inner_text()
