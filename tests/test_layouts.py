@@ -125,6 +125,20 @@ def test_servicenow_codes_are_stored_as_the_labels_servicenow_shows(tmp_path):
             assert fetch(db, f"select {column}, complaint_id from complaints order by all") == pairs, (load, column)
 
 
+def test_a_coded_header_mapped_to_a_number_keeps_its_codes(tmp_path):
+    """Labels are text: ServiceNow's impact (1-3) chosen as the satisfaction score loads as numbers, never as
+    "1 - High" (every row rejected) or an error."""
+    path = PUBLIC_DATA / "servicenow_incidents_rest.csv"
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    db = tmp_path / "crm.duckdb"
+    options = ingest.FileOptions(table="complaints", mapping={"satisfaction": "impact"}, partial=True)
+    [result] = ingest.load_files([path], db=db, options=[options])
+    assert (result.n_loaded, result.n_rejected) == (67, 0)
+    assert fetch(db, "select complaint_id, satisfaction from complaints order by 1") == sorted(
+        (r["number"], float(r["impact"])) for r in rows)
+
+
 def test_a_layout_never_overrides_a_saved_mapping_or_the_users_choice(tmp_path):
     path = FIXTURES / "cfpb_complaints.csv"
     db = tmp_path / "crm.duckdb"

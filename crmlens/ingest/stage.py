@@ -233,7 +233,8 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
             # The file's own line (or a sheet's row): past title lines, or from 1 without a header row.
             typed.append(f"$file_name || '#' || (_row + {int(source.header_row) - 1})::varchar as order_id")
         elif col.name in mapping:
-            v = read_as(mapping[col.name])
+            # (a label is text: a coded header mapped to a number or a date converts its codes, as typed)
+            v = read_as(mapping[col.name]) if col.type == "VARCHAR" else clean_cols[mapping[col.name]]
             typed.append(f"{convert.convert_expr(con, col, v, day_first)} as {quote_ident(col.name)}")
             if text_column(col) != quote_ident(col.name):  # text is kept as it is: its own text
                 typed.append(f"{v} as {text_column(col)}")
