@@ -192,26 +192,65 @@ def test_a_chart_export_refused_once_is_tried_again(monkeypatch):
     rather than going out without its chart, and gives up after EXPORT_ATTEMPTS."""
     import plotly.graph_objects as go
 
-    from crmlens.digest import figures
+    from crmlens.digest import chart_png, figures
 
     monkeypatch.setattr(figures.time, "sleep", lambda s: None)
     calls = []
 
-    def to_image(self, **kwargs):
-        calls.append(kwargs)
+    def render(fig, width, height):
+        calls.append(fig)
         if len(calls) == 1:
             raise RuntimeError("ReferenceError: kaleido_scopes is not defined")
         return b"png"
 
-    monkeypatch.setattr(go.Figure, "to_image", to_image)
+    monkeypatch.setattr(chart_png, "render", render)
     assert figures.png(go.Figure()) == b"png" and len(calls) == 2
 
-    def never(self, **kwargs):
-        calls.append(kwargs)
+    def never(fig, width, height):
+        calls.append(fig)
         raise RuntimeError("no browser")
 
-    monkeypatch.setattr(go.Figure, "to_image", never)
+    monkeypatch.setattr(chart_png, "render", never)
     calls.clear()
     with pytest.raises(RuntimeError):
         figures.png(go.Figure())
     assert len(calls) == figures.EXPORT_ATTEMPTS
+
+
+def test_charts_share_one_browser_and_are_plotlys_own_export():
+    """The digests' charts go through one Chromium kept for the process (its start is most of an export's time), and
+    each image is the one Plotly's own export makes of the figure."""
+    import plotly.graph_objects as go
+
+    from crmlens.digest import chart_png
+
+    bars, line = go.Figure(go.Bar(x=["a", "b"], y=[1, 2])), go.Figure(go.Scatter(x=[1, 2, 3], y=[3, 1, 2]))
+    chart_png.close()
+    first = chart_png.render(bars.to_dict(), 400, 300)
+    browser = chart_png._browser
+    second = chart_png.render(line.to_dict(), 400, 300)
+    assert browser is not None and chart_png._browser is browser
+    assert first.startswith(b"\x89PNG\r\n\x1a\n") and first != second
+    assert first == bars.to_image(format="png", width=400, height=300, scale=1)
+    assert second == line.to_image(format="png", width=400, height=300, scale=1)
+
+
+def test_a_browser_that_failed_is_closed_and_the_next_chart_starts_another(monkeypatch):
+    import plotly.graph_objects as go
+
+    from crmlens.digest import chart_png
+
+    fig = go.Figure(go.Bar(x=["a"], y=[1])).to_dict()
+    chart_png.render(fig, 300, 200)
+    broken = chart_png._browser
+
+    def fails(self, *args):
+        raise RuntimeError("the page crashed")
+
+    monkeypatch.setattr(chart_png._Browser, "render", fails)
+    with pytest.raises(RuntimeError):
+        chart_png.render(fig, 300, 200)
+    assert chart_png._browser is None
+    monkeypatch.undo()
+    assert chart_png.render(fig, 300, 200).startswith(b"\x89PNG")
+    assert chart_png._browser not in (None, broken)

@@ -10,8 +10,6 @@ would refuse is left out, as the page leaves it out, and the message says so.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import pathlib
 import time
 
 import plotly.graph_objects as go
@@ -22,9 +20,8 @@ from crmlens.charts import complaints as complaints_charts
 from crmlens.charts import funnel as funnel_charts
 from crmlens.charts import loyalty as loyalty_charts
 from crmlens.charts import overview as overview_charts
-from crmlens.digest import model
+from crmlens.digest import chart_png, model
 
-CHROMIUM = "/usr/bin/chromium"
 IMAGE_SIZE = (900, 450)
 WEEK_DAYS = 7
 OWNER_SHARE_LIMIT = 15.0  # the funnel page's default "share of revenue" limit (percent)
@@ -136,19 +133,13 @@ EXPORT_ATTEMPTS = 3
 
 
 def png(fig: go.Figure | None) -> bytes | None:
-    """The chart as PNG through Plotly's static export (kaleido 1.x driving the system Chromium).
-
-    kaleido finds its browser through choreographer, which takes $BROWSER_PATH first; we point it
-    at Debian's Chromium unless the environment names another one.
-    """
+    """The chart as PNG (crmlens.digest.chart_png: Plotly's static export, kaleido 1.x driving the system Chromium)."""
     if fig is None:
         return None
-    if "BROWSER_PATH" not in os.environ and pathlib.Path(CHROMIUM).exists():
-        os.environ["BROWSER_PATH"] = CHROMIUM
     width, height = IMAGE_SIZE
     for attempt in range(1, EXPORT_ATTEMPTS + 1):
         try:
-            return fig.to_image(format="png", width=width, height=height, scale=1)
+            return chart_png.render(fig.to_dict(), width, height)
         except (RuntimeError, OSError):
             # On a busy machine kaleido's page can be asked before its script has loaded
             # ("ReferenceError: kaleido_scopes is not defined"); a second try finds it ready.
