@@ -83,7 +83,7 @@ def category_params() -> dict:
     return {"category_aliases": list(mapping), "category_keys": list(mapping.values())}
 
 
-SEVERITY_WORDS = ("critical", "urgent", "high", "medium", "moderate", "normal", "low", "minor", "planning")
+SEVERITY_WORDS = vocab.SEVERITY_WORDS
 
 
 def category_key(name) -> str | None:

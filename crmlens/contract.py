@@ -31,6 +31,9 @@ class Column:
     # A required column a file may leave out when it has one of these columns (a list of tickets with their numbers
     # needs no category; a customer list with a date and a status is no list of complaints).
     optional_with: tuple[str, ...] = ()
+    # Words that, as a word of a header ("SR Latest Impact") or in a Chinese one, make it a candidate when no header
+    # spells the column's name or an alias; taken only when its values are the column's (ingest.guess).
+    word_aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,8 @@ COMPLAINTS = Table(
                                                    "工单编号")),
         Column("customer_id", "VARCHAR", aliases=CUSTOMERS.column("customer_id").aliases),
         Column("channel", "VARCHAR", aliases=("contact_type", "submitted_via", "投诉渠道", "渠道")),
-        Column("severity", "VARCHAR", aliases=("priority", "urgency", "严重程度", "等级", "优先级")),
+        Column("severity", "VARCHAR", aliases=("priority", "urgency", "严重程度", "等级", "优先级"),
+               word_aliases=("impact", "priority", "severity", "urgency", "优先级", "严重程度", "紧急程度")),
         Column("status", "VARCHAR", aliases=("state", "状态", "处理状态")),
         Column("first_response_at", "TIMESTAMP", aliases=("first_response", "responded_at", "首次响应时间", "响应时间")),
         Column("resolved_at", "TIMESTAMP", aliases=("resolved", "closed_at", "解决时间", "结案时间", "关闭时间")),
@@ -237,18 +241,27 @@ def match_columns(table: Table, headers: list[str]) -> dict[str, str]:
     # A header spelling a column's own name wins over another header spelling one of its
     # aliases (ServiceNow has both `severity` and `urgency`, `resolved_at` and `closed_at`), and an alias over a late
     # alias (a ticket list's opening time over its last status change).
-    for spellings in ("own", "aliases", "late"):
+    # Last, a header with one of a column's word_aliases among its words.
+    for spellings in ("own", "aliases", "late", "words"):
         for col in table.columns:
             if col.name in mapping:
                 continue
             names = {normalize_header(n) for n in {"own": (col.name,), "aliases": (col.name, *col.aliases),
-                                                   "late": col.late_aliases}[spellings]}
+                                                   "late": col.late_aliases, "words": ()}[spellings]}
             for header in headers:
-                if header not in taken and normalize_header(header) in names:
+                fits = has_word(header, col.word_aliases) if spellings == "words" else normalize_header(header) in names
+                if header not in taken and fits:
                     mapping[col.name] = header
                     taken.add(header)
                     break
     return {c.name: mapping[c.name] for c in table.columns if c.name in mapping}
+
+
+def has_word(header: str, words: tuple[str, ...]) -> bool:
+    """Whether one of `words` is a word of the header (split at spaces, _ and punctuation), or a part of it for a
+    Chinese word (Chinese has no spaces between words)."""
+    parts = set(re.split(r"[\s_\-./()（）:：#]+", header.strip().lstrip("\ufeff").lower()))
+    return any(w in parts or (not w.isascii() and w in header) for w in words)
 
 
 def extra_column_name(header: str, existing: set[str]) -> str:

@@ -499,7 +499,6 @@ def _source(name: str) -> str:
 def _kept_view_source(table: str) -> str:
     """queries/model/kept_view.sql for KEPT_VIEWS table `table`: its name, and its page query's text in place of the
     `-- query:` line."""
-    from crmlens import queries  # queries imports this module
     text = sql("kept_view").replace("create or replace table kept_view as", f"create or replace table {table} as", 1)
     return text.replace("-- query: kept_view", _kept_query_text(KEPT_QUERIES[table]).rstrip("\n"), 1)
 
@@ -594,7 +593,6 @@ def _is_model_flag(name: str) -> bool:
 def _kept_view_key(query: str, params: dict) -> str:
     """A kept view's settings: the query's parameters (settings_key) and a digest of its SQL text, so that rows kept by
     an older text of the query are never read for a newer one (without a model version raised for it)."""
-    from crmlens import queries
     digest = hashlib.sha256(_kept_query_text(query).encode("utf-8")).hexdigest()[:16]
     return settings_key({**params, "sql": digest}, (*_kept_view_names(query), "sql"))
 

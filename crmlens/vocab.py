@@ -44,6 +44,11 @@ FALSE_TOKENS = ("no", "n", "false", "f", "0", "否", "不是", "×")
 SLA_MET_TOKENS = (*TRUE_TOKENS, "达标", "已达标", "met")
 SLA_MISSED_TOKENS = (*FALSE_TOKENS, "未达标", "超时", "breached", "missed")
 
+# Complaint severities in words (each has a translation: complaints.sev.<word>), and the cell values a severity column
+# holds: those words, their Chinese, codes 1-5 and coded labels ("2 - High"), read by ingest.guess.
+SEVERITY_WORDS = ("critical", "urgent", "high", "medium", "moderate", "normal", "low", "minor", "planning")
+SEVERITY_VALUES = (*SEVERITY_WORDS, "紧急", "严重", "高", "中", "中等", "一般", "低", "轻微", "1", "2", "3", "4", "5")
+
 # Customer segments that name end consumers, not businesses: the loyalty ladder's partner flag (seed 004: 伙伴 is a
 # business in partnership with us) is ignored for customers in one of these (a blank or other segment keeps it).
 CONSUMER_SEGMENTS = ("consumer", "consumers", "individual", "individuals", "personal", "private", "b2c", "retail customer",

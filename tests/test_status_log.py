@@ -112,6 +112,38 @@ def test_the_volvo_incident_log_loads_as_its_requests(volvo):
     assert sum(1 for s in latest.values() if s != "Completed") == 1  # the request the sample cuts off
 
 
+def test_the_volvo_requests_latest_impact_is_their_severity(volvo):
+    """`SR Latest Impact` names no severity column, but "impact" is one of its words and its values (Low, Medium, High)
+    are severities: it is taken, and the import says so. Each request's severity is its latest change's impact."""
+    db, result = volvo
+    assert result.mapping["severity"] == "SR Latest Impact"
+    [guess] = [g for g in result.guesses if g.column == "severity"]
+    assert guess.taken and set(guess.values) == {"Medium", "Low", "High"}
+    latest = {sr: rows[-1]["SR Latest Impact"] for sr, rows in _volvo_tickets().items()}
+    assert dict(fetch(db, "select complaint_id, severity from complaints")) == latest
+
+
+@pytest.mark.parametrize(("header", "values", "taken"), [
+    ("Ticket Priority", ["P1 - urgent", "P2", "low", "Low", "3"], False),  # 3 of 5 distinct values, under 80%
+    ("Ticket Priority", ["2 - High", "low", "Low", "3", "紧急"], True),
+    ("Business Impact", ["Lost a big order", "None", "Delayed shipment"], False),
+    ("客户优先级", ["高", "中", "低"], True),
+    ("Impactful", ["High", "Low"], None),  # not a word of the header: not a candidate at all
+])
+def test_a_header_with_a_severity_word_is_taken_only_for_severity_values(header, values, taken):
+    from crmlens.ingest import guess
+
+    table = contract.TABLES["complaints"]
+    mapping = contract.match_columns(table, ["created_at", "category", header])
+    if taken is None:
+        assert "severity" not in mapping
+        return
+    assert mapping["severity"] == header
+    kept, guesses = guess.check(table, mapping, {"severity"}, {header: values})
+    assert ("severity" in kept) is taken
+    assert [g.reason for g in guesses] == ([""] if taken else ["not_severity"])
+
+
 def test_a_volvo_request_reopened_after_months_is_resolved_at_its_last_resolution(volvo):
     """1-364285768: opened 2010-03-31 15:59:42+01:00 already accepted (answered at once), worked on again in 2012,
     resolved 2012-05-03 10:10:12+01:00 and closed a week later."""

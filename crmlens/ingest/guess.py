@@ -39,6 +39,9 @@ STATUS_WORDS = {w.lower() for w in (*vocab.CLOSED_COMPLAINT_STATUSES, *vocab.REO
                                     *vocab.NON_REVENUE_STATUSES)}
 # A typed column whose sampled values mostly do not look like its type is doubtful.
 MIN_TYPE_SHARE = 0.5
+# A column matched by a word of its header only (contract.Column.word_aliases) needs most of its distinct values to be
+# the column's own words.
+MIN_WORD_SHARE = 0.8
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class Guess:
     header: str  # the file's header guessed for it
     confidence: str  # exact | alias | doubtful
     reason: str = ""  # why doubtful: proposed_only | region_codes | too_many_values | not_numbers | not_dates | not_yes_no
+    #                   | not_severity
     values: tuple[str, ...] = field(default=())  # a few of the column's values
 
     @property
@@ -88,6 +92,10 @@ def judge(table: contract.Table, column: str, header: str, values: list[str]) ->
             return doubt("region_codes")
         if not known and len(distinct) > MAX_STATUS_VALUES:
             return doubt("too_many_values")
+    if col.word_aliases and not exact and form not in {contract.normalize_header(a) for a in col.aliases}:
+        # matched by a word of its header only: taken when most of its values are the column's words
+        if not distinct or _share(distinct, lambda v: _is_severity(v)) < MIN_WORD_SHARE:
+            return doubt("not_severity")
     if values and not exact:
         if col.type in ("DOUBLE", "INTEGER"):
             if _share(values, lambda v: re.search(r"\d", v) is not None) < MIN_TYPE_SHARE:
@@ -100,6 +108,12 @@ def judge(table: contract.Table, column: str, header: str, values: list[str]) ->
             if _share(values, lambda v: v.strip().lower() in tokens) < MIN_TYPE_SHARE:
                 return doubt("not_yes_no")
     return Guess(column, header, "exact" if exact else "alias", "", shown)
+
+
+def _is_severity(value: str) -> bool:
+    word = value.strip().lower()
+    coded = re.fullmatch(r"\d+\s+-\s+(.+)", word)  # "2 - High"
+    return word in vocab.SEVERITY_VALUES or (coded is not None and coded[1] in vocab.SEVERITY_VALUES)
 
 
 def _share(values: list[str], test) -> float:

@@ -3,6 +3,8 @@ filters and settings, and the language; the Digests & alerts page lists it."""
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from crmlens import store
 from crmlens.digest import storage
 from tests.browser.conftest import exceptions, open_page, wait_for_app
@@ -19,7 +21,9 @@ def test_subscribe_to_the_view_on_screen(own_app, page):
     box.get_by_role("textbox", name="E-mail recipients").fill("zhang.min@example.com")
     box.get_by_role("button", name="Subscribe").click()
     wait_for_app(page)
-    assert page.get_by_test_id("stSidebar").get_by_text("Saved. It is listed on the Digests & alerts page.").is_visible()
+    # (on a busy machine the click's run may start after wait_for_app has looked for it: wait for the notice itself)
+    expect(page.get_by_test_id("stSidebar").get_by_text("Saved. It is listed on the Digests & alerts page.")
+           ).to_be_visible(timeout=30_000)
     assert exceptions(page) == []
 
     [d] = storage.digests(store.snapshot(own_app.db))
