@@ -234,15 +234,17 @@ def normalize_header(header: str) -> str:
     return re.sub(r"[\s_\-./()（）:：#]+", "", header.strip().lstrip("\ufeff")).lower()
 
 
-def match_columns(table: Table, headers: list[str]) -> dict[str, str]:
-    """Map canonical column -> file header for the headers this table knows."""
+def match_columns(table: Table, headers: list[str], words: bool = False) -> dict[str, str]:
+    """Map canonical column -> file header for the headers this table knows. `words`: also a header with one of a
+    column's word_aliases, for callers that check the values before taking it (ingest.guess); never for choosing a
+    file's table or for a saved mapping."""
     mapping: dict[str, str] = {}
     taken: set[str] = set()
     # A header spelling a column's own name wins over another header spelling one of its
     # aliases (ServiceNow has both `severity` and `urgency`, `resolved_at` and `closed_at`), and an alias over a late
     # alias (a ticket list's opening time over its last status change).
-    # Last, a header with one of a column's word_aliases among its words.
-    for spellings in ("own", "aliases", "late", "words"):
+    # Last (words), a header with one of a column's word_aliases among its words.
+    for spellings in ("own", "aliases", "late", "words") if words else ("own", "aliases", "late"):
         for col in table.columns:
             if col.name in mapping:
                 continue

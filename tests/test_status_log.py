@@ -134,7 +134,8 @@ def test_a_header_with_a_severity_word_is_taken_only_for_severity_values(header,
     from crmlens.ingest import guess
 
     table = contract.TABLES["complaints"]
-    mapping = contract.match_columns(table, ["created_at", "category", header])
+    assert "severity" not in contract.match_columns(table, ["created_at", "category", header]) or header == "Impactful"
+    mapping = contract.match_columns(table, ["created_at", "category", header], words=True)
     if taken is None:
         assert "severity" not in mapping
         return
@@ -142,6 +143,24 @@ def test_a_header_with_a_severity_word_is_taken_only_for_severity_values(header,
     kept, guesses = guess.check(table, mapping, {"severity"}, {header: values})
     assert ("severity" in kept) is taken
     assert [g.reason for g in guesses] == ([""] if taken else ["not_severity"])
+
+
+def test_a_severity_word_neither_chooses_a_files_table_nor_undoes_a_saved_fixed_value(tmp_path):
+    """Matched by a word only, a header is a guess the values must bear out: it never counts towards the table a file
+    is for (an activities list with a Customer Priority stays activities) nor takes a saved "=high" severity's place."""
+    from crmlens.ingest import mappings
+
+    headers = ["Customer ID", "Date", "Type", "Owner", "Customer Priority"]
+    assert stage.detect_table(headers, "export.csv").name == "activities"
+    db = tmp_path / "crm.duckdb"
+    tickets = tmp_path / "tickets.csv"
+    tickets.write_text("ticket_id,created_at,category,Business Impact\nT1,2024-01-02,billing,Lost a big order\n",
+                       encoding="utf-8")
+    ingest.load_files([tickets], db=db, options=[ingest.FileOptions(
+        table="complaints", mapping={"severity": "=high"}, partial=True)])
+    saved = mappings.saved_mapping(["ticket_id", "created_at", "category", "Business Impact"], db)
+    assert saved.mapping["severity"] == "=high" and saved.kept_own == ()
+    assert fetch(db, "select severity from complaints") == [("high",)]
 
 
 def test_a_volvo_request_reopened_after_months_is_resolved_at_its_last_resolution(volvo):

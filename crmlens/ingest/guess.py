@@ -163,7 +163,7 @@ def guess_file(path, name: str, table: contract.Table, encoding: str | None = No
         try:
             headers = source.headers
             used = {h for h in fixed.values() if h}
-            mapping = {c: h for c, h in contract.match_columns(table, [h for h in headers if h not in used]).items()
+            mapping = {c: h for c, h in contract.match_columns(table, [h for h in headers if h not in used], words=True).items()
                        if c not in fixed}
             con.execute(
                 f"create temp table _sample as select * from read_csv($p, encoding = $e, {read.CSV_OPTIONS}) "

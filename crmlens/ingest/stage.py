@@ -147,8 +147,9 @@ def resolve_mapping(table: contract.Table, headers: list[str], name: str,
     A partial mapping names only some columns (None: leave this column out); the others are
     matched as usual, among the headers it does not use.
     """
+    # (matched by a header's words too: _staged checks those guesses against the values)
     if chosen is None:
-        mapping = contract.match_columns(table, headers)
+        mapping = contract.match_columns(table, headers, words=True)
     else:
         unknown = {c: h for c, h in chosen.items() if (h is not None and h not in headers and not is_fixed(h))
                    or c not in {col.name for col in table.columns}}
@@ -157,7 +158,7 @@ def resolve_mapping(table: contract.Table, headers: list[str], name: str,
                          found=column_list(headers))
         if partial:
             used = set(chosen.values())
-            detected = contract.match_columns(table, [h for h in headers if h not in used])
+            detected = contract.match_columns(table, [h for h in headers if h not in used], words=True)
             chosen = {**detected, **chosen}
         mapping = {col.name: chosen[col.name] for col in table.columns if chosen.get(col.name)}
     missing = _missing_required(table, mapping, headers)
