@@ -90,7 +90,8 @@ def test_the_default_view_reads_the_marts(snap):
     assert overall.loc["complainers", "amt_revenue_lost"] > 0
 
 
-ADDED_SINCE = ("n_sla_given",)  # columns the queries return since (complaints_speed: the export's own SLA verdicts)
+# columns the queries return since (complaints_speed: the export's own SLA verdicts; complaints_oldest_open: days open)
+ADDED_SINCE = ("n_sla_given", "days_open")
 
 
 @pytest.mark.parametrize("view", ["default", "segment", "region_and_category", "churn_60_days_k2",

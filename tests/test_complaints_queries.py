@@ -193,6 +193,7 @@ def test_oldest_open(snap):
     o = run(snap, "complaints_oldest_open", limit=20)
     assert list(o["complaint_id"]) == ["K4", "K5"]
     assert o["hours_open"].tolist() == pytest.approx([530.0, 252.0])
+    assert o["days_open"].tolist() == pytest.approx([530.0 / 24, 10.5])  # K4 22 d 2 h, K5 10 d 12 h
     assert list(o["sla_hours"]) == [48.0, 72.0]
 
 
