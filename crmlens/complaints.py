@@ -39,11 +39,9 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
 
 # Default resolution SLA (hours) by severity name; a setting per severity on the page.
 DEFAULT_SLA_HOURS = 72.0
-SLA_DEFAULTS: dict[str, float] = {
-    "critical": 24, "urgent": 24, "high": 24, "紧急": 24, "严重": 24, "高": 24, "1": 24, "2": 24,
-    "medium": 48, "moderate": 48, "normal": 48, "中": 48, "一般": 48, "3": 48,
-    "low": 72, "minor": 72, "planning": 72, "低": 72, "轻微": 72, "4": 72, "5": 72,
-}
+SLA_LEVEL_HOURS = {"high": 24.0, "medium": 48.0, "low": 72.0}
+SLA_DEFAULTS: dict[str, float] = {word: SLA_LEVEL_HOURS[level] for level, words in vocab.SEVERITY_LEVELS.items()
+                                  for word in words}
 # A severity as ticket systems show a code with its label: "1 - Critical" (ServiceNow's lists).
 CODED_SEVERITY = re.compile(r"^\s*(\d+)\s+-\s+(\S.*?)\s*$")
 

@@ -45,9 +45,15 @@ SLA_MET_TOKENS = (*TRUE_TOKENS, "达标", "已达标", "met")
 SLA_MISSED_TOKENS = (*FALSE_TOKENS, "未达标", "超时", "breached", "missed")
 
 # Complaint severities in words (each has a translation: complaints.sev.<word>), and the cell values a severity column
-# holds: those words, their Chinese, codes 1-5 and coded labels ("2 - High"), read by ingest.guess.
+# holds by level: those words, their Chinese and codes 1-5 (a coded label, "2 - High", by its word). The complaints
+# page's default SLA hours are per level (crmlens.complaints.SLA_DEFAULTS); ingest.guess reads SEVERITY_VALUES.
 SEVERITY_WORDS = ("critical", "urgent", "high", "medium", "moderate", "normal", "low", "minor", "planning")
-SEVERITY_VALUES = (*SEVERITY_WORDS, "紧急", "严重", "高", "中", "中等", "一般", "低", "轻微", "1", "2", "3", "4", "5")
+SEVERITY_LEVELS = {
+    "high": ("critical", "urgent", "high", "紧急", "严重", "高", "1", "2"),
+    "medium": ("medium", "moderate", "normal", "中", "中等", "一般", "3"),
+    "low": ("low", "minor", "planning", "低", "轻微", "4", "5"),
+}
+SEVERITY_VALUES = tuple(word for words in SEVERITY_LEVELS.values() for word in words)
 
 # Customer segments that name end consumers, not businesses: the loyalty ladder's partner flag (seed 004: 伙伴 is a
 # business in partnership with us) is ignored for customers in one of these (a blank or other segment keeps it).
