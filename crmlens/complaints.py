@@ -42,8 +42,7 @@ DEFAULT_SLA_HOURS = 72.0
 SLA_LEVEL_HOURS = {"high": 24.0, "medium": 48.0, "low": 72.0}
 SLA_DEFAULTS: dict[str, float] = {word: SLA_LEVEL_HOURS[level] for level, words in vocab.SEVERITY_LEVELS.items()
                                   for word in words}
-# A severity as ticket systems show a code with its label: "1 - Critical" (ServiceNow's lists).
-CODED_SEVERITY = re.compile(r"^\s*(\d+)\s+-\s+(\S.*?)\s*$")
+CODED_SEVERITY = vocab.CODED_SEVERITY
 
 # Optional columns found among a complaints file's extra columns (names as ingest stores them).
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {

@@ -229,9 +229,12 @@ SIDE_TABLES = ("product_attributes", "owners")
 WON_STAGES, LOST_STAGES, NON_REVENUE_STATUSES = vocab.WON_STAGES, vocab.LOST_STAGES, vocab.NON_REVENUE_STATUSES
 
 
+HEADER_SEPARATORS = re.compile(r"[\s_\-./()（）:：#]+")  # what a header's spelling may vary in, and splits its words
+
+
 def normalize_header(header: str) -> str:
     """Case-, space-, underscore- and punctuation-insensitive form of a header."""
-    return re.sub(r"[\s_\-./()（）:：#]+", "", header.strip().lstrip("\ufeff")).lower()
+    return HEADER_SEPARATORS.sub("", header.strip().lstrip("\ufeff")).lower()
 
 
 def match_columns(table: Table, headers: list[str], words: bool = False) -> dict[str, str]:
@@ -262,7 +265,7 @@ def match_columns(table: Table, headers: list[str], words: bool = False) -> dict
 def has_word(header: str, words: tuple[str, ...]) -> bool:
     """Whether one of `words` is a word of the header (split at spaces, _ and punctuation), or a part of it for a
     Chinese word (Chinese has no spaces between words)."""
-    parts = set(re.split(r"[\s_\-./()（）:：#]+", header.strip().lstrip("\ufeff").lower()))
+    parts = set(HEADER_SEPARATORS.split(header.strip().lstrip("\ufeff").lower()))
     return any(w in parts or (not w.isascii() and w in header) for w in words)
 
 

@@ -7,6 +7,8 @@ Words are compared in lower case with the surrounding space trimmed.
 
 from __future__ import annotations
 
+import re
+
 # Order statuses that make an order line not count: not an order, no revenue.
 NON_REVENUE_STATUSES = ("cancelled", "canceled", "returned", "refunded", "voided", "已取消", "取消", "退货", "已退款",
                         "交易关闭", "已关闭")  # voided: Shopify; 交易关闭: Taobao, closed unpaid; 已关闭: Douyin, Youzan
@@ -54,6 +56,8 @@ SEVERITY_LEVELS = {
     "low": ("low", "minor", "planning", "低", "轻微", "4", "5"),
 }
 SEVERITY_VALUES = tuple(word for words in SEVERITY_LEVELS.values() for word in words)
+# A severity as ticket systems show a code with its label: "1 - Critical" (ServiceNow's lists); group 2 is the word.
+CODED_SEVERITY = re.compile(r"^\s*(\d+)\s+-\s+(\S.*?)\s*$")
 
 # Customer segments that name end consumers, not businesses: the loyalty ladder's partner flag (seed 004: 伙伴 is a
 # business in partnership with us) is ignored for customers in one of these (a blank or other segment keeps it).

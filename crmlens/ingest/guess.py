@@ -112,8 +112,8 @@ def judge(table: contract.Table, column: str, header: str, values: list[str]) ->
 
 def _is_severity(value: str) -> bool:
     word = value.strip().lower()
-    coded = re.fullmatch(r"\d+\s+-\s+(.+)", word)  # "2 - High"
-    return word in vocab.SEVERITY_VALUES or (coded is not None and coded[1] in vocab.SEVERITY_VALUES)
+    coded = vocab.CODED_SEVERITY.match(word)  # "2 - High"
+    return word in vocab.SEVERITY_VALUES or (coded is not None and coded[2] in vocab.SEVERITY_VALUES)
 
 
 def _share(values: list[str], test) -> float:
