@@ -20,12 +20,14 @@ import time
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 34  # 34: the complaints heatmap by the chosen breakdown (mart_complaints_dimension_month_kept);
+MODEL_VERSION = 35  # 35: the kept rows as pandas frames in one table (mart_kept_frames: a page as it opens, one read);
+# 34: the complaints heatmap by the chosen breakdown (mart_complaints_dimension_month_kept);
 # 33: the complaints' breach from the export's own SLA verdict where it gives one
 # (complaints_scope's sla_met_given: the kept complaints views are worked out again); 32: the overview, the funnel and the loyalty summary as they open kept at load (mart_overview_kpis_kept,
 # mart_overview_trend_kept, mart_funnel_summary_kept, mart_funnel_stage_counts_kept, mart_funnel_opportunities_kept,
@@ -90,6 +92,10 @@ KEPT_VIEWS = {query: f"mart_{query}_kept" for kept in KEPT_PAGES.values() for qu
 # the measures mart_loyalty_customers keeps for the default period and settings (what default_measures says there).
 KEPT_VARIANTS = {"loyalty_summary": "default"}
 KEPT_QUERIES = {table: query for query, table in KEPT_VIEWS.items()}
+# Every KEPT_VIEWS table's rows as the page reads them (a pandas frame, Arrow IPC with pandas' own types), one row per
+# query, made again whenever one of those tables is: a page as it opens reads all of its kept rows in one round trip
+# (kept_frame) where a query per table paid DuckDB's planning and the hand-over to pandas each time.
+KEPT_FRAMES = "mart_kept_frames"
 USE_KEPT_VIEWS = True  # the tests switch it off to compare the kept rows with the query's
 # Built in this order (later objects read earlier ones).
 STAGING = ("stg_customers", "stg_orders", "stg_opportunities", "stg_opportunity_stage_history",
@@ -313,6 +319,9 @@ def build(con: duckdb.DuckDBPyConnection, changed: set[str] | frozenset[str] | N
                 else:
                     con.execute(text, params)
         BUILD_SECONDS[name] = time.perf_counter() - started
+    started = time.perf_counter()
+    made[KEPT_FRAMES] = _write_kept_frames(con, made, facts["existing"])
+    BUILD_SECONDS[KEPT_FRAMES] = time.perf_counter() - started
     started = time.perf_counter()
     info = ("select $v::integer as model_version, "
             "(select max(order_date) from mart_customer_days) as spells_as_of, "
@@ -604,18 +613,95 @@ def _kept_view_names(query: str) -> tuple[str, ...]:
     return tuple(p for p in queries.parameters(queries.sql_text(query)) if not _is_model_flag(p))
 
 
+def _kept_views_used() -> bool:
+    """False when a test switched off the kept views or a mart their rows were worked out from (it runs the query)."""
+    return (USE_KEPT_VIEWS and USE_CHURN_MART and USE_COMPLAINT_MARTS and USE_FUNNEL_MART and USE_FUNNEL_BASE_MART
+            and USE_DEFAULT_MART and USE_PERIOD_MART and USE_END_MARTS)
+
+
+def kept_rows_sql(table: str) -> str:
+    """The select of a KEPT_VIEWS table's rows as its query returns them (a name from KEPT_VIEWS)."""
+    return f"select * exclude (settings, kept_row) from {table} order by kept_row"
+
+
 def kept_view(snap: store.Snapshot, name: str, params: dict) -> str | None:
     """The KEPT_VIEWS table that holds page query `name`'s rows for these parameters (every parameter it reads is the
     one the table was built with: its page as it opens), else None."""
     table = KEPT_VIEWS.get(name)
-    # (a test that switches the marts the kept rows were worked out from off runs the query)
-    if not (USE_KEPT_VIEWS and USE_CHURN_MART and USE_COMPLAINT_MARTS and USE_FUNNEL_MART and USE_FUNNEL_BASE_MART
-            and USE_DEFAULT_MART and USE_PERIOD_MART and USE_END_MARTS) or table is None:
+    if table is None or not _kept_views_used():
         return None
     kept = _per_snapshot(snap, f"select any_value(settings) from {table}")  # (a name from KEPT_VIEWS)
     if kept is None:
         return None
     return table if str(kept) == _kept_view_key(name, params) else None
+
+
+def kept_frame(snap: store.Snapshot, name: str, params: dict) -> pd.DataFrame | None:
+    """Page query `name`'s rows for these parameters from KEPT_FRAMES (the rows of kept_view's table, with the types
+    the query's own result has), else None. The first call on a snapshot reads every kept frame in one round trip."""
+    if name not in KEPT_VIEWS or not _kept_views_used():
+        return None
+    found = _snapshot_frames(snap).get(name)
+    if found is None or found[0] != _kept_view_key(name, params):
+        return None
+    return _frame_from_bytes(found[1])
+
+
+_kept_frames: dict[tuple, dict[str, tuple[str, bytes]]] = {}  # (path, identity) -> query -> (settings, frame)
+
+
+def _snapshot_frames(snap: store.Snapshot) -> dict[str, tuple[str, bytes]]:
+    """Every kept frame of a snapshot by query (none when its model has no KEPT_FRAMES), read once per snapshot."""
+    key = (str(snap.path), snap.identity)
+    frames = _kept_frames.get(key)
+    if frames is None:
+        cur = snap.cursor()
+        try:
+            rows = cur.execute(f"select query, settings, frame from {KEPT_FRAMES}").fetchall()
+        except duckdb.Error:
+            rows = []
+        finally:
+            cur.close()
+        frames = {query: (settings, frame) for query, settings, frame in rows}
+        if len(_kept_frames) >= 4:  # a few versions open at once (the latest, shared links' older ones)
+            _kept_frames.clear()
+        _kept_frames[key] = frames
+    return frames
+
+
+def forget_kept_frames() -> None:
+    """Drop the kept frames read so far (the benchmark times a page's round trip each time)."""
+    _kept_frames.clear()
+
+
+def _frame_bytes(frame: pd.DataFrame) -> bytes:
+    """A frame as Arrow IPC with pandas' metadata: read back, the same dtypes (nullable Int32, datetime64[us], str)."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def _frame_from_bytes(data: bytes) -> pd.DataFrame:
+    return pa.ipc.open_stream(data).read_all().to_pandas()
+
+
+def _write_kept_frames(con: duckdb.DuckDBPyConnection, made: dict[str, str], existing: set[str]) -> str:
+    """KEPT_FRAMES from the KEPT_VIEWS tables (kept when none of them was made again): "kept" or "whole"."""
+    if KEPT_FRAMES in existing and all(made.get(table) == "kept" for table in KEPT_VIEWS.values()):
+        return "kept"
+    names, settings, frames = [], [], []
+    for query, table in KEPT_VIEWS.items():
+        kept_with = con.execute(f"select any_value(settings) from {table}").fetchone()[0]
+        if kept_with is not None:  # (NULL: nothing kept, never read)
+            names.append(query)
+            settings.append(kept_with)
+            frames.append(_frame_bytes(con.execute(kept_rows_sql(table)).df()))
+    con.execute(f"create or replace table {KEPT_FRAMES} as select unnest($names::varchar[]) as query, "
+                "unnest($settings::varchar[]) as settings, unnest($frames::blob[]) as frame",
+                {"names": names, "settings": settings, "frames": frames})
+    return "whole"
 
 
 _inputs_seen: dict[str, frozenset[str]] = {}
@@ -659,7 +745,7 @@ def _model_is_current(con: duckdb.DuckDBPyConnection) -> bool:
 def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Which of the model's tables the database has (store.existing_tables: on DuckLake without listing every attached
     catalog)."""
-    return store.existing_tables(con, (*STAGING_TABLES, *MARTS))
+    return store.existing_tables(con, (*STAGING_TABLES, *MARTS, KEPT_FRAMES))
 
 
 def _with_pieces(name: str) -> str:

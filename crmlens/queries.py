@@ -99,7 +99,7 @@ def prepared(name: str, params: dict | None, snap: store.Snapshot) -> tuple[str,
     merged = {**DEFAULT_PARAMS, **(params or {})}
     kept = model.kept_view(snap, name, merged)
     if kept is not None:  # the page as it opens: its rows kept at load (model.KEPT_VIEWS)
-        return f"select * exclude (settings, kept_row) from {kept} order by kept_row", {}
+        return model.kept_rows_sql(kept), {}
     from_marts = (model.complaint_pieces(snap, name, merged)
                   or model.funnel_pieces(snap, name, merged)
                   or model.default_measures(snap, name, merged)
@@ -121,6 +121,9 @@ def prepared(name: str, params: dict | None, snap: store.Snapshot) -> tuple[str,
 def run(name: str, params: dict | None = None, snap: store.Snapshot | None = None) -> pd.DataFrame:
     """Run queries/<name>.sql on a snapshot (default: the current data)."""
     snap = snap or store.snapshot()
+    kept = model.kept_frame(snap, name, {**DEFAULT_PARAMS, **(params or {})})
+    if kept is not None:  # the page as it opens: its rows kept at load, every query's read in one round trip
+        return kept
     sql, bound = prepared(name, params, snap)
     try:
         return snap.query(sql, bound)

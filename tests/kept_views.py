@@ -22,11 +22,28 @@ def recorded_calls(page: str, snap, wanted, **address) -> list[tuple[str, dict]]
 
 
 def assert_every_call_reads_kept_rows(snap, calls: list[tuple[str, dict]]) -> None:
-    """Each call reads its query's kept table, with nothing bound (the rows themselves)."""
+    """Each call reads its query's kept table, with nothing bound (the rows themselves), from its kept frame (the
+    table's rows with the same types: model.KEPT_FRAMES)."""
     for name, params in calls:
         sql, bound = queries.prepared(name, params, snap)
         assert model.kept_view(snap, name, params) == f"mart_{name}_kept", name
         assert f"from mart_{name}_kept " in sql and bound == {}, name
+        frame = model.kept_frame(snap, name, {**queries.DEFAULT_PARAMS, **params})
+        assert frame is not None, name
+        pd.testing.assert_frame_equal(frame, snap.query(sql), obj=name)
+
+
+def assert_kept_frames_are_the_kept_rows(snap) -> None:
+    """model.KEPT_FRAMES holds a frame for every kept table with rows kept (settings not NULL), each the table's rows
+    as its query returns them: the same columns, dtypes and values, in order."""
+    kept = {query: snap.query(f"select any_value(settings) as s from {table}").iloc[0, 0]
+            for query, table in model.KEPT_VIEWS.items()}
+    frames = snap.query(f"select query, settings, frame from {model.KEPT_FRAMES}")
+    assert sorted(frames["query"]) == sorted(query for query, settings in kept.items() if not pd.isna(settings))
+    for query, settings, frame in frames.itertuples(index=False):
+        assert settings == kept[query], query
+        pd.testing.assert_frame_equal(model._frame_from_bytes(frame),
+                                      snap.query(model.kept_rows_sql(model.KEPT_VIEWS[query])), obj=query)
 
 
 def assert_kept_rows_are_the_query_s(snap, calls: list[tuple[str, dict]], monkeypatch,

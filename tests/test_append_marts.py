@@ -21,6 +21,7 @@ import pathlib
 import pytest
 
 from crmlens import demo, ingest, model, store
+from tests.kept_views import assert_kept_frames_are_the_kept_rows
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 MODEL_TABLES = (*model.STAGING_TABLES, *model.MARTS)
@@ -77,6 +78,7 @@ def same_value(a, b) -> bool:
 
 
 def assert_same(db) -> None:
+    assert_kept_frames_are_the_kept_rows(store.snapshot(db))  # (made again from the kept tables the append updated)
     now, full = incremental_and_full(db)
     for name in MODEL_TABLES:
         assert len(now[name]) == len(full[name]), f"{name}: {len(now[name])} rows, a full rebuild makes {len(full[name])}"

@@ -112,6 +112,8 @@ def test_any_other_parameter_runs_the_query(demo):
             changed = {**params, **change}
             expected = None if reads & set(change) else f"mart_{name}_kept"
             assert model.kept_view(snap, name, changed) == expected, (label, name)
+            frame = model.kept_frame(snap, name, {**queries.DEFAULT_PARAMS, **changed})
+            assert (frame is None) == (expected is None), (label, name)
     assert all(any(set(change) & set(queries.parameters(queries.sql_text(name))) for name, _ in calls)
                for change in changed_views(snap, dict(calls[-1][1])).values())
 
@@ -128,6 +130,24 @@ def test_an_edited_query_or_the_marts_switched_off_run_the_query(demo, monkeypat
     text = queries.sql_text(name)
     monkeypatch.setattr(queries, "sql_text", lambda query, *a: text + "\n" if query == name else "")
     assert model.kept_view(snap, name, params) is None
+    assert model.kept_frame(snap, name, {**queries.DEFAULT_PARAMS, **params}) is None
+
+
+def test_the_page_as_it_opens_reads_every_kept_row_in_one_round_trip(demo, monkeypatch):
+    """The page's 15 queries through queries.run: one cursor on the snapshot for all of them (model.KEPT_FRAMES); each
+    caller gets a frame of its own (changing one leaves the next read as it was)."""
+    snap, calls = demo
+    model.forget_kept_frames()
+    opened = []
+    cursor = store.Snapshot.cursor
+    monkeypatch.setattr(store.Snapshot, "cursor", lambda self: opened.append(self) or cursor(self))
+    rows = {name: queries.run(name, params, snap=snap) for name, params in calls}
+    assert len(opened) == 1 and len(rows) == len(model.KEPT_PAGES["complaints"])
+    coverage = dict(calls)["complaints_coverage"]
+    n_complaints = rows["complaints_coverage"].loc[0, "n_complaints"]
+    rows["complaints_coverage"].loc[0, "n_complaints"] = -1
+    assert queries.run("complaints_coverage", coverage, snap=snap).loc[0, "n_complaints"] == n_complaints > 0
+    assert len(opened) == 1
 
 
 def test_the_opening_parameters_are_the_page_s(by_hand):

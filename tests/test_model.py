@@ -37,7 +37,8 @@ def test_every_model_object_exists_after_any_load(tmp_path):
     ingest.load_files([write(tmp_path, "customers.csv", "customer_id\nC1\n")], db=db)
     snap = store.snapshot(db)
     assert snap.tables() == set(contract.TABLES) | {"meta", "loads", "mappings", "vocabulary", "model_info",
-                                                    "owner_changes", *model.MARTS, *model.STAGING_TABLES}
+                                                    "owner_changes", *model.MARTS, *model.STAGING_TABLES,
+                                                    model.KEPT_FRAMES}
     views = set(snap.query("select view_name from duckdb_views() where database_name = 'crm'")["view_name"])
     assert set(model.STAGING) - set(model.STAGING_TABLES) <= views
     macros = set(snap.query("select function_name from duckdb_functions() where database_name = 'crm' "
