@@ -269,6 +269,11 @@ def has_word(header: str, words: tuple[str, ...]) -> bool:
     return any(w in parts or (not w.isascii() and w in header) for w in words)
 
 
+def word_candidates(col: Column, headers: list[str]) -> list[str]:
+    """The headers with one of the column's word_aliases among their words, in the file's order."""
+    return [h for h in headers if has_word(h, col.word_aliases)] if col.word_aliases else []
+
+
 def extra_column_name(header: str, existing: set[str]) -> str:
     """A safe, unique snake_case column name for a header outside the contract."""
     base = re.sub(r"\W+", "_", header.strip().lstrip("\ufeff").lower(), flags=re.UNICODE).strip("_") or "column"

@@ -145,6 +145,48 @@ def test_a_header_with_a_severity_word_is_taken_only_for_severity_values(header,
     assert [g.reason for g in guesses] == ([""] if taken else ["not_severity"])
 
 
+IMPACT_THEN_PRIORITY = ("ticket_id,created_at,category,Impact Area,Ticket Priority\n"
+                        "T1,2024-01-02,billing,Finance,High\n"
+                        "T2,2024-01-03,delivery,Warehouse,low\n"
+                        "T3,2024-01-04,delivery,Warehouse,Medium\n")
+
+
+def test_a_severity_word_whose_values_are_no_severities_passes_to_the_next_header_with_one(tmp_path):
+    """`Impact Area` comes first and has the word "impact", but its values are departments; `Ticket Priority` has
+    severities: the import and the Data page's preview both take Ticket Priority, say so, and keep Impact Area as a
+    column of its own."""
+    from crmlens.ingest import guess
+
+    path = tmp_path / "tickets.csv"
+    path.write_text(IMPACT_THEN_PRIORITY, encoding="utf-8")
+    table = contract.TABLES["complaints"]
+    assert contract.match_columns(table, IMPACT_THEN_PRIORITY.splitlines()[0].split(","), words=True)[
+        "severity"] == "Impact Area"  # the first header with the word: doubted by its values
+    mapping, guesses = guess.guess_file(path, "tickets.csv", table)
+    assert mapping["severity"] == "Ticket Priority"
+    [shown] = [g for g in guesses if g.column == "severity"]
+    assert (shown.header, shown.taken, set(shown.values)) == ("Ticket Priority", True, {"High", "low", "Medium"})
+    db = tmp_path / "crm.duckdb"
+    [result] = ingest.load_files([path], db=db)
+    assert result.mapping["severity"] == "Ticket Priority"
+    assert [(g.header, g.taken) for g in result.guesses if g.column == "severity"] == [("Ticket Priority", True)]
+    assert fetch(db, "select complaint_id, severity, impact_area from complaints order by 1") == [
+        ("T1", "High", "Finance"), ("T2", "low", "Warehouse"), ("T3", "Medium", "Warehouse")]
+
+
+def test_no_header_with_a_severity_word_has_severities_then_none_is_taken(tmp_path):
+    """Both headers with a severity word hold other things: severity stays empty, and the guess shown is the first
+    header's, doubted (not_severity)."""
+    path = tmp_path / "tickets.csv"
+    path.write_text(IMPACT_THEN_PRIORITY.replace("High", "Gold").replace("low", "Silver").replace("Medium", "Gold"),
+                    encoding="utf-8")
+    db = tmp_path / "crm.duckdb"
+    [result] = ingest.load_files([path], db=db)
+    assert "severity" not in result.mapping
+    assert [(g.header, g.reason) for g in result.guesses if g.column == "severity"] == [("Impact Area", "not_severity")]
+    assert fetch(db, "select count(*) from complaints where severity is not null") == [(0,)]
+
+
 def test_a_severity_word_neither_chooses_a_files_table_nor_undoes_a_saved_fixed_value(tmp_path):
     """Matched by a word only, a header is a guess the values must bear out: it never counts towards the table a file
     is for (an activities list with a Customer Priority stays activities) nor takes a saved "=high" severity's place."""

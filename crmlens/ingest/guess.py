@@ -138,10 +138,23 @@ def check(table: contract.Table, mapping: dict[str, str], guessed: set[str],
 
 
 def checked_mapping(con: duckdb.DuckDBPyConnection, relation: str, table: contract.Table,
-                    mapping: dict[str, str], guessed: set[str]) -> tuple[dict[str, str], list[Guess]]:
-    """check() on values sampled from `relation`."""
-    headers = [h for c, h in mapping.items() if c in guessed]
-    return check(table, mapping, guessed, sample(con, relation, headers))
+                    mapping: dict[str, str], guessed: set[str],
+                    headers: list[str] = ()) -> tuple[dict[str, str], list[Guess]]:
+    """check() on values sampled from `relation`. A column matched by a word of its header whose values do not bear it
+    out takes the next header of the file (`headers`) with such a word whose values do: an `Impact Area` of
+    departments before a `Ticket Priority` of High and Low."""
+    spare = {column: [h for h in contract.word_candidates(table.column(column), headers) if h not in mapping.values()]
+             for column in guessed & set(mapping)}
+    sampled = [h for c, h in mapping.items() if c in guessed] + [h for more in spare.values() for h in more]
+    values = sample(con, relation, list(dict.fromkeys(sampled)))
+    kept, guesses = check(table, mapping, guessed, values)
+    for column, more in spare.items():
+        doubted = next((g for g in guesses if g.column == column and g.reason == "not_severity"), None)
+        taken = doubted and next((g for g in (judge(table, column, h, values[h]) for h in more) if g.taken), None)
+        if taken:
+            kept[column] = taken.header
+            guesses[guesses.index(doubted)] = taken
+    return kept, guesses
 
 
 def guess_file(path, name: str, table: contract.Table, encoding: str | None = None,
@@ -168,7 +181,8 @@ def guess_file(path, name: str, table: contract.Table, encoding: str | None = No
             con.execute(
                 f"create temp table _sample as select * from read_csv($p, encoding = $e, {read.CSV_OPTIONS}) "
                 f"limit {SAMPLE_ROWS * 5}", {"p": str(source.path), "e": source.read_encoding})
-            checked, guesses = checked_mapping(con, "_sample", table, mapping, set(mapping))
+            checked, guesses = checked_mapping(con, "_sample", table, mapping, set(mapping),
+                                               [h for h in headers if h not in used])
             given = {c: h for c, h in fixed.items() if h}
             return {c.name: ({**checked, **given})[c.name] for c in table.columns if c.name in {**checked, **given}}, guesses
         except duckdb.Error as e:

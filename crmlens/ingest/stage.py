@@ -215,7 +215,7 @@ def _staged(con: duckdb.DuckDBPyConnection, source: read.Source, table: contract
     mapping = resolve_mapping(table, headers, name, chosen, partial_mapping)
     # Guessed columns are checked against their values; a doubtful guess is left out (guess.py).
     guessed = set(mapping) if chosen is None else (set(mapping) - set(chosen) if partial_mapping else set())
-    mapping, guesses = guess.checked_mapping(con, "_raw", table, mapping, guessed)
+    mapping, guesses = guess.checked_mapping(con, "_raw", table, mapping, guessed, headers)
     price_header = unit_price_header(headers, mapping) if table.name == "orders" else None
     if "amount" in mapping:
         price_header = None
