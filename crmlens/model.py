@@ -644,7 +644,10 @@ def kept_frame(snap: store.Snapshot, name: str, params: dict) -> pd.DataFrame | 
     found = _snapshot_frames(snap).get(name)
     if found is None or found[0] != _kept_view_key(name, params):
         return None
-    return _frame_from_bytes(found[1])
+    try:
+        return _frame_from_bytes(found[1])
+    except (pa.ArrowException, ValueError, TypeError, KeyError):  # a frame this server cannot read (damaged, another pandas)
+        return None  # the query reads its kept table instead
 
 
 _kept_frames: dict[tuple, dict[str, tuple[str, bytes]]] = {}  # (path, identity) -> query -> (settings, frame)
@@ -663,8 +666,8 @@ def _snapshot_frames(snap: store.Snapshot) -> dict[str, tuple[str, bytes]]:
         finally:
             cur.close()
         frames = {query: (settings, frame) for query, settings, frame in rows}
-        if len(_kept_frames) >= 4:  # a few versions open at once (the latest, shared links' older ones)
-            _kept_frames.clear()
+        while len(_kept_frames) >= 4:  # a few versions open at once (the latest, shared links' older ones)
+            _kept_frames.pop(next(iter(_kept_frames), None), None)  # the first read (another thread may pop it too)
         _kept_frames[key] = frames
     return frames
 

@@ -95,7 +95,8 @@ def prepared(name: str, params: dict | None, snap: store.Snapshot) -> tuple[str,
     default_moves, use_loyalty_mart) and of the model's flags (use_spells_mart, use_churn_mart, use_drivers_mart,
     use_funnel_mart, the complaint marts': facts about the snapshot); or, for a query whose rows for these parameters
     were kept at load (model.kept_view: the churn and complaints pages as they open), the select of those rows. run executes exactly
-    this; the tests' query plans (EXPLAIN) use it too."""
+    this, but for kept rows, which it reads from their frames (model.kept_frame: the same rows, with the page's other kept
+    rows in one round trip); the tests' query plans (EXPLAIN) use it too."""
     merged = {**DEFAULT_PARAMS, **(params or {})}
     kept = model.kept_view(snap, name, merged)
     if kept is not None:  # the page as it opens: its rows kept at load (model.KEPT_VIEWS)

@@ -819,7 +819,7 @@ def copy_store(source: str | os.PathLike | Lake, target: str | os.PathLike | Lak
 
     source = db_path(source)
     src = snapshot(source)  # NoData / NotOurDatabase before anything is written
-    tables = sorted(src.tables() - {"meta"} - set(model.OBJECTS) - {"vocabulary", "model_info"})
+    tables = sorted(src.tables() - {"meta"} - set(model.OBJECTS) - {"vocabulary", "model_info", model.KEPT_FRAMES})
     with writer_reading(target, source, new_version=False) as (con, alias):
         for table in tables:
             name = '"' + table.replace('"', '""') + '"'

@@ -10,6 +10,7 @@ rows must be the query's own (kept views switched off), in the same order.
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 from crmlens import complaints as cx
@@ -175,3 +176,15 @@ def test_without_a_complaint_nothing_is_kept(tmp_path):
     assert model.kept_view(snap, "complaints_coverage", p) is None
     assert queries.run("complaints_coverage", p, snap=snap).iloc[0]["n_complaints"] == 0
     assert snap.query("select count(*) as n from mart_churn_summary_kept where settings is not null").iloc[0]["n"] == 1
+
+
+def test_a_kept_frame_that_cannot_be_read_gives_the_kept_table_s_rows(demo, monkeypatch):
+    """A frame this server cannot decode (damaged, or written by another pandas) is not an error for the page: the
+    query reads its kept table instead, the same rows."""
+    snap, calls = demo
+    name, params = calls[1]  # complaints_coverage
+    expected = queries.run(name, params, snap=snap)
+    frames = model._snapshot_frames(snap)
+    monkeypatch.setitem(frames, name, (frames[name][0], b"not an Arrow stream"))
+    assert model.kept_frame(snap, name, {**queries.DEFAULT_PARAMS, **params}) is None
+    pd.testing.assert_frame_equal(queries.run(name, params, snap=snap), expected)
