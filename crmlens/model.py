@@ -26,7 +26,8 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 35  # 35: the kept rows as pandas frames in one table (mart_kept_frames: a page as it opens, one read);
+MODEL_VERSION = 36  # 36: customer_spells' chosen customers by their list alone (an empty list keeps none);
+# 35: the kept rows as pandas frames in one table (mart_kept_frames: a page as it opens, one read);
 # 34: the complaints heatmap by the chosen breakdown (mart_complaints_dimension_month_kept);
 # 33: the complaints' breach from the export's own SLA verdict where it gives one
 # (complaints_scope's sla_met_given: the kept complaints views are worked out again); 32: the overview, the funnel and the loyalty summary as they open kept at load (mart_overview_kpis_kept,
