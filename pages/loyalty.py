@@ -275,8 +275,8 @@ for _ in controls.if_open(tab_quad):
         st.caption(t("loyalty.quad.caption", pct=f"{s['value_pct']:g}", measure=value_label, risk=risk_label))
         if s["risk_measure"] == "recency":  # risk measured by recency: the high-risk customers have stopped buying
             st.caption(t("loyalty.quad.recency_note", days=s["risk_days"]))
-        st.plotly_chart(charts.quadrants(quads, t, lang, t("loyalty.quad.value_axis", measure=value_label), risk_label),
-                        width="stretch")
+        st.plotly_chart(charts.quadrants(quads, t, lang, t("loyalty.quad.value_axis", measure=value_label), risk_label,
+                                         s["risk_measure"]), width="stretch")
         shown = quads.set_index("key").reindex(loyalty.QUADRANTS).dropna(subset=["n_customers"]).reset_index()
         shown = shown.assign(quadrant=shown["key"], treatment=[t(loyalty.treatment_key(q, s["risk_measure"])) for q in shown["key"]])
         show_table(labelled(shown[["quadrant", "n_customers", "share_customers", "amt_value_lifetime", "amt_clv_forward", "treatment"]],

@@ -27,13 +27,14 @@ Back-test as of 2025-01-31 (2 months back): closed then only C1 (won): every rat
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from crmlens import forecast, queries, store, vocab
+from crmlens import forecast, i18n, queries, store, vocab
 from tests.conftest import app_test, load_fixture, serve_fixture
 
 AS_OF = dt.date(2025, 3, 31)
@@ -329,3 +330,21 @@ def _forecast_with_undated_deals(tmp_path):
     db = tmp_path / "u.duckdb"
     ingest.load_files(sorted(folder.glob("*.csv")), db=db)
     return db
+
+
+@pytest.mark.parametrize("lang, labels", [("en", ["2026-11", "2026-12", "2027-01"]),
+                                          ("zh", ["2026年11月", "2026年12月", "2027年1月"])])
+def test_the_month_charts_put_one_mark_under_each_months_own_name(lang, labels):
+    """Plotly read the English "2026-11" as a date: January's bar sat under a tick "2026-12-31" and the pace chart's
+    quarter target was reached on its last month's first day. Each month is a category named as the tables name it."""
+    from crmlens.charts import forecast as forecast_charts
+
+    months = pd.to_datetime(["2026-11-01", "2026-12-01", "2027-01-01"])
+    money = {c: [1.0, 2.0, 3.0] for c in ("amt_best_case", "amt_commit", "amt_weighted", "amt_high", "amt_low",
+                                          "amt_won", "amt_target_cum", "amt_won_cum", "amt_expected_cum")}
+    df = pd.DataFrame({"month": months, **money})
+    t = functools.partial(i18n.translate, lang)
+    for chart in (forecast_charts.months, forecast_charts.backtest, forecast_charts.pace):
+        fig = chart(df, t, lang)
+        assert fig.layout.xaxis.type == "category" and not fig.layout.xaxis.tickformatstops, chart.__name__
+        assert all(list(trace.x) == labels for trace in fig.data), chart.__name__

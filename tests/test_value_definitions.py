@@ -3,6 +3,7 @@ quadrants' treatments and the churn what-if. Every expected number is worked out
 """
 
 import datetime as dt
+import functools
 
 import pandas as pd
 import pytest
@@ -160,6 +161,21 @@ def test_quadrant_treatments_follow_the_seed_and_say_when_risk_is_recency():
     assert "stopped buying" in recency["dog"] and "price" not in recency["dog"]
     assert "no purchase" in recency["risky"]
     assert climb.TRIAGE == {"key": "keep", "risky": "watch", "marginal": "reduce_cost", "dog": "let_go"}
+
+
+@pytest.mark.parametrize("risk_measure", ["recency", "complaints"])
+def test_the_quadrant_tiles_give_the_treatment_the_table_gives(risk_measure):
+    """The chart's tiles and the table beside them read crmlens.loyalty.treatment_key: with risk = recency the tiles
+    said 'Let go: ... price so that they may leave' while the table said the customers had stopped buying."""
+    from crmlens.charts.loyalty import quadrants
+
+    t = functools.partial(i18n.translate, "en")
+    df = pd.DataFrame({"key": list(loyalty.QUADRANTS), "n_customers": [4, 3, 2, 1],
+                       "amt_value_lifetime": [400.0, 300.0, 200.0, 100.0]})
+    tiles = {a.text.split("</b>")[0].removeprefix("<b>"): a.text for a in quadrants(df, t, "en", "value", "risk",
+                                                                                      risk_measure).layout.annotations}
+    for quad in loyalty.QUADRANTS:
+        assert tiles[t(f"loyalty.quad.{quad}")].endswith(f"<i>{t(loyalty.treatment_key(quad, risk_measure))}</i>")
 
 
 # --- item 9: the what-if over the customers' lifetime ----------------------------------------------------

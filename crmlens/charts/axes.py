@@ -126,7 +126,8 @@ def readable(fig: go.Figure, lang: str) -> go.Figure:
     done = {}
     values, bar_axes, date_axes = _collect(fig)
     for key in date_axes:
-        fig.layout[key].update(tickformatstops=DATE_TICK_FORMATS, hoverformat="%Y-%m-%d")
+        if fig.layout[key].type != "category":  # labels drawn as they are written
+            fig.layout[key].update(tickformatstops=DATE_TICK_FORMATS, hoverformat="%Y-%m-%d")
     for key, vs in values.items():
         axis = fig.layout[key]
         if axis.tickvals is not None or axis.type in ("category", "log") or not vs:

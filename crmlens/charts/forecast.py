@@ -15,6 +15,13 @@ def _month_labels(months, lang: str) -> list[str]:
     return [fmt.date(m, lang)[:7] if lang != "zh" else f"{m.year}年{m.month}月" for m in pd.to_datetime(months)]
 
 
+def _by_month(fig: go.Figure) -> go.Figure:
+    """One mark per month, named as the tables name it: Plotly would read "2026-11" as a date, put it at the month's
+    first day and label its own ticks (2026-12-31 under January's bar, a quarter's target reached on its second
+    month's first day)."""
+    return fig.update_xaxes(type="category")
+
+
 def months(df: pd.DataFrame, t: Callable[..., str], lang: str) -> go.Figure:
     """Weighted forecast per month with its range (error bars), best case and commit beside it."""
     df = df[df["month"].notna()]
@@ -26,7 +33,7 @@ def months(df: pd.DataFrame, t: Callable[..., str], lang: str) -> go.Figure:
                 error_y=dict(type="data", symmetric=False, array=df["amt_high"] - df["amt_weighted"],
                              arrayminus=df["amt_weighted"] - df["amt_low"]))
     fig.update_layout(barmode="group")
-    return layout(fig, t("forecast.chart.months"))
+    return layout(_by_month(fig), t("forecast.chart.months"))
 
 
 def backtest(df: pd.DataFrame, t: Callable[..., str], lang: str) -> go.Figure:
@@ -37,7 +44,7 @@ def backtest(df: pd.DataFrame, t: Callable[..., str], lang: str) -> go.Figure:
                              arrayminus=df["amt_weighted"] - df["amt_low"]))
     fig.add_bar(x=x, y=df["amt_won"], name=t("forecast.col.amt_won"), marker_color=PALETTE[1])
     fig.update_layout(barmode="group")
-    return layout(fig, t("forecast.chart.backtest"))
+    return layout(_by_month(fig), t("forecast.chart.backtest"))
 
 
 def pace(df: pd.DataFrame, t: Callable[..., str], lang: str) -> go.Figure:
@@ -50,4 +57,4 @@ def pace(df: pd.DataFrame, t: Callable[..., str], lang: str) -> go.Figure:
                     line=dict(color=PALETTE[1]))
     fig.add_scatter(x=x, y=df["amt_expected_cum"], name=t("forecast.col.expected_cum"), mode="lines+markers",
                     line=dict(color=PALETTE[0]))
-    return layout(fig, t("forecast.chart.pace"))
+    return layout(_by_month(fig), t("forecast.chart.pace"))

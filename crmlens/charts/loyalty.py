@@ -10,7 +10,7 @@ from plotly.subplots import make_subplots
 
 from crmlens import fmt
 from crmlens.charts.common import BAD, GOOD, NEUTRAL, PALETTE, layout
-from crmlens.loyalty import RUNGS
+from crmlens.loyalty import RUNGS, treatment_key
 
 T = Callable[..., str]
 RUNG_COLORS = dict(zip(RUNGS, ["#B8C7DC", "#8FB0D6", "#5E8FC7", "#3A9E6F", "#E07B39", "#8172B3"]))
@@ -165,8 +165,9 @@ def clv_compare(df: pd.DataFrame, t: T, lang: str, group_label: str) -> go.Figur
     return layout(fig, t("loyalty.clv.compare_title", group=group_label))
 
 
-def quadrants(df: pd.DataFrame, t: T, lang: str, value_label: str, risk_label: str) -> go.Figure:
-    """The four value quadrants as tiles: high value top, high risk right."""
+def quadrants(df: pd.DataFrame, t: T, lang: str, value_label: str, risk_label: str, risk_measure: str) -> go.Figure:
+    """The four value quadrants as tiles: high value top, high risk right, each with the treatment the table gives it
+    (crmlens.loyalty.treatment_key: worded for customers who stopped buying when risk is recency)."""
     pos = {"key": (0, 1), "risky": (1, 1), "marginal": (0, 0), "dog": (1, 0)}
     df = df.set_index("key")
     fig = go.Figure()
@@ -178,7 +179,7 @@ def quadrants(df: pd.DataFrame, t: T, lang: str, value_label: str, risk_label: s
         fig.add_annotation(
             x=x + 0.49, y=y + 0.49, showarrow=False, font=dict(color="white", size=13),
             text=(f"<b>{t(f'loyalty.quad.{quad}')}</b><br>{t('loyalty.quad.tile', n=fmt.number(n, lang), value=fmt.number(value, lang))}"
-                  f"<br><i>{t(f'loyalty.quad.{quad}.treatment')}</i>"))
+                  f"<br><i>{t(treatment_key(quad, risk_measure))}</i>"))
     fig.update_xaxes(range=[0, 2], tickvals=[0.5, 1.5], ticktext=[t("loyalty.quad.low_risk"), t("loyalty.quad.high_risk")],
                      title_text=risk_label, showgrid=False, zeroline=False)
     fig.update_yaxes(range=[0, 2], tickvals=[0.5, 1.5], ticktext=[t("loyalty.quad.low_value"), t("loyalty.quad.high_value")],
