@@ -94,16 +94,22 @@ def is_alive(customers: pd.DataFrame) -> pd.Series:
     return (customers["p_alive"] >= ALIVE_MIN) & (customers["n_repeat"] > 0)
 
 
+def told_p_alive(customers: pd.DataFrame) -> pd.Series:
+    """P(alive) where the model can tell: blank (NaN) for a one-time buyer, whom BG/NBD gives 1 whatever they did."""
+    return customers["p_alive"].where(customers["n_repeat"] > 0)
+
+
 def by_group(fv: FutureValue, groups: pd.DataFrame, column: str) -> pd.DataFrame:
     """Sums per rung or segment: customers, repeat buyers alive (P >= 0.5), expected purchases and value (the page's filters
     are in `groups`: customers not in it are left out)."""
     joined = fv.customers.merge(groups[["customer_id", column]], on="customer_id", how="inner")
     joined[column] = joined[column].fillna("")
     joined["is_alive"] = is_alive(joined)
+    joined["p_alive"] = told_p_alive(joined)
     out = joined.groupby(column, dropna=False).agg(
         n_customers=("customer_id", "size"),
         n_alive=("is_alive", "sum"),
-        p_alive_avg=("p_alive", "mean"),
+        p_alive_avg=("p_alive", "mean"),  # of the repeat buyers: blank where a group has none
         n_expected=("n_expected", "sum"),
         amt_expected_value=("amt_expected_value", "sum"),
     ).reset_index()
@@ -113,7 +119,7 @@ def by_group(fv: FutureValue, groups: pd.DataFrame, column: str) -> pd.DataFrame
 def top_customers(fv: FutureValue, groups: pd.DataFrame | None, limit: int = 200) -> pd.DataFrame:
     cols = ["customer_id", "n_repeat", "weeks_recency", "weeks_age", "p_alive", "n_expected",
             "amt_expected_per_purchase", "amt_expected_value"]
-    df = fv.customers[cols]
+    df = fv.customers[cols].assign(p_alive=told_p_alive(fv.customers))
     if groups is not None:
         df = df.merge(groups[["customer_id", "rung", "segment"]], on="customer_id", how="inner")
     return df.sort_values("amt_expected_value", ascending=False, ignore_index=True).head(limit)

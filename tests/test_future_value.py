@@ -226,3 +226,20 @@ def test_alive_counts_repeat_buyers_only():
     groups = pd.DataFrame({"customer_id": ["A", "B", "C"], "rung": ["loyal", "loyal", "first"]})
     per_rung = future_value.by_group(fv, groups, "rung").set_index("rung")["n_alive"].to_dict()
     assert per_rung == {"loyal": 1, "first": 0}
+
+
+def test_one_time_buyers_get_no_p_alive():
+    """BG/NBD gives a one-time buyer P(alive) = 1 whatever happened: the 'Customer' rung of one-time buyers showed
+    an average of 100%. The average is the repeat buyers' (A 0.8, B 0.3: 0.55), blank for a group without any;
+    the customer list leaves a one-time buyer's P(alive) blank."""
+    customers = pd.DataFrame({"customer_id": ["A", "B", "C"], "n_repeat": [3, 1, 0], "p_alive": [0.8, 0.3, 1.0],
+                              "n_expected": [1.0, 0.5, 0.2], "amt_expected_value": [10.0, 5.0, 2.0],
+                              "weeks_recency": [5.0, 2.0, 0.0], "weeks_age": [20.0, 20.0, 20.0],
+                              "amt_expected_per_purchase": [10.0, 10.0, 10.0]})
+    fv = future_value.FutureValue(dt.date(2024, 1, 31), 12, None, customers, 0)
+    groups = pd.DataFrame({"customer_id": ["A", "B", "C"], "rung": ["client", "client", "customer"],
+                           "segment": ["x", "x", "x"]})
+    averages = future_value.by_group(fv, groups, "rung").set_index("rung")["p_alive_avg"]
+    assert averages["client"] == pytest.approx(0.55) and pd.isna(averages["customer"])
+    listed = future_value.top_customers(fv, groups).set_index("customer_id")["p_alive"]
+    assert listed["A"] == 0.8 and pd.isna(listed["C"])
