@@ -168,7 +168,7 @@ for _ in controls.if_open(tab_moves):
         st.info(t("loyalty.moves.empty"))
     else:
         st.caption(t("loyalty.moves.caption", days=s["churn_days"], multiplier=fmt.number(s["churn_multiplier"], lang, 1)))
-        st.plotly_chart(charts.movement_trend(moves, t, grain), width="stretch")
+        st.plotly_chart(charts.movement_trend(moves, t, grain, lang), width="stretch")
         ends = sorted({d.date() for d in moves["to_date"]}, reverse=True)
         pick = st.selectbox(t("loyalty.moves.pick"), [d.isoformat() for d in ends], key="loyalty_move_to",
                             bind="query-params", help=t("loyalty.moves.pick.help"))

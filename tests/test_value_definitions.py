@@ -206,3 +206,19 @@ def test_what_if_gives_the_12_month_and_the_lifetime_gain(rules_snap):
     assert costly["amt_profit_gained_lifetime"] == pytest.approx(8038.6143, abs=1e-3)
     no_rate = churn.what_if(pd.Series({"rate_churn_12m": float("nan"), "rate_churn": float("nan"), "n_active": 0}), 5, 0.3)
     assert churn.what_if_lifetime(no_rate, clv, snap=rules_snap) is None
+
+
+@pytest.mark.parametrize("lang, labels", [("en", ["2026-09-30", "2026-10-31"]), ("zh", ["2026年9月30日", "2026年10月31日"])])
+def test_each_movement_bar_stands_under_its_own_end_date(lang, labels):
+    """On a date axis the bar of 2026-10-31 stood under the tick "2026-11", after the period. Each bar is a category
+    named by its end date, in date order whichever direction comes first."""
+    from crmlens.charts.loyalty import movement_trend
+
+    moves = pd.DataFrame({"to_date": pd.to_datetime(["2026-10-31", "2026-09-30", "2026-10-31"]),
+                          "direction": ["left", "climbed", "climbed"], "n_customers": [2, 5, 3]})
+    fig = movement_trend(moves, functools.partial(i18n.translate, lang), "month", lang)
+    assert fig.layout.xaxis.type == "category" and list(fig.layout.xaxis.categoryarray) == labels
+    climbed = next(tr for tr in fig.data if tr.name == i18n.translate(lang, "loyalty.direction.climbed"))
+    assert list(climbed.x) == labels and list(climbed.y) == [5, 3]
+    left = next(tr for tr in fig.data if tr.name == i18n.translate(lang, "loyalty.direction.left"))
+    assert list(left.x) == labels[1:] and list(left.y) == [-2]

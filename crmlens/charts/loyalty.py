@@ -57,18 +57,24 @@ def ladder(df: pd.DataFrame, t: T, lang: str, value_col: str, value_label: str) 
     return fig
 
 
-def movement_trend(moves: pd.DataFrame, t: T, grain: str) -> go.Figure:
-    """Per period end: customers who climbed, joined, returned (up) and fell or left (down)."""
+def movement_trend(moves: pd.DataFrame, t: T, grain: str, lang: str) -> go.Figure:
+    """Per period end: customers who climbed, joined, returned (up) and fell or left (down). Each bar is labelled with
+    its own end date (the day the date picker below names): on a date axis a bar at 10-31 stood under the tick of
+    the next month."""
     per = moves.groupby(["to_date", "direction"], as_index=False)["n_customers"].sum()
+    per["to_date"] = pd.to_datetime(per["to_date"]).dt.date
+    ends = sorted(set(per["to_date"]))
     fig = go.Figure()
     for direction, sign in (("climbed", 1), ("joined", 1), ("returned", 1), ("fell", -1), ("left", -1)):
         part = per[per["direction"] == direction]
-        fig.add_bar(x=part["to_date"], y=sign * part["n_customers"], name=t(f"loyalty.direction.{direction}"),
-                    marker_color=DIRECTION_COLORS[direction], customdata=part["n_customers"],
-                    hovertemplate="%{x|%Y-%m-%d}: %{customdata:,}<extra>" + t(f"loyalty.direction.{direction}") + "</extra>")
+        fig.add_bar(x=[fmt.date(d, lang) for d in part["to_date"]], y=sign * part["n_customers"],
+                    name=t(f"loyalty.direction.{direction}"), marker_color=DIRECTION_COLORS[direction],
+                    customdata=part["n_customers"],
+                    hovertemplate="%{x}: %{customdata:,}<extra>" + t(f"loyalty.direction.{direction}") + "</extra>")
     fig.update_layout(barmode="relative", height=340)
     fig.update_yaxes(title_text=t("loyalty.moves.customers_axis"), zeroline=True, zerolinecolor="#666")
-    fig.update_xaxes(title_text=t(f"loyalty.moves.axis.{grain}"))
+    fig.update_xaxes(title_text=t(f"loyalty.moves.axis.{grain}"), type="category", categoryorder="array",
+                     categoryarray=[fmt.date(d, lang) for d in ends])
     return layout(fig, t("loyalty.moves.trend_title"))
 
 
