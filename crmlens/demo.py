@@ -158,6 +158,17 @@ def _reassign_after_leaving(rng, owner, day, leaver, leave_day):
     return owner
 
 
+def _hand_over_open_deals(owner, cust, close, span):
+    """A deal still open on its rep's leave day is closed by one of the reps who stay (chosen by customer, so that
+    the random draws of everything else stay as they were): nothing after a rep leaves is done by them."""
+    stayers = np.setdiff1d(np.arange(len(OWNERS)), [i for i, _ in LEAVERS])
+    owner = owner.copy()
+    for leaver, when in LEAVERS:
+        moved = (owner == leaver) & (close >= when * span)
+        owner[moved] = stayers[cust[moved] % len(stayers)]
+    return owner
+
+
 def _draw_lifetimes(rng, c, span):
     n = len(c.seg)
     c.first = c.signup + 1 + np.floor(rng.exponential(FIRST_ORDER_DAYS[c.seg])).astype(np.int64)
@@ -277,8 +288,9 @@ def _draw_pipeline(rng, c, span):
     stages, times, entered = _walk_stages(rng, created, reached, np.where(c.seg[cust] == 0, 1.0, 1.5), span)
     last = entered.sum(axis=1) - 1
     rows = np.arange(m)
-    opps = SimpleNamespace(cust=cust, created=created, owner=owner, source=source,
-                           stage=stages[rows, last], close=np.floor(times[rows, last]).astype(np.int64),
+    close = np.floor(times[rows, last]).astype(np.int64)
+    opps = SimpleNamespace(cust=cust, created=created, owner=_hand_over_open_deals(owner, cust, close, span),
+                           opened_by=owner, source=source, stage=stages[rows, last], close=close,
                            closed=stages[rows, last] >= 4, product=_choose(rng, PRODUCT_WEIGHTS, m),
                            amount=np.round(rng.lognormal(np.log(DEAL_MEDIAN[c.seg[cust]]), 0.7), -2))
     history = SimpleNamespace(opp=np.nonzero(entered)[0], stage=stages[entered], time=times[entered])
@@ -315,7 +327,7 @@ def _draw_activities(rng, c, o, k, p, span):
     ref = np.concatenate([ref[keep], np.arange(len(p.cust))])
     cust = np.concatenate([cust[keep], p.cust])
     at = np.concatenate([at[keep], p.created + rng.uniform(9, 18, len(p.cust)) / 24])
-    by = np.concatenate([by[keep], p.owner])
+    by = np.concatenate([by[keep], p.opened_by])
     kind_type = _choose(rng, ACTIVITY_TYPE_WEIGHTS, len(cust))
     kind_type[kind == 3] = ACTIVITY_TYPES.index("visit")
     order = np.argsort(at, kind="stable")
@@ -404,11 +416,14 @@ def _targets_table(p, span, end_date):
     per_month = np.bincount(p.owner[won], weights=p.amount[won], minlength=len(OWNERS)) / 12
     first = end_date.year * 12 + end_date.month - 1 - TARGET_MONTHS_BACK + 1
     months = [f"{i // 12}-{i % 12 + 1:02d}" for i in range(first, first + TARGET_MONTHS_BACK + TARGET_MONTHS_AHEAD)]
-    owners = [o for o in range(len(OWNERS)) if per_month[o] > 0]
+    left = {o: end_date - datetime.timedelta(days=int(span - when * span)) for o, when in LEAVERS}
+    # a rep who left has no target from the month after they left
+    rows = [(o, m) for o in range(len(OWNERS)) if per_month[o] > 0 for m in months
+            if o not in left or m <= f"{left[o].year}-{left[o].month:02d}"]
     return _table("targets", {
-        "owner": pa.array([OWNERS[o] for o in owners for _ in months]),
-        "month": pa.array([m for _ in owners for m in months]),
-        "amount": pa.array([float(np.round(per_month[o] * TARGET_GROWTH, -3)) for o in owners for _ in months])})
+        "owner": pa.array([OWNERS[o] for o, _ in rows]),
+        "month": pa.array([m for _, m in rows]),
+        "amount": pa.array([float(np.round(per_month[o] * TARGET_GROWTH, -3)) for o, _ in rows])})
 
 
 def _table(name, columns, extra=()):

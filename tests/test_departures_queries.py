@@ -178,3 +178,16 @@ def test_outcomes_are_followed_to_the_newest_order_day(tmp_path):
                         snap=store.snapshot(db))
     assert frame[["grp", "t", "n_event", "n_censored"]].values.tolist() == [
         ["held", 19, 1, 0], ["held", 180, 0, 1], ["stayed", 39, 1, 0], ["stayed", 126, 1, 0], ["stayed", 180, 0, 1]]
+
+
+@pytest.mark.parametrize(("stage", "expected"), [("won", ["Cy"]), ("proposal", ["Ann", "Cy"])])
+def test_a_deal_closed_is_work_an_open_deals_close_date_is_not(db, stage, expected):
+    """Ann's last activity is 06-30, but she closes a deal (created 05-01) on 12-10: 12-10 + 60 > 12-28, so she has
+    not gone silent. The same row still open (its close date only expected, 12-10) says nothing: she left 07-01.
+    (O2, open, close date 12-20, is never work.)"""
+    path = FIXTURES / "departures" / "closed_deal" / "opportunities.csv"
+    text = path.read_text().replace("D2,2024-05-01,won", f"D2,2024-05-01,{stage}")
+    mine = db.parent / "opportunities.csv"
+    mine.write_text(text)
+    ingest.load_files([mine], db=db)
+    assert run(db, "departures")["owner"].tolist() == expected

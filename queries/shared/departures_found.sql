@@ -2,9 +2,9 @@
 -- Three signs, the earliest day wins (on a tie: marked, list, inactive): marked in the team list
 --   (stg_owners.left_on on or before the data end); gone from the customer list at a load (stg_owner_changes:
 --   none of their customers is listed with them afterwards; left_on: the day after they were last seen
---   working, else the load's day, at most the data end); no activity logged and no opportunity created for
---   $inactive_days days before the data end (left_on: the day after the last one; only for owners with activities
---   of their own: opportunities alone are too sparse to call someone gone).
+--   working, else the load's day, at most the data end); no activity logged, no opportunity created and no deal won
+--   or lost for $inactive_days days before the data end (left_on: the day after the last one; only for owners with
+--   activities of their own: opportunities alone are too sparse to call someone gone).
 -- Output: CTEs data_end (d: the day the data reaches, at most $end (the macro data_end); as_of: the day customer
 --   figures are judged as of, period_as_of(d): lost and active cannot be known past the newest order day),
 --   departed (owner, left_on, how ('marked', 'list', 'inactive'), last_seen), held (owner, customer_id: listed
@@ -18,6 +18,9 @@ last_seen as (
         select trim(owner) as owner, activity_date as day from stg_activities
         union all
         select trim(owner), effective_created from stg_opportunities
+        union all
+        -- a deal they won or lost is work too (an open deal's close date is only expected)
+        select trim(owner), close_date::date from stg_opportunities where status in ('won', 'lost')
     )
     where owner is not null and owner <> '' and day <= (select d from data_end)
     group by owner
