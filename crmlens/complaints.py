@@ -212,9 +212,10 @@ def cox(df: pd.DataFrame, reference: str | None = None) -> pd.DataFrame:
     """Cox regression of time to churn on category (dummies), resolution days and SLA breach.
 
     df: one row per complainer (duration_days, is_churned, category, resolution_days, is_breached).
-    Returns term, hazard_ratio, lower, upper, p_value (empty when there is too little data).
+    Returns term, hazard_ratio, lower, upper, p_value, is_estimable (False: a category whose complainers were all
+    lost or none was, its figures blank), reference (empty when there is too little data).
     """
-    empty = pd.DataFrame(columns=["term", "hazard_ratio", "lower", "upper", "p_value"])
+    empty = pd.DataFrame(columns=["term", "hazard_ratio", "lower", "upper", "p_value", "is_estimable"])
     df = df.dropna(subset=["duration_days", "is_churned", "resolution_days"])
     if len(df) < 20 or df["is_churned"].sum() < 5:
         return empty
@@ -223,6 +224,12 @@ def cox(df: pd.DataFrame, reference: str | None = None) -> pd.DataFrame:
     dummies = pd.get_dummies(cats, prefix="category", prefix_sep=":", dtype=float)
     dummies = dummies.drop(columns=f"category:{reference}", errors="ignore")
     dummies = dummies.loc[:, dummies.sum() >= 3]  # categories too rare to estimate are pooled with the reference
+    # a category where none of the complainers was lost (or all were) has no finite hazard ratio: the fit would drift
+    # to 0 (or infinity) with a range of 0 to infinity. Its rows stay in the fit (with the reference), its term is
+    # listed blank, marked not estimable.
+    lost = dummies.mul(df["is_churned"].to_numpy(float), axis=0).sum()
+    one_sided = [c for c in dummies.columns if lost[c] == 0 or lost[c] == dummies[c].sum()]
+    dummies = dummies.drop(columns=one_sided)
     exog = pd.concat([dummies, df[["resolution_days"]].astype(float), df[["is_breached"]].astype(float)], axis=1)
     exog = exog.loc[:, exog.std() > 0]
     if exog.empty:
@@ -231,8 +238,11 @@ def cox(df: pd.DataFrame, reference: str | None = None) -> pd.DataFrame:
         res = survival.cox_efron(df["duration_days"].to_numpy(float), df["is_churned"].to_numpy(int), exog.to_numpy(float))
     except (np.linalg.LinAlgError, ValueError):
         return empty
-    return pd.DataFrame({"term": list(exog.columns), "hazard_ratio": np.exp(res["params"]), "lower": np.exp(res["lower"]),
-                         "upper": np.exp(res["upper"]), "p_value": res["p_value"]}).assign(reference=reference)
+    fitted = pd.DataFrame({"term": list(exog.columns), "hazard_ratio": np.exp(res["params"]), "lower": np.exp(res["lower"]),
+                           "upper": np.exp(res["upper"]), "p_value": res["p_value"], "is_estimable": True})
+    blank = pd.DataFrame({"term": one_sided, "hazard_ratio": np.nan, "lower": np.nan, "upper": np.nan, "p_value": np.nan,
+                          "is_estimable": False})
+    return pd.concat([fitted, blank] if one_sided else [fitted], ignore_index=True).assign(reference=reference)
 
 
 # ---- headline for `metrics --json` -----------------------------------------------------------

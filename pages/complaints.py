@@ -318,6 +318,9 @@ if has_customer and has_orders:
         tables.show(cox_table, "complaints_cox.csv", "complaints",
                     kinds={"hazard_ratio": "decimal", "lower": "decimal", "upper": "decimal"})
         st.caption(t("complaints.cox.help", reference=safe.md(category_label(cox["reference"].iloc[0])), max_rows=cx.COX_MAX_ROWS))
+        one_sided = [safe.md(category_label(x.split(":", 1)[1])) for x in cox.loc[~cox["is_estimable"], "term"]]
+        if one_sided:
+            st.caption(t("complaints.cox.not_estimable", categories=", ".join(one_sided)))
 elif not has_customer:
     st.caption(t("complaints.churn.needs_customer"))
 else:

@@ -308,6 +308,25 @@ def test_cox_rows_and_regression(snap):
     assert hr.loc["is_breached", "p_value"] < 0.001
 
 
+def test_a_category_nobody_left_from_gets_no_hazard_ratio():
+    """Category 'c' (300 complainers) has no one lost: its fitted hazard ratio drifted to 0.00 with a range of 0.00 to
+    infinity and p 1.000, a figure the data cannot give. It is listed blank and not estimable; the rest is fitted
+    (breached complainers leave at twice the rate: near 2)."""
+    rng = np.random.default_rng(11)
+    n = 3000
+    breached = rng.random(n) < 0.5
+    category = rng.choice(["a", "b", "c"], n, p=[0.5, 0.4, 0.1])
+    time = rng.exponential(np.where(breached, 50.0, 100.0))
+    churned = (time < 300) & (category != "c")
+    df = pd.DataFrame({"duration_days": np.minimum(time, 300), "is_churned": churned.astype(int), "category": category,
+                       "resolution_days": rng.random(n), "is_breached": breached.astype(int)})
+    hr = cx.cox(df).set_index("term")
+    assert not hr.loc["category:c", "is_estimable"]
+    assert hr.loc["category:c", ["hazard_ratio", "lower", "upper", "p_value"]].isna().all()
+    assert hr.loc["category:b", "is_estimable"] and np.isfinite(hr.loc["category:b", "upper"])
+    assert hr.loc["is_breached", "hazard_ratio"] == pytest.approx(2.0, rel=0.15)
+
+
 def test_filter_options_merge_spellings(snap):
     o = run(snap, "complaints_filter_options")
     cat = o[o["dimension"] == "category"].set_index("value")["n_rows"]
