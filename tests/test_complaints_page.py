@@ -114,7 +114,7 @@ def test_the_churn_bars_use_the_headline_s_measure(monkeypatch, tmp_path_factory
     card = metrics(at)["Churn within the follow-up: complainers"]
     charts = {json.loads(c.proto.spec)["layout"]["title"]["text"]: json.loads(c.proto.spec)
               for c in at.get("plotly_chart")}
-    by_category = charts["Churn within the follow-up of complainers, by category (rate · customers followed)"]
+    by_category = charts["Complainers lost, by category"]
     bars = by_category["data"][0]
     texts = [text.split(" · ") for text in bars["text"]]
     followed = [int(n.replace(",", "")) for _, n in texts]
@@ -123,7 +123,7 @@ def test_the_churn_bars_use_the_headline_s_measure(monkeypatch, tmp_path_factory
     churned = [round(rate * n) for rate, n in zip(rates, followed) if rate is not None]
     assert sum(followed) >= 10 and 0 < sum(churned) < sum(followed)
     assert card == f"{100 * sum(churned) / sum(followed):.1f}%"
-    assert "Churn within the follow-up of complainers, by time to resolve (rate · customers followed)" in charts
+    assert "Complainers lost, by time to resolve" in charts
 
 
 def test_the_exports_own_sla_verdict_is_the_breach_rate_and_the_page_says_so(monkeypatch, tmp_path):

@@ -69,3 +69,20 @@ def test_step_times_turn_horizontal_when_a_step_name_is_long():
     assert fig.layout.xaxis.title.text == "funnel.times.days"
     upright = funnel_charts.stage_times(df.assign(label=["Qualified", "Won"]), t)
     assert [b.orientation for b in upright.data] == [None, None] and list(upright.data[0].x) == ["Qualified", "Won"]
+
+
+def test_a_bar_labelled_at_the_axis_end_has_room_for_its_label():
+    """After-sales repair at 50% with "50.0% · 2" outside its end: the axis stopped at its last tick, 50%, and the
+    chart's edge cut the label to "2". The axis now runs past the last tick (the ticks stay 0-50%); bars without a
+    label leave the axis at its last tick."""
+    from crmlens.charts import complaints as complaint_charts
+
+    def value_axis(values, text=True):
+        df = pd.DataFrame({"label": ["After-sales repair", "Price", "Product quality"], "rate": values,
+                           "text": [f"{v:.1%} · 2" for v in values]})
+        fig = complaint_charts.rate_bars(df, "label", "rate", {"title": "t", "y": "y"}, text="text" if text else None)
+        return fig.layout.xaxis
+
+    labelled = value_axis([0.5, 0.2, 0.4])
+    assert list(labelled.tickvals)[-1] == pytest.approx(0.5) and labelled.range[1] > 0.6
+    assert value_axis([0.5, 0.2, 0.4], text=False).range[1] == pytest.approx(0.5)

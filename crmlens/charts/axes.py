@@ -141,12 +141,24 @@ def readable(fig: go.Figure, lang: str) -> go.Figure:
         if not axis.range and min(vs) >= 0:
             ticks = [v for v in ticks if v >= 0] or [0.0]
         text = [_percent(v, ticks) if percent else fmt.compact(v, lang) for v in ticks]
-        set_range = None if axis.range else [ticks[0], ticks[-1]]
+        set_range = None if axis.range else [ticks[0], ticks[-1] + _label_room(fig, key, ticks)]
         axis.update(tickmode="array", tickvals=ticks, ticktext=text, range=list(axis.range) if axis.range else set_range)
         done[key] = set_range
     meta = fig.layout.meta if isinstance(fig.layout.meta, dict) else {}
     fig.layout.meta = {**meta, "readable_axes": done}
     return fig
+
+
+def _label_room(fig: go.Figure, key: str, ticks: list[float]) -> float:
+    """Room past the last tick when bars on this axis carry their label outside their end (the longest bar ends
+    within a step of the last tick): a horizontal bar's "50.0% · 2" at the axis's end was cut to "2" by the chart's
+    edge."""
+    span = ticks[-1] - ticks[0]
+    labelled = [tr for tr in fig.data if tr.type == "bar" and tr.textposition == "outside" and tr.text is not None
+                and _axis_key(tr.xaxis if tr.orientation == "h" else tr.yaxis, "x" if tr.orientation == "h" else "y") == key]
+    if not labelled or span <= 0:
+        return 0.0
+    return (0.3 if any(tr.orientation == "h" for tr in labelled) else 0.1) * span
 
 
 def _percent(v: float, ticks: list[float]) -> str:
