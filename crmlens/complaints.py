@@ -169,6 +169,17 @@ def params_for_columns(cols: dict[str, str], start: dt.date, end: dt.date, filte
     return p
 
 
+def loaded_outside(span: pd.DataFrame, start: dt.date, end: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The first and last day of the loaded complaints when none of them falls in start..end (data_span's rows): a
+    manager who loads tickets of 2016-2023 beside orders of this year sees an empty page and should be told where
+    the complaints are. None when complaints are loaded in the period (then filters left none) or none at all."""
+    rows = span.set_index("table_name")
+    if "complaints" not in rows.index or pd.isna(rows.loc["complaints", "first_date"]):
+        return None
+    first, last = (pd.Timestamp(rows.loc["complaints", c]).date() for c in ("first_date", "last_date"))
+    return (first, last) if last < start or first > end else None
+
+
 def sla_for(snap: store.Snapshot, p: dict) -> dict[str, float]:
     """Default SLA hours for every severity found in the data."""
     options = queries.run("complaints_filter_options", p, snap=snap)

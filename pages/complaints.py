@@ -49,7 +49,12 @@ if pd.notna(cover["as_of_at"]):
 else:  # nothing to age open complaints against: say what the page covers, not "aged up to –"
     st.caption(t("complaints.caption_no_data", start=fmt.date(start, lang), end=fmt.date(end, lang)))
 if cover["n_complaints"] == 0:
-    st.info(t("complaints.empty"))
+    elsewhere = cx.loaded_outside(ui.run_query("data_span"), start, end)
+    if elsewhere:
+        st.info(t("complaints.empty_period", start=fmt.date(start, lang), end=fmt.date(end, lang),
+                  first=fmt.date(elsewhere[0], lang), last=fmt.date(elsewhere[1], lang)), icon=":material/event_busy:")
+    else:
+        st.info(t("complaints.empty"))
     st.stop()
 
 has_customer = cover["n_with_customer"] > 0

@@ -92,3 +92,24 @@ def test_a_period_with_the_orders_shows_the_figures(newer_tickets, page):
     assert not at.exception
     assert not [w.value for w in at.warning if "No orders in this period" in w.value]
     assert len(at.metric) > 0
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("English", "No complaints from 2010-12-01 to 2011-02-28: the loaded complaints run from 2022-05-01 to 2023-01-06."),
+    ("中文", "2010年12月1日 至 2011年2月28日 没有投诉：已载入的投诉日期从 2022年5月1日 到 2023年1月6日。"),
+])
+def test_complaints_outside_the_period_are_pointed_to(newer_tickets, lang, words):
+    """The orders' months (2010-12 to 2011-02) hold no complaint: the page said only "No complaints match this period
+    and these filters", as if nothing had been loaded. It says where the loaded complaints are."""
+    at = app_test("complaints", lang=lang, period=["2010-12-01", "2011-02-28"])
+    assert not at.exception
+    assert [i.value for i in at.info] == [words + (" Choose a period that covers them in the sidebar." if lang == "English"
+                                                   else "请在侧栏选择覆盖这段时间的期间。")]
+
+
+def test_a_period_between_the_complaints_is_not_sent_elsewhere(newer_tickets):
+    """2022-06-01 to 2022-12-31 lies between the two complaints (05-01, next 01-06): the loaded span covers it, there
+    is no other period to point to, and the page says so as before."""
+    at = app_test("complaints", lang="English", period=["2022-06-01", "2022-12-31"])
+    assert not at.exception
+    assert [i.value for i in at.info] == ["No complaints match this period and these filters."]
