@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from crmlens import asof, contract, downloads, export, ingest, safe, store, tempfiles, ui
+from crmlens import asof, contract, downloads, export, ingest, safe, store, tables, tempfiles, ui
 from crmlens.ingest import excel, guess, header, layouts, stage
 from crmlens.ui import t
 
@@ -311,7 +311,7 @@ def inspect_upload(upload, path: pathlib.Path, options: ingest.FileOptions | Non
         st.info(t("data.file.generated_ids", file=safe.md(result.file_name), n=f"{result.n_loaded:,}"))
     if result.extras:
         st.caption(t("data.file.extras", columns=safe.md_list(result.extras.values())))
-    st.dataframe(result.preview, hide_index=True, height=200)
+    st.dataframe(result.preview, hide_index=True, height=200, placeholder=tables.MISSING)  # an empty cell, not "None"
     if result.n_rejected:
         st.warning(t("data.file.rejects_note", n=f"{result.n_rejected:,}"))
         show_rejects(result, upload.file_id)
@@ -325,7 +325,7 @@ def refusal(error: Exception) -> str:
 
 def show_rejects(result, key: str) -> None:
     rejects = result.rejects.assign(reason=result.rejects["reason"].map(lambda r: t(f"data.reason.{r}")))
-    st.dataframe(rejects, hide_index=True, height=180)
+    st.dataframe(rejects, hide_index=True, height=180, placeholder=tables.MISSING)
     downloads.button(t("data.upload.rejects_download"), lambda: export.to_csv_bytes(rejects),
                      file_name=f"rejects_{result.file_name}", key=f"rejects_{key}")
 

@@ -136,6 +136,18 @@ def test_data_page_mapping_fixed_by_hand_then_loaded(db_env):
     assert rows.values.tolist() == [["N1", "C1", 1200.0], ["N2", "C2", 80.0]]
 
 
+def test_the_preview_shows_an_empty_cell_as_a_dash(db_env):
+    """A complaints export with empty resolution times: the preview before loading drew "None" in those cells."""
+    at = open_app()
+    at.switch_page("pages/data.py").run()
+    csv = b"complaint_id,customer_id,created_at,resolved_at\nK1,C1,2024-09-01 10:00,\nK2,C2,2024-09-02 11:00,2024-09-03 09:00\n"
+    at.file_uploader[0].set_value(("complaints.csv", csv, "text/csv")).run()
+    assert not at.exception
+    preview = next(d for d in at.dataframe if "complaint_id" in d.value.columns)
+    assert preview.value["complaint_id"].tolist() == ["K1", "K2"] and preview.value["resolved_at"].isna().iloc[0]
+    assert preview.proto.placeholder == "–"
+
+
 def keys(at: AppTest) -> list[str]:
     return [s.key for s in at.selectbox if s.key]
 
