@@ -38,8 +38,8 @@ def test_coverage_payoff_and_work_list(followup_env):
     shown = metrics(at)
     assert shown["Followed up"] == "50.0%"          # 3 of 6 records
     assert shown["Median delay"] == "4.0 days"       # median(2, 4, 7)
-    assert shown["Customers never followed up"] == "25.0%"   # F2 of F1, F2, F3, F5
-    assert shown["Customers always followed up"] == "25.0%"  # F5
+    assert shown["Never followed up"] == "25.0%"   # F2 of F1, F2, F3, F5
+    assert shown["Always followed up"] == "25.0%"  # F5
     payoff = table_with(at, "Bought again")  # headers as the reader reads them (tables.show)
     assert list(payoff["Group"]) == ["followed up", "not followed up"]
     assert list(payoff["Lost"]) == [0, 2] and list(payoff["Customers"]) == [2, 2]

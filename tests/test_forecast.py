@@ -147,7 +147,7 @@ def test_forecast_tab_in_english_and_chinese(forecast_env):
     assert not at.exception, [e.value for e in at.exception]
     shown = {m.label: m.value for m in at.metric}
     assert (shown["Expected won this quarter"], shown["Expected won next quarter"],
-            shown["Attainment (expected / target)"], shown["Pace (won / target so far)"]) == ("300", "1,200", "25%", "25%")
+            shown["Expected attainment"], shown["Pace (won / target so far)"]) == ("300", "1,200", "25%", "25%")
     assert any("Forecast as of 2024-12-31" in c.value for c in at.caption)
     zh = app_test("funnel", timeout=90, period=["2025-01-01", "2025-03-31"], lang="中文", funnel_tab="预测")
     assert not zh.exception

@@ -38,7 +38,7 @@ def test_follow_up_section_and_the_owner_in_the_address(app, page):
     open_followup(page, f"{app.url}/followup?owner={quote(NEGLECTFUL)}", "Follow-up and handover")
     neglected = metric_values(page)
     assert pct(neglected["Followed up"]) < pct(everybody["Followed up"])
-    assert pct(neglected["Customers never followed up"]) > pct(everybody["Customers never followed up"])
+    assert pct(neglected["Never followed up"]) > pct(everybody["Never followed up"])
     assert f"owner={quote(NEGLECTFUL).replace('%20', '+')}" in page.url or f"owner={quote(NEGLECTFUL)}" in page.url
     assert exceptions(page) == []
 
