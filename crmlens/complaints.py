@@ -286,14 +286,31 @@ def sla_key(severity: str) -> str:
 
 
 def sla_settings(severities: list[str]) -> list[tuple[str, str, float]]:
-    """(severity, address key, default hours) of the severities the page has an SLA setting for."""
+    """(severity, address key, default hours) of the severities the page has an SLA setting for: the first
+    SLA_SETTINGS_SHOWN of `severities` (the most frequent), most severe first."""
     out, keys = [], set()
     for i, severity in enumerate(severities[:SLA_SETTINGS_SHOWN]):
         key = sla_key(severity)
         key = key if key not in keys else f"{key}_{i}"  # "high!" and "high?": two settings, not one key
         keys.add(key)
         out.append((severity, key, sla_default(severity)))
-    return out
+    return sorted(out, key=lambda setting: severity_rank(setting[0]))
+
+
+def severity_rank(severity) -> int:
+    """Where a severity stands, most severe first: a coded label by its code ("1 - Critical" before "5 - Planning"),
+    a known word by its level and its place among that level's words (vocab.SEVERITY_LEVELS), anything else (and no
+    severity) after them. Sorted by it, a stable sort keeps the rest in the order they came."""
+    if severity is None or severity != severity:
+        return 10_000
+    text = str(severity).strip().lower()
+    coded = vocab.CODED_SEVERITY.match(text)
+    if coded:
+        return int(coded.group(1))
+    for level, words in enumerate(vocab.SEVERITY_LEVELS.values()):
+        if text in words:
+            return 100 * (level + 1) + words.index(text)
+    return 1_000
 
 
 def headline_params(snap: store.Snapshot, start: dt.date, end: dt.date, filters: dict | None = None,

@@ -166,7 +166,7 @@ if total["n_sla_given"]:  # the file's own verdict decides those complaints' bre
     st.caption(t("complaints.speed.sla_given", n=fmt.number(total["n_sla_given"], lang), column=p["sla_met_col"],
                  rest=fmt.number(total["n_complaints"] - total["n_sla_given"], lang)))
 
-by_sev = speed[speed["level"] == "severity"].assign(
+by_sev = speed[speed["level"] == "severity"].sort_values("severity", key=lambda s: s.map(cx.severity_rank), kind="stable").assign(
     label=lambda d: [cx.value_label(lang, "severity", v) if v is not None and v == v else t("complaints.not_given")
                      for v in d["severity"]])
 left, right = st.columns(2)

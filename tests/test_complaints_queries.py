@@ -451,3 +451,15 @@ def test_the_exports_own_sla_verdict_decides_the_breach(tmp_path):
     bare = cx.params(snap, dt.date(2000, 1, 1), dt.date(2030, 12, 31))
     assert queries.run("complaints_speed", {**bare, "sla_met_col": ""}, snap=snap).query("level == 'all'").iloc[0][
         "n_sla_given"] == 0
+
+
+def test_severities_stand_most_severe_first():
+    """ServiceNow's coded severities came by how many complaints each had (1 - Critical, 5 - Planning, 3 - Moderate,
+    2 - High, 4 - Low): now by their code; words by their level (critical, high before medium, low), Chinese too; an
+    unknown word after the known ones, none last."""
+    coded = ["1 - Critical", "5 - Planning", "3 - Moderate", "2 - High", "4 - Low"]
+    assert sorted(coded, key=cx.severity_rank) == ["1 - Critical", "2 - High", "3 - Moderate", "4 - Low", "5 - Planning"]
+    words = ["low", "odd", None, "高", "Medium", "critical"]
+    assert sorted(words, key=cx.severity_rank) == ["critical", "高", "Medium", "low", "odd", None]
+    settings = cx.sla_settings(["3 - Moderate", "1 - Critical", "4 - Low", "2 - High", "5 - Planning", "6 - Other"])
+    assert [s[0] for s in settings] == ["1 - Critical", "2 - High", "3 - Moderate", "4 - Low", "5 - Planning"]
