@@ -304,7 +304,7 @@ def severity_rank(severity) -> int:
     if severity is None or severity != severity:
         return 10_000
     text = str(severity).strip().lower()
-    coded = vocab.CODED_SEVERITY.match(text)
+    coded = CODED_SEVERITY.match(text)
     if coded:
         return int(coded.group(1))
     for level, words in enumerate(vocab.SEVERITY_LEVELS.values()):

@@ -149,9 +149,14 @@ def _names(rng, seg, region):
     return np.where(seg == 0, person, firm)
 
 
+def _stayers() -> np.ndarray:
+    """The reps who do not leave (indices into OWNERS)."""
+    return np.setdiff1d(np.arange(len(OWNERS)), [i for i, _ in LEAVERS])
+
+
 def _reassign_after_leaving(rng, owner, day, leaver, leave_day):
     """Whatever starts after a rep's leave date goes to one of the reps who stay."""
-    stayers = np.setdiff1d(np.arange(len(OWNERS)), [i for i, _ in LEAVERS])
+    stayers = _stayers()
     moved = (owner == leaver) & (day >= leave_day)
     owner = owner.copy()
     owner[moved] = stayers[rng.integers(0, len(stayers), moved.sum())]
@@ -161,7 +166,7 @@ def _reassign_after_leaving(rng, owner, day, leaver, leave_day):
 def _hand_over_open_deals(owner, cust, close, span):
     """A deal still open on its rep's leave day is closed by one of the reps who stay (chosen by customer, so that
     the random draws of everything else stay as they were): nothing after a rep leaves is done by them."""
-    stayers = np.setdiff1d(np.arange(len(OWNERS)), [i for i, _ in LEAVERS])
+    stayers = _stayers()
     owner = owner.copy()
     for leaver, when in LEAVERS:
         moved = (owner == leaver) & (close >= when * span)
@@ -302,7 +307,7 @@ def _draw_activities(rng, c, o, k, p, span):
     the start of every opportunity by its owner. Nothing after a rep leaves is done by them: whoever covers
     their customers follows up less. One rep's customers are often never called (NEVER_CALLED)."""
     n = len(c.seg)
-    stayers = np.setdiff1d(np.arange(len(OWNERS)), [i for i, _ in LEAVERS])
+    stayers = _stayers()
     leave_day = np.full(len(OWNERS), np.inf)
     for leaver, when in LEAVERS:
         leave_day[leaver] = when * span
