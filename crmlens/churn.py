@@ -238,34 +238,47 @@ def what_if(summary: pd.Series, points: float, margin: float) -> dict:
 CLV_SETTINGS = ("discount_rate", "horizon_years", "marketing_cost", "risk_cost_pct")
 
 
-def lifetime_params(result: dict, clv: dict) -> dict:
-    """churn_whatif_lifetime's parameters: the yearly retention before and after the cut, the margin a year per
-    active customer and the CLV settings."""
-    return {"retention_before": 1 - result["rate_churn_12m"], "retention_after": 1 - result["rate_after"],
+def clv_basis_params(params: dict, margin_pct: float | None) -> dict:
+    """clv_basis's parameters from the page's query parameters (period and filters) and the margin setting as typed
+    (None: not typed; each order's cost, else margin.FALLBACK, decides, as on the Loyalty ladder)."""
+    return {**{key: params[key] for key in ("start", "end", *FILTERS)}, **margins.params(margin_pct)}
+
+
+def lifetime_params(result: dict, basis: pd.Series, clv: dict) -> dict:
+    """churn_whatif_lifetime's parameters: the yearly retention (clv_basis, the Loyalty ladder's) today and raised by
+    the points cut off the churn rate, the margin a year per customer who bought in the last 365 days, the CLV
+    settings."""
+    before = float(basis["rate_retention"])
+    return {"retention_before": before, "retention_after": min(1.0, before + result["rate_churn_12m"] - result["rate_after"]),
             "discount_rate": float(clv["discount_rate"]), "horizon_years": int(clv["horizon_years"]),
-            "margin_year": float(result["amt_revenue_per_customer"] * result["margin"]),
+            "margin_year": float(basis["amt_margin_year_per_active"]),
             "risk_cost_pct": float(clv["risk_cost_pct"]), "marketing_cost": float(clv["marketing_cost"])}
 
 
-def what_if_lifetime(result: dict, clv: dict, snap: store.Snapshot | None = None, factors: pd.Series | None = None) -> dict | None:
+def what_if_lifetime(result: dict, basis: pd.Series, clv: dict, snap: store.Snapshot | None = None,
+                     factors: pd.Series | None = None) -> dict | None:
     """The what-if over the customers' lifetime (seed 002: the NPV of a customer's future profit at today's
-    defection rate against the value after the cut), with the Loyalty ladder's CLV formula and settings.
+    defection rate against the value after the cut), with the Loyalty ladder's CLV formula, settings and basis.
 
-    r = 1 - the 12-month churn rate, before and after the cut; m = revenue per active customer x margin;
-    CLV per customer = (m x (1 - risk) - marketing) x clv_factor(r, discount, horizon); the gain is every active
-    customer's CLV after minus before. `clv` holds CLV_SETTINGS; `factors` (factor_before, factor_after,
-    amt_clv_before, amt_clv_after) is churn_whatif_lifetime's row, run here when not given. None without a churn rate.
+    `basis` is clv_basis's row: r = the yearly retention (bought in the year before last and again in the last
+    365 days), m = the margin a year per customer who bought in the last 365 days. Cutting churn by p points
+    raises r by p points (at most to 100%). CLV per customer = (m x (1 - risk) - marketing) x clv_factor(r,
+    discount, horizon), before and after; the gain is every such customer's CLV after minus before. So the CLV
+    before the cut is the Loyalty ladder's CLV per active customer for the same period, filters and settings.
+    `factors` (factor_before, factor_after, amt_clv_before, amt_clv_after) is churn_whatif_lifetime's row, run
+    here when not given. None without a churn rate or a yearly retention (nobody bought in the year before last).
     """
-    if result["rate_churn_12m"] is None or result["rate_after"] is None:
+    if result["rate_churn_12m"] is None or result["rate_after"] is None or pd.isna(basis["rate_retention"]):
         return None
+    params = lifetime_params(result, basis, clv)
     if factors is None:
-        factors = queries.run("churn_whatif_lifetime", lifetime_params(result, clv), snap=snap).iloc[0]
-    m = result["amt_revenue_per_customer"] * result["margin"]
+        factors = queries.run("churn_whatif_lifetime", params, snap=snap).iloc[0]
     before, after = float(factors["amt_clv_before"]), float(factors["amt_clv_after"])
-    return {"rate_retention_before": 1 - result["rate_churn_12m"], "rate_retention_after": 1 - result["rate_after"],
-            "amt_margin_per_customer": m, "factor_before": float(factors["factor_before"]),
-            "factor_after": float(factors["factor_after"]), "amt_clv_before": before, "amt_clv_after": after,
-            "amt_profit_gained_lifetime": result["n_active"] * (after - before)}
+    n_customers = int(basis["n_active_year"])
+    return {"rate_retention_before": params["retention_before"], "rate_retention_after": params["retention_after"],
+            "amt_margin_per_customer": params["margin_year"], "n_customers": n_customers,
+            "factor_before": float(factors["factor_before"]), "factor_after": float(factors["factor_after"]),
+            "amt_clv_before": before, "amt_clv_after": after, "amt_profit_gained_lifetime": n_customers * (after - before)}
 
 
 # --- metrics --json -----------------------------------------------------------------------

@@ -138,6 +138,9 @@ USE_LOYALTY_MART = True  # the tests switch it off to run the live inputs on the
 END_QUERIES = ("loyalty_summary", "loyalty_customers", "loyalty_triage")
 END_PIECES = {"loyalty_rung_inputs": "loyalty_rung_inputs_end"}
 PERIOD_PIECES = {**END_PIECES, "loyalty_order_facts_days": "loyalty_order_facts_period"}
+# Queries that read only the order facts at $end (loyalty_order_facts_days, from mart_order_days): at the default
+# period from mart_customer_period instead (PERIOD_PIECES), like the END_QUERIES.
+FACT_QUERIES = ("clv_basis",)
 USE_END_MARTS = True  # the tests switch it off to compare with the live inputs
 USE_PERIOD_MART = True  # ... and this one to compare mart_customer_period with the sums of mart_order_days
 # At the default period with the default settings and no filter the three END_QUERIES read each customer's measures
@@ -949,7 +952,7 @@ def use_end_marts(name: str) -> bool:
 def end_marts(snap: store.Snapshot, name: str, params: dict) -> bool | str:
     """How query `name` reads its rung inputs at $end: False (live), True (mart_order_days) or "period" (its order
     facts from mart_customer_period: the period is the one that mart was built for)."""
-    if not use_end_marts(name):
+    if not (use_end_marts(name) or (USE_END_MARTS and name in FACT_QUERIES)):
         return False
     if not USE_PERIOD_MART:
         return True
@@ -1051,7 +1054,7 @@ def mart_pieces(name: str, variant: bool | str = True) -> dict[str, str]:
         return FUNNEL_PIECES
     if variant == "moves":
         return MOVES_PIECES[name]
-    if name in END_QUERIES:
+    if name in END_QUERIES or name in FACT_QUERIES:
         if variant == "default":
             return DEFAULT_PIECES
         if variant == "states":

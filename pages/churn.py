@@ -298,22 +298,25 @@ for _ in controls.if_open(tabs[5]):
     r2.metric(t("churn.whatif.kept"), fmt.number(result["n_kept"], lang), border=True)
     r3.metric(t("churn.whatif.revenue"), fmt.number(result["amt_revenue_gained"], lang), border=True)
     r4.metric(t("churn.whatif.profit"), fmt.number(result["amt_profit_gained"], lang), border=True)
-    lifetime = None if result["rate_after"] is None else churn.what_if_lifetime(result, clv_settings, factors=ui.run_query(
-        "churn_whatif_lifetime", churn.lifetime_params(result, clv_settings)).iloc[0])
+    basis = ui.run_query("clv_basis", churn.clv_basis_params(params, margin_pct if margin_set else None)).iloc[0]
+    lifetime = None if result["rate_after"] is None or pd.isna(basis["rate_retention"]) else churn.what_if_lifetime(
+        result, basis, clv_settings, factors=ui.run_query("churn_whatif_lifetime",
+                                                          churn.lifetime_params(result, basis, clv_settings)).iloc[0])
     st.markdown(t("churn.whatif.assumptions", n_active=fmt.number(result["n_active"], lang),
                   rate=fmt.percent(result["rate_churn_12m"]), after=fmt.percent(result["rate_after"]),
                   points=fmt.number(points, lang, 1), kept=fmt.number(result["n_kept"], lang),
                   per_customer=fmt.number(result["amt_revenue_per_customer"], lang), margin=fmt.percent(margin)))
     if lifetime is None:
-        st.caption(t("churn.whatif.lifetime.none"))
+        st.caption(t("churn.whatif.lifetime.none" if result["rate_after"] is None else "churn.whatif.lifetime.no_history"))
     else:
         money = lambda x: fmt.number(x, lang, 2)
         st.metric(t("churn.whatif.lifetime"), fmt.number(lifetime["amt_profit_gained_lifetime"], lang),
                   help=t("churn.whatif.lifetime.help"), border=True)
         st.markdown(t("churn.whatif.lifetime.explain", r_before=fmt.percent(lifetime["rate_retention_before"]),
-                      r_after=fmt.percent(lifetime["rate_retention_after"]), per_customer=money(result["amt_revenue_per_customer"]),
-                      margin=fmt.percent(margin), m=money(lifetime["amt_margin_per_customer"]),
+                      r_after=fmt.percent(lifetime["rate_retention_after"]),
+                      points=fmt.number((result["rate_churn_12m"] - result["rate_after"]) * 100, lang, 1),
+                      m=money(lifetime["amt_margin_per_customer"]),
                       risk=fmt.percent(clv_settings["risk_cost_pct"] / 100), marketing=money(clv_settings["marketing_cost"]),
                       horizon=int(clv_settings["horizon_years"]), discount=fmt.percent(clv_settings["discount_rate"] / 100),
                       clv_before=money(lifetime["amt_clv_before"]), clv_after=money(lifetime["amt_clv_after"]),
-                      n_active=fmt.number(result["n_active"], lang), gain=fmt.number(lifetime["amt_profit_gained_lifetime"], lang)))
+                      n_customers=fmt.number(lifetime["n_customers"], lang), gain=fmt.number(lifetime["amt_profit_gained_lifetime"], lang)))

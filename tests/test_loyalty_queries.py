@@ -462,3 +462,23 @@ def test_flow_customers_not_known_at_the_first_date_are_new(ladder_snap):
     """V4 signs up 2024-12-05 (no order): between 11-30 and 12-31 it joins as a prospect."""
     joined = flow(ladder_snap, dt.date(2024, 11, 30), END, "new", "prospect")
     assert joined.loc["V4", ["from_rung", "to_rung", "amt_revenue_between"]].tolist() == ["new", "prospect", 0]
+
+
+def test_clv_basis_by_hand(value_snap):
+    """clv_basis, what the lifetime value reckons with (test_clv_hand_calculation): of X1, X2, X3, X7, Y1 (bought in
+    2023) X1, X2, X3, X7 bought again in 2024 -> 4 / 5; X1..X8 bought in 2024, margin 100% of 950 -> 118.75 each.
+    Online only: X1, X2, Y1 before, X1 and X2 again -> 2 / 3; X1 500 + X2 200 -> 350 each. Nobody bought in 2021: no
+    retention to observe."""
+    def basis(end=END, **filters):
+        p = loyalty.params(end - dt.timedelta(days=364), end, {**LOST_180, "margin_pct": 100}, filters)
+        return queries.run("clv_basis", p, snap=value_snap).iloc[0]
+
+    total = basis()
+    assert (total["n_prev_active"], total["n_retained"], total["n_active_year"]) == (5, 4, 8)
+    assert total["rate_retention"] == pytest.approx(0.8) and total["amt_margin_year_per_active"] == pytest.approx(118.75)
+    online = basis(channel=["online"])
+    assert (online["n_prev_active"], online["n_retained"]) == (3, 2)
+    assert online["rate_retention"] == pytest.approx(2 / 3)
+    assert online["n_active_year"] == 2 and online["amt_margin_year_per_active"] == pytest.approx(350)
+    early = basis(end=dt.date(2022, 12, 31))
+    assert early["n_prev_active"] == 0 and math.isnan(early["rate_retention"])

@@ -184,28 +184,40 @@ def test_what_if_gives_the_12_month_and_the_lifetime_gain(rules_snap):
     """100 active customers, 12-month revenue 100,000 (1,000 each), 12-month churn 30%, cut by 5 points,
     margin 30%.
     12 months (unchanged): kept 100 x 0.05 = 5; revenue 5 x 1,000 x half a year = 2,500; profit 750.
-    Lifetime, the loyalty CLV formula with its defaults (10% discount, 10 years, no marketing or risk cost):
-    r = 0.70 -> 0.75; m = 1,000 x 0.3 = 300; factor sum (r / 1.1)^t: 1.730941 -> 2.096333 (+0.365392);
-    CLV 519.28 -> 628.90 a customer; gain 100 x 300 x 0.365392 = 10,961.75.
+    Lifetime, the loyalty CLV formula with its defaults (10% discount, 10 years, no marketing or risk cost) and the
+    Loyalty ladder's basis (clv_basis): 100 customers bought in the last 365 days, margin 300 a year each, yearly
+    retention 70%, raised by the 5 points cut: r = 0.70 -> 0.75; factor sum (r / 1.1)^t: 1.730941 -> 2.096333
+    (+0.365392); CLV 519.28 -> 628.90 a customer; gain 100 x 300 x 0.365392 = 10,961.75.
     Marketing 50 a year and risk 10%: (300 x 0.9 - 50) = 220 a year -> 100 x 220 x 0.365392 = 8,038.61."""
     s = pd.Series({"rate_churn_12m": 0.30, "n_active": 100, "amt_revenue_12m": 100_000.0})
     result = churn.what_if(s, 5, 0.3)
     assert result["n_kept"] == pytest.approx(5) and result["amt_revenue_gained"] == pytest.approx(2500)
     assert result["amt_profit_gained"] == pytest.approx(750)
+    basis = pd.Series({"rate_retention": 0.70, "amt_margin_year_per_active": 300.0, "n_active_year": 100})
     clv = {name: loyalty.DEFAULTS[name] for name in churn.CLV_SETTINGS}
-    factors = queries.run("churn_whatif_lifetime", churn.lifetime_params(result, clv), snap=rules_snap).iloc[0]
+    factors = queries.run("churn_whatif_lifetime", churn.lifetime_params(result, basis, clv), snap=rules_snap).iloc[0]
     assert (factors["factor_before"], factors["factor_after"]) == (
         pytest.approx(discounted_years(0.70)), pytest.approx(discounted_years(0.75)))
-    life = churn.what_if_lifetime(result, clv, snap=rules_snap)
+    life = churn.what_if_lifetime(result, basis, clv, snap=rules_snap)
     assert life["rate_retention_before"] == pytest.approx(0.70) and life["rate_retention_after"] == pytest.approx(0.75)
     assert life["factor_before"] == pytest.approx(1.730941, abs=1e-6)
     assert life["factor_after"] == pytest.approx(2.096333, abs=1e-6)
     assert life["amt_clv_before"] == pytest.approx(519.2824, abs=1e-3)
     assert life["amt_profit_gained_lifetime"] == pytest.approx(10961.7468, abs=1e-3)
-    costly = churn.what_if_lifetime(result, {**clv, "marketing_cost": 50, "risk_cost_pct": 10}, snap=rules_snap)
+    costly = churn.what_if_lifetime(result, basis, {**clv, "marketing_cost": 50, "risk_cost_pct": 10}, snap=rules_snap)
     assert costly["amt_profit_gained_lifetime"] == pytest.approx(8038.6143, abs=1e-3)
     no_rate = churn.what_if(pd.Series({"rate_churn_12m": float("nan"), "rate_churn": float("nan"), "n_active": 0}), 5, 0.3)
-    assert churn.what_if_lifetime(no_rate, clv, snap=rules_snap) is None
+    assert churn.what_if_lifetime(no_rate, basis, clv, snap=rules_snap) is None
+    no_history = pd.Series({"rate_retention": float("nan"), "amt_margin_year_per_active": float("nan"), "n_active_year": 0})
+    assert churn.what_if_lifetime(result, no_history, clv, snap=rules_snap) is None
+
+
+def test_a_cut_never_raises_retention_past_everyone(rules_snap):
+    """Retention 98% and churn cut by 5 points: r after is 100%, not 103%."""
+    result = churn.what_if(pd.Series({"rate_churn_12m": 0.30, "n_active": 10, "amt_revenue_12m": 1_000.0}), 5, 0.3)
+    basis = pd.Series({"rate_retention": 0.98, "amt_margin_year_per_active": 30.0, "n_active_year": 10})
+    clv = {name: loyalty.DEFAULTS[name] for name in churn.CLV_SETTINGS}
+    assert churn.lifetime_params(result, basis, clv)["retention_after"] == 1.0
 
 
 @pytest.mark.parametrize("lang, labels", [("en", ["2026-09-30", "2026-10-31"]), ("zh", ["2026年9月30日", "2026年10月31日"])])

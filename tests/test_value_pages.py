@@ -47,3 +47,24 @@ def test_what_if_shows_the_lifetime_gain_with_the_loyalty_settings(monkeypatch, 
     text = " ".join(m.value for m in at.markdown)
     assert "Over the customers' lifetime (discounted)" in text and "(r / (1 + 20.0%))^t" in text
     assert at.number_input(key="loyalty_discount_rate").value == 20
+
+
+def test_the_what_if_starts_from_the_ladders_lifetime_value(monkeypatch, tmp_path):
+    """The same customers get one lifetime value: the Churn what-if's value today is the Loyalty ladder's forward CLV
+    for the same period and settings (tests/fixtures/loyalty/value: retention 4 / 5, margin 30% of 950 over 8
+    customers = 35.625 a year, x 2.5563 discounted years = 91.07). Before, the what-if took 1 - the 12-month churn
+    rate as the retention and revenue per active customer x margin as the margin, and gave another value.
+    With a 250-day rule the 12-month churn rate is 40% (X7 and Y1 of X1, X2, X3, X7, Y1): 5 points off it raise the
+    retention to 85%: 35.625 x sum (0.85 / 1.1)^t = 111.93; gain 8 x (111.93 - 91.07) = 167."""
+    serve_fixture(monkeypatch, tmp_path, "loyalty/value")
+    period = ["2024-01-01", "2024-12-31"]
+    ladder = app_test("loyalty", timeout=90, period=period, loyalty_tab="Lifetime value")
+    formula = next(c.value for c in ladder.code if "forward CLV" in c.value)
+    assert formula.rstrip().endswith("= 91.07")
+    at = app_test("churn", timeout=90, period=period, churn_whatif_points="5", churn_tab="What if", churn_days="250",
+                  churn_multiplier="0")
+    text = " ".join(m.value for m in at.markdown)
+    assert "the 12-month churn rate is 40.0%; it falls to 35.0%" in text
+    assert "80.0% today; churn down by 5.0 points raises it to 85.0%" in text
+    assert "m = 35.62" in text and ": 91.07 today, 111.93 after" in text
+    assert "Gain = 8 customers who bought in the last 365 days × (111.93 − 91.07) = 167" in text

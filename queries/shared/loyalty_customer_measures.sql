@@ -84,15 +84,8 @@ rfm as (
     from rfm_scored s
     join rfm_grid g on g.r_score = s.r_score and g.fm_score = (s.f_score + s.m_score + 1) // 2
 ),
--- CLV: observed yearly retention (active in the year before last and again in the last 365 days),
--- summed over the horizon: sum over t = 1..H of (r / (1 + d))^t
-retention as (
-    select count(*) filter (where is_active_prev_year) as n_prev_active,
-           count(*) filter (where is_active_prev_year and is_active_year) as n_retained,
-           count(*) filter (where is_active_prev_year and is_active_year) / nullif(count(*) filter (where is_active_prev_year), 0)
-               as rate_retention
-    from base
-),
+-- CLV: the yearly retention (clv_retention), summed over the horizon: sum over t = 1..H of (r / (1 + d))^t
+-- include: clv_retention
 clv_factor as (
     select rate_retention, clv_factor(rate_retention, $discount_rate, $horizon_years) as factor_discounted_years
     from retention

@@ -75,9 +75,10 @@ def test_a_typed_margin_goes_into_the_link_and_stays_through_a_filter(app, page,
     shown = visible_figures(page)
     assert "Margin used: 25.0%, as typed (kept in the link). Empty the box to take it from the data." in shown["captions"]
     assert "25.0% margin" in " ".join(shown["markdown"])
-    # issue 14: the lifetime (discounted) gain is shown beside the 12-month one, with the same margin
+    # issue 14: the lifetime (discounted) gain is shown beside the 12-month one; its value today is the loyalty
+    # page's lifetime value for the same link (same filter, margin and settings): one yearly retention, one margin
     assert "Lifetime profit gained (discounted)" in shown["metrics"]
-    assert "× 25.0% = " in " ".join(shown["markdown"])
+    clv_today = re.search(r"\^t: ([\d,.]+) today", " ".join(shown["markdown"])).group(1)
 
     assert same_in_a_fresh_browser(browser, page.url) == shown
     # the one margin setting: the loyalty page's lifetime value reads the same link key
@@ -85,6 +86,8 @@ def test_a_typed_margin_goes_into_the_link_and_stays_through_a_filter(app, page,
     open_page(page, f"{app.url}/loyalty?{urlencode([*query, ('loyalty_tab', 'Lifetime value')])}")
     page.get_by_text("Margin: 25.0% of revenue, as typed").first.wait_for()
     assert page.get_by_role("spinbutton", name="Margin (% of revenue)").input_value() == "25.0"
+    formula = page.get_by_test_id("stCode").filter(has_text="forward CLV").inner_text()
+    assert formula.rstrip().endswith(f"= {clv_today}")
     assert exceptions(page) == []
 
 
