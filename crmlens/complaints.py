@@ -63,6 +63,11 @@ BAND_HOURS = [4.0, 24.0, 72.0, 168.0]  # resolution-time bands: <=4 h, 4-24 h, 1
 DEFAULTS = {"churn_days": churn.CHURN_DAYS, "churn_multiplier": churn.CHURN_MULTIPLIER, "repeat_days": 90, "revenue_days": 365,
             "follow_days": 90}  # follow_days: complainers and others followed for the same days (complaints_churn)
 COX_MAX_ROWS = 20_000
+# A fitted term whose log hazard ratio has a standard error above this has no usable figure: its 95% range spans a
+# factor of more than e^(2 x 1.96 x 5), about 300 million (a nearly one-sided category).
+COX_MAX_SE = 5.0
+# Events per term below which a Cox fit is rough (the rule of thumb of Peduzzi et al., 1995: 10 per variable).
+COX_EVENTS_PER_TERM = 10
 
 
 def normalise(name: str) -> str:
@@ -224,7 +229,8 @@ def cox(df: pd.DataFrame, reference: str | None = None) -> pd.DataFrame:
 
     df: one row per complainer (duration_days, is_churned, category, resolution_days, is_breached).
     Returns term, hazard_ratio, lower, upper, p_value, is_estimable (False: a category whose complainers were all
-    lost or none was, its figures blank), reference (empty when there is too little data).
+    lost or none was, or a term whose fit drifted off (its standard error above COX_MAX_SE): its figures blank),
+    reference, n_lost (lost complainers in the fit), n_terms (terms fitted) (empty when there is too little data).
     """
     empty = pd.DataFrame(columns=["term", "hazard_ratio", "lower", "upper", "p_value", "is_estimable"])
     df = df.dropna(subset=["duration_days", "is_churned", "resolution_days"])
@@ -249,11 +255,23 @@ def cox(df: pd.DataFrame, reference: str | None = None) -> pd.DataFrame:
         res = survival.cox_efron(df["duration_days"].to_numpy(float), df["is_churned"].to_numpy(int), exog.to_numpy(float))
     except (np.linalg.LinAlgError, ValueError):
         return empty
-    fitted = pd.DataFrame({"term": list(exog.columns), "hazard_ratio": np.exp(res["params"]), "lower": np.exp(res["lower"]),
-                           "upper": np.exp(res["upper"]), "p_value": res["p_value"], "is_estimable": True})
+    # a term nearly one-sided (one lost of five, and at the wrong time) drifts like a one-sided one: a hazard ratio
+    # near 0 or infinity whose range spans more than COX_MAX_SE standard errors of reach; it is blanked the same way
+    adrift = ~np.isfinite(res["bse"]) | (res["bse"] > COX_MAX_SE)
+    with np.errstate(over="ignore", under="ignore"):
+        fitted = pd.DataFrame({"term": list(exog.columns), "hazard_ratio": np.exp(res["params"]),
+                               "lower": np.exp(res["lower"]), "upper": np.exp(res["upper"]), "p_value": res["p_value"],
+                               "is_estimable": ~adrift})
+    fitted.loc[adrift, ["hazard_ratio", "lower", "upper", "p_value"]] = np.nan
     blank = pd.DataFrame({"term": one_sided, "hazard_ratio": np.nan, "lower": np.nan, "upper": np.nan, "p_value": np.nan,
                           "is_estimable": False})
-    return pd.concat([fitted, blank] if one_sided else [fitted], ignore_index=True).assign(reference=reference)
+    out = pd.concat([fitted, blank] if one_sided else [fitted], ignore_index=True)
+    return out.assign(reference=reference, n_lost=int(df["is_churned"].sum()), n_terms=len(exog.columns))
+
+
+def cox_is_rough(fit: pd.DataFrame) -> bool:
+    """Whether a Cox fit (cox) has fewer than COX_EVENTS_PER_TERM lost complainers per fitted term."""
+    return not fit.empty and fit["n_lost"].iloc[0] < COX_EVENTS_PER_TERM * fit["n_terms"].iloc[0]
 
 
 # ---- headline for `metrics --json` -----------------------------------------------------------

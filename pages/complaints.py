@@ -316,16 +316,19 @@ if has_customer and has_orders:
     if cox.empty:
         st.caption(t("complaints.cox.too_little"))
     else:
-        cox_table = cox.assign(term=[t("complaints.cox.term.resolution_days") if x == "resolution_days"
-                                     else t("complaints.cox.term.is_breached") if x == "is_breached"
-                                     else t("complaints.cox.term.category", category=category_label(x.split(":", 1)[1]))
-                                     for x in cox["term"]])[["term", "hazard_ratio", "lower", "upper", "p_value"]]
+        terms = [t("complaints.cox.term.resolution_days") if x == "resolution_days"
+                 else t("complaints.cox.term.is_breached") if x == "is_breached"
+                 else t("complaints.cox.term.category", category=category_label(x.split(":", 1)[1])) for x in cox["term"]]
+        cox_table = cox.assign(term=terms)[["term", "hazard_ratio", "lower", "upper", "p_value"]]
         tables.show(cox_table, "complaints_cox.csv", "complaints",
                     kinds={"hazard_ratio": "decimal", "lower": "decimal", "upper": "decimal"})
-        st.caption(t("complaints.cox.help", reference=safe.md(category_label(cox["reference"].iloc[0])), max_rows=cx.COX_MAX_ROWS))
-        one_sided = [safe.md(category_label(x.split(":", 1)[1])) for x in cox.loc[~cox["is_estimable"], "term"]]
-        if one_sided:
-            st.caption(t("complaints.cox.not_estimable", categories=", ".join(one_sided)))
+        st.caption(t("complaints.cox.help", reference=safe.md(category_label(cox["reference"].iloc[0])), max_rows=fmt.number(cx.COX_MAX_ROWS, lang)))
+        if cx.cox_is_rough(cox):
+            st.caption(t("complaints.cox.rough", n_lost=fmt.number(cox["n_lost"].iloc[0], lang),
+                         n_terms=fmt.number(cox["n_terms"].iloc[0], lang), per_term=cx.COX_EVENTS_PER_TERM))
+        blank = [safe.md(term) for term, ok in zip(terms, cox["is_estimable"]) if not ok]
+        if blank:
+            st.caption(t("complaints.cox.not_estimable", terms=", ".join(blank)))
 elif not has_customer:
     st.caption(t("complaints.churn.needs_customer"))
 else:

@@ -26,6 +26,7 @@ import csv
 import datetime as dt
 import pathlib
 import statistics
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -463,3 +464,43 @@ def test_severities_stand_most_severe_first():
     assert sorted(words, key=cx.severity_rank) == ["critical", "高", "Medium", "low", "odd", None]
     settings = cx.sla_settings(["3 - Moderate", "1 - Critical", "4 - Low", "2 - High", "5 - Planning", "6 - Other"])
     assert [s[0] for s in settings] == ["1 - Critical", "2 - High", "3 - Moderate", "4 - Low", "5 - Planning"]
+
+
+def test_a_nearly_one_sided_category_is_blank_not_infinite():
+    """Category 'c' has one lost complainer of 40, lost on day 310 when only c's complainers are still followed (the
+    others end by day 300): every other loss says c's customers stay, and this one cannot say otherwise, so the fit
+    drifted to a hazard ratio near 0 with a range up to infinity (numpy: "overflow in exp"). Its standard error is far above
+    COX_MAX_SE: it is listed blank and not estimable, like a category with none lost, and no warning is raised.
+    Breached complainers still leave at twice the rate. 'c' has about 40 complainers in 3,000: far more lost than 10
+    per term, so the fit is not rough."""
+    rng = np.random.default_rng(5)
+    n = 3000
+    breached = rng.random(n) < 0.5
+    category = np.array(["a"] * 1600 + ["b"] * 1360 + ["c"] * 40)
+    time = rng.exponential(np.where(breached, 50.0, 100.0))
+    churned = (time < 300) & (category != "c")
+    time = np.minimum(time, 300)
+    time[category == "c"] = 320
+    churned[n - 1], time[n - 1] = True, 310  # c's one lost complainer, when only c's complainers are followed
+    df = pd.DataFrame({"duration_days": time, "is_churned": churned.astype(int), "category": category,
+                       "resolution_days": rng.random(n), "is_breached": breached.astype(int)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = cx.cox(df)
+    hr = fit.set_index("term")
+    assert not hr.loc["category:c", "is_estimable"]
+    assert hr.loc["category:c", ["hazard_ratio", "lower", "upper", "p_value"]].isna().all()
+    assert hr.loc["category:b", "is_estimable"] and np.isfinite(hr.loc["category:b", "upper"])
+    assert hr.loc["is_breached", "hazard_ratio"] == pytest.approx(2.0, rel=0.15)
+    assert not cx.cox_is_rough(fit)
+
+
+def test_a_fit_with_few_lost_per_term_is_rough():
+    """7 lost complainers for 2 terms (breach, days to resolve): fewer than 10 each."""
+    rng = np.random.default_rng(3)
+    n = 60
+    df = pd.DataFrame({"duration_days": rng.uniform(1, 300, n), "is_churned": [1] * 7 + [0] * (n - 7),
+                       "category": "a", "resolution_days": rng.random(n), "is_breached": rng.random(n) < 0.5})
+    fit = cx.cox(df)
+    assert (fit["n_lost"].iloc[0], fit["n_terms"].iloc[0]) == (7, 2)
+    assert cx.cox_is_rough(fit)
