@@ -117,11 +117,14 @@ def by_group(fv: FutureValue, groups: pd.DataFrame, column: str) -> pd.DataFrame
 
 
 def top_customers(fv: FutureValue, groups: pd.DataFrame | None, limit: int = 200) -> pd.DataFrame:
-    cols = ["customer_id", "n_repeat", "weeks_recency", "weeks_age", "p_alive", "n_expected",
-            "amt_expected_per_purchase", "amt_expected_value"]
+    """The customers of the highest expected value first: who they are, the value and what it is made of, then the
+    history the model read (so the figures the list is sorted by stay in view on a narrow screen)."""
+    cols = ["customer_id", "amt_expected_value", "p_alive", "n_expected", "amt_expected_per_purchase", "n_repeat",
+            "weeks_recency", "weeks_age"]
     df = fv.customers[cols].assign(p_alive=told_p_alive(fv.customers))
     if groups is not None:
         df = df.merge(groups[["customer_id", "rung", "segment"]], on="customer_id", how="inner")
+        df = df[["customer_id", "rung", "segment", *cols[1:]]]
     return df.sort_values("amt_expected_value", ascending=False, ignore_index=True).head(limit)
 
 

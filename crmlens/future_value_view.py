@@ -50,17 +50,15 @@ def show(end: dt.date, loyalty_params: dict) -> None:
     else:
         st.caption(t("fv.no_holdout"))
     groups = ui.run_query("future_value_rungs", loyalty_params)
-    left, right = st.columns(2)
-    with left:
-        st.markdown(f"**{t('fv.by_rung')}**")
-        per_rung = future_value.by_group(fv, groups, "rung")
-        per_rung["rung"] = [t(f"loyalty.rung.{r}") if r else t("loyalty.common.not_set") for r in per_rung["rung"]]
-        _table(per_rung, "future_value_rungs.csv")
-    with right:
-        st.markdown(f"**{t('fv.by_segment')}**")
-        per_segment = future_value.by_group(fv, groups, "segment")
-        per_segment["segment"] = [s or t("loyalty.common.not_set") for s in per_segment["segment"]]
-        _table(per_segment, "future_value_segments.csv")
+    # one above the other, full width: side by side, each table's last columns (the averages) were scrolled out of view
+    st.markdown(f"**{t('fv.by_rung')}**")
+    per_rung = future_value.by_group(fv, groups, "rung")
+    per_rung["rung"] = [t(f"loyalty.rung.{r}") if r else t("loyalty.common.not_set") for r in per_rung["rung"]]
+    _table(per_rung, "future_value_rungs.csv")
+    st.markdown(f"**{t('fv.by_segment')}**")
+    per_segment = future_value.by_group(fv, groups, "segment")
+    per_segment["segment"] = [s or t("loyalty.common.not_set") for s in per_segment["segment"]]
+    _table(per_segment, "future_value_segments.csv")
     st.markdown(f"**{t('fv.top')}**")
     top = future_value.top_customers(fv, groups)
     top["rung"] = [t(f"loyalty.rung.{r}") if isinstance(r, str) and r else "" for r in top["rung"]]

@@ -65,5 +65,11 @@ def test_future_value_tab(cdnow_app, page, lang, tab, fitted, alive):
     assert shown[fitted] == "2,349"
     assert int(shown[alive].replace(",", "")) > 0
     assert "1,882" in page.get_by_role("tabpanel").filter(visible=True).inner_text()  # the holdout check
+    # the per-rung and per-segment tables show every column (side by side, their averages had to be scrolled to)
+    tables = page.get_by_role("tabpanel").filter(visible=True).locator('[data-testid="stDataFrame"]:visible')
+    for i in range(2):
+        scrolled, shown_width = tables.nth(i).evaluate(
+            "e => { const s = e.querySelector('.dvn-scroller'); return [s.scrollWidth, s.clientWidth]; }")
+        assert scrolled <= shown_width + 1, (i, scrolled, shown_width)
     assert exceptions(page) == []
     page.screenshot(path=f"/tmp/future-value-{tab}.png", full_page=True)
