@@ -241,7 +241,8 @@ CLV_SETTINGS = ("discount_rate", "horizon_years", "marketing_cost", "risk_cost_p
 def clv_basis_params(params: dict, margin_pct: float | None) -> dict:
     """clv_basis's parameters from the page's query parameters (period and filters) and the margin setting as typed
     (None: not typed; each order's cost, else margin.FALLBACK, decides, as on the Loyalty ladder)."""
-    return {**{key: params[key] for key in ("start", "end", *FILTERS)}, **margins.params(margin_pct)}
+    return {**{key: params[key] for key in ("start", "end", "churn_days", "churn_multiplier", *FILTERS)},
+            **margins.params(margin_pct)}
 
 
 def lifetime_params(result: dict, basis: pd.Series, clv: dict) -> dict:
@@ -260,9 +261,9 @@ def what_if_lifetime(result: dict, basis: pd.Series, clv: dict, snap: store.Snap
     """The what-if over the customers' lifetime (seed 002: the NPV of a customer's future profit at today's
     defection rate against the value after the cut), with the Loyalty ladder's CLV formula, settings and basis.
 
-    `basis` is clv_basis's row: r = the yearly retention (bought in the year before last and again in the last
-    365 days), m = the margin a year per customer who bought in the last 365 days. Cutting churn by p points
-    raises r by p points (at most to 100%). CLV per customer = (m x (1 - risk) - marketing) x clv_factor(r,
+    `basis` is clv_basis's row: r = the yearly retention (of the customers active a year before the as-of day, the
+    share still active: 1 - the 12-month churn rate), m = the margin a year per customer who bought in the last 365
+    days. Cutting churn by p points raises r by p points (at most to 100%). CLV per customer = (m x (1 - risk) - marketing) x clv_factor(r,
     discount, horizon), before and after; the gain is every such customer's CLV after minus before. So the CLV
     before the cut is the Loyalty ladder's CLV per active customer for the same period, filters and settings.
     `factors` (factor_before, factor_after, amt_clv_before, amt_clv_after) is churn_whatif_lifetime's row, run

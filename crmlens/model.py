@@ -26,7 +26,9 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 36  # 36: customer_spells' chosen customers by their list alone (an empty list keeps none);
+MODEL_VERSION = 37  # 37: the CLV's yearly retention from the lifetimes (1 - the 12-month churn rate: clv_retention,
+# lifetime_year_ago; mart_loyalty_customers' was_active_year_ago, the kept loyalty summary);
+# 36: customer_spells' chosen customers by their list alone (an empty list keeps none);
 # 35: the kept rows as pandas frames in one table (mart_kept_frames: a page as it opens, one read);
 # 34: the complaints heatmap by the chosen breakdown (mart_complaints_dimension_month_kept);
 # 33: the complaints' breach from the export's own SLA verdict where it gives one
@@ -153,7 +155,8 @@ USE_DEFAULT_MART = True  # the tests switch it off to compare with the pieces wo
 # revenue or profit), the rest at the default period and settings, the three END_QUERIES read each customer's rung,
 # state and facts (loyalty_rung_rules' rung_states) from mart_loyalty_customers, filtered there, and work out only the
 # measures that rank or compare the customers in the view: default_states says "states".
-STATES_PIECES = {"loyalty_rung_inputs": "loyalty_states_mart", "loyalty_rung_rules": "loyalty_measures_kept"}
+STATES_PIECES = {"loyalty_rung_inputs": "loyalty_states_mart", "loyalty_rung_rules": "loyalty_measures_kept",
+                 "lifetime_year_ago": "lifetime_year_ago_mart"}
 USE_STATES_MART = True  # the tests switch it off to compare with the pieces worked out per query
 # At the default period, grain (month) and settings, any filter, loyalty_movements counts the moves kept in
 # mart_loyalty_moves and loyalty_flow_customers lists the customers of a move between two dates next to each other

@@ -1,18 +1,32 @@
 -- clv_basis: what the lifetime value (CLV) reckons with at $end, for the customers the filters keep: the yearly
---   retention (clv_retention) and the margin a year per customer who bought in the last 365 days. The Loyalty
---   ladder's total row and the Churn page's what-if read these same figures (a test compares them).
+--   retention (clv_retention: 1 - the 12-month churn rate) and the margin a year per customer who bought in the last
+--   365 days. The Loyalty ladder's total row and the Churn page's what-if read these same figures (a test compares
+--   them).
 -- params: $start DATE, $end DATE, $segment VARCHAR[], $region VARCHAR[], $channel VARCHAR[], $owner VARCHAR[],
---   $margin_rate DOUBLE (0-1, typed; NULL = from the data), $margin_fallback DOUBLE (orders without a cost)
--- returns: one row: n_prev_active, n_retained, rate_retention (NULL when nobody bought in the year before last),
+--   $margin_rate DOUBLE (0-1, typed; NULL = from the data), $margin_fallback DOUBLE (orders without a cost),
+--   $churn_days INTEGER, $churn_multiplier DOUBLE (the lost rule), $use_spells_mart BOOLEAN (set by crmlens.model)
+-- returns: one row: n_prev_active, n_retained, rate_retention (NULL when nobody was active a year before),
 --   n_active_year (bought in the last 365 days), amt_margin_year_per_active (order_margin over those days)
 with
 -- include: loyalty_order_facts_days
+spells as materialized (
+    select customer_id, spell_start, lost_date
+    from lifetimes(period_as_of($end), $churn_days, $churn_multiplier, $use_spells_mart)
+),
+active_now as (
+    select distinct customer_id from spells
+    where spell_start <= $end::date and (lost_date is null or lost_date > $end::date)
+),
+-- include: lifetime_year_ago
 base as (
     select coalesce(o.step_is_active_year, false) as is_active_year,
-           coalesce(o.step_is_active_prev_year, false) as is_active_prev_year,
-           coalesce(o.step_amt_margin_year, 0) as amt_margin_year
+           coalesce(o.step_amt_margin_year, 0) as amt_margin_year,
+           a.customer_id is not null as is_in_lifetime,
+           y.customer_id is not null as was_active_year_ago
     from order_facts o
     left join stg_customers c using (customer_id)
+    left join active_now a using (customer_id)
+    left join year_ago_customers y using (customer_id)
     where o.customer_id is not null
       and (len($segment) = 0 or list_contains($segment, c.segment))
       and (len($region) = 0 or list_contains($region, c.region))

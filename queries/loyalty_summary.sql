@@ -47,8 +47,8 @@ cells as (
            count(*) filter (where is_top) as n_top,
            sum(amt_value_period) filter (where is_top) as amt_value_top,
            count(*) filter (where is_active_year) as n_active_year,
-           count(*) filter (where is_active_prev_year) as n_prev_active,
-           count(*) filter (where is_active_prev_year and is_active_year) as n_retained,
+           count(*) filter (where was_active_year_ago) as n_prev_active,
+           count(*) filter (where was_active_year_ago and is_in_lifetime) as n_retained,
            sum(amt_margin_year) filter (where is_active_year) as amt_margin_year_active,
            sum(amt_clv_forward) as amt_clv_forward_sum
     from measures

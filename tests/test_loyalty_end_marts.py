@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from crmlens import loyalty, model, period, queries
+from crmlens import churn, loyalty, model, period, queries
 from tests.conftest import assert_same_frames, demo_with_order_quirks
 
 CUSTOMER_TABLE = {"search": "", "states": [], "abc_classes": [], "rfm_segments": [], "quadrants": [],
@@ -117,8 +117,10 @@ CLV_BASIS = ["n_prev_active", "n_retained", "rate_retention", "n_active_year", "
 @pytest.mark.parametrize("case", range(6))
 def test_the_churn_what_if_reckons_the_ladders_clv_basis(demo_snap, monkeypatch, case):
     """One yearly retention and margin per customer: clv_basis (the Churn page's what-if) gives the Loyalty ladder's
-    total row for every period, filter and margin setting. Before, the what-if took 1 - the 12-month churn rate
-    (50.9% on a demo) where the ladder observed 74.1%, and the same customers had two lifetime values."""
+    total row for every period, filter, rule and margin setting, and its retention is 1 - the Churn page's 12-month
+    churn rate. Before, the what-if took 1 - the 12-month churn rate (50.9% on a demo) where the ladder counted the
+    buyers of the year before last who bought again (74.1%, customers the same page called lost among them), and the
+    same customers had two lifetime values."""
     label, start, end, settings, filters = settings_cases(demo_snap)[case]
     p = loyalty.params(start, end, settings, filters)
     total = queries.run("loyalty_summary", p, snap=demo_snap).query("kind == 'total'").iloc[0]
@@ -132,3 +134,9 @@ def test_the_churn_what_if_reckons_the_ladders_clv_basis(demo_snap, monkeypatch,
     for column in CLV_BASIS:
         assert basis[column] == pytest.approx(float(total[column]), rel=1e-9, nan_ok=True), (label, column)
         assert from_days[column] == pytest.approx(float(total[column]), rel=1e-9, nan_ok=True), (label, column)
+    # ... and the retention is 1 - the Churn page's 12-month churn rate, over the same customers
+    monkeypatch.setattr(model, "USE_END_MARTS", True)
+    churned = queries.run("churn_summary", churn.query_params(start, end, "orders", p["churn_days"], p["churn_multiplier"],
+                                                              **filters), snap=demo_snap).iloc[0]
+    assert (basis["n_prev_active"], basis["n_retained"]) == (churned["n_base_12m"], churned["n_kept_12m"]), label
+    assert basis["rate_retention"] == pytest.approx(1 - churned["rate_churn_12m"], nan_ok=True), label

@@ -31,6 +31,7 @@ from tests.conftest import fixture_snapshot
 
 START, END = dt.date(2024, 1, 1), dt.date(2024, 12, 31)
 LOST_180 = {"churn_days": 180, "churn_multiplier": 0.0}
+LOST_365 = {"churn_days": 365, "churn_multiplier": 0.0}  # keeps the 2023 buyers active a year before END (CLV tests)
 NO_FILTERS = {"search": "", "states": [], "abc_classes": [], "rfm_segments": [], "quadrants": [],
               "sort": "customer_id", "limit": 100, "offset": 0}
 
@@ -298,11 +299,14 @@ def discounted_years(retention, rate, years):
 
 
 def test_clv_hand_calculation(value_snap):
-    # Active in the year before (2023-01-02..2024-01-01): X1, X2, X3, X7, Y1; of them active in the last
-    # 365 days: X1, X2, X3, X7 -> retention 4 / 5. Active in the last 365 days: X1..X8 (8); their revenue
-    # 500 + 200 + 100 + 100 + 50 + 30 + 20 - 50 = 950 -> 118.75 per customer. No costs: the margin typed
-    # here (100%) is the whole revenue; the default (30%) is tested in test_value_definitions.
-    total = summary(value_snap, margin_pct=100).query("kind == 'total'").iloc[0]
+    # Yearly retention = 1 - the 12-month churn rate, by the lost rule: with a year-long rule, active on 2024-01-01
+    # (END - 365): X1, X2, X3, X7, Y1 (last order 2023-06-01, lost on 2024-05-31 unless they ordered again); still
+    # active on END: X1, X2, X3 (new lifetimes from their 2024 orders), X7 (2024-01-15, lost 2025-01-14); Y1 was lost
+    # -> retention 4 / 5. (A 180-day rule had lost them all by 2024-01-01: no retention to observe.) Bought in the
+    # last 365 days: X1..X8 (8); their revenue 500 + 200 + 100 + 100 + 50 + 30 + 20 - 50 = 950 -> 118.75 per
+    # customer. No costs: the margin typed here (100%) is the whole revenue; the default (30%) is tested in
+    # test_value_definitions.
+    total = summary(value_snap, margin_pct=100, **LOST_365).query("kind == 'total'").iloc[0]
     assert total["n_prev_active"] == 5 and total["n_retained"] == 4
     assert total["rate_retention"] == pytest.approx(0.8)
     assert total["amt_margin_year_per_active"] == pytest.approx(118.75)
@@ -313,19 +317,19 @@ def test_clv_hand_calculation(value_snap):
     # undiscounted expected years over the horizon: 0.8 + 0.64 + ... + 0.8^10
     assert total["years_expected"] == pytest.approx(sum(0.8 ** t for t in range(1, 11)))
     # marketing 10 a year and a 5% risk cost: (118.75 x 0.95 - 10) x years
-    costly = summary(value_snap, marketing_cost=10, risk_cost_pct=5, margin_pct=100).query("kind == 'total'").iloc[0]
+    costly = summary(value_snap, marketing_cost=10, risk_cost_pct=5, margin_pct=100, **LOST_365).query("kind == 'total'").iloc[0]
     assert costly["amt_clv_forward"] == pytest.approx(102.8125 * years)
     # per customer: own margin of the last 365 days x the same factor; Y1 bought nothing that year
-    table = customers(value_snap, **loyalty.params(START, END, {**LOST_180, "margin_pct": 100}))
+    table = customers(value_snap, **loyalty.params(START, END, {**LOST_365, "margin_pct": 100}))
     assert table.loc["X1", "amt_clv_forward"] == pytest.approx(500 * years)
     assert table.loc["Y1", "amt_clv_forward"] == 0
     assert table.loc["X1", "amt_margin_lifetime"] == 600  # historical value: 2023 and 2024
 
 
 def test_clv_by_channel_uses_each_groups_retention(value_snap):
-    df = summary(value_snap, margin_pct=100)
+    df = summary(value_snap, margin_pct=100, **LOST_365)
     rate = part(df, "channel", "rate_retention")
-    # online: X1, X2, Y1 active before, X1 and X2 again -> 2/3; store: X3, X7 both again -> 1
+    # online: X1, X2, Y1 active a year before, X1 and X2 still -> 2/3; store: X3, X7 both still -> 1
     assert rate["online"] == pytest.approx(2 / 3) and rate["store"] == pytest.approx(1.0)
     # store margin: X3..X8 = 100 + 100 + 50 + 30 + 20 - 50 = 250 over 6 -> 41.667 a year; r = 1: 1/1.1 ...
     clv = part(df, "channel", "amt_clv_forward")
@@ -465,12 +469,12 @@ def test_flow_customers_not_known_at_the_first_date_are_new(ladder_snap):
 
 
 def test_clv_basis_by_hand(value_snap):
-    """clv_basis, what the lifetime value reckons with (test_clv_hand_calculation): of X1, X2, X3, X7, Y1 (bought in
-    2023) X1, X2, X3, X7 bought again in 2024 -> 4 / 5; X1..X8 bought in 2024, margin 100% of 950 -> 118.75 each.
-    Online only: X1, X2, Y1 before, X1 and X2 again -> 2 / 3; X1 500 + X2 200 -> 350 each. Nobody bought in 2021: no
-    retention to observe."""
-    def basis(end=END, **filters):
-        p = loyalty.params(end - dt.timedelta(days=364), end, {**LOST_180, "margin_pct": 100}, filters)
+    """clv_basis, what the lifetime value reckons with (test_clv_hand_calculation): with a year-long rule, of X1, X2,
+    X3, X7, Y1 (active on 2024-01-01) all but Y1 are still active on 2024-12-31 -> 4 / 5; X1..X8 bought in 2024,
+    margin 100% of 950 -> 118.75 each. Online only: X1, X2, Y1 a year before, X1 and X2 still -> 2 / 3; X1 500 + X2
+    200 -> 350 each. With a 180-day rule nobody was active on 2024-01-01 (lost on 2023-11-28): no retention."""
+    def basis(rule=LOST_365, **filters):
+        p = loyalty.params(START, END, {**rule, "margin_pct": 100}, filters)
         return queries.run("clv_basis", p, snap=value_snap).iloc[0]
 
     total = basis()
@@ -480,5 +484,6 @@ def test_clv_basis_by_hand(value_snap):
     assert (online["n_prev_active"], online["n_retained"]) == (3, 2)
     assert online["rate_retention"] == pytest.approx(2 / 3)
     assert online["n_active_year"] == 2 and online["amt_margin_year_per_active"] == pytest.approx(350)
-    early = basis(end=dt.date(2022, 12, 31))
-    assert early["n_prev_active"] == 0 and math.isnan(early["rate_retention"])
+    short = basis(LOST_180)
+    assert short["n_prev_active"] == 0 and math.isnan(short["rate_retention"])
+    assert short["amt_margin_year_per_active"] == pytest.approx(118.75)

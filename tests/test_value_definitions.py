@@ -13,6 +13,10 @@ from tests.conftest import fixture_snapshot
 
 START, END = dt.date(2024, 1, 1), dt.date(2024, 12, 31)
 LOST_180 = {"churn_days": 180, "churn_multiplier": 0.0}
+# The CLV's retention counts the customers active a year before the end by the lost rule: the fixture's 2023 buyers
+# ordered on 2023-06-01, so a 180-day rule has lost them all by 2024-01-01; a year-long rule keeps them until
+# 2024-05-31 (test_loyalty_queries.test_clv_hand_calculation).
+LOST_365 = {"churn_days": 365, "churn_multiplier": 0.0}
 
 
 def discounted_years(retention, rate=0.10, years=10):
@@ -108,10 +112,10 @@ def test_clv_without_costs_uses_the_margin_setting_not_the_revenue(value_snap):
     """tests/fixtures/loyalty/value has no cost column. The last 365 days' revenue of the 8 active customers is
     950 (see test_loyalty_queries). Default margin 30%: 950 x 0.3 / 8 = 35.625 a customer, CLV 35.625 x 2.55627
     = 91.07 (before: the whole revenue, 118.75, called profit). Typed 50%: 59.375, CLV 151.78."""
-    total = summary(value_snap).query("kind == 'total'").iloc[0]
+    total = summary(value_snap, **LOST_365).query("kind == 'total'").iloc[0]
     assert total["amt_margin_year_per_active"] == pytest.approx(35.625)
     assert total["amt_clv_forward"] == pytest.approx(91.0672, abs=1e-3)
-    typed = summary(value_snap, margin_pct=50).query("kind == 'total'").iloc[0]
+    typed = summary(value_snap, margin_pct=50, **LOST_365).query("kind == 'total'").iloc[0]
     assert typed["amt_margin_year_per_active"] == pytest.approx(59.375)
     assert typed["amt_clv_forward"] == pytest.approx(151.7787, abs=1e-3)
 
@@ -119,7 +123,8 @@ def test_clv_without_costs_uses_the_margin_setting_not_the_revenue(value_snap):
 # --- item 1: a retention the grouping does not decide ---------------------------------------------------
 
 def test_clv_of_outcome_groups_uses_the_overall_retention_and_attributes_their_own(value_snap):
-    """Overall retention: 4 of the 5 active in 2023 bought again in 2024 = 0.8, factor 2.55627.
+    """Overall retention, with a year-long lost rule: of the 5 customers active on 2024-01-01 (X1, X2, X3, X7, Y1, last
+    order 2023-06-01), 4 are still active on 2024-12-31 (Y1 was lost on 2024-05-31) = 0.8, factor 2.55627.
 
     RFM 'loyal' = X1, X2, both active in 2023 and 2024: own retention 100% by construction (a segment needs a
     purchase in the period). Now the overall 0.8 with their margin 0.3 x (500 + 200) / 2 = 105: CLV 268.41
@@ -127,9 +132,9 @@ def test_clv_of_outcome_groups_uses_the_overall_retention_and_attributes_their_o
     Rung 'customer' (one purchase): X4 100, X5 50, X8 100 - 150 refund, Y1 (2023 only). Own retention 0 by
     construction (Y1 bought once, so never again): CLV 0 before. Now 0.8 with their margin: X4 30 + X5 15 +
     X8 (30 - 45) = 30 over 3 active = 10 a customer: CLV 25.56.
-    Channel 'store' (X3..X8; X3 and X7 active in 2023, both again in 2024): a channel is known a year ahead,
+    Channel 'store' (X3..X8; X3 and X7 active a year before, both still active): a channel is known a year ahead,
     so its own retention 1.0 stays: margin 0.3 x 250 / 6 = 12.5, CLV 12.5 x 6.14457 = 76.81."""
-    df = summary(value_snap)
+    df = summary(value_snap, **LOST_365)
     rows = df.set_index(["kind", "key"])
     loyal = rows.loc[("rfm", "loyal")]
     assert loyal["retention_basis"] == "overall" and loyal["rate_retention"] == pytest.approx(0.8)

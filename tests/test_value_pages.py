@@ -6,11 +6,12 @@ from tests.conftest import app_test, serve_fixture
 
 def test_loyalty_clv_says_where_the_margin_and_the_retention_come_from(monkeypatch, tmp_path):
     """tests/fixtures/loyalty/value has no cost column: the margin is the 30% default and the page says so; the
-    rung comparison uses the overall retention (0.8, test_value_definitions), the channel one each channel's own.
+    rung comparison uses the overall retention (0.8 with a year-long lost rule, test_value_definitions), the channel
+    one each channel's own.
     A typed margin (the churn page's key) is named as typed."""
     serve_fixture(monkeypatch, tmp_path, "loyalty/value")
     at = app_test("loyalty", timeout=90, period=["2024-01-01", "2024-12-31"], loyalty_tab="Lifetime value",
-                  loyalty_clv_group="Rung")
+                  loyalty_clv_group="Rung", churn_days="365", churn_multiplier="0")
     captions = " ".join(c.value for c in at.caption)
     assert "Margin: 30.0% of revenue. The orders carry no cost, so this is the default" in captions
     assert "the overall year-on-year retention (80.0%)" in captions
@@ -50,21 +51,33 @@ def test_what_if_shows_the_lifetime_gain_with_the_loyalty_settings(monkeypatch, 
 
 
 def test_the_what_if_starts_from_the_ladders_lifetime_value(monkeypatch, tmp_path):
-    """The same customers get one lifetime value: the Churn what-if's value today is the Loyalty ladder's forward CLV
-    for the same period and settings (tests/fixtures/loyalty/value: retention 4 / 5, margin 30% of 950 over 8
-    customers = 35.625 a year, x 2.5563 discounted years = 91.07). Before, the what-if took 1 - the 12-month churn
-    rate as the retention and revenue per active customer x margin as the margin, and gave another value.
-    With a 250-day rule the 12-month churn rate is 40% (X7 and Y1 of X1, X2, X3, X7, Y1): 5 points off it raise the
-    retention to 85%: 35.625 x sum (0.85 / 1.1)^t = 111.93; gain 8 x (111.93 - 91.07) = 167."""
+    """The same customers get one lifetime value and one yearly retention: the Churn what-if's value today is the
+    Loyalty ladder's forward CLV for the same link, and its retention is 1 - the 12-month churn rate on the same page.
+    tests/fixtures/loyalty/value with a year-long lost rule: of X1, X2, X3, X7, Y1 (active a year before the end) Y1
+    was lost: 12-month churn 20%, retention 80%; margin 30% of 950 over the 8 customers who bought in 2024 = 35.625
+    a year, x 2.5563 discounted years = 91.07. 5 points off the churn rate raise the retention to 85%: 35.625 x sum
+    (0.85 / 1.1)^t = 111.93; gain 8 x (111.93 - 91.07) = 167. Before, the what-if took 1 - the 12-month churn
+    rate and the revenue per active customer x margin while the ladder counted buyers of two years in a row."""
     serve_fixture(monkeypatch, tmp_path, "loyalty/value")
-    period = ["2024-01-01", "2024-12-31"]
-    ladder = app_test("loyalty", timeout=90, period=period, loyalty_tab="Lifetime value")
+    link = {"period": ["2024-01-01", "2024-12-31"], "churn_days": "365", "churn_multiplier": "0"}
+    ladder = app_test("loyalty", timeout=90, loyalty_tab="Lifetime value", **link)
     formula = next(c.value for c in ladder.code if "forward CLV" in c.value)
-    assert formula.rstrip().endswith("= 91.07")
-    at = app_test("churn", timeout=90, period=period, churn_whatif_points="5", churn_tab="What if", churn_days="250",
-                  churn_multiplier="0")
+    assert "= 80.0%" in formula and formula.rstrip().endswith("= 91.07")
+    at = app_test("churn", timeout=90, churn_whatif_points="5", churn_tab="What if", **link)
     text = " ".join(m.value for m in at.markdown)
-    assert "the 12-month churn rate is 40.0%; it falls to 35.0%" in text
-    assert "80.0% today; churn down by 5.0 points raises it to 85.0%" in text
+    assert "the 12-month churn rate is 20.0%; it falls to 15.0%" in text
+    assert "1 − the 12-month churn rate (the Loyalty ladder's retention): 80.0% today; churn down by 5.0 points " \
+           "raises it to 85.0%" in text
     assert "m = 35.62" in text and ": 91.07 today, 111.93 after" in text
     assert "Gain = 8 customers who bought in the last 365 days × (111.93 − 91.07) = 167" in text
+
+
+def test_rfm_segments_say_they_are_not_the_churn_rule(monkeypatch, tmp_path):
+    """RFM names two segments "Lost" and "At risk", the words the Lost customers card and the Churn page's at-risk
+    list use for the churn rule; on a demo 4 RFM-"Lost" customers were active by that rule and 25 of 35 RFM-"At risk"
+    customers already lost. The tab says the names rank buyers against each other and are not the churn rule."""
+    serve_fixture(monkeypatch, tmp_path, "loyalty/value")
+    at = app_test("loyalty", timeout=90, period=["2024-01-01", "2024-12-31"], loyalty_tab="RFM segments")
+    captions = " ".join(c.value for c in at.caption)
+    assert 'an RFM "Lost" customer may still be active' in captions
+    assert any(m.label == "Lost customers" for m in at.metric)

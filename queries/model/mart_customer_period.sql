@@ -7,7 +7,6 @@
 --   as_of: that newest date; every figure counts order days up to it
 --   n_orders, last_ordered_at, amt_revenue, amt_profit, amt_revenue_no_cost: up to as_of (mart_order_days' figures)
 --   *_period, last_ordered_in_period: in the 365 days up to as_of (the period and the year the CLV reads)
---   is_active_prev_year: a purchase in the 365 days before those
 create or replace table mart_customer_period as
 with newest as (
     select coalesce(greatest((select max(order_date) from stg_orders), (select max(effective_created) from stg_opportunities),
@@ -25,8 +24,7 @@ select d.customer_id, n.as_of,
        sum(d.amt_revenue) filter (where d.order_date > n.as_of - 365) as amt_revenue_period,
        sum(d.amt_profit) filter (where d.order_date > n.as_of - 365) as amt_profit_period,
        sum(d.amt_revenue_no_cost) filter (where d.order_date > n.as_of - 365) as amt_revenue_no_cost_period,
-       max(d.order_date) filter (where d.n_orders > 0 and d.order_date > n.as_of - 365) as last_ordered_in_period,
-       bool_or(d.n_orders > 0 and d.order_date > n.as_of - 730 and d.order_date <= n.as_of - 365) as is_active_prev_year
+       max(d.order_date) filter (where d.n_orders > 0 and d.order_date > n.as_of - 365) as last_ordered_in_period
 from mart_order_days d
 cross join newest n
 where d.order_date <= n.as_of and in_build_scope(d.customer_id)

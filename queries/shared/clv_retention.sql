@@ -1,12 +1,13 @@
 -- shared piece clv_retention: the yearly retention the lifetime value (CLV) reckons with, the one definition the
---   Loyalty ladder's CLV and the Churn page's what-if share: of the customers who bought in the year before last
---   (the 365 days before the last 365 days up to $end), the share who bought again in the last 365 days
--- Input: base, one row per customer with is_active_prev_year and is_active_year. Output: retention, one row:
--- n_prev_active, n_retained, rate_retention (NULL when nobody bought in the year before last).
+--   Loyalty ladder's CLV and the Churn page's what-if share: of the customers in a lifetime 365 days before the as-of
+--   day (not lost by the churn rule then: was_active_year_ago), the share still in one on it (is_in_lifetime). It is
+--   1 - the Churn page's 12-month churn rate for the same period, rule and filters (a test compares them).
+-- Input: base, one row per customer with was_active_year_ago and is_in_lifetime. Output: retention, one row:
+-- n_prev_active, n_retained, rate_retention (NULL when nobody was active a year before).
 retention as (
-    select count(*) filter (where is_active_prev_year) as n_prev_active,
-           count(*) filter (where is_active_prev_year and is_active_year) as n_retained,
-           count(*) filter (where is_active_prev_year and is_active_year) / nullif(count(*) filter (where is_active_prev_year), 0)
+    select count(*) filter (where was_active_year_ago) as n_prev_active,
+           count(*) filter (where was_active_year_ago and is_in_lifetime) as n_retained,
+           count(*) filter (where was_active_year_ago and is_in_lifetime) / nullif(count(*) filter (where was_active_year_ago), 0)
                as rate_retention
     from base
 ),

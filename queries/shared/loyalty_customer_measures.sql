@@ -1,13 +1,15 @@
 -- shared piece loyalty_customer_measures: per-customer value, ABC class, RFM scores and segment, CLV and
 --   value quadrant at the period end
--- Input: rung_states at the single date $end (its step_* figures are then the customer's). Output:
--- measures, one row per customer.
+-- Input: rung_states at the single date $end (its step_* figures are then the customer's) and spells (the lifetimes
+-- as of period_as_of($end): loyalty_rung_rules'; with loyalty_states_mart the year-ago flags come from the mart
+-- instead: lifetime_year_ago_mart). Output: measures, one row per customer.
 complaint_facts as (
     select customer_id, count(*) as n_complaints_period
     from stg_complaints
     where customer_id is not null and created_at::date between $start and $end
     group by customer_id
 ),
+-- include: lifetime_year_ago
 base as (
     select s.*,
            coalesce(s.step_n_orders_period, 0) as n_orders_period,
@@ -19,12 +21,13 @@ base as (
            coalesce(s.step_amt_margin, 0) as amt_margin_lifetime,
            coalesce(s.step_amt_margin_year, 0) as amt_margin_year,
            coalesce(s.step_is_active_year, false) as is_active_year,
-           coalesce(s.step_is_active_prev_year, false) as is_active_prev_year,
+           y.customer_id is not null as was_active_year_ago,
            if($measure = 'profit', s.step_amt_profit_period, coalesce(s.step_amt_revenue_period, 0)) as amt_value_period,
            if($measure = 'profit', s.step_amt_profit, s.amt_revenue_step) as amt_value_lifetime,
            coalesce(k.n_complaints_period, 0) as n_complaints_period
     from rung_states s
     left join complaint_facts k using (customer_id)
+    left join year_ago_customers y using (customer_id)
 ),
 -- ABC: customers with a positive value in the period, largest first. A customer's class is set by
 -- the share held by customers worth strictly more, so customers of equal value share a class.

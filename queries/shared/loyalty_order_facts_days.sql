@@ -1,5 +1,5 @@
 -- shared piece loyalty_order_facts_days: each customer's order facts up to $end, in the period [$start, $end], in the
---   year up to $end and the year before, summed from mart_order_days (any period and margin setting)
+--   year up to $end, summed from mart_order_days (any period and margin setting)
 -- Output: order_facts, one row per customer with a counting order line up to $end. Margin: order_margin summed per
 -- day: a typed $margin_rate x the revenue, else amount - cost where a line has a cost plus $margin_fallback x the
 -- revenue of the lines without one. loyalty_order_facts_period holds the same figures at the default period.
@@ -18,9 +18,7 @@ order_facts as (
            sum(if($margin_rate is null, coalesce(amt_profit, 0) + coalesce(amt_revenue_no_cost, 0) * $margin_fallback,
                   amt_revenue * $margin_rate))
                filter (where order_date > $end::date - 365) as step_amt_margin_year,
-           bool_or(n_orders > 0 and order_date > $end::date - 365) as step_is_active_year,
-           bool_or(n_orders > 0 and order_date > $end::date - 730 and order_date <= $end::date - 365)
-               as step_is_active_prev_year
+           bool_or(n_orders > 0 and order_date > $end::date - 365) as step_is_active_year
     from mart_order_days
     where order_date <= $end::date
     group by customer_id

@@ -16,8 +16,7 @@ order_facts as (
               if($margin_rate is null,
                  coalesce(amt_profit_period, 0) + coalesce(amt_revenue_no_cost_period, 0) * $margin_fallback,
                  amt_revenue_period * $margin_rate)) as step_amt_margin_year,
-           coalesce(n_orders_period, 0) > 0 as step_is_active_year,
-           is_active_prev_year as step_is_active_prev_year
+           coalesce(n_orders_period, 0) > 0 as step_is_active_year
     from mart_customer_period
     where as_of = $end::date and as_of - 364 = $start::date
 ),

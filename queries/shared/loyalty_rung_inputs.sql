@@ -35,9 +35,7 @@ order_steps as (
            max(o.order_date) filter (where o.is_purchase and o.order_date >= $start) as step_last_ordered_in_period,
            sum(order_margin(o.amount, o.cost, $margin_rate, $margin_fallback))
                filter (where o.is_revenue and o.order_date > $end::date - 365) as step_amt_margin_year,
-           bool_or(o.is_purchase and o.order_date > $end::date - 365) as step_is_active_year,
-           bool_or(o.is_purchase and o.order_date > $end::date - 730 and o.order_date <= $end::date - 365)
-               as step_is_active_prev_year
+           bool_or(o.is_purchase and o.order_date > $end::date - 365) as step_is_active_year
     from (
         select customer_id, order_date, amt_revenue as amount, cost, not is_void as is_revenue, is_order as is_purchase
         from stg_orders
@@ -76,7 +74,7 @@ step_state as (
            coalesce(o.amt_revenue, 0) as amt_revenue_step,
            o.step_amt_profit, o.step_amt_margin, o.step_n_orders_period, o.step_amt_revenue_period,
            o.step_amt_profit_period, o.step_last_ordered_in_period, o.step_amt_margin_year,
-           o.step_is_active_year, o.step_is_active_prev_year,
+           o.step_is_active_year,
            last_value(s.satisfaction ignore nulls) over w as latest_satisfaction_seen,
            last_value(s.satisfaction_day ignore nulls) over w as latest_satisfaction_day,
            last_value(s.nps ignore nulls) over w as latest_nps_seen,

@@ -47,7 +47,7 @@ rung_inputs as (
            coalesce(o.amt_revenue, 0) as amt_revenue_step,
            o.step_amt_profit, o.step_amt_margin, o.step_n_orders_period, o.step_amt_revenue_period,
            o.step_amt_profit_period, o.step_last_ordered_in_period, o.step_amt_margin_year,
-           o.step_is_active_year, o.step_is_active_prev_year,
+           o.step_is_active_year,
            s.latest_satisfaction_seen, s.latest_satisfaction_day, s.latest_nps_seen, s.latest_nps_day,
            coalesce(u.n_unresolved, 0) as n_unresolved, coalesce(r.n_referrals, 0) as n_referrals
     from known k

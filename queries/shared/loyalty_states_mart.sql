@@ -10,7 +10,7 @@
 rung_states as (
     select customer_id, as_of, n_orders, last_ordered_at, amt_revenue_step, step_amt_profit, step_amt_margin,
            step_n_orders_period, step_amt_revenue_period, step_amt_profit_period, step_last_ordered_in_period,
-           step_amt_margin_year, step_is_active_year, step_is_active_prev_year, n_unresolved, n_referrals,
+           step_amt_margin_year, step_is_active_year, n_unresolved, n_referrals,
            latest_satisfaction, latest_nps, name, segment, region, channel, owner, is_partner_flag,
            is_consumer_segment, is_in_lifetime, rung, is_lapsed, rung_rank, state
     from mart_loyalty_customers
