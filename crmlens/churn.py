@@ -245,6 +245,26 @@ def clv_basis_params(params: dict, margin_pct: float | None) -> dict:
             **margins.params(margin_pct)}
 
 
+def lifetime_basis(result: dict, definition: str, clv_row: pd.Series | None) -> pd.Series | None:
+    """The yearly retention, margin a year per customer and customers the what-if's lifetime gain reckons with.
+
+    Churn from orders: clv_row, clv_basis's row (the Loyalty ladder's basis: r = 1 - the 12-month churn rate by the
+    lost rule). Churn from the customer list's flags ('explicit'): that definition's own 12-month churn rate, the
+    revenue per active customer x margin and the active customers (the ladder reads orders: its CLV is another one).
+    None when there is no retention, margin or customer to reckon with."""
+    if definition == "orders":
+        basis = clv_row
+    else:
+        rate = result["rate_churn_12m"]
+        basis = pd.Series({"rate_retention": np.nan if rate is None else 1 - rate,
+                           "amt_margin_year_per_active": result["amt_revenue_per_customer"] * result["margin"],
+                           "n_active_year": result["n_active"]})
+    if basis is None or pd.isna(basis["rate_retention"]) or pd.isna(basis["amt_margin_year_per_active"]) \
+            or not basis["n_active_year"]:
+        return None
+    return basis
+
+
 def lifetime_params(result: dict, basis: pd.Series, clv: dict) -> dict:
     """churn_whatif_lifetime's parameters: the yearly retention (clv_basis, the Loyalty ladder's) today and raised by
     the points cut off the churn rate, the margin a year per customer who bought in the last 365 days, the CLV
@@ -261,15 +281,16 @@ def what_if_lifetime(result: dict, basis: pd.Series, clv: dict, snap: store.Snap
     """The what-if over the customers' lifetime (seed 002: the NPV of a customer's future profit at today's
     defection rate against the value after the cut), with the Loyalty ladder's CLV formula, settings and basis.
 
-    `basis` is clv_basis's row: r = the yearly retention (of the customers active a year before the as-of day, the
-    share still active: 1 - the 12-month churn rate), m = the margin a year per customer who bought in the last 365
-    days. Cutting churn by p points raises r by p points (at most to 100%). CLV per customer = (m x (1 - risk) - marketing) x clv_factor(r,
+    `basis` is lifetime_basis's row: r = the yearly retention (of the customers active a year before the as-of day,
+    the share still active: 1 - the 12-month churn rate), m = the margin a year per customer (from orders: per
+    customer who bought in the last 365 days). Cutting churn by p points raises r by p points (at most to 100%). CLV per customer = (m x (1 - risk) - marketing) x clv_factor(r,
     discount, horizon), before and after; the gain is every such customer's CLV after minus before. So the CLV
     before the cut is the Loyalty ladder's CLV per active customer for the same period, filters and settings.
     `factors` (factor_before, factor_after, amt_clv_before, amt_clv_after) is churn_whatif_lifetime's row, run
-    here when not given. None without a churn rate or a yearly retention (nobody bought in the year before last).
+    here when not given. None without a churn rate or a basis (lifetime_basis: nobody active a year before the as-of
+    day, or nobody to apply it to).
     """
-    if result["rate_churn_12m"] is None or result["rate_after"] is None or pd.isna(basis["rate_retention"]):
+    if result["rate_churn_12m"] is None or result["rate_after"] is None or basis is None:
         return None
     params = lifetime_params(result, basis, clv)
     if factors is None:

@@ -298,8 +298,10 @@ for _ in controls.if_open(tabs[5]):
     r2.metric(t("churn.whatif.kept"), fmt.number(result["n_kept"], lang), border=True)
     r3.metric(t("churn.whatif.revenue"), fmt.number(result["amt_revenue_gained"], lang), border=True)
     r4.metric(t("churn.whatif.profit"), fmt.number(result["amt_profit_gained"], lang), border=True)
-    basis = ui.run_query("clv_basis", churn.clv_basis_params(params, margin_pct if margin_set else None)).iloc[0]
-    lifetime = None if result["rate_after"] is None or pd.isna(basis["rate_retention"]) else churn.what_if_lifetime(
+    clv_row = ui.run_query("clv_basis", churn.clv_basis_params(params, margin_pct if margin_set else None)).iloc[0] \
+        if definition == "orders" else None
+    basis = churn.lifetime_basis(result, definition, clv_row)
+    lifetime = None if result["rate_after"] is None or basis is None else churn.what_if_lifetime(
         result, basis, clv_settings, factors=ui.run_query("churn_whatif_lifetime",
                                                           churn.lifetime_params(result, basis, clv_settings)).iloc[0])
     st.markdown(t("churn.whatif.assumptions", n_active=fmt.number(result["n_active"], lang),
@@ -312,7 +314,10 @@ for _ in controls.if_open(tabs[5]):
         money = lambda x: fmt.number(x, lang, 2)
         st.metric(t("churn.whatif.lifetime"), fmt.number(lifetime["amt_profit_gained_lifetime"], lang),
                   help=t("churn.whatif.lifetime.help"), border=True)
+        source = f"churn.whatif.lifetime.{'orders' if definition == 'orders' else 'listed'}"
         st.markdown(t("churn.whatif.lifetime.explain", r_before=fmt.percent(lifetime["rate_retention_before"]),
+                      r_source=t(f"{source}.r"), n_who=t(f"{source}.who"),
+                      m_who=t(f"{source}.m", per_customer=money(result["amt_revenue_per_customer"]), margin=fmt.percent(margin)),
                       r_after=fmt.percent(lifetime["rate_retention_after"]),
                       points=fmt.number((result["rate_churn_12m"] - result["rate_after"]) * 100, lang, 1),
                       m=money(lifetime["amt_margin_per_customer"]),

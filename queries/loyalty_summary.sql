@@ -108,8 +108,9 @@ kept as (
 -- the CLV formula per group, with the group's margin and a retention that does not depend on the outcome it
 --   measures. Customer segments and channels are attributes a customer had a year ago as well: their own
 --   year-on-year retention. Rungs, ABC classes, RFM segments and cells, quadrants and Pareto buckets are decided
---   by the purchases of the last year (they need a purchase in the period, or count purchases), so their own
---   retention is 100% or 0% by construction: they take the overall retention (the 'total' row) instead.
+--   by the purchases of the last year (they need a purchase in the period, or count purchases), the outcome the
+--   retention measures, so their own retention is biased by construction: they take the overall retention (the
+--   'total' row) instead.
 with_basis as (
     select *,
            if(kind in ('total', 'segment', 'channel'), 'own', 'overall') as retention_basis,

@@ -126,11 +126,11 @@ def test_clv_of_outcome_groups_uses_the_overall_retention_and_attributes_their_o
     """Overall retention, with a year-long lost rule: of the 5 customers active on 2024-01-01 (X1, X2, X3, X7, Y1, last
     order 2023-06-01), 4 are still active on 2024-12-31 (Y1 was lost on 2024-05-31) = 0.8, factor 2.55627.
 
-    RFM 'loyal' = X1, X2, both active in 2023 and 2024: own retention 100% by construction (a segment needs a
-    purchase in the period). Now the overall 0.8 with their margin 0.3 x (500 + 200) / 2 = 105: CLV 268.41
+    RFM 'loyal' = X1, X2, both active a year before and still active: own retention 100% (a segment needs a purchase
+    in the period, the outcome retention measures, so its own retention is biased). Now the overall 0.8 with their margin 0.3 x (500 + 200) / 2 = 105: CLV 268.41
     (own retention would give 105 x 6.14457 = 645.18).
-    Rung 'customer' (one purchase): X4 100, X5 50, X8 100 - 150 refund, Y1 (2023 only). Own retention 0 by
-    construction (Y1 bought once, so never again): CLV 0 before. Now 0.8 with their margin: X4 30 + X5 15 +
+    Rung 'customer' (one purchase): X4 100, X5 50, X8 100 - 150 refund, Y1 (2023 only). Own retention 0 (Y1, the
+    only one active a year before, bought once, so never again): CLV 0 before. Now 0.8 with their margin: X4 30 + X5 15 +
     X8 (30 - 45) = 30 over 3 active = 10 a customer: CLV 25.56.
     Channel 'store' (X3..X8; X3 and X7 active a year before, both still active): a channel is known a year ahead,
     so its own retention 1.0 stays: margin 0.3 x 250 / 6 = 12.5, CLV 12.5 x 6.14457 = 76.81."""
@@ -214,7 +214,22 @@ def test_what_if_gives_the_12_month_and_the_lifetime_gain(rules_snap):
     no_rate = churn.what_if(pd.Series({"rate_churn_12m": float("nan"), "rate_churn": float("nan"), "n_active": 0}), 5, 0.3)
     assert churn.what_if_lifetime(no_rate, basis, clv, snap=rules_snap) is None
     no_history = pd.Series({"rate_retention": float("nan"), "amt_margin_year_per_active": float("nan"), "n_active_year": 0})
-    assert churn.what_if_lifetime(result, no_history, clv, snap=rules_snap) is None
+    assert churn.what_if_lifetime(result, churn.lifetime_basis(result, "orders", no_history), clv, snap=rules_snap) is None
+
+
+def test_no_lifetime_gain_without_a_basis():
+    """From orders the basis is clv_basis's row; none without a retention or without a customer who bought in the last
+    365 days (a period ending a year after the data: its margin is NaN and there is nobody to apply it to)."""
+    result = churn.what_if(pd.Series({"rate_churn_12m": 0.30, "n_active": 10, "amt_revenue_12m": 1_000.0}), 5, 0.3)
+    row = pd.Series({"rate_retention": 0.7, "amt_margin_year_per_active": 30.0, "n_active_year": 10})
+    assert churn.lifetime_basis(result, "orders", row) is row
+    assert churn.lifetime_basis(result, "orders", row.copy().replace({10: 0})) is None
+    assert churn.lifetime_basis(result, "orders", pd.Series({**row, "amt_margin_year_per_active": float("nan"),
+                                                            "n_active_year": 0})) is None
+    assert churn.lifetime_basis(result, "orders", pd.Series({**row, "rate_retention": float("nan")})) is None
+    listed = churn.lifetime_basis(result, "explicit", None)
+    assert listed["rate_retention"] == pytest.approx(0.7) and listed["amt_margin_year_per_active"] == pytest.approx(30)
+    assert listed["n_active_year"] == 10
 
 
 def test_a_cut_never_raises_retention_past_everyone(rules_snap):

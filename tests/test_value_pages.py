@@ -81,3 +81,18 @@ def test_rfm_segments_say_they_are_not_the_churn_rule(monkeypatch, tmp_path):
     captions = " ".join(c.value for c in at.caption)
     assert 'an RFM "Lost" customer may still be active' in captions
     assert any(m.label == "Lost customers" for m in at.metric)
+
+
+def test_the_what_if_on_churn_flags_reckons_that_churn_rate(monkeypatch, tmp_path):
+    """tests/fixtures/churn_subscription: a customer list with churn flags and no orders (the explicit definition).
+    clv_basis reads orders, so it has no retention here; the what-if takes its own churn rate: 3 of 8 lost, 37.5%
+    (no 12-month rate: the period's), r = 62.5%, 5 points off -> 67.5%; m = 648 revenue per active customer x 30% =
+    194.40; CLV 194.40 x sum (0.625 / 1.1)^t = 254.89 -> 306.42; gain 5 active x 51.53 = 258. The page says the
+    Loyalty ladder's lifetime value (from orders) is another figure."""
+    serve_fixture(monkeypatch, tmp_path, "churn_subscription")
+    at = app_test("churn", timeout=90, churn_whatif_points="5", churn_tab="What if")
+    assert {m.label: m.value for m in at.metric}["Lifetime profit gained (discounted)"] == "258"
+    text = " ".join(m.value for m in at.markdown)
+    assert "1 − the 12-month churn rate (from the customer list's churn flags; the Loyalty ladder reads orders" in text
+    assert "62.5% today; churn down by 5.0 points raises it to 67.5%" in text
+    assert "m = 194.40" in text and ": 254.89 today, 306.42 after" in text and "Gain = 5 active customers" in text
