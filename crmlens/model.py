@@ -26,7 +26,9 @@ from crmlens import store, vocab
 
 MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "queries" / "model"
 # Raised whenever an object below changes, so that older databases are rebuilt once.
-MODEL_VERSION = 37  # 37: the CLV's yearly retention from the lifetimes (1 - the 12-month churn rate: clv_retention,
+MODEL_VERSION = 38  # 38: "lost within the follow-up" on the complaints page is the first loss after the start, as on
+# the follow-up page (first_loss_after; mart_complaint_customers' is_listed, lost_after_first_order; mart_complaint_others);
+# 37: the CLV's yearly retention from the lifetimes (1 - the 12-month churn rate: clv_retention,
 # lifetime_year_ago; mart_loyalty_customers' was_active_year_ago, the kept loyalty summary);
 # 36: customer_spells' chosen customers by their list alone (an empty list keeps none);
 # 35: the kept rows as pandas frames in one table (mart_kept_frames: a page as it opens, one read);
@@ -112,11 +114,11 @@ MARTS = ("mart_customers", "mart_customer_days", "mart_order_days", "mart_custom
          "mart_loyalty_months", "mart_loyalty_customers", "mart_customer_order_modes", "mart_data_span",
          "mart_complaints", "mart_complaint_customers", "mart_complaint_others", "mart_loyalty_customer_moves",
          "mart_loyalty_moves", *KEPT_VIEWS.values())
-MACROS = ("period_as_of", "listed_lost", "listed_lost_date", "customer_gaps", "customer_revenue", "customer_spells", "lifetimes", "revenue_before", "value_at_stake", "last_followup", "order_margin", "clv_factor",
+MACROS = ("period_as_of", "listed_lost", "listed_lost_date", "first_loss_after", "customer_gaps", "customer_revenue", "customer_spells", "lifetimes", "revenue_before", "value_at_stake", "last_followup", "order_margin", "clv_factor",
           "data_end", "opportunity_status", "opportunity_closed_on", "opportunity_cycle_days", "clv_forward")
 OBJECTS = ("opportunity_status", "stg_product_attributes", "stg_customers", "stg_orders", "stg_opportunities",
            "stg_opportunity_stage_history", "stg_complaints", "stg_surveys", "stg_activities", "stg_owners",
-           "stg_owner_changes", "stg_targets", "listed_lost", "listed_lost_date", "mart_customers", "mart_customer_days", "mart_order_days",
+           "stg_owner_changes", "stg_targets", "listed_lost", "listed_lost_date", "first_loss_after", "mart_customers", "mart_customer_days", "mart_order_days",
            "mart_customer_months", "mart_order_dates", "customer_gaps", "customer_revenue", "mart_customer_churn", "mart_customer_long_gaps",
            "period_as_of", "customer_spells",
            "mart_customer_spells", "mart_customer_revenue_days", "revenue_before", "mart_spell_revenue", "lifetimes", "mart_filter_values", "mart_stage_spellings", "opportunity_closed_on", "mart_opportunities",

@@ -92,6 +92,10 @@ def test_the_default_view_reads_the_marts(snap):
 
 # columns the queries return since (complaints_speed: the export's own SLA verdicts; complaints_oldest_open: days open)
 ADDED_SINCE = ("n_sla_given", "days_open")
+# Columns whose definition changed since that SQL: lost within the follow-up is now the first loss after the start,
+# even if the customer came back (the follow-up page's rule; test_complaints_queries.test_a_returner_lost_within_the_
+# follow_up_counts_lost): compared between the marts and the live path below, not with the former SQL.
+CHANGED_SINCE = ("n_churned_followed", "rate_churn_followed", "amt_revenue_lost_followed")
 
 
 @pytest.mark.parametrize("view", ["default", "segment", "region_and_category", "churn_60_days_k2",
@@ -104,7 +108,9 @@ def test_every_complaints_query_gives_what_it_gave_before_the_marts(snap, monkey
             old, new = run_both(snap, monkeypatch, name, {**p, "dimension": dimension})
             keys = [c for c in ("kind", "grp", "level", "severity", "value", "dimension", "band", "t", "bucket_start",
                                 "customer_id", "complaint_id", "category", "month_start") if c in new.columns]
-            assert_same_frames(old, new.drop(columns=[c for c in ADDED_SINCE if c in new.columns]), keys, abs_tol=1e-6)
+            assert_same_frames(old.drop(columns=[c for c in CHANGED_SINCE if c in old.columns]),
+                               new.drop(columns=[c for c in ADDED_SINCE + CHANGED_SINCE if c in new.columns]), keys,
+                               abs_tol=1e-6)
 
 
 def test_the_live_paths_give_the_marts_figures(snap, monkeypatch):

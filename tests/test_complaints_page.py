@@ -64,10 +64,11 @@ def test_category_filter_and_churn_settings(complaints_env):
     assert metrics(at)["Complaints"] == "3"  # K10, K11, K4
     at = open_page(churn_days="90", churn_multiplier="0")
     # without the gap rule C1, C3, C4 are lost by 06-30, but followed for the same 90 days from the first
-    # complaint only C4 (02-15 -> lost 05-01, 76 days): 1 of 4; its revenue before the complaint 1,000
+    # complaint only C4 (02-15 -> lost 05-01, 76 days) and C2 (01-25 -> lost 04-19, 85 days, back on 06-20) were
+    # lost within them: 2 of 4; their revenue before the complaint 1,000 + 500
     # (test_complaints_queries.test_churn_with_a_fixed_number_of_days)
-    assert metrics(at)["Churn within the follow-up: complainers"] == "25.0%"
-    assert metrics(at)["Revenue of lost complainers"] == "1,000"
+    assert metrics(at)["Churn within the follow-up: complainers"] == "50.0%"
+    assert metrics(at)["Revenue of lost complainers"] == "1,500"
 
 
 def test_in_chinese(complaints_env):

@@ -246,13 +246,19 @@ def test_churn_with_a_fixed_number_of_days(snap):
     assert band.loc["1", ["n_customers", "n_churned"]].tolist() == [2, 1]  # C1 lost, C2 not
     assert band.loc["3", "rate_churn"] == 1.0  # C4
     # Like with like (follow_days 90 by default): each followed 90 days from their start (first complaint; C5
-    # from its first Q1 order 03-15), all within the data (06-30). Lost within 90 days: C4 (02-15 -> 05-01, 76)
-    # only; C1 (01-10 -> 05-10, 121) and C3 (03-05 -> 06-08, 95) later: complainers 1 of 4, others 0 of 1.
-    assert overall.loc["complainers", ["n_followed", "n_churned_followed"]].tolist() == [4, 1]
-    assert overall.loc["complainers", "rate_churn_followed"] == 0.25
-    assert overall.loc["others", ["n_followed", "n_churned_followed", "rate_churn_followed"]].tolist() == [1, 0, 0]
-    assert overall.loc["complainers", "amt_revenue_lost_followed"] == 1000.0
+    # from its first Q1 order 03-15), all within the data (06-30). Lost within 90 days: C4 (02-15 -> 05-01, 76) and
+    # C2 (complaint 01-25; no order from 01-20 to 06-20: lost on 04-19, 85 days, back on 06-20: lost within the
+    # follow-up although not lost now, the Follow-up page's rule); C1 (01-10 -> 05-10, 121) and C3 (03-05 -> 06-08,
+    # 95) later: complainers 2 of 4. The other, C5 (start 03-15, no order until 06-30: lost on 06-13, 90 days, back on
+    # 06-30), is lost within the follow-up too: 1 of 1. Revenue of the two complainers in the 365 days before the
+    # complaint: C4 1000, C2 500 (01-20).
+    assert overall.loc["complainers", ["n_followed", "n_churned_followed"]].tolist() == [4, 2]
+    assert overall.loc["complainers", "rate_churn_followed"] == 0.5
+    assert overall.loc["others", ["n_followed", "n_churned_followed", "rate_churn_followed"]].tolist() == [1, 1, 1]
+    assert overall.loc["complainers", "amt_revenue_lost_followed"] == 1500.0
+    assert overall.loc["complainers", "amt_revenue_lost"] == pytest.approx(1430.0)  # C2 is not lost now: not in it
     # 60 days: C3 (03-05 + 60 = 05-04) and C5 (05-14) still followed in full; nobody lost within 60 days of start
+    # (C2's loss came 85 days after its complaint, C5's 90 days after its start)
     c60 = run(snap, "complaints_churn", churn_days=90, churn_multiplier=0.0, revenue_days=365, follow_days=60)
     assert c60[c60["kind"] == "all"].set_index("grp")["n_churned_followed"].tolist() == [0, 0]
 

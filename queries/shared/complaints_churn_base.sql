@@ -19,6 +19,11 @@ population as materialized (
            f.amt_revenue_before,
            case when f.customer_id is not null then 'complainers' else 'others' end as grp,
            case when f.customer_id is not null then f.first_at::date else s.first_order_in_period end as origin,
+           first_loss_after(if(s.is_listed, s.is_churned, null), s.lost_date,
+                            (select min(l.lost_date) from losses l
+                             where l.customer_id = s.customer_id
+                               and l.lost_date > case when f.customer_id is not null then f.first_at::date
+                                                      else s.first_order_in_period end)) as lost_after_origin,
            1::bigint as n  -- customers on the row (complaints_churn_base_kept counts the others per row)
     from status s
     left join first_complaint f on f.customer_id = s.customer_id

@@ -9,7 +9,11 @@
 ,
 population as materialized (
     select s.*, f.first_at, f.category, f.band, f.hours_to_resolve_or_open, f.is_unresolved, f.is_breached,
-           f.amt_revenue_before, 'complainers' as grp, f.first_at::date as origin, 1::bigint as n
+           f.amt_revenue_before, 'complainers' as grp, f.first_at::date as origin,
+           first_loss_after(if(s.is_listed, s.is_churned, null), s.lost_date,
+                            (select min(l.lost_date) from losses l
+                             where l.customer_id = s.customer_id and l.lost_date > f.first_at::date)) as lost_after_origin,
+           1::bigint as n
     from status s
     join first_complaint f on f.customer_id = s.customer_id
     union all by name

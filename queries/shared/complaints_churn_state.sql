@@ -14,7 +14,7 @@ ref as (
 ),
 kept as (
     -- the default rule, kept at load (mart_complaint_customers)
-    select customer_id, first_order, last_order, region, segment, owner, is_churned, lost_date, ref_date,
+    select customer_id, first_order, last_order, region, segment, owner, is_churned, lost_date, is_listed, ref_date,
            case when $complaint_period_mart then first_order_in_period end as kept_in_period
     from mart_complaint_customers
     where $complaint_rule_mart
@@ -32,6 +32,7 @@ live as (
     select b.customer_id, b.first_order, b.last_order, cu.region, cu.segment, cu.owner,
            coalesce(listed_lost(cu.churned, cu.churn_date, r.ref_date), sp.is_lost) as is_churned,
            listed_lost_date(cu.churned, cu.churn_date, r.ref_date, sp.lost_date, b.last_order) as lost_date,
+           listed_lost(cu.churned, cu.churn_date, r.ref_date) is not null as is_listed,
            r.ref_date, null::date as kept_in_period
     from buyers b cross join ref r
     left join (
@@ -52,7 +53,7 @@ in_period as (
 ),
 status as (
     select s.customer_id, s.first_order, s.last_order, s.region, s.segment, s.owner, s.is_churned, s.lost_date,
-           s.ref_date, coalesce(s.kept_in_period, i.first_order_in_period) as first_order_in_period
+           s.is_listed, s.ref_date, coalesce(s.kept_in_period, i.first_order_in_period) as first_order_in_period
     from (select * from kept union all by name select * from live) s
     left join in_period i on i.customer_id = s.customer_id
     where coalesce(s.kept_in_period, i.first_order_in_period) is not null
@@ -61,3 +62,4 @@ status as (
       and (len($segment) = 0 or list_contains($segment, s.segment))
       and (len($owner) = 0 or list_contains($owner, s.owner))
 )
+-- include: complaints_losses
